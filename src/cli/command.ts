@@ -1,0 +1,32 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Output streams a command writes to; tests pass their own. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full help text, printed by `thanos-gitops <name> --help`. */
+  usage: string;
+  /** Returns the exit code. Throw UsageError for bad arguments, any Error for failures. */
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+/** Bad command-line arguments: printed with the command's usage hint, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs with strict checking turned into UsageError. */
+export function parseFlags<O extends Options>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
