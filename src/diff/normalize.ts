@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { KubeObject } from '../manifests/types.js';
+
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Fields the API server owns: they differ between any two reads and say nothing about the desired state. */
+const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'] as const;
+
+const FINGERPRINT = /^sha256:[0-9a-f]{10} \(\d+ bytes?\)$/;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep copy with every mapping's keys in code-point order, so equal objects serialize identically. */
+export function sortKeysDeep<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => sortKeysDeep(item)) as T;
+  if (!isPlainObject(value)) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const item = value[key];
+    if (item !== undefined) sorted[key] = sortKeysDeep(item);
+  }
+  return sorted as T;
+}
+
+/** `sha256:<first 10 hex> (<n> bytes)`: shows that a value changed without revealing it. */
+export function fingerprint(bytes: Uint8Array): string {
+  const hex = createHash('sha256').update(bytes).digest('hex').slice(0, 10);
+  return `sha256:${hex} (${bytes.length} ${bytes.length === 1 ? 'byte' : 'bytes'})`;
+}
+
+export function isFingerprint(value: unknown): boolean {
+  return typeof value === 'string' && FINGERPRINT.test(value);
+}
+
+function isSecret(object: KubeObject): boolean {
+  return object.kind === 'Secret' && (object.apiVersion === 'v1' || object.apiVersion === '');
+}
+
+/**
+ * Masks a Secret's values. `stringData` is folded into `data` first (as the API server does, stringData
+ * winning), then every value becomes a fingerprint of its decoded bytes, so the same value written as
+ * stringData or as base64 data gets the same fingerprint. Idempotent: fingerprints stay as they are, which
+ * lets callers pass sets that were masked already (the plan path masks server dry-run responses).
+ * Other kinds are returned as a copy, unchanged.
+ */
+export function redactSecret(object: KubeObject): KubeObject {
+  const copy = structuredClone(object);
+  if (!isSecret(copy)) return copy;
+  const data: Record<string, unknown> = isPlainObject(copy['data']) ? { ...copy['data'] } : {};
+  const stringData = copy['stringData'];
+  if (isPlainObject(stringData)) {
+    for (const [key, value] of Object.entries(stringData)) {
+      data[key] = isFingerprint(value) ? value : Buffer.from(String(value ?? ''), 'utf8').toString('base64');
+    }
+  }
+  delete copy['stringData'];
+  for (const [key, value] of Object.entries(data)) {
+    if (value === null || value === undefined || isFingerprint(value)) continue;
+    data[key] = fingerprint(Buffer.from(String(value), 'base64'));
+  }
+  if (Object.keys(data).length > 0 || 'data' in copy || isPlainObject(stringData)) copy['data'] = data;
+  const annotations = copy.metadata.annotations;
+  const lastApplied = annotations?.[LAST_APPLIED_ANNOTATION];
+  if (annotations && typeof lastApplied === 'string' && !isFingerprint(lastApplied)) {
+    annotations[LAST_APPLIED_ANNOTATION] = fingerprint(Buffer.from(lastApplied, 'utf8'));
+  }
+  return copy;
+}
+
+/** Re-indents a string holding a JSON object or array so a change to it diffs line by line. */
+function prettyJson(value: string): string {
+  const trimmed = value.trim();
+  if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) return value;
+  try {
+    // Key order carries no meaning in JSON; sorting keeps a re-serialized file from showing as changed.
+    return JSON.stringify(sortKeysDeep(JSON.parse(trimmed) as unknown), null, 2);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The form objects are compared in: no status or server-owned metadata, no last-applied annotation,
+ * Secrets masked, JSON inside ConfigMap values (hashrings.json) pretty-printed, keys sorted.
+ * Tolerates live objects and server-side dry-run results as well as rendered manifests.
+ */
+export function normalizeObject(object: KubeObject): KubeObject {
+  const copy = redactSecret(object);
+  delete copy['status'];
+  const metadata = isPlainObject(copy.metadata) ? copy.metadata : { name: '' };
+  copy.metadata = metadata;
+  for (const field of SERVER_METADATA) delete metadata[field];
+  if (metadata.annotations) {
+    delete metadata.annotations[LAST_APPLIED_ANNOTATION];
+    if (Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
+  }
+  if (copy.kind === 'ConfigMap' && isPlainObject(copy['data'])) {
+    const data: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(copy['data'])) data[key] = typeof value === 'string' ? prettyJson(value) : value;
+    copy['data'] = data;
+  }
+  return sortKeysDeep(copy);
+}
+
+/** Stable YAML for diffing: block scalars for multi-line strings, no line folding. */
+export function toDiffYaml(object: KubeObject): string {
+  return stringify(object, { sortMapEntries: true, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+}

@@ -1,0 +1,317 @@
+import type { DiffEntry, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity } from './types.js';
+
+/** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
+export const COMMENT_LIMIT = 65_536;
+export const DEFAULT_REPORT_BUDGET = 60_000;
+/** Below this many characters a truncated diff is no longer worth showing; it becomes a one-line mention. */
+const MIN_DIFF_CHARS = 600;
+const DEFAULT_HINT = "this workflow run's job summary and the file named by the `report-path` output";
+
+type RiskLevel = 'full' | 'compact' | 'minimal';
+
+/** The hidden line the Action finds its sticky comment by; one per environment. */
+export function commentMarker(environment: string): string {
+  return `<!-- thanos-gitops:${environment.replace(/[^A-Za-z0-9._/:-]/g, '_').replace(/-{2,}/g, '-')} -->`;
+}
+
+function shortSha(sha: string | undefined): string | undefined {
+  return sha ? sha.slice(0, 12) : undefined;
+}
+
+function code(text: string): string {
+  const clean = text.replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const ticks = '`'.repeat(longest + 1);
+  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
+}
+
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function oneLine(text: string, limit = Infinity): string {
+  const clean = text.replace(/[\r\n]+/g, ' ');
+  return clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function objectName(entry: DiffEntry): string {
+  return entry.namespace ? `${entry.namespace}/${entry.name}` : entry.name;
+}
+
+function title(context: ReportContext): string {
+  return `### ${context.title ?? `thanos-gitops diff for ${code(context.environment)}`}`;
+}
+
+function summaryLine(diff: ManifestDiff): string {
+  const { added, removed, modified, unchanged } = diff.counts;
+  const changed = added + removed + modified;
+  const bySeverity = (severity: RiskSeverity) => diff.risks.filter((risk) => risk.severity === severity).length;
+  const riskText = diff.risks.length === 0
+    ? 'no risks flagged'
+    : `**${plural(diff.risks.length, 'risk')}** (${(['high', 'medium', 'low'] as const)
+      .map((severity) => [severity, bySeverity(severity)] as const)
+      .filter(([, count]) => count > 0)
+      .map(([severity, count]) => `${count} ${severity}`)
+      .join(', ')})`;
+  return `**${plural(changed, 'object')} change**: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${riskText}.`;
+}
+
+function footer(context: ReportContext): string {
+  const side = (label: string, sha: string | undefined, ref: string | undefined) => {
+    const short = shortSha(sha);
+    if (!short && !ref) return `${label} (unknown)`;
+    return `${label} ${short ? code(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${html(ref)})` : ''}`;
+  };
+  return `<sub>${side('base', context.baseSha, context.baseRef)} → ${side('head', context.headSha, context.headRef)} · rendered by thanos-gitops</sub>`;
+}
+
+function alertType(severity: RiskSeverity): string {
+  return severity === 'high' ? 'CAUTION' : 'WARNING';
+}
+
+function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): string {
+  if (risks.length === 0) return '';
+  if (level === 'full') {
+    return risks
+      .map((risk) => [
+        `> [!${alertType(risk.severity)}]`,
+        `> **${code(risk.object)}** · \`${risk.id}\` (${risk.severity}): ${oneLine(risk.message)}`,
+        `> **What to do:** ${oneLine(risk.action)}`,
+      ].join('\n'))
+      .join('\n\n');
+  }
+  // Shorter forms group risks by kind so the advice is printed once; every risk still gets its object named.
+  const groups = new Map<string, Risk[]>();
+  for (const risk of risks) {
+    const key = `${risk.severity}\u0000${risk.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), risk]);
+  }
+  const blocks: string[] = [];
+  let length = 0;
+  let shown = 0;
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const lines = [`> [!${alertType(first.severity)}]`, `> \`${first.id}\` (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}`];
+    if (level === 'compact') {
+      for (const risk of group) lines.push(`> - ${code(risk.object)}: ${oneLine(risk.message, 240)}`);
+    } else {
+      lines.push(`> ${group.map((risk) => code(risk.object)).join(', ')}`);
+    }
+    const block = lines.join('\n');
+    if (length + block.length + 2 > maxLength) break;
+    blocks.push(block);
+    length += block.length + 2;
+    shown += group.length;
+  }
+  if (shown < risks.length) blocks.push(`> [!CAUTION]\n> ${risks.length - shown} more risks did not fit; they are listed in the full report.`);
+  return blocks.join('\n\n');
+}
+
+function tableHeader(): string {
+  return '| Kind | Name | Change | Lines |\n|---|---|---|---|';
+}
+
+function tableRow(entry: DiffEntry): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  return `| ${cell(entry.kind)} | ${cell(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
+}
+
+function renderTable(entries: DiffEntry[], maxLength = Infinity): string {
+  const lines = [tableHeader()];
+  let length = lines[0]!.length;
+  const reserve = 120;
+  let shown = 0;
+  for (const entry of entries) {
+    const row = tableRow(entry);
+    if (length + row.length + 1 + reserve > maxLength) break;
+    lines.push(row);
+    length += row.length + 1;
+    shown++;
+  }
+  if (shown < entries.length) lines.push(`\n_…and ${entries.length - shown} more changed objects; the full report lists them all._`);
+  return lines.join('\n');
+}
+
+function fenceFor(patch: string): string {
+  const longest = Math.max(2, ...(patch.match(/`{3,}/g) ?? []).map((run) => run.length));
+  return '`'.repeat(longest + 1);
+}
+
+function detailsBlock(entry: DiffEntry, patch: string): string {
+  const fence = fenceFor(patch);
+  const body = patch.endsWith('\n') ? patch : `${patch}\n`;
+  return [
+    `<details><summary><code>${html(entry.kind)} ${html(objectName(entry))}</code> ${entry.change} (+${entry.additions} / -${entry.deletions})</summary>`,
+    '',
+    `${fence}diff`,
+    `${body}${fence}`,
+    '',
+    '</details>',
+  ].join('\n');
+}
+
+/** The first lines of a patch that fit in `limit` characters, plus a line saying how much was cut. */
+function truncatePatch(patch: string, limit: number): string {
+  const lines = patch.replace(/\n$/, '').split('\n');
+  const kept: string[] = [];
+  let length = 0;
+  for (const line of lines) {
+    if (length + line.length + 1 > limit) break;
+    kept.push(line);
+    length += line.length + 1;
+  }
+  if (kept.length === lines.length) return patch;
+  return `${kept.join('\n')}\n... ${lines.length - kept.length} more lines cut; see the full report\n`;
+}
+
+function mention(entry: DiffEntry): string {
+  return `- ${code(`${entry.kind} ${objectName(entry)}`)} ${entry.change} (+${entry.additions} / -${entry.deletions}): diff only in the full report`;
+}
+
+/** Overhead of a details block around its patch, plus room for the "lines cut" note. */
+function blockOverhead(entry: DiffEntry): number {
+  return detailsBlock(entry, '').length + 80;
+}
+
+/**
+ * Fits the per-object diffs into `budget` characters: first every diff gets the same cap (so only the
+ * longest ones are cut), and when that cap would be too small to be useful, the longest diffs become
+ * one-line mentions, largest first, until the others fit again.
+ */
+function renderDetails(entries: DiffEntry[], budget: number): string {
+  const byLengthDesc = [...entries].sort((a, b) => b.patch.length - a.patch.length);
+  const dropped = new Set<DiffEntry>();
+  let mentionsLength = 0;
+  let cap = Infinity;
+  for (let drop = 0; drop <= byLengthDesc.length; drop++) {
+    if (drop > 0) {
+      const entry = byLengthDesc[drop - 1]!;
+      dropped.add(entry);
+      mentionsLength += mention(entry).length + 1;
+    }
+    const kept = byLengthDesc.slice(drop);
+    const available = budget - mentionsLength - 200 - kept.reduce((sum, entry) => sum + blockOverhead(entry) + 2, 0);
+    if (available < 0) continue;
+    const total = kept.reduce((sum, entry) => sum + entry.patch.length, 0);
+    if (total <= available) {
+      cap = Infinity;
+      break;
+    }
+    // Water-filling: the largest cap with sum(min(length, cap)) <= available (kept is sorted longest first).
+    const ascending = [...kept].reverse();
+    let spent = 0;
+    let best = 0;
+    for (let i = 0; i < ascending.length; i++) {
+      const remainingCount = ascending.length - i;
+      const even = Math.floor((available - spent) / remainingCount);
+      if (even <= ascending[i]!.patch.length) {
+        best = even;
+        break;
+      }
+      spent += ascending[i]!.patch.length;
+      best = Infinity;
+    }
+    if (best >= MIN_DIFF_CHARS) {
+      cap = best;
+      break;
+    }
+    if (drop === byLengthDesc.length) cap = 0;
+  }
+  const blocks: string[] = [];
+  const mentions: string[] = [];
+  let used = 0;
+  for (const entry of entries) {
+    if (!dropped.has(entry) && cap > 0) {
+      const block = detailsBlock(entry, cap === Infinity ? entry.patch : truncatePatch(entry.patch, cap));
+      blocks.push(block);
+      used += block.length + 2;
+    } else {
+      dropped.add(entry);
+    }
+  }
+  let mentionsShown = 0;
+  for (const entry of entries) {
+    if (!dropped.has(entry)) continue;
+    const line = mention(entry);
+    if (used + line.length + 1 + 160 > budget) break;
+    mentions.push(line);
+    used += line.length + 1;
+    mentionsShown++;
+  }
+  const parts = [...blocks];
+  if (dropped.size > 0) {
+    const rest = dropped.size - mentionsShown;
+    const list = [...mentions];
+    if (rest > 0) list.push(`- …and ${plural(rest, 'more object')} whose diff is only in the full report`);
+    parts.push(`Diffs too long for this comment:\n\n${list.join('\n')}`);
+  }
+  return parts.join('\n\n');
+}
+
+function noChanges(diff: ManifestDiff, context: ReportContext): string {
+  return [
+    commentMarker(context.environment),
+    title(context),
+    '',
+    `**No changes.** The manifests for ${code(context.environment)} are the same on both sides (${plural(diff.counts.unchanged, 'object')} compared).`,
+    '',
+    footer(context),
+    '',
+  ].join('\n');
+}
+
+function changedEntries(diff: ManifestDiff): DiffEntry[] {
+  return diff.entries.filter((entry) => entry.change !== 'unchanged');
+}
+
+/** The whole report, nothing cut: for the job summary and the report file. */
+export function renderFullReport(diff: ManifestDiff, context: ReportContext): string {
+  const changed = changedEntries(diff);
+  if (changed.length === 0) return noChanges(diff, context);
+  const parts = [
+    `${commentMarker(context.environment)}\n${title(context)}`,
+    summaryLine(diff),
+    renderRisks(diff.risks, 'full'),
+    renderTable(changed),
+    changed.map((entry) => detailsBlock(entry, entry.patch)).join('\n\n'),
+    footer(context),
+  ];
+  return `${parts.filter(Boolean).join('\n\n')}\n`;
+}
+
+/**
+ * The report as a PR comment: the full report when it fits in `maxLength` (default 60,000), otherwise
+ * shortened step by step (risk details condensed, table rows cut, long diffs cut, then diffs reduced to
+ * one-line mentions) with a note saying where the full report is. The summary line and every risk are kept,
+ * fences and <details> stay balanced, and the result never exceeds `maxLength`.
+ */
+export function renderReport(diff: ManifestDiff, context: ReportContext, options: ReportOptions = {}): string {
+  const maxLength = Math.min(options.maxLength ?? DEFAULT_REPORT_BUDGET, Number.MAX_SAFE_INTEGER);
+  const full = renderFullReport(diff, context);
+  if (full.length <= maxLength) return full;
+  const changed = changedEntries(diff);
+  const head = `${commentMarker(context.environment)}\n${title(context)}\n\n${summaryLine(diff)}`;
+  const notice = `> [!NOTE]\n> This comment is shortened to fit GitHub's size limit. The full report is in ${context.fullReportHint ?? DEFAULT_HINT}.`;
+  const tail = footer(context);
+  const separators = 40;
+  const fixed = head.length + notice.length + tail.length + separators;
+
+  let risks = '';
+  for (const level of ['full', 'compact', 'minimal'] as const) {
+    risks = renderRisks(diff.risks, level, level === 'minimal' ? Math.max(0, maxLength - fixed - 200) : Infinity);
+    if (fixed + risks.length <= maxLength * 0.6) break;
+  }
+  let remaining = maxLength - fixed - risks.length;
+  const table = remaining > 400 ? renderTable(changed, Math.floor(remaining * 0.4)) : '';
+  remaining -= table.length + 4;
+  const details = remaining > 300 ? renderDetails(changed, remaining) : '';
+  const text = `${[head, notice, risks, table, details, tail].filter(Boolean).join('\n\n')}\n`;
+  if (text.length <= maxLength) return text;
+  // Unreachable with sane budgets; a hard guarantee that GitHub never rejects the comment.
+  const minimal = `${[head, notice, renderRisks(diff.risks, 'minimal', Math.max(0, maxLength - fixed - 100))].join('\n\n')}\n`;
+  return minimal.length <= maxLength ? minimal : `${head.slice(0, maxLength - 1)}\n`;
+}
