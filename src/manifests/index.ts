@@ -1,1 +1,8 @@
 export * from './types.js';
+export { ManifestSourceError, SourceSpecError } from './errors.js';
+export { DEFAULT_CONFIG_FILE, SOURCE_TYPES, describeSource, sourceSpecFrom, type SourceOptions, type SourceType } from './spec.js';
+export { loadManifestSet, type LoadOptions } from './source.js';
+export { loadJsonnet, type JsonnetOptions } from './jsonnet.js';
+export { loadManifestDirectory, parseManifestFile, manifestFileName } from './directory.js';
+export { assertWritableSet, formatManifestStream, writeManifestSet } from './writer.js';
+export { GitError, loadManifestSetAtRef, resolveRef } from './git.js';

@@ -1,0 +1,111 @@
+import { writeFile } from 'node:fs/promises';
+import { UsageError, parseFlags, type Command } from '../command.js';
+import { diffManifestSets, renderFullReport, renderReport, type ReportContext } from '../../diff/index.js';
+import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
+import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
+
+/** Exit code of `diff --exit-code` when the sets differ; 1 and 2 already mean failure and usage error. */
+export const DIFF_CHANGES_EXIT_CODE = 3;
+
+export const diffCommand: Command = {
+  name: 'diff',
+  summary: 'Diff the manifests of a base (git ref or config) against the working tree or a head ref',
+  usage: `Usage: thanos-gitops diff (--base <ref> | --base-config <file>) [--head <ref>] [source] [options]
+
+Renders the source at the base and at the head, diffs the two manifest sets and prints the Markdown report the
+pull-request Action posts (changes per object, Thanos-aware risk flags). The head is the working tree unless
+--head names a ref. A base commit in which the source does not exist yet counts as empty. In a shallow clone a
+missing base commit is fetched with 'git fetch --depth=1 origin <ref>'.
+
+${sourceFlagsUsage}
+
+Options:
+  --base <ref>              git ref to compare against (branch, tag, sha, HEAD~1)
+  --base-config <file>      compare against another stack config instead of a git ref
+  --head <ref>              git ref to render as the head (default: the working tree)
+  --environment, -e <name>  environment named in the report (default: default)
+  --output <file>           write the report to a file and print a one-line summary instead
+  --max-length <n>          shorten the report to at most n characters (as for a PR comment)
+  --exit-code               exit with ${DIFF_CHANGES_EXIT_CODE} when the manifests differ
+
+Exit codes: 0 no change (or changes without --exit-code), 1 failure, 2 usage error,
+${DIFF_CHANGES_EXIT_CODE} changes found (with --exit-code).
+
+Examples:
+  thanos-gitops diff --base origin/main --config thanos-stack.yaml
+  thanos-gitops diff --base-config examples/stack/thanos-stack.yaml --config examples/stack/thanos-stack.next.yaml
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, {
+      ...sourceFlagOptions,
+      base: { type: 'string' },
+      'base-config': { type: 'string' },
+      head: { type: 'string' },
+      environment: { type: 'string', short: 'e' },
+      output: { type: 'string' },
+      'max-length': { type: 'string' },
+      'exit-code': { type: 'boolean' },
+    });
+    rejectPositionals(positionals);
+    const base = values.base;
+    const baseConfig = values['base-config'];
+    if ((base === undefined) === (baseConfig === undefined)) {
+      throw new UsageError('pass exactly one of --base <ref> and --base-config <file>');
+    }
+    let maxLength: number | undefined;
+    if (values['max-length'] !== undefined) {
+      maxLength = Number(values['max-length']);
+      if (!Number.isInteger(maxLength) || maxLength < 1000) {
+        throw new UsageError(`--max-length must be a whole number of at least 1000, got '${values['max-length']}'`);
+      }
+    }
+    const spec = sourceSpecFromFlags(values);
+    if (baseConfig !== undefined && spec.type !== 'config') {
+      throw new UsageError('--base-config compares two stack configs; use --config for the head (or --base <ref> for other sources)');
+    }
+
+    return withDebugStack(io, async () => {
+      const context: ReportContext = { environment: values.environment ?? 'default' };
+      let baseSet: ManifestSet;
+      if (base !== undefined) {
+        context.baseRef = base;
+        context.baseSha = await resolveRef(base);
+        baseSet = await loadManifestSetAtRef(spec, context.baseSha);
+      } else {
+        context.baseRef = baseConfig;
+        baseSet = await loadManifestSet({ type: 'config', config: baseConfig as string });
+      }
+      let headSet: ManifestSet;
+      if (values.head !== undefined) {
+        context.headRef = values.head;
+        context.headSha = await resolveRef(values.head);
+        headSet = await loadManifestSetAtRef(spec, context.headSha);
+      } else {
+        context.headRef = spec.type === 'config' ? spec.config : 'working tree';
+        headSet = await loadManifestSet(spec);
+      }
+
+      const diff = diffManifestSets(baseSet, headSet);
+      let report: string;
+      if (maxLength === undefined) {
+        report = renderFullReport(diff, context);
+      } else {
+        context.fullReportHint = 'run thanos-gitops diff without --max-length';
+        report = renderReport(diff, context, { maxLength });
+      }
+      const { added, removed, modified, unchanged } = diff.counts;
+      const changed = added + removed + modified > 0;
+      if (values.output !== undefined) {
+        await writeFile(values.output, report.endsWith('\n') ? report : `${report}\n`);
+        const risks = diff.risks.length;
+        io.stdout(
+          `${changed ? 'Changes' : 'No changes'}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged` +
+            `${risks > 0 ? `; ${risks} risk${risks === 1 ? '' : 's'}` : ''}; report written to ${values.output}\n`,
+        );
+      } else {
+        io.stdout(report.endsWith('\n') ? report : `${report}\n`);
+      }
+      return changed && values['exit-code'] ? DIFF_CHANGES_EXIT_CODE : 0;
+    });
+  },
+};

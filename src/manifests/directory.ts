@@ -1,0 +1,98 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { ManifestSourceError } from './errors.js';
+import { isListObject, isRecord, objectProblem } from './objects.js';
+import type { KubeObject, ManifestSet } from './types.js';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** Every manifest file under dir, recursively, as sorted POSIX-style relative paths. Dot entries (.git) are skipped. */
+async function listManifestFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      // Symlinked directories are not followed, so a link cycle cannot loop; symlinked files are read.
+      const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+      if (entry.isDirectory()) await walk(full);
+      else if (isFile && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+        found.push(relative(root, full).split(sep).join('/'));
+      }
+    }
+  }
+  await walk(root);
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The objects of one manifest file, in order: empty documents skipped, List kinds flattened. Every error names
+ * the file and line, plus the document number (1-based, counting every `---` document including empty ones).
+ */
+export function parseManifestFile(text: string, file: string): KubeObject[] {
+  const lineCounter = new LineCounter();
+  // merge: kubectl (go-yaml) honours `<<` merge keys, so manifests written for it may use them.
+  const documents = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
+  const docs: Document[] = Array.isArray(documents) ? documents : [documents as unknown as Document];
+  const where = (offset: number | undefined): string => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  const objects: KubeObject[] = [];
+  docs.forEach((doc, index) => {
+    const number = index + 1;
+    const firstError = doc.errors[0];
+    if (firstError) {
+      throw new ManifestSourceError(`${where(firstError.pos[0])}: invalid YAML in document ${number}: ${firstError.message.split('\n')[0]}; fix the syntax at that line`);
+    }
+    if (doc.contents === null) return;
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) return;
+    const docStart = where(doc.contents.range?.[0] ?? doc.range?.[0]);
+    if (isRecord(value) && isListObject(value)) {
+      value.items.forEach((item, itemIndex) => {
+        const node = doc.getIn(['items', itemIndex], true) as { range?: [number, number, number] } | undefined;
+        const problem = objectProblem(item);
+        if (problem) {
+          throw new ManifestSourceError(`${where(node?.range?.[0] ?? doc.contents?.range?.[0])}: document ${number}, items[${itemIndex}] of the ${String(value.kind)}: ${problem}`);
+        }
+        objects.push(item as KubeObject);
+      });
+      return;
+    }
+    const problem = objectProblem(value);
+    if (problem) throw new ManifestSourceError(`${docStart}: document ${number}: ${problem}`);
+    objects.push(value as KubeObject);
+  });
+  return objects;
+}
+
+/**
+ * The output file for object `index` of `count` from a source file: the source's relative path when it holds one
+ * object, `<stem>-<n>.<ext>` (n from 1) when it holds several. JSON sources become .yaml since they are written as YAML.
+ */
+export function manifestFileName(relativePath: string, index: number, count: number): string {
+  const extension = extname(relativePath);
+  const stem = relativePath.slice(0, relativePath.length - extension.length);
+  const outExtension = extension.toLowerCase() === '.json' ? '.yaml' : extension;
+  return count === 1 ? `${stem}${outExtension}` : `${stem}-${index + 1}${outExtension}`;
+}
+
+/** Loads a directory of YAML/JSON manifests (recursive, multi-document files and List kinds allowed). */
+export async function loadManifestDirectory(dir: string, cwd: string = process.cwd()): Promise<ManifestSet> {
+  const root = resolve(cwd, dir);
+  const info = await stat(root).catch(() => undefined);
+  if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
+  if (!info.isDirectory()) throw new ManifestSourceError(`manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`);
+  const files = await listManifestFiles(root);
+  const set: ManifestSet = [];
+  for (const file of files) {
+    const shown = join(dir, file);
+    const text = await readFile(join(root, file), 'utf8');
+    const objects = parseManifestFile(text, shown);
+    objects.forEach((object, index) => set.push({ file: manifestFileName(file, index, objects.length), object }));
+  }
+  return set;
+}

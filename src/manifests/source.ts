@@ -1,0 +1,52 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadStackConfig } from '../config/index.js';
+import { renderStack } from '../render/index.js';
+import { loadManifestDirectory } from './directory.js';
+import { ManifestSourceError } from './errors.js';
+import { loadJsonnet } from './jsonnet.js';
+import type { ManifestSet, SourceSpec } from './types.js';
+import { assertWritableSet } from './writer.js';
+
+export interface LoadOptions {
+  /** Directory the spec's relative paths are resolved against (default: the process's). */
+  cwd?: string;
+  /** The jsonnet binary (default `$THANOS_GITOPS_JSONNET` or `jsonnet` on PATH). */
+  jsonnetBinary?: string;
+}
+
+/**
+ * Loads the manifest set a source describes: a stack config rendered by our kube-thanos renderer, a jsonnet
+ * entrypoint evaluated by the real `jsonnet`, or a directory of YAML. The set is checked for clashing file names
+ * and duplicate objects, so whatever comes back can be written, diffed and applied.
+ */
+export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {}): Promise<ManifestSet> {
+  const cwd = options.cwd ?? process.cwd();
+  let set: ManifestSet;
+  switch (spec.type) {
+    case 'config': {
+      const path = resolve(cwd, spec.config);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isFile()) {
+        throw new ManifestSourceError(
+          `stack config ${spec.config} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)`,
+        );
+      }
+      // Keep the caller's spelling of the path so ConfigError messages name the file as the user wrote it.
+      const config = await loadStackConfig(options.cwd === undefined ? spec.config : path);
+      set = renderStack(config);
+      break;
+    }
+    case 'jsonnet':
+      set = await loadJsonnet(spec.entrypoint, spec.jpath, {
+        cwd,
+        ...(options.jsonnetBinary === undefined ? {} : { binary: options.jsonnetBinary }),
+      });
+      break;
+    case 'manifests':
+      set = await loadManifestDirectory(spec.dir, cwd);
+      break;
+  }
+  assertWritableSet(set);
+  return set;
+}
