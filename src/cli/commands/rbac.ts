@@ -1,0 +1,55 @@
+import { stringify } from 'yaml';
+import { UsageError, parseFlags, type Command } from '../command.js';
+import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
+import type { ManifestSet } from '../../manifests/types.js';
+
+const usage = `Usage: thanos-gitops rbac --namespace <ns> [--namespace <ns>...] [--mode apply|plan] [--group <group>]
+
+Prints the namespace Role and RoleBinding (YAML) the reconciler's Kubernetes identity needs. A cluster admin applies
+them once; the EKS access entry created by the infra stack maps the function's IAM role to the group.
+
+Options:
+  --namespace <ns>   target namespace (repeat for several; one Role + RoleBinding in each)
+  --mode <mode>      apply (default: read, create, patch, update, delete, the lock Lease) or plan (read, create,
+                     patch for server-side dry-run; no delete, no Lease writes)
+  --group <group>    Kubernetes group to bind (default: ${DEFAULT_GROUPS.apply} or ${DEFAULT_GROUPS.plan})
+  --user <user>      also bind this user (repeatable; for clusters without access entries)
+  --name <name>      Role and RoleBinding name (default: thanos-gitops-<mode>)
+
+Example:
+  thanos-gitops rbac --namespace thanos --mode apply | kubectl apply -f -
+`;
+
+/** Multi-document YAML in set order, the shape `kubectl apply -f -` reads. */
+export function manifestSetToYaml(set: ManifestSet): string {
+  return set.map((m) => `---\n${stringify(m.object, { lineWidth: 0 })}`).join('');
+}
+
+export const rbacCommand: Command = {
+  name: 'rbac',
+  summary: 'Print the namespace Role/RoleBinding the apply or plan identity needs',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, {
+      namespace: { type: 'string', multiple: true },
+      mode: { type: 'string', default: 'apply' },
+      group: { type: 'string' },
+      user: { type: 'string', multiple: true },
+      name: { type: 'string' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const namespaces = values.namespace ?? [];
+    if (namespaces.length === 0) throw new UsageError('--namespace is required');
+    const mode = values.mode;
+    if (mode !== 'apply' && mode !== 'plan') throw new UsageError(`--mode must be 'apply' or 'plan', got '${mode}'`);
+    const set = rbacManifests({
+      namespaces,
+      mode: mode satisfies RbacMode,
+      ...(values.group !== undefined && { group: values.group }),
+      ...(values.name !== undefined && { name: values.name }),
+      ...(values.user !== undefined && { users: values.user }),
+    });
+    io.stdout(manifestSetToYaml(set));
+    return 0;
+  },
+};

@@ -1,0 +1,164 @@
+import type { KubeObject, ManifestSet } from '../manifests/types.js';
+
+/**
+ * The namespace-scoped RBAC the reconciler's Kubernetes identities need. The EKS access entries map each function's
+ * IAM role to a Kubernetes group (no EKS access policy: AmazonEKSEditPolicy has no Leases and no ServiceMonitors);
+ * these Roles grant that group exactly what the engine does in its target namespace and nothing cluster-wide.
+ *
+ * Deliberately absent: RBAC objects (a deployer that may write Roles can grant itself anything), cluster-scoped
+ * kinds, pods/exec, pods/log, and deletecollection.
+ */
+
+export type RbacMode = 'apply' | 'plan';
+
+/** One kind the reconciler manages, with its API group and the resource name RBAC rules use. */
+export interface ManagedKind {
+  kind: string;
+  group: string;
+  resource: string;
+}
+
+/**
+ * The kinds kube-thanos renders, plus the Secrets and ConfigMaps every stack needs (object storage config, mTLS
+ * material, hashrings). The Lambda's `ALLOWED_KINDS` default is the same list, so RBAC and policy cannot drift apart.
+ */
+export const MANAGED_KINDS: readonly ManagedKind[] = [
+  { kind: 'ConfigMap', group: '', resource: 'configmaps' },
+  { kind: 'Secret', group: '', resource: 'secrets' },
+  { kind: 'Service', group: '', resource: 'services' },
+  { kind: 'ServiceAccount', group: '', resource: 'serviceaccounts' },
+  { kind: 'Deployment', group: 'apps', resource: 'deployments' },
+  { kind: 'StatefulSet', group: 'apps', resource: 'statefulsets' },
+  { kind: 'PodDisruptionBudget', group: 'policy', resource: 'poddisruptionbudgets' },
+  { kind: 'ServiceMonitor', group: 'monitoring.coreos.com', resource: 'servicemonitors' },
+];
+
+/** The Lease the apply engine's lock uses (`withLease`); the apply Role may only update this one Lease. */
+export const LOCK_LEASE_NAME = 'thanos-gitops-lock';
+
+export const DEFAULT_GROUPS: Readonly<Record<RbacMode, string>> = {
+  apply: 'thanos-gitops-apply',
+  plan: 'thanos-gitops-plan',
+};
+
+const READ = ['get', 'list', 'watch'];
+/**
+ * Server-side apply is a PATCH that creates when missing, so it needs create and patch; update covers the
+ * Lease-style read-modify-write and the ApplySet parent; delete covers pruning and `--recreate` of StatefulSets.
+ */
+const APPLY_VERBS = [...READ, 'create', 'patch', 'update', 'delete'];
+/**
+ * A server-side dry-run is authorized exactly like the real call, so plan needs create and patch too; it never
+ * deletes (prune is computed by listing) and never takes the Lease. The plan function's mode and the IAM policy on who
+ * may invoke it keep these verbs dry-run-only in practice.
+ */
+const PLAN_VERBS = [...READ, 'create', 'patch'];
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** The rules of one mode's Role, grouped by API group so the Role reads like the list of kinds above. */
+export function rbacRules(mode: RbacMode): PolicyRule[] {
+  const verbs = mode === 'apply' ? APPLY_VERBS : PLAN_VERBS;
+  const groups = [...new Set(MANAGED_KINDS.map((k) => k.group))];
+  const rules: PolicyRule[] = groups.map((group) => ({
+    apiGroups: [group],
+    resources: MANAGED_KINDS.filter((k) => k.group === group).map((k) => k.resource),
+    verbs: [...verbs],
+  }));
+  // Rollout waits read workload status and the pods behind it; nothing here is writable.
+  rules.push({ apiGroups: [''], resources: ['pods', 'pods/status'], verbs: [...READ] });
+  rules.push({ apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] });
+  if (mode === 'apply') {
+    // Create cannot be limited by name (the name is not known to the authorizer before the object exists), so the
+    // Lease gets two rules: create any, and read/renew/release only the lock.
+    rules.push({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] });
+    rules.push({
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'update'],
+      resourceNames: [LOCK_LEASE_NAME],
+    });
+  } else {
+    // Plan reports who holds the lock, read-only.
+    rules.push({
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get'],
+      resourceNames: [LOCK_LEASE_NAME],
+    });
+  }
+  return rules;
+}
+
+export interface RbacOptions {
+  /** Namespaces the identity manages; one Role and one RoleBinding in each. */
+  namespaces: string[];
+  mode: RbacMode;
+  /** Kubernetes group named in the EKS access entry; defaults to `thanos-gitops-<mode>`. */
+  group?: string;
+  /** Extra users to bind (the tests' static-token deployer; never needed on EKS). */
+  users?: string[];
+  /** Role and RoleBinding name; defaults to `thanos-gitops-<mode>`. */
+  name?: string;
+}
+
+// Kubernetes names: DNS-1123 labels for namespaces, subdomains for object names.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The Role and RoleBinding per namespace, in apply order (Role first so the binding never points at nothing). */
+export function rbacManifests(options: RbacOptions): ManifestSet {
+  const { namespaces, mode } = options;
+  if (mode !== 'apply' && mode !== 'plan') {
+    throw new Error(`rbac: mode must be 'apply' or 'plan', got '${String(mode)}'`);
+  }
+  if (namespaces.length === 0) throw new Error('rbac: at least one namespace is required (--namespace <ns>)');
+  for (const namespace of namespaces) {
+    if (!DNS_LABEL.test(namespace)) {
+      throw new Error(`rbac: namespace '${namespace}' is not a valid DNS-1123 label (lowercase letters, digits, '-')`);
+    }
+  }
+  const name = options.name ?? `thanos-gitops-${mode}`;
+  if (!DNS_SUBDOMAIN.test(name)) {
+    throw new Error(`rbac: name '${name}' is not a valid Kubernetes object name (lowercase letters, digits, '-', '.')`);
+  }
+  const group = options.group ?? DEFAULT_GROUPS[mode];
+  if (group.trim() === '' || group.startsWith('system:')) {
+    // system: groups are Kubernetes' own (system:masters is cluster-admin); EKS rejects them in access entries.
+    throw new Error(`rbac: group '${group}' is not allowed: use a non-empty group outside the 'system:' prefix`);
+  }
+  const labels = { 'app.kubernetes.io/managed-by': 'thanos-gitops', 'app.kubernetes.io/component': `rbac-${mode}` };
+  const subjects: Record<string, string>[] = [
+    { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group },
+    ...(options.users ?? []).map((user) => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: user })),
+  ];
+  const set: ManifestSet = [];
+  for (const namespace of [...new Set(namespaces)]) {
+    const role: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace, labels: { ...labels } },
+      rules: rbacRules(mode),
+    };
+    const binding: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace, labels: { ...labels } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects,
+    };
+    set.push({ file: `${namespace}-${name}-role.yaml`, object: role });
+    set.push({ file: `${namespace}-${name}-roleBinding.yaml`, object: binding });
+  }
+  return set;
+}
+
+/** The `ALLOWED_KINDS` value the infra gives the Lambda: the managed kinds, comma-separated. */
+export function allowedKindsValue(): string {
+  return MANAGED_KINDS.map((k) => k.kind).join(',');
+}
