@@ -342,6 +342,18 @@ export class KubeClient {
     return pick(await this.resourceList(apiVersion, false)) ?? pick(await this.resourceList(apiVersion, true));
   }
 
+  /** Served versions of an API group, preferred first (empty when the group is not served). */
+  async preferredVersions(group: string): Promise<string[]> {
+    const found = await this.request<{ preferredVersion?: { version: string }; versions?: Array<{ version: string }> }>('GET', `/apis/${group}`, {
+      object: `API group ${group}`,
+      allow404: true,
+    });
+    if (!found) return [];
+    const versions = (found.versions ?? []).map((v) => v.version);
+    const preferred = found.preferredVersion?.version;
+    return preferred ? [preferred, ...versions.filter((v) => v !== preferred)] : versions;
+  }
+
   /** Whether the apiserver serves this kind at this version (CRD installed and established). */
   async isServed(apiVersion: string, kind: string): Promise<boolean> {
     return (await this.findResource(apiVersion, kind)) !== undefined;

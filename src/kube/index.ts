@@ -1,1 +1,31 @@
-export * from './client.js';
+export { KubeClient, KubeApiError, KubeConnectionError, describeKey, keyOf } from './client.js';
+export type { ObjectKey, FieldConflict, StatusCause, KubeClientOptions, RetryOptions, RequestRecord, DeleteOptions, ApplyOptions, WriteOptions, ResourceInfo } from './client.js';
+export {
+  applyManifestSet,
+  prepareSet,
+  FIELD_MANAGER,
+  ApplyConflictError,
+  ApplyError,
+  ImmutableFieldError,
+  MissingKindsError,
+  type ApplySetOptions,
+  type ApplyResult,
+  type ObjectOutcome,
+  type ObjectAction,
+  type Conflict,
+} from './apply.js';
+export { planManifestSet, detectDrift, reconcile, rollback, type PlanOptions, type PlanResult, type DriftResult, type DriftedObject, type ReconcileResult } from './plan.js';
+export { withLease, uniqueHolder, LeaseHeldError, LEASE_NAME, type LeaseOptions, type HeldLease } from './lease.js';
+export { ReleaseHistory, releaseSecretName, encodeRelease, decodeRelease, RELEASE_TYPE, type Release, type ReleaseInfo, type ReleaseStatus } from './release.js';
+export { waitForRollout, rolloutState, RolloutTimeoutError, type RolloutState } from './rollout.js';
+export {
+  ApplySet,
+  applySetId,
+  applySetParentName,
+  APPLYSET_ID_LABEL,
+  APPLYSET_PART_OF_LABEL,
+  APPLYSET_TOOLING_ANNOTATION,
+  APPLYSET_GROUP_KINDS_ANNOTATION,
+  APPLYSET_NAMESPACES_ANNOTATION,
+} from './applyset.js';
+export { PHASES, phaseOf, type Phase } from './phases.js';

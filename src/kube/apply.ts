@@ -1,0 +1,511 @@
+import { describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
+import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
+import { LEASE_NAME, uniqueHolder, withLease, type LeaseOptions } from './lease.js';
+import { byPhase, type Phase } from './phases.js';
+import { ReleaseHistory, type Release } from './release.js';
+import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
+import { clone, groupKindString, groupOf, mapLimit, sameObject, settleLimit, sleep } from './util.js';
+
+export const FIELD_MANAGER = 'thanos-gitops';
+
+export interface ApplySetOptions {
+  /** Names the ApplySet parent (`thanos-gitops-<environment>`) and the release history. */
+  environment: string;
+  /** Where the parent, the release history and the Lease live; also the namespace of objects that name none. */
+  namespace: string;
+  fieldManager?: string;
+  /** Take over fields other managers own (server-side apply force). */
+  force?: boolean;
+  /** Delete and re-create objects whose immutable fields change (workloads with propagationPolicy Orphan). */
+  recreate?: boolean;
+  /** Delete members of the set's previous applies that are no longer in it (default true). */
+  prune?: boolean;
+  /** Kinds the server does not serve: fail before writing (default) or skip their objects with a warning. */
+  missingKinds?: 'fail' | 'skip';
+  concurrency?: number;
+  /** Take the namespace Lease (default true); pass false when the caller already holds it. */
+  lock?: boolean;
+  lease?: LeaseOptions & { holder?: string };
+  /** Record a release revision (default true). */
+  history?: boolean;
+  historyLimit?: number;
+  sourceCommit?: string;
+  description?: string;
+  wait?: boolean;
+  timeoutMs?: number;
+  /** How long to wait for a recreated object to be gone (its orphan finalizer is processed by the garbage collector). */
+  deleteTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'recreated' | 'skipped';
+
+export interface ObjectOutcome {
+  id: string;
+  object: string;
+  file: string;
+  action: ObjectAction;
+}
+
+export interface ApplyResult {
+  environment: string;
+  /** The release revision recorded, if anything changed and history is on. */
+  revision?: number;
+  objects: ObjectOutcome[];
+  pruned: string[];
+  warnings: string[];
+  /** Requests that wrote to the apiserver during this apply. */
+  writes: number;
+  rollout?: RolloutState[];
+}
+
+export interface Conflict {
+  object: string;
+  field: string;
+  manager: string;
+}
+
+/** Fields owned by other managers; nothing was written. */
+export class ApplyConflictError extends Error {
+  override name = 'ApplyConflictError';
+  constructor(readonly conflicts: Conflict[]) {
+    super(
+      `server-side apply conflicts, nothing was written:\n${conflicts.map((c) => `  ${c.object}: ${c.field || '(field)'} is owned by field manager "${c.manager}"`).join('\n')}\n` +
+        `Fix: remove the field from the manifest, ask the other manager to release it, or re-run with --force-conflicts to take it over.`,
+    );
+  }
+}
+
+/** Immutable fields would change; nothing was written. */
+export class ImmutableFieldError extends Error {
+  override name = 'ImmutableFieldError';
+  constructor(readonly objects: Array<{ object: string; message: string }>) {
+    super(
+      `immutable fields would change, nothing was written:\n${objects.map((o) => `  ${o.object}: ${o.message}`).join('\n')}\n` +
+        `Fix: revert the change, or re-run with --recreate to delete these objects (StatefulSets and Deployments with propagationPolicy Orphan: pods and volumes stay) and create them again.`,
+    );
+  }
+}
+
+/** Kinds the apiserver does not serve; nothing was written. */
+export class MissingKindsError extends Error {
+  override name = 'MissingKindsError';
+  constructor(readonly missing: Array<{ kind: string; objects: string[] }>) {
+    super(
+      `the API server does not serve these kinds, nothing was written:\n${missing.map((m) => `  ${m.kind}: ${m.objects.slice(0, 5).join(', ')}${m.objects.length > 5 ? `, and ${m.objects.length - 5} more` : ''}`).join('\n')}\n` +
+        `Fix: install the CustomResourceDefinition (e.g. the prometheus-operator CRDs for ServiceMonitor), disable the component, or re-run with missing kinds skipped.`,
+    );
+  }
+}
+
+/** Objects failed while writing; the set's other objects and the history are left consistent and re-runnable. */
+export class ApplyError extends Error {
+  override name = 'ApplyError';
+  constructor(
+    readonly failures: Array<{ object: string; error: Error }>,
+    readonly stage: string,
+    readonly partial: Partial<ApplyResult> = {},
+  ) {
+    super(`${stage} failed for ${failures.length} object(s):\n${failures.map((f) => `  ${f.error.message.startsWith(f.object) ? f.error.message : `${f.object}: ${f.error.message}`}`).join('\n')}\nRe-running the apply is safe: it converges from wherever this one stopped.`);
+  }
+}
+
+/** An object of the set, resolved against discovery and labelled as a member. */
+export interface PreparedObject {
+  manifest: Manifest;
+  object: KubeObject;
+  id: string;
+  name: string;
+  resource?: ResourceInfo;
+}
+
+export interface Prepared {
+  objects: PreparedObject[];
+  skipped: PreparedObject[];
+  warnings: string[];
+  applySet: ApplySet;
+}
+
+const MEMBER_KIND_NOT_SERVED = Symbol('not-served');
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks shape, fills namespaces, adds the part-of label, and checks every kind against discovery. */
+export async function prepareSet(client: KubeClient, set: ManifestSet, options: Pick<ApplySetOptions, 'environment' | 'namespace' | 'missingKinds'>): Promise<Prepared> {
+  const applySet = new ApplySet(client, applySetParentName(options.environment), options.namespace);
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const objects: PreparedObject[] = [];
+  set.forEach((manifest, index) => {
+    const where = `${manifest.file || `object #${index + 1}`}`;
+    const raw: unknown = manifest.object;
+    if (!isRecord(raw)) return void problems.push(`${where}: not an object; fix: each document must be a Kubernetes object`);
+    if (typeof raw.apiVersion !== 'string' || !raw.apiVersion) problems.push(`${where}: .apiVersion is missing; fix: set e.g. apiVersion: apps/v1`);
+    if (typeof raw.kind !== 'string' || !raw.kind) problems.push(`${where}: .kind is missing; fix: set e.g. kind: StatefulSet`);
+    const metadata = raw.metadata;
+    if (!isRecord(metadata) || typeof metadata.name !== 'string' || !metadata.name) return void problems.push(`${where}: .metadata.name is missing; fix: name the object`);
+    if (typeof raw.apiVersion !== 'string' || typeof raw.kind !== 'string') return;
+    const object = clone(manifest.object);
+    const labels = (object.metadata.labels ??= {});
+    const existing = labels[APPLYSET_PART_OF_LABEL];
+    if (existing !== undefined && existing !== applySet.id) {
+      problems.push(`${where}: .metadata.labels["${APPLYSET_PART_OF_LABEL}"] is "${existing}", which belongs to another ApplySet; fix: remove the label, thanos-gitops sets it`);
+    }
+    labels[APPLYSET_PART_OF_LABEL] = applySet.id;
+    objects.push({ manifest, object, id: '', name: '' });
+  });
+  if (problems.length) throw new Error(`invalid manifest set:\n  ${problems.join('\n  ')}`);
+
+  const kinds = new Map<string, Promise<ResourceInfo | typeof MEMBER_KIND_NOT_SERVED>>();
+  // Kinds whose CustomResourceDefinition is part of this set are served once the first phase has run.
+  const crdKinds = new Set(
+    set
+      .filter((m) => m.object.kind === 'CustomResourceDefinition')
+      .map((m) => {
+        const spec = (m.object.spec ?? {}) as { group?: string; names?: { kind?: string } };
+        return `${spec.names?.kind}.${spec.group}`;
+      }),
+  );
+  const definedHere = (object: KubeObject) => crdKinds.has(`${object.kind}.${groupOf(object.apiVersion)}`);
+  await mapLimit(objects, 8, async (prepared) => {
+    const { apiVersion, kind } = prepared.object;
+    const cacheKey = `${apiVersion}/${kind}`;
+    let lookup = kinds.get(cacheKey);
+    if (!lookup) {
+      lookup = client.resource(apiVersion, kind).catch((error: unknown) => {
+        if (error instanceof Error && /does not serve/.test(error.message)) return MEMBER_KIND_NOT_SERVED;
+        throw error;
+      });
+      kinds.set(cacheKey, lookup);
+    }
+    const info = await lookup;
+    if (info !== MEMBER_KIND_NOT_SERVED) {
+      prepared.resource = info;
+      if (info.namespaced) prepared.object.metadata.namespace ??= options.namespace;
+      else delete prepared.object.metadata.namespace;
+    } else {
+      prepared.object.metadata.namespace ??= options.namespace;
+    }
+    prepared.id = objectId(prepared.object);
+    prepared.name = describeObject(prepared.object);
+  });
+
+  for (const prepared of objects) {
+    const other = seen.get(prepared.id);
+    if (other !== undefined) problems.push(`${prepared.manifest.file}: ${prepared.name} is also defined in ${other}; fix: keep one definition`);
+    seen.set(prepared.id, prepared.manifest.file);
+  }
+  if (problems.length) throw new Error(`invalid manifest set:\n  ${problems.join('\n  ')}`);
+
+  const missing = new Map<string, string[]>();
+  const served: PreparedObject[] = [];
+  const skipped: PreparedObject[] = [];
+  for (const prepared of objects) {
+    if (prepared.resource || definedHere(prepared.object)) served.push(prepared);
+    else {
+      const key = `${prepared.object.kind} (${prepared.object.apiVersion})`;
+      missing.set(key, [...(missing.get(key) ?? []), prepared.name]);
+      skipped.push(prepared);
+    }
+  }
+  const warnings: string[] = [];
+  if (missing.size) {
+    const list = [...missing].map(([kind, names]) => ({ kind, objects: names }));
+    if ((options.missingKinds ?? 'fail') === 'fail') throw new MissingKindsError(list);
+    for (const entry of list) warnings.push(`skipped ${entry.objects.length} ${entry.kind} object(s): the API server does not serve this kind`);
+  }
+  return { objects: served, skipped, warnings, applySet };
+}
+
+type Step = 'create' | 'update' | 'unchanged' | 'recreate';
+
+export interface Inspected {
+  prepared: PreparedObject;
+  live?: KubeObject;
+  /** The server's dry-run result: what the object would be after this apply. */
+  merged?: KubeObject;
+  step: Step;
+  immutable?: string;
+}
+
+const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
+
+/**
+ * Reads each object and dry-runs its apply: the result tells what would change, whether immutable fields or other
+ * managers' fields are in the way, and whether RBAC allows the write. Writes nothing.
+ */
+export async function inspectObjects(
+  client: KubeClient,
+  objects: readonly PreparedObject[],
+  options: { fieldManager: string; force: boolean; concurrency: number; recreate?: boolean },
+): Promise<Inspected[]> {
+  const namespacesCreatedHere = new Set(objects.filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1').map((p) => p.object.metadata.name));
+  const conflicts: Conflict[] = [];
+  const immutable: Array<{ object: string; message: string }> = [];
+  const failures: Array<{ object: string; error: Error }> = [];
+  const results = await settleLimit(objects, options.concurrency, async (prepared): Promise<Inspected | undefined> => {
+    const live = prepared.resource ? await client.get(keyOf(prepared.object)) : undefined;
+    const namespace = prepared.object.metadata.namespace;
+    // Objects whose namespace or CRD this apply creates cannot be dry-run yet; they are new either way.
+    if (!prepared.resource || (!live && namespace && namespacesCreatedHere.has(namespace) && !(await namespaceExists(client, namespace)))) {
+      return { prepared, step: 'create' };
+    }
+    try {
+      const merged = await client.apply(prepared.object, { fieldManager: options.fieldManager, force: options.force, dryRun: true });
+      const inspected: Inspected = { prepared, merged, step: !live ? 'create' : sameObject(live, merged) ? 'unchanged' : 'update' };
+      if (live) inspected.live = live;
+      return inspected;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409 && error.conflicts.length) {
+        for (const c of error.conflicts) conflicts.push({ object: prepared.name, field: c.field, manager: c.manager });
+        return undefined;
+      }
+      if (error instanceof KubeApiError && error.status === 422 && live && IMMUTABLE.test(error.message)) {
+        const message = error.causes.filter((c) => IMMUTABLE.test(c.message ?? '')).map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`).join('; ') || error.message;
+        if (options.recreate) return { prepared, live, step: 'recreate', immutable: message };
+        immutable.push({ object: prepared.name, message });
+        return undefined;
+      }
+      throw error;
+    }
+  });
+  const inspected: Inspected[] = [];
+  results.forEach((result, index) => {
+    if (result.ok) {
+      if (result.value) inspected.push(result.value);
+    } else {
+      failures.push({ object: objects[index]?.name ?? '?', error: result.error instanceof Error ? result.error : new Error(String(result.error)) });
+    }
+  });
+  if (failures.length) throw new ApplyError(failures, 'pre-flight check (server-side dry-run), nothing was written;');
+  if (immutable.length) throw new ImmutableFieldError(immutable);
+  if (conflicts.length) throw new ApplyConflictError(conflicts);
+  return inspected;
+}
+
+const namespaceCache = new WeakMap<KubeClient, Map<string, Promise<boolean>>>();
+function namespaceExists(client: KubeClient, name: string): Promise<boolean> {
+  let cache = namespaceCache.get(client);
+  if (!cache) namespaceCache.set(client, (cache = new Map()));
+  let found = cache.get(name);
+  if (!found) {
+    found = client.get({ apiVersion: 'v1', kind: 'Namespace', name }).then((ns) => ns !== undefined);
+    cache.set(name, found);
+  }
+  return found;
+}
+
+/** Live members of the set that this apply no longer contains. */
+export async function pruneCandidates(applySet: ApplySet, objects: readonly PreparedObject[]): Promise<{ candidates: KubeObject[]; unlisted: string[] }> {
+  const kinds: MemberKind[] = [];
+  const seen = new Set<string>();
+  for (const p of objects) {
+    const groupKind = groupKindString(p.object.apiVersion, p.object.kind);
+    if (p.resource && !seen.has(groupKind)) {
+      seen.add(groupKind);
+      kinds.push({ groupKind, apiVersion: p.object.apiVersion, kind: p.object.kind });
+    }
+  }
+  if (!applySet.exists) return { candidates: [], unlisted: [] };
+  const { members, unlisted } = await applySet.listMembers(kinds.filter((k) => applySet.currentGroupKinds.has(k.groupKind)));
+  const keep = new Set(objects.map((p) => p.id));
+  return { candidates: members.filter((m) => !keep.has(objectId(m))), unlisted };
+}
+
+function sameSpan(applySet: ApplySet, groupKinds: Set<string>, namespaces: Set<string>): boolean {
+  const ns = new Set([...namespaces, applySet.namespace]);
+  return applySet.exists && groupKinds.size === applySet.currentGroupKinds.size && [...groupKinds].every((g) => applySet.currentGroupKinds.has(g)) && ns.size === applySet.currentNamespaces.size && [...ns].every((n) => applySet.currentNamespaces.has(n));
+}
+
+/**
+ * Server-side applies a manifest set as one ApplySet: checks everything with dry-runs first (nothing is written when a
+ * kind is missing, an immutable field would change or another manager owns a field), then applies only the objects
+ * that would change, phase by phase, prunes what left the set, and records a release revision.
+ */
+export async function applyManifestSet(client: KubeClient, set: ManifestSet, options: ApplySetOptions): Promise<ApplyResult> {
+  const log = options.log ?? (() => undefined);
+  const fieldManager = options.fieldManager ?? FIELD_MANAGER;
+  const concurrency = options.concurrency ?? 8;
+  const startWrites = client.writeCount;
+  const inspectStarted = new Date();
+
+  const survey = async () => {
+    const prepared = await prepareSet(client, set, options);
+    await prepared.applySet.load();
+    const inspected = await inspectObjects(client, prepared.objects, { fieldManager, force: !!options.force, concurrency, recreate: !!options.recreate });
+    const prune = options.prune === false ? { candidates: [], unlisted: [] } : await pruneCandidates(prepared.applySet, prepared.objects);
+    return { prepared, inspected, prune };
+  };
+
+  let state = await survey();
+  const changes = () => state.inspected.filter((i) => i.step !== 'unchanged').length + state.prune.candidates.length;
+  const { groupKinds, namespaces } = spanOf(state.prepared.objects.map((p) => p.object));
+  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces))) {
+    log(`no changes: ${state.inspected.length} object(s) already match`);
+    return finish({ environment: options.environment, objects: outcomes(state.inspected, state.prepared.skipped), pruned: [], warnings: state.prepared.warnings, writes: 0 }, options, client, state.prepared.objects);
+  }
+
+  const run = async (leaseActivity?: Date, waited?: boolean): Promise<ApplyResult> => {
+    // Another run may have written between our survey and taking the Lease: look again so skip decisions stay exact.
+    if (waited || (leaseActivity && leaseActivity.getTime() >= inspectStarted.getTime() - 5_000)) {
+      log('another run held the lock meanwhile: re-checking the live state');
+      state = await survey();
+    }
+    return await write(client, state, options, { fieldManager, concurrency, log, startWrites });
+  };
+
+  if (options.lock === false) return run();
+  const holder = options.lease?.holder ?? uniqueHolder(`thanos-gitops-${options.environment}`);
+  return withLease(client, options.namespace, holder, (lease) => run(lease.previousActivity, lease.waited), {
+    waitTimeoutMs: 60_000,
+    ...options.lease,
+    onWait: (other) => {
+      log(`waiting for Lease ${options.namespace}/${LEASE_NAME} held by ${other}`);
+      options.lease?.onWait?.(other);
+    },
+  });
+}
+
+function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObject[]): ObjectOutcome[] {
+  const action: Record<Step, ObjectAction> = { create: 'created', update: 'configured', unchanged: 'unchanged', recreate: 'recreated' };
+  return [
+    ...inspected.map((i) => ({ id: i.prepared.id, object: i.prepared.name, file: i.prepared.manifest.file, action: action[i.step] })),
+    ...skipped.map((p) => ({ id: p.id, object: p.name, file: p.manifest.file, action: 'skipped' as const })),
+  ];
+}
+
+async function finish(result: ApplyResult, options: ApplySetOptions, client: KubeClient, objects: readonly PreparedObject[]): Promise<ApplyResult> {
+  if (options.wait) result.rollout = await waitForRollout(client, objects.map((p) => p.object), options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  return result;
+}
+
+async function write(
+  client: KubeClient,
+  state: { prepared: Prepared; inspected: Inspected[]; prune: { candidates: KubeObject[]; unlisted: string[] } },
+  options: ApplySetOptions,
+  context: { fieldManager: string; concurrency: number; log: (line: string) => void; startWrites: number },
+): Promise<ApplyResult> {
+  const { prepared, inspected, prune } = state;
+  const { applySet } = prepared;
+  const { log, fieldManager, concurrency } = context;
+  const history = options.history === false ? undefined : new ReleaseHistory(client, options.namespace, options.environment, options.historyLimit ?? 10);
+  const members = prepared.objects.map((p) => p.object);
+  const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
+  for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
+
+  const manifests: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+  const recordFailure = async (error: Error) => {
+    if (!history) return;
+    try {
+      const release = await history.record({ status: 'failed', manifests, description: error.message, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
+      result.revision = release.revision;
+    } catch (recordError) {
+      log(`could not record the failed release: ${(recordError as Error).message}`);
+    }
+  };
+
+  try {
+    await applySet.widen(members);
+
+    const recreate = inspected.filter((i) => i.step === 'recreate');
+    if (recreate.length) await recreateObjects(client, recreate, options, log);
+
+    for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged').map((i) => ({ ...i, object: i.prepared.object })))) {
+      await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log });
+    }
+
+    if (options.prune !== false) {
+      const failures: Array<{ object: string; error: Error }> = [];
+      const outcomesOfPrune = await settleLimit(prune.candidates, concurrency, async (candidate) => {
+        await client.delete(keyOf(candidate), { propagationPolicy: 'Background' });
+        return describeObject(candidate);
+      });
+      outcomesOfPrune.forEach((outcome, index) => {
+        if (outcome.ok) result.pruned.push(outcome.value);
+        else failures.push({ object: describeObject(prune.candidates[index] as KubeObject), error: outcome.error as Error });
+      });
+      // The parent keeps the superset until every stale member is gone, so a failed prune is retried next time.
+      if (failures.length) throw new ApplyError(failures, 'prune', result);
+      if (prune.unlisted.length === 0) await applySet.narrow(members);
+      for (const name of result.pruned) log(`pruned ${name}`);
+    }
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    await recordFailure(failure);
+    result.writes = client.writeCount - context.startWrites;
+    if (failure instanceof ApplyError) throw new ApplyError(failure.failures, failure.stage, result);
+    throw failure;
+  }
+
+  if (history) {
+    const release = await history.record({
+      status: 'deployed',
+      manifests,
+      ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}),
+      ...(options.description ? { description: options.description } : {}),
+    });
+    result.revision = release.revision;
+  }
+  try {
+    await finish(result, options, client, prepared.objects);
+  } catch (error) {
+    if (history && result.revision !== undefined && error instanceof RolloutTimeoutError) await history.setStatus(result.revision, 'failed', error.message).catch(() => undefined);
+    throw error;
+  } finally {
+    result.writes = client.writeCount - context.startWrites;
+  }
+  return result;
+}
+
+/** Applies one phase's objects with bounded concurrency, retrying resourceVersion races; collects every failure. */
+async function applyPhase(
+  client: KubeClient,
+  phase: Phase,
+  items: Array<Inspected & { object: KubeObject }>,
+  options: { fieldManager: string; force: boolean; concurrency: number; log: (line: string) => void },
+): Promise<void> {
+  const results = await settleLimit(items, options.concurrency, async (item) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.apply(item.object, { fieldManager: options.fieldManager, force: options.force });
+        options.log(`${item.step === 'create' ? 'created' : item.step === 'recreate' ? 'recreated' : 'configured'} ${item.prepared.name}`);
+        return;
+      } catch (error) {
+        // A 409 without field-manager causes is an optimistic-concurrency race with a controller: apply again.
+        const race = error instanceof KubeApiError && error.status === 409 && error.conflicts.length === 0;
+        if (!race || attempt >= 4) throw error;
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+  });
+  const failures = results.flatMap((r, index) => (r.ok ? [] : [{ object: items[index]?.prepared.name ?? '?', error: r.error instanceof Error ? r.error : new Error(String(r.error)) }]));
+  if (failures.length) throw new ApplyError(failures, `apply (phase ${phase})`);
+}
+
+/** Deletes objects whose immutable fields change (workloads orphan their pods and volumes) and waits until they are gone. */
+async function recreateObjects(client: KubeClient, items: Inspected[], options: ApplySetOptions, log: (line: string) => void): Promise<void> {
+  const orphanKinds = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job']);
+  for (const item of items) {
+    const key = keyOf(item.prepared.object);
+    const propagationPolicy = orphanKinds.has(key.kind) ? 'Orphan' : 'Background';
+    log(`recreating ${item.prepared.name} (${item.immutable}); deleting with propagationPolicy ${propagationPolicy}`);
+    await client.delete(key, { propagationPolicy });
+  }
+  const deadline = Date.now() + (options.deleteTimeoutMs ?? 120_000);
+  for (const item of items) {
+    for (;;) {
+      const live = await client.get(keyOf(item.prepared.object));
+      if (!live || live.metadata.uid !== item.live?.metadata.uid) break;
+      if (Date.now() > deadline) {
+        const finalizers = (live.metadata.finalizers as string[] | undefined) ?? [];
+        throw new Error(`${item.prepared.name}: still being deleted after ${Math.round((options.deleteTimeoutMs ?? 120_000) / 1000)}s (finalizers: ${finalizers.join(', ') || 'none'}); the garbage collector processes the orphan finalizer; re-run when it is gone`);
+      }
+      await sleep(250);
+    }
+  }
+}
+
+export type { Release };

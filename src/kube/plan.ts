@@ -1,0 +1,193 @@
+import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
+import { describeObject, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { applyManifestSet, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
+import { KubeApiError, keyOf, type KubeClient } from './client.js';
+import { ReleaseHistory } from './release.js';
+import { sameObject, settleLimit } from './util.js';
+
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'>;
+
+export interface PlanResult {
+  /** Live (masked) vs what the server says the objects would become (masked). */
+  diff: ManifestDiff;
+  live: ManifestSet;
+  merged: ManifestSet;
+  /** Fields other managers own: the apply would fail without --force-conflicts. */
+  conflicts: Conflict[];
+  /** Objects whose immutable fields change: the apply would fail without --recreate. */
+  immutable: Array<{ object: string; message: string }>;
+  /** Members of earlier applies that the apply would delete. */
+  prune: string[];
+  warnings: string[];
+  /** Objects the server refused to dry-run (RBAC, validation), with its reason. */
+  errors: Array<{ object: string; message: string }>;
+}
+
+interface Probe {
+  prepared: PreparedObject;
+  live?: KubeObject;
+  merged?: KubeObject;
+  conflicts: Conflict[];
+  immutable?: string;
+  error?: string;
+}
+
+const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
+
+/** GET + server-side dry-run apply of one object; never writes. Secrets are masked before anything else sees them. */
+async function probe(client: KubeClient, prepared: PreparedObject, fieldManager: string, force: boolean): Promise<Probe> {
+  const result: Probe = { prepared, conflicts: [] };
+  const live = prepared.resource ? await client.get(keyOf(prepared.object)) : undefined;
+  if (live) result.live = redactSecret(live);
+  if (!prepared.resource) return result;
+  const dryRun = async (withForce: boolean) => redactSecret(await client.apply(prepared.object, { fieldManager, force: withForce, dryRun: true }));
+  try {
+    result.merged = await dryRun(force);
+  } catch (error) {
+    if (!(error instanceof KubeApiError)) throw error;
+    if (error.status === 409 && error.conflicts.length) {
+      result.conflicts = error.conflicts.map((c) => ({ object: prepared.name, field: c.field, manager: c.manager }));
+      // Show what the apply would do once the conflict is settled in our favour.
+      result.merged = await dryRun(true);
+    } else if (error.status === 422 && live && IMMUTABLE.test(error.message)) {
+      result.immutable = error.message;
+    } else if (error.status === 404 && !live) {
+      // The namespace does not exist yet (the set creates it): the object is new.
+    } else {
+      result.error = error.message;
+    }
+  }
+  return result;
+}
+
+/**
+ * What `apply` would change, computed by the server (defaulting, admission, field ownership) without writing: each
+ * object is dry-run applied and compared with the live object; members that left the set show as removed.
+ */
+export async function planManifestSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
+  const fieldManager = options.fieldManager ?? FIELD_MANAGER;
+  const prepared = await prepareSet(client, set, options);
+  await prepared.applySet.load();
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, fieldManager, !!options.force));
+  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
+  probes.forEach((outcome, index) => {
+    const p = prepared.objects[index] as PreparedObject;
+    if (!outcome.ok) {
+      result.errors.push({ object: p.name, message: (outcome.error as Error).message });
+      return;
+    }
+    const { live, merged, conflicts, immutable, error } = outcome.value;
+    result.conflicts.push(...conflicts);
+    if (immutable) result.immutable.push({ object: p.name, message: immutable });
+    if (error) result.errors.push({ object: p.name, message: error });
+    if (live) result.live.push({ file: p.manifest.file, object: live });
+    // Without a server answer (new namespace, immutable change, refused), the desired object stands for the result.
+    result.merged.push({ file: p.manifest.file, object: merged ?? redactSecret(p.object) });
+  });
+  if (options.prune !== false) {
+    const { candidates, unlisted } = await pruneCandidates(prepared.applySet, prepared.objects);
+    for (const candidate of candidates) {
+      result.live.push({ file: '(live)', object: redactSecret(candidate) });
+      result.prune.push(describeObject(candidate));
+    }
+    for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
+  }
+  result.diff = diffManifestSets(result.live, result.merged);
+  return result;
+}
+
+export interface DriftedObject {
+  id: string;
+  object: string;
+  /** `missing`: deleted out of band; `modified`: fields differ from what the release applied. */
+  change: 'missing' | 'modified';
+  /** Unified diff of live vs corrected object (Secrets masked). */
+  patch: string;
+  /** Field managers other than ours that own fields of the object. */
+  managers: string[];
+}
+
+export interface DriftResult {
+  revision?: number;
+  drifted: DriftedObject[];
+  checked: number;
+  diff: ManifestDiff;
+}
+
+/**
+ * Compares the last deployed release with the live cluster: each object is dry-run applied with force (what reconcile
+ * would do) and compared with the live object. Never writes.
+ */
+export async function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+  const history = new ReleaseHistory(client, options.namespace, options.environment);
+  const release = await history.deployed();
+  if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
+  const fieldManager = options.fieldManager ?? FIELD_MANAGER;
+  const prepared = await prepareSet(client, release.manifests, { ...options, missingKinds: 'skip' });
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
+    const live = await client.get(keyOf(p.object));
+    if (!live) return { p, live: undefined, merged: undefined };
+    const merged = await client.apply(p.object, { fieldManager, force: true, dryRun: true });
+    return { p, live, merged };
+  });
+  const liveSet: ManifestSet = [];
+  const mergedSet: ManifestSet = [];
+  const drifted: Array<Omit<DriftedObject, 'patch'>> = [];
+  for (const outcome of probes) {
+    if (!outcome.ok) throw outcome.error;
+    const { p, live, merged } = outcome.value;
+    if (!live) {
+      drifted.push({ id: p.id, object: p.name, change: 'missing', managers: [] });
+      mergedSet.push({ file: p.manifest.file, object: redactSecret(p.object) });
+      continue;
+    }
+    liveSet.push({ file: p.manifest.file, object: redactSecret(live) });
+    mergedSet.push({ file: p.manifest.file, object: redactSecret(merged as KubeObject) });
+    if (!sameObject(live, merged as KubeObject)) {
+      const managers = ((live.metadata.managedFields as Array<{ manager?: string }> | undefined) ?? []).map((m) => m.manager ?? '').filter((m) => m && m !== fieldManager && !m.endsWith('-applyset'));
+      drifted.push({ id: p.id, object: p.name, change: 'modified', managers: [...new Set(managers)] });
+    }
+  }
+  const diff = diffManifestSets(liveSet, mergedSet);
+  const patches = new Map(diff.entries.map((e) => [e.id, e.patch]));
+  return {
+    revision: release.revision,
+    checked: prepared.objects.length,
+    diff,
+    drifted: drifted.map((d) => ({ ...d, patch: patches.get(d.id) ?? '' })),
+  };
+}
+
+export interface ReconcileResult {
+  drift: DriftResult;
+  apply?: ApplyResult;
+}
+
+/**
+ * Puts drifted objects back to the deployed release: re-applies the release with force, which writes only the objects
+ * whose dry-run differs from live (exactly the drifted ones). The deployed revision stays the same.
+ */
+export async function reconcile(client: KubeClient, options: Omit<ApplySetOptions, 'force' | 'history'>): Promise<ReconcileResult> {
+  const drift = await detectDrift(client, options);
+  if (drift.drifted.length === 0 || drift.revision === undefined) return { drift };
+  const history = new ReleaseHistory(client, options.namespace, options.environment);
+  const release = await history.get(drift.revision);
+  if (!release) return { drift };
+  const apply = await applyManifestSet(client, release.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
+  return { drift, apply };
+}
+
+/** Re-applies a recorded revision as a new revision (like `helm rollback`). */
+export async function rollback(client: KubeClient, revision: number, options: ApplySetOptions): Promise<ApplyResult> {
+  const history = new ReleaseHistory(client, options.namespace, options.environment, options.historyLimit ?? 10);
+  const release = await history.get(revision);
+  if (!release) {
+    const known = (await history.list()).map((r) => r.revision);
+    throw new Error(`environment ${options.environment} has no release revision ${revision} in namespace ${options.namespace}; recorded revisions: ${known.join(', ') || 'none'}`);
+  }
+  const applyOptions: ApplySetOptions = { ...options, description: `rollback to ${revision}` };
+  if (release.sourceCommit) applyOptions.sourceCommit = release.sourceCommit;
+  return applyManifestSet(client, release.manifests, applyOptions);
+}
+
+export { objectId };

@@ -1,0 +1,75 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../manifests/types.js';
+
+/** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+/** Like mapLimit but keeps going and returns every outcome. */
+export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
+  return mapLimit(items, limit, async (item) => {
+    try {
+      return { ok: true as const, value: await fn(item) };
+    } catch (error) {
+      return { ok: false as const, error };
+    }
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Group of an apiVersion ("" for the core group). */
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+/** Go's schema.GroupKind.String(): `Kind.group`, or `Kind` for the core group. */
+export function groupKindString(apiVersion: string, kind: string): string {
+  const group = groupOf(apiVersion);
+  return group ? `${kind}.${group}` : kind;
+}
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
+  time?: string;
+}
+
+/**
+ * Whether applying would change nothing: the server's dry-run result equals the live object, including who owns which
+ * field (ignoring the ownership timestamps, which dry-run refreshes).
+ */
+export function sameObject(live: KubeObject, merged: KubeObject): boolean {
+  return isDeepStrictEqual(comparable(live), comparable(merged));
+}
+
+function comparable(object: KubeObject): unknown {
+  const copy = clone(object) as KubeObject & { metadata: { managedFields?: ManagedFieldsEntry[] } };
+  copy.metadata.managedFields = (copy.metadata.managedFields ?? []).map(({ time: _time, ...rest }) => rest);
+  return copy;
+}
