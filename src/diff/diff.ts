@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { describeObject, objectId, objectRef, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { objectId, objectRef, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { normalizeObject, toDiffYaml } from './normalize.js';
 import { detectRisks } from './risks.js';
 import type { ChangeType, DiffEntry, ManifestDiff } from './types.js';
@@ -22,14 +22,13 @@ function index(set: ManifestSet, side: 'base' | 'head'): Map<string, Indexed> {
       );
     }
     const id = objectId(object);
-    const seen = byId.get(id);
-    if (seen) {
-      throw new Error(
-        `${side} manifests: ${describeObject(object)} is defined twice (${seen.manifest.file} and ${manifest.file}); remove one of them`,
-      );
-    }
     const normalized = normalizeObject(object);
-    byId.set(id, { manifest, normalized, yaml: toDiffYaml(normalized) });
+    const yaml = toDiffYaml(normalized);
+    // kube-thanos's all.jsonnet writes some objects (ServiceMonitors and ServiceAccounts of sharded
+    // components) into two files, sometimes with different content. Applying the directory leaves the
+    // later file's version in the cluster, so the later definition is the one compared.
+    byId.delete(id);
+    byId.set(id, { manifest, normalized, yaml });
   }
   return byId;
 }
