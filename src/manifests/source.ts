@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadStackConfig } from '../config/index.js';
-import { renderStack } from '../render/index.js';
 import { loadManifestDirectory } from './directory.js';
 import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
-import { assertWritableSet } from './writer.js';
+import { assertWritableSet } from './check.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
@@ -32,6 +30,8 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
           `stack config ${spec.config} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)`,
         );
       }
+      // Loaded on demand: the jsonnet and directory sources need neither the schema nor the renderer.
+      const [{ loadStackConfig }, { renderStack }] = await Promise.all([import('../config/index.js'), import('../render/index.js')]);
       // Keep the caller's spelling of the path so ConfigError messages name the file as the user wrote it.
       const config = await loadStackConfig(options.cwd === undefined ? spec.config : path);
       set = renderStack(config);

@@ -68,7 +68,7 @@ describe('jsonnet source', () => {
     await put({ 'vendor/kube-thanos/query.libsonnet': queryLibsonnet, 'example.jsonnet': entrypoint });
     const set = await loadJsonnet('example.jsonnet', ['vendor'], { cwd: work });
     expect(set.map((m) => m.file)).toEqual(['thanos-query-deployment.yaml', 'thanos-query-service.yaml']);
-    const deployment = set[0]!.object as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
+    const deployment = set[0]!.object as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
     expect(set[0]!.object.metadata).toEqual({ name: 'thanos-query', namespace: 'thanos' });
     expect(deployment.spec.replicas).toBe(2);
     // jsonnet's own manifestYamlDoc text (quoted keys and strings, unindented list) arrives untouched.
