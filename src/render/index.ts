@@ -1,0 +1,1 @@
+export { toKubeYaml, manifestYamlDoc } from './yaml.js';
