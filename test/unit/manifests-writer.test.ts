@@ -1,0 +1,133 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assertWritableSet } from '../../src/manifests/check.js';
+import { formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
+import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import { toKubeYaml } from '../../src/render/index.js';
+
+let work: string;
+
+const object = (kind: string, name: string, extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind,
+  metadata: { name, namespace: 'thanos' },
+  ...extra,
+});
+
+const set: ManifestSet = [
+  { file: 'thanos-query-service.yaml', object: object('Service', 'thanos-query', { spec: { ports: [{ name: 'http', port: 9090 }] } }) },
+  { file: 'nested/hashrings-configmap.yaml', object: object('ConfigMap', 'hashring-config', { data: { 'hashrings.json': '[\n  {"hashring": "default"}\n]' } }) },
+];
+
+/** Every file under dir as relative path -> content. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    out[full.slice(dir.length + 1)] = await readFile(full, 'utf8');
+  }
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tg-writer-'));
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('writeManifestSet', () => {
+  it('writes each object as kube YAML under its file name, creating the directory', async () => {
+    const out = join(work, 'deep', 'out');
+    await writeManifestSet(set, out);
+    expect(await snapshot(out)).toEqual({
+      'thanos-query-service.yaml': toKubeYaml(set[0]!.object),
+      'nested/hashrings-configmap.yaml': toKubeYaml(set[1]!.object),
+    });
+    // Nothing but the output directory is left beside it.
+    expect(await readdir(join(work, 'deep'))).toEqual(['out']);
+  });
+
+  it('makes the directory equal the set: stale files from an earlier render are removed', async () => {
+    const out = join(work, 'out');
+    await writeManifestSet([...set, { file: 'thanos-store-service.yaml', object: object('Service', 'thanos-store') }], out);
+    await writeManifestSet(set, out);
+    expect(Object.keys(await snapshot(out)).sort()).toEqual(['nested/hashrings-configmap.yaml', 'thanos-query-service.yaml']);
+  });
+
+  it('leaves the output untouched when writing fails half way', async () => {
+    const out = join(work, 'out');
+    await writeManifestSet(set, out);
+    const before = await snapshot(out);
+    // 'a.yaml' is written as a file first, so creating the directory 'a.yaml/' for the next one fails mid-write.
+    const clash: ManifestSet = [
+      { file: 'a.yaml', object: object('ConfigMap', 'a') },
+      { file: 'a.yaml/b.yaml', object: object('ConfigMap', 'b') },
+    ];
+    const error = await failure(writeManifestSet(clash, out));
+    expect((error as NodeJS.ErrnoException).code).toMatch(/ENOTDIR|EEXIST/);
+    expect(await snapshot(out)).toEqual(before);
+    expect(await readdir(work)).toEqual(['out']);
+  });
+
+  it('refuses to replace a directory holding anything but manifests, and a path that is a file', async () => {
+    const repoLike = join(work, 'repo');
+    await mkdir(join(repoLike, 'src'), { recursive: true });
+    await writeFile(join(repoLike, 'README.md'), '# keep me');
+    await writeFile(join(repoLike, 'src', 'main.ts'), 'export {};');
+    const error = await failure(writeManifestSet(set, repoLike));
+    expect(error.message).toBe(
+      `refusing to replace ${repoLike}: it holds files that are not manifests (README.md, src/main.ts); choose an empty directory or one written by thanos-gitops render`,
+    );
+    expect(await snapshot(repoLike)).toEqual({ 'README.md': '# keep me', 'src/main.ts': 'export {};' });
+
+    const file = join(work, 'file.yaml');
+    await writeFile(file, 'x: 1\n');
+    expect((await failure(writeManifestSet(set, file))).message).toBe(`output path ${file} exists and is not a directory; choose a directory for --out`);
+  });
+
+  it('rejects clashing and unsafe file names before writing anything', async () => {
+    const out = join(work, 'out');
+    expect((await failure(writeManifestSet([set[0]!, { file: 'thanos-query-service.yaml', object: object('Service', 'other') }], out))).message).toBe(
+      'two objects map to the same file thanos-query-service.yaml: Service thanos/thanos-query and Service thanos/other; rename one of them',
+    );
+    expect((await failure(writeManifestSet([{ file: '../escape.yaml', object: object('Service', 'x') }], out))).message).toContain(
+      "manifest file name '../escape.yaml' (Service thanos/x) is not a plain relative path",
+    );
+    expect((await failure(writeManifestSet([{ file: '/etc/x.yaml', object: object('Service', 'x') }], out))).message).toContain('is absolute');
+    expect(await readdir(work)).toEqual([]);
+  });
+});
+
+describe('assertWritableSet', () => {
+  it('rejects an object defined twice and names both files', () => {
+    expect(() =>
+      assertWritableSet([
+        { file: 'a.yaml', object: object('ConfigMap', 'x') },
+        { file: 'b.yaml', object: { ...object('ConfigMap', 'x'), apiVersion: 'v1' } },
+      ]),
+    ).toThrow('ConfigMap thanos/x is defined twice, in a.yaml and b.yaml; keep one definition');
+  });
+});
+
+describe('formatManifestStream', () => {
+  it('prints ---separated documents headed by their file, which parse back to the objects', () => {
+    const stream = formatManifestStream(set);
+    expect(stream.startsWith('---\n# Source: thanos-query-service.yaml\napiVersion: v1\n')).toBe(true);
+    expect(stream).toContain('---\n# Source: nested/hashrings-configmap.yaml\n');
+    expect(parseAllDocuments(stream).map((doc) => doc.toJS() as unknown)).toEqual(set.map((m) => m.object));
+  });
+});
