@@ -1,0 +1,44 @@
+import { parseFlags, type Command } from '../command.js';
+import { UsageError } from '../command.js';
+import { ReleaseHistory, type ReleaseInfo } from '../../kube/index.js';
+import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags } from './apply.js';
+import { rejectPositionals } from './render.js';
+
+export function formatHistory(releases: ReleaseInfo[]): string {
+  const rows = [['REVISION', 'UPDATED', 'STATUS', 'COMMIT', 'OBJECTS', 'DESCRIPTION']];
+  for (const r of releases) rows.push([String(r.revision), r.time, r.status, (r.sourceCommit ?? '').slice(0, 12), String(r.objects), (r.description ?? '').split('\n')[0] ?? '']);
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return `${rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n')}\n`;
+}
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'List the release revisions recorded for an environment',
+  usage: `Usage: thanos-gitops history [cluster] [--json]
+
+Lists the release revisions of the environment (Secrets thanos-gitops.release.v1.<environment>.v<revision> in the
+namespace): revision, time, status (deployed, superseded, failed), source commit, object count, description.
+Secret contents are never printed.
+
+${clusterFlagsUsage}
+
+Options:
+  --json                    print the list as JSON
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, { ...clusterFlagOptions, json: { type: 'boolean' } });
+    rejectPositionals(positionals);
+    if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
+    const environment = environmentFromFlags(values);
+    const client = clientFromFlags(values);
+    try {
+      const releases = await new ReleaseHistory(client, values.namespace, environment).list();
+      if (values.json) io.stdout(`${JSON.stringify(releases, null, 2)}\n`);
+      else if (releases.length === 0) io.stdout(`no releases recorded for environment ${environment} in namespace ${values.namespace}\n`);
+      else io.stdout(formatHistory(releases));
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

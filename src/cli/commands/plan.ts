@@ -1,0 +1,75 @@
+import { parseFlags, type Command } from '../command.js';
+import { loadManifestSet } from '../../manifests/index.js';
+import { renderFullReport } from '../../diff/index.js';
+import { planManifestSet, type PlanResult } from '../../kube/index.js';
+import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
+import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
+
+export function formatPlan(plan: PlanResult, environment: string): string {
+  const sections: string[] = [renderFullReport(plan.diff, { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)` })];
+  const list = (title: string, items: string[]) => {
+    if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
+  };
+  list('Would prune (members of earlier applies no longer in the set):', plan.prune);
+  list('Conflicts (apply needs --force-conflicts):', plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`));
+  list('Immutable fields (apply needs --recreate):', plan.immutable.map((i) => `${i.object}: ${i.message}`));
+  list('Refused by the server:', plan.errors.map((e) => `${e.object}: ${e.message}`));
+  list('Warnings:', plan.warnings);
+  return `${sections.join('\n\n')}\n`;
+}
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'Show what apply would change, computed by the server (dry-run), without writing',
+  usage: `Usage: thanos-gitops plan [source] [cluster] [options]
+
+Server-side dry-runs every object of the set and diffs the result against the live object (Secrets masked),
+including objects apply would prune, fields other managers own and immutable-field changes. Never writes.
+Exit code 0 when the plan succeeded (whether or not there are changes), 1 when the server refused an object.
+
+${sourceFlagsUsage}
+
+${clusterFlagsUsage}
+
+Options:
+  --force-conflicts         plan as if conflicts were forced
+  --skip-missing-kinds      skip objects of kinds the server does not serve
+  --no-prune                do not show prune candidates
+  --json                    print the plan as JSON (counts, entries with patches, conflicts, prune list)
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, {
+      ...sourceFlagOptions,
+      ...clusterFlagOptions,
+      'force-conflicts': { type: 'boolean' },
+      'skip-missing-kinds': { type: 'boolean' },
+      'no-prune': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    rejectPositionals(positionals);
+    const spec = sourceSpecFromFlags(values);
+    return withDebugStack(io, async () => {
+      const set = await loadManifestSet(spec);
+      const environment = environmentFromFlags(values);
+      const client = clientFromFlags(values);
+      try {
+        const plan = await planManifestSet(client, set, {
+          environment,
+          namespace: namespaceFor(values, set),
+          force: !!values['force-conflicts'],
+          prune: !values['no-prune'],
+          missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
+        });
+        if (values.json) {
+          const { live: _live, merged: _merged, ...rest } = plan;
+          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
+        } else {
+          io.stdout(formatPlan(plan, environment));
+        }
+        return plan.errors.length ? 1 : 0;
+      } finally {
+        client.close();
+      }
+    });
+  },
+};

@@ -1,0 +1,47 @@
+import { parseFlags, type Command } from '../command.js';
+import { UsageError } from '../command.js';
+import { rollback } from '../../kube/index.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsage, formatApplyResult } from './apply.js';
+
+export const rollbackCommand: Command = {
+  name: 'rollback',
+  summary: 'Re-apply a recorded release revision as a new revision',
+  usage: `Usage: thanos-gitops rollback <revision> [cluster] [options]
+
+Re-applies the manifests recorded in <revision> (see 'history') exactly as apply does: dry-run checks first,
+only changed objects written, objects not in that revision pruned, and a new revision recorded.
+
+${clusterFlagsUsage}
+
+Options:
+  --force-conflicts         take over fields other field managers own
+  --recreate                delete and re-create objects whose immutable fields change
+  --no-prune                keep objects that are not in that revision
+  --wait                    wait for Deployments and StatefulSets to roll out
+  --timeout <duration>      rollout wait timeout (default 5m)
+  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(argv, {
+      ...clusterFlagOptions,
+      'force-conflicts': { type: 'boolean' },
+      recreate: { type: 'boolean' },
+      'no-prune': { type: 'boolean' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'lock-timeout': { type: 'string' },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one revision number, e.g. thanos-gitops rollback 3');
+    const revision = Number(positionals[0]);
+    if (!Number.isInteger(revision) || revision < 1) throw new UsageError(`revision '${positionals[0]}' is not a positive integer`);
+    if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
+    const options = applyOptionsFromFlags(values, values.namespace, io);
+    const client = clientFromFlags(values);
+    try {
+      io.stdout(formatApplyResult(await rollback(client, revision, options)));
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};
