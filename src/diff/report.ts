@@ -42,6 +42,11 @@ function objectName(entry: DiffEntry): string {
   return entry.namespace ? `${entry.namespace}/${entry.name}` : entry.name;
 }
 
+/** The same text `describeObject` gives, which is what Risk.object holds. */
+function describe(entry: DiffEntry): string {
+  return `${entry.kind} ${objectName(entry)}`;
+}
+
 function title(context: ReportContext): string {
   return `### ${context.title ?? `thanos-gitops diff for ${code(context.environment)}`}`;
 }
@@ -182,16 +187,20 @@ function blockOverhead(entry: DiffEntry): number {
  * longest ones are cut), and when that cap would be too small to be useful, the longest diffs become
  * one-line mentions, largest first, until the others fit again.
  */
-function renderDetails(entries: DiffEntry[], budget: number): string {
-  const byLengthDesc = [...entries].sort((a, b) => b.patch.length - a.patch.length);
+function renderDetails(entries: DiffEntry[], budget: number, risky: Set<string>): string {
+  // Drop order: objects without risks before flagged ones, longer diffs before shorter ones.
+  const byLengthDesc = [...entries].sort((a, b) =>
+    Number(risky.has(describe(a))) - Number(risky.has(describe(b))) || b.patch.length - a.patch.length);
   const dropped = new Set<DiffEntry>();
+  // Mentions past this share collapse into one "and N more" line, so they never crowd out every diff.
+  const mentionsCap = Math.floor(budget * 0.3);
   let mentionsLength = 0;
   let cap = Infinity;
   for (let drop = 0; drop <= byLengthDesc.length; drop++) {
     if (drop > 0) {
       const entry = byLengthDesc[drop - 1]!;
       dropped.add(entry);
-      mentionsLength += mention(entry).length + 1;
+      mentionsLength = Math.min(mentionsCap, mentionsLength + mention(entry).length + 1);
     }
     const kept = byLengthDesc.slice(drop);
     const available = budget - mentionsLength - 200 - kept.reduce((sum, entry) => sum + blockOverhead(entry) + 2, 0);
@@ -201,8 +210,8 @@ function renderDetails(entries: DiffEntry[], budget: number): string {
       cap = Infinity;
       break;
     }
-    // Water-filling: the largest cap with sum(min(length, cap)) <= available (kept is sorted longest first).
-    const ascending = [...kept].reverse();
+    // Water-filling: the largest cap with sum(min(length, cap)) <= available.
+    const ascending = [...kept].sort((a, b) => a.patch.length - b.patch.length);
     let spent = 0;
     let best = 0;
     for (let i = 0; i < ascending.length; i++) {
@@ -234,12 +243,14 @@ function renderDetails(entries: DiffEntry[], budget: number): string {
     }
   }
   let mentionsShown = 0;
+  let mentionsUsed = 0;
   for (const entry of entries) {
     if (!dropped.has(entry)) continue;
     const line = mention(entry);
-    if (used + line.length + 1 + 160 > budget) break;
+    if (used + line.length + 1 + 160 > budget || (blocks.length > 0 && mentionsUsed + line.length > mentionsCap)) break;
     mentions.push(line);
     used += line.length + 1;
+    mentionsUsed += line.length + 1;
     mentionsShown++;
   }
   const parts = [...blocks];
@@ -308,7 +319,7 @@ export function renderReport(diff: ManifestDiff, context: ReportContext, options
   let remaining = maxLength - fixed - risks.length;
   const table = remaining > 400 ? renderTable(changed, Math.floor(remaining * 0.4)) : '';
   remaining -= table.length + 4;
-  const details = remaining > 300 ? renderDetails(changed, remaining) : '';
+  const details = remaining > 300 ? renderDetails(changed, remaining, new Set(diff.risks.map((risk) => risk.object))) : '';
   const text = `${[head, notice, risks, table, details, tail].filter(Boolean).join('\n\n')}\n`;
   if (text.length <= maxLength) return text;
   // Unreachable with sane budgets; a hard guarantee that GitHub never rejects the comment.
