@@ -90,7 +90,7 @@ Examples:
       if (maxLength === undefined) {
         report = renderFullReport(diff, context);
       } else {
-        context.fullReportHint = 'run thanos-gitops diff without --max-length';
+        context.fullReportHint = 'the output of `thanos-gitops diff` run without --max-length';
         report = renderReport(diff, context, { maxLength });
       }
       const { added, removed, modified, unchanged } = diff.counts;
