@@ -249,8 +249,9 @@ export class KubeClient {
     let attempt = 0;
     for (;;) {
       let outcome: { status: number; text: string; retryAfter?: string };
+      const auth = await this.authHeaders();
       try {
-        outcome = await this.send(method, path, payload, options.contentType ?? 'application/json');
+        outcome = await this.send(method, path, payload, options.contentType ?? 'application/json', auth);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
         this.requests.push({ method, path, dryRun: !!options.dryRun, status: 0 });
@@ -292,8 +293,8 @@ export class KubeClient {
     return new KubeApiError(status, body.reason ?? '', object, scrubMessage(kind, body.message ?? http.STATUS_CODES[status] ?? 'error'), causes);
   }
 
-  private async send(method: string, path: string, payload: Buffer | undefined, contentType: string): Promise<{ status: number; text: string; retryAfter?: string }> {
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...(await this.authHeaders()) };
+  private async send(method: string, path: string, payload: Buffer | undefined, contentType: string, auth: Record<string, string>): Promise<{ status: number; text: string; retryAfter?: string }> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...auth };
     if (payload) {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = String(payload.length);
@@ -333,7 +334,7 @@ export class KubeClient {
 
   private async findResource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     const pick = (list: ApiResourceList | undefined) => {
-      const entry = list?.resources.find((r) => r.kind === kind && !r.name.includes('/'));
+      const entry = list?.resources?.find((r) => r.kind === kind && !r.name.includes('/'));
       if (!entry || !list) return undefined;
       const subresources = list.resources.filter((r) => r.name.startsWith(`${entry.name}/`)).map((r) => r.name.slice(entry.name.length + 1));
       return { plural: entry.name, namespaced: entry.namespaced, verbs: entry.verbs ?? [], subresources };
