@@ -1,0 +1,184 @@
+/**
+ * Proves the e2e control plane is a real Kubernetes API server, driven with the real kubectl: its version,
+ * server-side apply with field ownership and conflicts, the ServiceMonitor CRD with schema validation, RBAC
+ * for the deployer identity, and durability across a crash (SIGKILL) and restart.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { adminAccess, bindDeployer, createNamespace, deployerAccess, testCluster, uniqueNamespace } from '../helpers/cluster.js';
+import { apiserverDir, KubeRequestError, kubeRequest, runKubectl, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const goldenServiceMonitor = path.join(repoRoot, '../shared/kube-thanos/example/thanos-query-serviceMonitor.yaml');
+
+interface ManagedField {
+  manager: string;
+  operation: string;
+}
+interface ConfigMap {
+  metadata: { name: string; namespace: string; managedFields?: ManagedField[] };
+  data?: Record<string, string>;
+}
+
+async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  return await runKubectl(['--kubeconfig', kubeconfig, ...args], input);
+}
+
+/** Resolves with the rejection of `promise` (which must reject). */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+function configMap(namespace: string, name: string, data: Record<string, string>): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+}
+
+describe('the e2e control plane', () => {
+  const cluster = testCluster();
+  let namespace: string;
+  let otherNamespace: string;
+
+  beforeAll(async () => {
+    namespace = await createNamespace(uniqueNamespace('control-plane'));
+    otherNamespace = await createNamespace(uniqueNamespace('control-plane-other'));
+  });
+
+  it('reports the real Kubernetes release to kubectl version', async () => {
+    const output = JSON.parse(await kubectl(cluster.adminKubeconfig, ['version', '-o', 'json'])) as {
+      serverVersion: { gitVersion: string; major: string; minor: string };
+    };
+    expect(output.serverVersion.gitVersion).toBe(cluster.version);
+    expect(output.serverVersion.gitVersion).toMatch(/^v1\.\d+\.\d+/);
+    if (cluster.kind === 'test-apiserver') {
+      const goMod = await readFile(path.join(apiserverDir, 'go.mod'), 'utf8');
+      const pinned = /^\s*k8s\.io\/kubernetes (v1\.\d+\.\d+)\s*$/m.exec(goMod)?.[1];
+      expect(output.serverVersion.gitVersion).toBe(pinned);
+      expect(`v${output.serverVersion.major}.${output.serverVersion.minor}`).toBe(pinned?.split('.').slice(0, 2).join('.'));
+    }
+  });
+
+  it('server-side applies a ConfigMap with kubectl, records the field manager and refuses a conflicting owner', async () => {
+    const applied = await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'settings', { retention: '15d' }));
+    expect(applied).toContain('configmap/settings serverside-applied');
+
+    const stored = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${namespace}/configmaps/settings`)) as ConfigMap;
+    expect(stored.data).toEqual({ retention: '15d' });
+    expect(stored.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'kubectl', operation: 'Apply' }));
+
+    // A second manager claiming the same field with another value conflicts, as on any real cluster.
+    const conflict = await rejectionOf(
+      kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '--field-manager=other-tool', '-f', '-'], configMap(namespace, 'settings', { retention: '30d' })),
+    );
+    expect(conflict.message).toMatch(/conflict/i);
+    expect(conflict.message).toContain('kubectl');
+
+    // Re-applying the same intent is a no-op for the owner and leaves the value alone.
+    await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'settings', { retention: '15d' }));
+    const after = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${namespace}/configmaps/settings`)) as ConfigMap;
+    expect(after.data).toEqual({ retention: '15d' });
+  });
+
+  it('serves the ServiceMonitor CRD: the kube-thanos golden applies, and schema violations are refused', async () => {
+    const resources = await kubectl(cluster.adminKubeconfig, ['api-resources', '--api-group=monitoring.coreos.com', '-o', 'name']);
+    expect(resources.split('\n')).toContain('servicemonitors.monitoring.coreos.com');
+
+    const golden = parseYaml(await readFile(goldenServiceMonitor, 'utf8')) as { metadata: { namespace?: string; name: string }; spec: unknown };
+    golden.metadata.namespace = namespace;
+    const applied = await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(golden));
+    expect(applied).toContain(`servicemonitor.monitoring.coreos.com/${golden.metadata.name} serverside-applied`);
+
+    const listed = JSON.parse(await kubectl(cluster.adminKubeconfig, ['get', 'smon', '-n', namespace, '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec: unknown }[];
+    };
+    expect(listed.items.map((item) => item.metadata.name)).toEqual([golden.metadata.name]);
+    expect(listed.items[0]?.spec).toEqual(golden.spec);
+
+    // Structural errors fail while building the apply patch; value errors fail OpenAPI validation.
+    const wrongType = { ...golden, metadata: { name: 'wrong-type', namespace }, spec: { endpoints: 'http', selector: {} } };
+    const notAList = await rejectionOf(kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(wrongType)));
+    expect(notAList.message).toMatch(/\.spec\.endpoints: expected list/);
+    const badValues = { ...golden, metadata: { name: 'bad-values', namespace }, spec: { endpoints: [{ port: 'http', interval: '5 minutes' }] } };
+    const refused = await rejectionOf(kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(badValues)));
+    expect(refused.message).toContain('spec.endpoints[0].interval: Invalid value: "5 minutes"');
+    expect(refused.message).toContain('spec.selector: Required value');
+  });
+
+  it('lets the deployer do only what a Role in its namespace grants (RBAC)', async () => {
+    await bindDeployer(namespace, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] }]);
+
+    const created = await kubectl(cluster.deployerKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'deployer-owned', { a: 'b' }));
+    expect(created).toContain('configmap/deployer-owned serverside-applied');
+
+    // Same verb, another namespace: no binding there.
+    const elsewhere = await rejectionOf(
+      kubectl(cluster.deployerKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(otherNamespace, 'deployer-owned', { a: 'b' })),
+    );
+    expect(elsewhere.message).toMatch(/forbidden/i);
+    expect(elsewhere.message).toContain(cluster.deployer.username);
+
+    // Same namespace, a resource the Role does not list.
+    const secrets = await rejectionOf(kubeRequest(deployerAccess(), 'GET', `/api/v1/namespaces/${namespace}/secrets`));
+    expect(secrets).toBeInstanceOf(KubeRequestError);
+    expect((secrets as KubeRequestError).status).toBe(403);
+    expect((secrets as KubeRequestError).reason).toBe('Forbidden');
+
+    // Cluster-scoped reads are not granted either.
+    const namespaces = await rejectionOf(kubeRequest(deployerAccess(), 'GET', '/api/v1/namespaces'));
+    expect((namespaces as KubeRequestError).status).toBe(403);
+
+    const canI = (await kubectl(cluster.deployerKubeconfig, ['auth', 'can-i', 'patch', 'configmaps', '-n', namespace])).trim();
+    expect(canI).toBe('yes');
+  });
+});
+
+describe('a private control plane', () => {
+  let controlPlane: ControlPlane;
+
+  beforeAll(async () => {
+    // Its own server and data dir, so crashing it leaves the shared one untouched.
+    controlPlane = await startControlPlane();
+  }, 240_000);
+
+  afterAll(async () => {
+    await controlPlane?.stop();
+  });
+
+  it('keeps its objects, tokens and CRDs across SIGKILL and restart', async () => {
+    const admin = { server: controlPlane.server, caFile: controlPlane.caFile, token: controlPlane.adminToken };
+    await kubectl(controlPlane.adminKubeconfig, ['create', 'namespace', 'durable']);
+    await kubectl(controlPlane.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap('durable', 'state', { generation: '1' }));
+    const before = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & { metadata: { uid: string } };
+
+    await controlPlane.kill();
+    const down = await rejectionOf(kubeRequest(admin, 'GET', '/readyz'));
+    expect((down as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+
+    await controlPlane.restart();
+    const after = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & { metadata: { uid: string } };
+    expect(after.data).toEqual({ generation: '1' });
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+    // Same port, same serving certificate and tokens: the kubeconfig written at first start still works.
+    const resources = await kubectl(controlPlane.adminKubeconfig, ['api-resources', '--api-group=monitoring.coreos.com', '-o', 'name']);
+    expect(resources).toContain('servicemonitors.monitoring.coreos.com');
+    await kubectl(controlPlane.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap('durable', 'state', { generation: '2' }));
+    const updated = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap;
+    expect(updated.data).toEqual({ generation: '2' });
+  }, 240_000);
+
+  it('never writes its tokens to its log', async () => {
+    const log = await readFile(path.join(controlPlane.dataDir, 'apiserver.log'), 'utf8');
+    expect(log.length).toBeGreaterThan(0);
+    for (const token of [controlPlane.adminToken, controlPlane.deployerToken]) {
+      expect(log).not.toContain(token);
+      expect(log).not.toContain(Buffer.from(token).toString('base64'));
+    }
+  });
+});
