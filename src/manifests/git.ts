@@ -67,7 +67,12 @@ export async function resolveRef(ref: string, repoDir: string = process.cwd()): 
   const local = await tryResolve(ref, repoDir);
   if (local) return local;
 
-  const shallow = (await git(['rev-parse', '--is-shallow-repository'], repoDir)).stdout.trim() === 'true';
+  let shallow: boolean;
+  try {
+    shallow = (await git(['rev-parse', '--is-shallow-repository'], repoDir)).stdout.trim() === 'true';
+  } catch {
+    throw new GitError(`${repoDir} is not inside a git repository, so the ref '${ref}' cannot be rendered; run from the repository (or compare two configs with --base-config)`);
+  }
   if (shallow) {
     // `origin/main` is a remote-tracking name locally, but the remote itself calls it `main`.
     const remoteRef = ref.startsWith('origin/') ? ref.slice('origin/'.length) : ref;

@@ -132,3 +132,17 @@ describe('loadManifestSetAtRef', () => {
     expect(set).toEqual([{ file: 'cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' }, data: { v: 'base' } } }]);
   });
 });
+
+describe('resolveRef outside a repository', () => {
+  it('says the directory is not a git repository', async () => {
+    const plain = await mkdtemp(join(tmpdir(), 'tg-nogit-'));
+    try {
+      const error = await failure(resolveRef('HEAD', plain));
+      expect(error.message).toBe(
+        `${plain} is not inside a git repository, so the ref 'HEAD' cannot be rendered; run from the repository (or compare two configs with --base-config)`,
+      );
+    } finally {
+      await rm(plain, { recursive: true, force: true });
+    }
+  });
+});
