@@ -195,6 +195,15 @@ describe('manifests directory source', () => {
     );
   });
 
+  it('keeps source text (a Secret value) out of YAML error messages', async () => {
+    const value = 'planted-Secret-V4lue';
+    await put({ 'secret/s.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: "${value}\n  other: x: y\n` });
+    const error = await failure(loadManifestDirectory('secret', work));
+    expect(error.message).toMatch(/^secret\/s\.yaml:\d+:\d+: invalid YAML in document 1: /);
+    expect(error.message).not.toContain(value);
+    expect(error.message).not.toContain(Buffer.from(value).toString('base64'));
+  });
+
   it('keeps the relative path and numbers objects only when a file holds several', () => {
     expect(manifestFileName('a/b.yaml', 0, 1)).toBe('a/b.yaml');
     expect(manifestFileName('a/b.yml', 1, 3)).toBe('a/b-2.yml');
