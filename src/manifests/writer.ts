@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { toKubeYaml } from '../render/index.js';
 import { assertWritableSet } from './check.js';
 import { ManifestSourceError } from './errors.js';
@@ -46,6 +46,11 @@ export async function writeManifestSet(set: ManifestSet, outDir: string): Promis
   const files = set.map(({ file, object }) => ({ file, text: toKubeYaml(object) }));
 
   const target = resolve(outDir);
+  const fromTarget = relative(target, process.cwd());
+  if (fromTarget === '' || (!fromTarget.startsWith('..') && !isAbsolute(fromTarget))) {
+    // Swapping the directory the process (and the user's shell) stands in would leave both in a deleted directory.
+    throw new ManifestSourceError(`refusing to replace ${outDir}: it is the current directory or one of its parents; choose a subdirectory for --out`);
+  }
   const foreign = await existingEntries(target);
   if (foreign && foreign.length > 0) {
     const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, and ${foreign.length - 3} more` : '');

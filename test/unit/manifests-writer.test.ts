@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertWritableSet } from '../../src/manifests/check.js';
@@ -97,6 +97,14 @@ describe('writeManifestSet', () => {
     const file = join(work, 'file.yaml');
     await writeFile(file, 'x: 1\n');
     expect((await failure(writeManifestSet(set, file))).message).toBe(`output path ${file} exists and is not a directory; choose a directory for --out`);
+  });
+
+  it('refuses to replace the current directory or a parent of it', async () => {
+    for (const dir of [process.cwd(), dirname(process.cwd())]) {
+      expect((await failure(writeManifestSet(set, dir))).message).toBe(
+        `refusing to replace ${dir}: it is the current directory or one of its parents; choose a subdirectory for --out`,
+      );
+    }
   });
 
   it('rejects clashing and unsafe file names before writing anything', async () => {
