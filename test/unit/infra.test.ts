@@ -167,6 +167,18 @@ describe('functions', () => {
     expect(crossEnv(onlyId(cross.json, 'AWS::Lambda::Function', 'PlanFunction'))).toMatchObject({ THANOS_GITOPS_MODE: 'plan', CLUSTER_ROLE_ARN: crossAccount.clusterAccessRoleArn });
   });
 
+  it('puts no credential into the template: no secret-like variable, no access key, no token', () => {
+    for (const { json } of [same, cross]) {
+      for (const fn of Object.values(resources(json, 'AWS::Lambda::Function'))) {
+        const variables = (((fn.Properties as Json).Environment as Json).Variables ?? {}) as Record<string, unknown>;
+        for (const name of Object.keys(variables)) expect(name).not.toMatch(/SECRET|TOKEN|PASSWORD|ACCESS_KEY|PRIVATE/);
+      }
+      const text = JSON.stringify(json);
+      expect(text).not.toMatch(/AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|-----BEGIN|"SecretAccessKey"/);
+      expect(Object.keys(resources(json, 'AWS::IAM::AccessKey'))).toEqual([]);
+    }
+  });
+
   it('keeps logs in retained log groups with a retention', () => {
     for (const group of Object.values(resources(same.json, 'AWS::Logs::LogGroup'))) {
       expect(group).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
