@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { loadManifestDirectory } from './directory.js';
 import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
@@ -32,9 +32,14 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
       }
       // Loaded on demand: the jsonnet and directory sources need neither the schema nor the renderer.
       const [{ loadStackConfig }, { renderStack }] = await Promise.all([import('../config/index.js'), import('../render/index.js')]);
-      // Keep the caller's spelling of the path so ConfigError messages name the file as the user wrote it.
-      const config = await loadStackConfig(options.cwd === undefined ? spec.config : path);
-      set = renderStack(config);
+      try {
+        // Keep the caller's spelling of the path so ConfigError messages name the file as the user wrote it.
+        set = renderStack(await loadStackConfig(options.cwd === undefined ? spec.config : path));
+      } catch (error) {
+        // With an explicit cwd (the Action's workspace) name the file relative to it, as in the repository.
+        if (options.cwd !== undefined && error instanceof Error) error.message = error.message.split(`${resolve(cwd)}${sep}`).join('');
+        throw error;
+      }
       break;
     }
     case 'jsonnet':
