@@ -1,0 +1,73 @@
+import * as core from '@actions/core';
+import { sourceSpecFrom, type SourceSpec } from '../manifests/index.js';
+
+export type ActionMode = 'diff' | 'deploy';
+
+/** The Action's inputs, read once and checked; deploy mode and the live diff receive the same object. */
+export interface ActionInputs {
+  mode: ActionMode;
+  source: SourceSpec;
+  environment: string;
+  githubToken: string;
+  comment: boolean;
+  liveDiff: boolean;
+  awsRegion: string;
+  roleToAssume: string;
+  applyFunction: string;
+  planFunction: string;
+  /** Absolute directory the source paths are relative to (GITHUB_WORKSPACE on a runner). */
+  workspace: string;
+}
+
+/** An input the user got wrong: the message names the input and the accepted values. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+function booleanInput(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['true', 'yes', 'on', '1'].includes(raw)) return true;
+  if (['false', 'no', 'off', '0'].includes(raw)) return false;
+  throw new InputError(`input '${name}' is '${raw}'; use true or false`);
+}
+
+function listInput(name: string): string[] {
+  return core.getInput(name).split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+}
+
+export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
+  const modeInput = core.getInput('mode').trim() || 'diff';
+  if (modeInput !== 'diff' && modeInput !== 'deploy') throw new InputError(`input 'mode' is '${modeInput}'; use diff or deploy`);
+  const sourceInput = core.getInput('source').trim() || 'config';
+  let source: SourceSpec;
+  try {
+    // `config` has a default, so it only counts when the config source is chosen.
+    source = sourceSpecFrom({
+      source: sourceInput,
+      config: sourceInput === 'config' ? core.getInput('config') : undefined,
+      entrypoint: core.getInput('entrypoint'),
+      jpath: listInput('jpath'),
+      dir: core.getInput('manifests-dir'),
+    });
+  } catch (error) {
+    throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${(error as Error).message}`);
+  }
+  const environment = core.getInput('environment').trim() || 'default';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(environment)) {
+    throw new InputError(`input 'environment' is '${environment}'; use letters, digits, '.', '_' and '-' (at most 63 characters)`);
+  }
+  return {
+    mode: modeInput,
+    source,
+    environment,
+    githubToken: core.getInput('github-token'),
+    comment: booleanInput('comment', true),
+    liveDiff: booleanInput('live-diff', false),
+    awsRegion: core.getInput('aws-region'),
+    roleToAssume: core.getInput('role-to-assume'),
+    applyFunction: core.getInput('apply-function'),
+    planFunction: core.getInput('plan-function'),
+    workspace: env['GITHUB_WORKSPACE'] || process.cwd(),
+  };
+}

@@ -1,0 +1,149 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { commentMarker, diffManifestSets, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
+import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet } from '../manifests/index.js';
+import { upsertStickyComment, type StickyCommentResult } from './comment.js';
+import type { ActionInputs } from './inputs.js';
+import { fetchLivePlan } from './live-diff.js';
+
+/** GitHub's job-summary limit per step is 1 MiB; stay a little under it. */
+const SUMMARY_LIMIT = 1024 * 1024 - 4096;
+const NULL_SHA = /^0+$/;
+
+interface Revisions {
+  baseSha?: string;
+  baseRef?: string;
+  headSha?: string;
+  headRef?: string;
+  pullRequest?: number;
+}
+
+/** The two commits to compare, from the event that started the workflow. */
+export function revisionsFromEvent(eventName: string, payload: Record<string, unknown>): Revisions {
+  const pr = payload['pull_request'] as
+    | { number?: number; base?: { sha?: string; ref?: string }; head?: { sha?: string; ref?: string } }
+    | undefined;
+  if ((eventName === 'pull_request' || eventName === 'pull_request_target') && pr) {
+    if (!pr.base?.sha || typeof pr.number !== 'number') {
+      throw new Error(`the ${eventName} event payload has no pull_request.base.sha or number; the Action needs GitHub's event file (GITHUB_EVENT_PATH)`);
+    }
+    const revisions: Revisions = { baseSha: pr.base.sha, pullRequest: pr.number };
+    if (pr.base.ref) revisions.baseRef = pr.base.ref;
+    if (pr.head?.sha) revisions.headSha = pr.head.sha;
+    if (pr.head?.ref) revisions.headRef = pr.head.ref;
+    return revisions;
+  }
+  if (eventName === 'push') {
+    const revisions: Revisions = {};
+    const before = payload['before'];
+    const after = payload['after'];
+    const ref = payload['ref'];
+    if (typeof before === 'string' && !NULL_SHA.test(before)) revisions.baseSha = before;
+    if (typeof after === 'string') revisions.headSha = after;
+    if (typeof ref === 'string') revisions.headRef = ref.replace(/^refs\/heads\//, '');
+    return revisions;
+  }
+  throw new Error(
+    `mode 'diff' runs on pull_request and push events, not '${eventName || 'unknown'}'; ` +
+      "trigger the workflow on pull_request (see examples/workflows/thanos-diff.yml) or run 'thanos-gitops diff' for other events",
+  );
+}
+
+async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = join(env['RUNNER_TEMP'] || tmpdir(), 'thanos-gitops');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${inputs.environment}-report.md`);
+  await writeFile(path, report, 'utf8');
+  return path;
+}
+
+async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Promise<void> {
+  const text = renderReport(diff, { ...context, fullReportHint: 'the file named by the `report-path` output' }, { maxLength: SUMMARY_LIMIT });
+  try {
+    await core.summary.addRaw(text).write();
+  } catch (error) {
+    // Outside a runner there is no GITHUB_STEP_SUMMARY; the report file still has everything.
+    core.warning(`could not write the job summary: ${(error as Error).message}`);
+  }
+}
+
+function logRisks(diff: ManifestDiff): void {
+  for (const risk of diff.risks) {
+    const line = `${risk.object}: ${risk.message}. What to do: ${risk.action}`;
+    if (risk.severity === 'high') core.warning(line, { title: `thanos-gitops ${risk.id}` });
+    else core.info(`[${risk.severity}] ${risk.id} ${line}`);
+  }
+}
+
+async function postComment(inputs: ActionInputs, diff: ManifestDiff, context: ReportContext, pullRequest: number): Promise<StickyCommentResult | undefined> {
+  if (!inputs.githubToken) {
+    throw new Error("input 'github-token' is empty; keep its default (${{ github.token }}) or set comment: false");
+  }
+  const octokit = github.getOctokit(inputs.githubToken);
+  const { owner, repo } = github.context.repo;
+  const changed = diff.counts.added + diff.counts.removed + diff.counts.modified > 0;
+  try {
+    return await upsertStickyComment(
+      octokit,
+      { owner, repo, issueNumber: pullRequest, marker: commentMarker(inputs.environment) },
+      renderReport(diff, context),
+      { createIfMissing: changed },
+    );
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 403 || status === 404) {
+      // Pull requests from forks get a read-only token; the report is still in the job summary.
+      core.warning(
+        `could not write the pull request comment (HTTP ${status}): the token needs 'pull-requests: write' ` +
+          '(a pull request from a fork only gets a read-only token); the report is in the job summary',
+      );
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** mode: diff. Renders base and head, posts the sticky comment, writes the summary and the report file. */
+export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const revisions = revisionsFromEvent(github.context.eventName, github.context.payload as Record<string, unknown>);
+  core.info(`thanos-gitops: rendering ${describeSource(inputs.source)} for environment ${inputs.environment}`);
+  const head: ManifestSet = await loadManifestSet(inputs.source, { cwd: inputs.workspace });
+  let diff: ManifestDiff;
+  const context: ReportContext = { environment: inputs.environment };
+  if (revisions.headSha) context.headSha = revisions.headSha;
+  if (revisions.headRef) context.headRef = revisions.headRef;
+  if (inputs.liveDiff) {
+    diff = await fetchLivePlan(inputs, head);
+    context.baseRef = 'live cluster';
+    context.title = `thanos-gitops plan for \`${inputs.environment}\` (live cluster → head)`;
+  } else {
+    const base = revisions.baseSha
+      ? await loadManifestSetAtRef(inputs.source, revisions.baseSha, inputs.workspace, { cwd: inputs.workspace })
+      : [];
+    if (revisions.baseSha) context.baseSha = revisions.baseSha;
+    if (revisions.baseRef) context.baseRef = revisions.baseRef;
+    diff = diffManifestSets(base, head);
+  }
+
+  const { added, removed, modified } = diff.counts;
+  const changed = added + removed + modified > 0;
+  core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risks`);
+  logRisks(diff);
+
+  const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
+  await writeJobSummary(diff, context);
+  if (inputs.comment && revisions.pullRequest !== undefined) {
+    const result = await postComment(inputs, diff, context, revisions.pullRequest);
+    if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
+  }
+
+  core.setOutput('changed', changed ? 'true' : 'false');
+  core.setOutput('added', String(added));
+  core.setOutput('removed', String(removed));
+  core.setOutput('modified', String(modified));
+  core.setOutput('risks', String(diff.risks.length));
+  core.setOutput('report-path', reportPath);
+}
