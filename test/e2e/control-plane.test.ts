@@ -3,7 +3,8 @@
  * server-side apply with field ownership and conflicts, the ServiceMonitor CRD with schema validation, RBAC
  * for the deployer identity, and durability across a crash (SIGKILL) and restart.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,3 +183,52 @@ describe('a private control plane', () => {
     }
   });
 });
+
+describe('startControlPlane failures are loud, never skips', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-broken-apiserver-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names a missing binary and says how to build one', async () => {
+    const error = await rejectionOf(startControlPlane({ binary: path.join(dir, 'no-such-kube-apiserver') }));
+    expect(error.message).toContain('no-such-kube-apiserver is not an executable file');
+    expect(error.message).toContain('bash test/apiserver/build.sh');
+  });
+
+  it('reports the exit and the last lines of stderr when the server dies during start-up', async () => {
+    const binary = path.join(dir, 'dies.sh');
+    await writeFile(binary, '#!/bin/sh\necho "starting" >&2\necho "listen tcp 127.0.0.1:6443: bind: address already in use" >&2\nexit 3\n', { mode: 0o755 });
+    const dataDir = path.join(dir, 'dies-data');
+    const error = await rejectionOf(startControlPlane({ binary, dataDir }));
+    expect(error.message).toContain('did not become ready: it exited with code 3');
+    expect(error.message).toContain('bind: address already in use');
+    expect(error.message).toContain(path.join(dataDir, 'apiserver.log'));
+    expect(error.message).toContain('bash test/apiserver/build.sh');
+  });
+
+  it('gives up on a server that never becomes ready, and kills it', async () => {
+    const pidFile = path.join(dir, 'hangs.pid');
+    const binary = path.join(dir, 'hangs.sh');
+    await writeFile(binary, `#!/bin/sh\necho $$ > ${pidFile}\necho "waiting for etcd" >&2\nexec sleep 600\n`, { mode: 0o755 });
+    const error = await rejectionOf(startControlPlane({ binary, dataDir: path.join(dir, 'hangs-data'), readyTimeoutMs: 1500 }));
+    expect(error.message).toContain('/readyz was not ok within 1.5s');
+    expect(error.message).toContain('waiting for etcd');
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    await expect.poll(() => isAlive(pid)).toBe(false);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

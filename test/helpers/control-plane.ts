@@ -9,7 +9,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants, createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,6 +75,8 @@ export interface ControlPlane {
 }
 
 export interface StartOptions {
+  /** Run this binary instead of KUBE_APISERVER_BIN or the one build.sh builds. */
+  binary?: string;
   /** Reuse this directory (state survives across starts); default: a new temp dir removed by stop(). */
   dataDir?: string;
   /** How long to wait for /readyz; default 180 s (a cold start on a busy 2-core machine takes a few seconds). */
@@ -103,21 +105,25 @@ let binaryPromise: Promise<string> | undefined;
  * The kube-apiserver binary: KUBE_APISERVER_BIN if set, otherwise whatever build.sh prints (it builds once and
  * caches the result, so this is instant after the first build). Never returns a missing binary.
  */
-export function locateBinary(): Promise<string> {
-  binaryPromise ??= findOrBuildBinary();
-  return binaryPromise;
-}
-
-async function findOrBuildBinary(): Promise<string> {
-  const override = process.env.KUBE_APISERVER_BIN;
+export async function locateBinary(explicit?: string): Promise<string> {
+  const [override, source] = explicit ? [explicit, 'The kube-apiserver binary '] : [process.env.KUBE_APISERVER_BIN, 'KUBE_APISERVER_BIN='];
   if (override) {
     try {
       await access(override, constants.X_OK);
     } catch {
-      throw new ControlPlaneError(`KUBE_APISERVER_BIN=${override} is not an executable file. ${buildHint}`);
+      throw new ControlPlaneError(`${source}${override} is not an executable file. ${buildHint}`);
     }
     return override;
   }
+  // A failed build is not remembered: the next caller tries again.
+  binaryPromise ??= buildBinary().catch((error: unknown) => {
+    binaryPromise = undefined;
+    throw error;
+  });
+  return await binaryPromise;
+}
+
+async function buildBinary(): Promise<string> {
   return await new Promise<string>((resolve, reject) => {
     const child = execFile('bash', [buildScript], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const binary = stdout.trim().split('\n').pop() ?? '';
@@ -162,6 +168,8 @@ interface RunningServer {
 
 async function launch(binary: string, dataDir: string, port: number, readyTimeoutMs: number): Promise<RunningServer> {
   const log: WriteStream = createWriteStream(path.join(dataDir, 'apiserver.log'), { flags: 'a' });
+  // The log is for people debugging a failure; losing it must not crash the test run.
+  log.on('error', () => {});
   const child = spawn(binary, ['--data-dir', dataDir, '--port', String(port), '--exit-on-stdin-eof'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -247,9 +255,10 @@ async function stopProcess(server: RunningServer, signal: NodeJS.Signals, graceM
  * when the binary is missing or the server does not come up; it never skips.
  */
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
-  const binary = await locateBinary();
+  const binary = await locateBinary(opts.binary);
   const ownsDataDir = opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-apiserver-')));
+  const dataDir = path.resolve(opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-apiserver-'))));
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const readyTimeoutMs = opts.readyTimeoutMs ?? 180_000;
 
   let current: RunningServer | undefined;
