@@ -130,7 +130,7 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
 
   const { added, removed, modified } = diff.counts;
   const changed = added + removed + modified > 0;
-  core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risks`);
+  core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`);
   logRisks(diff);
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);

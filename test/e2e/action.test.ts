@@ -1,0 +1,273 @@
+// Runs the bundled Action (dist/action/index.js) the way the GitHub runner does: `node` with INPUT_* variables
+// (upper-cased, dashes kept), a pull_request event file, GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files and a real git
+// checkout, against a local fake of GitHub's REST API.
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ACTIONS_BOT, startFakeGitHub, type FakeGitHub, type FakeUser } from '../helpers/fake-github.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const NODE = process.execPath;
+const BUNDLE = join(ROOT, 'dist/action/index.js');
+const GOLDEN = join(ROOT, '../shared/kube-thanos/example');
+const TOKEN = 'ghs_e2eTestToken000000000000000000000000';
+const REPOSITORY = 'acme/observability';
+const PR = 42;
+const PLANTED = 'planted-objstore-Secret-9f3Kq';
+const PLANTED_BASE64 = Buffer.from(PLANTED).toString('base64');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** The defaults action.yml declares, as the runner passes them (every declared input is set). */
+function defaultInputs(token: string): Record<string, string> {
+  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const env: Record<string, string> = {};
+  for (const [name, input] of Object.entries(action.inputs)) {
+    const value = input.default === '${{ github.token }}' ? token : (input.default ?? '');
+    env[`INPUT_${name.toUpperCase()}`] = value;
+  }
+  return env;
+}
+
+/** GITHUB_OUTPUT's heredoc format: `name<<delimiter\nvalue\ndelimiter`. */
+function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!match) continue;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i]!);
+    outputs[match[1]!] = value.join('\n');
+  }
+  return outputs;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
+  }).trim();
+}
+
+function objstoreSecret(value: string): string {
+  return stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: 'thanos' }, type: 'Opaque', stringData: { 'thanos.yaml': value } });
+}
+
+type Mutable = Record<string, any>;
+
+function editYaml(path: string, edit: (object: Mutable) => void): void {
+  const object = parse(readFileSync(path, 'utf8')) as Mutable;
+  edit(object);
+  writeFileSync(path, stringify(object));
+}
+
+describe('the bundled Action on a pull_request event', () => {
+  let github: FakeGitHub;
+  let scratch: string;
+  let repo: string;
+  let baseSha: string;
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+    scratch = mkdtempSync(join(tmpdir(), 'thanos-gitops-action-'));
+    repo = join(scratch, 'repo');
+    mkdirSync(join(repo, 'deploy'), { recursive: true });
+    git(repo, 'init', '-q', '-b', 'main');
+    for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(repo, 'deploy', file));
+    writeFileSync(join(repo, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: old-${PLANTED}\n`));
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'base');
+    baseSha = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '-q', '-b', 'feature');
+  });
+
+  afterAll(() => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await github?.close();
+  });
+
+  /** Commits the working tree as the PR head and runs the Action once, as the runner would. */
+  async function runAction(inputs: Record<string, string> = {}): Promise<Run> {
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'head');
+    const headSha = git(repo, 'rev-parse', 'HEAD');
+    const run = mkdtempSync(join(scratch, 'run-'));
+    const eventPath = join(run, 'event.json');
+    writeFileSync(eventPath, JSON.stringify({
+      action: 'synchronize',
+      number: PR,
+      pull_request: {
+        number: PR,
+        state: 'open',
+        title: 'Scale the receive ingestors',
+        base: { ref: 'main', sha: baseSha, repo: { full_name: REPOSITORY } },
+        head: { ref: 'feature', sha: headSha, repo: { full_name: REPOSITORY } },
+      },
+      repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
+      sender: { login: 'dev', type: 'User' },
+    }));
+    writeFileSync(join(run, 'output'), '');
+    writeFileSync(join(run, 'summary'), '');
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: run,
+      NO_PROXY: '127.0.0.1',
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_REPOSITORY: REPOSITORY,
+      GITHUB_REPOSITORY_OWNER: 'acme',
+      GITHUB_SHA: headSha,
+      GITHUB_REF: `refs/pull/${PR}/merge`,
+      GITHUB_WORKSPACE: repo,
+      GITHUB_API_URL: github.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_OUTPUT: join(run, 'output'),
+      GITHUB_STEP_SUMMARY: join(run, 'summary'),
+      RUNNER_TEMP: join(run, 'tmp'),
+      ...defaultInputs(TOKEN),
+      'INPUT_SOURCE': 'manifests',
+      'INPUT_MANIFESTS-DIR': 'deploy',
+      'INPUT_ENVIRONMENT': 'production',
+      ...inputs,
+    };
+    mkdirSync(env['RUNNER_TEMP']!, { recursive: true });
+    const child = spawn(NODE, [BUNDLE], { cwd: repo, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs: parseOutputs(readFileSync(join(run, 'output'), 'utf8')),
+      summary: readFileSync(join(run, 'summary'), 'utf8'),
+    };
+  }
+
+  function expectNoSecret(run: Run, extra: string[] = []): void {
+    const texts = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs), JSON.stringify(github.calls), ...extra];
+    if (run.outputs['report-path']) texts.push(readFileSync(run.outputs['report-path'], 'utf8'));
+    for (const text of texts) {
+      expect(text).not.toContain(PLANTED);
+      expect(text).not.toContain(PLANTED_BASE64);
+    }
+  }
+
+  async function start(user?: FakeUser): Promise<void> {
+    github = await startFakeGitHub({ token: TOKEN, ...(user ? { user } : {}) });
+    // Other people's comments fill more than one page, and one of them quotes the marker.
+    for (let i = 0; i < 130; i++) github.seedComment(`${REPOSITORY}#${PR}`, `LGTM ${i}`, { login: `reviewer-${i % 3}`, id: 500 + i, type: 'User' });
+    github.seedComment(`${REPOSITORY}#${PR}`, '> <!-- thanos-gitops:production -->\n> quoted by a human', { login: 'reviewer-0', id: 500, type: 'User' });
+  }
+
+  it('creates one sticky comment, then updates it, then says when the change is gone', async () => {
+    await start();
+    const issue = `${REPOSITORY}#${PR}`;
+    editYaml(join(repo, 'deploy/thanos-receive-router-configmap.yaml'), (configMap) => {
+      configMap.data['hashrings.json'] = JSON.stringify([{ hashring: 'default', endpoints: ['thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos:10901', 'thanos-receive-ingestor-default-1.thanos-receive-ingestor-default.thanos:10901'], tenants: [] }]);
+    });
+    editYaml(join(repo, 'deploy/thanos-receive-ingestor-default-statefulSet.yaml'), (sts) => { sts.spec.replicas = 2; });
+    writeFileSync(join(repo, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: ${PLANTED}\n`));
+
+    const first = await runAction();
+    expect(first.stderr).toBe('');
+    expect(first.code, first.stdout).toBe(0);
+    expect(first.outputs).toMatchObject({ changed: 'true', added: '0', removed: '0', modified: '3', risks: '1' });
+    const mine = () => (github.comments.get(issue) ?? []).filter((comment) => comment.user.login === ACTIONS_BOT.login);
+    expect(mine()).toHaveLength(1);
+    const body = mine()[0]!.body;
+    expect(body.startsWith('<!-- thanos-gitops:production -->\n')).toBe(true);
+    expect(body).toContain('**3 objects change**');
+    expect(body).toContain('hashring-membership');
+    expect(body).toContain('thanos-receive-ingestor-default-1.thanos-receive-ingestor-default.thanos:10901');
+    expect(body).toMatch(/Secret thanos\/thanos-objectstorage/);
+    expect(body).toMatch(/sha256:[0-9a-f]{10}/);
+    expect(first.summary).toContain('**3 objects change**');
+    expect(readFileSync(first.outputs['report-path']!, 'utf8')).toContain('hashring-membership');
+    expect(first.stdout).toMatch(/::warning title=thanos-gitops hashring-membership::ConfigMap thanos\/hashring-config/);
+    const writes = () => github.calls.filter((call) => call.method !== 'GET');
+    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual([`POST /repos/${REPOSITORY}/issues/${PR}/comments`]);
+    // Both pages of comments were read before deciding to create.
+    expect(github.calls.filter((call) => call.method === 'GET' && call.path.endsWith('/comments')).map((call) => call.query['page'] ?? '1')).toEqual(['1', '2']);
+    expect(github.calls.every((call) => call.authorization === `token ${TOKEN}`)).toBe(true);
+    expectNoSecret(first);
+
+    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => { sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '200Gi'; });
+    const second = await runAction();
+    expect(second.code, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({ changed: 'true', modified: '4', risks: '2' });
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]!.body).toContain('immutable-field');
+    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual([
+      `POST /repos/${REPOSITORY}/issues/${PR}/comments`,
+      `PATCH /repos/${REPOSITORY}/issues/comments/${mine()[0]!.id}`,
+    ]);
+    expectNoSecret(second);
+
+    // Revert to the base content: the comment is kept but now says there is nothing to apply.
+    git(repo, 'checkout', '-q', baseSha, '--', 'deploy');
+    const third = await runAction();
+    expect(third.code, third.stdout).toBe(0);
+    expect(third.outputs).toMatchObject({ changed: 'false', added: '0', removed: '0', modified: '0', risks: '0' });
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]!.body).toContain('**No changes.**');
+    expect(writes()).toHaveLength(3);
+    // The human's comment quoting the marker was never touched.
+    expect((github.comments.get(issue) ?? []).find((comment) => comment.body.includes('quoted by a human'))!.updated_at).toBe(
+      (github.comments.get(issue) ?? []).find((comment) => comment.body.includes('quoted by a human'))!.created_at,
+    );
+    expectNoSecret(third);
+  });
+
+  it('finds its comment by GET /user login when the token is a personal token, and keeps environments apart', async () => {
+    const bot: FakeUser = { login: 'thanos-deployer', id: 7001, type: 'User' };
+    await start(bot);
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 3; });
+    const staging = await runAction({ INPUT_ENVIRONMENT: 'staging' });
+    const production = await runAction({ INPUT_ENVIRONMENT: 'production' });
+    const again = await runAction({ INPUT_ENVIRONMENT: 'production' });
+    for (const run of [staging, production, again]) expect(run.code, run.stdout).toBe(0);
+    const mine = (github.comments.get(`${REPOSITORY}#${PR}`) ?? []).filter((comment) => comment.user.login === bot.login);
+    expect(mine.map((comment) => comment.body.split('\n')[0])).toEqual(['<!-- thanos-gitops:staging -->', '<!-- thanos-gitops:production -->']);
+    expect(github.calls.filter((call) => call.path === '/user').length).toBe(3);
+    // The third run (a new head commit) updates the production comment in place.
+    expect(github.calls.filter((call) => call.method === 'POST')).toHaveLength(2);
+    expect(github.calls.filter((call) => call.method === 'PATCH').map((call) => call.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${mine[1]!.id}`]);
+  });
+
+  it('fails with a message naming the input when the source is wrong', async () => {
+    await start();
+    const run = await runAction({ 'INPUT_SOURCE': 'helm' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::.*unknown source 'helm'/);
+    expect(github.calls).toHaveLength(0);
+  });
+
+  it('skips the comment when comment is false but still writes the summary and outputs', async () => {
+    await start();
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 5; });
+    const run = await runAction({ INPUT_COMMENT: 'false' });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs['changed']).toBe('true');
+    expect(run.summary).toContain('thanos-gitops diff for `production`');
+    expect(github.calls).toHaveLength(0);
+  });
+});
