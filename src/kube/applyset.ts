@@ -112,13 +112,18 @@ export class ApplySet {
   /** Record the superset of old and new group-kinds/namespaces before writing members, so an interrupted run leaks nothing. */
   async widen(members: readonly KubeObject[]): Promise<void> {
     const { groupKinds, namespaces } = spanOf(members);
+    if (this.exists && [...groupKinds].every((g) => this.currentGroupKinds.has(g)) && [...namespaces].every((n) => this.currentNamespaces.has(n))) return;
     await this.write([...this.currentGroupKinds, ...groupKinds], [...this.currentNamespaces, ...namespaces]);
+    for (const g of groupKinds) this.currentGroupKinds.add(g);
+    for (const n of namespaces) this.currentNamespaces.add(n);
   }
 
   /** After a successful prune, shrink the parent to exactly this run's members. */
   async narrow(members: readonly KubeObject[]): Promise<void> {
     const { groupKinds, namespaces } = spanOf(members);
-    await this.write(groupKinds, namespaces);
+    const wanted = new Set([...namespaces, this.namespace]);
+    const same = groupKinds.size === this.currentGroupKinds.size && [...groupKinds].every((g) => this.currentGroupKinds.has(g)) && wanted.size === this.currentNamespaces.size && [...wanted].every((n) => this.currentNamespaces.has(n));
+    if (!same) await this.write(groupKinds, namespaces);
     this.currentGroupKinds = groupKinds;
     this.currentNamespaces = new Set([...namespaces, this.namespace]);
   }

@@ -18,8 +18,9 @@ export interface FieldConflict {
   message: string;
 }
 
+/** metav1.StatusCause: the JSON key of the cause type is `reason`. */
 export interface StatusCause {
-  type?: string;
+  reason?: string;
   message?: string;
   field?: string;
 }
@@ -46,7 +47,7 @@ export class KubeApiError extends Error {
   get conflicts(): FieldConflict[] {
     if (this.status !== 409) return [];
     return this.causes
-      .filter((cause) => cause.type === 'FieldManagerConflict')
+      .filter((cause) => cause.reason === 'FieldManagerConflict')
       .map((cause) => ({
         field: cause.field ?? '',
         manager: /conflict with "([^"]*)"/.exec(cause.message ?? '')?.[1] ?? 'unknown',

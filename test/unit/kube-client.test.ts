@@ -154,7 +154,7 @@ describe('KubeClient', () => {
       status(res, 409, {
         reason: 'Conflict',
         message: 'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas',
-        details: { causes: [{ type: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using apps/v1', field: '.spec.replicas' }] },
+        details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using apps/v1', field: '.spec.replicas' }] },
       }),
     );
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
@@ -195,7 +195,7 @@ describe('KubeClient', () => {
       status(res, 422, {
         reason: 'Invalid',
         message: `Secret "s" is invalid: metadata.annotations: Invalid value: "${planted}": bad`,
-        details: { causes: [{ type: 'FieldValueInvalid', message: `Invalid value: "${planted}": bad`, field: 'metadata.annotations' }] },
+        details: { causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: "${planted}": bad`, field: 'metadata.annotations' }] },
       }),
     );
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
