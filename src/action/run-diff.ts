@@ -9,8 +9,8 @@ import { upsertStickyComment, type StickyCommentResult } from './comment.js';
 import type { ActionInputs } from './inputs.js';
 import { fetchLivePlan } from './live-diff.js';
 
-/** GitHub's job-summary limit per step is 1 MiB; stay a little under it. */
-const SUMMARY_LIMIT = 1024 * 1024 - 4096;
+/** GitHub's job-summary limit per step is 1 MiB (bytes); stay a little under it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
 const NULL_SHA = /^0+$/;
 
 interface Revisions {
@@ -61,7 +61,14 @@ async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS
 }
 
 async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Promise<void> {
-  const text = renderReport(diff, { ...context, fullReportHint: 'the file named by the `report-path` output' }, { maxLength: SUMMARY_LIMIT });
+  const summaryContext = { ...context, fullReportHint: 'the file named by the `report-path` output' };
+  let maxLength = SUMMARY_LIMIT_BYTES;
+  let text = renderReport(diff, summaryContext, { maxLength });
+  // The budget counts characters, the limit bytes: shrink until multi-byte text fits too.
+  for (let bytes = Buffer.byteLength(text); bytes > SUMMARY_LIMIT_BYTES; bytes = Buffer.byteLength(text)) {
+    maxLength = Math.floor((maxLength * SUMMARY_LIMIT_BYTES) / bytes * 0.97);
+    text = renderReport(diff, summaryContext, { maxLength });
+  }
   try {
     await core.summary.addRaw(text).write();
   } catch (error) {

@@ -194,35 +194,40 @@ function renderDetails(entries: DiffEntry[], budget: number, risky: Set<string>)
   const dropped = new Set<DiffEntry>();
   // Mentions past this share collapse into one "and N more" line, so they never crowd out every diff.
   const mentionsCap = Math.floor(budget * 0.3);
+  const overhead = new Map(entries.map((entry) => [entry, blockOverhead(entry) + 2]));
+  const ascending = [...entries].sort((a, b) => a.patch.length - b.patch.length);
+  let keptOverhead = entries.reduce((sum, entry) => sum + overhead.get(entry)!, 0);
+  let keptPatch = entries.reduce((sum, entry) => sum + entry.patch.length, 0);
   let mentionsLength = 0;
   let cap = Infinity;
   for (let drop = 0; drop <= byLengthDesc.length; drop++) {
     if (drop > 0) {
       const entry = byLengthDesc[drop - 1]!;
       dropped.add(entry);
+      keptOverhead -= overhead.get(entry)!;
+      keptPatch -= entry.patch.length;
       mentionsLength = Math.min(mentionsCap, mentionsLength + mention(entry).length + 1);
     }
-    const kept = byLengthDesc.slice(drop);
-    const available = budget - mentionsLength - 200 - kept.reduce((sum, entry) => sum + blockOverhead(entry) + 2, 0);
+    const available = budget - mentionsLength - 200 - keptOverhead;
     if (available < 0) continue;
-    const total = kept.reduce((sum, entry) => sum + entry.patch.length, 0);
-    if (total <= available) {
+    if (keptPatch <= available) {
       cap = Infinity;
       break;
     }
-    // Water-filling: the largest cap with sum(min(length, cap)) <= available.
-    const ascending = [...kept].sort((a, b) => a.patch.length - b.patch.length);
+    // Water-filling: the largest cap with sum(min(length, cap)) <= available over the kept diffs.
+    const keptCount = byLengthDesc.length - drop;
     let spent = 0;
+    let seen = 0;
     let best = 0;
-    for (let i = 0; i < ascending.length; i++) {
-      const remainingCount = ascending.length - i;
-      const even = Math.floor((available - spent) / remainingCount);
-      if (even <= ascending[i]!.patch.length) {
+    for (const entry of ascending) {
+      if (dropped.has(entry)) continue;
+      const even = Math.floor((available - spent) / (keptCount - seen));
+      if (even <= entry.patch.length) {
         best = even;
         break;
       }
-      spent += ascending[i]!.patch.length;
-      best = Infinity;
+      spent += entry.patch.length;
+      seen++;
     }
     if (best >= MIN_DIFF_CHARS) {
       cap = best;

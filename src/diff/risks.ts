@@ -78,7 +78,8 @@ function replicas(object: KubeObject): number {
 }
 
 function listed(items: string[], limit = 5): string {
-  const shown = items.slice(0, limit).map((item) => `\`${item}\``);
+  // Backticks inside a name would end the code span early; endpoint and tenant names never need them.
+  const shown = items.slice(0, limit).map((item) => `\`${item.replace(/`/g, "'")}\``);
   return items.length > limit ? `${shown.join(', ')} and ${items.length - limit} more` : shown.join(', ');
 }
 
@@ -136,7 +137,7 @@ function immutableFieldRisks(before: KubeObject, after: KubeObject): RiskDraft[]
 }
 
 function ingestorRisks(before: KubeObject, after: KubeObject): RiskDraft[] {
-  if (after.kind !== 'StatefulSet' || thanosComponent(after) !== 'receive' && thanosComponent(before) !== 'receive') return [];
+  if (after.kind !== 'StatefulSet' || (thanosComponent(after) !== 'receive' && thanosComponent(before) !== 'receive')) return [];
   const was = replicas(before);
   const now = replicas(after);
   if (now >= was) return [];
