@@ -101,13 +101,21 @@ describe('the bundled Action on a pull_request event', () => {
   });
 
   /** Commits the working tree as the PR head and runs the Action once, as the runner would. */
-  async function runAction(inputs: Record<string, string> = {}): Promise<Run> {
+  async function runAction(inputs: Record<string, string> = {}, eventName: 'pull_request' | 'push' = 'pull_request'): Promise<Run> {
     git(repo, 'add', '-A');
+    const beforeSha = git(repo, 'rev-parse', 'HEAD');
     git(repo, 'commit', '-q', '--allow-empty', '-m', 'head');
     const headSha = git(repo, 'rev-parse', 'HEAD');
     const run = mkdtempSync(join(scratch, 'run-'));
     const eventPath = join(run, 'event.json');
-    writeFileSync(eventPath, JSON.stringify({
+    const pushEvent = {
+      ref: 'refs/heads/feature',
+      before: beforeSha,
+      after: headSha,
+      repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
+      pusher: { name: 'dev' },
+    };
+    writeFileSync(eventPath, JSON.stringify(eventName === 'push' ? pushEvent : {
       action: 'synchronize',
       number: PR,
       pull_request: {
@@ -128,12 +136,12 @@ describe('the bundled Action on a pull_request event', () => {
       NO_PROXY: '127.0.0.1',
       CI: 'true',
       GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_NAME: eventName,
       GITHUB_EVENT_PATH: eventPath,
       GITHUB_REPOSITORY: REPOSITORY,
       GITHUB_REPOSITORY_OWNER: 'acme',
       GITHUB_SHA: headSha,
-      GITHUB_REF: `refs/pull/${PR}/merge`,
+      GITHUB_REF: eventName === 'push' ? 'refs/heads/feature' : `refs/pull/${PR}/merge`,
       GITHUB_WORKSPACE: repo,
       GITHUB_API_URL: github.url,
       GITHUB_SERVER_URL: 'https://github.com',
@@ -259,6 +267,27 @@ describe('the bundled Action on a pull_request event', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/::error::.*unknown source 'helm'/);
     expect(github.calls).toHaveLength(0);
+  });
+
+  it('reports a push against the commit before it, without a comment', async () => {
+    await start();
+    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => { sts.spec.serviceName = 'thanos-store-v2'; });
+    const run = await runAction({}, 'push');
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.outputs).toMatchObject({ changed: 'true', modified: '1', risks: '1' });
+    expect(run.summary).toContain('immutable-field');
+    expect(run.summary).toContain('(feature)');
+    expect(github.calls).toHaveLength(0);
+  });
+
+  it('warns but succeeds when the token may not comment (a pull request from a fork)', async () => {
+    github = await startFakeGitHub({ token: TOKEN, readOnly: true });
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 4; });
+    const run = await runAction();
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/::warning::could not write the pull request comment \(HTTP 403\)/);
+    expect(run.outputs['changed']).toBe('true');
+    expect(run.summary).toContain('| Deployment | thanos/thanos-query | modified |');
   });
 
   it('skips the comment when comment is false but still writes the summary and outputs', async () => {
