@@ -1,1 +1,2 @@
-export { toKubeYaml, manifestYamlDoc } from './yaml.js';
+export { renderStack } from './stack.js';
+export { jsonnetToString, manifestYamlDoc, toKubeYaml } from './yaml.js';

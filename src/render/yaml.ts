@@ -664,3 +664,27 @@ export function escapeStringJson(value: string): string {
   }
   return `${out}"`;
 }
+
+/**
+ * jsonnet's `std.toString` (and `'%s' % value`) for non-string values: single-line JSON with `", "` and `": "`
+ * separators, sorted keys, and `[ ]` / `{ }` for empty collections. kube-thanos writes hashrings.json with it.
+ */
+export function jsonnetToString(value: unknown): string {
+  const json = toJson(value, '$');
+  if (typeof json === 'string') return json;
+  return manifestJsonSingleLine(json);
+}
+
+function manifestJsonSingleLine(value: Json): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return jsonnetNumberToString(value);
+  if (typeof value === 'string') return escapeStringJson(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[ ]';
+    return `[${value.map(manifestJsonSingleLine).join(', ')}]`;
+  }
+  const keys = Object.keys(value).sort(compareCodePoints);
+  if (keys.length === 0) return '{ }';
+  return `{${keys.map((key) => `${escapeStringJson(key)}: ${manifestJsonSingleLine(value[key] as Json)}`).join(', ')}}`;
+}

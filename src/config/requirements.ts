@@ -1,0 +1,182 @@
+import type { ResolvedComponent, ResolvedStack } from './resolve.js';
+import type { ComponentKey, ComponentParams, OptionName } from './schema.js';
+
+/** A problem found after merging, located by the config path that should change. */
+export interface RequirementIssue {
+  /** YAML path to point at: the option when it is set, else the component section (or `common`). */
+  at: (string | number)[];
+  /** Dotted config path shown to the user, e.g. `store.replicas`. */
+  path: string;
+  message: string;
+  fix: string;
+}
+
+const WORKLOADS: ComponentKey[] = [
+  'query', 'queryFrontend', 'receiveRouter', 'receiveIngestor', 'receive', 'receiveHashrings', 'store', 'storeShards',
+  'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate',
+];
+
+const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter((key) => key !== 'compact' && key !== 'compactShards');
+
+const NEEDS_OBJSTORE: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate'];
+const RECEIVE_FAMILY: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor', 'receiveRouter'];
+const WITH_PVC: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_FAMILY];
+
+const PORTS: Partial<Record<ComponentKey, string[]>> = {
+  query: ['grpc', 'http'],
+  queryFrontend: ['http'],
+  store: ['grpc', 'http'],
+  storeShards: ['grpc', 'http'],
+  compact: ['http'],
+  compactShards: ['http'],
+  receive: ['grpc', 'http', 'remote-write'],
+  receiveHashrings: ['grpc', 'http', 'remote-write'],
+  receiveIngestor: ['grpc', 'http', 'remote-write'],
+  receiveRouter: ['grpc', 'http', 'remote-write'],
+  rule: ['grpc', 'http'],
+  bucket: ['http'],
+  bucketReplicate: ['http'],
+};
+
+/** Whether the ruler gets the configmap-reload sidecar (and so needs reloaderImage and the reloader port). */
+export function ruleNeedsReloader(rule: ComponentParams): boolean {
+  return (rule.rulesConfig ?? []).length > 0 || rule.alertmanagerConfigFile !== undefined || rule.remoteWriteConfigFile !== undefined;
+}
+
+/**
+ * kube-thanos's `error 'must provide ...'` fields and its asserts, checked on the merged config. Like jsonnet's lazy
+ * errors, a field is only required when the component actually uses it (a ruler without mounted ConfigMaps needs no
+ * reloader image).
+ */
+export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
+  const issues: RequirementIssue[] = [];
+  for (const component of Object.values(stack)) {
+    if (!component) continue;
+    const { key, config } = component;
+    const need = (option: OptionName, why: string, example: string) => {
+      const value = config[option];
+      if (value === undefined || value === null) issues.push(missing(component, option, why, example));
+    };
+    need('namespace', 'kube-thanos: must provide namespace', 'namespace: thanos');
+    need('version', 'kube-thanos: must provide version', 'version: v0.31.0');
+    if (WORKLOADS.includes(key)) need('image', 'kube-thanos: must provide image', 'image: quay.io/thanos/thanos:v0.31.0');
+    if (NEEDS_REPLICAS.includes(key)) need('replicas', 'kube-thanos: must provide replicas', 'replicas: 1');
+    if (key === 'query') need('replicaLabels', 'kube-thanos: must provide replicaLabels', 'replicaLabels: [prometheus_replica, rule_replica]');
+    if (key === 'queryFrontend') need('downstreamURL', 'kube-thanos: must provide downstreamURL', 'downstreamURL: http://thanos-query.thanos:9090');
+    if (key === 'sidecar') need('podLabelSelector', 'kube-thanos: must provide podLabelSelector', 'podLabelSelector: {app: prometheus}');
+    if (key === 'bucketReplicate') {
+      need('objectStorageToConfig', 'kube-thanos: must provide objectStorageToConfig', 'objectStorageToConfig: {name: thanos-objectstorage-dr, key: thanos.yaml}');
+    }
+    if (key === 'compactShards') need('sourceLabels', 'kube-thanos: compactShards needs sourceLabels to shard by', 'sourceLabels: [cluster]');
+    if (RECEIVE_FAMILY.includes(key)) {
+      need('replicationFactor', 'kube-thanos: must provide replication factor', 'replicationFactor: 1');
+      if (!('objectStorageConfig' in config)) {
+        issues.push(missing(component, 'objectStorageConfig', 'kube-thanos: must provide objectStorageConfig', 'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml} (or null to keep blocks local)'));
+      }
+    }
+    if (NEEDS_OBJSTORE.includes(key)) {
+      if (config.objectStorageConfig === undefined) {
+        issues.push(missing(component, 'objectStorageConfig', 'kube-thanos: must provide objectStorageConfig', 'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml}'));
+      } else if (config.objectStorageConfig === null) {
+        issues.push({
+          at: at(component, 'objectStorageConfig'),
+          path: `${key}.objectStorageConfig`,
+          message: `null is only allowed for receive components; ${key} reads blocks from object storage`,
+          fix: 'set objectStorageConfig: {name: <secret>, key: <key>}',
+        });
+      }
+    }
+    if (key === 'rule' && ruleNeedsReloader(config)) {
+      need('reloaderImage', 'kube-thanos: must provide reloader image (a ConfigMap is mounted, so configmap-reload runs beside the ruler)', 'reloaderImage: jimmidyson/configmap-reload:v0.5.0');
+    }
+    if (key === 'receiveRouter') checkRouterEndpoints(component, issues);
+    checkPorts(component, issues);
+    checkCaches(component, issues);
+    if (WITH_PVC.includes(key)) checkVolumeClaimTemplate(component, issues);
+  }
+  return issues;
+}
+
+function at(component: ResolvedComponent, option: string): (string | number)[] {
+  const source = component.source[option as OptionName];
+  if (source === 'component') return [component.key, option];
+  if (source === 'common') return ['common', option];
+  return [component.key];
+}
+
+function missing(component: ResolvedComponent, option: OptionName, why: string, example: string): RequirementIssue {
+  return {
+    at: [component.key],
+    path: `${component.key}.${option}`,
+    message: `missing required option (${why})`,
+    fix: `add \`${example}\` under \`${component.key}:\` or \`common:\``,
+  };
+}
+
+function checkPorts(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const required = [...(PORTS[component.key] ?? [])];
+  if (component.key === 'rule' && ruleNeedsReloader(component.config)) required.push('reloader');
+  const ports = component.config.ports ?? {};
+  for (const name of required) {
+    if (ports[name] === undefined) {
+      issues.push({
+        at: at(component, 'ports'),
+        path: `${component.key}.ports.${name}`,
+        message: `missing port \`${name}\` (ports replace the kube-thanos default as a whole)`,
+        fix: `list every port, e.g. \`ports: {${required.map((p) => `${p.includes('-') ? `'${p}'` : p}: <number>`).join(', ')}}\``,
+      });
+    }
+  }
+}
+
+function checkCaches(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const options: OptionName[] = ['indexCache', 'bucketCache', 'queryRangeCache', 'labelsCache'];
+  for (const option of options) {
+    const cache = component.config[option] as { type?: string; config?: Record<string, unknown> } | undefined;
+    if (!cache || typeof cache.type !== 'string' || cache.type.toUpperCase() !== 'MEMCACHED') continue;
+    if (!Array.isArray(cache.config?.addresses)) {
+      issues.push({
+        at: [...at(component, option)],
+        path: `${component.key}.${option}.config.addresses`,
+        message: 'missing required option (kube-thanos: must provide memcached addresses)',
+        fix: "add `config: {addresses: ['dnssrv+_client._tcp.<memcached-service>.<namespace>']}`",
+      });
+    }
+  }
+}
+
+function checkVolumeClaimTemplate(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const modes = component.config.volumeClaimTemplate?.spec?.accessModes;
+  if (component.config.volumeClaimTemplate?.spec === undefined) return;
+  if (!Array.isArray(modes) || modes.length !== 1 || modes[0] !== 'ReadWriteOnce') {
+    issues.push({
+      at: [...at(component, 'volumeClaimTemplate')],
+      path: `${component.key}.volumeClaimTemplate.spec.accessModes`,
+      message: `kube-thanos: PVC accessMode can only be ReadWriteOnce (got ${JSON.stringify(modes ?? null)})`,
+      fix: 'set `accessModes: [ReadWriteOnce]`',
+    });
+  }
+}
+
+function checkRouterEndpoints(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const { config } = component;
+  if (config.endpoints === undefined) {
+    issues.push({
+      at: [component.key],
+      path: 'receiveRouter.endpoints',
+      message: 'missing required option (kube-thanos: must provide ingestor endpoints object)',
+      fix: 'add a `receiveIngestor:` section (its endpoints are wired in) or set `endpoints: {<hashring>: [<host:port>, ...]}`',
+    });
+    return;
+  }
+  for (const ring of config.hashrings ?? []) {
+    if (config.endpoints[ring.hashring] === undefined) {
+      issues.push({
+        at: at(component, 'endpoints'),
+        path: `receiveRouter.endpoints.${ring.hashring}`,
+        message: `no endpoints for hashring \`${ring.hashring}\``,
+        fix: `add \`${ring.hashring}: [<host:port>, ...]\` to receiveRouter.endpoints, or make receiveRouter.hashrings match the ingestors`,
+      });
+    }
+  }
+}

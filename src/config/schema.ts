@@ -1,0 +1,386 @@
+import { z } from 'zod';
+import { objectStorageSchema, tlsSchema } from './security.js';
+
+/**
+ * The typed stack config: one section per kube-thanos component, each taking kube-thanos's own option names.
+ *
+ * Every option is optional in the schema because `common:` may supply it; which options a component must end up
+ * with (kube-thanos's `error 'must provide ...'` fields) is checked after merging, in requirements.ts. Defaults are
+ * not applied here either: kube-thanos merges `defaults + common + params`, so a schema default would wrongly beat
+ * `common:`. The renderer owns the defaults (src/render/defaults.ts).
+ */
+
+const KUBE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const kubeName = (what: string) =>
+  z.string().max(63).regex(KUBE_NAME, { message: `${what} must be a lowercase DNS label (a-z, 0-9 and '-')` });
+
+const quantity = z.union([z.string(), z.number()]);
+
+const resourcesSchema = z
+  .object({
+    requests: z.record(z.string(), quantity).optional(),
+    limits: z.record(z.string(), quantity).optional(),
+  })
+  .strict()
+  .describe('Container resources (requests/limits), as in a Pod spec. Default {}.');
+
+const portsSchema = z
+  .record(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'port names are lowercase DNS labels' }), z.number().int().min(1).max(65535))
+  .describe('Named ports; the object replaces the component default as a whole (kube-thanos `defaults + params`).');
+
+const tracingSchema = z
+  .object({
+    type: z.string().optional().describe('Tracing provider, e.g. JAEGER, OTLP, ELASTIC_APM.'),
+    config: z.record(z.string(), z.unknown()).optional().describe('Provider config; `service_name` defaults to the component name.'),
+  })
+  .strict()
+  .describe('Thanos tracing config passed as --tracing.config. Default {} (off).');
+
+const envVarSchema = z
+  .object({
+    name: z.string().min(1),
+    value: z.string().optional(),
+    valueFrom: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const objectStorageConfigSchema = z
+  .object({
+    name: z.string().min(1).describe('Secret holding the Thanos objstore config.'),
+    key: z.string().min(1).describe('Key of that Secret.'),
+    tlsSecretName: z.string().optional().describe('Secret with TLS material for the object store client (mounted when non-empty).'),
+    tlsSecretMountPath: z.string().optional().describe('Where that Secret is mounted.'),
+  })
+  .strict();
+
+const configMapKeySchema = z
+  .object({
+    name: z.string().min(1).describe('ConfigMap name (also the volume name).'),
+    key: z.string().min(1).describe('Key inside the ConfigMap.'),
+  })
+  .strict();
+
+const volumeClaimTemplateSchema = z
+  .object({
+    metadata: z
+      .object({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    spec: z
+      .object({
+        accessModes: z.array(z.string()).optional(),
+        storageClassName: z.string().optional(),
+        volumeMode: z.string().optional(),
+        volumeAttributesClassName: z.string().optional(),
+        resources: z
+          .object({
+            requests: z.record(z.string(), quantity).optional(),
+            limits: z.record(z.string(), quantity).optional(),
+          })
+          .strict()
+          .optional(),
+        selector: z.record(z.string(), z.unknown()).optional(),
+        dataSource: z.record(z.string(), z.unknown()).optional(),
+        dataSourceRef: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .describe('PersistentVolumeClaim template for the `data` volume (accessModes must be [ReadWriteOnce]). Default {}.');
+
+const cacheConfigSchema = z.record(z.string(), z.unknown()).describe('Backend config; for memcached `addresses` is required.');
+
+const responseCacheSchema = z
+  .object({
+    type: z.string().describe('memcached or in-memory (case-insensitive); defaults are merged for both.'),
+    config: cacheConfigSchema.optional(),
+  })
+  .strict();
+
+const indexCacheSchema = z
+  .object({
+    type: z.string().describe('MEMCACHED (defaults merged), IN-MEMORY or REDIS.'),
+    config: cacheConfigSchema.optional(),
+    enabled_items: z.array(z.string()).optional(),
+    ttl: z.string().optional(),
+  })
+  .strict();
+
+const bucketCacheSchema = z
+  .object({
+    type: z.string().describe('MEMCACHED (defaults merged), IN-MEMORY or REDIS.'),
+    config: cacheConfigSchema.optional(),
+    chunk_subrange_size: z.number().int().optional(),
+    max_chunks_get_range_requests: z.number().int().optional(),
+    chunk_object_attrs_ttl: z.string().optional(),
+    chunk_subrange_ttl: z.string().optional(),
+    blocks_iter_ttl: z.string().optional(),
+    metafile_exists_ttl: z.string().optional(),
+    metafile_doesnt_exist_ttl: z.string().optional(),
+    metafile_content_ttl: z.string().optional(),
+    metafile_max_size: z.string().optional(),
+  })
+  .strict();
+
+const hashringSchema = z
+  .object({
+    hashring: kubeName('hashring'),
+    tenants: z.array(z.string()).describe('Tenants routed to this hashring; [] makes it the default hashring.'),
+    tenant_matcher_type: z.enum(['exact', 'glob']).optional(),
+    algorithm: z.enum(['hashmod', 'ketama']).optional(),
+    external_labels: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const probeSchema = z
+  .object({
+    failureThreshold: z.number().int().min(1).optional(),
+    periodSeconds: z.number().int().min(1).optional(),
+    timeoutSeconds: z.number().int().min(1).optional(),
+    initialDelaySeconds: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** Every kube-thanos option any component takes, by name: one schema per name, shared by all components. */
+export const optionSchemas = {
+  name: kubeName('name').describe('Object name prefix; also the app.kubernetes.io/instance label.'),
+  namespace: kubeName('namespace').describe('Namespace of every object.'),
+  version: z.string().min(1).describe('Thanos version; the app.kubernetes.io/version label.'),
+  image: z.string().min(1).describe('Thanos container image.'),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).describe('Default IfNotPresent.'),
+  replicas: z.number().int().min(0).describe('Pod replicas (kube-thanos requires it for workloads).'),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).describe('Default info.'),
+  logFormat: z.enum(['logfmt', 'json']).describe('Default logfmt.'),
+  resources: resourcesSchema,
+  serviceMonitor: z.boolean().describe('Also render a Prometheus Operator ServiceMonitor. Default false.'),
+  ports: portsSchema,
+  tracing: tracingSchema,
+  extraEnv: z.array(envVarSchema).describe('Extra container env, appended after kube-thanos env. Default [].'),
+  securityContext: z.record(z.string(), z.unknown()).describe('Pod securityContext (replaces the kube-thanos default).'),
+  securityContextContainer: z
+    .record(z.string(), z.unknown())
+    .describe('Container securityContext (replaces the kube-thanos default; query, query-frontend, store, rule, router, bucket).'),
+  serviceAccountAnnotations: z
+    .record(z.string(), z.string())
+    .describe('ServiceAccount annotations, e.g. eks.amazonaws.com/role-arn for IRSA. Default {}.'),
+  objectStorageConfig: objectStorageConfigSchema.nullable().describe('Secret reference for --objstore.config; null only for receive.'),
+  volumeClaimTemplate: volumeClaimTemplateSchema,
+
+  // query
+  replicaLabels: z.array(z.string()).describe('Labels query deduplicates on (--query.replica-label).'),
+  stores: z.array(z.string()).describe('Store API endpoints (--endpoint). Default: every store API component of this stack.'),
+  rules: z.array(z.string()).describe('Rules API endpoints (--rule).'),
+  externalPrefix: z.string().describe('--web.external-prefix. Default "".'),
+  prefixHeader: z.string().describe('--web.prefix-header. Default "".'),
+  queryUrl: z.string().describe('--alert.query-url. Default "".'),
+  autoDownsampling: z.boolean().describe('--query.auto-downsampling. Default true.'),
+  useThanosEngine: z.boolean().describe('--query.promql-engine=thanos. Default false.'),
+  queryTimeout: z.string().describe('--query.timeout. Default "".'),
+  lookbackDelta: z.string().describe('--query.lookback-delta. Default "".'),
+  telemetryDurationQuantiles: z.string().describe('Comma-separated quantiles. Default "".'),
+  telemetrySamplesQuantiles: z.string().describe('Comma-separated quantiles. Default "".'),
+  telemetrySeriesQuantiles: z.string().describe('Comma-separated quantiles. Default "".'),
+
+  // query-frontend
+  downstreamURL: z.string().min(1).describe('Query endpoint the frontend forwards to.'),
+  splitInterval: z.string().describe('Default 24h.'),
+  maxRetries: z.number().int().min(0).describe('Default 5.'),
+  logQueriesLongerThan: z.string().describe('Default "0".'),
+  queryRangeCache: responseCacheSchema.describe('Response cache for range queries. Default {} (none).'),
+  labelsCache: responseCacheSchema.describe('Response cache for label queries. Default {} (none).'),
+
+  // store
+  ignoreDeletionMarksDelay: z.string().describe('Default 24h.'),
+  indexCache: indexCacheSchema.describe('--index-cache.config. Default {} (in-memory).'),
+  bucketCache: bucketCacheSchema.describe('--store.caching-bucket.config. Default {} (off).'),
+  minTime: z.string().describe('--min-time. Default "".'),
+  maxTime: z.string().describe('--max-time. Default "".'),
+  livenessProbe: probeSchema.describe('Store liveness probe timings. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
+  shards: z.number().int().min(0).describe('Number of shards (storeShards, compactShards). Default 1.'),
+
+  // compact
+  retentionResolutionRaw: z.string().describe('Default 0d (forever).'),
+  retentionResolution5m: z.string().describe('Default 0d (forever).'),
+  retentionResolution1h: z.string().describe('Default 0d (forever).'),
+  compactConcurrency: z.number().int().min(1).describe('Default 1.'),
+  downsampleConcurrency: z.number().int().min(1).describe('Default 1.'),
+  deduplicationReplicaLabels: z.array(z.string()).describe('--deduplication.replica-label. Default [].'),
+  deleteDelay: z.string().describe('Default 48h.'),
+  disableDownsampling: z.boolean().describe('Default false.'),
+  sourceLabels: z.array(z.string()).min(1).describe('compactShards: external labels hashed to pick a shard.'),
+
+  // receive
+  replicationFactor: z.number().int().min(1).describe('--receive.replication-factor.'),
+  minReadySeconds: z.number().int().min(0).describe('Default 0.'),
+  podDisruptionBudgetMaxUnavailable: z.number().int().min(0).describe('Default floor(replicationFactor / 2); 0 renders no PDB.'),
+  hashringConfigMapName: z.string().describe('ConfigMap with hashrings.json. Receive default "", router/ingestor "hashring-config".'),
+  enableLocalEndpoint: z.boolean().describe('--receive.local-endpoint. Default true.'),
+  retention: z.string().describe('--tsdb.retention. Default 15d (receive), 48h (rule).'),
+  labels: z.array(z.string()).describe('External labels (--label). Default replica="$(NAME)", receive="true".'),
+  tenantLabelName: z.string().nullable().describe('--receive.tenant-label-name. Default null.'),
+  tenantHeader: z.string().nullable().describe('--receive.tenant-header. Default null.'),
+  receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
+  debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
+  hashrings: z.array(hashringSchema).min(1).describe('Hashrings: receiveHashrings/receiveIngestor default [{hashring: default, tenants: []}].'),
+  endpoints: z
+    .record(z.string(), z.array(z.string()))
+    .describe('receiveRouter: hashring name -> ingestor endpoints. Default: the receiveIngestor endpoints.'),
+
+  // rule
+  reloaderImage: z.string().min(1).describe('configmap-reload image; required once a ConfigMap is mounted.'),
+  ruleFiles: z.array(z.string()).describe('--rule-file paths. Default [].'),
+  rulesConfig: z.array(configMapKeySchema).describe('Rule ConfigMaps mounted under /etc/thanos/rules. Default [].'),
+  alertmanagersURLs: z.array(z.string()).describe('--alertmanagers.url. Default [].'),
+  alertmanagerConfigFile: configMapKeySchema.describe('--alertmanagers.config-file ConfigMap. Default {}.'),
+  remoteWriteConfigFile: configMapKeySchema.describe('--remote-write.config-file ConfigMap (stateless ruler). Default {}.'),
+  queriers: z.array(z.string()).describe('--query endpoints. Default [].'),
+  blockDuration: z.string().describe('--tsdb.block-duration. Default 2h.'),
+
+  // sidecar
+  podLabelSelector: z.record(z.string(), z.string()).describe('sidecar: selector of the Prometheus pods.'),
+
+  // bucket
+  label: z.string().describe('bucket: --label.'),
+  refresh: z.string().describe('bucket: --refresh.'),
+
+  // bucket-replicate
+  objectStorageToConfig: objectStorageConfigSchema.describe('Destination bucket secret (--objstore-to.config).'),
+  compactionLevels: z.array(z.number().int().min(1)).describe('--compaction levels. Default [].'),
+  resolutions: z.array(z.string()).describe('--resolution values. Default [].'),
+} as const;
+
+export type OptionName = keyof typeof optionSchemas;
+
+const WORKLOAD = [
+  'name', 'namespace', 'version', 'image', 'imagePullPolicy', 'replicas', 'logLevel', 'logFormat', 'resources',
+  'ports', 'tracing', 'extraEnv', 'securityContext', 'serviceAccountAnnotations',
+] as const satisfies readonly OptionName[];
+
+const STORE = [
+  ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'ignoreDeletionMarksDelay',
+  'volumeClaimTemplate', 'indexCache', 'bucketCache', 'minTime', 'maxTime', 'livenessProbe',
+] as const satisfies readonly OptionName[];
+
+const COMPACT = [
+  ...WORKLOAD, 'serviceMonitor', 'objectStorageConfig', 'volumeClaimTemplate', 'retentionResolutionRaw',
+  'retentionResolution5m', 'retentionResolution1h', 'compactConcurrency', 'downsampleConcurrency',
+  'deduplicationReplicaLabels', 'deleteDelay', 'disableDownsampling',
+] as const satisfies readonly OptionName[];
+
+const RECEIVE = [
+  ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
+  'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
+  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile',
+] as const satisfies readonly OptionName[];
+
+/** Which options each component section accepts (the kube-thanos defaults object of that component). */
+export const componentOptions = {
+  query: [
+    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'replicaLabels', 'stores', 'rules', 'externalPrefix',
+    'prefixHeader', 'queryUrl', 'autoDownsampling', 'useThanosEngine', 'queryTimeout', 'lookbackDelta',
+    'telemetryDurationQuantiles', 'telemetrySamplesQuantiles', 'telemetrySeriesQuantiles',
+  ],
+  queryFrontend: [
+    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'downstreamURL', 'splitInterval', 'maxRetries',
+    'logQueriesLongerThan', 'queryRangeCache', 'labelsCache',
+  ],
+  receiveRouter: [...RECEIVE, 'securityContextContainer', 'hashrings', 'endpoints'],
+  receiveIngestor: [...RECEIVE, 'hashrings', 'debug'],
+  receive: [...RECEIVE],
+  receiveHashrings: [...RECEIVE, 'hashrings', 'debug'],
+  store: [...STORE],
+  storeShards: [...STORE, 'shards'],
+  compact: [...COMPACT],
+  compactShards: [...COMPACT, 'shards', 'sourceLabels'],
+  rule: [
+    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'volumeClaimTemplate',
+    'reloaderImage', 'ruleFiles', 'rulesConfig', 'alertmanagersURLs', 'alertmanagerConfigFile',
+    'remoteWriteConfigFile', 'queriers', 'retention', 'blockDuration',
+  ],
+  bucket: [...WORKLOAD, 'securityContextContainer', 'objectStorageConfig', 'label', 'refresh'],
+  bucketReplicate: [
+    ...WORKLOAD, 'objectStorageConfig', 'objectStorageToConfig', 'minTime', 'maxTime', 'compactionLevels', 'resolutions',
+  ],
+  sidecar: ['name', 'namespace', 'version', 'serviceMonitor', 'ports', 'podLabelSelector'],
+} as const satisfies Record<string, readonly OptionName[]>;
+
+export type ComponentKey = keyof typeof componentOptions;
+export const COMPONENT_KEYS = Object.keys(componentOptions) as ComponentKey[];
+
+const COMPONENT_SUMMARY: Record<ComponentKey, string> = {
+  query: 'Thanos Query (kube-thanos-query).',
+  queryFrontend: 'Thanos Query Frontend (kube-thanos-query-frontend).',
+  receiveRouter: 'Receive router Deployment + hashrings ConfigMap (kube-thanos-receive-router).',
+  receiveIngestor: 'Receive ingestors, one StatefulSet per hashring (kube-thanos-receive-ingestor).',
+  receive: 'Single receive StatefulSet acting as router and ingestor (kube-thanos-receive).',
+  receiveHashrings: 'Receive StatefulSets per hashring (kube-thanos-receive-hashrings).',
+  store: 'Store gateway (kube-thanos-store).',
+  storeShards: 'Sharded store gateways (kube-thanos-store-shards).',
+  compact: 'Compactor (kube-thanos-compact).',
+  compactShards: 'Sharded compactors (kube-thanos-compact-shards).',
+  rule: 'Ruler (kube-thanos-rule).',
+  bucket: 'Bucket web UI (kube-thanos-bucket).',
+  bucketReplicate: 'Bucket replicator (kube-thanos-bucket-replicate).',
+  sidecar: 'Service and ServiceMonitor for Prometheus sidecars (kube-thanos-sidecar).',
+};
+
+function pickOptions<const K extends readonly OptionName[]>(keys: K) {
+  const shape = Object.fromEntries(keys.map((key) => [key, optionSchemas[key].optional()])) as {
+    [P in K[number]]: z.ZodOptional<(typeof optionSchemas)[P]>;
+  };
+  return z.object(shape).strict();
+}
+
+const componentSchemas = {
+  query: pickOptions(componentOptions.query).describe(COMPONENT_SUMMARY.query),
+  queryFrontend: pickOptions(componentOptions.queryFrontend).describe(COMPONENT_SUMMARY.queryFrontend),
+  receiveRouter: pickOptions(componentOptions.receiveRouter).describe(COMPONENT_SUMMARY.receiveRouter),
+  receiveIngestor: pickOptions(componentOptions.receiveIngestor).describe(COMPONENT_SUMMARY.receiveIngestor),
+  receive: pickOptions(componentOptions.receive).describe(COMPONENT_SUMMARY.receive),
+  receiveHashrings: pickOptions(componentOptions.receiveHashrings).describe(COMPONENT_SUMMARY.receiveHashrings),
+  store: pickOptions(componentOptions.store).describe(COMPONENT_SUMMARY.store),
+  storeShards: pickOptions(componentOptions.storeShards).describe(COMPONENT_SUMMARY.storeShards),
+  compact: pickOptions(componentOptions.compact).describe(COMPONENT_SUMMARY.compact),
+  compactShards: pickOptions(componentOptions.compactShards).describe(COMPONENT_SUMMARY.compactShards),
+  rule: pickOptions(componentOptions.rule).describe(COMPONENT_SUMMARY.rule),
+  bucket: pickOptions(componentOptions.bucket).describe(COMPONENT_SUMMARY.bucket),
+  bucketReplicate: pickOptions(componentOptions.bucketReplicate).describe(COMPONENT_SUMMARY.bucketReplicate),
+  sidecar: pickOptions(componentOptions.sidecar).describe(COMPONENT_SUMMARY.sidecar),
+};
+
+const ALL_OPTIONS = Object.keys(optionSchemas) as OptionName[];
+
+export const commonSchema = pickOptions(ALL_OPTIONS as unknown as readonly OptionName[]).describe(
+  'Merged under every component (kube-thanos commonConfig): a shallow merge where component keys win. ' +
+    'A key here is used by the components that take it.',
+);
+
+export const API_VERSION = 'thanos-gitops/v1alpha1';
+export const KIND = 'ThanosStack';
+
+export const stackConfigSchema = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(KIND),
+    common: commonSchema.optional(),
+    ...Object.fromEntries(COMPONENT_KEYS.map((key) => [key, componentSchemas[key].optional()])) as {
+      [K in ComponentKey]: z.ZodOptional<(typeof componentSchemas)[K]>;
+    },
+    tls: tlsSchema.optional(),
+    objectStorage: objectStorageSchema.optional(),
+  })
+  .strict()
+  .describe('thanos-gitops stack config: a kube-thanos deployment described with kube-thanos option names.');
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type CommonConfig = z.infer<typeof commonSchema>;
+/** The options of one component section, all optional (before common and defaults are merged in). */
+export type ComponentParams = Partial<{ [K in OptionName]: z.infer<(typeof optionSchemas)[K]> }>;
+export type Hashring = z.infer<typeof hashringSchema>;
+export type ObjectStorageConfigRef = z.infer<typeof objectStorageConfigSchema>;
+export type EnvVar = z.infer<typeof envVarSchema>;

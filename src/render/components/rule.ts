@@ -1,0 +1,151 @@
+import { ruleNeedsReloader } from '../../config/requirements.js';
+import type { ComponentParams } from '../../config/schema.js';
+import {
+  antiAffinity,
+  commonLabels,
+  containerPorts,
+  containerSecurityContext,
+  extraEnv,
+  fieldEnv,
+  HOST_IP_ENV,
+  httpProbe,
+  INSTANCE_RELABELING,
+  kubeObject,
+  metadata,
+  need,
+  NODE_SELECTOR,
+  podSecurityContext,
+  port,
+  resources,
+  secretEnv,
+  service,
+  serviceAccount,
+  serviceMonitor,
+  servicePorts,
+  tlsSecretMounts,
+  tlsSecretVolumes,
+  tracingArgs,
+  volumeClaimTemplates,
+  withoutVersion,
+  type ComponentObjects,
+  type JsonObject,
+} from '../common.js';
+
+const WHERE = 'rule';
+
+/** kube-thanos-rule.libsonnet */
+export function renderRule(config: ComponentParams): ComponentObjects {
+  const name = need(config, 'name', WHERE);
+  const namespace = need(config, 'namespace', WHERE);
+  const labels = commonLabels('thanos-rule', name, need(config, 'version', WHERE), 'rule-evaluation-engine');
+  const selector = withoutVersion(labels);
+  const http = port(config, 'http', WHERE);
+  const objstore = need(config, 'objectStorageConfig', WHERE);
+  const rulesConfig = config.rulesConfig ?? [];
+  const configFiles = [config.alertmanagerConfigFile, config.remoteWriteConfigFile].filter((file) => file !== undefined);
+  const rulesDir = (ruleConfig: { name: string }) => `/etc/thanos/rules/${ruleConfig.name}`;
+  const configDir = (file: { name: string }) => `/etc/thanos/config/${file.name}`;
+
+  const args = [
+    'rule',
+    `--log.level=${need(config, 'logLevel', WHERE)}`,
+    `--log.format=${need(config, 'logFormat', WHERE)}`,
+    `--grpc-address=0.0.0.0:${port(config, 'grpc', WHERE)}`,
+    `--http-address=0.0.0.0:${http}`,
+    '--objstore.config=$(OBJSTORE_CONFIG)',
+    '--data-dir=/var/thanos/rule',
+    '--label=rule_replica="$(NAME)"',
+    '--alert.label-drop=rule_replica',
+    `--tsdb.retention=${need(config, 'retention', WHERE)}`,
+    `--tsdb.block-duration=${need(config, 'blockDuration', WHERE)}`,
+    ...(config.queriers ?? []).map((querier) => `--query=${querier}`),
+    ...(config.ruleFiles ?? []).map((path) => `--rule-file=${path}`),
+    ...(config.alertmanagersURLs ?? []).map((url) => `--alertmanagers.url=${url}`),
+    ...(config.alertmanagerConfigFile
+      ? [`--alertmanagers.config-file=${configDir(config.alertmanagerConfigFile)}/${config.alertmanagerConfigFile.key}`]
+      : []),
+    ...rulesConfig.map((ruleConfig) => `--rule-file=${rulesDir(ruleConfig)}/${ruleConfig.key}`),
+    ...tracingArgs(config, 'thanos-rule'),
+    ...(config.remoteWriteConfigFile
+      ? [`--remote-write.config-file=${configDir(config.remoteWriteConfigFile)}/${config.remoteWriteConfigFile.key}`]
+      : []),
+  ];
+
+  const ruleMounts: JsonObject[] = rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, mountPath: rulesDir(ruleConfig) }));
+  const configMounts: JsonObject[] = configFiles.map((file) => ({ name: file.name, mountPath: configDir(file) }));
+
+  const container = {
+    name: 'thanos-rule',
+    image: need(config, 'image', WHERE),
+    imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+    args,
+    env: [fieldEnv('NAME', 'metadata.name'), secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
+    ports: containerPorts(config),
+    volumeMounts: [
+      { name: 'data', mountPath: '/var/thanos/rule', readOnly: false },
+      ...ruleMounts,
+      ...configMounts.map((mount) => ({ ...mount, readOnly: true })),
+      ...tlsSecretMounts(objstore),
+    ],
+    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 24, periodSeconds: 5 }),
+    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 18, periodSeconds: 5, initialDelaySeconds: 10 }),
+    resources: resources(config),
+    securityContext: containerSecurityContext(config),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+
+  const reloader = ruleNeedsReloader(config)
+    ? [
+        {
+          name: 'configmap-reloader',
+          image: need(config, 'reloaderImage', WHERE),
+          imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+          args: [
+            `-webhook-url=http://localhost:${http}/-/reload`,
+            ...ruleMounts.map((mount) => `-volume-dir=${String(mount.mountPath)}`),
+            ...configMounts.map((mount) => `-volume-dir=${String(mount.mountPath)}`),
+          ],
+          volumeMounts: [...ruleMounts, ...configMounts],
+        },
+      ]
+    : [];
+
+  return {
+    service: service(name, namespace, labels, selector, servicePorts(config), true),
+    serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
+    statefulSet: kubeObject('apps/v1', 'StatefulSet', {
+      metadata: metadata(name, namespace, labels),
+      spec: {
+        replicas: need(config, 'replicas', WHERE),
+        selector: { matchLabels: selector },
+        serviceName: name,
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            securityContext: podSecurityContext(config),
+            containers: [container, ...reloader],
+            volumes: [
+              ...rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, configMap: { name: ruleConfig.name } })),
+              ...configFiles.map((file) => ({ name: file.name, configMap: { name: file.name } })),
+              ...tlsSecretVolumes(objstore),
+            ],
+            nodeSelector: NODE_SELECTOR,
+            affinity: antiAffinity(
+              namespace,
+              [
+                ['app.kubernetes.io/name', 'thanos-rule'],
+                ['app.kubernetes.io/instance', name],
+              ],
+              ['kubernetes.io/hostname'],
+            ),
+          },
+        },
+        volumeClaimTemplates: volumeClaimTemplates(config, selector),
+      },
+    }),
+    serviceMonitor: config.serviceMonitor
+      ? serviceMonitor(name, namespace, labels, selector, [INSTANCE_RELABELING], config.ports?.reloader !== undefined ? [{ port: 'reloader' }] : [])
+      : null,
+  };
+}

@@ -1,0 +1,200 @@
+import type { ComponentParams } from '../../config/schema.js';
+import {
+  antiAffinity,
+  commonLabels,
+  containerPorts,
+  containerSecurityContext,
+  extraEnv,
+  HOST_IP_ENV,
+  httpProbe,
+  isType,
+  kubeObject,
+  mergeMemcached,
+  metadata,
+  need,
+  NODE_SELECTOR,
+  podSecurityContext,
+  port,
+  resources,
+  secretEnv,
+  service,
+  serviceAccount,
+  serviceMonitor,
+  servicePorts,
+  shardsServiceMonitor,
+  tlsSecretMounts,
+  tlsSecretVolumes,
+  tracingArgs,
+  volumeClaimTemplates,
+  withoutVersion,
+  type ComponentObjects,
+  type JsonObject,
+  type Labels,
+} from '../common.js';
+import { manifestYamlDoc } from '../yaml.js';
+
+const MEMCACHED_CONFIG_DEFAULTS = {
+  timeout: '500ms',
+  max_idle_connections: 100,
+  max_async_concurrency: 20,
+  max_async_buffer_size: 10000,
+  max_item_size: '1MiB',
+  max_get_multi_concurrency: 100,
+  max_get_multi_batch_size: 0,
+  dns_provider_update_interval: '10s',
+};
+
+const BUCKET_CACHE_MEMCACHED_DEFAULTS = {
+  chunk_subrange_size: 16000,
+  max_chunks_get_range_requests: 3,
+  chunk_object_attrs_ttl: '24h',
+  chunk_subrange_ttl: '24h',
+  blocks_iter_ttl: '5m',
+  metafile_exists_ttl: '2h',
+  metafile_doesnt_exist_ttl: '15m',
+  metafile_content_ttl: '24h',
+  metafile_max_size: '1MiB',
+};
+
+interface StoreOptions {
+  where: string;
+  /** Extra labels (the shard label) merged into the common labels. */
+  extraLabels?: Labels;
+  /** ServiceAccount the pods run as (shards share one). */
+  serviceAccountName?: string;
+  extraArgs?: string[];
+}
+
+/** kube-thanos-store.libsonnet */
+export function renderStore(config: ComponentParams, options: StoreOptions = { where: 'store' }): ComponentObjects {
+  const { where } = options;
+  const name = need(config, 'name', where);
+  const namespace = need(config, 'namespace', where);
+  const labels = { ...commonLabels('thanos-store', name, need(config, 'version', where), 'object-store-gateway'), ...options.extraLabels };
+  const selector = withoutVersion(labels);
+  const http = port(config, 'http', where);
+  const objstore = need(config, 'objectStorageConfig', where);
+  const indexCache = isType(config.indexCache, 'MEMCACHED')
+    ? mergeMemcached(config.indexCache as Record<string, unknown>, {}, MEMCACHED_CONFIG_DEFAULTS)
+    : ((config.indexCache ?? {}) as Record<string, unknown>);
+  const bucketCache = isType(config.bucketCache, 'MEMCACHED')
+    ? mergeMemcached(config.bucketCache as Record<string, unknown>, BUCKET_CACHE_MEMCACHED_DEFAULTS, MEMCACHED_CONFIG_DEFAULTS)
+    : ((config.bucketCache ?? {}) as Record<string, unknown>);
+
+  const args = [
+    'store',
+    `--log.level=${need(config, 'logLevel', where)}`,
+    `--log.format=${need(config, 'logFormat', where)}`,
+    '--data-dir=/var/thanos/store',
+    `--grpc-address=0.0.0.0:${port(config, 'grpc', where)}`,
+    `--http-address=0.0.0.0:${http}`,
+    '--objstore.config=$(OBJSTORE_CONFIG)',
+    `--ignore-deletion-marks-delay=${need(config, 'ignoreDeletionMarksDelay', where)}`,
+    ...(config.minTime ? [`--min-time=${config.minTime}`] : []),
+    ...(config.maxTime ? [`--max-time=${config.maxTime}`] : []),
+    ...(Object.keys(indexCache).length > 0 ? [`--index-cache.config=${manifestYamlDoc(indexCache)}`] : []),
+    ...(Object.keys(bucketCache).length > 0 ? [`--store.caching-bucket.config=${manifestYamlDoc(bucketCache)}`] : []),
+    ...tracingArgs(config, 'thanos-store'),
+    ...(options.extraArgs ?? []),
+  ];
+
+  const container = {
+    name: 'thanos-store',
+    image: need(config, 'image', where),
+    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    args,
+    env: [secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
+    ports: containerPorts(config),
+    volumeMounts: [{ name: 'data', mountPath: '/var/thanos/store', readOnly: false }, ...tlsSecretMounts(objstore)],
+    livenessProbe: httpProbe(http, '/-/healthy', (config.livenessProbe ?? {}) as JsonObject),
+    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
+    resources: resources(config),
+    securityContext: containerSecurityContext(config),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+
+  return {
+    service: service(name, namespace, labels, selector, servicePorts(config), true),
+    serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
+    statefulSet: kubeObject('apps/v1', 'StatefulSet', {
+      metadata: metadata(name, namespace, labels),
+      spec: {
+        replicas: need(config, 'replicas', where),
+        selector: { matchLabels: selector },
+        serviceName: name,
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: options.serviceAccountName ?? name,
+            securityContext: podSecurityContext(config),
+            containers: [container],
+            volumes: tlsSecretVolumes(objstore),
+            terminationGracePeriodSeconds: 120,
+            nodeSelector: NODE_SELECTOR,
+            affinity: antiAffinity(
+              namespace,
+              [
+                ['app.kubernetes.io/name', 'thanos-store'],
+                ['app.kubernetes.io/instance', name],
+              ],
+              ['kubernetes.io/hostname'],
+            ),
+          },
+        },
+        volumeClaimTemplates: volumeClaimTemplates(config, selector),
+      },
+    }),
+    serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
+  };
+}
+
+/** The `--selector.relabel-config` text kube-thanos's shard variants append (a `|||` block, so it ends with \n). */
+export function shardRelabelConfig(sourceLabels: string, modulus: number, shard: number): string {
+  return [
+    '--selector.relabel-config=',
+    '  - action: hashmod',
+    `    source_labels: ${sourceLabels}`,
+    '    target_label: shard',
+    `    modulus: ${modulus}`,
+    '  - action: keep',
+    '    source_labels: ["shard"]',
+    `    regex: ${shard}`,
+    '',
+  ].join('\n');
+}
+
+export interface ShardedObjects {
+  shards: { shard: number; objects: ComponentObjects }[];
+  shared: ComponentObjects;
+}
+
+/** kube-thanos-store-shards.libsonnet: one StatefulSet + Service per shard, one ServiceAccount and ServiceMonitor. */
+export function renderStoreShards(config: ComponentParams): ShardedObjects {
+  const where = 'storeShards';
+  const name = need(config, 'name', where);
+  const namespace = need(config, 'namespace', where);
+  const count = need(config, 'shards', where);
+  const labels = commonLabels('thanos-store', name, need(config, 'version', where), 'object-store-gateway');
+  const selector = withoutVersion(labels);
+  const shards = Array.from({ length: count }, (_, shard) => {
+    const objects = renderStore(
+      { ...config, name: `${name}-${shard}` },
+      {
+        where,
+        extraLabels: { 'store.thanos.io/shard': `shard-${shard}` },
+        serviceAccountName: name,
+        extraArgs: [shardRelabelConfig('["__block_id"]', count, shard)],
+      },
+    );
+    return { shard, objects: { ...objects, serviceAccount: null, serviceMonitor: null } };
+  });
+  return {
+    shards,
+    shared: {
+      serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
+      serviceMonitor: config.serviceMonitor
+        ? shardsServiceMonitor(name, namespace, labels, selector, '__meta_kubernetes_service_label_store_thanos_io_shard')
+        : null,
+    },
+  };
+}
