@@ -14,27 +14,59 @@ function fileNameProblem(file: string): string | undefined {
 }
 
 /**
- * Checks a set can be written and applied: unique, writable file names and unique object identities. Throws one
- * error naming both sides of the first clash.
+ * Checks a set can be written: safe, unique file names (also on case-insensitive file systems). Throws one error
+ * naming both sides of the first clash. Objects defined twice are allowed here: kube-thanos's own all.jsonnet
+ * emits the shared ServiceAccounts and ServiceMonitors of sharded components twice (see conflictingDuplicates).
  */
 export function assertWritableSet(set: ManifestSet): void {
   const byFile = new Map<string, string>();
-  const byId = new Map<string, string>();
   for (const { file, object } of set) {
     const problem = fileNameProblem(file);
     if (problem) throw new ManifestSourceError(`manifest file name '${file}' (${describeObject(object)}) ${problem}`);
-    // Case-insensitive file systems (macOS, Windows) would merge names that differ only in case.
     const fileKey = file.toLowerCase();
     const previousFile = byFile.get(fileKey);
     if (previousFile !== undefined) {
       throw new ManifestSourceError(`two objects map to the same file ${file}: ${previousFile} and ${describeObject(object)}; rename one of them`);
     }
     byFile.set(fileKey, describeObject(object));
-    const id = objectId(object);
-    const previousId = byId.get(id);
-    if (previousId !== undefined) {
-      throw new ManifestSourceError(`${describeObject(object)} is defined twice, in ${previousId} and ${file}; keep one definition`);
-    }
-    byId.set(id, file);
   }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export interface DuplicateObject {
+  /** As describeObject names it, e.g. `ServiceMonitor thanos/thanos-store`. */
+  object: string;
+  /** The files defining it, in set order; applied in this order, the last one wins. */
+  files: string[];
+}
+
+/** Objects defined more than once with different content: applying the set keeps only the last definition. */
+export function conflictingDuplicates(set: ManifestSet): DuplicateObject[] {
+  const byId = new Map<string, { object: string; files: string[]; contents: Set<string> }>();
+  for (const { file, object } of set) {
+    const id = objectId(object);
+    const entry = byId.get(id) ?? { object: describeObject(object), files: [], contents: new Set<string>() };
+    entry.files.push(file);
+    entry.contents.add(canonical(object));
+    byId.set(id, entry);
+  }
+  return [...byId.values()].filter((entry) => entry.contents.size > 1).map(({ object, files }) => ({ object, files }));
+}
+
+/** One warning line per conflicting duplicate, for the CLI and the Action to print. */
+export function duplicateWarnings(set: ManifestSet): string[] {
+  return conflictingDuplicates(set).map(
+    ({ object, files }) => `${object} is defined ${files.length} times with different content (${files.join(', ')}); the last one wins when applied`,
+  );
 }

@@ -4,6 +4,6 @@ export { DEFAULT_CONFIG_FILE, SOURCE_TYPES, describeSource, sourceSpecFrom, type
 export { loadManifestSet, type LoadOptions } from './source.js';
 export { loadJsonnet, type JsonnetOptions } from './jsonnet.js';
 export { loadManifestDirectory, parseManifestFile, manifestFileName } from './directory.js';
-export { assertWritableSet } from './check.js';
+export { assertWritableSet, conflictingDuplicates, duplicateWarnings, type DuplicateObject } from './check.js';
 export { formatManifestStream, writeManifestSet } from './writer.js';
 export { GitError, loadManifestSetAtRef, resolveRef } from './git.js';

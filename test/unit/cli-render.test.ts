@@ -40,7 +40,7 @@ describe('thanos-gitops render', () => {
     it(`renders ${name}.yaml byte-identical to kube-thanos's ${name}/ (file names included)`, async () => {
       const out = join(work, 'out');
       const result = await cli('render', '--config', join(goldens, `${name}.yaml`), '--out', out);
-      expect(result.stderr).toMatch(/^Rendered \d+ objects from stack config .* into .*\n$/);
+      expect(result.stderr).toMatch(/^(warning: .*\n)*Rendered \d+ objects from stack config .* into .*\n$/);
       expect(result.code).toBe(0);
       expect(await snapshot(out)).toEqual(await snapshot(join(goldens, name)));
     });
@@ -126,10 +126,21 @@ describe('thanos-gitops validate', () => {
 
   it('fails with the first problem and its location', async () => {
     await mkdir(join(work, 'deploy'));
-    await writeFile(join(work, 'deploy', 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
+    await writeFile(join(work, 'deploy', 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {}}\n');
     const result = await cli('validate', '--dir', join(work, 'deploy'));
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: ConfigMap a is defined twice, in x-1.yaml and x-2.yaml; keep one definition\n');
+    expect(result.stderr).toBe(`error: ${join(work, 'deploy', 'x.yaml')}:5:1: document 2: missing metadata.name: every object needs apiVersion, kind and metadata.name\n`);
+  });
+
+  it('warns about objects defined twice with different content (kube-thanos all.jsonnet does this)', async () => {
+    const result = await cli('validate', '--config', join(goldens, 'all.yaml'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^OK: .* renders 56 objects/);
+    expect(result.stderr).toBe(
+      'warning: ServiceMonitor thanos/thanos-compact is defined 2 times with different content (thanos-compact-serviceMonitor.yaml, thanos-compact-shards-serviceMonitor.yaml); the last one wins when applied\n' +
+        'warning: ServiceMonitor thanos/thanos-receive is defined 2 times with different content (thanos-receive-hashrings-serviceMonitor.yaml, thanos-receive-serviceMonitor.yaml); the last one wins when applied\n' +
+        'warning: ServiceMonitor thanos/thanos-store is defined 2 times with different content (thanos-store-serviceMonitor.yaml, thanos-store-shards-serviceMonitor.yaml); the last one wins when applied\n',
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertWritableSet } from '../../src/manifests/check.js';
+import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/manifests/check.js';
 import { formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { toKubeYaml } from '../../src/render/index.js';
@@ -120,14 +120,20 @@ describe('writeManifestSet', () => {
   });
 });
 
-describe('assertWritableSet', () => {
-  it('rejects an object defined twice and names both files', () => {
-    expect(() =>
-      assertWritableSet([
-        { file: 'a.yaml', object: object('ConfigMap', 'x') },
-        { file: 'b.yaml', object: { ...object('ConfigMap', 'x'), apiVersion: 'v1' } },
-      ]),
-    ).toThrow('ConfigMap thanos/x is defined twice, in a.yaml and b.yaml; keep one definition');
+describe('conflictingDuplicates', () => {
+  it('reports objects defined twice with different content, not identical repeats', () => {
+    const monitor = (extra: Record<string, unknown>) => ({ ...object('ServiceMonitor', 'thanos-store'), apiVersion: 'monitoring.coreos.com/v1', spec: extra });
+    const duplicated: ManifestSet = [
+      { file: 'sa.yaml', object: object('ServiceAccount', 'thanos-store') },
+      { file: 'shards-sa.yaml', object: object('ServiceAccount', 'thanos-store') },
+      { file: 'sm.yaml', object: monitor({ a: 1 }) },
+      { file: 'shards-sm.yaml', object: monitor({ a: 2 }) },
+    ];
+    expect(() => assertWritableSet(duplicated)).not.toThrow();
+    expect(conflictingDuplicates(duplicated)).toEqual([{ object: 'ServiceMonitor thanos/thanos-store', files: ['sm.yaml', 'shards-sm.yaml'] }]);
+    expect(duplicateWarnings(duplicated)).toEqual([
+      'ServiceMonitor thanos/thanos-store is defined 2 times with different content (sm.yaml, shards-sm.yaml); the last one wins when applied',
+    ]);
   });
 });
 

@@ -2,6 +2,7 @@ import { UsageError, parseFlags, type Command } from '../command.js';
 import {
   SourceSpecError,
   describeSource,
+  duplicateWarnings,
   formatManifestStream,
   loadManifestSet,
   sourceSpecFrom,
@@ -84,6 +85,7 @@ Examples:
     const spec = sourceSpecFromFlags(values);
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
+      for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
       if (values.out === undefined) {
         io.stdout(formatManifestStream(set));
         return 0;

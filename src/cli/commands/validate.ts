@@ -1,5 +1,5 @@
 import { parseFlags, type Command } from '../command.js';
-import { describeSource, loadManifestSet } from '../../manifests/index.js';
+import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 export const validateCommand: Command = {
@@ -8,8 +8,9 @@ export const validateCommand: Command = {
   usage: `Usage: thanos-gitops validate [source]
 
 Loads the source (config schema, jsonnet evaluation or YAML parsing), renders it and checks that every object
-has apiVersion, kind and metadata.name, that no object is defined twice and that file names do not clash.
-Prints one OK line with the object count, or the first problem with its file and line (exit code 1).
+has apiVersion, kind and metadata.name and that file names do not clash. Prints one OK line with the object
+count, or the first problem with its file and line (exit code 1). An object defined twice with different
+content is a warning (kube-thanos's all.jsonnet does this for sharded components): the last one wins.
 
 ${sourceFlagsUsage}
 `,
@@ -19,6 +20,7 @@ ${sourceFlagsUsage}
     const spec = sourceSpecFromFlags(values);
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
+      for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
       const kinds = new Set(set.map((manifest) => manifest.object.kind)).size;
       io.stdout(`OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`);
       return 0;
