@@ -259,6 +259,71 @@ function compactorRisks(before: KubeObject | undefined, after: KubeObject): Risk
   }];
 }
 
+function externalLabelRisks(before: KubeObject, after: KubeObject): RiskDraft[] {
+  const component = thanosComponent(after);
+  const flag = component === 'receive' || component === 'rule' ? '--label' : component === 'compact' ? '--deduplication.replica-label' : undefined;
+  if (!flag) return [];
+  const was = flagValues(before, flag);
+  const now = flagValues(after, flag);
+  if (isDeepStrictEqual([...was].sort(), [...now].sort())) return [];
+  const change = [...now.filter((label) => !was.includes(label)).map((label) => `+${label}`), ...was.filter((label) => !now.includes(label)).map((label) => `-${label}`)];
+  return [{
+    id: component === 'compact' ? 'replica-labels' : 'external-labels',
+    severity: 'medium',
+    message: component === 'compact'
+      ? `changes the compactor's ${flag} (${listed(change)}): deduplication groups blocks differently from now on`
+      : `changes ${component}'s external labels (${listed(change)}): new blocks start a new stream that overlaps the old one`,
+    action: 'change external and replica labels only together with the compactor and querier settings, and expect overlapping blocks until the old stream ages out',
+  }];
+}
+
+const STORE_SHARD_FLAGS = ['--selector.relabel-config', '--selector.relabel-config-file', '--min-time', '--max-time'];
+
+function storeShardRisks(before: KubeObject, after: KubeObject): RiskDraft[] {
+  if (thanosComponent(after) !== 'store') return [];
+  const changed = STORE_SHARD_FLAGS.filter((flag) => !isDeepStrictEqual(flagValues(before, flag), flagValues(after, flag)));
+  if (changed.length === 0) return [];
+  return [{
+    id: 'store-sharding',
+    severity: 'medium',
+    message: `changes ${changed.join(', ')}: blocks move between store shards, which take hours to load them, and non-overlapping ranges leave gaps`,
+    action: 'roll one shard at a time and check that the shards together still cover every block and time range',
+  }];
+}
+
+/**
+ * Cross-object: stores must stop reading a block well before the compactor deletes it, so
+ * --ignore-deletion-marks-delay has to stay below --delete-delay (Thanos suggests about half).
+ */
+function deletionDelayRisks(entries: DiffEntry[]): Risk[] {
+  const relevant = entries.filter((entry) => entry.after && (thanosComponent(entry.after) === 'compact' || thanosComponent(entry.after) === 'store'));
+  const touched = relevant.some((entry) => entry.change === 'added' || (entry.change === 'modified' && entry.before && (
+    !isDeepStrictEqual(flagValues(entry.before, '--delete-delay'), flagValues(entry.after!, '--delete-delay')) ||
+    !isDeepStrictEqual(flagValues(entry.before, '--ignore-deletion-marks-delay'), flagValues(entry.after!, '--ignore-deletion-marks-delay')))));
+  if (!touched) return [];
+  const compactors = relevant.filter((entry) => thanosComponent(entry.after!) === 'compact');
+  const stores = relevant.filter((entry) => thanosComponent(entry.after!) === 'store');
+  const risks: Risk[] = [];
+  for (const compactor of compactors) {
+    const deleteText = flagValues(compactor.after!, '--delete-delay')[0] ?? '48h';
+    const deleteDelay = parseDuration(deleteText);
+    if (deleteDelay === undefined) continue;
+    for (const store of stores) {
+      const ignoreText = flagValues(store.after!, '--ignore-deletion-marks-delay')[0] ?? '24h';
+      const ignoreDelay = parseDuration(ignoreText);
+      if (ignoreDelay === undefined || ignoreDelay < deleteDelay) continue;
+      risks.push({
+        id: 'deletion-delay',
+        severity: 'high',
+        object: describeObject(store.after!),
+        message: `--ignore-deletion-marks-delay=${ignoreText} is not below the compactor's --delete-delay=${deleteText} (${describeObject(compactor.after!)}): queries fail on blocks deleted under the store`,
+        action: 'keep the store delay at about half the compactor delete delay (kube-thanos: 24h and 48h)',
+      });
+    }
+  }
+  return risks;
+}
+
 interface Hashring {
   name: string;
   algorithm: string;
@@ -415,6 +480,8 @@ function risksForEntry(entry: DiffEntry): RiskDraft[] {
     ...replicationFactorRisks(before, after),
     ...retentionRisks(before, after),
     ...endpointRisks(before, after),
+    ...externalLabelRisks(before, after),
+    ...storeShardRisks(before, after),
     ...objstoreRisks(before, after),
     ...compactorRisks(before, after),
     ...imageRisks(before, after),
@@ -430,5 +497,6 @@ export function detectRisks(entries: DiffEntry[]): Risk[] {
     const object = describeObject((entry.after ?? entry.before)!);
     for (const draft of risksForEntry(entry)) risks.push({ ...draft, object });
   }
+  risks.push(...deletionDelayRisks(entries));
   return risks.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }

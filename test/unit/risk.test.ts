@@ -210,6 +210,47 @@ describe('risk flags on kube-thanos output', () => {
     expect(risks.every((risk) => risk.severity === 'low')).toBe(true);
   });
 
+  it('flags changed external labels on receivers and rulers', () => {
+    const risks = risksAfter('all', (_set, get) => {
+      replaceArg(get('thanos-receive-default-statefulSet.yaml'), '--label=receive=', '--label=receive="default"');
+    });
+    expect(risks.map((risk) => [risk.id, risk.object])).toEqual([['external-labels', 'StatefulSet thanos/thanos-receive-default']]);
+    expect(risks[0]!.message).toContain('`+receive="default"`, `-receive="true"`');
+  });
+
+  it('flags changed compactor deduplication replica labels', () => {
+    const risks = risksAfter('all', (_set, get) => {
+      replaceArg(get('thanos-compact-statefulSet.yaml'), '--deduplication.replica-label=rule_replica', undefined);
+    });
+    expect(ids(risks)).toEqual(['replica-labels']);
+  });
+
+  it('flags a store shard selector change', () => {
+    const risks = risksAfter('all', (_set, get) => {
+      const store = get('thanos-store-shard0-statefulSet.yaml');
+      replaceArg(store, '--selector.relabel-config=', String(container(store).args.find((arg: string) => arg.startsWith('--selector.relabel-config='))).replace('modulus: 3', 'modulus: 4'));
+    });
+    expect(risks.map((risk) => [risk.id, risk.object])).toEqual([['store-sharding', 'StatefulSet thanos/thanos-store-0']]);
+  });
+
+  it('flags a store deletion-mark delay that reaches the compactor delete delay', () => {
+    const risks = risksAfter('all', (_set, get) => {
+      replaceArg(get('thanos-compact-statefulSet.yaml'), '--delete-delay=', '--delete-delay=12h');
+    });
+    expect(new Set(ids(risks))).toEqual(new Set(['deletion-delay']));
+    expect(risks.map((risk) => risk.object)).toContain('StatefulSet thanos/thanos-store');
+    expect(risks[0]!.message).toContain('--ignore-deletion-marks-delay=24h is not below the compactor\'s --delete-delay=12h');
+    // Halving both keeps the rule: no risk.
+    expect(risksAfter('all', (set, get) => {
+      replaceArg(get('thanos-compact-statefulSet.yaml'), '--delete-delay=', '--delete-delay=24h');
+      for (const { object } of set) {
+        if ((object as Record<string, any>).spec?.template?.spec?.containers?.[0]?.args?.[0] === 'store') {
+          replaceArg(object as Record<string, any>, '--ignore-deletion-marks-delay=', '--ignore-deletion-marks-delay=12h');
+        }
+      }
+    })).toEqual([]);
+  });
+
   it('orders risks high first', () => {
     const risks = risksAfter('example', (_set, get) => {
       container(get('thanos-store-statefulSet.yaml')).image = 'quay.io/thanos/thanos:v0.32.0';
