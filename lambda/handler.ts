@@ -1,1 +1,30 @@
-export {};
+// The reconciler Lambda's entry point (bundled to dist/lambda/index.mjs, handler `index.handler`). Thin on purpose:
+// the configuration is read per invocation so a misconfigured function answers with the variable to fix.
+import type { Context } from 'aws-lambda';
+import { loadConfig, type ReconcilerConfig } from './config.js';
+import { handleInvocation, type ReconcilerResult } from './reconciler.js';
+
+export type { ReconcilerResult } from './reconciler.js';
+export type { ReconcilerEvent, ReleasePayload } from './release.js';
+
+function configOrError(): ReconcilerConfig | Error {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+export async function handler(event: unknown, context?: Context): Promise<ReconcilerResult> {
+  const outcome = await handleInvocation(event, configOrError(), {}, context);
+  // One structured line per invocation; with the function's JSON log format it lands as a field-rich record.
+  console.log(outcome.logLine);
+  if (outcome.error) {
+    // The runtime reports a thrown error as the invocation's FunctionError with errorType/errorMessage.
+    const reported = new Error(outcome.error.message);
+    reported.name = outcome.error.name;
+    reported.stack = `${reported.name}: ${reported.message}`;
+    throw reported;
+  }
+  return outcome.result as ReconcilerResult;
+}

@@ -1,0 +1,327 @@
+// What the reconciler function does for each event. The handler (lambda/handler.ts) only wires this to the runtime.
+import type { Context } from 'aws-lambda';
+import { renderReport, type ManifestDiff } from '../src/diff/index.js';
+import { connectEks } from '../src/kube/eks-cluster.js';
+import {
+  applyManifestSet,
+  planManifestSet,
+  reconcile,
+  ReleaseHistory,
+  rollback,
+  uniqueHolder,
+  type ApplyResult,
+  type KubeClient,
+} from '../src/kube/index.js';
+import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
+import type { FunctionMode, ReconcilerConfig } from './config.js';
+import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
+
+export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
+export function settingsConfigMapName(environment: string): string {
+  return `thanos-gitops-settings-${environment}`.slice(0, 253);
+}
+
+export interface ReconcilerResult {
+  action: ReconcilerAction;
+  mode: FunctionMode;
+  environment: string;
+  namespace: string;
+  /** The release revision recorded on the cluster (apply, rollback) or the one checked (reconcile). */
+  revision?: number | undefined;
+  commit?: string | undefined;
+  applied: number;
+  pruned: number;
+  unchanged: number;
+  drifted: number;
+  /** Object names per outcome, for the job summary. */
+  objects: { applied: string[]; pruned: string[]; drifted: string[] };
+  warnings: string[];
+  writes: number;
+  /** plan: the diff (entries without object bodies: the patches are already masked) and its markdown report. */
+  diff?: ManifestDiff | undefined;
+  report?: string | undefined;
+  /** rotate: what rotation did, one line per action (names and fingerprints only). */
+  rotation?: string[] | undefined;
+}
+
+export interface ReconcilerDeps {
+  /** A client for the cluster; connectEks (DescribeCluster + EKS tokens) by default. */
+  connect?: (config: ReconcilerConfig) => Promise<KubeClient>;
+  log?: (line: string) => void;
+}
+
+/**
+ * A client that refuses every request that could write, whatever calls it: the plan function's guarantee does not
+ * depend on the engine passing dryRun everywhere.
+ */
+export function readOnlyClient(client: KubeClient): KubeClient {
+  const proxy: KubeClient = new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property === 'request') {
+        return (method: string, path: string, options?: { dryRun?: boolean }) => {
+          if (method !== 'GET' && !options?.dryRun) {
+            throw new RefusedError(`plan function refused a ${method} of ${path.split('?')[0]}: it only reads and dry-runs`);
+          }
+          return (value as (...args: unknown[]) => unknown).call(proxy, method, path, options);
+        };
+      }
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(proxy) : value;
+    },
+  });
+  return proxy;
+}
+
+let cachedClient: { key: string; client: Promise<KubeClient> } | undefined;
+
+async function defaultConnect(config: ReconcilerConfig): Promise<KubeClient> {
+  // A warm container reuses the connection; the token provider renews tokens itself.
+  const key = `${config.region}/${config.clusterName}/${config.clusterRoleArn ?? ''}`;
+  if (cachedClient?.key !== key) {
+    const client = connectEks({
+      clusterName: config.clusterName,
+      region: config.region,
+      roleArn: config.clusterRoleArn,
+      externalId: config.clusterRoleExternalId,
+      sessionName: 'thanos-gitops-reconciler',
+    }).then((connection) => connection.client);
+    cachedClient = { key, client };
+    client.catch(() => {
+      if (cachedClient?.client === client) cachedClient = undefined;
+    });
+  }
+  return cachedClient.client;
+}
+
+/** The settings ConfigMap rotation reads later, carried in the applied set so it is versioned and pruned with it. */
+export function settingsManifest(release: ReleasePayload, namespace: string): ManifestSet {
+  if (!release.settings) return [];
+  const object: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: settingsConfigMapName(release.environment),
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'thanos-gitops', 'app.kubernetes.io/component': 'settings' },
+    },
+    data: { 'settings.json': JSON.stringify(release.settings) },
+  };
+  return [{ file: SETTINGS_FILE, object }];
+}
+
+function emptyResult(action: ReconcilerAction, config: ReconcilerConfig): ReconcilerResult {
+  return {
+    action,
+    mode: config.mode,
+    environment: config.policy.environment,
+    namespace: config.namespace,
+    applied: 0,
+    pruned: 0,
+    unchanged: 0,
+    drifted: 0,
+    objects: { applied: [], pruned: [], drifted: [] },
+    warnings: [],
+    writes: 0,
+  };
+}
+
+function fromApply(result: ReconcilerResult, apply: ApplyResult): ReconcilerResult {
+  const applied = apply.objects.filter((o) => o.action === 'created' || o.action === 'configured' || o.action === 'recreated');
+  result.revision = apply.revision;
+  result.applied = applied.length;
+  result.unchanged = apply.objects.filter((o) => o.action === 'unchanged').length;
+  result.pruned = apply.pruned.length;
+  result.objects.applied = applied.map((o) => o.object);
+  result.objects.pruned = [...apply.pruned];
+  result.warnings.push(...apply.warnings);
+  result.writes += apply.writes;
+  return result;
+}
+
+/** Refuses before the cluster is touched when discovery says an object is cluster-scoped and that is not allowed. */
+async function checkScopes(client: KubeClient, set: ManifestSet, config: ReconcilerConfig): Promise<void> {
+  if (config.policy.allowClusterScoped) return;
+  const kinds = new Map<string, KubeObject>();
+  for (const { object } of set) kinds.set(`${object.apiVersion}/${object.kind}`, object);
+  const refused: string[] = [];
+  for (const object of kinds.values()) {
+    if (!(await client.isServed(object.apiVersion, object.kind))) continue;
+    const info = await client.resource(object.apiVersion, object.kind);
+    if (!info.namespaced) refused.push(`${object.kind} (${object.apiVersion}) is cluster-scoped`);
+  }
+  if (refused.length) throw new RefusedError(`release refused, nothing was applied: ${refused.join('; ')}; set ALLOW_CLUSTER_SCOPED=true to permit cluster-scoped objects`);
+}
+
+/** Strips object bodies from a diff so the response stays small; patches, counts and risks are what reports need. */
+function slimDiff(diff: ManifestDiff): ManifestDiff {
+  return { ...diff, entries: diff.entries.map(({ before: _before, after: _after, ...entry }) => entry) };
+}
+
+export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig, deps: ReconcilerDeps = {}, context?: Pick<Context, 'awsRequestId'>): Promise<ReconcilerResult> {
+  if (config.mode === 'plan' && WRITING_ACTIONS.has(event.action)) {
+    throw new RefusedError(`this is a plan function (THANOS_GITOPS_MODE=plan): it refuses '${event.action}' and never writes; invoke the apply function for it`);
+  }
+  let set: ManifestSet | undefined;
+  if (event.action === 'plan' || event.action === 'apply') {
+    set = [...checkRelease(event.release, config.policy), ...settingsManifest(event.release, config.namespace)];
+  }
+  const connected = await (deps.connect ?? defaultConnect)(config);
+  const client = config.mode === 'plan' ? readOnlyClient(connected) : connected;
+  const result = emptyResult(event.action, config);
+  const environment = config.policy.environment;
+  const namespace = config.namespace;
+  const holder = uniqueHolder(`thanos-gitops-lambda-${environment}${context?.awsRequestId ? `-${context.awsRequestId.slice(0, 8)}` : ''}`);
+  const base = { environment, namespace, lease: { holder } };
+
+  switch (event.action) {
+    case 'plan': {
+      await checkScopes(client, set as ManifestSet, config);
+      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace });
+      result.commit = event.release.commit;
+      result.applied = plan.diff.counts.added + plan.diff.counts.modified;
+      result.pruned = plan.prune.length;
+      result.unchanged = plan.diff.counts.unchanged;
+      result.objects.applied = plan.diff.entries.filter((e) => e.change === 'added' || e.change === 'modified').map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}`);
+      result.objects.pruned = [...plan.prune];
+      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`));
+      result.diff = slimDiff(plan.diff);
+      result.report = renderReport(plan.diff, { environment, headSha: event.release.commit, baseRef: 'live cluster', title: `thanos-gitops plan for \`${environment}\` (live cluster → ${event.release.commit.slice(0, 7)})` });
+      return result;
+    }
+    case 'apply': {
+      await checkScopes(client, set as ManifestSet, config);
+      const apply = await applyManifestSet(client, set as ManifestSet, {
+        ...base,
+        sourceCommit: event.release.commit,
+        description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}`,
+        ...(event.options?.force !== undefined ? { force: event.options.force } : {}),
+        ...(event.options?.recreate !== undefined ? { recreate: event.options.recreate } : {}),
+        ...(event.options?.prune !== undefined ? { prune: event.options.prune } : {}),
+      });
+      result.commit = event.release.commit;
+      return fromApply(result, apply);
+    }
+    case 'reconcile': {
+      const outcome = await reconcile(client, base);
+      result.revision = outcome.drift.revision;
+      result.drifted = outcome.drift.drifted.length;
+      result.objects.drifted = outcome.drift.drifted.map((d) => `${d.object} (${d.change}${d.managers.length ? `, changed by ${d.managers.join(', ')}` : ''})`);
+      if (outcome.apply) fromApply(result, outcome.apply);
+      result.revision = outcome.drift.revision;
+      return result;
+    }
+    case 'rollback': {
+      const apply = await rollback(client, event.revision, { ...base, description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` });
+      return fromApply(result, apply);
+    }
+    case 'rotate': {
+      return rotateFromRelease(client, config, event, result, holder);
+    }
+  }
+}
+
+async function rotateFromRelease(client: KubeClient, config: ReconcilerConfig, event: Extract<ReconcilerEvent, { action: 'rotate' }>, result: ReconcilerResult, holder: string): Promise<ReconcilerResult> {
+  const history = new ReleaseHistory(client, config.namespace, config.policy.environment);
+  const release = await history.deployed();
+  if (!release) {
+    result.warnings.push(`no deployed release for environment ${config.policy.environment} in namespace ${config.namespace}: nothing to rotate yet`);
+    return result;
+  }
+  result.revision = release.revision;
+  result.commit = release.sourceCommit;
+  const settingsEntry = release.manifests.find((m) => m.file === SETTINGS_FILE);
+  const settingsText = (settingsEntry?.object.data as Record<string, string> | undefined)?.['settings.json'];
+  const settings = settingsText ? (JSON.parse(settingsText) as { tls?: unknown; objectStorage?: unknown }) : {};
+  if (!settings.tls && !settings.objectStorage) {
+    result.warnings.push('the deployed release carries no tls or objectStorage settings: nothing to rotate');
+    return result;
+  }
+  // Loaded lazily: rotation pulls in X.509 code that plan and apply never need.
+  const { rotateTarget, formatRotateReport } = await import('../src/pki/rotate.js');
+  const accessKeys = config.rotationMode === 'accessKeys' ? (await import('../src/objstore/access-keys.js')).awsAccessKeyApi({ region: config.region }) : undefined;
+  const set = release.manifests.filter((m) => m.file !== SETTINGS_FILE);
+  const report = await rotateTarget(
+    client,
+    {
+      set,
+      namespace: config.namespace,
+      ...(settings.tls ? { tls: settings.tls as never } : {}),
+      ...(settings.objectStorage ? { objectStorage: settings.objectStorage as never } : {}),
+    },
+    {
+      holder,
+      ...(accessKeys ? { accessKeys } : {}),
+      ...(event.forceCaRotation ? { forceCaRotation: true } : {}),
+      ...(event.forceKeyRotation ? { forceKeyRotation: true } : {}),
+    },
+  );
+  result.rotation = formatRotateReport(report).trimEnd().split('\n');
+  result.applied = report.certificates.actions.length + report.objectStorage.actions.length;
+  result.writes = client.writeCount;
+  return result;
+}
+
+export interface HandlerOutcome {
+  result?: ReconcilerResult;
+  error?: Error;
+  /** The one structured log line for this invocation (also an EMF record of the drift metric). */
+  logLine: string;
+}
+
+/** Parses, runs and logs one invocation; never includes object contents in the log. */
+export async function handleInvocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context?: Pick<Context, 'awsRequestId'>): Promise<HandlerOutcome> {
+  const started = Date.now();
+  let action: string = isRecord(raw) && typeof raw.action === 'string' ? raw.action : 'unknown';
+  const release = isRecord(raw) && isRecord(raw.release) ? raw.release : undefined;
+  const fields: Record<string, unknown> = {
+    requestId: context?.awsRequestId,
+    mode: config instanceof Error ? undefined : config.mode,
+    environment: config instanceof Error ? undefined : config.policy.environment,
+    repository: typeof release?.repository === 'string' ? release.repository : undefined,
+    commit: typeof release?.commit === 'string' ? release.commit : undefined,
+    actor: typeof release?.actor === 'string' ? release.actor : undefined,
+  };
+  try {
+    if (config instanceof Error) throw config;
+    const event = parseEvent(raw);
+    action = event.action;
+    const result = await runEvent(event, config, deps, context);
+    const line = {
+      ...emf(config.policy.environment, result.drifted),
+      level: 'info',
+      message: `${action} ok`,
+      action,
+      ...fields,
+      revision: result.revision,
+      applied: result.applied,
+      pruned: result.pruned,
+      unchanged: result.unchanged,
+      drifted: result.drifted,
+      DriftedObjects: result.drifted,
+      writes: result.writes,
+      warnings: result.warnings.length,
+      durationMs: Date.now() - started,
+    };
+    return { result, logLine: JSON.stringify(line) };
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    const line = { level: 'error', message: `${action} failed`, action, ...fields, errorType: failure.name, error: failure.message, durationMs: Date.now() - started };
+    return { error: failure, logLine: JSON.stringify(line) };
+  }
+}
+
+/** CloudWatch embedded metric format: the log line itself carries ThanosGitops/DriftedObjects. */
+function emf(environment: string, drifted: number): Record<string, unknown> {
+  void drifted;
+  return {
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [{ Namespace: 'ThanosGitops', Dimensions: [['Environment']], Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }] }],
+    },
+    Environment: environment,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
