@@ -324,6 +324,33 @@ function deletionDelayRisks(entries: DiffEntry[]): Risk[] {
   return risks;
 }
 
+/** Cross-object: an autoscaler and a replica count in Git fight over the same field on every apply. */
+function autoscalerRisks(entries: DiffEntry[]): Risk[] {
+  const byTarget = new Map<string, DiffEntry>();
+  for (const entry of entries) {
+    if (entry.after && WORKLOAD_KINDS.has(entry.after.kind)) byTarget.set(`${entry.after.kind}/${entry.namespace}/${entry.name}`, entry);
+  }
+  const risks: Risk[] = [];
+  for (const entry of entries) {
+    const hpa = entry.after;
+    if (hpa?.kind !== 'HorizontalPodAutoscaler') continue;
+    const kind = get(hpa, 'spec', 'scaleTargetRef', 'kind');
+    const name = get(hpa, 'spec', 'scaleTargetRef', 'name');
+    const target = byTarget.get(`${String(kind)}/${entry.namespace}/${String(name)}`);
+    if (!target?.after || typeof get(target.after, 'spec', 'replicas') !== 'number') continue;
+    const replicasChanged = target.change === 'added' || !isDeepStrictEqual(get(target.before, 'spec', 'replicas'), get(target.after, 'spec', 'replicas'));
+    if (entry.change !== 'added' && !replicasChanged) continue;
+    risks.push({
+      id: 'autoscaler-replicas',
+      severity: 'medium',
+      object: describeObject(target.after),
+      message: `sets spec.replicas while ${describeObject(hpa)} scales it: every apply resets the autoscaler's choice`,
+      action: 'drop spec.replicas from the manifest (or stop owning the field) for workloads an autoscaler manages',
+    });
+  }
+  return risks;
+}
+
 interface Hashring {
   name: string;
   algorithm: string;
@@ -497,6 +524,6 @@ export function detectRisks(entries: DiffEntry[]): Risk[] {
     const object = describeObject((entry.after ?? entry.before)!);
     for (const draft of risksForEntry(entry)) risks.push({ ...draft, object });
   }
-  risks.push(...deletionDelayRisks(entries));
+  risks.push(...deletionDelayRisks(entries), ...autoscalerRisks(entries));
   return risks.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }

@@ -251,6 +251,18 @@ describe('risk flags on kube-thanos output', () => {
     })).toEqual([]);
   });
 
+  it('flags a new autoscaler for a workload whose replicas are in Git', () => {
+    const risks = risksAfter('all', (set) => {
+      set.push({ file: 'thanos-query-hpa.yaml', object: {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'thanos-query', namespace: 'thanos' },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'thanos-query' }, minReplicas: 2, maxReplicas: 6 },
+      } });
+    });
+    expect(risks.map((risk) => [risk.id, risk.object])).toEqual([['autoscaler-replicas', 'Deployment thanos/thanos-query']]);
+  });
+
   it('orders risks high first', () => {
     const risks = risksAfter('example', (_set, get) => {
       container(get('thanos-store-statefulSet.yaml')).image = 'quay.io/thanos/thanos:v0.32.0';
