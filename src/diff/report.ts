@@ -263,7 +263,7 @@ function renderDetails(entries: DiffEntry[], budget: number, risky: Set<string>)
     const rest = dropped.size - mentionsShown;
     const list = [...mentions];
     if (rest > 0) list.push(`- …and ${plural(rest, 'more object')} whose diff is only in the full report`);
-    parts.push(`Diffs too long for this comment:\n\n${list.join('\n')}`);
+    parts.push(`Diffs that did not fit in this comment:\n\n${list.join('\n')}`);
   }
   return parts.join('\n\n');
 }
