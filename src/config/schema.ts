@@ -146,8 +146,13 @@ const probeSchema = z
   })
   .strict();
 
+/** Registers each option under its own JSON Schema definition name, so the generated schema lists it once. */
+function named<T extends Record<string, z.ZodType>>(prefix: string, schemas: T): T {
+  return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, schema.meta({ id: `${prefix}.${name}` })])) as T;
+}
+
 /** Every kube-thanos option any component takes, by name: one schema per name, shared by all components. */
-export const optionSchemas = {
+export const optionSchemas = named('option', {
   name: kubeName('name').describe('Object name prefix; also the app.kubernetes.io/instance label.'),
   namespace: kubeName('namespace').describe('Namespace of every object.'),
   version: z.string().min(1).describe('Thanos version; the app.kubernetes.io/version label.'),
@@ -252,7 +257,7 @@ export const optionSchemas = {
   objectStorageToConfig: objectStorageConfigSchema.describe('Destination bucket secret (--objstore-to.config).'),
   compactionLevels: z.array(z.number().int().min(1)).describe('--compaction levels. Default [].'),
   resolutions: z.array(z.string()).describe('--resolution values. Default [].'),
-} as const;
+} as const);
 
 export type OptionName = keyof typeof optionSchemas;
 
@@ -336,7 +341,7 @@ function pickOptions<const K extends readonly OptionName[]>(keys: K) {
   return z.object(shape).strict();
 }
 
-const componentSchemas = {
+const componentSchemas = named('component', {
   query: pickOptions(componentOptions.query).describe(COMPONENT_SUMMARY.query),
   queryFrontend: pickOptions(componentOptions.queryFrontend).describe(COMPONENT_SUMMARY.queryFrontend),
   receiveRouter: pickOptions(componentOptions.receiveRouter).describe(COMPONENT_SUMMARY.receiveRouter),
@@ -351,7 +356,7 @@ const componentSchemas = {
   bucket: pickOptions(componentOptions.bucket).describe(COMPONENT_SUMMARY.bucket),
   bucketReplicate: pickOptions(componentOptions.bucketReplicate).describe(COMPONENT_SUMMARY.bucketReplicate),
   sidecar: pickOptions(componentOptions.sidecar).describe(COMPONENT_SUMMARY.sidecar),
-};
+});
 
 const ALL_OPTIONS = Object.keys(optionSchemas) as OptionName[];
 
