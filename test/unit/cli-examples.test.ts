@@ -53,6 +53,12 @@ describe('examples/stack', () => {
       expect(kinds).toContain(expected);
     }
 
+    // IRSA: the objstore Secret names the bucket but carries no keys.
+    const secret = set.find((m) => m.object.kind === 'Secret' && m.object.metadata.name === 'thanos-objectstorage');
+    const objstore = Buffer.from((secret?.object.data as Record<string, string>)['thanos.yaml']!, 'base64').toString();
+    expect(objstore).toContain('bucket: "example-thanos-metrics"');
+    expect(objstore).not.toMatch(/access_key|secret_key/);
+
     const out = join(work, 'rendered');
     expect((await cli('render', '--config', example, '--out', out)).code).toBe(0);
     expect((await readdir(out)).length).toBe(set.length);
