@@ -91,14 +91,19 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** The node at `path`, or the nearest existing ancestor; for a key we point at the key itself. */
+/**
+ * The position of `path`: its key (or list item), or with `atValue` the value itself; when the path does not exist,
+ * the nearest existing ancestor's key.
+ */
 function locateNode(
   doc: Document,
   path: readonly (string | number)[],
   position: (offset: number) => { line: number; column: number },
+  atValue = false,
 ): { line: number; column: number } {
   let node: unknown = doc.contents;
   let best: { line: number; column: number } = node && isNode(node) && node.range ? position(node.range[0]) : { line: 1, column: 1 };
+  let matched = 0;
   for (const segment of path) {
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
@@ -114,7 +119,9 @@ function locateNode(
     } else {
       break;
     }
+    matched++;
   }
+  if (atValue && matched === path.length && isNode(node) && node.range) return position(node.range[0]);
   return best;
 }
 
@@ -153,8 +160,8 @@ function describeZodIssue(
       };
     });
   }
-  const { line, column } = locateNode(doc, path, position);
   const present = valueAt(data, path) !== undefined;
+  const { line, column } = locateNode(doc, path, position, present);
   if (issue.code === 'invalid_type') {
     if (!present) {
       return [{ file, line, column, path: dotted(path), message: `missing required field (expected ${issue.expected})`, fix: requiredFieldFix(path) }];
@@ -163,17 +170,17 @@ function describeZodIssue(
   }
   if (issue.code === 'invalid_value') {
     const values = issue.values.map((value) => JSON.stringify(value)).join(', ');
-    if (!present) return [{ file, line, column, path: dotted(path), message: 'missing required field', fix: `set it to ${values}` }];
+    if (!present) return [{ file, line, column, path: dotted(path), message: 'missing required field', fix: requiredFieldFix(path, values) }];
     return [{ file, line, column, path: dotted(path), message: `not an allowed value`, fix: `use one of ${values}` }];
   }
   return [{ file, line, column, path: dotted(path), message: issue.message.replace(/^Invalid input: /, ''), fix: fixFor(issue) }];
 }
 
-function requiredFieldFix(path: readonly (string | number)[]): string {
+function requiredFieldFix(path: readonly (string | number)[], values?: string): string {
   const last = path[path.length - 1];
   if (path.length === 1 && last === 'apiVersion') return `add \`apiVersion: ${API_VERSION}\``;
   if (path.length === 1 && last === 'kind') return `add \`kind: ${KIND}\``;
-  return `add \`${String(last)}\``;
+  return values ? `add \`${String(last)}\` set to ${values}` : `add \`${String(last)}\``;
 }
 
 function fixFor(issue: z.core.$ZodIssue): string | undefined {
