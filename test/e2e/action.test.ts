@@ -72,6 +72,105 @@ function editYaml(path: string, edit: (object: Mutable) => void): void {
   writeFileSync(path, stringify(object));
 }
 
+interface Checkout {
+  scratch: string;
+  repo: string;
+  baseSha: string;
+}
+
+/** A git repository whose `main` holds what `populate` writes, checked out on a `feature` branch. */
+function createCheckout(populate: (repo: string) => void): Checkout {
+  const scratch = mkdtempSync(join(tmpdir(), 'thanos-gitops-action-'));
+  const repo = join(scratch, 'repo');
+  mkdirSync(repo, { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  populate(repo);
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'base');
+  const baseSha = git(repo, 'rev-parse', 'HEAD');
+  git(repo, 'checkout', '-q', '-b', 'feature');
+  return { scratch, repo, baseSha };
+}
+
+/** Commits the working tree as the PR head and runs the Action once, as the runner would. */
+async function runBundledAction(
+  checkout: Checkout,
+  apiUrl: string,
+  inputs: Record<string, string>,
+  eventName: 'pull_request' | 'push' = 'pull_request',
+): Promise<Run> {
+  const { scratch, repo, baseSha } = checkout;
+  git(repo, 'add', '-A');
+  const beforeSha = git(repo, 'rev-parse', 'HEAD');
+  git(repo, 'commit', '-q', '--allow-empty', '-m', 'head');
+  const headSha = git(repo, 'rev-parse', 'HEAD');
+  const run = mkdtempSync(join(scratch, 'run-'));
+  const eventPath = join(run, 'event.json');
+  const pushEvent = {
+    ref: 'refs/heads/feature',
+    before: beforeSha,
+    after: headSha,
+    repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
+    pusher: { name: 'dev' },
+  };
+  writeFileSync(eventPath, JSON.stringify(eventName === 'push' ? pushEvent : {
+    action: 'synchronize',
+    number: PR,
+    pull_request: {
+      number: PR,
+      state: 'open',
+      title: 'Scale the receive ingestors',
+      base: { ref: 'main', sha: baseSha, repo: { full_name: REPOSITORY } },
+      head: { ref: 'feature', sha: headSha, repo: { full_name: REPOSITORY } },
+    },
+    repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
+    sender: { login: 'dev', type: 'User' },
+  }));
+  writeFileSync(join(run, 'output'), '');
+  writeFileSync(join(run, 'summary'), '');
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: run,
+    NO_PROXY: '127.0.0.1',
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: REPOSITORY,
+    GITHUB_REPOSITORY_OWNER: 'acme',
+    GITHUB_SHA: headSha,
+    GITHUB_REF: eventName === 'push' ? 'refs/heads/feature' : `refs/pull/${PR}/merge`,
+    GITHUB_WORKSPACE: repo,
+    GITHUB_API_URL: apiUrl,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_OUTPUT: join(run, 'output'),
+    GITHUB_STEP_SUMMARY: join(run, 'summary'),
+    RUNNER_TEMP: join(run, 'tmp'),
+    ...defaultInputs(TOKEN),
+    ...inputs,
+  };
+  mkdirSync(env['RUNNER_TEMP']!, { recursive: true });
+  const child = spawn(NODE, [BUNDLE], { cwd: repo, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputs(readFileSync(join(run, 'output'), 'utf8')),
+    summary: readFileSync(join(run, 'summary'), 'utf8'),
+  };
+}
+
+
+beforeAll(() => {
+  // The build the lead runs (esbuild, about a second), so the test runs the current code as the runner would.
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+});
+
 describe('the bundled Action on a pull_request event', () => {
   let github: FakeGitHub;
   let scratch: string;
@@ -79,17 +178,11 @@ describe('the bundled Action on a pull_request event', () => {
   let baseSha: string;
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
-    scratch = mkdtempSync(join(tmpdir(), 'thanos-gitops-action-'));
-    repo = join(scratch, 'repo');
-    mkdirSync(join(repo, 'deploy'), { recursive: true });
-    git(repo, 'init', '-q', '-b', 'main');
-    for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(repo, 'deploy', file));
-    writeFileSync(join(repo, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: old-${PLANTED}\n`));
-    git(repo, 'add', '.');
-    git(repo, 'commit', '-q', '-m', 'base');
-    baseSha = git(repo, 'rev-parse', 'HEAD');
-    git(repo, 'checkout', '-q', '-b', 'feature');
+    ({ scratch, repo, baseSha } = createCheckout((root) => {
+      mkdirSync(join(root, 'deploy'));
+      for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(root, 'deploy', file));
+      writeFileSync(join(root, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: old-${PLANTED}\n`));
+    }));
   });
 
   afterAll(() => {
@@ -100,75 +193,8 @@ describe('the bundled Action on a pull_request event', () => {
     await github?.close();
   });
 
-  /** Commits the working tree as the PR head and runs the Action once, as the runner would. */
-  async function runAction(inputs: Record<string, string> = {}, eventName: 'pull_request' | 'push' = 'pull_request'): Promise<Run> {
-    git(repo, 'add', '-A');
-    const beforeSha = git(repo, 'rev-parse', 'HEAD');
-    git(repo, 'commit', '-q', '--allow-empty', '-m', 'head');
-    const headSha = git(repo, 'rev-parse', 'HEAD');
-    const run = mkdtempSync(join(scratch, 'run-'));
-    const eventPath = join(run, 'event.json');
-    const pushEvent = {
-      ref: 'refs/heads/feature',
-      before: beforeSha,
-      after: headSha,
-      repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
-      pusher: { name: 'dev' },
-    };
-    writeFileSync(eventPath, JSON.stringify(eventName === 'push' ? pushEvent : {
-      action: 'synchronize',
-      number: PR,
-      pull_request: {
-        number: PR,
-        state: 'open',
-        title: 'Scale the receive ingestors',
-        base: { ref: 'main', sha: baseSha, repo: { full_name: REPOSITORY } },
-        head: { ref: 'feature', sha: headSha, repo: { full_name: REPOSITORY } },
-      },
-      repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
-      sender: { login: 'dev', type: 'User' },
-    }));
-    writeFileSync(join(run, 'output'), '');
-    writeFileSync(join(run, 'summary'), '');
-    const env: Record<string, string> = {
-      PATH: process.env['PATH'] ?? '',
-      HOME: run,
-      NO_PROXY: '127.0.0.1',
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: eventName,
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_REPOSITORY: REPOSITORY,
-      GITHUB_REPOSITORY_OWNER: 'acme',
-      GITHUB_SHA: headSha,
-      GITHUB_REF: eventName === 'push' ? 'refs/heads/feature' : `refs/pull/${PR}/merge`,
-      GITHUB_WORKSPACE: repo,
-      GITHUB_API_URL: github.url,
-      GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_OUTPUT: join(run, 'output'),
-      GITHUB_STEP_SUMMARY: join(run, 'summary'),
-      RUNNER_TEMP: join(run, 'tmp'),
-      ...defaultInputs(TOKEN),
-      'INPUT_SOURCE': 'manifests',
-      'INPUT_MANIFESTS-DIR': 'deploy',
-      'INPUT_ENVIRONMENT': 'production',
-      ...inputs,
-    };
-    mkdirSync(env['RUNNER_TEMP']!, { recursive: true });
-    const child = spawn(NODE, [BUNDLE], { cwd: repo, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    return {
-      code,
-      stdout,
-      stderr,
-      outputs: parseOutputs(readFileSync(join(run, 'output'), 'utf8')),
-      summary: readFileSync(join(run, 'summary'), 'utf8'),
-    };
-  }
+  const runAction = (inputs: Record<string, string> = {}, eventName: 'pull_request' | 'push' = 'pull_request') =>
+    runBundledAction({ scratch, repo, baseSha }, github.url, { 'INPUT_SOURCE': 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', 'INPUT_ENVIRONMENT': 'production', ...inputs }, eventName);
 
   function expectNoSecret(run: Run, extra: string[] = []): void {
     const texts = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs), JSON.stringify(github.calls), ...extra];
@@ -298,5 +324,37 @@ describe('the bundled Action on a pull_request event', () => {
     expect(run.outputs['changed']).toBe('true');
     expect(run.summary).toContain('thanos-gitops diff for `production`');
     expect(github.calls).toHaveLength(0);
+  });
+});
+
+describe('the bundled Action with its defaults (source: config, thanos-stack.yaml)', () => {
+  let checkout: Checkout;
+  let github: FakeGitHub;
+
+  beforeAll(() => {
+    checkout = createCheckout((root) => copyFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), join(root, 'thanos-stack.yaml')));
+  });
+
+  afterAll(() => {
+    if (checkout) rmSync(checkout.scratch, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    await github?.close();
+  });
+
+  it('renders base and head with the stack renderer and flags scaling the ingestors', async () => {
+    github = await startFakeGitHub({ token: TOKEN });
+    const stack = join(checkout.repo, 'thanos-stack.yaml');
+    writeFileSync(stack, readFileSync(stack, 'utf8')
+      .replace(/receiveIngestor:\n  replicas: 1\n  replicaLabels: \[receive_replica\]\n  replicationFactor: 1/, 'receiveIngestor:\n  replicas: 3\n  replicaLabels: [receive_replica]\n  replicationFactor: 3'));
+    const run = await runBundledAction(checkout, github.url, {});
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain('rendering stack config thanos-stack.yaml for environment default');
+    expect(run.outputs['changed']).toBe('true');
+    const comment = github.comments.get(`${REPOSITORY}#${PR}`)?.[0];
+    expect(comment?.body.startsWith('<!-- thanos-gitops:default -->')).toBe(true);
+    expect(comment?.body).toContain('replication-factor');
+    expect(comment?.body).toContain('thanos/thanos-receive-ingestor-default');
   });
 });
