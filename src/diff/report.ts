@@ -62,7 +62,7 @@ function summaryLine(diff: ManifestDiff): string {
       .filter(([, count]) => count > 0)
       .map(([severity, count]) => `${count} ${severity}`)
       .join(', ')})`;
-  return `**${plural(changed, 'object')} change**: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${riskText}.`;
+  return `**${plural(changed, 'object')} ${changed === 1 ? 'changes' : 'change'}**: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${riskText}.`;
 }
 
 function footer(context: ReportContext): string {

@@ -81,7 +81,7 @@ describe('renderReport', () => {
     containers(store)[0]!.image = 'quay.io/thanos/thanos:v0.32.0';
     const report = renderReport(diffManifestSets(base, head), context);
     expect(report.startsWith(`${commentMarker('production')}\n### thanos-gitops diff for \`production\``)).toBe(true);
-    const order = ['**1 object change**: 0 added, 0 removed, 1 modified, 15 unchanged; **2 risks** (1 high, 1 low).', '> [!CAUTION]',
+    const order = ['**1 object changes**: 0 added, 0 removed, 1 modified, 15 unchanged; **2 risks** (1 high, 1 low).', '> [!CAUTION]',
       'immutable-field', '> [!WARNING]', '| Kind | Name | Change | Lines |', '| StatefulSet | thanos/thanos-store | modified | +2 / -2 |',
       '<details><summary><code>StatefulSet thanos/thanos-store</code> modified (+2 / -2)</summary>', '```diff', '-            storage: 10Gi',
       '+            storage: 100Gi', '</details>', 'base `0123456789ab` (main) → head `fedcba987654` (bump-thanos)'];
