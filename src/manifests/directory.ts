@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { ManifestSourceError } from './errors.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
@@ -34,8 +34,7 @@ async function listManifestFiles(root: string): Promise<string[]> {
 export function parseManifestFile(text: string, file: string): KubeObject[] {
   const lineCounter = new LineCounter();
   // merge: kubectl (go-yaml) honours `<<` merge keys, so manifests written for it may use them.
-  const documents = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
-  const docs: Document[] = Array.isArray(documents) ? documents : [documents as unknown as Document];
+  const docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined): string => {
     const pos = lineCounter.linePos(offset ?? 0);
     return `${file}:${pos.line}:${pos.col}`;

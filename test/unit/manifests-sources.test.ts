@@ -145,6 +145,7 @@ describe('manifests directory source', () => {
         'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: sa1}\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: sa2}\n',
       'deploy/nested/svc.json': JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } }),
       'deploy/empty.yaml': '# nothing here yet\n',
+      'deploy/blank.yml': '',
       'deploy/README.md': '# not a manifest',
       'deploy/.hidden/x.yaml': 'not: [valid',
     });
