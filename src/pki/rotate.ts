@@ -1,4 +1,6 @@
 import type { ManifestSet } from '../manifests/types.js';
+import type { StackConfig } from '../config/schema.js';
+import { renderStack } from '../render/stack.js';
 import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
 import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/security.js';
@@ -44,6 +46,26 @@ export async function rotateTarget(client: KubeClient, target: RotationTarget, o
   };
   if (options.dryRun) return work();
   return withLease(client, target.namespace, options.holder ?? uniqueHolder('thanos-gitops-rotate'), work, { waitTimeoutMs: 60_000, ...options.lease });
+}
+
+/** The one namespace the rendered stack lives in (where its Secrets, Lease and workloads are). */
+export function stackNamespace(set: ManifestSet): string {
+  const namespaces = new Set(set.map((m) => m.object.metadata.namespace).filter((ns): ns is string => !!ns));
+  if (namespaces.size !== 1) {
+    throw new Error(namespaces.size === 0 ? 'the stack renders no namespaced objects: set common.namespace' : `the stack spans namespaces ${[...namespaces].sort().join(', ')}: rotation needs one (set common.namespace)`);
+  }
+  return [...namespaces][0]!;
+}
+
+/** The rotation target a stack config describes: its rendered set, namespace and tls/objectStorage sections. */
+export function rotationTargetFor(config: StackConfig): RotationTarget {
+  const set = renderStack(config);
+  return { set, namespace: stackNamespace(set), ...(config.tls ? { tls: config.tls } : {}), ...(config.objectStorage ? { objectStorage: config.objectStorage } : {}) };
+}
+
+/** `rotate(client, config, options)`: one rotation pass for a stack config (the CLI command and the Lambda's rotate event). */
+export async function rotate(client: KubeClient, config: StackConfig, options: RotateOptions = {}): Promise<RotateReport> {
+  return rotateTarget(client, rotationTargetFor(config), options);
 }
 
 /** Human summary lines of a report (names, serials and fingerprints only: never keys). */
