@@ -1,6 +1,6 @@
 // The reconciler's input contract: events, the release payload and the policy every release must pass before the
 // function touches the cluster. The Action imports the same schema to refuse a bad release before invoking.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KubeObject, Manifest, ManifestSet } from '../src/manifests/types.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */

@@ -1,7 +1,6 @@
 // Connecting to an EKS cluster from AWS credentials alone: optional sts:AssumeRole into the cluster-access role,
 // eks:DescribeCluster for endpoint and CA, an in-memory kubeconfig, and a token provider that renews EKS tokens.
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeClientOptions } from './client.js';
 import {
@@ -42,9 +41,21 @@ export interface EksConnection {
   client: KubeClient;
 }
 
+/**
+ * The SDK's default chain (env, shared config, web identity, container, instance) as the EKS client resolves it;
+ * borrowed from a client so the bundle needs no separate credential-providers package.
+ */
+export function defaultCredentials(region: string): () => Promise<AwsCredentials> {
+  const client = new EKSClient({ region });
+  return async () => {
+    const identity = await client.config.credentials();
+    return { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey, sessionToken: identity.sessionToken, expiration: identity.expiration };
+  };
+}
+
 /** The credentials that sign tokens and call EKS: the assumed cluster-access role or the caller's own. */
 export function eksCredentials(options: Pick<EksConnectionOptions, 'region' | 'roleArn' | 'sessionName' | 'externalId' | 'credentials' | 'clock'>): () => Promise<AwsCredentials> {
-  const base = options.credentials ?? (fromNodeProviderChain() as () => Promise<AwsCredentials>);
+  const base = options.credentials ?? defaultCredentials(options.region);
   const clock = options.clock ?? systemClock;
   if (!options.roleArn) return cachedCredentials(base, clock);
   const roleArn = options.roleArn;

@@ -1,6 +1,5 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { eksCredentials } from '../../kube/eks-cluster.js';
-import { createEksToken, execCredentialApiVersion, formatExecCredential, type AwsCredentials } from '../../kube/eks-token.js';
+import { createEksToken, execCredentialApiVersion, formatExecCredential } from '../../kube/eks-token.js';
 import { parseFlags, UsageError, type Command } from '../command.js';
 
 const usage = `Usage: thanos-gitops eks-token --cluster-name <name> [--region <region>] [--role-arn <arn>]
@@ -48,7 +47,6 @@ export const eksTokenCommand: Command = {
       roleArn: values['role-arn'],
       sessionName: values['session-name'] ?? 'EKSGetTokenAuth',
       externalId: values['external-id'],
-      credentials: fromNodeProviderChain() as () => Promise<AwsCredentials>,
     });
     const token = await createEksToken({ clusterName, region, credentials: await credentials(), now });
     io.stdout(formatExecCredential(token, execCredentialApiVersion(process.env.KUBERNETES_EXEC_INFO)));
