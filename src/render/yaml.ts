@@ -236,12 +236,17 @@ function isPrintable(cp: number): boolean {
   );
 }
 
+const FIRST_CHAR_INDICATORS = new Set(Array.from('#,[]{}&*!|>\'"%@`', (ch) => ch.codePointAt(0) as number));
+const QUESTION = 0x3f;
+const COLON = 0x3a;
+const DASH = 0x2d;
+const HASH = 0x23;
+
 function analyzeScalar(value: string): ScalarAnalysis {
-  const cps = Array.from(value, (ch) => ch.codePointAt(0) as number);
-  if (cps.length === 0) {
+  if (value.length === 0) {
     return { multiline: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
   }
-  let blockIndicators = false;
+  let blockIndicators = value.startsWith('---') || value.startsWith('...');
   let lineBreaks = false;
   let specialCharacters = false;
   let leadingSpace = false;
@@ -254,33 +259,35 @@ function analyzeScalar(value: string): ScalarAnalysis {
   let previousBreak = false;
   let precededByWhitespace = true;
 
-  if (value.startsWith('---') || value.startsWith('...')) blockIndicators = true;
-
-  for (let i = 0; i < cps.length; i++) {
-    const cp = cps[i] as number;
-    const followedByWhitespace = i + 1 >= cps.length || isBlank(cps[i + 1]);
-    const ch = String.fromCodePoint(cp);
-    if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockIndicators = true;
-      else if ((ch === '?' || ch === ':') && followedByWhitespace) blockIndicators = true;
-      else if (ch === '-' && followedByWhitespace) blockIndicators = true;
-    } else if (ch === ':' && followedByWhitespace) {
+  // Walks code points without allocating; `first`/`last` mirror yaml.v2's byte-index tests.
+  for (let i = 0; i < value.length; ) {
+    const cp = value.codePointAt(i) as number;
+    const width = cp > 0xffff ? 2 : 1;
+    const next = i + width;
+    const first = i === 0;
+    const last = next >= value.length;
+    const followedByWhitespace = last || isBlank(value.codePointAt(next));
+    if (first) {
+      if (FIRST_CHAR_INDICATORS.has(cp)) blockIndicators = true;
+      else if ((cp === QUESTION || cp === COLON) && followedByWhitespace) blockIndicators = true;
+      else if (cp === DASH && followedByWhitespace) blockIndicators = true;
+    } else if (cp === COLON && followedByWhitespace) {
       blockIndicators = true;
-    } else if (ch === '#' && precededByWhitespace) {
+    } else if (cp === HASH && precededByWhitespace) {
       blockIndicators = true;
     }
 
     if (!isPrintable(cp)) specialCharacters = true;
     if (cp === 0x20) {
-      if (i === 0) leadingSpace = true;
-      if (i === cps.length - 1) trailingSpace = true;
+      if (first) leadingSpace = true;
+      if (last) trailingSpace = true;
       if (previousBreak) breakSpace = true;
       previousSpace = true;
       previousBreak = false;
     } else if (isBreak(cp)) {
       lineBreaks = true;
-      if (i === 0) leadingBreak = true;
-      if (i === cps.length - 1) trailingBreak = true;
+      if (first) leadingBreak = true;
+      if (last) trailingBreak = true;
       if (previousSpace) spaceBreak = true;
       previousSpace = false;
       previousBreak = true;
@@ -289,6 +296,7 @@ function analyzeScalar(value: string): ScalarAnalysis {
       previousBreak = false;
     }
     precededByWhitespace = isBlank(cp) || isBreak(cp);
+    i = next;
   }
 
   let blockPlainAllowed = true;
@@ -498,11 +506,16 @@ const LETTER = /^\p{L}$/u;
 const DIGIT = /^\p{Nd}$/u;
 
 function isLetter(ch: string): boolean {
+  const cp = ch.codePointAt(0) as number;
+  if (cp < 0x80) return (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a);
   return LETTER.test(ch);
 }
 
 function isDigit(ch: string | undefined): boolean {
-  return ch !== undefined && DIGIT.test(ch);
+  if (ch === undefined) return false;
+  const cp = ch.codePointAt(0) as number;
+  if (cp < 0x80) return cp >= 0x30 && cp <= 0x39;
+  return DIGIT.test(ch);
 }
 
 function digitValue(ch: string): bigint {
