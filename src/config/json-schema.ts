@@ -6,7 +6,7 @@ export function stackSchemaJson(): string {
   const schema = z.toJSONSchema(stackConfigSchema, { io: 'input', target: 'draft-2020-12' });
   const document = {
     $schema: schema.$schema,
-    $id: 'https://thanos-gitops.dev/schema/thanos-stack.schema.json',
+    $id: 'urn:thanos-gitops:schema:thanos-stack:v1alpha1',
     title: 'ThanosStack',
     ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
   };

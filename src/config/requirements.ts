@@ -89,7 +89,10 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
     if (key === 'rule' && ruleNeedsReloader(config)) {
       need('reloaderImage', 'kube-thanos: must provide reloader image (a ConfigMap is mounted, so configmap-reload runs beside the ruler)', 'reloaderImage: jimmidyson/configmap-reload:v0.5.0');
     }
-    if (key === 'receiveRouter') checkRouterEndpoints(component, issues);
+    if (key === 'receiveRouter') {
+      checkRouterEndpoints(component, issues);
+      checkRouterConfigMap(component, stack.receiveIngestor, issues);
+    }
     checkPorts(component, issues);
     checkCaches(component, issues);
     if (WITH_PVC.includes(key)) checkVolumeClaimTemplate(component, issues);
@@ -179,4 +182,18 @@ function checkRouterEndpoints(component: ResolvedComponent, issues: RequirementI
       });
     }
   }
+}
+
+/** Ingestors mount the ConfigMap the router writes; two different names leave the ingestors waiting for a volume. */
+function checkRouterConfigMap(router: ResolvedComponent, ingestor: ResolvedComponent | undefined, issues: RequirementIssue[]): void {
+  if (!ingestor) return;
+  const routerName = router.config.hashringConfigMapName;
+  const ingestorName = ingestor.config.hashringConfigMapName;
+  if (routerName === ingestorName) return;
+  issues.push({
+    at: at(ingestor, 'hashringConfigMapName'),
+    path: 'receiveIngestor.hashringConfigMapName',
+    message: `the ingestors mount ConfigMap \`${String(ingestorName)}\` but the router writes \`${String(routerName)}\``,
+    fix: 'set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does)',
+  });
 }

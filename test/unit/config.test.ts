@@ -144,6 +144,15 @@ describe('ConfigError names file:line:col, the path, the problem and the fix', (
     expect(partial.issues[0]).toMatchObject({ path: 'receiveRouter.endpoints.b', line: 12, column: 3 });
   });
 
+  it('router and ingestors must agree on the hashrings ConfigMap', () => {
+    const error = configError(
+      yaml(...HEADER, ...COMMON, 'receiveIngestor:', '  replicas: 1', '  replicationFactor: 1', '  hashringConfigMapName: rings', 'receiveRouter:', '  replicas: 1', '  replicationFactor: 1'),
+    );
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]).toMatchObject({ path: 'receiveIngestor.hashringConfigMapName', line: 11, column: 3 });
+    expect(error.issues[0]?.fix).toContain('under `common:`');
+  });
+
   it('a ruler with mounted ConfigMaps needs the reloader image and port', () => {
     const error = configError(yaml(...HEADER, ...COMMON, 'rule:', '  replicas: 1', '  rulesConfig: [{name: rules, key: r.yaml}]', '  ports: {grpc: 10901, http: 10902}'));
     expect(error.issues.map((issue) => issue.path)).toEqual(['rule.reloaderImage', 'rule.ports.reloader']);
