@@ -16,7 +16,8 @@ const WORKLOADS: ComponentKey[] = [
   'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate',
 ];
 
-const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter((key) => key !== 'compact' && key !== 'compactShards');
+// kube-thanos hard-codes one compactor and sizes the router with routerReplicas.
+const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter((key) => key !== 'compact' && key !== 'compactShards' && key !== 'receiveRouter');
 
 const NEEDS_OBJSTORE: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate'];
 const RECEIVE_FAMILY: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor', 'receiveRouter'];
@@ -90,6 +91,7 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
       need('reloaderImage', 'kube-thanos: must provide reloader image (a ConfigMap is mounted, so configmap-reload runs beside the ruler)', 'reloaderImage: jimmidyson/configmap-reload:v0.5.0');
     }
     if (key === 'receiveRouter') {
+      checkRouterReplicas(component, issues);
       checkRouterEndpoints(component, issues);
       checkRouterConfigMap(component, stack.receiveIngestor, issues);
     }
@@ -195,5 +197,17 @@ function checkRouterConfigMap(router: ResolvedComponent, ingestor: ResolvedCompo
     path: 'receiveIngestor.hashringConfigMapName',
     message: `the ingestors mount ConfigMap \`${String(ingestorName)}\` but the router writes \`${String(routerName)}\``,
     fix: 'set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does)',
+  });
+}
+
+/** kube-thanos ignores `replicas` for the router; a differing value would silently not scale it. */
+function checkRouterReplicas(router: ResolvedComponent, issues: RequirementIssue[]): void {
+  const { replicas, routerReplicas } = router.config;
+  if (router.source.replicas !== 'component' || replicas === routerReplicas) return;
+  issues.push({
+    at: at(router, 'replicas'),
+    path: 'receiveRouter.replicas',
+    message: `kube-thanos sizes the router Deployment with routerReplicas (${String(routerReplicas)}), not replicas (${String(replicas)})`,
+    fix: `set \`routerReplicas: ${String(replicas)}\` (and drop replicas)`,
   });
 }

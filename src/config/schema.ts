@@ -231,6 +231,7 @@ export const optionSchemas = named('option', {
   tenantHeader: z.string().nullable().describe('--receive.tenant-header. Default null.'),
   receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
   debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
+  routerReplicas: z.number().int().min(0).describe('receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.'),
   hashrings: z.array(hashringSchema).min(1).describe('Hashrings: receiveHashrings/receiveIngestor default [{hashring: default, tenants: []}].'),
   endpoints: z
     .record(z.string(), z.array(z.string()))
@@ -294,7 +295,7 @@ export const componentOptions = {
     ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'downstreamURL', 'splitInterval', 'maxRetries',
     'logQueriesLongerThan', 'queryRangeCache', 'labelsCache',
   ],
-  receiveRouter: [...RECEIVE, 'securityContextContainer', 'hashrings', 'endpoints'],
+  receiveRouter: [...RECEIVE, 'securityContextContainer', 'routerReplicas', 'hashrings', 'endpoints'],
   receiveIngestor: [...RECEIVE, 'hashrings', 'debug'],
   receive: [...RECEIVE],
   receiveHashrings: [...RECEIVE, 'hashrings', 'debug'],

@@ -144,6 +144,12 @@ describe('ConfigError names file:line:col, the path, the problem and the fix', (
     expect(partial.issues[0]).toMatchObject({ path: 'receiveRouter.endpoints.b', line: 12, column: 3 });
   });
 
+  it('router replicas: kube-thanos reads routerReplicas, so a different replicas is an error', () => {
+    const error = configError(yaml(...HEADER, ...COMMON, 'receiveIngestor:', '  replicas: 3', '  replicationFactor: 1', 'receiveRouter:', '  replicas: 3', '  replicationFactor: 1'));
+    expect(error.issues[0]).toMatchObject({ path: 'receiveRouter.replicas', line: 12, column: 3 });
+    expect(error.issues[0]?.fix).toBe('set `routerReplicas: 3` (and drop replicas)');
+  });
+
   it('router and ingestors must agree on the hashrings ConfigMap', () => {
     const error = configError(
       yaml(...HEADER, ...COMMON, 'receiveIngestor:', '  replicas: 1', '  replicationFactor: 1', '  hashringConfigMapName: rings', 'receiveRouter:', '  replicas: 1', '  replicationFactor: 1'),

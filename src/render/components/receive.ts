@@ -260,7 +260,7 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
     deployment: kubeObject('apps/v1', 'Deployment', {
       metadata: metadata(routerName, namespace, labels),
       spec: {
-        replicas: need(config, 'replicas', where),
+        replicas: need(config, 'routerReplicas', where),
         selector: { matchLabels: selector },
         template: {
           metadata: { labels },
