@@ -10,13 +10,14 @@
  * GetCallerIdentity URL against the fake STS with its own cluster id, maps the caller's ARN to an apiserver
  * identity (like an access entry) and forwards the request with that identity's token.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -205,7 +206,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token']) delete unsigned[k];
     const request = new HttpRequest({ method: 'GET', protocol: 'https:', hostname: headers.host ?? '', path: url.pathname, query: unsigned, headers });
     const presigned = await signer(service, region, { accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken }).presign(request, { signingDate: date, expiresIn: expires });
-    if (presigned.query['X-Amz-Signature'] !== signature) return 'The request signature we calculated does not match the signature you provided';
+    if (presigned.query?.['X-Amz-Signature'] !== signature) return 'The request signature we calculated does not match the signature you provided';
     return key;
   }
 
@@ -517,4 +518,73 @@ export async function startEksAuthProxy(options: EksAuthProxyOptions): Promise<E
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Runs scripts/build.mjs (what `npm run build` runs) and copies the Lambda and Action bundles to a private temp dir,
+ * so a parallel test file rebuilding dist/ cannot swap files under a running test.
+ */
+export function buildBundles(root: string): { lambda: string; action: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'thanos-gitops-bundles-'));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      execFileSync('flock', ['/tmp/thanos-gitops-build.lock', process.execPath, join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+      mkdirSync(join(dir, 'lambda'), { recursive: true });
+      mkdirSync(join(dir, 'action'), { recursive: true });
+      copyFileSync(join(root, 'dist/lambda/index.mjs'), join(dir, 'lambda/index.mjs'));
+      copyFileSync(join(root, 'dist/action/index.js'), join(dir, 'action/index.js'));
+      // The Action bundle is ESM by its package.json; keep that next to the copy.
+      writeFileSync(join(dir, 'action/package.json'), '{"type":"module"}\n');
+      return { lambda: join(dir, 'lambda/index.mjs'), action: join(dir, 'action/index.js'), dir };
+    } catch (error) {
+      if (attempt >= 2) throw error;
+    }
+  }
+}
+
+export interface LambdaInvocation {
+  result?: unknown;
+  error?: { errorType: string; errorMessage: string };
+  /** What the function wrote to stdout/stderr (its logs). */
+  logs: string;
+}
+
+// The Node.js runtime's contract, minus the Runtime API: import() the handler module, call handler(event, context),
+// report a thrown error as {errorType, errorMessage}. The result goes to fd 3 so logs stay separate.
+const RUNTIME = `
+import { writeSync } from 'node:fs';
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const { bundle, event } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+const started = Date.now();
+const context = {
+  awsRequestId: crypto.randomUUID(), functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':111122223333:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+  memoryLimitInMB: '512', logGroupName: '/aws/lambda/' + process.env.AWS_LAMBDA_FUNCTION_NAME, logStreamName: 'local',
+  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 900000 - (Date.now() - started),
+};
+const module = await import(bundle);
+let out;
+try { out = { result: await module.handler(event, context) }; }
+catch (error) { out = { error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error) } }; }
+writeSync(3, JSON.stringify(out));
+process.exit(0);
+`;
+
+/** Invokes the bundled handler in a fresh Node process, the way the Lambda Node.js runtime loads it. */
+export function runLambdaBundle(bundle: string, event: unknown, env: Record<string, string>): Promise<LambdaInvocation> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    let logs = '';
+    let result = '';
+    child.stdout?.on('data', (c: Buffer) => (logs += c.toString('utf8')));
+    child.stderr?.on('data', (c: Buffer) => (logs += c.toString('utf8')));
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (result += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (!result) return reject(new Error(`the Lambda runtime process exited ${code} without a result:\n${logs}`));
+      resolve({ ...(JSON.parse(result) as Omit<LambdaInvocation, 'logs'>), logs });
+    });
+    child.stdin?.end(JSON.stringify({ bundle: pathToFileURL(bundle).href, event }));
+  });
 }
