@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkRequirements } from './requirements.js';
 import { resolveStack } from './resolve.js';
-import { API_VERSION, KIND, stackConfigSchema, type StackConfig } from './schema.js';
+import { API_VERSION, COMPONENT_KEYS, KIND, stackConfigSchema, type StackConfig } from './schema.js';
 
 /** Where a parsed config came from, kept beside it so later stages (render) can point errors at lines. */
 export interface ConfigSource {
@@ -36,6 +36,11 @@ export function parseStackConfig(text: string, file: string): StackConfig {
     }
   }
   if (syntaxIssues.length > 0) throw new ConfigError(syntaxIssues);
+  const emptyDocument = () =>
+    new ConfigError([
+      { file, line: 1, column: 1, path: '', message: 'the document must be a mapping', fix: `start with \`apiVersion: ${API_VERSION}\` and \`kind: ${KIND}\`` },
+    ]);
+  if (all.length === 0) throw emptyDocument();
   if (all.length !== 1 || !all[0]) {
     const second = all[1];
     const at = second ? position(second.range[0]) : { line: 1, column: 1 };
@@ -47,11 +52,11 @@ export function parseStackConfig(text: string, file: string): StackConfig {
   const locate = (path: readonly (string | number)[]) => locateNode(doc, path, position);
 
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([
-      { file, line: 1, column: 1, path: '', message: 'the document must be a mapping', fix: `start with \`apiVersion: ${API_VERSION}\` and \`kind: ${KIND}\`` },
-    ]);
-  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw emptyDocument();
+
+  // `compact:` with nothing under it enables the component with common settings and defaults.
+  const record = data as Record<string, unknown>;
+  for (const key of COMPONENT_KEYS) if (key in record && record[key] === null) record[key] = {};
 
   const parsed = stackConfigSchema.safeParse(data);
   if (!parsed.success) {

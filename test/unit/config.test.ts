@@ -46,6 +46,11 @@ describe('parseStackConfig accepts the reference configs', () => {
     expect(resolved.store?.config.ignoreDeletionMarksDelay).toBe('24h');
   });
 
+  it('an empty component section enables it with common settings', () => {
+    const config = parseStackConfig(yaml(...HEADER, ...COMMON, 'compact:'), 'stack.yaml');
+    expect(resolveStack(config).compact?.config.namespace).toBe('thanos');
+  });
+
   it('wires query stores and router endpoints like example.jsonnet', () => {
     const config = parseStackConfig(readFileSync(join(SHARED, 'example.yaml'), 'utf8'), 'example.yaml');
     const resolved = resolveStack(config);
@@ -68,6 +73,17 @@ describe('ConfigError names file:line:col, the path, the problem and the fix', (
     expect(issue?.fix).toContain('did you mean `replicas`?');
     expect(issue?.fix).toContain('allowed here: name, namespace');
     expect(error.message).toMatch(/^stack\.yaml:9:3: store\.replica: unknown option; did you mean `replicas`\?/);
+  });
+
+  it('unknown option under common', () => {
+    const error = configError(yaml(...HEADER, ...COMMON, '  namepsace: x'));
+    expect(error.issues[0]).toMatchObject({ line: 8, column: 3, path: 'common.namepsace' });
+    expect(error.issues[0]?.fix).toContain('did you mean `namespace`?');
+  });
+
+  it('an empty document or a non-mapping is rejected with the expected header', () => {
+    expect(configError('').message).toBe('stack.yaml:1:1: the document must be a mapping; start with `apiVersion: thanos-gitops/v1alpha1` and `kind: ThanosStack`');
+    expect(configError('- a\n').issues[0]?.message).toBe('the document must be a mapping');
   });
 
   it('unknown component section', () => {
