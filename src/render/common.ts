@@ -211,7 +211,7 @@ export function isType(cache: { type?: unknown } | undefined, type: string): boo
   return !!cache && typeof cache.type === 'string' && cache.type.toUpperCase() === type;
 }
 
-/** `'%s' % value` in jsonnet: std.toString for non-strings. */
+/** jsonnet's std.stripChars (kube-thanos trims the comma-separated telemetry quantiles with it). */
 export function stripChars(value: string, chars: string): string {
   let start = 0;
   let end = value.length;
