@@ -231,6 +231,36 @@ export interface Inspected {
   immutable?: string;
 }
 
+/**
+ * Reads the live objects of the set: one LIST per kind and namespace where the set has several objects of that kind
+ * (Secrets excepted: a namespace's Secrets can be many and large), a GET for the rest. Missing objects map to undefined.
+ */
+export async function fetchLive(client: KubeClient, objects: readonly PreparedObject[], concurrency: number): Promise<Map<string, KubeObject | undefined>> {
+  const live = new Map<string, KubeObject | undefined>();
+  const groups = new Map<string, PreparedObject[]>();
+  for (const p of objects) {
+    if (!p.resource) continue;
+    const group = `${p.object.apiVersion}|${p.object.kind}|${p.object.metadata.namespace ?? ''}`;
+    groups.set(group, [...(groups.get(group) ?? []), p]);
+  }
+  const singles: PreparedObject[] = [];
+  const lists: PreparedObject[][] = [];
+  for (const members of groups.values()) {
+    if (members.length >= 5 && members[0]?.object.kind !== 'Secret') lists.push(members);
+    else singles.push(...members);
+  }
+  await mapLimit(lists, concurrency, async (members) => {
+    const first = members[0] as PreparedObject;
+    const items = await client.list(first.object.apiVersion, first.object.kind, first.object.metadata.namespace);
+    const byName = new Map(items.map((item) => [item.metadata.name, item]));
+    for (const p of members) live.set(p.id, byName.get(p.object.metadata.name));
+  });
+  await mapLimit(singles, concurrency, async (p) => {
+    live.set(p.id, await client.get(keyOf(p.object)));
+  });
+  return live;
+}
+
 const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
 
 /**
@@ -246,8 +276,9 @@ export async function inspectObjects(
   const conflicts: Conflict[] = [];
   const immutable: Array<{ object: string; message: string }> = [];
   const failures: Array<{ object: string; error: Error }> = [];
+  const liveObjects = await fetchLive(client, objects, options.concurrency);
   const results = await settleLimit(objects, options.concurrency, async (prepared): Promise<Inspected | undefined> => {
-    const live = prepared.resource ? await client.get(keyOf(prepared.object)) : undefined;
+    const live = liveObjects.get(prepared.id);
     const namespace = prepared.object.metadata.namespace;
     // Objects whose namespace or CRD this apply creates cannot be dry-run yet; they are new either way.
     if (!prepared.resource || (!live && namespace && namespacesCreatedHere.has(namespace) && !(await namespaceExists(client, namespace)))) {

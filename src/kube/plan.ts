@@ -1,6 +1,6 @@
 import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
-import { describeObject, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
-import { applyManifestSet, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
+import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release.js';
 import { sameObject, settleLimit } from './util.js';
@@ -35,9 +35,8 @@ interface Probe {
 const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
 
 /** GET + server-side dry-run apply of one object; never writes. Secrets are masked before anything else sees them. */
-async function probe(client: KubeClient, prepared: PreparedObject, fieldManager: string, force: boolean): Promise<Probe> {
+async function probe(client: KubeClient, prepared: PreparedObject, live: KubeObject | undefined, fieldManager: string, force: boolean): Promise<Probe> {
   const result: Probe = { prepared, conflicts: [] };
-  const live = prepared.resource ? await client.get(keyOf(prepared.object)) : undefined;
   if (live) result.live = redactSecret(live);
   if (!prepared.resource) return result;
   const dryRun = async (withForce: boolean) => redactSecret(await client.apply(prepared.object, { fieldManager, force: withForce, dryRun: true }));
@@ -68,7 +67,8 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, set, options);
   await prepared.applySet.load();
-  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, fieldManager, !!options.force));
+  const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
   probes.forEach((outcome, index) => {
     const p = prepared.objects[index] as PreparedObject;
@@ -92,8 +92,31 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
     }
     for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
-  result.diff = diffManifestSets(result.live, result.merged);
+  result.diff = diffWithoutRework(result.live, result.merged);
   return result;
+}
+
+/**
+ * diffManifestSets over the objects the server says would change; objects whose dry-run equals live are counted as
+ * unchanged without normalizing and printing both sides (most of a 500-object plan).
+ */
+function diffWithoutRework(live: ManifestSet, merged: ManifestSet): ManifestDiff {
+  const liveById = new Map(live.map((m) => [objectId(m.object), m.object]));
+  const unchanged = merged.filter((m) => {
+    const before = liveById.get(objectId(m.object));
+    return before !== undefined && sameObject(before, m.object);
+  });
+  const skip = new Set(unchanged.map((m) => objectId(m.object)));
+  const diff = diffManifestSets(
+    live.filter((m) => !skip.has(objectId(m.object))),
+    merged.filter((m) => !skip.has(objectId(m.object))),
+  );
+  for (const m of unchanged) {
+    const ref = objectRef(m.object);
+    diff.entries.push({ id: objectId(m.object), kind: ref.kind, namespace: ref.namespace, name: ref.name, change: 'unchanged', patch: '', additions: 0, deletions: 0 });
+  }
+  diff.counts.unchanged += unchanged.length;
+  return diff;
 }
 
 export interface DriftedObject {
@@ -124,8 +147,9 @@ export async function detectDrift(client: KubeClient, options: PlanOptions): Pro
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, release.manifests, { ...options, missingKinds: 'skip' });
+  const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
   const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
-    const live = await client.get(keyOf(p.object));
+    const live = liveObjects.get(p.id);
     if (!live) return { p, live: undefined, merged: undefined };
     const merged = await client.apply(p.object, { fieldManager, force: true, dryRun: true });
     return { p, live, merged };

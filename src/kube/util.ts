@@ -65,11 +65,11 @@ interface ManagedFieldsEntry {
  * field (ignoring the ownership timestamps, which dry-run refreshes).
  */
 export function sameObject(live: KubeObject, merged: KubeObject): boolean {
-  return isDeepStrictEqual(comparable(live), comparable(merged));
+  const { managedFields: liveFields, ...liveMeta } = live.metadata as ObjectMetaWithFields;
+  const { managedFields: mergedFields, ...mergedMeta } = merged.metadata as ObjectMetaWithFields;
+  if (!isDeepStrictEqual({ ...live, metadata: liveMeta }, { ...merged, metadata: mergedMeta })) return false;
+  const untimed = (fields: ManagedFieldsEntry[] | undefined) => (fields ?? []).map(({ time: _time, ...rest }) => rest);
+  return isDeepStrictEqual(untimed(liveFields), untimed(mergedFields));
 }
 
-function comparable(object: KubeObject): unknown {
-  const copy = clone(object) as KubeObject & { metadata: { managedFields?: ManagedFieldsEntry[] } };
-  copy.metadata.managedFields = (copy.metadata.managedFields ?? []).map(({ time: _time, ...rest }) => rest);
-  return copy;
-}
+type ObjectMetaWithFields = KubeObject['metadata'] & { managedFields?: ManagedFieldsEntry[] };

@@ -258,6 +258,32 @@ describe('plan, drift and reconcile', () => {
   });
 });
 
+/**
+ * No garbage collector runs against the test apiserver: play its part for Orphan deletions of this namespace's
+ * workloads by removing the `orphan` finalizer (there are no pods or ReplicaSets to orphan).
+ */
+function playGarbageCollector(ns: string): { stop: () => Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const kind of ['StatefulSet', 'Deployment']) {
+        for (const live of await admin.list('apps/v1', kind, ns)) {
+          if (live.metadata.deletionTimestamp && (live.metadata.finalizers as string[] | undefined)?.includes('orphan')) {
+            await admin.patchMerge(key(live), { metadata: { finalizers: null } });
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 describe('immutable fields, kinds and permissions', () => {
   it('a volumeClaimTemplates change fails before writing anything and succeeds with recreate (pods and PVCs orphaned)', async () => {
     const ns = await freshNamespace('apply-immutable');
@@ -281,27 +307,48 @@ describe('immutable fields, kinds and permissions', () => {
     expect(client.writeCount).toBe(0);
     expect(await resourceVersions(admin, set)).toEqual(before);
 
-    // No garbage collector runs here: play its part for the Orphan deletion (no dependents exist to orphan).
-    let stop = false;
-    const gc = (async () => {
-      while (!stop) {
-        const live = await admin.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: 'thanos-store' });
-        if (live?.metadata.deletionTimestamp && (live.metadata.finalizers as string[] | undefined)?.includes('orphan')) {
-          await admin.patchMerge(key(live), { metadata: { finalizers: null } });
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const gc = playGarbageCollector(ns);
     try {
       const result = await applyManifestSet(client, changedToo, opts(ns, { recreate: true }));
       expect(result.objects.find((o) => o.object === `StatefulSet ${ns}/thanos-store`)?.action).toBe('recreated');
     } finally {
-      stop = true;
-      await gc;
+      await gc.stop();
     }
     const after = await admin.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: 'thanos-store' });
     expect(after?.metadata.uid).not.toBe(uidBefore);
     expect((after?.spec as { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> }).volumeClaimTemplates[0]?.spec.resources.requests.storage).toBe('20Gi');
+    client.close();
+  });
+
+  it('Deployment selector and Service clusterIP changes are caught the same way, and recreated on request', async () => {
+    const ns = await freshNamespace('apply-immutable-2');
+    const set = await goldenSet('example', ns);
+    await applyManifestSet(admin, set, opts(ns));
+    const changed = set.map((m) => {
+      const object = structuredClone(m.object) as KubeObject & { spec: Record<string, any> };
+      if (m.file === 'thanos-query-deployment.yaml') {
+        object.spec.selector.matchLabels['example.com/track'] = 'stable';
+        object.spec.template.metadata.labels['example.com/track'] = 'stable';
+      } else if (m.file === 'thanos-store-service.yaml') {
+        object.spec.clusterIP = '10.0.0.77';
+      } else return m;
+      return { file: m.file, object };
+    });
+    const client = KubeClient.fromFile(cluster.adminKubeconfig);
+    const error = (await applyManifestSet(client, changed, opts(ns)).catch((e: unknown) => e)) as ImmutableFieldError;
+    expect(error).toBeInstanceOf(ImmutableFieldError);
+    expect(error.objects.map((o) => o.object).sort()).toEqual([`Deployment ${ns}/thanos-query`, `Service ${ns}/thanos-store`]);
+    expect(error.objects.find((o) => o.object.startsWith('Deployment'))?.message).toMatch(/spec.selector.*field is immutable/);
+    expect(error.objects.find((o) => o.object.startsWith('Service'))?.message).toMatch(/clusterIP.*(may not change once set|field is immutable)/);
+    expect(client.writeCount).toBe(0);
+    const gc = playGarbageCollector(ns);
+    try {
+      const result = await applyManifestSet(client, changed, opts(ns, { recreate: true }));
+      expect(result.objects.filter((o) => o.action === 'recreated').map((o) => o.object).sort()).toEqual([`Deployment ${ns}/thanos-query`, `Service ${ns}/thanos-store`]);
+    } finally {
+      await gc.stop();
+    }
+    expect(((await admin.get({ apiVersion: 'v1', kind: 'Service', namespace: ns, name: 'thanos-store' }))?.spec as { clusterIP: string }).clusterIP).toBe('10.0.0.77');
     client.close();
   });
 
