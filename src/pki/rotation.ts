@@ -32,6 +32,7 @@ const STARTED_ANNOTATION = 'rotation.thanos-gitops.io/ca-rotation-started';
 const LEAVES_WRITTEN_ANNOTATION = 'rotation.thanos-gitops.io/leaves-written';
 const COMPLETED_ANNOTATION = 'rotation.thanos-gitops.io/last-ca-rotation';
 const PREVIOUS_CA_KEY = 'previous.crt';
+const DELIVERED_ANNOTATION = 'thanos-gitops.io/delivered-to';
 
 export interface PkiOptions extends RollOptions {
   forceCaRotation?: boolean;
@@ -212,8 +213,34 @@ class Pki {
       type: 'kubernetes.io/tls',
       data: { 'tls.crt': issued.certificate, 'tls.key': issued.privateKey, 'ca.crt': bundle },
       labels: { 'thanos-gitops.io/role': leaf.tenant ? 'tenant' : 'server' },
-      annotations: { [CERTIFICATE_ANNOTATION]: leaf.id },
+      annotations: {
+        [CERTIFICATE_ANNOTATION]: leaf.id,
+        // Where the copy went, so removing the tenant from the config can remove the copy too.
+        ...(leaf.tenant?.deliverTo ? { [DELIVERED_ANNOTATION]: `${leaf.tenant.deliverTo.namespace}/${leaf.tenant.deliverTo.secretName}` } : {}),
+      },
     };
+  }
+
+  /** Deletes the Secrets (and delivered copies) of tenants no longer in the config. */
+  private async removeStaleTenants(caCertificate: string): Promise<void> {
+    const wanted = new Set(this.plan.leaves.map((l) => l.id));
+    const secrets = await this.client.list('v1', 'Secret', this.namespace, 'thanos-gitops.io/role=tenant');
+    for (const secret of secrets) {
+      const id = secret.metadata.annotations?.[CERTIFICATE_ANNOTATION];
+      if (!id?.startsWith('tenant:') || wanted.has(id)) continue;
+      const delivered = secret.metadata.annotations?.[DELIVERED_ANNOTATION];
+      if (delivered) {
+        const [namespace, name] = delivered.split('/');
+        if (namespace && name) await this.client.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+      }
+      await this.client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: secret.metadata.name });
+      const certificate = Buffer.from(((secret.data as Record<string, string> | undefined) ?? {})['tls.crt'] ?? '', 'base64').toString('utf8');
+      const until = certificate && isIssuedBy(certificate, caCertificate) ? inspectCertificate(certificate).notAfter.toISOString() : undefined;
+      this.log(
+        `removed ${id} (no longer in tls.certificates.tenants): deleted Secret ${this.namespace}/${secret.metadata.name}${delivered ? ` and ${delivered}` : ''}` +
+          (until ? `; its certificate stays valid until ${until}: run rotate --force-ca-rotation to revoke it now` : ''),
+      );
+    }
   }
 
   /** Rewrites ca.crt of an existing leaf Secret (and its delivered copy), keeping its certificate and key. */
@@ -311,6 +338,7 @@ class Pki {
       }
       if (await this.deliver(leaf)) await this.step(`deliver:${leaf.id}`);
     }
+    await this.removeStaleTenants(ca.current.certificate);
     if (bundleBefore !== undefined && bundleBefore !== bundle) {
       // The bundle changed outside a rotation (e.g. a CA Secret re-created by hand): readers must reload it.
       await this.roll(bundle);
@@ -421,6 +449,11 @@ class Pki {
       const secret = await readSecret(this.client, leaf.namespace, leaf.secretName);
       const problem = this.options.forceLeafRenewal ? 'forced' : leafProblem(secret, leaf, ca.current.certificate, this.renewBefore, now);
       if (problem) this.log(`would issue ${leaf.id} into Secret ${leaf.namespace}/${leaf.secretName} (${problem})`);
+    }
+    const wanted = new Set(this.plan.leaves.map((l) => l.id));
+    for (const secret of await this.client.list('v1', 'Secret', this.namespace, 'thanos-gitops.io/role=tenant')) {
+      const id = secret.metadata.annotations?.[CERTIFICATE_ANNOTATION];
+      if (id?.startsWith('tenant:') && !wanted.has(id)) this.log(`would remove ${id} (no longer in tls.certificates.tenants): Secret ${this.namespace}/${secret.metadata.name}`);
     }
     if (this.report.actions.length === 0) this.log('certificates: nothing to do');
     return this.report;

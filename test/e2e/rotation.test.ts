@@ -226,6 +226,30 @@ describe('rotation against the real control plane', () => {
     expect(await versions()).toEqual(before);
   });
 
+  it('issues and delivers a new tenant, and removes the Secrets of a tenant dropped from the config', async () => {
+    const withB: TlsConfigInput = { ...tlsConfig, certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] } };
+    const original = target;
+    target = { ...original, tls: withB };
+    const added = await run();
+    expect(added.certificates.issued).toEqual(['tenant:team-b']);
+    expect(added.certificates.delivered).toEqual(['tenant:team-b']);
+    const teamB = await secret(tenantNs, 'thanos-remote-write-team-b');
+    expect(await handshake(fixture.port, servername, { cert: teamB['tls.crt']!, key: teamB['tls.key']!, ca: teamB['ca.crt']! })).toMatchObject({ ok: true });
+    expect(fixture.tenants.at(-1)).toBe('team-b');
+
+    target = original;
+    const preview = await run({ dryRun: true });
+    expect(preview.certificates.actions).toEqual([`would remove tenant:team-b (no longer in tls.certificates.tenants): Secret ${ns}/thanos-tenant-team-b`]);
+    const removed = await run();
+    expect(removed.certificates.actions.join('\n')).toMatch(
+      new RegExp(`removed tenant:team-b .*deleted Secret ${ns}/thanos-tenant-team-b and ${tenantNs}/thanos-remote-write-team-b; its certificate stays valid until .*: run rotate --force-ca-rotation to revoke it now`),
+    );
+    for (const [namespace, name] of [[ns, 'thanos-tenant-team-b'], [tenantNs, 'thanos-remote-write-team-b']] as const) {
+      expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })).toBeUndefined();
+    }
+    expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNs, name: 'thanos-remote-write-team-a' })).toBeDefined();
+  });
+
   it('never prints a private key (plain or base64) in logs or errors', async () => {
     await prometheus.stop();
     expect(prometheus.failures).toEqual([]);
