@@ -119,6 +119,18 @@ describe('jsonnet source', () => {
     expect(error.message).toContain('apt-get install jsonnet');
   });
 
+  it('takes the binary from THANOS_GITOPS_JSONNET', async () => {
+    await put({ 'example.jsonnet': '{}' });
+    const missing = join(work, 'custom-jsonnet');
+    process.env.THANOS_GITOPS_JSONNET = missing;
+    try {
+      const error = await failure(loadJsonnet('example.jsonnet', [], { cwd: work }));
+      expect(error.message).toContain(`the jsonnet binary '${missing}' was not found`);
+    } finally {
+      delete process.env.THANOS_GITOPS_JSONNET;
+    }
+  });
+
   it('names the output field that is not a Kubernetes object', async () => {
     await put({ 'fields.jsonnet': "{ good: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, bad: { kind: 'ConfigMap' }, num: 3 }" });
     const error = await failure(loadJsonnet('fields.jsonnet', [], { cwd: work }));
