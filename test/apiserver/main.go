@@ -244,8 +244,8 @@ func prepareDataDir(dir string) (dataFiles, error) {
 	return f, nil
 }
 
-// readOrCreate returns the file's content, creating it with make() first if it does not exist yet.
-func readOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
+// readOrCreate returns the file's content, creating it with create() first if it does not exist yet.
+func readOrCreate(path string, create func() ([]byte, error)) ([]byte, error) {
 	content, err := os.ReadFile(path)
 	if err == nil {
 		return content, nil
@@ -253,7 +253,7 @@ func readOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	content, err = make()
+	content, err = create()
 	if err != nil {
 		return nil, err
 	}
