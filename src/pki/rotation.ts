@@ -1,5 +1,4 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import type { KubeObject } from '../manifests/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { parseDuration } from '../config/security.js';
 import { CA_CHECKSUM_ANNOTATION, type LeafRequest, type SecurityPlan } from '../render/security.js';
@@ -466,4 +465,3 @@ export async function reconcileCertificates(client: KubeClient, plan: SecurityPl
   return new Pki(client, plan, options).run();
 }
 
-export type { KubeObject };

@@ -2,6 +2,9 @@
 // config by the real renderer. No controllers run here, so a background loop plays the Deployment controller
 // (status subresource) and the CLI's default rollout wait sees the restart finish.
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +94,32 @@ describe('thanos-gitops rotate (real process)', () => {
     for (const id of ['remote-write', 'grpc', 'tenant:team-a']) expect(result.stdout).toContain(`issued ${id} into Secret ${ns}/`);
     expect(result.stdout).toContain(`delivered tenant:team-a to Secret ${tenantNs}/thanos-remote-write-team-a`);
     expect(result.stdout + result.stderr).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it('the gRPC certificate works as server and client for the names the router and query dial', async () => {
+    const grpc = Object.fromEntries(
+      Object.entries(((await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-grpc-tls' }))!.data as Record<string, string>)).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    // The router dials the hashring endpoint <pod>.<svc>.<ns>:10901; query verifies the fixed server name.
+    for (const servername of [`thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.${ns}`, `thanos-grpc.${ns}.svc`]) {
+      const server = tls.createServer({ cert: grpc['tls.crt'], key: grpc['tls.key'], ca: grpc['ca.crt'], requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) =>
+        socket.end(`ok ${String(socket.getPeerCertificate().subject?.CN)}\n`),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const answer = await new Promise<string>((resolve, reject) => {
+          let data = '';
+          const socket = tls.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername, cert: grpc['tls.crt'], key: grpc['tls.key'], ca: grpc['ca.crt'] });
+          socket.on('data', (c: Buffer) => (data += c.toString()));
+          socket.on('error', reject);
+          socket.on('close', () => resolve(data));
+        });
+        expect(answer).toBe(`ok thanos-grpc.${ns}.svc\n`);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+    expect(tls.checkServerIdentity(`thanos-store-0.thanos-store.${ns}`, { subjectaltname: new X509Certificate(grpc['tls.crt']!).subjectAltName } as tls.PeerCertificate)).toBeUndefined();
   });
 
   it('--dry-run --force-ca-rotation says what it would do and writes nothing', async () => {
