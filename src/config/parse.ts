@@ -51,7 +51,13 @@ export function parseStackConfig(text: string, file: string): StackConfig {
   const doc = all[0];
   const locate = (path: readonly (string | number)[]) => locateNode(doc, path, position);
 
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. an alias bomb; the yaml library names the problem, not the content.
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw emptyDocument();
 
   // `compact:` with nothing under it enables the component with common settings and defaults.

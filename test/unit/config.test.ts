@@ -206,6 +206,13 @@ describe('ConfigError names file:line:col, the path, the problem and the fix', (
     expect(twoDocs.issues[0]).toMatchObject({ line: 3, message: 'expected exactly one YAML document, found 2' });
   });
 
+  it('an alias bomb is refused as invalid YAML', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 0; i < 12; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`);
+    const error = configError(yaml(...HEADER, ...lines));
+    expect(error.issues[0]?.message).toMatch(/^invalid YAML: /);
+  });
+
   it('a missing file is a ConfigError naming the path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-config-'));
     await expect(loadStackConfig(join(dir, 'nope.yaml'))).rejects.toThrow(/nope\.yaml: cannot read the stack config \(ENOENT\)/);
