@@ -227,6 +227,24 @@ describe('reconciler Lambda bundle', () => {
     expect((rotate.result as { warnings: string[] }).warnings.join('\n')).toContain('carries no tls or objectStorage settings');
   });
 
+  it('rotate (from the schedule) issues certificates from the tls settings the release carried', async () => {
+    const settings = { tls: { certificates: { tenants: [{ id: 'team-a' }] } } };
+    const applied = await invoke('apply', { action: 'apply', release: { ...release(goldenManifests(ns), 'feed'.padEnd(40, '3')), settings } });
+    expect(applied.error).toBeUndefined();
+    expect(kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}')).toBe(JSON.stringify(settings));
+    const rotate = await invoke('apply', { version: '0', source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: { action: 'rotate' } });
+    expect(rotate.error).toBeUndefined();
+    const lines = (rotate.result as { rotation: string[] }).rotation;
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/team-a/);
+    const secrets = kubectl('get', 'secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}');
+    expect(secrets).toContain('thanos-gitops-ca');
+    expect(secrets).toContain('thanos-receive-router-tls');
+    expect(secrets).toContain('thanos-tenant-team-a');
+    expect(rotate.logs).not.toContain('PRIVATE KEY');
+    expect(JSON.stringify(rotate.result)).not.toContain('PRIVATE KEY');
+  });
+
   it('the proxy refuses a token minted for another cluster, as EKS does', async () => {
     const other = await createEksToken({ clusterName: 'other', region: 'eu-west-1', credentials: { accessKeyId: EXEC_KEYS.apply.id, secretAccessKey: EXEC_KEYS.apply.secret, sessionToken: EXEC_KEYS.apply.token } });
     const status = await new Promise<number>((resolve, reject) => {
