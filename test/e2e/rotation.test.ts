@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { KubeClient } from '../../src/kube/client.js';
+import { withLease } from '../../src/kube/lease.js';
 import { applySecurity } from '../../src/render/security.js';
 import type { TlsConfigInput } from '../../src/config/security.js';
 import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/pki/rotate.js';
@@ -248,6 +249,22 @@ describe('rotation against the real control plane', () => {
       expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })).toBeUndefined();
     }
     expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNs, name: 'thanos-remote-write-team-a' })).toBeDefined();
+  });
+
+  it('never interleaves with an apply: it waits for the namespace Lease and fails naming the holder', async () => {
+    let acquired!: () => void;
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => (acquired = resolve));
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const apply = withLease(client, ns, 'thanos-gitops-apply/test-holder', async () => {
+      acquired();
+      await done;
+    });
+    await holding;
+    await expect(run({ lease: { waitTimeoutMs: 300, pollIntervalMs: 50 } })).rejects.toThrow(/another thanos-gitops run holds Lease .* \(holder "thanos-gitops-apply\/test-holder"/);
+    release();
+    await apply;
+    await expect(run()).resolves.toMatchObject({ dryRun: false });
   });
 
   it('never prints a private key (plain or base64) in logs or errors', async () => {
