@@ -1,7 +1,7 @@
 import { describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
 import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
-import { LEASE_NAME, uniqueHolder, withLease, type LeaseOptions } from './lease.js';
+import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
@@ -361,7 +361,9 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const concurrency = options.concurrency ?? 8;
   const startWrites = client.writeCount;
-  const inspectStarted = new Date();
+  const leaseName = options.lease?.leaseName ?? LEASE_NAME;
+  // The Lease as it was before we looked at the cluster: if it is unchanged when we take it, no other run wrote since.
+  const leaseBefore = options.lock === false ? undefined : await client.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: leaseName });
 
   const survey = async () => {
     const prepared = await prepareSet(client, set, options);
@@ -379,10 +381,11 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     return finish({ environment: options.environment, objects: outcomes(state.inspected, state.prepared.skipped), pruned: [], warnings: state.prepared.warnings, writes: 0 }, options, client, state.prepared.objects);
   }
 
-  const run = async (leaseActivity?: Date, waited?: boolean): Promise<ApplyResult> => {
-    // Another run may have written between our survey and taking the Lease: look again so skip decisions stay exact.
-    if (waited || (leaseActivity && leaseActivity.getTime() >= inspectStarted.getTime() - 5_000)) {
-      log('another run held the lock meanwhile: re-checking the live state');
+  const run = async (lease?: HeldLease): Promise<ApplyResult> => {
+    const untouched = lease && lease.previousResourceVersion !== undefined && lease.previousResourceVersion === leaseBefore?.metadata.resourceVersion;
+    const createdFresh = lease && lease.previousResourceVersion === undefined && leaseBefore === undefined;
+    if (lease && !untouched && !createdFresh) {
+      log('another run held the lock since this one read the cluster: re-checking the live state');
       state = await survey();
     }
     return await write(client, state, options, { fieldManager, concurrency, log, startWrites });
@@ -390,11 +393,11 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
 
   if (options.lock === false) return run();
   const holder = options.lease?.holder ?? uniqueHolder(`thanos-gitops-${options.environment}`);
-  return withLease(client, options.namespace, holder, (lease) => run(lease.previousActivity, lease.waited), {
+  return withLease(client, options.namespace, holder, (lease) => run(lease), {
     waitTimeoutMs: 60_000,
     ...options.lease,
     onWait: (other) => {
-      log(`waiting for Lease ${options.namespace}/${LEASE_NAME} held by ${other}`);
+      log(`waiting for Lease ${options.namespace}/${leaseName} held by ${other}`);
       options.lease?.onWait?.(other);
     },
   });

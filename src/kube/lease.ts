@@ -36,6 +36,8 @@ export interface HeldLease {
   holder: string;
   /** When the previous holder last touched the Lease (acquired, renewed or released), if there was one. */
   previousActivity?: Date;
+  /** resourceVersion of the Lease we took over; undefined when we created it. Unchanged since an earlier read means no run held it meanwhile. */
+  previousResourceVersion?: string;
   /** Whether we had to wait for another holder. */
   waited: boolean;
 }
@@ -81,7 +83,7 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
   const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name };
   const deadline = Date.now() + (options.waitTimeoutMs ?? 0);
   let waited = false;
-  let held: { lease: LeaseObject; previousActivity?: Date };
+  let held: { lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string };
 
   for (;;) {
     const attempt = await tryAcquire(client, key, holder, duration);
@@ -113,6 +115,7 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
 
   const info: HeldLease = { holder, waited };
   if (held.previousActivity) info.previousActivity = held.previousActivity;
+  if (held.previousResourceVersion) info.previousResourceVersion = held.previousResourceVersion;
   try {
     const result = await fn(info);
     if (lost) throw lost;
@@ -129,7 +132,7 @@ async function tryAcquire(
   key: { apiVersion: string; kind: string; namespace: string; name: string },
   holder: string,
   duration: number,
-): Promise<{ lease: LeaseObject; previousActivity?: Date } | { holder: string; expires: Date }> {
+): Promise<{ lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string } | { holder: string; expires: Date }> {
   const now = new Date();
   const existing = (await client.get(key)) as LeaseObject | undefined;
   const spec: LeaseSpec = { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: microTime(now), renewTime: microTime(now) };
@@ -150,7 +153,10 @@ async function tryAcquire(
   try {
     const lease = await client.replace({ ...existing, spec });
     const previousActivity = lastActivity(current);
-    return previousActivity ? { lease, previousActivity } : { lease };
+    const taken: { lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string } = { lease };
+    if (previousActivity) taken.previousActivity = previousActivity;
+    if (typeof existing.metadata.resourceVersion === 'string') taken.previousResourceVersion = existing.metadata.resourceVersion;
+    return taken;
   } catch (error) {
     if (error instanceof KubeApiError && error.status === 409) return { holder: '(another run, just took over)', expires: new Date(Date.now() + duration * 1000) };
     throw error;
