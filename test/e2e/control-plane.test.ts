@@ -4,6 +4,8 @@
  * for the deployer identity, and durability across a crash (SIGKILL) and restart.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,16 +142,71 @@ describe('the e2e control plane', () => {
   });
 });
 
+interface TokenReview {
+  apiVersion: string;
+  kind: string;
+  spec: { token: string };
+}
+
+/**
+ * A TokenReview webhook on 127.0.0.1, the shape in which EKS authenticates `k8s-aws-v1.` tokens
+ * (aws-iam-authenticator): the apiserver asks it about every bearer token its own authenticators do not know.
+ */
+async function startTokenWebhook(tokens: Record<string, { username: string; groups: string[] }>) {
+  const reviewed: string[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as TokenReview;
+      reviewed.push(review.spec.token);
+      const user = tokens[review.spec.token];
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          apiVersion: review.apiVersion,
+          kind: 'TokenReview',
+          status: user ? { authenticated: true, user: { username: user.username, uid: user.username, groups: user.groups } } : { authenticated: false },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/authenticate`;
+  return { url, reviewed, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe('a private control plane', () => {
+  const webhookToken = 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9uPUdldENhbGxlcklkZW50aXR5';
   let controlPlane: ControlPlane;
+  let webhook: Awaited<ReturnType<typeof startTokenWebhook>>;
+  let dir: string;
 
   beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-webhook-'));
+    webhook = await startTokenWebhook({ [webhookToken]: { username: 'arn:aws:iam::111122223333:role/gitops-deployer', groups: ['thanos-gitops:deployers'] } });
+    const webhookConfig = path.join(dir, 'token-webhook.kubeconfig');
+    await writeFile(
+      webhookConfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'authenticator', cluster: { server: webhook.url } }],
+        users: [{ name: 'apiserver', user: {} }],
+        contexts: [{ name: 'webhook', context: { cluster: 'authenticator', user: 'apiserver' } }],
+        'current-context': 'webhook',
+      }),
+    );
     // Its own server and data dir, so crashing it leaves the shared one untouched.
-    controlPlane = await startControlPlane();
+    controlPlane = await startControlPlane({
+      extraArgs: [`--authentication-token-webhook-config-file=${webhookConfig}`, '--authentication-token-webhook-version=v1'],
+    });
   }, 240_000);
 
   afterAll(async () => {
     await controlPlane?.stop();
+    await webhook?.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps its objects, tokens and CRDs across SIGKILL and restart', async () => {
@@ -174,10 +231,30 @@ describe('a private control plane', () => {
     expect(updated.data).toEqual({ generation: '2' });
   }, 240_000);
 
+  it('passes kube-apiserver flags through (kept across restart): a token webhook authenticates an EKS-style identity', async () => {
+    const asWebhookUser = { server: controlPlane.server, caFile: controlPlane.caFile, token: webhookToken };
+    const review = (await kubeRequest(asWebhookUser, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    })) as { status: { userInfo: { username: string; groups: string[] } } };
+    expect(review.status.userInfo.username).toBe('arn:aws:iam::111122223333:role/gitops-deployer');
+    expect(review.status.userInfo.groups).toEqual(expect.arrayContaining(['thanos-gitops:deployers', 'system:authenticated']));
+    expect(webhook.reviewed).toContain(webhookToken);
+
+    // Authenticated is not authorized: no binding names this identity yet.
+    const forbidden = await rejectionOf(kubeRequest(asWebhookUser, 'GET', '/api/v1/namespaces/durable/configmaps'));
+    expect((forbidden as KubeRequestError).status).toBe(403);
+    // A token the webhook does not know is unauthenticated.
+    const unknown = await rejectionOf(kubeRequest({ ...asWebhookUser, token: 'k8s-aws-v1.unknown' }, 'GET', '/api/v1/namespaces'));
+    expect((unknown as KubeRequestError).status).toBe(401);
+    // Static tokens never reach the webhook: the apiserver's own token file answers first.
+    expect(webhook.reviewed).not.toContain(controlPlane.adminToken);
+  });
+
   it('never writes its tokens to its log', async () => {
     const log = await readFile(path.join(controlPlane.dataDir, 'apiserver.log'), 'utf8');
     expect(log.length).toBeGreaterThan(0);
-    for (const token of [controlPlane.adminToken, controlPlane.deployerToken]) {
+    for (const token of [controlPlane.adminToken, controlPlane.deployerToken, webhookToken]) {
       expect(log).not.toContain(token);
       expect(log).not.toContain(Buffer.from(token).toString('base64'));
     }

@@ -79,6 +79,11 @@ export interface StartOptions {
   binary?: string;
   /** Reuse this directory (state survives across starts); default: a new temp dir removed by stop(). */
   dataDir?: string;
+  /**
+   * More kube-apiserver flags, e.g. `--authentication-token-webhook-config-file=...` to authenticate tokens
+   * through a webhook as EKS does with aws-iam-authenticator. Kept across restart().
+   */
+  extraArgs?: string[];
   /** How long to wait for /readyz; default 180 s (a cold start on a busy 2-core machine takes a few seconds). */
   readyTimeoutMs?: number;
 }
@@ -166,11 +171,12 @@ interface RunningServer {
   ready: ReadyLine;
 }
 
-async function launch(binary: string, dataDir: string, port: number, readyTimeoutMs: number): Promise<RunningServer> {
+async function launch(binary: string, dataDir: string, port: number, readyTimeoutMs: number, extraArgs: string[]): Promise<RunningServer> {
   const log: WriteStream = createWriteStream(path.join(dataDir, 'apiserver.log'), { flags: 'a' });
   // The log is for people debugging a failure; losing it must not crash the test run.
   log.on('error', () => {});
-  const child = spawn(binary, ['--data-dir', dataDir, '--port', String(port), '--exit-on-stdin-eof'], {
+  const args = ['--data-dir', dataDir, '--port', String(port), '--exit-on-stdin-eof', ...(extraArgs.length > 0 ? ['--', ...extraArgs] : [])];
+  const child = spawn(binary, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const stderrTail = new LineTail(40);
@@ -260,10 +266,11 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   const dataDir = path.resolve(opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-apiserver-'))));
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const readyTimeoutMs = opts.readyTimeoutMs ?? 180_000;
+  const extraArgs = opts.extraArgs ?? [];
 
   let current: RunningServer | undefined;
   try {
-    current = await launch(binary, dataDir, 0, readyTimeoutMs);
+    current = await launch(binary, dataDir, 0, readyTimeoutMs, extraArgs);
   } catch (error) {
     if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     throw error;
@@ -287,7 +294,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     },
     async restart() {
       if (current) await stopProcess(current, 'SIGTERM', 30_000);
-      current = await launch(binary, dataDir, port, readyTimeoutMs);
+      current = await launch(binary, dataDir, port, readyTimeoutMs, extraArgs);
     },
     async stop() {
       if (current) await stopProcess(current, 'SIGTERM', 30_000);
