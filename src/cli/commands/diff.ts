@@ -47,9 +47,9 @@ Examples:
       'exit-code': { type: 'boolean' },
     });
     rejectPositionals(positionals);
-    const base = values.base;
     const baseConfig = values['base-config'];
-    if ((base === undefined) === (baseConfig === undefined)) {
+    const base: { ref: string } | { config: string } | undefined = values.base !== undefined ? { ref: values.base } : baseConfig !== undefined ? { config: baseConfig } : undefined;
+    if (base === undefined || (values.base !== undefined && baseConfig !== undefined)) {
       throw new UsageError('pass exactly one of --base <ref> and --base-config <file>');
     }
     let maxLength: number | undefined;
@@ -67,13 +67,13 @@ Examples:
     return withDebugStack(io, async () => {
       const context: ReportContext = { environment: values.environment ?? 'default' };
       let baseSet: ManifestSet;
-      if (base !== undefined) {
-        context.baseRef = base;
-        context.baseSha = await resolveRef(base);
+      if ('ref' in base) {
+        context.baseRef = base.ref;
+        context.baseSha = await resolveRef(base.ref);
         baseSet = await loadManifestSetAtRef(spec, context.baseSha);
       } else {
-        context.baseRef = baseConfig;
-        baseSet = await loadManifestSet({ type: 'config', config: baseConfig as string });
+        context.baseRef = base.config;
+        baseSet = await loadManifestSet({ type: 'config', config: base.config });
       }
       let headSet: ManifestSet;
       if (values.head !== undefined) {
@@ -81,7 +81,8 @@ Examples:
         context.headSha = await resolveRef(values.head);
         headSet = await loadManifestSetAtRef(spec, context.headSha);
       } else {
-        context.headRef = spec.type === 'config' ? spec.config : 'working tree';
+        // Against a git base the head is the checkout as it stands; against --base-config it is the other file.
+        context.headRef = 'config' in base && spec.type === 'config' ? spec.config : 'working tree';
         headSet = await loadManifestSet(spec);
       }
 
