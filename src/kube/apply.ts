@@ -449,6 +449,7 @@ async function write(
 
     for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged').map((i) => ({ ...i, object: i.prepared.object })))) {
       await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log });
+      if (phase === 'namespaces') await waitForDefinedKinds(client, items.map((i) => i.object), log);
     }
 
     if (options.prune !== false) {
@@ -492,6 +493,22 @@ async function write(
     result.writes = client.writeCount - context.startWrites;
   }
   return result;
+}
+
+/** After CustomResourceDefinitions are applied, waits until the API server serves their kinds (Established). */
+async function waitForDefinedKinds(client: KubeClient, objects: readonly KubeObject[], log: (line: string) => void, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+    const spec = (crd.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
+    const version = spec.versions?.find((v) => v.served !== false)?.name;
+    if (!spec.group || !spec.names?.kind || !version) continue;
+    const apiVersion = `${spec.group}/${version}`;
+    while (!(await client.isServed(apiVersion, spec.names.kind))) {
+      if (Date.now() > deadline) throw new Error(`${describeObject(crd)}: ${spec.names.kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`);
+      await sleep(250);
+    }
+    log(`${spec.names.kind} (${apiVersion}) is served`);
+  }
 }
 
 /** Applies one phase's objects with bounded concurrency, retrying resourceVersion races; collects every failure. */

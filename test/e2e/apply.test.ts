@@ -102,6 +102,45 @@ describe('apply of the kube-thanos sets', () => {
   });
 });
 
+describe('namespaces and CustomResourceDefinitions in the set', () => {
+  it('creates a namespace and a CRD first, then objects in them; prunes cluster-scoped and custom members too', async () => {
+    const home = await freshNamespace('apply-crd');
+    const extra = uniqueNamespace('apply-crd-extra');
+    const group = `${extra}.example.com`;
+    const crd: KubeObject = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `widgets.${group}` },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    };
+    const set: ManifestSet = [
+      { file: 'widget.yaml', object: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace: extra }, spec: { size: 3 } } },
+      { file: 'cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: extra }, data: { a: 'b' } } },
+      { file: 'crd.yaml', object: crd },
+      { file: 'ns.yaml', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: extra } } },
+    ];
+    const logs: string[] = [];
+    const first = await applyManifestSet(admin, set, opts(home, { log: (l) => logs.push(l) }));
+    expect(first.objects.every((o) => o.action === 'created')).toBe(true);
+    expect(logs.findIndex((l) => l.startsWith('created Namespace'))).toBeLessThan(logs.findIndex((l) => l.startsWith('created ConfigMap')));
+    expect(logs.findIndex((l) => l.includes('Widget') && l.includes('is served'))).toBeLessThan(logs.findIndex((l) => l.startsWith('created Widget')));
+    const parent = await admin.get({ apiVersion: 'v1', kind: 'Secret', namespace: home, name: applySetParentName('test') });
+    expect(parent?.metadata.annotations?.['applyset.kubernetes.io/additional-namespaces']).toBe(extra);
+    expect(parent?.metadata.annotations?.[APPLYSET_GROUP_KINDS_ANNOTATION]).toBe(`ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Namespace,Widget.${group}`);
+    expect((await applyManifestSet(admin, set, opts(home))).writes).toBe(0);
+
+    const pruned = await applyManifestSet(admin, set.filter((m) => m.file === 'ns.yaml' || m.file === 'crd.yaml'), opts(home));
+    expect(pruned.pruned.sort()).toEqual([`ConfigMap ${extra}/c`, `Widget ${extra}/w`]);
+    const narrowed = await admin.get({ apiVersion: 'v1', kind: 'Secret', namespace: home, name: applySetParentName('test') });
+    expect(narrowed?.metadata.annotations?.[APPLYSET_GROUP_KINDS_ANNOTATION]).toBe('CustomResourceDefinition.apiextensions.k8s.io,Namespace');
+  });
+});
+
 describe('changes, pruning and ApplySet compatibility with kubectl', () => {
   it('changing one setting writes only that object', async () => {
     const ns = await freshNamespace('apply-change');
@@ -418,6 +457,26 @@ describe('history, rollback and rollout', () => {
       [5, 'deployed'],
     ]);
     await expect(rollback(admin, 1, opts(ns))).rejects.toThrow(/no release revision 1 .*recorded revisions: 3, 4, 5/);
+
+    // The same through the CLI: history lists revisions, rollback re-applies one.
+    const output: string[] = [];
+    const io = { stdout: (t: string) => output.push(t), stderr: () => undefined };
+    const args = ['--kubeconfig', cluster.adminKubeconfig, '-n', ns, '-e', 'test'];
+    expect(await main(['rollback', '4', ...args], io)).toBe(0);
+    expect(output.join('')).toMatch(/test: 0 created, 1 configured, 0 recreated, \d+ unchanged, 0 pruned; \d+ write requests; release revision 6/);
+    output.length = 0;
+    expect(await main(['history', ...args], io)).toBe(0);
+    const lines = output.join('').trim().split('\n');
+    expect(lines[0]).toMatch(/^REVISION\s+UPDATED\s+STATUS\s+COMMIT\s+OBJECTS\s+DESCRIPTION$/);
+    // The CLI keeps the default 10 revisions, so nothing is trimmed this time.
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 1).concat(l.split(/\s+/)[2] ?? ''))).toEqual([
+      ['3', 'superseded'],
+      ['4', 'superseded'],
+      ['5', 'superseded'],
+      ['6', 'deployed'],
+    ]);
+    expect(lines.at(-1)).toMatch(/rollback to 4$/);
+    expect(await main(['rollback', 'x', ...args], io)).toBe(2);
   });
 
   it('an invalid object is refused by the dry-run: nothing written, no revision, the error names it', async () => {
