@@ -37,9 +37,11 @@ echo "build.sh: building kube-apiserver $k8s_version for tests (cold builds take
 start=$(date +%s)
 tmp="$bin.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
-(cd "$here" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -p "${BUILD_PARALLELISM:-2}" -trimpath -ldflags "$ldflags" -o "$tmp" .)
+# No VCS stamping: the binary is keyed by its inputs, and git may refuse a CI checkout owned by another user.
+(cd "$here" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go build -p "${BUILD_PARALLELISM:-2}" -trimpath -ldflags "$ldflags" -o "$tmp" .)
 mv "$tmp" "$bin"
-# Each change to main.go or the pins leaves a ~100 MB binary behind; keep only the current one.
-find "$cache" -maxdepth 1 -name 'kube-apiserver-*' ! -name "kube-apiserver-$key" ! -name '*.lock' -type f -delete
+# Each change to main.go or the pins leaves a ~100 MB binary behind. Drop those older than a day (not at
+# once: a test run still in progress may start another server from the previous binary).
+find "$cache" -maxdepth 1 -name 'kube-apiserver-*' ! -name "kube-apiserver-$key" ! -name '*.lock' -type f -mmin +1440 -delete
 echo "build.sh: built $bin in $(( $(date +%s) - start ))s" >&2
 echo "$bin"
