@@ -251,6 +251,18 @@ describe('rotation against the real control plane', () => {
     expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNs, name: 'thanos-remote-write-team-a' })).toBeDefined();
   });
 
+  it('starts a CA rotation by itself once less than caRenewBefore (a third of caDuration) remains', async () => {
+    const before = await currentCa();
+    const notAfter = inspectCertificate(before).notAfter.getTime();
+    const early = await run({ now: () => new Date(notAfter - 130 * 86_400_000) });
+    expect(early.certificates.caRotation).toBeUndefined();
+    const due = await run({ now: () => new Date(notAfter - 100 * 86_400_000) });
+    expect(due.certificates.caRotation).toEqual({ completed: true });
+    expect(due.certificates.actions[0]).toMatch(/^CA rotation: CA expires /);
+    expect(await currentCa()).not.toBe(before);
+    expect(prometheus.failures).toEqual([]);
+  });
+
   it('never interleaves with an apply: it waits for the namespace Lease and fails naming the holder', async () => {
     let acquired!: () => void;
     let release!: () => void;
