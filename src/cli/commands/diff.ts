@@ -48,7 +48,9 @@ Examples:
     });
     rejectPositionals(positionals);
     const baseConfig = values['base-config'];
-    const base: { ref: string } | { config: string } | undefined = values.base !== undefined ? { ref: values.base } : baseConfig !== undefined ? { config: baseConfig } : undefined;
+    let base: { ref: string } | { config: string } | undefined;
+    if (values.base !== undefined) base = { ref: values.base };
+    else if (baseConfig !== undefined) base = { config: baseConfig };
     if (base === undefined || (values.base !== undefined && baseConfig !== undefined)) {
       throw new UsageError('pass exactly one of --base <ref> and --base-config <file>');
     }
