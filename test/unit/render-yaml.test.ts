@@ -144,6 +144,26 @@ describe('manifestYamlDoc (jsonnet std.manifestYamlDoc)', () => {
     expect(cases.map((value) => manifestYamlDoc(value))).toEqual(expected);
   });
 
+  it('matches the jsonnet binary on seeded random documents (numbers, escapes, nesting, block strings)', () => {
+    let state = 7;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const atoms = ['', 'a', 'on', 'a\nb', 'a\nb\n', 'a\n\n', '\n', ' x ', 'tab\t', 'q"q', 'é', '\u007f', '\u0001', 0, 1, -1, 0.1, 0.42, 1e-7, 1e21, 123456789.5, 1 / 3, true, false, null, [], {}];
+    const value = (depth: number): unknown => {
+      const roll = random();
+      if (depth > 3 || roll < 0.4) return pick(atoms);
+      if (roll < 0.7) return Array.from({ length: 1 + Math.floor(random() * 3) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: 1 + Math.floor(random() * 3) }, () => [pick(['a', 'b', 'B', 'é', '1', 'k y']), value(depth + 1)]));
+    };
+    const cases = Array.from({ length: 300 }, () => ({ value: value(0), indent: random() < 0.3 }));
+    const program = `[${cases.map((item) => `std.manifestYamlDoc(${JSON.stringify(item.value)}, ${item.indent})`).join(',\n')}]`;
+    const expected = JSON.parse(execFileSync('jsonnet', ['-e', program], { encoding: 'utf8', maxBuffer: 1 << 26 })) as string[];
+    expect(cases.map((item) => manifestYamlDoc(item.value, item.indent))).toEqual(expected);
+  });
+
   it('writes the tracing flag text kube-thanos embeds', () => {
     expect(manifestYamlDoc({ type: 'JAEGER', config: { sampler_type: 'ratelimiting', sampler_param: 2, service_name: 'thanos-store' } })).toBe(
       '"config":\n  "sampler_param": 2\n  "sampler_type": "ratelimiting"\n  "service_name": "thanos-store"\n"type": "JAEGER"',
