@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
 
 const SIZE_TARGET = 1.5 * 1024 * 1024;
 const IMPORT_TARGET_MS = 250;
@@ -28,12 +29,12 @@ const result = await build({
   banner: { js: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,
-  // As scripts/build.mjs does for the lambda entry: the reconciler needs only an in-memory KubeConfig.
-  alias: { '@kubernetes/client-node': './lambda/kubeconfig-lite.ts' },
+  // The Lambda-specific options scripts/build.mjs applies to this entry (client-node -> in-memory KubeConfig).
+  ...lambdaBuildOptions,
 });
 
 const bytes = readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
-const output = Object.values(result.metafile.outputs)[0];
+const output = Object.values(result.metafile?.outputs ?? {})[0];
 const byPackage = new Map<string, number>();
 for (const [path, info] of Object.entries(output?.inputs ?? {})) {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
