@@ -150,9 +150,11 @@ Example:
     const { values, positionals } = parseFlags(argv, applyFlagOptions);
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
+    // Flag mistakes are reported before the (possibly slow) source is rendered; the namespace may come from the set.
+    const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
-      const options = applyOptionsFromFlags(values, namespaceFor(values, set), io);
+      options.namespace = namespaceFor(values, set);
       const client = clientFromFlags(values);
       try {
         const result = await applyManifestSet(client, set, options);
