@@ -29,7 +29,7 @@ function generated(hashrings: number, shards: number): string {
     '  hashrings:',
     ...rings,
     'receiveRouter:',
-    '  replicas: 3',
+    '  routerReplicas: 3',
     '  replicationFactor: 3',
     'storeShards:',
     `  shards: ${shards}`,
