@@ -279,7 +279,8 @@ describe('reconciler Lambda bundle', () => {
       logLevel: 'warning',
       ...lambdaBuildOptions,
     });
-    expect(readFileSync(lite, 'utf8')).not.toContain('CoreV1Api');
+    // client-node's generated models and its undici transport are gone (the full bundle has both).
+    expect(readFileSync(lite, 'utf8')).not.toMatch(/CoreV1Event|undici/);
     const saved = bundle;
     bundle = lite;
     try {
