@@ -231,7 +231,12 @@ async function rotateFromRelease(client: KubeClient, config: ReconcilerConfig, e
   result.commit = release.sourceCommit;
   const settingsEntry = release.manifests.find((m) => m.file === SETTINGS_FILE);
   const settingsText = (settingsEntry?.object.data as Record<string, string> | undefined)?.['settings.json'];
-  const settings = settingsText ? (JSON.parse(settingsText) as { tls?: unknown; objectStorage?: unknown }) : {};
+  const settings = settingsText ? (JSON.parse(settingsText) as { tls?: unknown; objectStorage?: Record<string, unknown> }) : {};
+  // infra/ scopes the function's IAM key permissions to IAM_USER_NAME: another user in the config would be AccessDenied.
+  const configUser = settings.objectStorage?.iamUserName;
+  if (config.iamUserName && typeof configUser === 'string' && configUser !== config.iamUserName) {
+    result.warnings.push(`objectStorage.iamUserName is ${configUser} but the function may only rotate keys of IAM_USER_NAME=${config.iamUserName}; align the stack config with the infra stack`);
+  }
   if (!settings.tls && !settings.objectStorage) {
     result.warnings.push('the deployed release carries no tls or objectStorage settings: nothing to rotate');
     return result;
@@ -287,7 +292,7 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
     action = event.action;
     const result = await runEvent(event, config, deps, context);
     const line = {
-      ...emf(config.policy.environment, result.drifted),
+      ...emf(config.policy.environment),
       level: 'info',
       message: `${action} ok`,
       action,
@@ -311,8 +316,7 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
 }
 
 /** CloudWatch embedded metric format: the log line itself carries ThanosGitops/DriftedObjects. */
-function emf(environment: string, drifted: number): Record<string, unknown> {
-  void drifted;
+function emf(environment: string): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: Date.now(),
