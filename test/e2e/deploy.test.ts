@@ -346,6 +346,21 @@ describe('mode: deploy on a push to the default branch', () => {
     writeDeployDir(ns);
   });
 
+  it('source config: the stack config is rendered on the runner and its tls section travels as rotation settings', async () => {
+    const stack = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(/^  namespace: thanos$/m, `  namespace: ${ns}`);
+    writeFileSync(join(workspace, 'thanos-stack.yaml'), `${stack}\ntls:\n  certificates:\n    tenants:\n      - id: team-a\n`);
+    const run = await runAction({ INPUT_SOURCE: 'config', INPUT_CONFIG: 'thanos-stack.yaml', 'INPUT_MANIFESTS-DIR': '' }, pushToMain);
+    runs.push(run);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(Number(run.outputs.revision)).toBeGreaterThan(1);
+    const invoke = aws.calls.filter((c) => c.operation === 'Invoke').at(-1);
+    const event = JSON.parse(invoke?.body ?? '{}') as { release: { settings?: { tls?: { certificates?: { tenants?: Array<{ id: string }> } } } } };
+    expect(event.release.settings?.tls?.certificates?.tenants?.[0]?.id).toBe('team-a');
+    expect(kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}')).toContain('team-a');
+    // The router now serves remote-write over mTLS from the Secret rotation will issue.
+    expect(kubectl('get', 'deployment', 'thanos-receive-router', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].args}')).toContain('--remote-write.server-tls-cert');
+  });
+
   it('no secret value, key or token appears in any output, summary or function log', () => {
     // `::add-mask::` commands are consumed by the runner (never shown); they are how the secrets get masked.
     const masked = runs.flatMap((r) => r.stdout.split('\n')).filter((line) => line.startsWith('::add-mask::')).map((line) => line.slice('::add-mask::'.length));
