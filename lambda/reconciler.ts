@@ -1,5 +1,6 @@
 // What the reconciler function does for each event. The handler (lambda/handler.ts) only wires this to the runtime.
 import type { Context } from 'aws-lambda';
+import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../infra/lib/drift-metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
 import {
@@ -292,7 +293,8 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
     action = event.action;
     const result = await runEvent(event, config, deps, context);
     const line = {
-      ...emf(config.policy.environment),
+      // The drift alarm's metric: one EMF record per reconcile (0 is a value, not a gap).
+      ...(action === 'reconcile' ? emf(config.policy.environment) : {}),
       level: 'info',
       message: `${action} ok`,
       action,
@@ -302,7 +304,7 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
       pruned: result.pruned,
       unchanged: result.unchanged,
       drifted: result.drifted,
-      DriftedObjects: result.drifted,
+      ...(action === 'reconcile' ? { [DRIFT_METRIC_NAME]: result.drifted } : {}),
       writes: result.writes,
       warnings: result.warnings.length,
       durationMs: Date.now() - started,
@@ -315,14 +317,14 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
   }
 }
 
-/** CloudWatch embedded metric format: the log line itself carries ThanosGitops/DriftedObjects. */
+/** CloudWatch embedded metric format (the contract in infra/lib/drift-metric.ts): the log line carries the metric. */
 function emf(environment: string): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: 'ThanosGitops', Dimensions: [['Environment']], Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }] }],
+      CloudWatchMetrics: [{ Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [[DRIFT_METRIC_DIMENSION]], Metrics: [{ Name: DRIFT_METRIC_NAME, Unit: 'Count' }] }],
     },
-    Environment: environment,
+    [DRIFT_METRIC_DIMENSION]: environment,
   };
 }
 
