@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +171,25 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
     expect(call?.accessKeyId).toBe(base.AWS_ACCESS_KEY_ID);
     const token = await createEksToken({ clusterName: 'prod', region: 'eu-west-1', credentials: session });
     expect(decodeEksToken(token.token).searchParams.get('X-Amz-Security-Token')).toBe(session.sessionToken);
+  });
+
+  it('eks-token --role-arn signs with the assumed role session (default session name EKSGetTokenAuth, as aws-cli)', async () => {
+    // Asynchronous: the AWS stand-in answers from this process's event loop.
+    const child = spawn(NODE, ['--import', 'tsx', 'src/cli/main.ts', 'eks-token', '--cluster-name', 'prod', '--region', 'eu-west-1', '--role-arn', roleArn, '--external-id', 'thanos-ext-1'], {
+      env: { ...baseEnv, ...base, AWS_ENDPOINT_URL: aws.url },
+    });
+    const run = { stdout: '', stderr: '', status: 0 as number | null };
+    child.stdout.on('data', (c: Buffer) => (run.stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString()));
+    run.status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(run.status, run.stderr).toBe(0);
+    const token = (JSON.parse(run.stdout) as { status: { token: string } }).status.token;
+    const url = decodeEksToken(token);
+    const session = [...aws.issued.entries()].find(([, key]) => key.arn.endsWith('/EKSGetTokenAuth'));
+    expect(session).toBeDefined();
+    expect(url.searchParams.get('X-Amz-Credential')?.split('/')[0]).toBe(session?.[0]);
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe(session?.[1].sessionToken);
+    expect(run.stdout).not.toContain(session?.[1].secretAccessKey);
   });
 
   it('a wrong external id fails with the reason and what to check', async () => {
