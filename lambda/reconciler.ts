@@ -177,7 +177,10 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
   switch (event.action) {
     case 'plan': {
       await checkScopes(client, set as ManifestSet, config);
+      const writesBefore = connected.writeCount;
       const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace });
+      // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
+      result.writes = connected.writeCount - writesBefore;
       result.commit = event.release.commit;
       result.applied = plan.diff.counts.added + plan.diff.counts.modified;
       result.pruned = plan.prune.length;
