@@ -4,7 +4,9 @@
 // Both run as processes: our CLI is bundled the way dist/cli/index.js is (esbuild, into a temp dir), so process
 // start, kubeconfig loading, TLS and discovery count on both sides.
 // Ours does more per run: a Lease lock, a dry-run of every object before writing, ApplySet prune lists, the
-// release record. Creates use a fresh namespace per run.
+// release record. Creates use a fresh namespace per run. Every Service is made headless (clusterIP: None): the test
+// apiserver's service range is a /24, which thousands of Services across runs would exhaust (and namespaces are
+// never deleted without a controller-manager).
 // Run: node --import tsx bench/apply.ts [runs, default 3]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +54,7 @@ function writeDir(set: ManifestSet, namespace: string, name: string): string {
   for (const m of set) {
     const object = structuredClone(m.object);
     if (object.metadata.namespace !== undefined) object.metadata.namespace = namespace;
+    if (object.kind === 'Service') (object.spec as { clusterIP?: string }).clusterIP = 'None';
     writeFileSync(join(dir, m.file), stringify(object));
   }
   return dir;

@@ -454,14 +454,17 @@ async function write(
 
     if (options.prune !== false) {
       const failures: Array<{ object: string; error: Error }> = [];
-      const outcomesOfPrune = await settleLimit(prune.candidates, concurrency, async (candidate) => {
-        await client.delete(keyOf(candidate), { propagationPolicy: 'Background' });
-        return describeObject(candidate);
-      });
-      outcomesOfPrune.forEach((outcome, index) => {
-        if (outcome.ok) result.pruned.push(outcome.value);
-        else failures.push({ object: describeObject(prune.candidates[index] as KubeObject), error: outcome.error as Error });
-      });
+      // Dependents first: workloads go before the Services, config and accounts they use.
+      for (const { items } of byPhase(prune.candidates.map((object) => ({ object }))).reverse()) {
+        const outcomesOfPrune = await settleLimit(items, concurrency, async ({ object }) => {
+          await client.delete(keyOf(object), { propagationPolicy: 'Background' });
+          return describeObject(object);
+        });
+        outcomesOfPrune.forEach((outcome, index) => {
+          if (outcome.ok) result.pruned.push(outcome.value);
+          else failures.push({ object: describeObject((items[index] as { object: KubeObject }).object), error: outcome.error as Error });
+        });
+      }
       // The parent keeps the superset until every stale member is gone, so a failed prune is retried next time.
       if (failures.length) throw new ApplyError(failures, 'prune', result);
       if (prune.unlisted.length === 0) await applySet.narrow(members);

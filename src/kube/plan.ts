@@ -209,7 +209,7 @@ export async function rollback(client: KubeClient, revision: number, options: Ap
     const known = (await history.list()).map((r) => r.revision);
     throw new Error(`environment ${options.environment} has no release revision ${revision} in namespace ${options.namespace}; recorded revisions: ${known.join(', ') || 'none'}`);
   }
-  const applyOptions: ApplySetOptions = { ...options, description: `rollback to ${revision}` };
+  const applyOptions: ApplySetOptions = { ...options, description: options.description ?? `rollback to ${revision}` };
   if (release.sourceCommit) applyOptions.sourceCommit = release.sourceCommit;
   return applyManifestSet(client, release.manifests, applyOptions);
 }
