@@ -2,6 +2,7 @@
 // dist/action/index.js), the Lambda handler (the Node.js runtime loads dist/lambda/index.mjs) and the CLI.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
 
 const banner = {
   // Some CommonJS dependencies call require(); give ESM bundles one.
@@ -24,7 +25,7 @@ const common = {
 
 const entries = [
   { entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
-  { entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs' },
+  { entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs', ...lambdaBuildOptions },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/index.js', banner: { js: '#!/usr/bin/env node\n' + banner.js } },
 ];
 

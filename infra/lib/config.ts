@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Everything the stack needs to know, from CDK context (`infra/cdk.json`, `-c key=value`) or typed props. Validation

@@ -38,6 +38,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 2;
     }
     io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The message is the product; the stack is for us, on request.
+    if (process.env.THANOS_GITOPS_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return 1;
   }
 }

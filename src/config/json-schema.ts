@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { COMPONENT_KEYS, stackConfigSchema } from './schema.js';
 
 /** The JSON Schema of the stack config file (what users write, so the input side of the zod schema). */

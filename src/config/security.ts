@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The `tls:` and `objectStorage:` sections of the stack config (issue 6). The stack schema imports both; the
 // renderer hands the parsed values to applySecurity, and `thanos-gitops rotate` issues and rotates what they describe.

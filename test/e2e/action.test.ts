@@ -2,7 +2,7 @@
 // (upper-cased, dashes kept), a pull_request event file, GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files and a real git
 // checkout, against a local fake of GitHub's REST API.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -167,8 +167,8 @@ async function runBundledAction(
 
 
 beforeAll(() => {
-  // The build the lead runs (esbuild, about a second), so the test runs the current code as the runner would.
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+  // `npm test` builds dist/ first, so this runs the current code exactly as the runner would.
+  if (!existsSync(join(ROOT, 'dist/action/index.js'))) throw new Error('dist/action/index.js is missing: run `npm run build` (npm test does)');
 });
 
 describe('the bundled Action on a pull_request event', () => {

@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -524,22 +524,22 @@ export async function startEksAuthProxy(options: EksAuthProxyOptions): Promise<E
  * Runs scripts/build.mjs (what `npm run build` runs) and copies the Lambda and Action bundles to a private temp dir,
  * so a parallel test file rebuilding dist/ cannot swap files under a running test.
  */
+/**
+ * Copies the built bundles (`npm test` runs `npm run build` first) into a scratch directory, so a test runs
+ * exactly what ships while dist/ stays untouched.
+ */
 export function buildBundles(root: string): { lambda: string; action: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'thanos-gitops-bundles-'));
-  for (let attempt = 0; ; attempt++) {
-    try {
-      execFileSync('flock', ['/tmp/thanos-gitops-build.lock', process.execPath, join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
-      mkdirSync(join(dir, 'lambda'), { recursive: true });
-      mkdirSync(join(dir, 'action'), { recursive: true });
-      copyFileSync(join(root, 'dist/lambda/index.mjs'), join(dir, 'lambda/index.mjs'));
-      copyFileSync(join(root, 'dist/action/index.js'), join(dir, 'action/index.js'));
-      // The Action bundle is ESM by its package.json; keep that next to the copy.
-      writeFileSync(join(dir, 'action/package.json'), '{"type":"module"}\n');
-      return { lambda: join(dir, 'lambda/index.mjs'), action: join(dir, 'action/index.js'), dir };
-    } catch (error) {
-      if (attempt >= 2) throw error;
-    }
+  for (const bundle of ['dist/lambda/index.mjs', 'dist/action/index.js']) {
+    if (!existsSync(join(root, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\` (npm test does)`);
   }
+  const dir = mkdtempSync(join(tmpdir(), 'thanos-gitops-bundles-'));
+  mkdirSync(join(dir, 'lambda'), { recursive: true });
+  mkdirSync(join(dir, 'action'), { recursive: true });
+  copyFileSync(join(root, 'dist/lambda/index.mjs'), join(dir, 'lambda/index.mjs'));
+  copyFileSync(join(root, 'dist/action/index.js'), join(dir, 'action/index.js'));
+  // The Action bundle is ESM by its package.json; keep that next to the copy.
+  writeFileSync(join(dir, 'action/package.json'), '{"type":"module"}\n');
+  return { lambda: join(dir, 'lambda/index.mjs'), action: join(dir, 'action/index.js'), dir };
 }
 
 export interface LambdaInvocation {

@@ -86,7 +86,7 @@ describe('infra config', () => {
 
   it('converts command-line context strings (-c key=value)', () => {
     const context: Record<string, string> = {
-      ...(valid as Record<string, string>),
+      ...(valid as unknown as Record<string, string>),
       allowClusterScoped: 'true',
       logRetentionDays: '90',
       additionalNamespaces: 'a, b',
