@@ -1,7 +1,7 @@
 // Bundles the three entry points that run without node_modules: the GitHub Action (the runner loads
 // dist/action/index.js), the Lambda handler (the Node.js runtime loads dist/lambda/index.mjs) and the CLI.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
 
 const banner = {
@@ -33,3 +33,5 @@ rmSync('dist', { recursive: true, force: true });
 for (const entry of entries) {
   await build({ ...common, ...entry });
 }
+// The CLI is the package's bin: npm links it, and a checkout runs it, directly.
+chmodSync('dist/cli/index.js', 0o755);
