@@ -83,6 +83,9 @@ await build({
   banner: { js: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);" },
 });
 
+// What a process costs before it talks to the cluster: node loading the bundle vs the kubectl binary.
+const startup = { ours: median(Array.from({ length: 5 }, () => run('node', [cli, '--help']))), kubectl: median(Array.from({ length: 5 }, () => run('kubectl', ['version', '--client']))) };
+
 const cp = await startControlPlane();
 const kubeconfig = cp.adminKubeconfig;
 let namespaces = 0;
@@ -154,6 +157,7 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`\napply engine vs kubectl --server-side (test kube-apiserver ${cp.version}, median of ${RUNS} runs, wall time per process)\n`);
 console.log('| operation              | objects | thanos-gitops | kubectl  | ratio |');
 console.log('|------------------------|--------:|--------------:|---------:|------:|');
+console.log(`| ${'process start only'.padEnd(22)} | ${'0'.padStart(7)} | ${fmt(startup.ours).padStart(13)} | ${fmt(startup.kubectl).padStart(8)} | ${(startup.ours / startup.kubectl).toFixed(2).padStart(5)} |`);
 for (const row of rows) {
   console.log(`| ${row.operation.padEnd(22)} | ${String(row.objects).padStart(7)} | ${fmt(row.ours).padStart(13)} | ${fmt(row.kubectl).padStart(8)} | ${(row.ours / row.kubectl).toFixed(2).padStart(5)} |`);
 }

@@ -368,8 +368,10 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   const survey = async () => {
     const prepared = await prepareSet(client, set, options);
     await prepared.applySet.load();
-    const inspected = await inspectObjects(client, prepared.objects, { fieldManager, force: !!options.force, concurrency, recreate: !!options.recreate });
-    const prune = options.prune === false ? { candidates: [], unlisted: [] } : await pruneCandidates(prepared.applySet, prepared.objects);
+    const [inspected, prune] = await Promise.all([
+      inspectObjects(client, prepared.objects, { fieldManager, force: !!options.force, concurrency, recreate: !!options.recreate }),
+      options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, prepared.objects),
+    ]);
     return { prepared, inspected, prune };
   };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../manifests/types.js';
 import { KubeApiError, type KubeClient } from './client.js';
-import { groupKindString } from './util.js';
+import { groupKindString, mapLimit } from './util.js';
 
 // Label and annotation keys of the ApplySet specification (KEP-3659), as kubectl's applyset.go defines them.
 export const APPLYSET_ID_LABEL = 'applyset.kubernetes.io/id';
@@ -142,15 +142,13 @@ export class ApplySet {
       if (resolved) kinds.set(groupKind, resolved);
       else unlisted.push(groupKind);
     }
-    const members: KubeObject[] = [];
+    const lists: Array<{ kind: MemberKind; namespace: string | undefined }> = [];
     for (const kind of kinds.values()) {
       const info = await this.client.resource(kind.apiVersion, kind.kind);
-      const namespaces = info.namespaced ? [...this.currentNamespaces] : [undefined];
-      for (const namespace of namespaces) {
-        members.push(...(await this.client.list(kind.apiVersion, kind.kind, namespace, this.memberSelector)));
-      }
+      for (const namespace of info.namespaced ? [...this.currentNamespaces] : [undefined]) lists.push({ kind, namespace });
     }
-    return { members, unlisted };
+    const pages = await mapLimit(lists, 8, ({ kind, namespace }) => this.client.list(kind.apiVersion, kind.kind, namespace, this.memberSelector));
+    return { members: pages.flat(), unlisted };
   }
 }
 

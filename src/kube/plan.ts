@@ -67,6 +67,8 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, set, options);
   await prepared.applySet.load();
+  const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, prepared.objects);
+  pruning.catch(() => undefined);
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
   const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
@@ -85,7 +87,7 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
     result.merged.push({ file: p.manifest.file, object: merged ?? redactSecret(p.object) });
   });
   if (options.prune !== false) {
-    const { candidates, unlisted } = await pruneCandidates(prepared.applySet, prepared.objects);
+    const { candidates, unlisted } = await pruning;
     for (const candidate of candidates) {
       result.live.push({ file: '(live)', object: redactSecret(candidate) });
       result.prune.push(describeObject(candidate));
