@@ -256,7 +256,10 @@ export class KubeClient {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
         this.requests.push({ method, path, dryRun: !!options.dryRun, status: 0 });
-        if (attempt < this.retry.retries && RETRYABLE_CODES.has(code)) {
+        // A request the server sat on for the whole timeout is retried once, not `retries` times: a stuck server
+        // would otherwise hold a run for many minutes.
+        const allowed = code === 'ETIMEDOUT' ? Math.min(1, this.retry.retries) : this.retry.retries;
+        if (attempt < allowed && RETRYABLE_CODES.has(code)) {
           await sleep(this.backoff(attempt++));
           continue;
         }

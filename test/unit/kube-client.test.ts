@@ -189,6 +189,16 @@ describe('KubeClient', () => {
     client.close();
   });
 
+  it('retries a request the server never answers only once, then names the object', async () => {
+    const { url, seen } = await fakeApiserver(() => undefined);
+    const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), { timeoutMs: 100, retry: { retries: 5, baseDelayMs: 1, maxDelayMs: 2 } });
+    const error = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stuck', namespace: 'n' } }, { fieldManager: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeConnectionError);
+    expect((error as Error).message).toMatch(/^ConfigMap n\/stuck: cannot reach the Kubernetes API \(ETIMEDOUT\)/);
+    expect(seen.filter((s) => s.method === 'PATCH')).toHaveLength(2);
+    client.close();
+  });
+
   it('scrubs values a Secret validation error echoes', async () => {
     const planted = 'hunter2-planted-value';
     const { url } = await fakeApiserver((_req, res) =>
