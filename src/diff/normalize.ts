@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../manifests/types.js';
 
@@ -7,7 +7,12 @@ export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-confi
 /** Fields the API server owns: they differ between any two reads and say nothing about the desired state. */
 const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'] as const;
 
-const FINGERPRINT = /^sha256:[0-9a-f]{10} \(\d+ bytes?\)$/;
+const FINGERPRINT = /^hmac-sha256:[0-9a-f]{10} \(\d+ bytes?\)$/;
+
+// Keyed per process: both sides of every diff are masked in one process, so equal values still match and a
+// changed value still shows, but a fingerprint in a public PR comment cannot be used to guess a short secret
+// offline, nor be correlated across runs.
+const FINGERPRINT_KEY = randomBytes(32);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -25,10 +30,10 @@ export function sortKeysDeep<T>(value: T): T {
   return sorted as T;
 }
 
-/** `sha256:<first 10 hex> (<n> bytes)`: shows that a value changed without revealing it. */
+/** `hmac-sha256:<first 10 hex> (<n> bytes)`: shows that a value changed without revealing it. */
 export function fingerprint(bytes: Uint8Array): string {
-  const hex = createHash('sha256').update(bytes).digest('hex').slice(0, 10);
-  return `sha256:${hex} (${bytes.length} ${bytes.length === 1 ? 'byte' : 'bytes'})`;
+  const hex = createHmac('sha256', FINGERPRINT_KEY).update(bytes).digest('hex').slice(0, 10);
+  return `hmac-sha256:${hex} (${bytes.length} ${bytes.length === 1 ? 'byte' : 'bytes'})`;
 }
 
 export function isFingerprint(value: unknown): boolean {

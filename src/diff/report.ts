@@ -29,9 +29,18 @@ function html(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/**
+ * Escapes HTML outside inline code spans. Risk messages quote hashring tenants and endpoints, free text a pull
+ * request author controls: `<!--` there must not hide the rest of the comment. Inside code spans GitHub shows text
+ * as it is, so those stay untouched.
+ */
+function markdownText(text: string): string {
+  return text.split(/(`+[^`]*`+)/).map((part, index) => (index % 2 === 1 ? part : html(part))).join('');
+}
+
 function oneLine(text: string, limit = Infinity): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
-  return clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
+  return markdownText(clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean);
 }
 
 function plural(count: number, word: string): string {
@@ -121,7 +130,7 @@ function tableHeader(): string {
 }
 
 function tableRow(entry: DiffEntry): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const cell = (text: string) => html(text).replace(/\|/g, '\\|');
   return `| ${cell(entry.kind)} | ${cell(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
 }
 

@@ -233,7 +233,7 @@ describe('the bundled Action on a pull_request event', () => {
     expect(body).toContain('hashring-membership');
     expect(body).toContain('thanos-receive-ingestor-default-1.thanos-receive-ingestor-default.thanos:10901');
     expect(body).toMatch(/Secret thanos\/thanos-objectstorage/);
-    expect(body).toMatch(/sha256:[0-9a-f]{10}/);
+    expect(body).toMatch(/hmac-sha256:[0-9a-f]{10}/);
     expect(first.summary).toContain('**3 objects change**');
     expect(readFileSync(first.outputs['report-path']!, 'utf8')).toContain('hashring-membership');
     expect(first.stdout).toMatch(/::warning title=thanos-gitops hashring-membership::ConfigMap thanos\/hashring-config/);

@@ -95,9 +95,16 @@ describe('redactSecret', () => {
     const redacted = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
     const value = (redacted['data'] as Record<string, string>)['thanos.yaml'];
     expect(value).toBe(fingerprint(Buffer.from(planted)));
-    expect(value).toMatch(/^sha256:[0-9a-f]{10} \(30 bytes\)$/);
+    expect(value).toMatch(/^hmac-sha256:[0-9a-f]{10} \(30 bytes\)$/);
     expect(JSON.stringify(redacted)).not.toContain(planted);
     expect(JSON.stringify(redacted)).not.toContain(plantedBase64);
+  });
+
+  it('keys fingerprints per process, so a short secret cannot be guessed from a public comment', async () => {
+    const { createHash } = await import('node:crypto');
+    const value = (redactSecret(secret({ password: Buffer.from('hunter2').toString('base64') }))['data'] as Record<string, string>)['password']!;
+    expect(value).not.toContain(createHash('sha256').update('hunter2').digest('hex').slice(0, 10));
+    expect(value).toBe(fingerprint(Buffer.from('hunter2')));
   });
 
   it('folds stringData into data first, so both spellings of one value get the same fingerprint', () => {
@@ -117,7 +124,7 @@ describe('redactSecret', () => {
     object.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { key: planted } }) };
     const once = redactSecret(object);
     expect(JSON.stringify(once)).not.toContain(planted);
-    expect(once.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']).toMatch(/^sha256:/);
+    expect(once.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']).toMatch(/^hmac-sha256:/);
     expect(redactSecret(once)).toEqual(once);
   });
 

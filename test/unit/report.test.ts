@@ -166,6 +166,21 @@ describe('renderReport', () => {
   });
 });
 
+describe('text a pull request author controls', () => {
+  it('cannot inject HTML into the comment through hashring tenants', () => {
+    const base = loadGolden('example');
+    const head = structuredClone(base);
+    const configMap = head.find((m) => m.object.kind === 'ConfigMap')!.object as Mutable;
+    const rings = JSON.parse(configMap.data['hashrings.json']);
+    rings[0].tenants = ['<!-- hide', '<img src=x onerror=alert(1)>'];
+    configMap.data['hashrings.json'] = JSON.stringify(rings);
+    const report = renderReport(diffManifestSets(base, head), context);
+    const outsideCode = report.replace(/```[\s\S]*?```/g, '').replace(/`+[^`]*`+/g, '');
+    expect(outsideCode).not.toMatch(/<!-- hide|<img/);
+    expect(outsideCode.match(/<!--/g)).toHaveLength(1); // only the sticky marker
+  });
+});
+
 describe('Secrets never reach a report', () => {
   const planted = 'planted-S3-secret-Zx81_qq';
   const plantedBase64 = Buffer.from(planted).toString('base64');
@@ -189,7 +204,7 @@ describe('Secrets never reach a report', () => {
     for (const text of [renderReport(diff, context), renderFullReport(diff, context), renderReport(diff, context, { maxLength: 1_500 }), JSON.stringify(diff)]) {
       expect(text).not.toContain(planted);
       expect(text).not.toContain(plantedBase64);
-      expect(text).toMatch(/sha256:[0-9a-f]{10} \(\d+ bytes?\)/);
+      expect(text).toMatch(/hmac-sha256:[0-9a-f]{10} \(\d+ bytes?\)/);
     }
   });
 });
