@@ -26,7 +26,10 @@ const common = {
 const entries = [
   { entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
   { entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs', ...lambdaBuildOptions },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/index.js', banner: { js: '#!/usr/bin/env node\n' + banner.js } },
+  {
+    // Split so each command's dependencies load only when it runs (see src/cli/commands/index.ts).
+    entryPoints: { index: 'src/cli/main.ts' }, outdir: 'dist/cli', splitting: true, chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: '#!/usr/bin/env node\n' + banner.js } },
 ];
 
 rmSync('dist', { recursive: true, force: true });
