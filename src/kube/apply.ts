@@ -37,6 +37,8 @@ export interface ApplySetOptions {
   /** How long to wait for a recreated object to be gone (its orphan finalizer is processed by the garbage collector). */
   deleteTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Allow an empty set, which prunes every member of earlier applies (refused by default). */
+  allowEmpty?: boolean;
 }
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'recreated' | 'skipped';
@@ -376,6 +378,12 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   };
 
   let state = await survey();
+  if (state.prepared.objects.length === 0 && state.prune.candidates.length > 0 && !options.allowEmpty) {
+    throw new Error(
+      `the manifest set is empty: applying it would prune all ${state.prune.candidates.length} members of ${state.prepared.applySet.description}; ` +
+        'nothing was written. Fix: check the source (an empty render usually means a wrong path or config), or pass allowEmpty to delete everything',
+    );
+  }
   const changes = () => state.inspected.filter((i) => i.step !== 'unchanged').length + state.prune.candidates.length;
   const { groupKinds, namespaces } = spanOf(state.prepared.objects.map((p) => p.object));
   if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces))) {

@@ -204,6 +204,18 @@ describe('changes, pruning and ApplySet compatibility with kubectl', () => {
     expect(kubectlParent?.metadata.annotations?.[APPLYSET_GROUP_KINDS_ANNOTATION]).toBe('ConfigMap');
   });
 
+  it('refuses to prune everything because of an empty set unless allowed', async () => {
+    const ns = await freshNamespace('apply-empty');
+    const set = (await goldenSet('example', ns)).filter((m) => m.object.kind === 'ServiceAccount');
+    await applyManifestSet(admin, set, opts(ns));
+    const client = KubeClient.fromFile(cluster.adminKubeconfig);
+    await expect(applyManifestSet(client, [], opts(ns))).rejects.toThrow(/the manifest set is empty: applying it would prune all 4 members of ApplySet parent Secret .*nothing was written/);
+    expect(client.writeCount).toBe(0);
+    const emptied = await applyManifestSet(client, [], opts(ns, { allowEmpty: true }));
+    expect(emptied.pruned).toHaveLength(4);
+    client.close();
+  });
+
   it('refuses an ApplySet parent owned by other tooling before writing anything', async () => {
     const ns = await freshNamespace('apply-foreign');
     await admin.create({
