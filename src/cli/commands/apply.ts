@@ -69,6 +69,7 @@ export const applyFlagOptions = {
   commit: { type: 'string' },
   'skip-missing-kinds': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
+  'allow-empty': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -82,6 +83,7 @@ export interface ApplyFlagValues extends ClusterFlagValues {
   commit?: string | undefined;
   'skip-missing-kinds'?: boolean | undefined;
   'lock-timeout'?: string | undefined;
+  'allow-empty'?: boolean | undefined;
 }
 
 export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string, io: Io): ApplySetOptions {
@@ -98,6 +100,7 @@ export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string
   };
   if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
   if (values.commit) options.sourceCommit = values.commit;
+  if (values['allow-empty']) options.allowEmpty = true;
   if (values['lock-timeout'] !== undefined) options.lease = { waitTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout') };
   return options;
 }
@@ -141,6 +144,7 @@ Options:
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
   --commit <sha>            source commit recorded in the release
+  --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --json                    print the result as JSON
 
 Example:
