@@ -139,8 +139,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export async function prepareSet(client: KubeClient, set: ManifestSet, options: Pick<ApplySetOptions, 'environment' | 'namespace' | 'missingKinds'>): Promise<Prepared> {
   const applySet = new ApplySet(client, applySetParentName(options.environment), options.namespace);
   const problems: string[] = [];
-  const seen = new Map<string, string>();
-  const objects: PreparedObject[] = [];
+  const seen = new Map<string, PreparedObject>();
+  let objects: PreparedObject[] = [];
   set.forEach((manifest, index) => {
     const where = `${manifest.file || `object #${index + 1}`}`;
     const raw: unknown = manifest.object;
@@ -195,12 +195,11 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
     prepared.name = describeObject(prepared.object);
   });
 
-  for (const prepared of objects) {
-    const other = seen.get(prepared.id);
-    if (other !== undefined) problems.push(`${prepared.manifest.file}: ${prepared.name} is also defined in ${other}; fix: keep one definition`);
-    seen.set(prepared.id, prepared.manifest.file);
-  }
-  if (problems.length) throw new Error(`invalid manifest set:\n  ${problems.join('\n  ')}`);
+  // An object defined more than once (kube-thanos's own all.jsonnet does this for shared ServiceAccounts and
+  // ServiceMonitors) is applied once, from its last definition: what `kubectl apply -f` does, and what the diff
+  // shows. The sources warn when the definitions differ.
+  for (const prepared of objects) seen.set(prepared.id, prepared);
+  objects = objects.filter((prepared) => seen.get(prepared.id) === prepared);
 
   const missing = new Map<string, string[]>();
   const served: PreparedObject[] = [];
