@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
-import{realpathSync as m}from"node:fs";import{fileURLToPath as u}from"node:url";var s=class extends Error{name="UsageError"};var a=[];var c={stdout:n=>process.stdout.write(n),stderr:n=>process.stderr.write(n)};function p(){let n=Math.max(...a.map(r=>r.name.length),8);return`Usage: thanos-gitops <command> [options]
+import{a as i}from"./chunks/chunk-FUZNJ3WM.js";import"./chunks/chunk-5BYZYU6P.js";import{realpathSync as d}from"node:fs";import{fileURLToPath as p}from"node:url";var o=[{name:"render",summary:"Render a source to kube-thanos style manifest files or a YAML stream",load:async()=>(await import("./chunks/render-UZMJC5YO.js")).renderCommand},{name:"validate",summary:"Check that a source loads and renders to a consistent manifest set",load:async()=>(await import("./chunks/validate-RT5OXRUV.js")).validateCommand},{name:"diff",summary:"Diff the manifests of a base (git ref or config) against the working tree or a head ref",load:async()=>(await import("./chunks/diff-P4KODYWE.js")).diffCommand},{name:"plan",summary:"Show what apply would change, computed by the server (dry-run), without writing",load:async()=>(await import("./chunks/plan-3DWG7QVT.js")).planCommand},{name:"apply",summary:"Server-side apply a source to the cluster as one ApplySet, prune, and record a release",load:async()=>(await import("./chunks/apply-R6W2P2BL.js")).applyCommand},{name:"reconcile",summary:"Detect drift from the deployed release and re-apply exactly the drifted objects",load:async()=>(await import("./chunks/reconcile-MGH4NNEO.js")).reconcileCommand},{name:"history",summary:"List the release revisions recorded for an environment",load:async()=>(await import("./chunks/history-WOXISO2J.js")).historyCommand},{name:"rollback",summary:"Re-apply a recorded release revision as a new revision",load:async()=>(await import("./chunks/rollback-BNB4QZIR.js")).rollbackCommand},{name:"rotate",summary:"Issue, renew and rotate mTLS certificates and object-storage keys (resumable)",load:async()=>(await import("./chunks/rotate-F4JQKE4L.js")).rotateCommand},{name:"tenant-config",summary:"Print a tenant's Prometheus remote_write block (mTLS)",load:async()=>(await import("./chunks/tenant-config-2RCEWVTX.js")).tenantConfigCommand},{name:"eks-token",summary:"Print an EKS bearer token as ExecCredential JSON (like aws eks get-token)",load:async()=>(await import("./chunks/eks-token-MJQCPVGM.js")).eksTokenCommand},{name:"rbac",summary:"Print the namespace Role/RoleBinding the apply or plan identity needs",load:async()=>(await import("./chunks/rbac-GXPIBX6D.js")).rbacCommand}];var l={stdout:r=>process.stdout.write(r),stderr:r=>process.stderr.write(r)};function c(){let r=Math.max(...o.map(e=>e.name.length),8);return`Usage: thanos-gitops <command> [options]
 
 Commands:
-${a.map(r=>`  ${r.name.padEnd(n)}  ${r.summary}`).join(`
+${o.map(e=>`  ${e.name.padEnd(r)}  ${e.summary}`).join(`
 `)}
 
 Run 'thanos-gitops <command> --help' for a command's options.
-`}async function d(n,e=c){let[r,...i]=n;if(r===void 0||r==="--help"||r==="-h"||r==="help")return e.stdout(p()),r===void 0?2:0;let o=a.find(t=>t.name===r);if(!o)return e.stderr(`error: unknown command '${r}'
+`}async function u(r,n=l){let[e,...s]=r;if(e===void 0||e==="--help"||e==="-h"||e==="help")return n.stdout(c()),e===void 0?2:0;let m=o.find(a=>a.name===e);if(!m)return n.stderr(`error: unknown command '${e}'
 
-${p()}`),2;if(i.includes("--help")||i.includes("-h"))return e.stdout(o.usage.endsWith(`
-`)?o.usage:`${o.usage}
-`),0;try{return await o.run(i,e)}catch(t){return t instanceof s?(e.stderr(`error: ${t.message}
-Run 'thanos-gitops ${o.name} --help' for usage.
-`),2):(e.stderr(`error: ${t instanceof Error?t.message:String(t)}
-`),1)}}function g(){if(!process.argv[1])return!1;try{return m(process.argv[1])===m(u(import.meta.url))}catch{return!1}}g()&&(process.exitCode=await d(process.argv.slice(2)));export{d as main};
+${c()}`),2;let t=await m.load();if(s.includes("--help")||s.includes("-h"))return n.stdout(t.usage.endsWith(`
+`)?t.usage:`${t.usage}
+`),0;try{return await t.run(s,n)}catch(a){return a instanceof i?(n.stderr(`error: ${a.message}
+Run 'thanos-gitops ${t.name} --help' for usage.
+`),2):(n.stderr(`error: ${a instanceof Error?a.message:String(a)}
+`),process.env.THANOS_GITOPS_DEBUG==="1"&&a instanceof Error&&a.stack&&n.stderr(`${a.stack}
+`),1)}}function y(){if(!process.argv[1])return!1;try{return d(process.argv[1])===d(p(import.meta.url))}catch{return!1}}y()&&(process.exitCode=await u(process.argv.slice(2)));export{u as main};

@@ -6,9 +6,9 @@ export interface Io {
   stderr: (text: string) => void;
 }
 
+/** A command's implementation; its one-line summary lives in commands/index.ts, so `--help` loads nothing. */
 export interface Command {
   name: string;
-  summary: string;
   /** Full help text, printed by `thanos-gitops <name> --help`. */
   usage: string;
   /** Returns the exit code. Throw UsageError for bad arguments, any Error for failures. */

@@ -121,7 +121,6 @@ export function formatApplyResult(result: ApplyResult): string {
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'Server-side apply a source to the cluster as one ApplySet, prune, and record a release',
   usage: `Usage: thanos-gitops apply [source] [cluster] [options]
 
 Applies the manifest set with server-side apply (field manager thanos-gitops) under a Lease lock. Every object is

@@ -9,7 +9,6 @@ export const DIFF_CHANGES_EXIT_CODE = 3;
 
 export const diffCommand: Command = {
   name: 'diff',
-  summary: 'Diff the manifests of a base (git ref or config) against the working tree or a head ref',
   usage: `Usage: thanos-gitops diff (--base <ref> | --base-config <file>) [--head <ref>] [source] [options]
 
 Renders the source at the base and at the head, diffs the two manifest sets and prints the Markdown report the

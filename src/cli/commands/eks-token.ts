@@ -20,7 +20,6 @@ Credentials come from the AWS SDK's default chain (environment, profile, web ide
 
 export const eksTokenCommand: Command = {
   name: 'eks-token',
-  summary: 'Print an EKS bearer token as ExecCredential JSON (like aws eks get-token)',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {

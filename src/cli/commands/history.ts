@@ -13,7 +13,6 @@ export function formatHistory(releases: ReleaseInfo[]): string {
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'List the release revisions recorded for an environment',
   usage: `Usage: thanos-gitops history [cluster] [--json]
 
 Lists the release revisions of the environment (Secrets thanos-gitops.release.v1.<environment>.v<revision> in the

@@ -20,7 +20,6 @@ export function formatPlan(plan: PlanResult, environment: string): string {
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'Show what apply would change, computed by the server (dry-run), without writing',
   usage: `Usage: thanos-gitops plan [source] [cluster] [options]
 
 Server-side dry-runs every object of the set and diffs the result against the live object (Secrets masked),

@@ -27,7 +27,6 @@ export function manifestSetToYaml(set: ManifestSet): string {
 
 export const rbacCommand: Command = {
   name: 'rbac',
-  summary: 'Print the namespace Role/RoleBinding the apply or plan identity needs',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {

@@ -17,7 +17,6 @@ export function formatDrift(drift: DriftResult, environment: string): string {
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
-  summary: 'Detect drift from the deployed release and re-apply exactly the drifted objects',
   usage: `Usage: thanos-gitops reconcile [cluster] [options]
 
 Compares the last deployed release with the live cluster (server-side dry-run with force vs live) and lists the

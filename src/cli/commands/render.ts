@@ -62,7 +62,6 @@ export async function withDebugStack<T>(io: { stderr: (text: string) => void }, 
 
 export const renderCommand: Command = {
   name: 'render',
-  summary: 'Render a source to kube-thanos style manifest files or a YAML stream',
   usage: `Usage: thanos-gitops render [source] [--out <dir>]
 
 Renders the manifest set and writes one file per object into --out (the directory then holds exactly the

@@ -5,7 +5,6 @@ import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlag
 
 export const rollbackCommand: Command = {
   name: 'rollback',
-  summary: 'Re-apply a recorded release revision as a new revision',
   usage: `Usage: thanos-gitops rollback <revision> [cluster] [options]
 
 Re-applies the manifests recorded in <revision> (see 'history') exactly as apply does: dry-run checks first,

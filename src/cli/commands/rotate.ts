@@ -31,7 +31,6 @@ Exit codes: 0 done (or nothing to do), 1 failure (run again: it resumes), 2 usag
 
 export const rotateCommand: Command = {
   name: 'rotate',
-  summary: 'Issue, renew and rotate mTLS certificates and object-storage keys (resumable)',
   usage,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseFlags(argv, {

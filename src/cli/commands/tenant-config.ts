@@ -22,7 +22,6 @@ interface ServicePort {
 
 export const tenantConfigCommand: Command = {
   name: 'tenant-config',
-  summary: "Print a tenant's Prometheus remote_write block (mTLS)",
   usage,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, url: { type: 'string' }, 'cert-dir': { type: 'string' } });

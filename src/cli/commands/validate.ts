@@ -4,7 +4,6 @@ import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromF
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'Check that a source loads and renders to a consistent manifest set',
   usage: `Usage: thanos-gitops validate [source]
 
 Loads the source (config schema, jsonnet evaluation or YAML parsing), renders it and checks that every object
