@@ -177,6 +177,115 @@ export function resources(config: ComponentParams): JsonObject {
 
 export const NODE_SELECTOR: JsonObject = { 'kubernetes.io/os': 'linux' };
 
+export interface ThanosContainerOptions {
+  /** The container name (`thanos-query`, ...). */
+  name: string;
+  config: ComponentParams;
+  where: string;
+  args: string[];
+  env: JsonObject[];
+  /** The http port both probes hit. */
+  http: number;
+  /** Probe timings; kube-thanos tunes the liveness thresholds per component. */
+  liveness?: JsonObject;
+  readiness?: JsonObject;
+  /** kube-thanos leaves the container securityContext off compact and the receive StatefulSet. */
+  securityContext: boolean;
+  /** Omitted = no volumeMounts field (query, query-frontend); [] is written as an empty list. */
+  volumeMounts?: JsonObject[];
+}
+
+/** The Thanos container every kube-thanos component writes out by hand: image, args, env, ports, probes, resources. */
+export function thanosContainer(options: ThanosContainerOptions): JsonObject {
+  const { config, where, http } = options;
+  const container: JsonObject = {
+    name: options.name,
+    image: need(config, 'image', where),
+    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    args: options.args,
+    env: options.env,
+    ports: containerPorts(config),
+    livenessProbe: httpProbe(http, '/-/healthy', options.liveness ?? { failureThreshold: 4, periodSeconds: 30 }),
+    readinessProbe: httpProbe(http, '/-/ready', options.readiness ?? { failureThreshold: 20, periodSeconds: 5 }),
+    resources: resources(config),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+  if (options.securityContext) container.securityContext = containerSecurityContext(config);
+  if (options.volumeMounts) container.volumeMounts = options.volumeMounts;
+  return container;
+}
+
+export interface PodSpecOptions {
+  config: ComponentParams;
+  serviceAccountName: string;
+  containers: JsonObject[];
+  /** Each omitted field is left out of the spec (kube-thanos does not write it for that component). */
+  volumes?: JsonObject[];
+  terminationGracePeriodSeconds?: number;
+  affinity?: JsonObject;
+}
+
+/** The pod spec scaffolding shared by every kube-thanos workload: service account, securityContext, linux nodes. */
+export function podSpec(options: PodSpecOptions): JsonObject {
+  const spec: JsonObject = {
+    serviceAccountName: options.serviceAccountName,
+    securityContext: podSecurityContext(options.config),
+    containers: options.containers,
+    nodeSelector: NODE_SELECTOR,
+  };
+  if (options.volumes) spec.volumes = options.volumes;
+  if (options.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = options.terminationGracePeriodSeconds;
+  if (options.affinity) spec.affinity = options.affinity;
+  return spec;
+}
+
+/** A Deployment running `pod`, labelled and templated with `labels`, selecting `selector`. */
+export function deployment(name: string, namespace: string, labels: Labels, selector: Labels, replicas: number, pod: JsonObject): KubeObject {
+  return kubeObject('apps/v1', 'Deployment', {
+    metadata: metadata(name, namespace, labels),
+    spec: { replicas, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: pod } },
+  });
+}
+
+export interface StatefulSetOptions {
+  config: ComponentParams;
+  name: string;
+  namespace: string;
+  /** The pod template's labels (and the StatefulSet's, unless metadataLabels is given). */
+  labels: Labels;
+  selector: Labels;
+  replicas: number;
+  pod: JsonObject;
+  metadataLabels?: Labels;
+  minReadySeconds?: number;
+}
+
+/** A StatefulSet governed by the Service of the same name, with the configured `data` PVC template. */
+export function statefulSet(options: StatefulSetOptions): KubeObject {
+  const { config, name, labels, selector } = options;
+  const spec: JsonObject = {
+    replicas: options.replicas,
+    selector: { matchLabels: selector },
+    serviceName: name,
+    template: { metadata: { labels }, spec: options.pod },
+    volumeClaimTemplates: volumeClaimTemplates(config, selector),
+  };
+  if (options.minReadySeconds !== undefined) spec.minReadySeconds = options.minReadySeconds;
+  return kubeObject('apps/v1', 'StatefulSet', { metadata: metadata(name, options.namespace, options.metadataLabels ?? labels), spec });
+}
+
+/** kube-thanos's per-instance anti-affinity: spread the pods of one `appName` instance over nodes (and zones). */
+export function instanceAntiAffinity(namespace: string, appName: string, instance: string, topologyKeys: string[] = ['kubernetes.io/hostname']): JsonObject {
+  return antiAffinity(
+    namespace,
+    [
+      ['app.kubernetes.io/name', appName],
+      ['app.kubernetes.io/instance', instance],
+    ],
+    topologyKeys,
+  );
+}
+
 /** Preferred anti-affinity on the listed label values (kube-thanos spreads pods per node, ingestors per zone too). */
 export function antiAffinity(namespace: string, match: [string, string][], topologyKeys: string[]): JsonObject {
   const labelSelector: JsonObject = {

@@ -1,22 +1,17 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
   commonLabels,
-  containerPorts,
-  containerSecurityContext,
+  deployment,
   extraEnv,
   HOST_IP_ENV,
-  httpProbe,
-  kubeObject,
-  metadata,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   secretEnv,
   service,
   serviceAccount,
   servicePorts,
+  thanosContainer,
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
@@ -26,25 +21,18 @@ import {
   type Labels,
 } from '../common.js';
 
-function deployment(config: ComponentParams, name: string, namespace: string, labels: Labels, container: JsonObject, volumes: JsonObject[], where: string) {
-  return kubeObject('apps/v1', 'Deployment', {
-    metadata: metadata(name, namespace, labels),
-    spec: {
-      replicas: need(config, 'replicas', where),
-      selector: { matchLabels: withoutVersion(labels) },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: name,
-          securityContext: podSecurityContext(config),
-          containers: [container],
-          volumes,
-          terminationGracePeriodSeconds: 120,
-          nodeSelector: NODE_SELECTOR,
-        },
-      },
-    },
-  });
+/** The bucket tools' Deployment: one container, no anti-affinity. */
+function bucketDeployment(
+  config: ComponentParams,
+  name: string,
+  namespace: string,
+  labels: Labels,
+  container: JsonObject,
+  volumes: JsonObject[],
+  where: string,
+) {
+  const pod = podSpec({ config, serviceAccountName: name, containers: [container], volumes, terminationGracePeriodSeconds: 120 });
+  return deployment(name, namespace, labels, withoutVersion(labels), need(config, 'replicas', where), pod);
 }
 
 /** kube-thanos-bucket.libsonnet: the bucket inspection web UI. */
@@ -55,10 +43,10 @@ export function renderBucket(config: ComponentParams): ComponentObjects {
   const labels = commonLabels('thanos-bucket', name, need(config, 'version', where), 'object-store-bucket-debugging');
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
-  const container: JsonObject = {
+  const container = thanosContainer({
     name: 'thanos-bucket',
-    image: need(config, 'image', where),
-    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    config,
+    where,
     args: [
       'tools',
       'bucket',
@@ -71,18 +59,14 @@ export function renderBucket(config: ComponentParams): ComponentObjects {
       ...(config.refresh !== undefined ? [`--refresh=${config.refresh}`] : []),
     ],
     env: [secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 4, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    securityContext: containerSecurityContext(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    http,
+    securityContext: true,
     volumeMounts: tlsSecretMounts(objstore),
-  };
+  });
   return {
     service: service(name, namespace, labels, withoutVersion(labels), servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    deployment: deployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
+    deployment: bucketDeployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
   };
 }
 
@@ -94,10 +78,10 @@ export function renderBucketReplicate(config: ComponentParams): ComponentObjects
   const labels = commonLabels('thanos-bucket-replicate', name, need(config, 'version', where), 'object-store-bucket-replicate');
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
-  const container: JsonObject = {
+  const container = thanosContainer({
     name: 'thanos-bucket-replicate',
-    image: need(config, 'image', where),
-    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    config,
+    where,
     args: [
       'tools',
       'bucket',
@@ -118,16 +102,13 @@ export function renderBucketReplicate(config: ComponentParams): ComponentObjects
       HOST_IP_ENV,
       ...extraEnv(config),
     ],
-    ports: containerPorts(config),
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 4, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    http,
+    securityContext: false,
     volumeMounts: tlsSecretMounts(objstore),
-  };
+  });
   return {
     service: service(name, namespace, labels, withoutVersion(labels), servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    deployment: deployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
+    deployment: bucketDeployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
   };
 }

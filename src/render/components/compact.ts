@@ -1,28 +1,23 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  antiAffinity,
   commonLabels,
-  containerPorts,
   extraEnv,
   HOST_IP_ENV,
-  httpProbe,
-  kubeObject,
-  metadata,
+  instanceAntiAffinity,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   secretEnv,
   service,
   serviceAccount,
   serviceMonitor,
   servicePorts,
   shardsServiceMonitor,
+  statefulSet,
+  thanosContainer,
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  volumeClaimTemplates,
   withoutVersion,
   type ComponentObjects,
   type Labels,
@@ -67,50 +62,35 @@ export function renderCompact(config: ComponentParams, options: CompactOptions =
     ...(options.extraArgs ?? []),
   ];
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-compact',
-    image: need(config, 'image', where),
-    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    config,
+    where,
     args,
     env: [secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 4, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    http,
+    securityContext: false,
     volumeMounts: [{ name: 'data', mountPath: '/var/thanos/compact', readOnly: false }, ...tlsSecretMounts(objstore)],
-  };
+  });
 
   return {
     service: service(name, namespace, labels, selector, servicePorts(config), true),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    statefulSet: kubeObject('apps/v1', 'StatefulSet', {
-      metadata: metadata(name, namespace, labels),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: selector },
-        serviceName: name,
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: options.serviceAccountName ?? name,
-            securityContext: podSecurityContext(config),
-            containers: [container],
-            volumes: tlsSecretVolumes(objstore),
-            terminationGracePeriodSeconds: 120,
-            nodeSelector: NODE_SELECTOR,
-            affinity: antiAffinity(
-              namespace,
-              [
-                ['app.kubernetes.io/name', 'thanos-compact'],
-                ['app.kubernetes.io/instance', name],
-              ],
-              ['kubernetes.io/hostname'],
-            ),
-          },
-        },
-        volumeClaimTemplates: volumeClaimTemplates(config, selector),
-      },
+    statefulSet: statefulSet({
+      config,
+      name,
+      namespace,
+      labels,
+      selector,
+      replicas: 1,
+      pod: podSpec({
+        config,
+        serviceAccountName: options.serviceAccountName ?? name,
+        containers: [container],
+        volumes: tlsSecretVolumes(objstore),
+        terminationGracePeriodSeconds: 120,
+        affinity: instanceAntiAffinity(namespace, 'thanos-compact', name),
+      }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
   };

@@ -2,24 +2,19 @@ import type { ComponentParams } from '../../config/schema.js';
 import {
   antiAffinity,
   commonLabels,
-  containerPorts,
-  containerSecurityContext,
+  deployment,
   extraEnv,
   HOST_IP_ENV,
-  httpProbe,
   isType,
-  kubeObject,
   mergeMemcached,
-  metadata,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   service,
   serviceAccount,
   serviceMonitor,
   servicePorts,
+  thanosContainer,
   tracingArgs,
   withoutVersion,
   type ComponentObjects,
@@ -81,41 +76,33 @@ export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
     ...tracingArgs(config, 'thanos-query-frontend'),
   ];
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-query-frontend',
-    image: need(config, 'image', WHERE),
-    imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+    config,
+    where: WHERE,
     args,
     env: [HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 4, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    securityContext: containerSecurityContext(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+    http,
+    securityContext: true,
+  });
 
   return {
     service: service(name, namespace, labels, selector, servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    deployment: kubeObject('apps/v1', 'Deployment', {
-      metadata: metadata(name, namespace, labels),
-      spec: {
-        replicas: need(config, 'replicas', WHERE),
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [container],
-            serviceAccountName: name,
-            securityContext: podSecurityContext(config),
-            terminationGracePeriodSeconds: 120,
-            nodeSelector: NODE_SELECTOR,
-            affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query-frontend']], ['kubernetes.io/hostname']),
-          },
-        },
-      },
-    }),
+    deployment: deployment(
+      name,
+      namespace,
+      labels,
+      selector,
+      need(config, 'replicas', WHERE),
+      podSpec({
+        config,
+        serviceAccountName: name,
+        containers: [container],
+        terminationGracePeriodSeconds: 120,
+        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query-frontend']], ['kubernetes.io/hostname']),
+      }),
+    ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
   };
 }

@@ -2,23 +2,18 @@ import type { ComponentParams } from '../../config/schema.js';
 import {
   antiAffinity,
   commonLabels,
-  containerPorts,
-  containerSecurityContext,
+  deployment,
   extraEnv,
   HOST_IP_ENV,
-  httpProbe,
-  kubeObject,
-  metadata,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   service,
   serviceAccount,
   serviceMonitor,
   servicePorts,
   stripChars,
+  thanosContainer,
   tracingArgs,
   withoutVersion,
   type ComponentObjects,
@@ -58,41 +53,33 @@ export function renderQuery(config: ComponentParams): ComponentObjects {
     ...(config.queryUrl ? [`--alert.query-url=${config.queryUrl}`] : []),
   ];
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-query',
-    image: need(config, 'image', WHERE),
-    imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+    config,
+    where: WHERE,
     args,
     env: [HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 4, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    securityContext: containerSecurityContext(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+    http,
+    securityContext: true,
+  });
 
   return {
     service: service(name, namespace, labels, selector, servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    deployment: kubeObject('apps/v1', 'Deployment', {
-      metadata: metadata(name, namespace, labels),
-      spec: {
-        replicas: need(config, 'replicas', WHERE),
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [container],
-            securityContext: podSecurityContext(config),
-            serviceAccountName: name,
-            terminationGracePeriodSeconds: 120,
-            nodeSelector: NODE_SELECTOR,
-            affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query']], ['kubernetes.io/hostname']),
-          },
-        },
-      },
-    }),
+    deployment: deployment(
+      name,
+      namespace,
+      labels,
+      selector,
+      need(config, 'replicas', WHERE),
+      podSpec({
+        config,
+        serviceAccountName: name,
+        containers: [container],
+        terminationGracePeriodSeconds: 120,
+        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query']], ['kubernetes.io/hostname']),
+      }),
+    ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
   };
 }

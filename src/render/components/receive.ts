@@ -1,30 +1,27 @@
 import type { ComponentParams, Hashring } from '../../config/schema.js';
 import {
-  antiAffinity,
   commonLabels,
-  containerPorts,
-  containerSecurityContext,
+  deployment,
   extraEnv,
   fieldEnv,
   HOST_IP_ENV,
-  httpProbe,
   INSTANCE_RELABELING,
+  instanceAntiAffinity,
   kubeObject,
   metadata,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   secretEnv,
   service,
   serviceAccount,
   serviceMonitor,
   servicePorts,
+  statefulSet,
+  thanosContainer,
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  volumeClaimTemplates,
   without,
   withoutVersion,
   type ComponentObjects,
@@ -35,6 +32,8 @@ import { jsonnetToString } from '../yaml.js';
 
 const HASHRING_LABEL = 'controller.receive.thanos.io/hashring';
 const CONTROLLER_LABEL = 'controller.receive.thanos.io';
+/** kube-thanos gives both receive containers a liveness failure threshold of 8 (the other components have 4). */
+const RECEIVE_LIVENESS = { failureThreshold: 8, periodSeconds: 30 };
 
 interface ReceiveOptions {
   where: string;
@@ -87,10 +86,10 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
       : []),
   ];
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-receive',
-    image: need(config, 'image', where),
-    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    config,
+    where,
     args,
     env: [
       fieldEnv('NAME', 'metadata.name'),
@@ -100,55 +99,42 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
       ...extraEnv(config),
       ...(options.extraEnv ?? []),
     ],
-    ports: containerPorts(config),
+    http,
+    liveness: RECEIVE_LIVENESS,
+    securityContext: false,
     volumeMounts: [
       { name: 'data', mountPath: '/var/thanos/receive', readOnly: false },
       ...(hashringConfigMap !== '' ? [{ name: 'hashring-config', mountPath: '/var/lib/thanos-receive' }] : []),
       ...(limits ? [limits.volumeMount] : []),
       ...tlsSecretMounts(objstore),
     ],
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 8, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+  });
 
   const maxUnavailable = config.podDisruptionBudgetMaxUnavailable ?? 0;
   return {
     service: service(name, namespace, labels, selector, servicePorts(config), true),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    statefulSet: kubeObject('apps/v1', 'StatefulSet', {
-      metadata: metadata(name, namespace, { ...labels, ...options.statefulSetLabels }),
-      spec: {
-        replicas: need(config, 'replicas', where),
-        minReadySeconds: need(config, 'minReadySeconds', where),
-        selector: { matchLabels: selector },
-        serviceName: name,
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: options.serviceAccountName ?? name,
-            securityContext: podSecurityContext(config),
-            containers: [container],
-            volumes: [
-              ...(hashringConfigMap !== '' ? [{ name: 'hashring-config', configMap: { name: hashringConfigMap } }] : []),
-              ...(limits ? [limits.volume] : []),
-              ...tlsSecretVolumes(objstore),
-            ],
-            terminationGracePeriodSeconds: 900,
-            nodeSelector: NODE_SELECTOR,
-            affinity: antiAffinity(
-              namespace,
-              [
-                ['app.kubernetes.io/name', 'thanos-receive'],
-                ['app.kubernetes.io/instance', name],
-              ],
-              ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'],
-            ),
-          },
-        },
-        volumeClaimTemplates: volumeClaimTemplates(config, selector),
-      },
+    statefulSet: statefulSet({
+      config,
+      name,
+      namespace,
+      labels,
+      selector,
+      metadataLabels: { ...labels, ...options.statefulSetLabels },
+      replicas: need(config, 'replicas', where),
+      minReadySeconds: need(config, 'minReadySeconds', where),
+      pod: podSpec({
+        config,
+        serviceAccountName: options.serviceAccountName ?? name,
+        containers: [container],
+        volumes: [
+          ...(hashringConfigMap !== '' ? [{ name: 'hashring-config', configMap: { name: hashringConfigMap } }] : []),
+          ...(limits ? [limits.volume] : []),
+          ...tlsSecretVolumes(objstore),
+        ],
+        terminationGracePeriodSeconds: 900,
+        affinity: instanceAntiAffinity(namespace, 'thanos-receive', name, ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']),
+      }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
     podDisruptionBudget:
@@ -235,20 +221,17 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
     ...tracingArgs(config, 'thanos-receive'),
   ];
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-receive',
-    image: need(config, 'image', where),
-    imagePullPolicy: need(config, 'imagePullPolicy', where),
+    config,
+    where,
     args,
     env: [fieldEnv('NAME', 'metadata.name'), fieldEnv('NAMESPACE', 'metadata.namespace'), HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
+    http,
+    liveness: RECEIVE_LIVENESS,
+    securityContext: true,
     volumeMounts: [{ name: 'hashring-config', mountPath: '/var/lib/thanos-receive' }],
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 8, periodSeconds: 30 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 20, periodSeconds: 5 }),
-    resources: resources(config),
-    securityContext: containerSecurityContext(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+  });
 
   return {
     service: service(routerName, namespace, labels, labels, servicePorts(config), false),
@@ -257,23 +240,19 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
       metadata: metadata(configMapName, namespace),
       data: { 'hashrings.json': hashringsJson },
     }),
-    deployment: kubeObject('apps/v1', 'Deployment', {
-      metadata: metadata(routerName, namespace, labels),
-      spec: {
-        replicas: need(config, 'routerReplicas', where),
-        selector: { matchLabels: selector },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: routerName,
-            securityContext: podSecurityContext(config),
-            containers: [container],
-            volumes: [{ name: 'hashring-config', configMap: { name: configMapName } }],
-            terminationGracePeriodSeconds: 30,
-            nodeSelector: NODE_SELECTOR,
-          },
-        },
-      },
-    }),
+    deployment: deployment(
+      routerName,
+      namespace,
+      labels,
+      selector,
+      need(config, 'routerReplicas', where),
+      podSpec({
+        config,
+        serviceAccountName: routerName,
+        containers: [container],
+        volumes: [{ name: 'hashring-config', configMap: { name: configMapName } }],
+        terminationGracePeriodSeconds: 30,
+      }),
+    ),
   };
 }

@@ -1,31 +1,25 @@
 import { ruleNeedsReloader } from '../../config/requirements.js';
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  antiAffinity,
   commonLabels,
-  containerPorts,
-  containerSecurityContext,
   extraEnv,
   fieldEnv,
   HOST_IP_ENV,
-  httpProbe,
   INSTANCE_RELABELING,
-  kubeObject,
-  metadata,
+  instanceAntiAffinity,
   need,
-  NODE_SELECTOR,
-  podSecurityContext,
+  podSpec,
   port,
-  resources,
   secretEnv,
   service,
   serviceAccount,
   serviceMonitor,
   servicePorts,
+  statefulSet,
+  thanosContainer,
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  volumeClaimTemplates,
   withoutVersion,
   type ComponentObjects,
   type JsonObject,
@@ -74,25 +68,23 @@ export function renderRule(config: ComponentParams): ComponentObjects {
   const ruleMounts: JsonObject[] = rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, mountPath: rulesDir(ruleConfig) }));
   const configMounts: JsonObject[] = configFiles.map((file) => ({ name: file.name, mountPath: configDir(file) }));
 
-  const container = {
+  const container = thanosContainer({
     name: 'thanos-rule',
-    image: need(config, 'image', WHERE),
-    imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+    config,
+    where: WHERE,
     args,
     env: [fieldEnv('NAME', 'metadata.name'), secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
-    ports: containerPorts(config),
+    http,
+    liveness: { failureThreshold: 24, periodSeconds: 5 },
+    readiness: { failureThreshold: 18, periodSeconds: 5, initialDelaySeconds: 10 },
+    securityContext: true,
     volumeMounts: [
       { name: 'data', mountPath: '/var/thanos/rule', readOnly: false },
       ...ruleMounts,
       ...configMounts.map((mount) => ({ ...mount, readOnly: true })),
       ...tlsSecretMounts(objstore),
     ],
-    livenessProbe: httpProbe(http, '/-/healthy', { failureThreshold: 24, periodSeconds: 5 }),
-    readinessProbe: httpProbe(http, '/-/ready', { failureThreshold: 18, periodSeconds: 5, initialDelaySeconds: 10 }),
-    resources: resources(config),
-    securityContext: containerSecurityContext(config),
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-  };
+  });
 
   const reloader = ruleNeedsReloader(config)
     ? [
@@ -113,36 +105,24 @@ export function renderRule(config: ComponentParams): ComponentObjects {
   return {
     service: service(name, namespace, labels, selector, servicePorts(config), true),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
-    statefulSet: kubeObject('apps/v1', 'StatefulSet', {
-      metadata: metadata(name, namespace, labels),
-      spec: {
-        replicas: need(config, 'replicas', WHERE),
-        selector: { matchLabels: selector },
-        serviceName: name,
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            securityContext: podSecurityContext(config),
-            containers: [container, ...reloader],
-            volumes: [
-              ...rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, configMap: { name: ruleConfig.name } })),
-              ...configFiles.map((file) => ({ name: file.name, configMap: { name: file.name } })),
-              ...tlsSecretVolumes(objstore),
-            ],
-            nodeSelector: NODE_SELECTOR,
-            affinity: antiAffinity(
-              namespace,
-              [
-                ['app.kubernetes.io/name', 'thanos-rule'],
-                ['app.kubernetes.io/instance', name],
-              ],
-              ['kubernetes.io/hostname'],
-            ),
-          },
-        },
-        volumeClaimTemplates: volumeClaimTemplates(config, selector),
-      },
+    statefulSet: statefulSet({
+      config,
+      name,
+      namespace,
+      labels,
+      selector,
+      replicas: need(config, 'replicas', WHERE),
+      pod: podSpec({
+        config,
+        serviceAccountName: name,
+        containers: [container, ...reloader],
+        volumes: [
+          ...rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, configMap: { name: ruleConfig.name } })),
+          ...configFiles.map((file) => ({ name: file.name, configMap: { name: file.name } })),
+          ...tlsSecretVolumes(objstore),
+        ],
+        affinity: instanceAntiAffinity(namespace, 'thanos-rule', name),
+      }),
     }),
     serviceMonitor: config.serviceMonitor
       ? serviceMonitor(name, namespace, labels, selector, [INSTANCE_RELABELING], config.ports?.reloader !== undefined ? [{ port: 'reloader' }] : [])
