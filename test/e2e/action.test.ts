@@ -1,16 +1,16 @@
 // Runs the bundled Action (dist/action/index.js) the way the GitHub runner does: `node` with INPUT_* variables
 // (upper-cased, dashes kept), a pull_request event file, GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files and a real git
 // checkout, against a local fake of GitHub's REST API.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS_BOT, startFakeGitHub, type FakeGitHub, type FakeUser } from '../helpers/fake-github.js';
+import { runActionBundle, type ActionRun } from '../helpers/run-action.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const NODE = process.execPath;
 const BUNDLE = join(ROOT, 'dist/action/index.js');
 const GOLDEN = join(ROOT, '../shared/kube-thanos/example');
 const TOKEN = 'ghs_e2eTestToken000000000000000000000000';
@@ -18,14 +18,6 @@ const REPOSITORY = 'acme/observability';
 const PR = 42;
 const PLANTED = 'planted-objstore-Secret-9f3Kq';
 const PLANTED_BASE64 = Buffer.from(PLANTED).toString('base64');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
 
 /** The defaults action.yml declares, as the runner passes them (every declared input is set). */
 function defaultInputs(token: string): Record<string, string> {
@@ -36,20 +28,6 @@ function defaultInputs(token: string): Record<string, string> {
     env[`INPUT_${name.toUpperCase()}`] = value;
   }
   return env;
-}
-
-/** GITHUB_OUTPUT's heredoc format: `name<<delimiter\nvalue\ndelimiter`. */
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!match) continue;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i]!);
-    outputs[match[1]!] = value.join('\n');
-  }
-  return outputs;
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -98,14 +76,12 @@ async function runBundledAction(
   apiUrl: string,
   inputs: Record<string, string>,
   eventName: 'pull_request' | 'push' = 'pull_request',
-): Promise<Run> {
+): Promise<ActionRun> {
   const { scratch, repo, baseSha } = checkout;
   git(repo, 'add', '-A');
   const beforeSha = git(repo, 'rev-parse', 'HEAD');
   git(repo, 'commit', '-q', '--allow-empty', '-m', 'head');
   const headSha = git(repo, 'rev-parse', 'HEAD');
-  const run = mkdtempSync(join(scratch, 'run-'));
-  const eventPath = join(run, 'event.json');
   const pushEvent = {
     ref: 'refs/heads/feature',
     before: beforeSha,
@@ -113,7 +89,7 @@ async function runBundledAction(
     repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
     pusher: { name: 'dev' },
   };
-  writeFileSync(eventPath, JSON.stringify(eventName === 'push' ? pushEvent : {
+  const pullRequestEvent = {
     action: 'synchronize',
     number: PR,
     pull_request: {
@@ -125,17 +101,10 @@ async function runBundledAction(
     },
     repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' } },
     sender: { login: 'dev', type: 'User' },
-  }));
-  writeFileSync(join(run, 'output'), '');
-  writeFileSync(join(run, 'summary'), '');
+  };
   const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '',
-    HOME: run,
     NO_PROXY: '127.0.0.1',
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: eventName,
-    GITHUB_EVENT_PATH: eventPath,
     GITHUB_REPOSITORY: REPOSITORY,
     GITHUB_REPOSITORY_OWNER: 'acme',
     GITHUB_SHA: headSha,
@@ -143,26 +112,16 @@ async function runBundledAction(
     GITHUB_WORKSPACE: repo,
     GITHUB_API_URL: apiUrl,
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_OUTPUT: join(run, 'output'),
-    GITHUB_STEP_SUMMARY: join(run, 'summary'),
-    RUNNER_TEMP: join(run, 'tmp'),
     ...defaultInputs(TOKEN),
     ...inputs,
   };
-  mkdirSync(env['RUNNER_TEMP']!, { recursive: true });
-  const child = spawn(NODE, [BUNDLE], { cwd: repo, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return {
-    code,
-    stdout,
-    stderr,
-    outputs: parseOutputs(readFileSync(join(run, 'output'), 'utf8')),
-    summary: readFileSync(join(run, 'summary'), 'utf8'),
-  };
+  return runActionBundle({
+    bundle: BUNDLE,
+    cwd: repo,
+    runDirPrefix: join(scratch, 'run-'),
+    event: eventName === 'push' ? pushEvent : pullRequestEvent,
+    env,
+  });
 }
 
 
@@ -196,7 +155,7 @@ describe('the bundled Action on a pull_request event', () => {
   const runAction = (inputs: Record<string, string> = {}, eventName: 'pull_request' | 'push' = 'pull_request') =>
     runBundledAction({ scratch, repo, baseSha }, github.url, { 'INPUT_SOURCE': 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', 'INPUT_ENVIRONMENT': 'production', ...inputs }, eventName);
 
-  function expectNoSecret(run: Run, extra: string[] = []): void {
+  function expectNoSecret(run: ActionRun, extra: string[] = []): void {
     const texts = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs), JSON.stringify(github.calls), ...extra];
     if (run.outputs['report-path']) texts.push(readFileSync(run.outputs['report-path'], 'utf8'));
     for (const text of texts) {

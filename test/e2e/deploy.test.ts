@@ -6,7 +6,6 @@
  * role's trust policy) and Lambda Invoke, whose stand-in runs the real bundled Lambda handler (a fresh Node process
  * per invocation, as the runtime loads it) against the real test kube-apiserver behind the EKS-style auth proxy.
  */
-import { spawn } from 'node:child_process';
 import { createSign, generateKeyPairSync, createVerify, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster } from '../helpers/fake-aws.js';
+import { runActionBundle, type ActionRun } from '../helpers/run-action.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const GOLDEN = join(ROOT, '../shared/kube-thanos/example');
@@ -28,14 +28,6 @@ const CLUSTER_ACCESS_ROLE = `arn:aws:iam::${ACCOUNT}:role/thanos-gitops-cluster-
 const PLANTED = 'planted-deploy-secret-Zx81Qw';
 const OIDC_REQUEST_TOKEN = 'oidc-request-token-e2e-0001';
 const EXEC = { id: 'ASIAEXECROLEKEY00001', secret: 'exec/role/secret/EXAMPLEKEY', token: 'IQoJexecsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-fn/thanos-gitops-fn` };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
 
 let bundles: { lambda: string; action: string };
 let aws: FakeAws;
@@ -74,34 +66,11 @@ function kubectl(...args: string[]): string {
   return execFileSync('kubectl', ['--kubeconfig', testCluster().adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function parseOutputs(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!match) continue;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== match[2]; i++) value.push(lines[i]!);
-    outputs[match[1]!] = value.join('\n');
-  }
-  return outputs;
-}
-
 /** Runs the bundled Action once, as the runner does (`node dist/action/index.js` with INPUT_* and GITHUB_* env). */
-async function runAction(inputs: Record<string, string>, event: { name: string; payload: Record<string, unknown>; ref: string }): Promise<Run> {
-  const run = mkdtempSync(join(tmpdir(), 'thanos-gitops-deploy-run-'));
-  writeFileSync(join(run, 'event.json'), JSON.stringify(event.payload));
-  writeFileSync(join(run, 'output'), '');
-  writeFileSync(join(run, 'summary'), '');
-  mkdirSync(join(run, 'tmp'));
+async function runAction(inputs: Record<string, string>, event: { name: string; payload: Record<string, unknown>; ref: string }): Promise<ActionRun> {
   const sha = 'd'.repeat(40);
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: run,
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_NAME: event.name,
-    GITHUB_EVENT_PATH: join(run, 'event.json'),
     GITHUB_REPOSITORY: REPOSITORY,
     GITHUB_REPOSITORY_OWNER: 'acme',
     GITHUB_SHA: sha,
@@ -109,9 +78,6 @@ async function runAction(inputs: Record<string, string>, event: { name: string; 
     GITHUB_ACTOR: 'octocat',
     GITHUB_RUN_ID: '4242',
     GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: join(run, 'output'),
-    GITHUB_STEP_SUMMARY: join(run, 'summary'),
-    RUNNER_TEMP: join(run, 'tmp'),
     ACTIONS_ID_TOKEN_REQUEST_URL: `${oidcUrl}/token?api-version=2.0`,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: OIDC_REQUEST_TOKEN,
     AWS_ENDPOINT_URL: aws.url,
@@ -130,13 +96,7 @@ async function runAction(inputs: Record<string, string>, event: { name: string; 
     'INPUT_PLAN-FUNCTION': 'thanos-gitops-plan',
     ...inputs,
   };
-  const child = spawn(process.execPath, [bundles.action], { cwd: workspace, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr, outputs: parseOutputs(readFileSync(join(run, 'output'), 'utf8')), summary: readFileSync(join(run, 'summary'), 'utf8') };
+  return runActionBundle({ bundle: bundles.action, cwd: workspace, runDirPrefix: join(tmpdir(), 'thanos-gitops-deploy-run-'), event: event.payload, env });
 }
 
 const pushToMain = { name: 'push', ref: 'refs/heads/main', payload: { ref: 'refs/heads/main', before: 'c'.repeat(40), after: 'd'.repeat(40), repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' }, default_branch: 'main' }, pusher: { name: 'octocat' } } };
@@ -250,7 +210,7 @@ afterAll(async () => {
 });
 
 describe('mode: deploy on a push to the default branch', () => {
-  const runs: Run[] = [];
+  const runs: ActionRun[] = [];
 
   it('assumes the apply role with the OIDC token, invokes the apply function and the release is applied', async () => {
     const run = await runAction({}, pushToMain);
