@@ -1,19 +1,18 @@
 // Times `thanos-gitops apply` (16 and 500 objects, first apply and unchanged re-apply) and `thanos-gitops plan`
 // (500 objects, one changed) against a private test kube-apiserver, side by side with what a user would run
 // instead on the same objects in the same run: `kubectl apply --server-side` and `kubectl diff --server-side`.
-// Both run as processes: our CLI is bundled the way dist/cli/index.js is (esbuild, into a temp dir), so process
-// start, kubeconfig loading, TLS and discovery count on both sides.
+// Both run as processes: ours is the shipped dist/cli/index.js (run `npm run build` first), so process start,
+// kubeconfig loading, TLS and discovery count on both sides.
 // Ours does more per run: a Lease lock, a dry-run of every object before writing, ApplySet prune lists, the
-// release record. Creates use a fresh namespace per run. Every Service is made headless (clusterIP: None): the test
-// apiserver's service range is a /24, which thousands of Services across runs would exhaust (and namespaces are
-// never deleted without a controller-manager).
+// release record. Creates use a fresh namespace per run. Every Service is made headless (clusterIP: None), so the
+// thousands of Services the runs leave behind (namespaces are never deleted without a controller-manager) allocate
+// no cluster IPs.
 // Run: node --import tsx bench/apply.ts [runs, default 3]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { build } from 'esbuild';
 import { parse, stringify } from 'yaml';
 import { startControlPlane } from '../test/helpers/control-plane.js';
 import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
@@ -70,18 +69,8 @@ function run(command: string, args: string[], okCodes = [0]): number {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
-const cli = join(work, 'cli.mjs');
-await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: cli,
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  minify: true,
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);" },
-});
+const cli = join(root, 'dist/cli/index.js');
+if (!existsSync(cli)) throw new Error('dist/cli/index.js is missing: run `npm run build` first');
 
 // What a process costs before it talks to the cluster: node loading the bundle vs the kubectl binary.
 const startup = { ours: median(Array.from({ length: 5 }, () => run('node', [cli, '--help']))), kubectl: median(Array.from({ length: 5 }, () => run('kubectl', ['version', '--client']))) };
@@ -94,7 +83,7 @@ function namespace(prefix: string): string {
   run('kubectl', ['--kubeconfig', kubeconfig, 'create', 'namespace', name]);
   return name;
 }
-const ours = (command: string, dir: string, ns: string) => ['--enable-source-maps', cli, command, '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'bench'];
+const ours = (command: string, dir: string, ns: string) => [cli, command, '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'bench'];
 const kubectlApply = (dir: string, ns: string) => ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager=kubectl-bench', '-n', ns, '-f', dir];
 const kubectlDiff = (dir: string, ns: string) => ['--kubeconfig', kubeconfig, 'diff', '--server-side', '--field-manager=kubectl-bench', '-n', ns, '-f', dir];
 
