@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifestSetAtRef, resolveRef } from '../../src/manifests/git.js';
 import type { SourceSpec } from '../../src/manifests/types.js';
+import { failure } from '../helpers/failure.js';
 
 let root: string;
 let repo: string;
@@ -36,15 +37,6 @@ async function commit(files: Record<string, string>, message: string): Promise<s
 
 const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: thanos\ndata:\n  value: "${value}"\n`;
 const manifests: SourceSpec = { type: 'manifests', dir: 'deploy' };
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'tg-git-'));

@@ -6,6 +6,7 @@ import { loadManifestDirectory, manifestFileName } from '../../src/manifests/dir
 import { loadJsonnet } from '../../src/manifests/jsonnet.js';
 import { sourceSpecFrom } from '../../src/manifests/spec.js';
 import { ManifestSourceError, SourceSpecError } from '../../src/manifests/errors.js';
+import { failure } from '../helpers/failure.js';
 
 let work: string;
 
@@ -14,15 +15,6 @@ async function put(files: Record<string, string>): Promise<void> {
     await mkdir(dirname(join(work, path)), { recursive: true });
     await writeFile(join(work, path), text);
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeEach(async () => {

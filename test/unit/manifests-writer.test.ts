@@ -7,6 +7,7 @@ import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../
 import { formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { toKubeYaml } from '../../src/render/index.js';
+import { failure } from '../helpers/failure.js';
 
 let work: string;
 
@@ -31,15 +32,6 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
     out[full.slice(dir.length + 1)] = await readFile(full, 'utf8');
   }
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeEach(async () => {
