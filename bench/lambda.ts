@@ -1,5 +1,5 @@
 // The reconciler bundle's size and cold import time: what a Lambda cold start pays before the handler runs.
-// Bundles lambda/handler.ts exactly as scripts/build.mjs does (into a temp dir, so dist/ is left to the build),
+// Bundles lambda/handler.ts with the shipped options (scripts/bundles.mjs) (into a temp dir, so dist/ is left to the build),
 // prints the biggest contributors from esbuild's metafile, then imports the bundle in 10 fresh Node processes.
 //   node --import tsx bench/lambda.ts
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
+import { bundles } from '../scripts/bundles.mjs';
 
 const SIZE_TARGET = 1.5 * 1024 * 1024;
 const IMPORT_TARGET_MS = 250;
@@ -16,22 +16,7 @@ const RUNS = 10;
 
 const dir = mkdtempSync(join(tmpdir(), 'thanos-gitops-lambda-bench-'));
 const outfile = join(dir, 'index.mjs');
-const result = await build({
-  entryPoints: ['lambda/handler.ts'],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  banner: { js: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-  metafile: true,
-  // The Lambda-specific options scripts/build.mjs applies to this entry (client-node -> in-memory KubeConfig).
-  ...lambdaBuildOptions,
-});
+const result = await build({ ...bundles.lambda, outfile, metafile: true });
 
 const bytes = readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
 const output = Object.values(result.metafile?.outputs ?? {})[0];

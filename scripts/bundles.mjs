@@ -1,0 +1,35 @@
+// The esbuild options of every shipped bundle: scripts/build.mjs writes them to dist/, and the benchmarks build the
+// same bundles elsewhere, so what they measure is what ships.
+import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
+
+const banner = {
+  // Some CommonJS dependencies call require(); give ESM bundles one.
+  js: "import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);",
+};
+
+export const commonOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  banner,
+  logLevel: 'warning',
+};
+
+/** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
+export const bundles = {
+  action: { ...commonOptions, entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
+  lambda: { ...commonOptions, entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs', ...lambdaBuildOptions },
+  cli: {
+    ...commonOptions,
+    // Split so each command's dependencies load only when it runs (see src/cli/commands/index.ts).
+    entryPoints: { index: 'src/cli/main.ts' },
+    outdir: 'dist/cli',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: `#!/usr/bin/env node\n${banner.js}` },
+  },
+};
