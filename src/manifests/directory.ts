@@ -80,18 +80,24 @@ export function manifestFileName(relativePath: string, index: number, count: num
 }
 
 /** Loads a directory of YAML/JSON manifests (recursive, multi-document files and List kinds allowed). */
+const READ_BATCH = 64;
+
 export async function loadManifestDirectory(dir: string, cwd: string = process.cwd()): Promise<ManifestSet> {
   const root = resolve(cwd, dir);
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
   if (!info.isDirectory()) throw new ManifestSourceError(`manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`);
   const files = await listManifestFiles(root);
-  const set: ManifestSet = [];
-  for (const file of files) {
-    const shown = join(dir, file);
-    const text = await readFile(join(root, file), 'utf8');
-    const objects = parseManifestFile(text, shown);
-    objects.forEach((object, index) => set.push({ file: manifestFileName(file, index, objects.length), object }));
+  // Read in parallel (a 500-file directory otherwise spends ~200 ms waiting on one read at a time), in batches so a
+  // huge directory cannot exhaust file descriptors; parse in order, so errors and the set keep the files' order.
+  const texts: string[] = [];
+  for (let start = 0; start < files.length; start += READ_BATCH) {
+    texts.push(...(await Promise.all(files.slice(start, start + READ_BATCH).map((file) => readFile(join(root, file), 'utf8')))));
   }
+  const set: ManifestSet = [];
+  files.forEach((file, fileIndex) => {
+    const objects = parseManifestFile(texts[fileIndex] as string, join(dir, file));
+    objects.forEach((object, index) => set.push({ file: manifestFileName(file, index, objects.length), object }));
+  });
   return set;
 }
