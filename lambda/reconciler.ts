@@ -13,7 +13,7 @@ import {
   type ApplyResult,
   type KubeClient,
 } from '../src/kube/index.js';
-import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
 import type { FunctionMode, ReconcilerConfig } from './config.js';
 import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
 
@@ -329,8 +329,4 @@ function emf(environment: string): Record<string, unknown> {
     },
     [DRIFT_METRIC_DIMENSION]: environment,
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

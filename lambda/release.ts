@@ -1,7 +1,7 @@
 // The reconciler's input contract: events, the release payload and the policy every release must pass before the
 // function touches the cluster. The Action imports the same schema to refuse a bad release before invoking.
 import * as z from 'zod';
-import type { KubeObject, Manifest, ManifestSet } from '../src/manifests/types.js';
+import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/manifests/types.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -124,10 +124,6 @@ export function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export interface ReleasePolicy {
   /** Namespaces the function may write to; the first one holds the ApplySet parent, history and Lease. */
   namespaces: string[];
@@ -138,13 +134,9 @@ export interface ReleasePolicy {
   environment?: string | undefined;
 }
 
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
 
 export function kindAllowed(object: Pick<KubeObject, 'apiVersion' | 'kind'>, allowed: readonly string[]): boolean {
-  const group = groupOf(object.apiVersion);
+  const group = apiGroup(object.apiVersion);
   return allowed.some((entry) => entry === object.kind || entry === `${object.kind}.${group}` || (group === '' && entry === `${object.kind}.core`));
 }
 
@@ -195,7 +187,7 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
         continue;
       }
     }
-    const key = `${groupOf(object.apiVersion)}/${object.kind}/${object.metadata.namespace ?? (clusterScoped ? '' : home)}/${object.metadata.name}`;
+    const key = `${apiGroup(object.apiVersion)}/${object.kind}/${object.metadata.namespace ?? (clusterScoped ? '' : home)}/${object.metadata.name}`;
     if (seen.has(key)) {
       problems.push(`${where}: appears twice in the release`);
       continue;

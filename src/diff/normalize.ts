@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../manifests/types.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -14,14 +14,11 @@ const FINGERPRINT = /^hmac-sha256:[0-9a-f]{10} \(\d+ bytes?\)$/;
 // offline, nor be correlated across runs.
 const FINGERPRINT_KEY = randomBytes(32);
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Deep copy with every mapping's keys in code-point order, so equal objects serialize identically. */
 export function sortKeysDeep<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => sortKeysDeep(item)) as T;
-  if (!isPlainObject(value)) return value;
+  if (!isRecord(value)) return value;
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
     const item = value[key];
@@ -54,9 +51,9 @@ function isSecret(object: KubeObject): boolean {
 export function redactSecret(object: KubeObject): KubeObject {
   const copy = structuredClone(object);
   if (!isSecret(copy)) return copy;
-  const data: Record<string, unknown> = isPlainObject(copy['data']) ? { ...copy['data'] } : {};
+  const data: Record<string, unknown> = isRecord(copy['data']) ? { ...copy['data'] } : {};
   const stringData = copy['stringData'];
-  if (isPlainObject(stringData)) {
+  if (isRecord(stringData)) {
     for (const [key, value] of Object.entries(stringData)) {
       data[key] = isFingerprint(value) ? value : Buffer.from(String(value ?? ''), 'utf8').toString('base64');
     }
@@ -66,7 +63,7 @@ export function redactSecret(object: KubeObject): KubeObject {
     if (value === null || value === undefined || isFingerprint(value)) continue;
     data[key] = fingerprint(Buffer.from(String(value), 'base64'));
   }
-  if (Object.keys(data).length > 0 || 'data' in copy || isPlainObject(stringData)) copy['data'] = data;
+  if (Object.keys(data).length > 0 || 'data' in copy || isRecord(stringData)) copy['data'] = data;
   const annotations = copy.metadata.annotations;
   const lastApplied = annotations?.[LAST_APPLIED_ANNOTATION];
   if (annotations && typeof lastApplied === 'string' && !isFingerprint(lastApplied)) {
@@ -95,14 +92,14 @@ function prettyJson(value: string): string {
 export function normalizeObject(object: KubeObject): KubeObject {
   const copy = redactSecret(object);
   delete copy['status'];
-  const metadata = isPlainObject(copy.metadata) ? copy.metadata : { name: '' };
+  const metadata = isRecord(copy.metadata) ? copy.metadata : { name: '' };
   copy.metadata = metadata;
   for (const field of SERVER_METADATA) delete metadata[field];
   if (metadata.annotations) {
     delete metadata.annotations[LAST_APPLIED_ANNOTATION];
     if (Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
   }
-  if (copy.kind === 'ConfigMap' && isPlainObject(copy['data'])) {
+  if (copy.kind === 'ConfigMap' && isRecord(copy['data'])) {
     const data: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(copy['data'])) data[key] = typeof value === 'string' ? prettyJson(value) : value;
     copy['data'] = data;

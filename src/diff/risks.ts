@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { describeObject, type KubeObject } from '../manifests/types.js';
-import { isPlainObject } from './normalize.js';
+import { describeObject, isRecord, type KubeObject } from '../manifests/types.js';
 import type { DiffEntry, Risk, RiskSeverity } from './types.js';
 
 // Thanos-aware checks over a diff's entries. Each check reads only the normalized objects, so it works the
@@ -21,7 +20,7 @@ const THANOS_COMPONENTS = new Set(['receive', 'query', 'store', 'compact', 'rule
 function get(value: unknown, ...path: string[]): unknown {
   let current = value;
   for (const key of path) {
-    if (!isPlainObject(current)) return undefined;
+    if (!isRecord(current)) return undefined;
     current = current[key];
   }
   return current;
@@ -41,7 +40,7 @@ function podSpec(object: KubeObject): unknown {
 function containers(object: KubeObject): Container[] {
   const list = get(podSpec(object), 'containers');
   if (!Array.isArray(list)) return [];
-  return list.filter(isPlainObject).map((container) => ({
+  return list.filter(isRecord).map((container) => ({
     name: typeof container['name'] === 'string' ? container['name'] : '',
     image: typeof container['image'] === 'string' ? container['image'] : undefined,
     tokens: [...strings(container['command']), ...strings(container['args'])],
@@ -202,9 +201,9 @@ function endpointRisks(before: KubeObject, after: KubeObject): RiskDraft[] {
 
 function objstoreRef(container: Container): string | undefined {
   for (const variable of container.env) {
-    if (!isPlainObject(variable) || variable['name'] !== 'OBJSTORE_CONFIG') continue;
+    if (!isRecord(variable) || variable['name'] !== 'OBJSTORE_CONFIG') continue;
     const ref = get(variable, 'valueFrom', 'secretKeyRef');
-    if (!isPlainObject(ref)) return undefined;
+    if (!isRecord(ref)) return undefined;
     return `${String(ref['name'])}/${String(ref['key'])}`;
   }
   return undefined;
@@ -367,7 +366,7 @@ export function parseHashrings(text: unknown): Hashring[] | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((ring) => isPlainObject(ring) && Array.isArray(ring['endpoints']))) {
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((ring) => isRecord(ring) && Array.isArray(ring['endpoints']))) {
     return undefined;
   }
   return parsed.map((ring: Record<string, unknown>, position) => ({
@@ -381,7 +380,7 @@ export function parseHashrings(text: unknown): Hashring[] | undefined {
 
 function hashringsOf(object: KubeObject | undefined): Map<string, Hashring[]> {
   const found = new Map<string, Hashring[]>();
-  if (object?.kind !== 'ConfigMap' || !isPlainObject(object['data'])) return found;
+  if (object?.kind !== 'ConfigMap' || !isRecord(object['data'])) return found;
   for (const [key, value] of Object.entries(object['data'])) {
     const rings = parseHashrings(value);
     if (rings) found.set(key, rings);

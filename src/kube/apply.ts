@@ -1,11 +1,12 @@
-import { describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { objectProblem } from '../manifests/objects.js';
+import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
 import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
-import { clone, groupKindString, groupOf, mapLimit, sameObject, settleLimit, sleep } from './util.js';
+import { clone, groupKindString, mapLimit, sameObject, settleLimit, sleep } from './util.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
 
@@ -131,10 +132,6 @@ export interface Prepared {
 
 const MEMBER_KIND_NOT_SERVED = Symbol('not-served');
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Checks shape, fills namespaces, adds the part-of label, and checks every kind against discovery. */
 export async function prepareSet(client: KubeClient, set: ManifestSet, options: Pick<ApplySetOptions, 'environment' | 'namespace' | 'missingKinds'>): Promise<Prepared> {
   const applySet = new ApplySet(client, applySetParentName(options.environment), options.namespace);
@@ -143,13 +140,9 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
   let objects: PreparedObject[] = [];
   set.forEach((manifest, index) => {
     const where = `${manifest.file || `object #${index + 1}`}`;
-    const raw: unknown = manifest.object;
-    if (!isRecord(raw)) return void problems.push(`${where}: not an object; fix: each document must be a Kubernetes object`);
-    if (typeof raw.apiVersion !== 'string' || !raw.apiVersion) problems.push(`${where}: .apiVersion is missing; fix: set e.g. apiVersion: apps/v1`);
-    if (typeof raw.kind !== 'string' || !raw.kind) problems.push(`${where}: .kind is missing; fix: set e.g. kind: StatefulSet`);
-    const metadata = raw.metadata;
-    if (!isRecord(metadata) || typeof metadata.name !== 'string' || !metadata.name) return void problems.push(`${where}: .metadata.name is missing; fix: name the object`);
-    if (typeof raw.apiVersion !== 'string' || typeof raw.kind !== 'string') return;
+    // Sets built in code (a Lambda release, a rollback) reach here without a source's checks: the same rule applies.
+    const problem = objectProblem(manifest.object);
+    if (problem) return void problems.push(`${where}: ${problem}`);
     const object = clone(manifest.object);
     const labels = (object.metadata.labels ??= {});
     const existing = labels[APPLYSET_PART_OF_LABEL];
@@ -171,7 +164,7 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
         return `${spec.names?.kind}.${spec.group}`;
       }),
   );
-  const definedHere = (object: KubeObject) => crdKinds.has(`${object.kind}.${groupOf(object.apiVersion)}`);
+  const definedHere = (object: KubeObject) => crdKinds.has(`${object.kind}.${apiGroup(object.apiVersion)}`);
   await mapLimit(objects, 8, async (prepared) => {
     const { apiVersion, kind } = prepared.object;
     const cacheKey = `${apiVersion}/${kind}`;

@@ -1,5 +1,4 @@
-import type { KubeObject } from '../manifests/types.js';
-import { groupOf } from './util.js';
+import { apiGroup, type KubeObject } from '../manifests/types.js';
 
 /**
  * Apply order: what others depend on goes first. RBAC rides with service accounts so workloads never start without
@@ -34,7 +33,7 @@ export function phaseOf(object: KubeObject): Phase {
   const phase = BY_KIND[object.kind];
   if (!phase) return 'others';
   // Only the well-known groups: a CRD kind that happens to be called `Service` is not a core Service.
-  const group = groupOf(object.apiVersion);
+  const group = apiGroup(object.apiVersion);
   const expected = ['', 'apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io', 'monitoring.coreos.com'];
   return expected.includes(group) ? phase : 'others';
 }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../manifests/types.js';
+import { apiGroup, type KubeObject } from '../manifests/types.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -38,15 +38,10 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-/** Group of an apiVersion ("" for the core group). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
 
 /** Go's schema.GroupKind.String(): `Kind.group`, or `Kind` for the core group. */
 export function groupKindString(apiVersion: string, kind: string): string {
-  const group = groupOf(apiVersion);
+  const group = apiGroup(apiVersion);
   return group ? `${kind}.${group}` : kind;
 }
 

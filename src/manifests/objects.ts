@@ -1,6 +1,4 @@
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord } from './types.js';
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
@@ -38,4 +36,4 @@ export function isListObject(value: Record<string, unknown>): value is Record<st
   return typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
 
-export { isRecord };
+export { isRecord } from './types.js';

@@ -37,10 +37,21 @@ export interface ObjectRef {
   name: string;
 }
 
+/** A JSON mapping (not null, not a list): the shape every Kubernetes object and its nested objects have. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The API group of an apiVersion: "apps" for "apps/v1", "" for the core group's "v1". */
+export function apiGroup(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
 export function objectRef(object: KubeObject): ObjectRef {
   const slash = object.apiVersion.indexOf('/');
   return {
-    group: slash < 0 ? '' : object.apiVersion.slice(0, slash),
+    group: apiGroup(object.apiVersion),
     version: slash < 0 ? object.apiVersion : object.apiVersion.slice(slash + 1),
     kind: object.kind,
     namespace: object.metadata.namespace ?? '',
