@@ -1,7 +1,6 @@
 // Runs the bundled Action (dist/action/index.js) the way the GitHub runner does: `node` with INPUT_* variables
 // (upper-cased, dashes kept), a pull_request event file, GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files and a real git
 // checkout, against a local fake of GitHub's REST API.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS_BOT, startFakeGitHub, type FakeGitHub, type FakeUser } from '../helpers/fake-github.js';
 import { runActionBundle, type ActionRun } from '../helpers/run-action.js';
+import { git } from '../helpers/git.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'dist/action/index.js');
@@ -28,14 +28,6 @@ function defaultInputs(token: string): Record<string, string> {
     env[`INPUT_${name.toUpperCase()}`] = value;
   }
   return env;
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
-  }).trim();
 }
 
 function objstoreSecret(value: string): string {

@@ -1,12 +1,13 @@
 // The CLI as users run it: a real node process (through tsx, and as an esbuild bundle like dist/cli/index.js),
 // real git repositories (including a shallow clone) and the real jsonnet binary.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../helpers/git.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldens = join(repoRoot, '..', 'shared', 'kube-thanos');
@@ -37,14 +38,6 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 const viaTsx = (args: string[], cwd: string) => run(['--import', tsxLoader, join(repoRoot, 'src', 'cli', 'main.ts'), ...args], cwd);
 /** The bundled CLI run with plain node, as `npx thanos-gitops` runs dist/cli/index.js. */
 const viaBundle = (args: string[], cwd: string) => run([bundle, ...args], cwd);
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
-  }).trim();
-}
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,18 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifestSetAtRef, resolveRef } from '../../src/manifests/git.js';
 import type { SourceSpec } from '../../src/manifests/types.js';
 import { failure } from '../helpers/failure.js';
+import { git } from '../helpers/git.js';
 
 let root: string;
 let repo: string;
 const shas: string[] = [];
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' },
-  }).trim();
-}
 
 async function put(dir: string, files: Record<string, string>): Promise<void> {
   for (const [path, text] of Object.entries(files)) {

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { LEASE_NAME as ENGINE_LEASE } from '../../src/kube/lease.js';
 import { LOCK_LEASE_NAME, MANAGED_KINDS, allowedKindsValue, rbacManifests, rbacRules } from '../../src/kube/rbac.js';
 import type { KubeObject } from '../../src/manifests/types.js';
@@ -11,12 +11,7 @@ const goldens = resolve(import.meta.dirname, '../../../shared/kube-thanos');
 const all = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
 const read = ['get', 'list', 'watch'];
 
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['rbac', ...argv], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (...argv: string[]) => runCli('rbac', ...argv);
 
 describe('rbac rules', () => {
   it('apply: full verbs on the managed kinds, read-only pods and status, the lock Lease by name', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { ConfigError, parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
 
@@ -16,12 +16,7 @@ function stack(extra: string, base = EXAMPLE): string {
   return path;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(...args);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'security-cli-'));
