@@ -1,4 +1,5 @@
 // The function's configuration, all from its environment (set by the CDK app in infra/).
+import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../src/policy/index.js';
 import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from './release.js';
 
 export type FunctionMode = 'plan' | 'apply';
@@ -42,6 +43,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): ReconcilerConfig {
   if (rotation !== undefined && rotation !== '' && rotation !== 'irsa' && rotation !== 'accessKeys') {
     throw new RefusedError(`function misconfigured: ROTATION_MODE is '${rotation}'; use irsa or accessKeys`);
   }
+  let apply: ApplyPolicy = DEFAULT_APPLY_POLICY;
+  if (env.APPLY_POLICY) {
+    try {
+      apply = parseApplyPolicy(env.APPLY_POLICY, 'APPLY_POLICY');
+    } catch (error) {
+      throw new RefusedError(`function misconfigured: ${(error as Error).message}`);
+    }
+  }
   const allowedKinds = list(env.ALLOWED_KINDS);
   return {
     mode: modeRaw,
@@ -51,9 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ReconcilerConfig {
     clusterRoleExternalId: env.CLUSTER_ROLE_EXTERNAL_ID || undefined,
     policy: {
       namespaces,
-      allowedKinds: allowedKinds.length ? allowedKinds : DEFAULT_ALLOWED_KINDS,
+      allowedKinds: allowedKinds.length ? allowedKinds : env.APPLY_POLICY ? apply.kinds : DEFAULT_ALLOWED_KINDS,
       allowClusterScoped: allowRaw === 'true',
       environment,
+      apply,
+      applySource: env.APPLY_POLICY ? 'APPLY_POLICY' : 'built-in default',
     },
     namespace,
     rotationMode: rotation === 'irsa' || rotation === 'accessKeys' ? rotation : undefined,

@@ -2,12 +2,13 @@
 // function touches the cluster. The Action imports the same schema to refuse a bad release before invoking.
 import * as z from 'zod';
 import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/manifests/types.js';
+import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../src/policy/index.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
-/** What kube-thanos renders, plus the Secret/ConfigMap the objstore and hashring wiring add. */
-export const DEFAULT_ALLOWED_KINDS = ['ServiceAccount', 'Service', 'ConfigMap', 'Secret', 'StatefulSet', 'Deployment', 'PodDisruptionBudget', 'ServiceMonitor'];
+/** What kube-thanos renders, plus the Secret/ConfigMap the objstore and hashring wiring add, group-qualified. */
+export const DEFAULT_ALLOWED_KINDS = [...DEFAULT_APPLY_POLICY.kinds];
 
 /** Kinds that are never namespaced in Kubernetes; discovery confirms at apply time. */
 export const CLUSTER_SCOPED_KINDS = new Set([
@@ -127,17 +128,25 @@ export function formatIssues(error: z.ZodError): string {
 export interface ReleasePolicy {
   /** Namespaces the function may write to; the first one holds the ApplySet parent, history and Lease. */
   namespaces: string[];
-  /** `Kind` or `Kind.group` entries. */
+  /** `Kind.group` entries (`Kind` alone: the core group, or the group of a well-known built-in kind). */
   allowedKinds: string[];
   allowClusterScoped: boolean;
   /** The environment the function serves; a release for another one is refused. */
   environment?: string | undefined;
+  /** Pod security, ServiceAccounts, Service types, Secret types; its `kinds` are replaced by allowedKinds. */
+  apply?: ApplyPolicy | undefined;
+  /** Where `apply` came from, for refusals: `built-in default` or `APPLY_POLICY`. */
+  applySource?: string | undefined;
 }
 
 
+/** Kind and API group must both match: `Deployment` of `evil.example.com/v1` is not an apps Deployment. */
 export function kindAllowed(object: Pick<KubeObject, 'apiVersion' | 'kind'>, allowed: readonly string[]): boolean {
   const group = apiGroup(object.apiVersion);
-  return allowed.some((entry) => entry === object.kind || entry === `${object.kind}.${group}` || (group === '' && entry === `${object.kind}.core`));
+  return allowed.some((entry) => {
+    const wanted = entry.endsWith('.core') ? { kind: entry.slice(0, -'.core'.length), group: '' } : qualifiedKind(entry);
+    return wanted.kind === object.kind && wanted.group === group;
+  });
 }
 
 export function toManifestSet(manifests: ReleasePayload['manifests']): ManifestSet {
@@ -171,7 +180,8 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
   for (const { file, object } of set) {
     const where = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} (${file})`;
     if (!kindAllowed(object, policy.allowedKinds)) {
-      problems.push(`${where}: kind ${object.kind} is not allowed (ALLOWED_KINDS: ${policy.allowedKinds.join(', ')})`);
+      const group = apiGroup(object.apiVersion);
+      problems.push(`${where}: kind ${object.kind} is not allowed in ${group ? `group ${group}` : 'the core group'} (ALLOWED_KINDS: ${policy.allowedKinds.join(', ')}); fix: remove the object or add ${object.kind}${group ? `.${group}` : ''} to ALLOWED_KINDS`);
       continue;
     }
     const clusterScoped = CLUSTER_SCOPED_KINDS.has(object.kind);
@@ -199,6 +209,12 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
     const shown = problems.slice(0, 20).map((p) => `  ${p}`).join('\n');
     const more = problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : '';
     throw new RefusedError(`release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied:\n${shown}${more}`);
+  }
+  // Kinds were checked above (with ALLOW_CLUSTER_SCOPED's scope rule); the policy judges the fields of what is left.
+  const rules: ApplyPolicy = { ...(policy.apply ?? DEFAULT_APPLY_POLICY), kinds: policy.allowedKinds };
+  const violations = checkApplyPolicy(out, rules, { defaultNamespace: home });
+  if (violations.length > 0) {
+    throw new RefusedError(`release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied: ${formatViolations(violations, policy.applySource ?? 'built-in default')}`);
   }
   return out;
 }

@@ -24,7 +24,7 @@ describe('function configuration', () => {
     const config = loadConfig(env);
     expect(config.mode).toBe('apply');
     expect(config.namespace).toBe('thanos');
-    expect(config.policy.allowedKinds).toContain('ServiceMonitor');
+    expect(config.policy.allowedKinds).toContain('ServiceMonitor.monitoring.coreos.com');
     expect(config.policy.allowClusterScoped).toBe(false);
     expect(loadConfig({ ...env, ALLOWED_KINDS: 'ConfigMap, StatefulSet.apps', ALLOW_CLUSTER_SCOPED: 'true' }).policy).toMatchObject({ allowedKinds: ['ConfigMap', 'StatefulSet.apps'], allowClusterScoped: true });
   });
