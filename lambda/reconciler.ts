@@ -13,6 +13,7 @@ import {
   type ApplyResult,
   type KubeClient,
 } from '../src/kube/index.js';
+import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
 import type { FunctionMode, ReconcilerConfig } from './config.js';
 import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
@@ -51,26 +52,9 @@ export interface ReconcilerDeps {
   log?: (line: string) => void;
 }
 
-/**
- * A client that refuses every request that could write, whatever calls it: the plan function's guarantee does not
- * depend on the engine passing dryRun everywhere.
- */
+/** The plan function's guard: only GETs and requests whose URL says dryRun=All reach the cluster. */
 export function readOnlyClient(client: KubeClient): KubeClient {
-  const proxy: KubeClient = new Proxy(client, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property === 'request') {
-        return (method: string, path: string, options?: { dryRun?: boolean }) => {
-          if (method !== 'GET' && !options?.dryRun) {
-            throw new RefusedError(`plan function refused a ${method} of ${path.split('?')[0]}: it only reads and dry-runs`);
-          }
-          return (value as (...args: unknown[]) => unknown).call(proxy, method, path, options);
-        };
-      }
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(proxy) : value;
-    },
-  });
-  return proxy;
+  return guardReadOnly(client, 'plan function');
 }
 
 let cachedClient: { key: string; client: Promise<KubeClient> } | undefined;
@@ -178,7 +162,8 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
     case 'plan': {
       await checkScopes(client, set as ManifestSet, config);
       const writesBefore = connected.writeCount;
-      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace });
+      // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
+      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only' });
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
       result.writes = connected.writeCount - writesBefore;
       result.commit = event.release.commit;

@@ -100,7 +100,7 @@ export class ThanosGitopsStack extends Stack {
 
     this.rbac = [
       ...rbacManifests({ namespaces, mode: 'apply' }),
-      ...rbacManifests({ namespaces, mode: 'plan' }),
+      ...rbacManifests({ namespaces, mode: 'plan', environments: [config.environment] }),
     ];
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

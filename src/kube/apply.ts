@@ -324,7 +324,7 @@ function namespaceExists(client: KubeClient, name: string): Promise<boolean> {
 }
 
 /** Live members of the set that this apply no longer contains. */
-export async function pruneCandidates(applySet: ApplySet, objects: readonly PreparedObject[]): Promise<{ candidates: KubeObject[]; unlisted: string[] }> {
+export async function pruneCandidates(applySet: ApplySet, objects: readonly PreparedObject[], skipGroupKinds: ReadonlySet<string> = new Set()): Promise<{ candidates: KubeObject[]; unlisted: string[] }> {
   const kinds: MemberKind[] = [];
   const seen = new Set<string>();
   for (const p of objects) {
@@ -335,7 +335,7 @@ export async function pruneCandidates(applySet: ApplySet, objects: readonly Prep
     }
   }
   if (!applySet.exists) return { candidates: [], unlisted: [] };
-  const { members, unlisted } = await applySet.listMembers(kinds.filter((k) => applySet.currentGroupKinds.has(k.groupKind)));
+  const { members, unlisted } = await applySet.listMembers(kinds.filter((k) => applySet.currentGroupKinds.has(k.groupKind)), skipGroupKinds);
   const keep = new Set(objects.map((p) => p.id));
   return { candidates: members.filter((m) => !keep.has(objectId(m))), unlisted };
 }

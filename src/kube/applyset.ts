@@ -132,12 +132,12 @@ export class ApplySet {
    * Live members: every object carrying this set's part-of label, listed per recorded group-kind and namespace.
    * Group-kinds whose API is no longer served are returned in `unlisted` (they cannot be pruned and are reported).
    */
-  async listMembers(extraGroupKinds: Iterable<MemberKind> = []): Promise<{ members: KubeObject[]; unlisted: string[] }> {
+  async listMembers(extraGroupKinds: Iterable<MemberKind> = [], skipGroupKinds: ReadonlySet<string> = new Set()): Promise<{ members: KubeObject[]; unlisted: string[] }> {
     const kinds = new Map<string, MemberKind>();
-    for (const kind of extraGroupKinds) kinds.set(kind.groupKind, kind);
+    for (const kind of extraGroupKinds) if (!skipGroupKinds.has(kind.groupKind)) kinds.set(kind.groupKind, kind);
     const unlisted: string[] = [];
     for (const groupKind of this.currentGroupKinds) {
-      if (kinds.has(groupKind)) continue;
+      if (kinds.has(groupKind) || skipGroupKinds.has(groupKind)) continue;
       const resolved = await resolveGroupKind(this.client, groupKind);
       if (resolved) kinds.set(groupKind, resolved);
       else unlisted.push(groupKind);

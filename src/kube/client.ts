@@ -86,6 +86,12 @@ export interface KubeClientOptions {
   userAgent?: string;
 }
 
+/** True when the request URL asks the server for a dry-run (`dryRun=All`), whatever the body says. */
+export function isDryRunPath(path: string): boolean {
+  const query = path.indexOf('?');
+  return query >= 0 && new URLSearchParams(path.slice(query + 1)).getAll('dryRun').includes('All');
+}
+
 /** What the client sent, for tests and reports (zero-write re-applies are proven by counting these). */
 export interface RequestRecord {
   method: string;
@@ -247,6 +253,8 @@ export class KubeClient {
     options: { body?: unknown; contentType?: string; object: string; kind?: string; allow404?: boolean; dryRun?: boolean; retryConflict?: boolean } = { object: path },
   ): Promise<T | undefined> {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    // What the server will do is decided by the URL, so that is what the record says (a `dryRun` option alone is not).
+    const dryRun = isDryRunPath(path);
     let attempt = 0;
     for (;;) {
       let outcome: { status: number; text: string; retryAfter?: string };
@@ -255,7 +263,7 @@ export class KubeClient {
         outcome = await this.send(method, path, payload, options.contentType ?? 'application/json', auth);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
-        this.requests.push({ method, path, dryRun: !!options.dryRun, status: 0 });
+        this.requests.push({ method, path, dryRun, status: 0 });
         // A request the server sat on for the whole timeout is retried once, not `retries` times: a stuck server
         // would otherwise hold a run for many minutes.
         const allowed = code === 'ETIMEDOUT' ? Math.min(1, this.retry.retries) : this.retry.retries;
@@ -265,7 +273,7 @@ export class KubeClient {
         }
         throw new KubeConnectionError(options.object, code, (error as Error).message);
       }
-      this.requests.push({ method, path, dryRun: !!options.dryRun, status: outcome.status });
+      this.requests.push({ method, path, dryRun, status: outcome.status });
       if (outcome.status >= 200 && outcome.status < 300) {
         return outcome.text ? (JSON.parse(outcome.text) as T) : undefined;
       }
@@ -463,7 +471,7 @@ export class KubeClient {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
     if (options.dryRun) body.dryRun = ['All'];
-    const result = await this.request<unknown>('DELETE', await this.path(key), { body, object: describeKey(key), kind: key.kind, allow404: true, dryRun: !!options.dryRun });
+    const result = await this.request<unknown>('DELETE', `${await this.path(key)}${options.dryRun ? '?dryRun=All' : ''}`, { body, object: describeKey(key), kind: key.kind, allow404: true, dryRun: !!options.dryRun });
     return result !== undefined;
   }
 

@@ -1,11 +1,34 @@
-import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
-import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { diffManifestSets, redactSecret, type DiffEntry, type ManifestDiff } from '../diff/index.js';
+import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release.js';
 import { sameObject, settleLimit } from './util.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'>;
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'> & {
+  /**
+   * `compare` (default): Secrets are read and dry-run like everything else (values masked in the diff).
+   * `write-only`: Secrets are never read, dry-run or listed: each is reported as "will be written" with its key
+   * names. For the plan identity, which serves pull requests: a comparison would tell a PR author whether a guessed
+   * value is the live one ("unchanged"), and its RBAC grants no Secret access beyond the ApplySet parent.
+   */
+  secrets?: 'compare' | 'write-only';
+};
+
+/** The ApplySet group-kind of Secrets, as contains-group-kinds spells it. */
+const SECRET_GROUP_KIND = 'Secret';
+
+function isCoreSecret(object: KubeObject): boolean {
+  return object.kind === 'Secret' && object.apiVersion === 'v1';
+}
+
+/** A Secret of the set as a plan without Secret access shows it: its key names, no values, no comparison. */
+function writeOnlySecretEntry(object: KubeObject): DiffEntry {
+  const keys = [...new Set([...Object.keys(isRecord(object.data) ? object.data : {}), ...Object.keys(isRecord(object.stringData) ? object.stringData : {})])].sort();
+  const ref = objectRef(object);
+  const patch = `# will be written: Secret values are never read from the cluster or compared by plan\n# keys: ${keys.length ? keys.join(', ') : '(none)'}\n`;
+  return { id: objectId(object), kind: ref.kind, namespace: ref.namespace, name: ref.name, change: 'modified', patch, additions: 0, deletions: 0 };
+}
 
 export interface PlanResult {
   /** Live (masked) vs what the server says the objects would become (masked). */
@@ -67,13 +90,20 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, set, options);
   await prepared.applySet.load();
-  const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, prepared.objects);
+  const writeOnly = options.secrets === 'write-only';
+  const secrets = writeOnly ? prepared.objects.filter((p) => isCoreSecret(p.object)) : [];
+  const compared = writeOnly ? prepared.objects.filter((p) => !isCoreSecret(p.object)) : prepared.objects;
+  const skipKinds = new Set(writeOnly ? [SECRET_GROUP_KIND] : []);
+  const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, compared, skipKinds);
   pruning.catch(() => undefined);
-  const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
-  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
+  const liveObjects = await fetchLive(client, compared, options.concurrency ?? 8);
+  const probes = await settleLimit(compared, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
+  if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {
+    result.warnings.push('Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them');
+  }
   probes.forEach((outcome, index) => {
-    const p = prepared.objects[index] as PreparedObject;
+    const p = compared[index] as PreparedObject;
     if (!outcome.ok) {
       result.errors.push({ object: p.name, message: (outcome.error as Error).message });
       return;
@@ -95,6 +125,10 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
     for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
   result.diff = diffWithoutRework(result.live, result.merged);
+  for (const p of secrets) {
+    result.diff.entries.push(writeOnlySecretEntry(p.object));
+    result.diff.counts.modified += 1;
+  }
   return result;
 }
 

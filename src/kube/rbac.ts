@@ -1,4 +1,5 @@
 import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import { applySetParentName } from './applyset.js';
 
 /**
  * The namespace-scoped RBAC the reconciler's Kubernetes identities need. The EKS access entries map each function's
@@ -49,10 +50,13 @@ const READ = ['get', 'list', 'watch'];
 const APPLY_VERBS = [...READ, 'create', 'patch', 'update', 'delete'];
 /**
  * A server-side dry-run is authorized exactly like the real call, so plan needs create and patch too; it never
- * deletes (prune is computed by listing) and never takes the Lease. The plan function's mode and the IAM policy on who
- * may invoke it keep these verbs dry-run-only in practice.
+ * deletes (prune is computed by listing) and never takes the Lease. RBAC cannot tell a dry-run from a write, so the
+ * ValidatingAdmissionPolicy from planDryRunOnlyPolicy makes the server refuse every write of the plan identity that
+ * is not a dry-run.
  */
 const PLAN_VERBS = [...READ, 'create', 'patch'];
+/** Kinds whose objects hold key material: the plan identity gets no access to them (see rbacRules). */
+const KEY_MATERIAL_RESOURCES = new Set(['secrets']);
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -61,17 +65,28 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-/** The rules of one mode's Role, grouped by API group so the Role reads like the list of kinds above. */
-export function rbacRules(mode: RbacMode): PolicyRule[] {
+/**
+ * The rules of one mode's Role, grouped by API group so the Role reads like the list of kinds above.
+ *
+ * The plan identity serves pull requests, so it must not be able to read key material or confirm a guessed value:
+ * no Secrets (mTLS CA key, object storage credentials, release records) except `get` of the ApplySet parents of
+ * `environments` (labels and annotations only), and no pods (their specs can carry credentials in env values; plan
+ * never waits for rollouts).
+ */
+export function rbacRules(mode: RbacMode, environments: readonly string[] = ['default']): PolicyRule[] {
   const verbs = mode === 'apply' ? APPLY_VERBS : PLAN_VERBS;
   const groups = [...new Set(MANAGED_KINDS.map((k) => k.group))];
   const rules: PolicyRule[] = groups.map((group) => ({
     apiGroups: [group],
-    resources: MANAGED_KINDS.filter((k) => k.group === group).map((k) => k.resource),
+    resources: MANAGED_KINDS.filter((k) => k.group === group && (mode === 'apply' || !KEY_MATERIAL_RESOURCES.has(k.resource))).map((k) => k.resource),
     verbs: [...verbs],
   }));
-  // Rollout waits read workload status and the pods behind it; nothing here is writable.
-  rules.push({ apiGroups: [''], resources: ['pods', 'pods/status'], verbs: [...READ] });
+  if (mode === 'plan') {
+    rules.splice(1, 0, { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [...new Set(environments)].map(applySetParentName) });
+  } else {
+    // Rollout waits read workload status and the pods behind it; nothing here is writable.
+    rules.push({ apiGroups: [''], resources: ['pods', 'pods/status'], verbs: [...READ] });
+  }
   rules.push({ apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] });
   if (mode === 'apply') {
     // Create cannot be limited by name (the name is not known to the authorizer before the object exists), so the
@@ -105,6 +120,8 @@ export interface RbacOptions {
   users?: string[];
   /** Role and RoleBinding name; defaults to `thanos-gitops-<mode>`. */
   name?: string;
+  /** Environments whose ApplySet parent Secret the plan identity may read (default: `default`). */
+  environments?: string[];
 }
 
 // Kubernetes names: DNS-1123 labels for namespaces, subdomains for object names.
@@ -143,7 +160,7 @@ export function rbacManifests(options: RbacOptions): ManifestSet {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name, namespace, labels: { ...labels } },
-      rules: rbacRules(mode),
+      rules: rbacRules(mode, options.environments),
     };
     const binding: KubeObject = {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -155,10 +172,46 @@ export function rbacManifests(options: RbacOptions): ManifestSet {
     set.push({ file: `${namespace}-${name}-role.yaml`, object: role });
     set.push({ file: `${namespace}-${name}-roleBinding.yaml`, object: binding });
   }
+  if (mode === 'plan') set.push(...planDryRunOnlyPolicy({ name, group, users: options.users ?? [], namespaces: [...new Set(namespaces)], labels }));
   return set;
 }
 
-/** The `ALLOWED_KINDS` value the infra gives the Lambda: the managed kinds, comma-separated. */
+/**
+ * A ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, Kubernetes >= 1.30) and its binding that make the API
+ * server deny every create, update, delete or connect by the plan identity in the target namespaces unless the request
+ * is a dry-run (`request.dryRun`). RBAC alone cannot: a dry-run needs the same verbs as the write.
+ */
+export function planDryRunOnlyPolicy(options: { name: string; group: string; users: readonly string[]; namespaces: readonly string[]; labels: Record<string, string> }): ManifestSet {
+  const policyName = `${options.name}-dry-run-only`;
+  const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const identity = [`${quote(options.group)} in request.userInfo.groups`, ...(options.users.length ? [`request.userInfo.username in [${options.users.map(quote).join(', ')}]`] : [])].join(' || ');
+  const policy: KubeObject = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: policyName, labels: { ...options.labels } },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...options.namespaces] }] },
+        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] }],
+      },
+      matchConditions: [{ name: 'plan-identity', expression: identity }],
+      validations: [{ expression: 'request.dryRun == true', reason: 'Forbidden', message: `the thanos-gitops plan identity may only dry-run (policy ${policyName})` }],
+    },
+  };
+  const binding: KubeObject = {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: policyName, labels: { ...options.labels } },
+    spec: { policyName, validationActions: ['Deny'] },
+  };
+  return [
+    { file: `${policyName}-validatingAdmissionPolicy.yaml`, object: policy },
+    { file: `${policyName}-validatingAdmissionPolicyBinding.yaml`, object: binding },
+  ];
+}
+
+/** The `ALLOWED_KINDS` value the infra gives the Lambda: the managed kinds as `Kind.group`, comma-separated. */
 export function allowedKindsValue(): string {
-  return MANAGED_KINDS.map((k) => k.kind).join(',');
+  return MANAGED_KINDS.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)).join(',');
 }

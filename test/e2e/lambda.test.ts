@@ -14,13 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createEksToken } from '../../src/kube/eks-token.js';
 import type { KubeObject, Manifest } from '../../src/manifests/types.js';
-import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
+import { bindDeployer, bindPlanIdentity, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation } from '../helpers/fake-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const GOLDEN = join(ROOT, '../shared/kube-thanos/example');
 const ACCOUNT = '111122223333';
 const CLUSTER_ACCESS_ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-cluster-access';
+/** The plan function's own cluster role, mapped to the plan identity (its Role and dry-run-only admission policy). */
+const PLAN_CLUSTER_ACCESS_ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-plan-cluster-access';
 const PLANTED = 'planted-s3-secret-9f8e7d6c5b4a';
 const EXEC_KEYS = {
   apply: { id: 'ASIAAPPLYEXECROLE001', secret: 'apply/exec/secret/EXAMPLEKEY', token: 'IQoJapplyexecsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply` },
@@ -70,7 +72,7 @@ async function invoke(mode: 'plan' | 'apply', event: unknown): Promise<LambdaInv
     AWS_ENDPOINT_URL: aws.url,
     THANOS_GITOPS_MODE: mode,
     CLUSTER_NAME: 'prod',
-    CLUSTER_ROLE_ARN: CLUSTER_ACCESS_ROLE,
+    CLUSTER_ROLE_ARN: mode === 'plan' ? PLAN_CLUSTER_ACCESS_ROLE : CLUSTER_ACCESS_ROLE,
     TARGET_NAMESPACES: ns,
     ENVIRONMENT: 'prod',
   });
@@ -80,7 +82,8 @@ async function invoke(mode: 'plan' | 'apply', event: unknown): Promise<LambdaInv
 
 function liveNames(): string[] {
   const out = kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,servicemonitors,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}');
-  return out.split('\n').filter((line) => line && !line.startsWith('ServiceAccount/default') && !line.startsWith('ConfigMap/kube-root-ca.crt')).sort();
+  // The plan identity's ServiceAccount is test setup, not part of any release.
+  return out.split('\n').filter((line) => line && !line.startsWith('ServiceAccount/default') && line !== 'ServiceAccount/planner' && !line.startsWith('ConfigMap/kube-root-ca.crt')).sort();
 }
 
 beforeAll(async () => {
@@ -95,10 +98,11 @@ beforeAll(async () => {
     { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   ]);
+  const planIdentity = await bindPlanIdentity(ns, 'prod');
   aws = await startFakeAws({
     accountId: ACCOUNT,
     keys: Object.fromEntries(Object.values(EXEC_KEYS).map((k) => [k.id, { secretAccessKey: k.secret, sessionToken: k.token, arn: k.arn }])),
-    roles: { [CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.apply.arn, EXEC_KEYS.plan.arn] } },
+    roles: { [CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.apply.arn] }, [PLAN_CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.plan.arn] } },
     clusters,
   });
   proxy = await startEksAuthProxy({
@@ -106,7 +110,10 @@ beforeAll(async () => {
     region: 'eu-west-1',
     stsUrl: aws.url,
     upstream: { server: cluster.server, ca: readFileSync(cluster.caFile, 'utf8') },
-    identities: [{ arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/', token: cluster.deployerToken }],
+    identities: [
+      { arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/', token: cluster.deployerToken },
+      { arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/', token: planIdentity.token },
+    ],
   });
   clusters.prod = { endpoint: proxy.url, caData: proxy.caData };
 });
@@ -121,17 +128,23 @@ describe('reconciler Lambda bundle', () => {
     const before = liveNames();
     const outcome = await invoke('plan', { action: 'plan', release: release(goldenManifests(ns)) });
     expect(outcome.error).toBeUndefined();
-    const result = outcome.result as { applied: number; pruned: number; report: string; diff: { counts: { added: number } }; writes: number; mode: string };
+    const result = outcome.result as { applied: number; pruned: number; report: string; diff: { counts: { added: number; modified: number } }; writes: number; mode: string };
     expect(result.mode).toBe('plan');
-    expect(result.diff.counts.added).toBe(17);
+    // The PR's Secret is never compared with the cluster: it "will be written", with its key names only.
+    expect(result.diff.counts.added).toBe(16);
+    expect(result.diff.counts.modified).toBe(1);
     expect(result.applied).toBe(17);
+    const secretEntry = (result.diff as unknown as { entries: Array<{ kind: string; name: string; patch: string }> }).entries.find((e) => e.kind === 'Secret');
+    expect(secretEntry?.name).toBe('thanos-objectstorage');
+    expect(secretEntry?.patch).toContain('will be written');
+    expect(secretEntry?.patch).toContain('keys: thanos.yaml');
     expect(result.writes).toBe(0);
     expect(result.report).toContain('thanos-gitops plan for `prod`');
     expect(liveNames()).toEqual(before);
 
     // The AWS side: AssumeRole signed by the execution role, DescribeCluster signed by the assumed role.
     const assume = aws.calls.find((c) => c.operation === 'AssumeRole');
-    expect(assume).toMatchObject({ accessKeyId: EXEC_KEYS.plan.id, status: 200, params: { RoleArn: CLUSTER_ACCESS_ROLE, RoleSessionName: 'thanos-gitops-reconciler' } });
+    expect(assume).toMatchObject({ accessKeyId: EXEC_KEYS.plan.id, status: 200, params: { RoleArn: PLAN_CLUSTER_ACCESS_ROLE, RoleSessionName: 'thanos-gitops-reconciler' } });
     const describe = aws.calls.find((c) => c.operation === 'DescribeCluster');
     expect(describe?.status).toBe(200);
     expect(describe?.accessKeyId).toMatch(/^ASIA/);
@@ -146,7 +159,7 @@ describe('reconciler Lambda bundle', () => {
       expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
       expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
       expect(url.searchParams.get('X-Amz-Security-Token')).toBeTruthy();
-      expect(check.arn).toBe('arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/thanos-gitops-reconciler');
+      expect(check.arn).toBe('arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/thanos-gitops-reconciler');
     }
     const replays = aws.calls.filter((c) => c.operation === 'GetCallerIdentity');
     expect(replays.length).toBe(proxy.checks.length);
@@ -194,6 +207,55 @@ describe('reconciler Lambda bundle', () => {
     expect(outcome.error?.errorMessage).toContain('ClusterRoleBinding thanos-gitops-pwn');
     expect(() => kubectl('get', 'clusterrolebinding', 'thanos-gitops-pwn')).toThrow();
     expect(kubectl('get', 'secrets,configmaps', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+  });
+
+  describe('the apply policy refuses hostile releases before any request reaches the cluster', () => {
+    const edit = (file: string, change: (object: Record<string, any>) => void) => (manifests: Manifest[]) => {
+      const entry = manifests.find((m) => m.file === file);
+      if (!entry) throw new Error(`no ${file}`);
+      change(entry.object as Record<string, any>);
+      return manifests;
+    };
+    const add = (file: string, object: Record<string, unknown>) => (manifests: Manifest[]) => [...manifests, { file, object: object as KubeObject }];
+    const attacks: Array<{ name: string; build: (manifests: Manifest[]) => Manifest[]; names: string[] }> = [
+      { name: 'a privileged container', build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.containers[0].securityContext.privileged = true)), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged'] },
+      { name: 'a hostPath / volume', build: edit('thanos-store-statefulSet.yaml', (o) => (o.spec.template.spec.volumes = [{ name: 'host', hostPath: { path: '/' } }])), names: ['StatefulSet NS/thanos-store (thanos-store-statefulSet.yaml): .spec.template.spec.volumes[0].hostPath'] },
+      { name: 'hostNetwork (IMDS and the node network)', build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.hostNetwork = true)), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.hostNetwork'] },
+      { name: "another identity's ServiceAccount", build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.serviceAccountName = 'planner')), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.serviceAccountName: ServiceAccount "planner" is not defined in this set'] },
+      { name: 'a LoadBalancer Service', build: edit('thanos-query-service.yaml', (o) => (o.spec.type = 'LoadBalancer')), names: ['Service NS/thanos-query (thanos-query-service.yaml): .spec.type: Service type LoadBalancer is not allowed'] },
+      {
+        name: 'a service-account-token Secret',
+        build: add('token.yaml', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'query-token', annotations: { 'kubernetes.io/service-account.name': 'thanos-query' } }, type: 'kubernetes.io/service-account-token' }),
+        names: ['Secret NS/query-token (token.yaml): .type: a kubernetes.io/service-account-token Secret'],
+      },
+      { name: 'a Deployment of a foreign API group', build: add('evil.yaml', { apiVersion: 'evil.example.com/v1', kind: 'Deployment', metadata: { name: 'evil' }, spec: {} }), names: ['Deployment evil (evil.yaml): kind Deployment is not allowed in group evil.example.com'] },
+    ];
+
+    for (const attack of attacks) {
+      it(`apply function: ${attack.name}`, async () => {
+        const state = kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}');
+        const forwarded = proxy.forwarded.length;
+        const calls = aws.calls.length;
+        const outcome = await invoke('apply', { action: 'apply', release: release(attack.build(goldenManifests(ns)), 'a77ac4'.padEnd(40, '0')) });
+        expect(outcome.error?.errorType).toBe('RefusedError');
+        expect(outcome.error?.errorMessage).toContain('refused, nothing was applied');
+        for (const name of attack.names) expect(outcome.error?.errorMessage).toContain(name.replace('NS/', `${ns}/`));
+        expect(outcome.error?.errorMessage).toContain('fix: ');
+        // Refused before any AWS call or any request to the API server, so nothing can have been written.
+        expect(aws.calls.length).toBe(calls);
+        expect(proxy.forwarded.length).toBe(forwarded);
+        expect(kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(state);
+        expect(() => kubectl('get', 'secret', 'query-token', '-n', ns)).toThrow();
+      });
+    }
+
+    it('the plan function refuses the same release too (the pull request learns it before merge)', async () => {
+      const forwarded = proxy.forwarded.length;
+      const outcome = await invoke('plan', { action: 'plan', release: release(attacks[0]!.build(goldenManifests(ns))) });
+      expect(outcome.error?.errorType).toBe('RefusedError');
+      expect(outcome.error?.errorMessage).toContain('.spec.template.spec.containers[0].securityContext.privileged');
+      expect(proxy.forwarded.length).toBe(forwarded);
+    });
   });
 
   it('reconcile (from the schedule): finds drift made by another field manager and puts it back', async () => {

@@ -414,6 +414,23 @@ export async function serverSideApply(access: ClusterAccess, objectPath: string,
   );
 }
 
+/**
+ * A separate identity with its own bearer token: a ServiceAccount (created if missing) and a token from the API
+ * server's TokenRequest API, as `kubectl create token` issues. Works on the local control plane (its
+ * --service-account-signing-key-file) and on external clusters alike. The user name RBAC sees is returned.
+ */
+export async function issueIdentity(admin: ClusterAccess, namespace: string, name: string, expirationSeconds = 3600): Promise<{ username: string; token: string }> {
+  await serverSideApply(admin, `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
+  const review = (await kubeRequest(admin, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds },
+  })) as { status?: { token?: string } };
+  const token = review.status?.token;
+  if (!token) throw new ControlPlaneError(`TokenRequest for ${namespace}/${name} returned no token`);
+  return { username: `system:serviceaccount:${namespace}:${name}`, token };
+}
+
 /** Polls until check() resolves true; rethrows check's last error (or a timeout error) after timeoutMs. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

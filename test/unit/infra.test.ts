@@ -146,7 +146,7 @@ describe('functions', () => {
     const common = {
       CLUSTER_NAME: 'observability',
       TARGET_NAMESPACES: 'thanos',
-      ALLOWED_KINDS: 'ConfigMap,Secret,Service,ServiceAccount,Deployment,StatefulSet,PodDisruptionBudget,ServiceMonitor',
+      ALLOWED_KINDS: 'ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com',
       ALLOW_CLUSTER_SCOPED: 'false',
       ENVIRONMENT: 'production',
     };
@@ -398,6 +398,8 @@ describe('EKS access entries', () => {
       'RoleBinding thanos/thanos-gitops-plan',
       'Role thanos-extra/thanos-gitops-plan',
       'RoleBinding thanos-extra/thanos-gitops-plan',
+      'ValidatingAdmissionPolicy undefined/thanos-gitops-plan-dry-run-only',
+      'ValidatingAdmissionPolicyBinding undefined/thanos-gitops-plan-dry-run-only',
     ]);
   });
 });

@@ -125,12 +125,32 @@ describe('plan mode', () => {
         return {};
       },
       async apply(this: KubeClient, object: { kind: string }, options: { dryRun?: boolean }) {
-        return (this as unknown as { request: (m: string, p: string, o: unknown) => Promise<unknown> }).request('PATCH', `/x/${object.kind}`, { dryRun: !!options.dryRun });
+        return (this as unknown as { request: (m: string, p: string, o: unknown) => Promise<unknown> }).request('PATCH', `/x/${object.kind}${options.dryRun ? '?fieldManager=m&dryRun=All' : ''}`, { dryRun: !!options.dryRun });
       },
     } as unknown as KubeClient;
     const guarded = readOnlyClient(fake);
     await guarded.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }, { fieldManager: 'm', dryRun: true });
     await expect(guarded.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }, { fieldManager: 'm' })).rejects.toThrow(/plan function refused a PATCH of \/x\/ConfigMap/);
-    expect(sent).toEqual(['PATCH /x/ConfigMap']);
+    expect(sent).toEqual(['PATCH /x/ConfigMap?fieldManager=m&dryRun=All']);
+  });
+
+  it('the read-only client decides by the request sent, not by a dryRun option the caller passes', async () => {
+    const sent: string[] = [];
+    const fake = {
+      async request(method: string, path: string) {
+        sent.push(`${method} ${path}`);
+        return {};
+      },
+    } as unknown as KubeClient;
+    const guarded = readOnlyClient(fake);
+    const raw = (method: string, path: string, options: Record<string, unknown>) => (guarded as unknown as { request: (m: string, p: string, o: unknown) => Promise<unknown> }).request(method, path, options);
+    // The attack: a raw DELETE that claims to be a dry-run but whose URL does not ask the server for one.
+    await expect(raw('DELETE', '/api/v1/namespaces/thanos/secrets/thanos-gitops-ca', { object: 'x', dryRun: true, body: { dryRun: ['All'] } })).rejects.toThrow(/plan function refused a DELETE of \/api\/v1\/namespaces\/thanos\/secrets\/thanos-gitops-ca/);
+    await expect(raw('POST', '/api/v1/namespaces/thanos/configmaps?dryRun=None', { object: 'x', dryRun: true })).rejects.toThrow(/refused a POST/);
+    await expect(raw('PUT', '/api/v1/namespaces/thanos/configmaps/a?fieldManager=dryRun%3DAll', { object: 'x', dryRun: true })).rejects.toThrow(/refused a PUT/);
+    await expect(raw('delete', '/api/v1/namespaces/thanos/configmaps/a', { object: 'x' })).rejects.toThrow(/refused a delete/);
+    await raw('DELETE', '/api/v1/namespaces/thanos/configmaps/a?dryRun=All', { object: 'x' });
+    await raw('GET', '/api/v1/namespaces/thanos/configmaps/a', { object: 'x' });
+    expect(sent).toEqual(['DELETE /api/v1/namespaces/thanos/configmaps/a?dryRun=All', 'GET /api/v1/namespaces/thanos/configmaps/a']);
   });
 });

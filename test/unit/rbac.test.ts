@@ -29,15 +29,38 @@ describe('rbac rules', () => {
 
   it('plan: what a server-side dry-run needs (create, patch) but no delete, no update, no Lease writes', () => {
     const dryRun = [...read, 'create', 'patch'];
-    expect(rbacRules('plan')).toEqual([
-      { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts'], verbs: dryRun },
+    expect(rbacRules('plan', ['prod', 'staging'])).toEqual([
+      { apiGroups: [''], resources: ['configmaps', 'services', 'serviceaccounts'], verbs: dryRun },
+      // Secrets: only the ApplySet parents (labels and annotations), by name; no list, no watch, no dry-run writes.
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['thanos-gitops-prod', 'thanos-gitops-staging'] },
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: dryRun },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: dryRun },
       { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: dryRun },
-      { apiGroups: [''], resources: ['pods', 'pods/status'], verbs: read },
       { apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'], resourceNames: ['thanos-gitops-lock'] },
     ]);
+    expect(rbacRules('plan')[1]?.resourceNames).toEqual(['thanos-gitops-default']);
+  });
+
+  it('plan: an admission policy makes the server refuse every write of the plan identity that is not a dry-run', () => {
+    const set = rbacManifests({ namespaces: ['thanos', 'thanos-b'], mode: 'plan', users: ["it's-me"] });
+    const [policy, binding] = set.slice(-2).map((m) => m.object);
+    expect(policy).toMatchObject({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'thanos-gitops-plan-dry-run-only' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['thanos', 'thanos-b'] }] },
+          resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] }],
+        },
+        matchConditions: [{ name: 'plan-identity', expression: "'thanos-gitops-plan' in request.userInfo.groups || request.userInfo.username in ['it\\'s-me']" }],
+        validations: [{ expression: 'request.dryRun == true', reason: 'Forbidden' }],
+      },
+    });
+    expect(binding).toMatchObject({ kind: 'ValidatingAdmissionPolicyBinding', spec: { policyName: 'thanos-gitops-plan-dry-run-only', validationActions: ['Deny'] } });
+    expect(rbacManifests({ namespaces: ['thanos'], mode: 'apply' }).map((m) => m.object.kind)).toEqual(['Role', 'RoleBinding']);
   });
 
   it('never grants wildcards, RBAC objects, exec, logs or deletecollection', () => {
@@ -65,7 +88,7 @@ describe('rbac rules', () => {
       }
     }
     expect([...seen].sort()).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor', 'StatefulSet']);
-    expect(allowedKindsValue()).toBe('ConfigMap,Secret,Service,ServiceAccount,Deployment,StatefulSet,PodDisruptionBudget,ServiceMonitor');
+    expect(allowedKindsValue()).toBe('ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com');
   });
 });
 

@@ -11,10 +11,14 @@ them once; the EKS access entry created by the infra stack maps the function's I
 Options:
   --namespace <ns>   target namespace (repeat for several; one Role + RoleBinding in each)
   --mode <mode>      apply (default: read, create, patch, update, delete, the lock Lease) or plan (read, create,
-                     patch for server-side dry-run; no delete, no Lease writes)
+                     patch for server-side dry-run; no delete, no Lease writes, no Secrets but the ApplySet parent,
+                     no pods; plus a ValidatingAdmissionPolicy with which the API server denies every write of the
+                     plan identity that is not a dry-run: Kubernetes >= 1.30)
   --group <group>    Kubernetes group to bind (default: ${DEFAULT_GROUPS.apply} or ${DEFAULT_GROUPS.plan})
   --user <user>      also bind this user (repeatable; for clusters without access entries)
   --name <name>      Role and RoleBinding name (default: thanos-gitops-<mode>)
+  --environment <e>  plan: environment whose ApplySet parent Secret (thanos-gitops-<e>) plan may read
+                     (repeatable; default: default)
 
 Example:
   thanos-gitops rbac --namespace thanos --mode apply | kubectl apply -f -
@@ -35,6 +39,7 @@ export const rbacCommand: Command = {
       group: { type: 'string' },
       user: { type: 'string', multiple: true },
       name: { type: 'string' },
+      environment: { type: 'string', multiple: true },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const namespaces = values.namespace ?? [];
@@ -47,6 +52,7 @@ export const rbacCommand: Command = {
       ...(values.group !== undefined && { group: values.group }),
       ...(values.name !== undefined && { name: values.name }),
       ...(values.user !== undefined && { users: values.user }),
+      ...(values.environment !== undefined && { environments: values.environment }),
     });
     io.stdout(manifestSetToYaml(set));
     return 0;
