@@ -1,6 +1,8 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
+import { readFile } from 'node:fs/promises';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
+import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -70,8 +72,24 @@ export const applyFlagOptions = {
   'skip-missing-kinds': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
   'allow-empty': { type: 'boolean' },
+  policy: { type: 'string' },
+  'no-policy': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
+
+/** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */
+export async function applyPolicyFromFlags(values: { policy?: string | undefined; 'no-policy'?: boolean | undefined }): Promise<{ policy?: ApplyPolicy; source: string }> {
+  if (values.policy !== undefined && values['no-policy']) throw new UsageError('--policy and --no-policy contradict each other');
+  if (values['no-policy']) return { source: 'none' };
+  if (values.policy === undefined) return { policy: DEFAULT_APPLY_POLICY, source: 'built-in default' };
+  let text: string;
+  try {
+    text = await readFile(values.policy, 'utf8');
+  } catch (error) {
+    throw new Error(`--policy ${values.policy}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix: pass the path of a policy YAML file`);
+  }
+  return { policy: parseApplyPolicy(text, values.policy), source: values.policy };
+}
 
 export interface ApplyFlagValues extends ClusterFlagValues {
   'force-conflicts'?: boolean | undefined;
@@ -144,6 +162,12 @@ Options:
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
+  --policy <file>           apply policy (YAML or JSON) the set must pass before anything is written
+                            (default: the built-in policy the reconciler Lambda enforces: kube-thanos's kinds,
+                            Pod Security baseline + runAsNonRoot, runAsUser, seccomp, volume types, capabilities,
+                            no allowPrivilegeEscalation: true; ServiceAccounts of the set; ClusterIP Services;
+                            no service-account-token Secrets; see the README's "Apply policy")
+  --no-policy               apply without any policy check (prints a warning)
   --json                    print the result as JSON
 
 Example:
@@ -156,8 +180,16 @@ Example:
     // Flag mistakes are reported before the (possibly slow) source is rendered; the namespace may come from the set.
     const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
     return withDebugStack(io, async () => {
+      const { policy, source } = await applyPolicyFromFlags(values);
       const set = await loadManifestSet(spec);
       options.namespace = namespaceFor(values, set);
+      // Before any cluster call: a refused set never reaches the API server.
+      if (policy) {
+        const violations = checkApplyPolicy(set, policy, { defaultNamespace: options.namespace });
+        if (violations.length) throw new PolicyViolationError(violations, source);
+      } else {
+        io.stderr('warning: --no-policy: the set is applied without the apply policy (privileged pods, host access and any kind pass)\n');
+      }
       const client = clientFromFlags(values);
       try {
         const result = await applyManifestSet(client, set, options);
