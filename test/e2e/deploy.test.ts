@@ -262,6 +262,26 @@ describe('mode: deploy on a push to the default branch', () => {
     }
   });
 
+  it('a merged privileged pod is refused by the apply function before any request reaches the cluster', async () => {
+    const before = kubectl('get', 'secrets,configmaps,services,deployments,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const file = join(workspace, 'deploy/thanos-query-deployment.yaml');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace('        securityContext:\n          allowPrivilegeEscalation: false', '        securityContext:\n          privileged: true\n          allowPrivilegeEscalation: false'));
+    expect(readFileSync(file, 'utf8')).toContain('privileged: true');
+    const forwarded = proxy.forwarded.length;
+    try {
+      const run = await runAction({}, pushToMain);
+      runs.push(run);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/::error::function thanos-gitops-apply failed \(Unhandled\): RefusedError: release acme\/observability@dddddddddddd refused, nothing was applied: the apply policy \(built-in default\) refuses 1 field/);
+      expect(run.stdout).toContain(`Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`);
+      expect(proxy.forwarded.length).toBe(forwarded);
+      expect(kubectl('get', 'secrets,configmaps,services,deployments,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
   it('refuses to deploy a push to another branch, before asking for any token', async () => {
     const calls = aws.calls.length;
     const tokens = issuedJwts.length;
@@ -296,7 +316,9 @@ describe('mode: deploy on a push to the default branch', () => {
     );
     runs.push(run);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.outputs).toMatchObject({ changed: 'true', modified: '1', added: '0', removed: '0' });
+    // The ingestor's replicas, and the PR's Secret: never compared with the cluster, always "will be written".
+    expect(run.outputs).toMatchObject({ changed: 'true', modified: '2', added: '0', removed: '0' });
+    expect(run.summary).toContain('will be written');
     expect(run.summary).toContain('live cluster');
     expect(run.summary).toContain('thanos-receive-ingestor-default');
     expect(run.summary).toMatch(/-\s+replicas: 1\n\+\s+replicas: 2/);
