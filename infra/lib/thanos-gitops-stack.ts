@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -215,6 +215,15 @@ export class ThanosGitopsStack extends Stack {
           kubernetesGroups: [DEFAULT_GROUPS[mode]],
         });
       }
+    }
+
+    if (!config.githubEnvironment) {
+      // Without an environment, any workflow that runs on the default branch (including one a merged PR adds) can
+      // assume the apply role; an environment adds required reviewers and branch rules on GitHub's side.
+      Annotations.of(this).addWarningV2(
+        'thanos-gitops:apply-trusts-branch',
+        `the apply role trusts every workflow on ${config.defaultBranch}; set githubEnvironment (a GitHub environment with required reviewers) so only jobs of that environment can apply`,
+      );
     }
 
     // GitHub OIDC: pull requests may only plan; only the default branch (or the gated environment) may apply.

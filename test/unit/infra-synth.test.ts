@@ -62,6 +62,20 @@ describe('npx cdk synth (offline, example context)', () => {
     expect(Object.keys(template.Resources)).toHaveLength(25);
   });
 
+  it('the example app trusts the apply role only for the GitHub environment, the plan role only for pull requests', () => {
+    const template = JSON.parse(readFileSync(join(outdir, 'ThanosGitops-production.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { AssumeRolePolicyDocument?: { Statement: Array<{ Condition?: { StringEquals?: Record<string, unknown> } }> } } }>;
+    };
+    const subjects = (prefix: string) => {
+      const [role] = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith(prefix));
+      return role![1].Properties.AssumeRolePolicyDocument!.Statement.map((s) => s.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']);
+    };
+    expect(subjects('GitHubApplyRole')).toEqual([['repo:example-org/thanos-config:environment:production', 'repo:example-org@1234567/thanos-config@890123456:environment:production']]);
+    expect(subjects('GitHubPlanRole')).toEqual([['repo:example-org/thanos-config:pull_request', 'repo:example-org@1234567/thanos-config@890123456:pull_request']]);
+    // No warning about branch trust: the example configures an environment.
+    expect(result.stderr).not.toContain('apply role trusts every workflow');
+  });
+
   it('ships exactly what `thanos-gitops rbac` prints', async () => {
     let cli = '';
     for (const mode of ['apply', 'plan']) {

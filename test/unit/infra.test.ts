@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInfraConfig, type InfraConfigInput } from '../../infra/lib/config.js';
@@ -343,6 +343,12 @@ describe('GitHub OIDC trust', () => {
     expect(trust(cross.json, onlyId(cross.json, 'AWS::IAM::Role', 'GitHubApplyRole'))).toEqual([
       { Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Principal: provider, Condition: { StringEquals: { ...aud, 'token.actions.githubusercontent.com:sub': 'repo:example-org/thanos-config:environment:staging' } } },
     ]);
+  });
+
+  it('warns at synth when the apply role trusts the default branch instead of a GitHub environment', () => {
+    const warnings = (stack: ThanosGitopsStack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('apply role trusts every workflow on main'));
+    expect(warnings(same.stack)).toHaveLength(1);
+    expect(warnings(cross.stack)).toHaveLength(0);
   });
 
   it('function and scheduler roles trust only their service (the scheduler only this account\'s schedules)', () => {
