@@ -14,6 +14,7 @@ import {
   type KubeClient,
 } from '../src/kube/index.js';
 import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
+import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src/policy/index.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
 import type { FunctionMode, ReconcilerConfig } from './config.js';
 import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
@@ -200,6 +201,12 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
       return result;
     }
     case 'rollback': {
+      // A revision recorded under an older or looser policy must not bring back what today's policy refuses.
+      const recorded = await new ReleaseHistory(client, namespace, environment).get(event.revision);
+      if (recorded) {
+        const violations = checkApplyPolicy(recorded.manifests, { ...(config.policy.apply ?? DEFAULT_APPLY_POLICY), kinds: config.policy.allowedKinds }, { defaultNamespace: namespace });
+        if (violations.length) throw new RefusedError(`rollback to revision ${event.revision} refused, nothing was applied: ${formatViolations(violations, config.policy.applySource ?? 'built-in default')}`);
+      }
       const apply = await rollback(client, event.revision, { ...base, description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` });
       return fromApply(result, apply);
     }

@@ -69,7 +69,9 @@ describe('thanos-gitops apply and its apply policy (dist/cli)', () => {
     const ns = await createNamespace(uniqueNamespace('policy-cli'));
     const dir = setDir(ns, (objects) => {
       const pod = objects.get('thanos-query-deployment.yaml')!.spec.template.spec;
+      // privileged without allowPrivilegeEscalation: false, a pair the API server would refuse by itself.
       pod.containers[0].securityContext.privileged = true;
+      delete pod.containers[0].securityContext.allowPrivilegeEscalation;
       pod.hostPID = true;
       pod.volumes = [{ name: 'host', hostPath: { path: '/' } }];
     });

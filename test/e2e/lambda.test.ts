@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createEksToken } from '../../src/kube/eks-token.js';
+import { applyManifestSet, KubeClient } from '../../src/kube/index.js';
 import type { KubeObject, Manifest } from '../../src/manifests/types.js';
 import { bindDeployer, bindPlanIdentity, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation } from '../helpers/fake-aws.js';
@@ -218,7 +219,15 @@ describe('reconciler Lambda bundle', () => {
     };
     const add = (file: string, object: Record<string, unknown>) => (manifests: Manifest[]) => [...manifests, { file, object: object as KubeObject }];
     const attacks: Array<{ name: string; build: (manifests: Manifest[]) => Manifest[]; names: string[] }> = [
-      { name: 'a privileged container', build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.containers[0].securityContext.privileged = true)), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged'] },
+      {
+        name: 'a privileged container',
+        // Without allowPrivilegeEscalation: false, which the API server refuses next to privileged: a pod it would run.
+        build: edit('thanos-query-deployment.yaml', (o) => {
+          const context = o.spec.template.spec.containers[0].securityContext;
+          context.privileged = true;
+          delete context.allowPrivilegeEscalation;
+        }),
+        names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged'] },
       { name: 'a hostPath / volume', build: edit('thanos-store-statefulSet.yaml', (o) => (o.spec.template.spec.volumes = [{ name: 'host', hostPath: { path: '/' } }])), names: ['StatefulSet NS/thanos-store (thanos-store-statefulSet.yaml): .spec.template.spec.volumes[0].hostPath'] },
       { name: 'hostNetwork (IMDS and the node network)', build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.hostNetwork = true)), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.hostNetwork'] },
       { name: "another identity's ServiceAccount", build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.serviceAccountName = 'planner')), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.serviceAccountName: ServiceAccount "planner" is not defined in this set'] },
@@ -306,6 +315,27 @@ describe('reconciler Lambda bundle', () => {
     expect(secrets).toContain('thanos-tenant-team-a');
     expect(rotate.logs).not.toContain('PRIVATE KEY');
     expect(JSON.stringify(rotate.result)).not.toContain('PRIVATE KEY');
+  });
+
+  it('rollback refuses a revision that today\'s policy refuses (recorded before the policy), applying nothing', async () => {
+    // A revision recorded by an admin without the policy, as an older version of the tool would have.
+    const admin = KubeClient.fromFile(testCluster().adminKubeconfig);
+    const privileged = goldenManifests(ns);
+    const query = privileged.find((m) => m.file === 'thanos-query-deployment.yaml')!.object as Record<string, any>;
+    // The API server itself refuses privileged with allowPrivilegeEscalation: false, so the attack drops the latter.
+    query.spec.template.spec.containers[0].securityContext.privileged = true;
+    delete query.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation;
+    const old = await applyManifestSet(admin, privileged, { environment: 'prod', namespace: ns, wait: false });
+    admin.close();
+    const fixed = await invoke('apply', { action: 'apply', release: release(goldenManifests(ns), 'f1e2d3'.padEnd(40, '4')) });
+    expect(fixed.error).toBeUndefined();
+    const privilegedNow = () => kubectl('get', 'deployment', 'thanos-query', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].securityContext.privileged}');
+    expect(privilegedNow()).toBe('');
+    const back = await invoke('apply', { action: 'rollback', revision: old.revision });
+    expect(back.error?.errorType).toBe('RefusedError');
+    expect(back.error?.errorMessage).toContain(`rollback to revision ${old.revision} refused, nothing was applied`);
+    expect(back.error?.errorMessage).toContain(`Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`);
+    expect(privilegedNow()).toBe('');
   });
 
   it('the proxy refuses a token minted for another cluster, as EKS does', async () => {
