@@ -217,6 +217,14 @@ export class ThanosGitopsStack extends Stack {
       }
     }
 
+    if (crossAccount && !config.planClusterAccessRoleArn) {
+      // Both functions would reach the cluster as one Kubernetes identity: the plan identity's limits (no Secrets,
+      // dry-run only) would then be the apply identity's, or the apply identity would be unable to write.
+      Annotations.of(this).addWarningV2(
+        'thanos-gitops:plan-shares-cluster-role',
+        'the plan function assumes clusterAccessRoleArn like the apply function, so both reach the cluster as one Kubernetes identity; set planClusterAccessRoleArn to a role the cluster account maps to the group thanos-gitops-plan',
+      );
+    }
     if (!config.githubEnvironment) {
       // Without an environment, any workflow that runs on the default branch (including one a merged PR adds) can
       // assume the apply role; an environment adds required reviewers and branch rules on GitHub's side.

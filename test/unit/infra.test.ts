@@ -351,6 +351,14 @@ describe('GitHub OIDC trust', () => {
     expect(warnings(cross.stack)).toHaveLength(0);
   });
 
+  it('warns at synth when, cross-account, the plan function would share the apply function\'s cluster role', () => {
+    const shared = (stack: ThanosGitopsStack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('set planClusterAccessRoleArn'));
+    expect(shared(cross.stack)).toHaveLength(1);
+    const withPlanRole = synth({ ...crossAccount, planClusterAccessRoleArn: 'arn:aws:iam::444455556666:role/thanos-gitops-plan-access' });
+    expect(shared(withPlanRole.stack)).toHaveLength(0);
+    expect(shared(same.stack)).toHaveLength(0);
+  });
+
   it('function and scheduler roles trust only their service (the scheduler only this account\'s schedules)', () => {
     const j = same.json;
     for (const mode of ['PlanFunctionRole', 'ApplyFunctionRole']) {
