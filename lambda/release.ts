@@ -144,7 +144,7 @@ export interface ReleasePolicy {
 export function kindAllowed(object: Pick<KubeObject, 'apiVersion' | 'kind'>, allowed: readonly string[]): boolean {
   const group = apiGroup(object.apiVersion);
   return allowed.some((entry) => {
-    const wanted = entry.endsWith('.core') ? { kind: entry.slice(0, -'.core'.length), group: '' } : qualifiedKind(entry);
+    const wanted = qualifiedKind(entry);
     return wanted.kind === object.kind && wanted.group === group;
   });
 }

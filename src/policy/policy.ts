@@ -73,10 +73,13 @@ const WELL_KNOWN_GROUPS: Readonly<Record<string, string>> = {
   PrometheusRule: 'monitoring.coreos.com',
 };
 
-/** `Kind.group` for a policy entry: `Deployment` is `Deployment.apps`, `ConfigMap` the core `ConfigMap`. */
+/** `Kind.group` for a policy entry: `Deployment` is `Deployment.apps`, `ConfigMap` (or `ConfigMap.core`) the core one. */
 export function qualifiedKind(entry: string): { kind: string; group: string } {
   const dot = entry.indexOf('.');
-  if (dot >= 0) return { kind: entry.slice(0, dot), group: entry.slice(dot + 1) };
+  if (dot >= 0) {
+    const group = entry.slice(dot + 1);
+    return { kind: entry.slice(0, dot), group: group === 'core' ? '' : group };
+  }
   return { kind: entry, group: WELL_KNOWN_GROUPS[entry] ?? '' };
 }
 

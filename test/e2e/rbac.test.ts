@@ -5,7 +5,7 @@
  *
  * It starts its own control plane (test/helpers/control-plane.ts) because the shared one is only provided to test/e2e.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -229,5 +229,15 @@ describe('plan identity with its own token on a real kube-apiserver (the Role an
     // Comparing would need Secret access the plan identity does not have.
     await expect(planManifestSet(client, set, { environment: 'rbac', namespace: planNs })).rejects.toMatchObject({ status: 403 });
     client.close();
+
+    // The CLI's plan under the same identity.
+    const setDir = join(dir, 'set');
+    mkdirSync(setDir);
+    for (const m of set) writeFileSync(join(setDir, m.file), JSON.stringify(m.object));
+    let out = '';
+    const io = { stdout: (t: string) => (out += t), stderr: (t: string) => (out += t) };
+    expect(await main(['plan', '--dir', setDir, '--kubeconfig', kubeconfig, '-n', planNs, '-e', 'rbac', '--write-only-secrets'], io), out).toBe(0);
+    expect(out).toContain('will be written');
+    expect(out).not.toContain(planted);
   });
 });

@@ -56,6 +56,7 @@ describe('default apply policy', () => {
     expect(kindAllowed({ apiVersion: 'evil.example.com/v1', kind: 'Deployment' }, ['Deployment'])).toBe(false);
     expect(kindAllowed({ apiVersion: 'apps/v1', kind: 'Deployment' }, ['Deployment'])).toBe(true);
     expect(kindAllowed({ apiVersion: 'v1', kind: 'Secret' }, ['Secret.core'])).toBe(true);
+    expect(checkApplyPolicy([{ file: 's.yaml', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } }], { ...DEFAULT_APPLY_POLICY, kinds: ['Secret.core'] })).toEqual([]);
     expect(kindAllowed({ apiVersion: 'evil.example.com/v1', kind: 'Secret' }, ['Secret'])).toBe(false);
   });
 

@@ -34,6 +34,8 @@ Options:
   --force-conflicts         plan as if conflicts were forced
   --skip-missing-kinds      skip objects of kinds the server does not serve
   --no-prune                do not show prune candidates
+  --write-only-secrets      never read or compare Secrets: each is shown as "will be written" with its key names
+                            (what the plan identity of 'thanos-gitops rbac --mode plan' may do; no Secret access)
   --json                    print the plan as JSON (counts, entries with patches, conflicts, prune list)
 `,
   async run(argv, io) {
@@ -43,6 +45,7 @@ Options:
       'force-conflicts': { type: 'boolean' },
       'skip-missing-kinds': { type: 'boolean' },
       'no-prune': { type: 'boolean' },
+      'write-only-secrets': { type: 'boolean' },
       json: { type: 'boolean' },
     });
     rejectPositionals(positionals);
@@ -58,6 +61,7 @@ Options:
           force: !!values['force-conflicts'],
           prune: !values['no-prune'],
           missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
+          secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
         });
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
