@@ -22,11 +22,19 @@ function isCoreSecret(object: KubeObject): boolean {
   return object.kind === 'Secret' && object.apiVersion === 'v1';
 }
 
+/** Kubernetes' rule for Secret and ConfigMap keys (IsConfigMapKey). */
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
 /** A Secret of the set as a plan without Secret access shows it: its key names, no values, no comparison. */
 function writeOnlySecretEntry(object: KubeObject): DiffEntry {
-  const keys = [...new Set([...Object.keys(isRecord(object.data) ? object.data : {}), ...Object.keys(isRecord(object.stringData) ? object.stringData : {})])].sort();
+  const all = [...new Set([...Object.keys(isRecord(object.data) ? object.data : {}), ...Object.keys(isRecord(object.stringData) ? object.stringData : {})])].sort();
+  // The names come from the pull request and the server never sees them in a write-only plan: only names Kubernetes
+  // accepts as Secret keys are echoed.
+  const keys = all.filter((key) => SECRET_KEY.test(key));
+  const invalid = all.length - keys.length;
   const ref = objectRef(object);
-  const patch = `# will be written: Secret values are never read from the cluster or compared by plan\n# keys: ${keys.length ? keys.join(', ') : '(none)'}\n`;
+  const listed = [...keys, ...(invalid ? [`(${invalid} invalid key name${invalid === 1 ? '' : 's'}: the API server will refuse the Secret)`] : [])];
+  const patch = `# will be written: Secret values are never read from the cluster or compared by plan\n# keys: ${listed.length ? listed.join(', ') : '(none)'}\n`;
   return { id: objectId(object), kind: ref.kind, namespace: ref.namespace, name: ref.name, change: 'modified', patch, additions: 0, deletions: 0 };
 }
 

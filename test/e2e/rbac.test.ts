@@ -216,14 +216,15 @@ describe('plan identity with its own token on a real kube-apiserver (the Role an
     writeFileSync(kubeconfig, tokenKubeconfig(cp.server, readFileSync(cp.caFile).toString('base64'), 'planner', planner.token), { mode: 0o600 });
     const client = KubeClient.fromFile(kubeconfig);
     const planted = 'planted-objstore-secret-0a9b8c';
-    const set = [...exampleSet(planNs), { file: 'objstore.yaml', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: planNs }, stringData: { 'thanos.yaml': `secret_key: ${planted}` } } }];
+    const set = [...exampleSet(planNs), { file: 'objstore.yaml', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: planNs }, stringData: { 'thanos.yaml': `secret_key: ${planted}`, '<img src=x onerror=alert(1)>': 'v' } } }];
     const plan = await planManifestSet(client, set, { environment: 'rbac', namespace: planNs, secrets: 'write-only' });
     expect(plan.errors).toEqual([]);
     expect(client.writeCount).toBe(0);
     const entry = plan.diff.entries.find((e) => e.kind === 'Secret');
     expect(entry).toMatchObject({ name: 'thanos-objectstorage', change: 'modified' });
     expect(entry?.patch).toContain('will be written');
-    expect(entry?.patch).toContain('keys: thanos.yaml');
+    expect(entry?.patch).toContain('keys: thanos.yaml, (1 invalid key name: the API server will refuse the Secret)');
+    expect(JSON.stringify(plan)).not.toContain('<img');
     expect(JSON.stringify(plan)).not.toContain(planted);
     expect(JSON.stringify(plan)).not.toContain(Buffer.from(`secret_key: ${planted}`).toString('base64'));
     // Comparing would need Secret access the plan identity does not have.
@@ -239,5 +240,6 @@ describe('plan identity with its own token on a real kube-apiserver (the Role an
     expect(await main(['plan', '--dir', setDir, '--kubeconfig', kubeconfig, '-n', planNs, '-e', 'rbac', '--write-only-secrets'], io), out).toBe(0);
     expect(out).toContain('will be written');
     expect(out).not.toContain(planted);
+    expect(out).not.toContain('<img');
   });
 });
