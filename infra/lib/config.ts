@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { applyPolicySchema } from '../../src/policy/policy.js';
 
 /**
  * Everything the stack needs to know, from CDK context (`infra/cdk.json`, `-c key=value`) or typed props. Validation
@@ -75,6 +76,8 @@ export const infraConfigSchema = z
       .optional(),
     alarmTopicArn: z.string().regex(TOPIC_ARN, 'alarmTopicArn must be an SNS topic ARN').optional(),
     allowClusterScoped: z.boolean().default(false),
+    /** The functions' apply policy (the README's "Apply policy"); default: the built-in policy. */
+    applyPolicy: applyPolicySchema.optional(),
     logRetentionDays: z
       .number()
       .int()
@@ -164,6 +167,13 @@ export function configFromContext(tryGetContext: (key: string) => unknown): Infr
       if (key === 'allowClusterScoped' && (value === 'true' || value === 'false')) value = value === 'true';
       else if (key === 'logRetentionDays' && /^\d+$/.test(value)) value = Number(value);
       else if (key === 'additionalNamespaces') value = value.split(',').map((s) => s.trim()).filter(Boolean);
+      else if (key === 'applyPolicy') {
+        try {
+          value = JSON.parse(value) as unknown;
+        } catch {
+          fail(`invalid thanos-gitops infra configuration:\n  context applyPolicy: not JSON; pass the policy as a JSON object (-c 'applyPolicy={"kinds":[...],...}') or put it in cdk.json`);
+        }
+      }
     }
     input[key] = value;
   }

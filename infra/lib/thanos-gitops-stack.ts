@@ -111,9 +111,11 @@ export class ThanosGitopsStack extends Stack {
     const commonEnvironment: Record<string, string> = {
       CLUSTER_NAME: config.clusterName,
       TARGET_NAMESPACES: namespaces.join(','),
-      ALLOWED_KINDS: allowedKindsValue(),
+      // A configured policy's kinds replace the default list; the Roles still grant only the managed kinds.
+      ALLOWED_KINDS: config.applyPolicy ? config.applyPolicy.kinds.join(',') : allowedKindsValue(),
       ALLOW_CLUSTER_SCOPED: String(config.allowClusterScoped),
       ENVIRONMENT: config.environment,
+      ...(config.applyPolicy ? { APPLY_POLICY: JSON.stringify(config.applyPolicy) } : {}),
     };
 
     const makeFunction = (mode: 'plan' | 'apply', clusterRoleArn: string | undefined) => {

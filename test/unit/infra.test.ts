@@ -5,7 +5,9 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInfraConfig, type InfraConfigInput } from '../../infra/lib/config.js';
+import { configFromContext, parseInfraConfig, type InfraConfigInput } from '../../infra/lib/config.js';
+import { loadConfig } from '../../lambda/config.js';
+import { DEFAULT_APPLY_POLICY } from '../../src/policy/index.js';
 import { driftMetricRecord } from '../../infra/lib/drift-metric.js';
 import { ThanosGitopsStack } from '../../infra/lib/thanos-gitops-stack.js';
 
@@ -165,6 +167,21 @@ describe('functions', () => {
       IAM_USER_NAME: 'thanos-objstore',
     });
     expect(crossEnv(onlyId(cross.json, 'AWS::Lambda::Function', 'PlanFunction'))).toMatchObject({ THANOS_GITOPS_MODE: 'plan', CLUSTER_ROLE_ARN: crossAccount.clusterAccessRoleArn });
+  });
+
+  it('passes a configured apply policy to both functions, which load exactly that policy', () => {
+    const policy = { ...DEFAULT_APPLY_POLICY, serviceTypes: ['ClusterIP', 'LoadBalancer'] as ('ClusterIP' | 'LoadBalancer')[] };
+    const custom = synth({ ...sameAccount, applyPolicy: policy });
+    for (const mode of ['PlanFunction', 'ApplyFunction']) {
+      const variables = ((resources(custom.json, 'AWS::Lambda::Function')[onlyId(custom.json, 'AWS::Lambda::Function', mode)]!.Properties as Json).Environment as Json).Variables as Record<string, string>;
+      const loaded = loadConfig({ ...variables, AWS_REGION: 'eu-west-1' });
+      expect(loaded.policy.apply).toEqual(policy);
+      expect(loaded.policy.allowedKinds).toEqual(policy.kinds);
+      expect(loaded.policy.applySource).toBe('APPLY_POLICY');
+    }
+    expect(() => parseInfraConfig({ ...sameAccount, applyPolicy: { ...policy, serviceTypes: ['Ingress'] } })).toThrow(/applyPolicy\.serviceTypes\.0/);
+    expect(configFromContext((key) => (key === 'applyPolicy' ? JSON.stringify(policy) : (sameAccount as Record<string, unknown>)[key])).applyPolicy).toEqual(policy);
+    expect(() => configFromContext((key) => (key === 'applyPolicy' ? '{not json' : (sameAccount as Record<string, unknown>)[key]))).toThrow(/context applyPolicy: not JSON/);
   });
 
   it('puts no credential into the template: no secret-like variable, no access key, no token', () => {
