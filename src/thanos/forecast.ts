@@ -163,7 +163,7 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
     if (pods.base !== pods.head) {
       const removedOrdinals = object.kind === 'StatefulSet' && pods.head < pods.base
         ? `, removing ordinal ${Array.from({ length: pods.base - pods.head }, (_, i) => pods.base - 1 - i).join(', ')} (highest first)` : '';
-      items.push({ object: name, pods, effect: 'scaled', order: `${pods.base} -> ${pods.head}${removedOrdinals}`, reason: 'replicas change; other pods keep running', source: object.kind === 'StatefulSet' ? STATEFULSET_UPDATES : DEPLOYMENT_UPDATES });
+      items.push({ object: name, pods, effect: 'scaled', order: `${pods.base} → ${pods.head}${removedOrdinals}`, reason: 'replicas change; other pods keep running', source: object.kind === 'StatefulSet' ? STATEFULSET_UPDATES : DEPLOYMENT_UPDATES });
     }
     // Pods that do not roll may still react to the files and Secrets they read.
     const mounted = mounts(after);
