@@ -97,6 +97,17 @@ describe('thanos-gitops validate: Thanos stack checks', () => {
     expect(result.stderr).toMatch(/1 error; Thanos would refuse or lose writes with this stack\n$/);
   });
 
+  it('apply refuses a stack with validation errors before it contacts any cluster, unless told to ignore them', async () => {
+    const config = join(work, 'small-ring-apply.yaml');
+    await writeFile(config, (await readFile(example, 'utf8')).replace('  replicas: 3\n  replicationFactor: 2', '  replicas: 1\n  replicationFactor: 2'));
+    const result = await cli('apply', '--config', config, '--kubeconfig', join(work, 'no-such-kubeconfig'), '--environment', 'prod');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: ');
+    expect(result.stderr).toContain('stack validation found 1 error (above); fix them, or pass --ignore-validation to apply anyway');
+    const ignored = await cli('apply', '--config', config, '--kubeconfig', join(work, 'no-such-kubeconfig'), '--environment', 'prod', '--ignore-validation');
+    expect(ignored.stderr).not.toContain('stack validation found');
+  });
+
   it('the example without `replica` in the querier labels and without the flag gets two warnings, exit 0', async () => {
     const config = join(work, 'old-example.yaml');
     await writeFile(config, (await readFile(example, 'utf8'))

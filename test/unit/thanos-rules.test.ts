@@ -360,6 +360,22 @@ describe('object storage', () => {
     expect(found[0]!.message).toMatch(/3 components \(.*thanos-compact.*\)/);
     expect(only(risks(stackConfig(), stackConfig()), 'objstore-bucket')).toEqual([]);
   });
+
+  it('never quotes anything but type, bucket, endpoint and prefix from the objstore Secret', async () => {
+    const { renderJsonReport, renderFullReport } = await import('../../src/diff/index.js');
+    const planted = 'PLANTED-SECRET-KEY-0123456789';
+    // Access keys as `rotate` writes them into the rendered Secret (mode accessKeys).
+    const plant = (bucket: string) => render(edit(stackConfig(), (c) => { c.objectStorage.bucket = bucket; })).map((item) => item.object.kind === 'Secret'
+      ? { ...item, object: { ...item.object, data: { 'thanos.yaml': Buffer.from(`type: S3\nconfig:\n  bucket: ${bucket}\n  endpoint: s3.eu-west-1.amazonaws.com\n  access_key: AKIAPLANTED\n  secret_key: ${planted}\n`).toString('base64') } } }
+      : item);
+    const diff = analyzeManifestSets(plant('metrics'), plant('metrics-v2'));
+    expect(only(diff.risks, 'objstore-bucket')).toHaveLength(1);
+    for (const report of [renderJsonReport(diff, { environment: 'prod' }), renderFullReport(diff, { environment: 'prod' })]) {
+      expect(report).not.toContain(planted);
+      expect(report).not.toContain('AKIAPLANTED');
+      expect(report).not.toContain(Buffer.from(planted).toString('base64'));
+    }
+  });
 });
 
 describe('workloads', () => {
