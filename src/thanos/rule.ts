@@ -54,7 +54,10 @@ export interface RiskFinding {
   source?: SourceLink;
 }
 
-/** Thanos releases a rule's statements hold for, inclusive; `until` open means up to the reference release and later. */
+/**
+ * Thanos releases a rule's statements hold for, inclusive. Every statement was read at the reference release
+ * (v0.42.4); `from` is the oldest tag at which the same code or doc text was found. `until` open means "and later".
+ */
 export interface VersionRange {
   from: string;
   until?: string;

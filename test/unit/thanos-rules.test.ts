@@ -95,6 +95,26 @@ describe('the rule registry', () => {
   });
 });
 
+describe('no change, no risk', () => {
+  const full = (rf: number) => edit(stackConfig({ rf, fileAlgorithm: 'ketama', flag: 'ketama' }), (c) => {
+    c.rule = { replicas: 2, queriers: ['dnssrv+_http._tcp.thanos-query.thanos'], alertmanagersURLs: ['alertmanager:9093'] };
+    c.query.replicaLabels = ['replica', 'rule_replica'];
+    c.queryFrontend = { replicas: 1, downstreamURL: 'http://thanos-query.thanos:9090' };
+    c.compact.deduplicationReplicaLabels = ['replica'];
+    c.storeShards = { shards: 2, replicas: 1 };
+  });
+  it.each([1, 2, 3])('every rule is quiet when nothing changes (RF %i), and the stack validates', (rf) => {
+    expect(risks(full(rf), full(rf))).toEqual([]);
+    expect(validateStack(render(full(rf)))).toEqual([]);
+  });
+
+  it('a stack older than a rule\'s range still gets the risk, saying which releases it was checked for', () => {
+    const old = (ring: number) => edit(stackConfig({ rf: 2, ring, fileAlgorithm: 'ketama' }), (c) => { c.common.image = 'quay.io/thanos/thanos:v0.31.0'; });
+    const found = only(risks(old(3), old(1)), 'hashring-too-small');
+    expect(found[0]!.message).toMatch(/\(checked for Thanos v0\.32\.0 and later; this stack runs v0\.31\.0\)$/);
+  });
+});
+
 describe('hashring-too-small: ring endpoints below the replication factor', () => {
   for (const rf of [1, 2, 3]) {
     for (const [label, size] of [['RF-1', rf - 1], ['RF', rf], ['RF+1', rf + 1]] as const) {
@@ -249,6 +269,18 @@ describe('hashring-removed and hashring-tenants', () => {
     expect(found[0]!.message).toContain('running receivers keep the ring they loaded');
     expect(found[0]!.message).toContain('cannot mount the ConfigMap');
     expect(found[0]!.message).not.toContain('reject remote writes');
+  });
+
+  it('a kept hashring file is not "removed"', () => {
+    expect(only(risks(stackConfig(), stackConfig({ ingestors: 4 })), 'hashring-removed')).toEqual([]);
+  });
+
+  it('an ingestor StatefulSet removed together with its ring entries is medium: pods flush and upload on the way out', () => {
+    const head = edit(stackConfig(), (c) => { c.receiveIngestor.hashrings = [{ hashring: 'main', tenants: [] }]; });
+    const found = only(risks(stackConfig(), head), 'ingestor-removed');
+    expect(found).toEqual([expect.objectContaining({ severity: 'medium', object: `StatefulSet thanos/${INGESTOR}` })]);
+    expect(found[0]!.message).toContain('each flushes its head and uploads the last block on SIGTERM within the 900 s grace period; the PVCs stay');
+    expect(found[0]!.message).not.toMatch(/lost/);
   });
 
   it('moved tenants: nothing is said to be duplicated', () => {

@@ -7,7 +7,7 @@ import { flagValues, listed, thanosComponent } from '../stack.js';
 export const compactorDedupLabels: RiskRule = {
   id: 'replica-labels',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactDedupVertical,
   summary: "the compactor's --deduplication.replica-label changed",
   check(change) {

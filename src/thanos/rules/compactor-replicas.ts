@@ -6,7 +6,7 @@ import { replicas, thanosComponent, WORKLOAD_KINDS } from '../stack.js';
 export const compactorReplicas: RiskRule = {
   id: 'compactor-replicas',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactSingleton,
   summary: 'a compactor workload with more than one replica',
   check(change) {

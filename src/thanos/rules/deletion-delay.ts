@@ -10,7 +10,7 @@ import { flagValues, parseDuration } from '../stack.js';
 export const deletionDelay: RiskRule = {
   id: 'deletion-delay',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.storeDeletionDelay,
   summary: "a store's --ignore-deletion-marks-delay not below the compactor's --delete-delay",
   check(change) {

@@ -6,7 +6,7 @@ import { flagSet, thanosComponent } from '../stack.js';
 export const downsamplingDisabled: RiskRule = {
   id: 'downsampling-disabled',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactDownsampling,
   summary: 'compactor downsampling switched off',
   check(change) {

@@ -11,7 +11,7 @@ import { externalLabels, flagValues, listed, perPodLabels, thanosComponent } fro
 export const externalLabelsChange: RiskRule = {
   id: 'external-labels',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactStreams,
   summary: 'receiver or ruler external labels (--label) changed',
   check(change) {

@@ -7,7 +7,7 @@ import { hashringChanges, hashringsOf } from './hashring-common.js';
 export const hashringAlgorithm: RiskRule = {
   id: 'hashring-algorithm',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.receiveAlgorithms,
   summary: 'a hashring switches between hashmod and ketama',
   check(change) {

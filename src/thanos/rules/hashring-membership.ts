@@ -11,7 +11,7 @@ import { hashringChanges, hashringsOf, ingestorsReading } from './hashring-commo
 export const hashringMembership: RiskRule = {
   id: 'hashring-membership',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.flushOnRingChange,
   summary: 'hashring endpoints or hashrings added or removed',
   check(change) {

@@ -12,7 +12,7 @@ const CONFIGMAP_VOLUME = kubernetesSource('ConfigMaps: using ConfigMaps as files
 export const hashringRemoved: RiskRule = {
   id: 'hashring-removed',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.keepLastGoodFile,
   summary: 'a hashrings file or its ConfigMap removed',
   check(change) {

@@ -16,7 +16,7 @@ function tenantOwners(rings: Hashring[]): Map<string, string> {
 export const hashringTenants: RiskRule = {
   id: 'hashring-tenants',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.receiveDocs,
   summary: 'tenants moved between hashrings',
   check(change) {

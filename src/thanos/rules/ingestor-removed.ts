@@ -6,7 +6,7 @@ import { endpointOrdinal, gracePeriodSeconds, replicas, ringUses, thanosComponen
 export const ingestorRemoved: RiskRule = {
   id: 'ingestor-removed',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.flushOnExit,
   summary: 'receive ingestor StatefulSet deleted',
   check(change) {

@@ -11,7 +11,7 @@ import { endpointOrdinal, gracePeriodSeconds, replicas, replicationFactor, ringU
 export const ingestorScaleDown: RiskRule = {
   id: 'ingestor-scale-down',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.flushOnExit,
   summary: 'receive ingestor replicas lowered',
   check(change) {

@@ -11,7 +11,7 @@ import { secretValue, StackView } from '../stack.js';
 export const objstoreBucket: RiskRule = {
   id: 'objstore-bucket',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.objstoreAtStart,
   summary: 'bucket, prefix or endpoint of the objstore config changed',
   check(change) {

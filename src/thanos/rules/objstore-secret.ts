@@ -6,7 +6,7 @@ import { StackView } from '../stack.js';
 export const objstoreSecret: RiskRule = {
   id: 'objstore-secret',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.objstoreAtStart,
   summary: 'the objstore Secret reference of a component changed',
   check(change) {

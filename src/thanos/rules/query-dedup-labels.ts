@@ -7,7 +7,7 @@ import { listed } from '../stack.js';
 export const queryDedupLabels: RiskRule = {
   id: 'query-replica-labels',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.queryDedup,
   summary: "the querier's --query.replica-label misses a receiver or ruler per-pod label",
   check(change) {

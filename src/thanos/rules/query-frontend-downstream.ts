@@ -6,7 +6,7 @@ import { flagValues, thanosComponent } from '../stack.js';
 export const queryFrontendDownstream: RiskRule = {
   id: 'query-frontend-downstream',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.queryFrontendDocs,
   summary: "the query-frontend's --query-frontend.downstream-url changed",
   check(change) {

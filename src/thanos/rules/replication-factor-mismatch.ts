@@ -9,7 +9,7 @@ import { replicationFactor } from '../stack.js';
 export const replicationFactorMismatch: RiskRule = {
   id: 'replication-factor-mismatch',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.writeQuorum,
   summary: 'routers and ingestors with different replication factors',
   check(change) {

@@ -6,7 +6,7 @@ import { replicationFactor, ringUses, thanosComponent, writeQuorum } from '../st
 export const replicationFactorChange: RiskRule = {
   id: 'replication-factor',
   severity: 'high',
-  versions: { from: 'v0.37.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.writeQuorum,
   summary: '--receive.replication-factor changed',
   check(change) {

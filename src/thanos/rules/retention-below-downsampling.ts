@@ -7,7 +7,7 @@ import { thanosComponent } from '../stack.js';
 export const retentionBelowDownsampling: RiskRule = {
   id: 'retention-below-downsampling',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactDownsampling,
   summary: 'retention shorter than the downsampling windows (40h raw, 10d at 5m)',
   check(change) {

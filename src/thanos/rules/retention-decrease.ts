@@ -6,7 +6,7 @@ import { flagValues, parseDuration, thanosComponent } from '../stack.js';
 export const retentionDecrease: RiskRule = {
   id: 'retention-decrease',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactRetention,
   summary: 'a compactor retention lowered',
   check(change) {

@@ -6,7 +6,7 @@ import { replicas } from '../stack.js';
 export const routerReplicasZero: RiskRule = {
   id: 'router-replicas-zero',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.receiveDocs,
   summary: 'receive router replicas set to 0',
   check(change) {

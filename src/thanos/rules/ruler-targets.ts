@@ -10,7 +10,7 @@ const REMOTE_WRITE_FLAGS = ['--remote-write.config', '--remote-write.config-file
 export const rulerTargets: RiskRule = {
   id: 'ruler-targets',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.ruleDocs,
   summary: 'the ruler loses all its queriers or Alertmanagers',
   check(change) {

@@ -6,7 +6,7 @@ import { compactorsPerBucket } from '../checks.js';
 export const secondCompactor: RiskRule = {
   id: 'second-compactor',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.compactSingleton,
   summary: 'two compactor workloads reading the same bucket',
   check(change) {

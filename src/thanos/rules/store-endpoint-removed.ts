@@ -8,7 +8,7 @@ const ENDPOINT_FLAGS = ['--endpoint', '--store', '--endpoint-strict', '--store.s
 export const storeEndpointRemoved: RiskRule = {
   id: 'store-endpoint-removed',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.queryDocs,
   summary: 'StoreAPI endpoints removed from a querier',
   check(change) {

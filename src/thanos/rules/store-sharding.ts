@@ -9,7 +9,7 @@ const STORE_SHARD_FLAGS = ['--selector.relabel-config', '--selector.relabel-conf
 export const storeSharding: RiskRule = {
   id: 'store-sharding',
   severity: 'medium',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: thanosSource('docs/sharding.md'),
   summary: 'store gateway shard selector or time range changed',
   check(change) {

@@ -6,7 +6,7 @@ import { flagValues, thanosComponent } from '../stack.js';
 export const tenantLabel: RiskRule = {
   id: 'tenant-label',
   severity: 'high',
-  versions: { from: 'v0.32.0' },
+  versions: { from: 'v0.30.0' },
   source: SOURCES.tenantLabelFlag,
   summary: '--receive.tenant-label-name changed',
   check(change) {
