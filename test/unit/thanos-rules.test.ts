@@ -173,6 +173,7 @@ describe('ingestor-scale-down: pods flush and upload; the ring decides whether w
   it('scaling below RF also raises hashring-too-small', () => {
     const found = risks(stackConfig({ rf: 3, ingestors: 3 }), stackConfig({ rf: 3, ingestors: 2 }));
     expect(found.map((risk) => risk.id)).toEqual(expect.arrayContaining(['ingestor-scale-down', 'hashring-too-small']));
+    expect(only(found, 'ingestor-scale-down')[0]).toMatchObject({ severity: 'high', message: expect.stringContaining('2 ingestors cannot hold RF 3') });
   });
 
   it('does not fire on a scale-up', () => {

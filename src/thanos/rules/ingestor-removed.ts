@@ -1,6 +1,6 @@
 import type { RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
-import { endpointOrdinal, gracePeriodSeconds, replicas, ringUses, thanosComponent } from '../stack.js';
+import { endpointOrdinal, gracePeriodSeconds, replicas, ringUses, StackView, thanosComponent } from '../stack.js';
 
 /** A receive ingestor StatefulSet deleted: its pods flush and upload on the way out; writes fail if a ring still lists them. */
 export const ingestorRemoved: RiskRule = {
@@ -15,7 +15,10 @@ export const ingestorRemoved: RiskRule = {
       const stsName = before.metadata.name;
       const stillListed = ringUses(change.head).filter((use) => use.ring.endpoints.some((endpoint) => endpointOrdinal(endpoint, stsName) !== undefined));
       const pods = replicas(before);
-      const base = `deletes receive ingestor StatefulSet with ${pods} pod${pods === 1 ? '' : 's'}: each flushes its head and uploads the last block on SIGTERM within the ${gracePeriodSeconds(before)} s grace period; the PVCs stay (StatefulSet deletion keeps them)`;
+      const exit = StackView.objstoreRef(before) !== undefined
+        ? `each flushes its head and uploads the last block on SIGTERM within the ${gracePeriodSeconds(before)} s grace period`
+        : 'each flushes its head to its PVC on SIGTERM (no bucket configured, so nothing is uploaded and the data stays only on the PVCs)';
+      const base = `deletes receive ingestor StatefulSet with ${pods} pod${pods === 1 ? '' : 's'}: ${exit}; the PVCs stay (StatefulSet deletion keeps them)`;
       if (stillListed.length > 0) {
         return [{
           object: name,

@@ -21,7 +21,7 @@ export const replicationFactorChange: RiskRule = {
       return [{
         object: name,
         message: `changes --receive.replication-factor from ${was} to ${now}: each series is written to ${now} ingestor${now === 1 ? '' : 's'} and a write needs ${writeQuorum(now, version)} of them (was ${writeQuorum(was, version)} of ${was})${ringText}`,
-        action: `set the same replication factor on routers and ingestors in one change (receiveRouter.replicationFactor and receiveIngestor.replicationFactor), keep every hashring at >= ${now} endpoints, and expect ingestor memory to grow by about ${now}/${was}`,
+        action: `set the same replication factor on routers and ingestors in one change (receiveRouter.replicationFactor and receiveIngestor.replicationFactor), keep every hashring at >= ${now} endpoints, and expect ingestor memory and disk to ${now > was ? 'grow' : 'shrink'} to about ${now}/${was} of today's`,
       }];
     });
   },
