@@ -114,3 +114,24 @@ describe('capacity delta', () => {
     expect(parseQuantity('lots')).toBeUndefined();
   });
 });
+
+describe('report sections with author-controlled names', () => {
+  it('pass forecast, capacity and validation text through the report escaping (no raw HTML, no broken tables)', async () => {
+    const { renderFullReport } = await import('../../src/diff/index.js');
+    const evil = 'x<!--y|z';
+    const withRuler = (text: string): ManifestSet => {
+      const set = render(config({ rule: true }));
+      const ruler = set.find(({ object }) => object.kind === 'StatefulSet' && object.metadata.name === 'thanos-rule')!.object as Config;
+      ruler.spec.template.spec.volumes.push({ name: 'evil', configMap: { name: evil } });
+      set.push({ file: 'evil.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: evil, namespace: 'thanos' }, data: { 'a.yaml': text } } });
+      return set;
+    };
+    const diff = analyzeManifestSets(withRuler('a'), withRuler('b'));
+    expect(diff.forecast!.some((item) => item.reason.includes(evil))).toBe(true);
+    const report = renderFullReport(diff, { environment: 'prod' });
+    const impact = report.slice(report.indexOf('#### Restart impact'), report.indexOf('| Kind | Name |'));
+    expect(impact).not.toContain('<!--');
+    expect(impact).toContain('x&lt;!--y\\|z');
+    for (const row of impact.split('\n').filter((line) => line.startsWith('| StatefulSet'))) expect(row.split(/(?<!\\)\|/).length).toBe(7);
+  });
+});

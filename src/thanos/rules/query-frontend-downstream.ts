@@ -17,7 +17,7 @@ export const queryFrontendDownstream: RiskRule = {
       if (was === now) return [];
       return [{
         object: name,
-        message: `changes --query-frontend.downstream-url from \`${was}\` to \`${now}\`: every query through the frontend (dashboards, alerts that query it) goes to the new address; a wrong one fails them all, and cached results from the old querier keep being served until they expire`,
+        message: `changes --query-frontend.downstream-url from \`${was}\` to \`${now}\`: every query through the frontend (dashboards, alerts that query it) goes to the new address, and a wrong one fails them all`,
         action: 'check the new address answers on the querier HTTP port from inside the namespace before merging (queryFrontend.downstreamURL)',
       }];
     });

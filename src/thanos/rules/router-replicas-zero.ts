@@ -17,7 +17,7 @@ export const routerReplicasZero: RiskRule = {
       })
       .map((router) => ({
         object: router.name,
-        message: 'scales the receive router to 0 replicas: its Service has no endpoints, so every remote-write request fails and Prometheus queues samples until its WAL runs out',
+        message: 'scales the receive router to 0 replicas: its Service has no endpoints, so every remote-write request fails until a router is back',
         action: 'keep routerReplicas at 2 or more (one can restart while the other serves); remove the router section instead if remote write is moving elsewhere',
       }));
   },
