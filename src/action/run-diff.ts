@@ -79,6 +79,15 @@ async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Prom
   }
 }
 
+function logStackIssues(diff: ManifestDiff): void {
+  for (const issue of diff.issues ?? []) {
+    const line = `${issue.object}${issue.option ? ` (${issue.option})` : ''}: ${issue.message}. Fix: ${issue.fix}`;
+    // Annotations, not a failure: the report carries them; apply (the reconciler) refuses the errors.
+    if (issue.severity === 'error') core.error(line, { title: `thanos-gitops ${issue.id}` });
+    else core.warning(line, { title: `thanos-gitops ${issue.id}` });
+  }
+}
+
 function logRisks(diff: ManifestDiff): void {
   for (const risk of diff.risks) {
     const line = `${risk.object}: ${risk.message}. What to do: ${risk.action}`;
@@ -141,6 +150,7 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   const changed = added + removed + modified > 0;
   core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`);
   logRisks(diff);
+  logStackIssues(diff);
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
   const jsonReportPath = await writeReportFile(inputs, renderJsonReport(diff, context), env, 'json');

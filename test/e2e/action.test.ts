@@ -316,5 +316,9 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
     expect(comment?.body.startsWith('<!-- thanos-gitops:default -->')).toBe(true);
     expect(comment?.body).toContain('replication-factor');
     expect(comment?.body).toContain('thanos/thanos-receive-ingestor-default');
+    // RF 3 makes three copies of every series: the querier's replica labels must name `replica`.
+    expect(run.stdout).toMatch(/::warning title=thanos-gitops query-replica-labels::Deployment thanos\/thanos-query \(query\.replicaLabels\): .*RF 3 stores every series 3 times/);
+    expect(comment?.body).toContain('#### Stack validation (head)');
+    expect(comment?.body).toContain('#### Restart impact');
   });
 });
