@@ -1,4 +1,4 @@
-import type { RiskRule } from '../rule.js';
+import type { RiskFinding, RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
 import { algorithmFlag } from '../stack.js';
 import { hashringChanges, hashringsOf } from './hashring-common.js';
@@ -11,7 +11,7 @@ export const hashringAlgorithm: RiskRule = {
   source: SOURCES.receiveAlgorithms,
   summary: 'a hashring switches between hashmod and ketama',
   check(change) {
-    const findings = hashringChanges(change.changes).flatMap(({ before, after, name }) => {
+    const findings: RiskFinding[] = hashringChanges(change.changes).flatMap(({ before, after, name }) => {
       const headFiles = hashringsOf(after);
       const flagBefore = algorithmFlag(change.base.routers()[0]?.object ?? change.base.ingestors()[0]?.object);
       const flagAfter = algorithmFlag(change.head.routers()[0]?.object ?? change.head.ingestors()[0]?.object);
@@ -40,6 +40,7 @@ export const hashringAlgorithm: RiskRule = {
         object: name,
         message: `changes --receive.hashrings-algorithm from ${was} to ${now} while hashring ${rings.map((ring) => `\`${ring.name}\``).join(', ')} names no algorithm: every series is reshuffled across ingestors`,
         action: 'set the algorithm on a new hashring (new ingestor pool) and move tenants over, or write the current algorithm into the hashring file first',
+        source: SOURCES.algorithmFlag,
       });
     }
     return findings;
