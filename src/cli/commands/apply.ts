@@ -1,6 +1,7 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { readFile } from 'node:fs/promises';
+import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
@@ -75,6 +76,7 @@ export const applyFlagOptions = {
   policy: { type: 'string' },
   'no-policy': { type: 'boolean' },
   json: { type: 'boolean' },
+  'ignore-validation': { type: 'boolean' },
 } as const;
 
 /** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */
@@ -169,6 +171,7 @@ Options:
                             no service-account-token Secrets; see the README's "Apply policy")
   --no-policy               apply without any policy check (prints a warning)
   --json                    print the result as JSON
+  --ignore-validation       apply even when stack validation reports errors (see 'validate')
 
 Example:
   thanos-gitops apply --config thanos-stack.yaml --namespace thanos --environment prod --wait --commit $GITHUB_SHA
@@ -182,6 +185,10 @@ Example:
     return withDebugStack(io, async () => {
       const { policy, source } = await applyPolicyFromFlags(values);
       const set = await loadManifestSet(spec);
+      const errors = reportStackIssues(set, spec, io).filter((issue) => issue.severity === 'error').length;
+      if (errors > 0 && !values['ignore-validation']) {
+        throw new Error(`stack validation found ${errors} error${errors === 1 ? '' : 's'} (above); fix them, or pass --ignore-validation to apply anyway`);
+      }
       options.namespace = namespaceFor(values, set);
       // Before any cluster call: a refused set never reaches the API server.
       if (policy) {
