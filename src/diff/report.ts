@@ -1,3 +1,4 @@
+import { codeText, escapeMarkdown } from './markdown.js';
 import type { DiffEntry, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity } from './types.js';
 
 /** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
@@ -18,29 +19,10 @@ function shortSha(sha: string | undefined): string | undefined {
   return sha ? sha.slice(0, 12) : undefined;
 }
 
-function code(text: string): string {
-  const clean = text.replace(/[\r\n]+/g, ' ');
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
-  const ticks = '`'.repeat(longest + 1);
-  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
-}
-
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/**
- * Escapes HTML outside inline code spans. Risk messages quote hashring tenants and endpoints, free text a pull
- * request author controls: `<!--` there must not hide the rest of the comment. Inside code spans GitHub shows text
- * as it is, so those stay untouched.
- */
-function markdownText(text: string): string {
-  return text.split(/(`+[^`]*`+)/).map((part, index) => (index % 2 === 1 ? part : html(part))).join('');
-}
-
+/** One line of author-controlled text, cut to `limit` characters, escaped (see escapeMarkdown). */
 function oneLine(text: string, limit = Infinity): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
-  return markdownText(clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean);
+  return escapeMarkdown(clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean);
 }
 
 function plural(count: number, word: string): string {
@@ -57,7 +39,7 @@ function describe(entry: DiffEntry): string {
 }
 
 function title(context: ReportContext): string {
-  return `### ${context.title ?? `thanos-gitops diff for ${code(context.environment)}`}`;
+  return `### ${context.title ?? `thanos-gitops diff for ${codeText(context.environment)}`}`;
 }
 
 function summaryLine(diff: ManifestDiff): string {
@@ -78,7 +60,7 @@ function footer(context: ReportContext): string {
   const side = (label: string, sha: string | undefined, ref: string | undefined) => {
     const short = shortSha(sha);
     if (!short && !ref) return `${label} (unknown)`;
-    return `${label} ${short ? code(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${html(ref)})` : ''}`;
+    return `${label} ${short ? codeText(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${escapeMarkdown(ref)})` : ''}`;
   };
   return `<sub>${side('base', context.baseSha, context.baseRef)} → ${side('head', context.headSha, context.headRef)} · rendered by thanos-gitops</sub>`;
 }
@@ -93,7 +75,7 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
     return risks
       .map((risk) => [
         `> [!${alertType(risk.severity)}]`,
-        `> **${code(risk.object)}** · \`${risk.id}\` (${risk.severity}): ${oneLine(risk.message)}`,
+        `> **${codeText(risk.object)}** · ${codeText(risk.id)} (${risk.severity}): ${oneLine(risk.message)}`,
         `> **What to do:** ${oneLine(risk.action)}`,
       ].join('\n'))
       .join('\n\n');
@@ -109,11 +91,11 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   let shown = 0;
   for (const group of groups.values()) {
     const first = group[0]!;
-    const lines = [`> [!${alertType(first.severity)}]`, `> \`${first.id}\` (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}`];
+    const lines = [`> [!${alertType(first.severity)}]`, `> ${codeText(first.id)} (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}`];
     if (level === 'compact') {
-      for (const risk of group) lines.push(`> - ${code(risk.object)}: ${oneLine(risk.message, 240)}`);
+      for (const risk of group) lines.push(`> - ${codeText(risk.object)}: ${oneLine(risk.message, 240)}`);
     } else {
-      lines.push(`> ${group.map((risk) => code(risk.object)).join(', ')}`);
+      lines.push(`> ${group.map((risk) => codeText(risk.object)).join(', ')}`);
     }
     const block = lines.join('\n');
     if (length + block.length + 2 > maxLength) break;
@@ -130,8 +112,7 @@ function tableHeader(): string {
 }
 
 function tableRow(entry: DiffEntry): string {
-  const cell = (text: string) => html(text).replace(/\|/g, '\\|');
-  return `| ${cell(entry.kind)} | ${cell(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
+  return `| ${escapeMarkdown(entry.kind)} | ${escapeMarkdown(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
 }
 
 function renderTable(entries: DiffEntry[], maxLength = Infinity): string {
@@ -159,7 +140,7 @@ function detailsBlock(entry: DiffEntry, patch: string): string {
   const fence = fenceFor(patch);
   const body = patch.endsWith('\n') ? patch : `${patch}\n`;
   return [
-    `<details><summary><code>${html(entry.kind)} ${html(objectName(entry))}</code> ${entry.change} (+${entry.additions} / -${entry.deletions})</summary>`,
+    `<details><summary><code>${escapeMarkdown(entry.kind)} ${escapeMarkdown(objectName(entry))}</code> ${entry.change} (+${entry.additions} / -${entry.deletions})</summary>`,
     '',
     `${fence}diff`,
     `${body}${fence}`,
@@ -183,7 +164,7 @@ function truncatePatch(patch: string, limit: number): string {
 }
 
 function mention(entry: DiffEntry): string {
-  return `- ${code(`${entry.kind} ${objectName(entry)}`)} ${entry.change} (+${entry.additions} / -${entry.deletions}): diff only in the full report`;
+  return `- ${codeText(`${entry.kind} ${objectName(entry)}`)} ${entry.change} (+${entry.additions} / -${entry.deletions}): diff only in the full report`;
 }
 
 /** Overhead of a details block around its patch, plus room for the "lines cut" note. */
@@ -282,7 +263,7 @@ function noChanges(diff: ManifestDiff, context: ReportContext): string {
     commentMarker(context.environment),
     title(context),
     '',
-    `**No changes.** The manifests for ${code(context.environment)} are the same on both sides (${plural(diff.counts.unchanged, 'object')} compared).`,
+    `**No changes.** The manifests for ${codeText(context.environment)} are the same on both sides (${plural(diff.counts.unchanged, 'object')} compared).`,
     '',
     footer(context),
     '',

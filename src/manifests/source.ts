@@ -11,6 +11,8 @@ export interface LoadOptions {
   cwd?: string;
   /** The jsonnet binary (default `$THANOS_GITOPS_JSONNET` or `jsonnet` on PATH). */
   jsonnetBinary?: string;
+  /** The repository's directory, which jsonnet imports may read from (default: the git repository holding the entrypoint). */
+  root?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
       set = await loadJsonnet(spec.entrypoint, spec.jpath, {
         cwd,
         ...(options.jsonnetBinary === undefined ? {} : { binary: options.jsonnetBinary }),
+        ...(options.root === undefined ? {} : { root: options.root }),
       });
       break;
     case 'manifests':
