@@ -1,4 +1,4 @@
-import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
+import { diffManifestSets, redactSecret, withFingerprintKey, type ManifestDiff } from '../diff/index.js';
 import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
@@ -63,7 +63,12 @@ async function probe(client: KubeClient, prepared: PreparedObject, live: KubeObj
  * What `apply` would change, computed by the server (defaulting, admission, field ownership) without writing: each
  * object is dry-run applied and compared with the live object; members that left the set show as removed.
  */
-export async function planManifestSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
+export function planManifestSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
+  // One fingerprint key per plan: live and dry-run Secrets compare equal within it, and never across plans.
+  return withFingerprintKey(() => planSet(client, set, options));
+}
+
+async function planSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, set, options);
   await prepared.applySet.load();
@@ -143,7 +148,11 @@ export interface DriftResult {
  * Compares the last deployed release with the live cluster: each object is dry-run applied with force (what reconcile
  * would do) and compared with the live object. Never writes.
  */
-export async function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+export function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+  return withFingerprintKey(() => driftOf(client, options));
+}
+
+async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
   const history = new ReleaseHistory(client, options.namespace, options.environment);
   const release = await history.deployed();
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };

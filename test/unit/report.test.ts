@@ -204,7 +204,7 @@ describe('Secrets never reach a report', () => {
     for (const text of [renderReport(diff, context), renderFullReport(diff, context), renderReport(diff, context, { maxLength: 1_500 }), JSON.stringify(diff)]) {
       expect(text).not.toContain(planted);
       expect(text).not.toContain(plantedBase64);
-      expect(text).toMatch(/hmac-sha256:[0-9a-f]{10} \(\d+ bytes?\)/);
+      expect(text).toMatch(/hmac-sha256:[0-9a-f]{10}(?! \()/);
     }
   });
 });
