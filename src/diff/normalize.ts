@@ -50,8 +50,13 @@ export function isFingerprint(value: unknown): boolean {
   return typeof value === 'string' && FINGERPRINT.test(value);
 }
 
+/**
+ * Loose on purpose: sources refuse `kind: secret` and `apiVersion: core/v1`, but whatever reaches a report spelled
+ * like a Secret in any case is masked as one.
+ */
 function isSecret(object: KubeObject): boolean {
-  return object.kind === 'Secret' && (object.apiVersion === 'v1' || object.apiVersion === '');
+  return typeof object.kind === 'string' && object.kind.toLowerCase() === 'secret' &&
+    (typeof object.apiVersion !== 'string' || /^(?:(?:core\/)?v1)?$/i.test(object.apiVersion));
 }
 
 /**
