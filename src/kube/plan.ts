@@ -2,7 +2,7 @@ import { diffManifestSets, redactSecret, withFingerprintKey, type ManifestDiff }
 import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
-import { ReleaseHistory } from './release.js';
+import { ReleaseHistory, restoreSecretValues } from './release.js';
 import { sameObject, settleLimit } from './util.js';
 
 export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'>;
@@ -157,7 +157,9 @@ async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftR
   const release = await history.deployed();
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
-  const prepared = await prepareSet(client, release.manifests, { ...options, missingKinds: 'skip' });
+  // Records keep no Secret values: live ones stand in, and a Secret whose values are not the recorded ones is drift.
+  const restored = await restoreSecretValues(client, release, options.namespace, 'live');
+  const prepared = await prepareSet(client, restored.manifests, { ...options, missingKinds: 'skip' });
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
   const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
     const live = liveObjects.get(p.id);
@@ -182,6 +184,9 @@ async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftR
       const managers = ((live.metadata.managedFields as Array<{ manager?: string }> | undefined) ?? []).map((m) => m.manager ?? '').filter((m) => m && m !== fieldManager && !m.endsWith('-applyset'));
       drifted.push({ id: p.id, object: p.name, change: 'modified', managers: [...new Set(managers)] });
     }
+  }
+  for (const secret of restored.changedSecrets) {
+    if (!drifted.some((d) => d.id === secret.id)) drifted.push({ ...secret, change: 'modified', managers: [] });
   }
   const diff = diffManifestSets(liveSet, mergedSet);
   const patches = new Map(diff.entries.map((e) => [e.id, e.patch]));
@@ -208,7 +213,11 @@ export async function reconcile(client: KubeClient, options: Omit<ApplySetOption
   const history = new ReleaseHistory(client, options.namespace, options.environment);
   const release = await history.get(drift.revision);
   if (!release) return { drift };
-  const apply = await applyManifestSet(client, release.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
+  const restored = await restoreSecretValues(client, release, options.namespace, 'live');
+  const apply = await applyManifestSet(client, restored.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
+  for (const { object: name } of restored.changedSecrets) {
+    apply.warnings.push(`${name} differs from revision ${release.revision} (or is gone) and release records keep no Secret values: its live values were kept; deploy the source again to restore it`);
+  }
   return { drift, apply };
 }
 
@@ -222,7 +231,9 @@ export async function rollback(client: KubeClient, revision: number, options: Ap
   }
   const applyOptions: ApplySetOptions = { ...options, description: options.description ?? `rollback to ${revision}` };
   if (release.sourceCommit) applyOptions.sourceCommit = release.sourceCommit;
-  return applyManifestSet(client, release.manifests, applyOptions);
+  // Refused, not guessed, when a Secret no longer holds the revision's values: the record cannot bring them back.
+  const restored = await restoreSecretValues(client, release, options.namespace, 'exact');
+  return applyManifestSet(client, restored.manifests, applyOptions);
 }
 
 export { objectId };
