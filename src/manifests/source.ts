@@ -11,7 +11,7 @@ export interface LoadOptions {
   cwd?: string;
   /** The jsonnet binary (default `$THANOS_GITOPS_JSONNET` or `jsonnet` on PATH). */
   jsonnetBinary?: string;
-  /** The repository's directory, which jsonnet imports may read from (default: the git repository holding the entrypoint). */
+  /** The repository's directory, which jsonnet imports and symlinked manifests may read from (default: the git repository holding the source). */
   root?: string;
 }
 
@@ -52,7 +52,7 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
       });
       break;
     case 'manifests':
-      set = await loadManifestDirectory(spec.dir, cwd);
+      set = await loadManifestDirectory(spec.dir, cwd, options.root);
       break;
   }
   assertWritableSet(set);

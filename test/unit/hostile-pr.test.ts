@@ -420,3 +420,28 @@ describe('Secrets and secret-shaped values (dist/action, dist/cli)', () => {
     }
   });
 });
+
+describe('a pull request cannot make the manifests source read the runner (dist/action)', () => {
+  it('refuses a symlinked manifest that points out of the repository', async () => {
+    const checkout = createCheckout((repo) => {
+      mkdirSync(join(repo, 'deploy'));
+      writeFileSync(join(repo, 'deploy/cm.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'thanos' }, data: { a: 'b' } }));
+    });
+    const github = await startFakeGitHub({ token: TOKEN });
+    try {
+      // A YAML file elsewhere on the runner that parses as an object: without the check it would be diffed and posted.
+      const outside = join(checkout.scratch, 'runner-file.yaml');
+      writeFileSync(outside, stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'leak', namespace: 'thanos' }, data: { passwd: PLANTED_PASSWD } }));
+      symlinkSync(outside, join(checkout.repo, 'deploy/leak.yaml'));
+      symlinkSync('../.git/config', join(checkout.repo, 'deploy/config.yaml'));
+      const run = await runAction(checkout, github, { INPUT_SOURCE: 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', INPUT_ENVIRONMENT: 'production' });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/::error::deploy\/(config|leak)\.yaml is a symlink to a file outside the repository \(or inside \.git\); .*replace the link with the file/);
+      expect(github.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+      expectNowhere(everything(run, github), EVERY_PLANTED);
+    } finally {
+      await github.close();
+      rmSync(checkout.scratch, { recursive: true, force: true });
+    }
+  });
+});
