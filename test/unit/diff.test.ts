@@ -223,3 +223,42 @@ describe('diffManifestSets', () => {
     expect(() => diffManifestSets(bad, [])).toThrow(/base manifest broken\.yaml.*metadata\.name/);
   });
 });
+
+describe('credential-shaped values outside Secrets', () => {
+  const masked = (text: string) => withFingerprintKey(() => {
+    const object = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'thanos' }, data: { v: text } });
+    return (object['data'] as Record<string, string>)['v']!;
+  });
+
+  it.each([
+    ['an objstore secret_key and access key id', 'type: S3\nconfig:\n  access_key: AKIAPLANTED000000001\n  secret_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01\n', ['AKIAPLANTED000000001', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01']],
+    ['a JSON password', '{"user": "bob", "password": "hunter2-planted"}', ['hunter2-planted']],
+    ['a bearer header', 'Authorization: Bearer planted.Token1234', ['planted.Token1234']],
+    ['a basic header as actions/checkout writes it', 'extraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==', ['eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==']],
+    ['a URL password', 'remote: https://thanos:planted-pw@metrics.example/api', ['planted-pw']],
+    ['a GitHub token', `token ${'ghp_'}${'P'.repeat(36)}`, [`ghp_${'P'.repeat(36)}`]],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlLXBsYW50ZWQ', ['eyJzdWIiOiJwbGFudGVkIn0']],
+    ['a PEM private key', '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPLANTEDkeyMaterial\n-----END EC PRIVATE KEY-----\n', ['PLANTEDkeyMaterial', 'PRIVATE KEY']],
+  ])('masks %s with a fingerprint', (_name, text, planted) => {
+    const value = masked(text);
+    for (const part of planted) expect(value).not.toContain(part);
+    expect(value).toMatch(/hmac-sha256:[0-9a-f]{10}/);
+  });
+
+  it('leaves ordinary configuration alone', () => {
+    for (const text of [
+      '--endpoint=thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos.svc.cluster.local:10901',
+      'token_file: /var/run/secrets/kubernetes.io/serviceaccount/token', 'secret_key: $(OBJSTORE_SECRET_KEY)',
+      '# Basic configuration of the bucket', 'sha 0123456789abcdef0123456789abcdef01234567', 'secretName: thanos-objectstorage',
+      '-----BEGIN CERTIFICATE-----\nMIIBplanted\n-----END CERTIFICATE-----',
+    ]) expect(masked(text)).toBe(text);
+  });
+
+  it('masks equal values equally within a run, so an unchanged credential is not a change', () => {
+    const config = (key: string) => [{ file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'objstore.yaml': `secret_key: ${key}\nbucket: b\n` } } as KubeObject }];
+    expect(diffManifestSets(config('same-planted-1'), config('same-planted-1')).counts.unchanged).toBe(1);
+    const changed = diffManifestSets(config('old-planted-1'), config('new-planted-2'));
+    expect(changed.counts.modified).toBe(1);
+    expect(JSON.stringify(changed)).not.toMatch(/old-planted-1|new-planted-2/);
+  });
+});
