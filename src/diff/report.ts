@@ -19,10 +19,15 @@ function shortSha(sha: string | undefined): string | undefined {
   return sha ? sha.slice(0, 12) : undefined;
 }
 
-/** One line of author-controlled text, cut to `limit` characters, escaped (see escapeMarkdown). */
+/**
+ * One line of a risk message or action, cut to `limit` characters. Messages quote names in backticks; each quoted
+ * part is shown in a `<code>` element and every part, quoted or not, goes through escapeMarkdown, so a backtick an
+ * author slipped into a name can at most shift which words look like code, never end an element or open a link.
+ */
 function oneLine(text: string, limit = Infinity): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
-  return escapeMarkdown(clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean);
+  const cut = clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
+  return cut.split(/`([^`]*)`/).map((part, index) => (index % 2 === 1 ? `<code>${escapeMarkdown(part)}</code>` : escapeMarkdown(part))).join('');
 }
 
 function plural(count: number, word: string): string {

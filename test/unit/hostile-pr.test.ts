@@ -235,7 +235,9 @@ describe('a pull request cannot make jsonnet read the runner (dist/action)', () 
   it('runs jsonnet with an empty environment (no token, no runner variables)', async () => {
     const dump = join(checkout.scratch, 'jsonnet-env.txt');
     const wrapper = join(checkout.scratch, 'jsonnet-wrapper.sh');
-    writeFileSync(wrapper, `#!/bin/sh\n/usr/bin/env > '${dump}'\nexec /usr/bin/jsonnet "$@"\n`);
+    const jsonnet = spawnSync('sh', ['-c', 'command -v jsonnet'], { encoding: 'utf8' }).stdout.trim();
+    expect(jsonnet, 'jsonnet on PATH').not.toBe('');
+    writeFileSync(wrapper, `#!/bin/sh\n/usr/bin/env > '${dump}'\nexec '${jsonnet}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     github = await startFakeGitHub({ token: TOKEN });
     writeFileSync(join(checkout.repo, 'main.jsonnet'), configMapField("(import 'lib.libsonnet').value"));
