@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ManifestSourceError } from './errors.js';
-import { repositoryRoot } from './jsonnet-imports.js';
+import { assertInsideRepository, repositoryRoot } from './jsonnet-imports.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
 
@@ -101,7 +101,8 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
   if (!info.isDirectory()) throw new ManifestSourceError(`manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`);
-  const allowed = repository ?? (await repositoryRoot(await realpath(root))) ?? root;
+  const allowed = repository ?? (await repositoryRoot(root)) ?? root;
+  await assertInsideRepository(root, allowed, `manifests directory ${dir}`);
   const files = await listManifestFiles(root, allowed, dir);
   // Read in parallel (a 500-file directory otherwise spends ~200 ms waiting on one read at a time), in batches so a
   // huge directory cannot exhaust file descriptors; parse in order, so errors and the set keep the files' order.

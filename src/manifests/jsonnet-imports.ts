@@ -335,3 +335,16 @@ export async function repositoryRoot(start: string): Promise<string | undefined>
     dir = parent;
   }
 }
+
+/**
+ * Refuses `path` when it resolves (through symlinks) outside `repository` or into its `.git`: a pull request can
+ * replace a source file or directory with a link to the runner's files. `what` names the source in the message.
+ */
+export async function assertInsideRepository(path: string, repository: string, what: string): Promise<void> {
+  const [real, repositoryReal] = await Promise.all([realOrUndefined(path), realOrUndefined(repository)]);
+  if (real === undefined || repositoryReal === undefined) return;
+  const rel = within(repositoryReal, real);
+  if (rel === undefined || rel.split(sep).includes('.git')) {
+    throw new ManifestSourceError(`${what} resolves to a path outside the repository (or inside .git), through a symlink; sources are read only from the repository's own files: replace the link with the files`);
+  }
+}

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile, realpath, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { confineImports, repositoryRoot } from './jsonnet-imports.js';
@@ -131,7 +131,9 @@ export async function loadJsonnet(entrypoint: string, jpath: readonly string[], 
       throw new ManifestSourceError(`jsonnet library path ${dir} (--jpath) is not a directory; for kube-thanos run \`jb install\` first, or fix the path`);
     }
   }
-  const root = options.root ?? (await repositoryRoot(dirname(await realpath(entryPath)))) ?? dirname(entryPath);
+  // The repository the entrypoint's path names, not the one its symlink target lies in: a linked entrypoint leading
+  // out of the repository is refused like an import would be.
+  const root = options.root ?? (await repositoryRoot(dirname(entryPath))) ?? dirname(entryPath);
   const closure = await confineImports({
     entrypoint,
     jpath,

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { loadManifestDirectory } from './directory.js';
 import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
 import { assertWritableSet } from './check.js';
+import { assertInsideRepository, repositoryRoot } from './jsonnet-imports.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
@@ -32,6 +33,7 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
           `stack config ${spec.config} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)`,
         );
       }
+      await assertInsideRepository(path, options.root ?? (await repositoryRoot(dirname(path))) ?? dirname(path), `stack config ${spec.config}`);
       // Loaded on demand: the jsonnet and directory sources need neither the schema nor the renderer.
       const [{ loadStackConfig }, { renderStack }] = await Promise.all([import('../config/index.js'), import('../render/index.js')]);
       try {

@@ -446,4 +446,41 @@ describe('a pull request cannot make the manifests source read the runner (dist/
       rmSync(checkout.scratch, { recursive: true, force: true });
     }
   });
+
+  it('refuses a manifests directory, stack config or jsonnet entrypoint replaced by a symlink out of the repository', async () => {
+    const checkout = createCheckout((repo) => {
+      mkdirSync(join(repo, 'deploy'));
+      writeFileSync(join(repo, 'deploy/cm.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'thanos' }, data: { a: 'b' } }));
+      writeFileSync(join(repo, 'main.jsonnet'), baseEntrypoint);
+      writeFileSync(join(repo, 'thanos-stack.yaml'), readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8'));
+    });
+    const github = await startFakeGitHub({ token: TOKEN });
+    try {
+      const outside = join(checkout.scratch, 'runner-dir');
+      mkdirSync(outside);
+      writeFileSync(join(outside, 'leak.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'leak', namespace: 'thanos' }, data: { passwd: PLANTED_PASSWD } }));
+      writeFileSync(join(outside, 'leak.jsonnet'), configMapField(`'${PLANTED_PASSWD}'`));
+      writeFileSync(join(outside, 'stack.yaml'), `apiVersion: thanos-gitops/v1alpha1\nkind: ThanosStack\ncommon: {namespace: ${PLANTED_PASSWD}}\n`);
+      rmSync(join(checkout.repo, 'deploy'), { recursive: true });
+      symlinkSync(outside, join(checkout.repo, 'deploy'));
+      rmSync(join(checkout.repo, 'main.jsonnet'));
+      symlinkSync(join(outside, 'leak.jsonnet'), join(checkout.repo, 'main.jsonnet'));
+      rmSync(join(checkout.repo, 'thanos-stack.yaml'));
+      symlinkSync(join(outside, 'stack.yaml'), join(checkout.repo, 'thanos-stack.yaml'));
+      for (const [inputs, expected] of [
+        [{ INPUT_SOURCE: 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy' }, /::error::manifests directory deploy resolves to a path outside the repository/],
+        [{ INPUT_SOURCE: 'jsonnet', INPUT_ENTRYPOINT: 'main.jsonnet' }, /::error::jsonnet import refused before evaluation: .*main\.jsonnet lies outside the repository/],
+        [{ INPUT_SOURCE: 'config' }, /::error::stack config thanos-stack\.yaml resolves to a path outside the repository/],
+      ] as const) {
+        const run = await runAction(checkout, github, { ...inputs, INPUT_ENVIRONMENT: 'production' });
+        expect(run.code, run.stdout).toBe(1);
+        expect(run.stdout).toMatch(expected);
+        expectNowhere(everything(run, github), EVERY_PLANTED);
+      }
+      expect(github.calls.filter((call) => call.method !== 'GET')).toEqual([]);
+    } finally {
+      await github.close();
+      rmSync(checkout.scratch, { recursive: true, force: true });
+    }
+  });
 });
