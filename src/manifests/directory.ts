@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ManifestSourceError } from './errors.js';
-import { assertInsideRepository, repositoryRoot } from './jsonnet-imports.js';
+import { assertInsideRepository, repositoryRoot } from './repository.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
 

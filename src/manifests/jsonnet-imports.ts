@@ -1,6 +1,7 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, sep } from 'node:path';
 import { ManifestSourceError } from './errors.js';
+import { realOrUndefined, within } from './repository.js';
 
 /**
  * Confines what a jsonnet evaluation may read, before it runs. A pull request controls the entrypoint and its
@@ -223,22 +224,6 @@ export function importReferences(source: string): ImportReference[] {
   return references;
 }
 
-function within(root: string, path: string): string | undefined {
-  const rel = relative(root, path);
-  if (rel === '') return '';
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
-  return rel;
-}
-
-async function realOrUndefined(path: string): Promise<string | undefined> {
-  try {
-    return await realpath(path);
-  } catch {
-    // Not there (or unreadable): jsonnet cannot read it either, it moves on to the next library path.
-    return undefined;
-  }
-}
-
 function refusal(options: ConfineOptions, file: string, reference: ImportReference | undefined, why: string, fix: string): ManifestSourceError {
   const shown = within(options.displayRoot, file) ?? file;
   const what = reference ? `${shown}:${reference.line}: ${reference.kind} ${JSON.stringify(reference.path)}` : shown;
@@ -323,28 +308,4 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
     }
   }
   return { code: [...code], data: [...data] };
-}
-
-/** The repository holding `start`: the nearest directory upwards with a `.git` entry (a directory or a worktree's file). */
-export async function repositoryRoot(start: string): Promise<string | undefined> {
-  let dir = start;
-  for (;;) {
-    if (await stat(`${dir}/.git`).then(() => true, () => false)) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/**
- * Refuses `path` when it resolves (through symlinks) outside `repository` or into its `.git`: a pull request can
- * replace a source file or directory with a link to the runner's files. `what` names the source in the message.
- */
-export async function assertInsideRepository(path: string, repository: string, what: string): Promise<void> {
-  const [real, repositoryReal] = await Promise.all([realOrUndefined(path), realOrUndefined(repository)]);
-  if (real === undefined || repositoryReal === undefined) return;
-  const rel = within(repositoryReal, real);
-  if (rel === undefined || rel.split(sep).includes('.git')) {
-    throw new ManifestSourceError(`${what} resolves to a path outside the repository (or inside .git), through a symlink; sources are read only from the repository's own files: replace the link with the files`);
-  }
 }

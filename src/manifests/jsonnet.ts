@@ -3,7 +3,8 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { ManifestSourceError } from './errors.js';
-import { confineImports, repositoryRoot } from './jsonnet-imports.js';
+import { confineImports } from './jsonnet-imports.js';
+import { repositoryRoot } from './repository.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
 

@@ -5,7 +5,7 @@ import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
 import { assertWritableSet } from './check.js';
-import { assertInsideRepository, repositoryRoot } from './jsonnet-imports.js';
+import { assertInsideRepository, repositoryRoot } from './repository.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
