@@ -17,6 +17,8 @@ export interface ActionInputs {
   planFunction: string;
   /** Absolute directory the source paths are relative to (GITHUB_WORKSPACE on a runner). */
   workspace: string;
+  /** allow-untrusted-checkout: run on pull_request_target/workflow_run events whose code comes from a fork. */
+  allowUntrustedCheckout: boolean;
 }
 
 /** An input the user got wrong: the message names the input and the accepted values. */
@@ -69,5 +71,6 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     applyFunction: core.getInput('apply-function'),
     planFunction: core.getInput('plan-function'),
     workspace: env['GITHUB_WORKSPACE'] || process.cwd(),
+    allowUntrustedCheckout: booleanInput('allow-untrusted-checkout', false),
   };
 }

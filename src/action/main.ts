@@ -1,11 +1,15 @@
 // Entry point of the GitHub Action (bundled to dist/action/index.js; the runner runs it with Node 24).
 import * as core from '@actions/core';
+import * as github from '@actions/github';
 import { readInputs } from './inputs.js';
 import { runDeploy } from './deploy.js';
 import { runDiff } from './run-diff.js';
+import { assertTrustedEvent } from './untrusted.js';
 
 async function main(): Promise<void> {
   const inputs = readInputs();
+  // Before anything reads the checkout: on these events the fork's files are hostile and the job holds secrets.
+  assertTrustedEvent(github.context.eventName, github.context.payload as Record<string, unknown>, inputs.allowUntrustedCheckout);
   if (inputs.mode === 'deploy') await runDeploy(inputs);
   else await runDiff(inputs);
 }

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { objectId, objectRef, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
-import { normalizeObject, toDiffYaml } from './normalize.js';
+import { normalizeObject, toDiffYaml, withFingerprintKey } from './normalize.js';
 import type { ChangeType, DiffEntry, ManifestDiff } from './types.js';
 
 const PATCH_OPTIONS = { context: 3, headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true } };
@@ -72,6 +72,11 @@ function entryFor(id: string, base: Indexed | undefined, head: Indexed | undefin
  * normalized away on both).
  */
 export function diffManifestSets(base: ManifestSet, head: ManifestSet): ManifestDiff {
+  // Both sides under one fingerprint key (the caller's run, or this diff's own).
+  return withFingerprintKey(() => diffSets(base, head));
+}
+
+function diffSets(base: ManifestSet, head: ManifestSet): ManifestDiff {
   const baseById = index(base, 'base');
   const headById = index(head, 'head');
   const entries: DiffEntry[] = [];

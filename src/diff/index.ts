@@ -1,5 +1,6 @@
 export { diffManifestSets } from './diff.js';
-export { normalizeObject, redactSecret, fingerprint, toDiffYaml, LAST_APPLIED_ANNOTATION } from './normalize.js';
+export { codeText, escapeMarkdown } from './markdown.js';
+export { normalizeObject, redactSecret, fingerprint, toDiffYaml, withFingerprintKey, LAST_APPLIED_ANNOTATION } from './normalize.js';
 export { renderJsonReport, renderUnifiedReport, type JsonReport } from './formats.js';
 export { renderReport, renderFullReport, commentMarker, COMMENT_LIMIT, DEFAULT_REPORT_BUDGET } from './report.js';
 export type {

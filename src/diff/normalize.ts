@@ -1,18 +1,28 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { isRecord, type KubeObject } from '../manifests/types.js';
+import { maskSecretShapes } from './secret-shapes.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Fields the API server owns: they differ between any two reads and say nothing about the desired state. */
 const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'] as const;
 
-const FINGERPRINT = /^hmac-sha256:[0-9a-f]{10} \(\d+ bytes?\)$/;
+const FINGERPRINT = /^hmac-sha256:[0-9a-f]{10}$/;
 
-// Keyed per process: both sides of every diff are masked in one process, so equal values still match and a
-// changed value still shows, but a fingerprint in a public PR comment cannot be used to guess a short secret
-// offline, nor be correlated across runs.
-const FINGERPRINT_KEY = randomBytes(32);
+// Keyed per report run, not per process: a warm Lambda container answers many plans, and one key for all of them
+// would let a pull request author compare a guessed value's fingerprint with the live Secret's across runs. Within
+// one run both sides are masked with the same key, so equal values still match and a changed value still shows.
+const fingerprintKeys = new AsyncLocalStorage<Buffer>();
+
+/**
+ * Runs `work` (one report run: a diff, a plan, a drift check) with its own fingerprint key; nested calls share the
+ * outer run's key. Outside any run every fingerprint gets a fresh key, so it can be compared with nothing.
+ */
+export function withFingerprintKey<T>(work: () => T): T {
+  return fingerprintKeys.getStore() ? work() : fingerprintKeys.run(randomBytes(32), work);
+}
 
 
 /** Deep copy with every mapping's keys in code-point order, so equal objects serialize identically. */
@@ -27,18 +37,26 @@ export function sortKeysDeep<T>(value: T): T {
   return sorted as T;
 }
 
-/** `hmac-sha256:<first 10 hex> (<n> bytes)`: shows that a value changed without revealing it. */
+/**
+ * `hmac-sha256:<first 10 hex>`: shows that a value changed without revealing it, nor its length (a length narrows a
+ * guess, and tells a 4-digit PIN from a key).
+ */
 export function fingerprint(bytes: Uint8Array): string {
-  const hex = createHmac('sha256', FINGERPRINT_KEY).update(bytes).digest('hex').slice(0, 10);
-  return `hmac-sha256:${hex} (${bytes.length} ${bytes.length === 1 ? 'byte' : 'bytes'})`;
+  const key = fingerprintKeys.getStore() ?? randomBytes(32);
+  return `hmac-sha256:${createHmac('sha256', key).update(bytes).digest('hex').slice(0, 10)}`;
 }
 
 export function isFingerprint(value: unknown): boolean {
   return typeof value === 'string' && FINGERPRINT.test(value);
 }
 
+/**
+ * Loose on purpose: sources refuse `kind: secret` and `apiVersion: core/v1`, but whatever reaches a report spelled
+ * like a Secret in any case is masked as one.
+ */
 function isSecret(object: KubeObject): boolean {
-  return object.kind === 'Secret' && (object.apiVersion === 'v1' || object.apiVersion === '');
+  return typeof object.kind === 'string' && object.kind.toLowerCase() === 'secret' &&
+    (typeof object.apiVersion !== 'string' || /^(?:(?:core\/)?v1)?$/i.test(object.apiVersion));
 }
 
 /**
@@ -72,6 +90,36 @@ export function redactSecret(object: KubeObject): KubeObject {
   return copy;
 }
 
+function maskString(value: string): string {
+  return maskSecretShapes(value, (secret) => fingerprint(Buffer.from(secret, 'utf8')));
+}
+
+function maskDeep(value: unknown): unknown {
+  if (typeof value === 'string') return maskString(value);
+  if (Array.isArray(value)) return value.map(maskDeep);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = maskDeep(item);
+  return out;
+}
+
+/**
+ * Masks credential-shaped parts of every string of an object other than a Secret (a ConfigMap's objstore config,
+ * an env value, an annotation): reports show those objects in clear. The object's identity (apiVersion, kind,
+ * name, namespace) is kept as it is, so objects still match across the two sides.
+ */
+export function redactSecretShapes(object: KubeObject): KubeObject {
+  if (isSecret(object)) return object;
+  const masked = maskDeep(object) as KubeObject;
+  masked.apiVersion = object.apiVersion;
+  masked.kind = object.kind;
+  if (isRecord(masked.metadata) && isRecord(object.metadata)) {
+    masked.metadata.name = object.metadata.name;
+    if (object.metadata.namespace !== undefined) masked.metadata.namespace = object.metadata.namespace;
+  }
+  return masked;
+}
+
 /** Re-indents a string holding a JSON object or array so a change to it diffs line by line. */
 function prettyJson(value: string): string {
   const trimmed = value.trim();
@@ -86,11 +134,11 @@ function prettyJson(value: string): string {
 
 /**
  * The form objects are compared in: no status or server-owned metadata, no last-applied annotation,
- * Secrets masked, JSON inside ConfigMap values (hashrings.json) pretty-printed, keys sorted.
+ * Secrets masked, credential-shaped strings of other objects masked, JSON inside ConfigMap values (hashrings.json) pretty-printed, keys sorted.
  * Tolerates live objects and server-side dry-run results as well as rendered manifests.
  */
 export function normalizeObject(object: KubeObject): KubeObject {
-  const copy = redactSecret(object);
+  const copy = redactSecretShapes(redactSecret(object));
   delete copy['status'];
   const metadata = isRecord(copy.metadata) ? copy.metadata : { name: '' };
   copy.metadata = metadata;

@@ -1,3 +1,4 @@
+import { codeText, escapeMarkdown } from './markdown.js';
 import type { CapacityItem, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity, SourceLink, StackIssue } from './types.js';
 
 /** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
@@ -18,29 +19,15 @@ function shortSha(sha: string | undefined): string | undefined {
   return sha ? sha.slice(0, 12) : undefined;
 }
 
-function code(text: string): string {
-  const clean = text.replace(/[\r\n]+/g, ' ');
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
-  const ticks = '`'.repeat(longest + 1);
-  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
-}
-
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 /**
- * Escapes HTML outside inline code spans. Risk messages quote hashring tenants and endpoints, free text a pull
- * request author controls: `<!--` there must not hide the rest of the comment. Inside code spans GitHub shows text
- * as it is, so those stay untouched.
+ * One line of a risk message or action, cut to `limit` characters. Messages quote names in backticks; each quoted
+ * part is shown in a `<code>` element and every part, quoted or not, goes through escapeMarkdown, so a backtick an
+ * author slipped into a name can at most shift which words look like code, never end an element or open a link.
  */
-function markdownText(text: string): string {
-  return text.split(/(`+[^`]*`+)/).map((part, index) => (index % 2 === 1 ? part : html(part))).join('');
-}
-
 function oneLine(text: string, limit = Infinity): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
-  return markdownText(clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean);
+  const cut = clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
+  return cut.split(/`([^`]*)`/).map((part, index) => (index % 2 === 1 ? `<code>${escapeMarkdown(part)}</code>` : escapeMarkdown(part))).join('');
 }
 
 function plural(count: number, word: string): string {
@@ -57,7 +44,7 @@ function describe(entry: DiffEntry): string {
 }
 
 function title(context: ReportContext): string {
-  return `### ${context.title ?? `thanos-gitops diff for ${code(context.environment)}`}`;
+  return `### ${context.title ?? `thanos-gitops diff for ${codeText(context.environment)}`}`;
 }
 
 function summaryLine(diff: ManifestDiff): string {
@@ -78,7 +65,7 @@ function footer(context: ReportContext): string {
   const side = (label: string, sha: string | undefined, ref: string | undefined) => {
     const short = shortSha(sha);
     if (!short && !ref) return `${label} (unknown)`;
-    return `${label} ${short ? code(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${html(ref)})` : ''}`;
+    return `${label} ${short ? codeText(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${escapeMarkdown(ref)})` : ''}`;
   };
   return `<sub>${side('base', context.baseSha, context.baseRef)} → ${side('head', context.headSha, context.headRef)} · rendered by thanos-gitops</sub>`;
 }
@@ -93,7 +80,7 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
     return risks
       .map((risk) => [
         `> [!${alertType(risk.severity)}]`,
-        `> **${code(risk.object)}** · \`${risk.id}\` (${risk.severity}): ${oneLine(risk.message)}`,
+        `> **${codeText(risk.object)}** · ${codeText(risk.id)} (${risk.severity}): ${oneLine(risk.message)}`,
         `> **What to do:** ${oneLine(risk.action)}`,
         ...(risk.source ? [`> **Source:** ${sourceLink(risk.source)}`] : []),
       ].join('\n'))
@@ -111,11 +98,11 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   for (const group of groups.values()) {
     const first = group[0]!;
     const source = level === 'compact' && first.source ? ` (${sourceLink(first.source)})` : '';
-    const lines = [`> [!${alertType(first.severity)}]`, `> \`${first.id}\` (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}${source}`];
+    const lines = [`> [!${alertType(first.severity)}]`, `> ${codeText(first.id)} (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}${source}`];
     if (level === 'compact') {
-      for (const risk of group) lines.push(`> - ${code(risk.object)}: ${oneLine(risk.message, 240)}`);
+      for (const risk of group) lines.push(`> - ${codeText(risk.object)}: ${oneLine(risk.message, 240)}`);
     } else {
-      lines.push(`> ${group.map((risk) => code(risk.object)).join(', ')}`);
+      lines.push(`> ${group.map((risk) => codeText(risk.object)).join(', ')}`);
     }
     const block = lines.join('\n');
     if (length + block.length + 2 > maxLength) break;
@@ -183,7 +170,7 @@ function renderCapacity(items: CapacityItem[] | undefined): string {
 function renderIssues(issues: StackIssue[] | undefined): string {
   if (!issues || issues.length === 0) return '';
   const lines = issues.map((issue) =>
-    `- **${issue.severity}** \`${issue.id}\` ${code(issue.object)}${issue.option ? ` (${code(issue.option)})` : ''}: ${oneLine(issue.message)}. **Fix:** ${oneLine(issue.fix)}${issue.source ? ` (${sourceLink(issue.source)})` : ''}`);
+    `- **${issue.severity}** ${codeText(issue.id)} ${codeText(issue.object)}${issue.option ? ` (${codeText(issue.option)})` : ''}: ${oneLine(issue.message)}. **Fix:** ${oneLine(issue.fix)}${issue.source ? ` (${sourceLink(issue.source)})` : ''}`);
   return ['#### Stack validation (head)', '', ...lines].join('\n');
 }
 
@@ -197,8 +184,7 @@ function tableHeader(): string {
 }
 
 function tableRow(entry: DiffEntry): string {
-  const cell = (text: string) => html(text).replace(/\|/g, '\\|');
-  return `| ${cell(entry.kind)} | ${cell(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
+  return `| ${escapeMarkdown(entry.kind)} | ${escapeMarkdown(objectName(entry))} | ${entry.change} | +${entry.additions} / -${entry.deletions} |`;
 }
 
 function renderTable(entries: DiffEntry[], maxLength = Infinity): string {
@@ -226,7 +212,7 @@ function detailsBlock(entry: DiffEntry, patch: string): string {
   const fence = fenceFor(patch);
   const body = patch.endsWith('\n') ? patch : `${patch}\n`;
   return [
-    `<details><summary><code>${html(entry.kind)} ${html(objectName(entry))}</code> ${entry.change} (+${entry.additions} / -${entry.deletions})</summary>`,
+    `<details><summary><code>${escapeMarkdown(entry.kind)} ${escapeMarkdown(objectName(entry))}</code> ${entry.change} (+${entry.additions} / -${entry.deletions})</summary>`,
     '',
     `${fence}diff`,
     `${body}${fence}`,
@@ -250,7 +236,7 @@ function truncatePatch(patch: string, limit: number): string {
 }
 
 function mention(entry: DiffEntry): string {
-  return `- ${code(`${entry.kind} ${objectName(entry)}`)} ${entry.change} (+${entry.additions} / -${entry.deletions}): diff only in the full report`;
+  return `- ${codeText(`${entry.kind} ${objectName(entry)}`)} ${entry.change} (+${entry.additions} / -${entry.deletions}): diff only in the full report`;
 }
 
 /** Overhead of a details block around its patch, plus room for the "lines cut" note. */
@@ -349,7 +335,7 @@ function noChanges(diff: ManifestDiff, context: ReportContext): string {
     commentMarker(context.environment),
     title(context),
     '',
-    `**No changes.** The manifests for ${code(context.environment)} are the same on both sides (${plural(diff.counts.unchanged, 'object')} compared).`,
+    `**No changes.** The manifests for ${codeText(context.environment)} are the same on both sides (${plural(diff.counts.unchanged, 'object')} compared).`,
     '',
     footer(context),
     '',

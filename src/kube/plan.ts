@@ -1,9 +1,9 @@
-import { diffManifestSets, redactSecret, type DiffEntry, type ManifestDiff } from '../diff/index.js';
+import { diffManifestSets, redactSecret, withFingerprintKey, type DiffEntry, type ManifestDiff } from '../diff/index.js';
 import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
-import { ReleaseHistory } from './release.js';
+import { ReleaseHistory, restoreSecretValues } from './release.js';
 import { sameObject, settleLimit } from './util.js';
 
 export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'> & {
@@ -95,7 +95,12 @@ async function probe(client: KubeClient, prepared: PreparedObject, live: KubeObj
  * What `apply` would change, computed by the server (defaulting, admission, field ownership) without writing: each
  * object is dry-run applied and compared with the live object; members that left the set show as removed.
  */
-export async function planManifestSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
+export function planManifestSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
+  // One fingerprint key per plan: live and dry-run Secrets compare equal within it, and never across plans.
+  return withFingerprintKey(() => planSet(client, set, options));
+}
+
+async function planSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, set, options);
   await prepared.applySet.load();
@@ -186,12 +191,18 @@ export interface DriftResult {
  * Compares the last deployed release with the live cluster: each object is dry-run applied with force (what reconcile
  * would do) and compared with the live object. Never writes.
  */
-export async function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+export function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+  return withFingerprintKey(() => driftOf(client, options));
+}
+
+async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
   const history = new ReleaseHistory(client, options.namespace, options.environment);
   const release = await history.deployed();
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
-  const prepared = await prepareSet(client, release.manifests, { ...options, missingKinds: 'skip' });
+  // Records keep no Secret values: live ones stand in, and a Secret whose values are not the recorded ones is drift.
+  const restored = await restoreSecretValues(client, release, options.namespace, 'live');
+  const prepared = await prepareSet(client, restored.manifests, { ...options, missingKinds: 'skip' });
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
   const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
     const live = liveObjects.get(p.id);
@@ -216,6 +227,9 @@ export async function detectDrift(client: KubeClient, options: PlanOptions): Pro
       const managers = ((live.metadata.managedFields as Array<{ manager?: string }> | undefined) ?? []).map((m) => m.manager ?? '').filter((m) => m && m !== fieldManager && !m.endsWith('-applyset'));
       drifted.push({ id: p.id, object: p.name, change: 'modified', managers: [...new Set(managers)] });
     }
+  }
+  for (const secret of restored.changedSecrets) {
+    if (!drifted.some((d) => d.id === secret.id)) drifted.push({ ...secret, change: 'modified', managers: [] });
   }
   const diff = analyzeDiff(diffManifestSets(liveSet, mergedSet), liveSet, mergedSet);
   const patches = new Map(diff.entries.map((e) => [e.id, e.patch]));
@@ -242,7 +256,11 @@ export async function reconcile(client: KubeClient, options: Omit<ApplySetOption
   const history = new ReleaseHistory(client, options.namespace, options.environment);
   const release = await history.get(drift.revision);
   if (!release) return { drift };
-  const apply = await applyManifestSet(client, release.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
+  const restored = await restoreSecretValues(client, release, options.namespace, 'live');
+  const apply = await applyManifestSet(client, restored.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
+  for (const { object: name } of restored.changedSecrets) {
+    apply.warnings.push(`${name} differs from revision ${release.revision} (or is gone) and release records keep no Secret values: its live values were kept; deploy the source again to restore it`);
+  }
   return { drift, apply };
 }
 
@@ -256,7 +274,9 @@ export async function rollback(client: KubeClient, revision: number, options: Ap
   }
   const applyOptions: ApplySetOptions = { ...options, description: options.description ?? `rollback to ${revision}` };
   if (release.sourceCommit) applyOptions.sourceCommit = release.sourceCommit;
-  return applyManifestSet(client, release.manifests, applyOptions);
+  // Refused, not guessed, when a Secret no longer holds the revision's values: the record cannot bring them back.
+  const restored = await restoreSecretValues(client, release, options.namespace, 'exact');
+  return applyManifestSet(client, restored.manifests, applyOptions);
 }
 
 export { objectId };

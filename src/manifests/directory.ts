@@ -1,14 +1,20 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { ManifestSourceError } from './errors.js';
+import { assertInsideRepository, repositoryRoot } from './repository.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** Every manifest file under dir, recursively, as sorted POSIX-style relative paths. Dot entries (.git) are skipped. */
-async function listManifestFiles(root: string): Promise<string[]> {
+/**
+ * Every manifest file under dir, recursively, as sorted POSIX-style relative paths. Dot entries (.git) are skipped.
+ * A symlinked file must resolve inside `allowed` (the repository): a pull request may commit a link to a file of
+ * the runner, whose contents would reach the report.
+ */
+async function listManifestFiles(root: string, allowed: string, shown: string): Promise<string[]> {
+  const allowedReal = await realpath(allowed);
   const found: string[] = [];
   async function walk(dir: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -17,6 +23,14 @@ async function listManifestFiles(root: string): Promise<string[]> {
       const full = join(dir, entry.name);
       // Symlinked directories are not followed, so a link cycle cannot loop; symlinked files are read.
       const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+      if (isFile && entry.isSymbolicLink() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
+        const target = relative(allowedReal, await realpath(full));
+        if (target === '..' || target.startsWith(`..${sep}`) || isAbsolute(target) || target.split(sep).includes('.git')) {
+          throw new ManifestSourceError(
+            `${join(shown, relative(root, full))} is a symlink to a file outside the repository (or inside .git); manifests are read only from the repository's own files: replace the link with the file`,
+          );
+        }
+      }
       if (entry.isDirectory()) await walk(full);
       else if (isFile && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
         found.push(relative(root, full).split(sep).join('/'));
@@ -82,12 +96,14 @@ export function manifestFileName(relativePath: string, index: number, count: num
 /** Loads a directory of YAML/JSON manifests (recursive, multi-document files and List kinds allowed). */
 const READ_BATCH = 64;
 
-export async function loadManifestDirectory(dir: string, cwd: string = process.cwd()): Promise<ManifestSet> {
+export async function loadManifestDirectory(dir: string, cwd: string = process.cwd(), repository?: string): Promise<ManifestSet> {
   const root = resolve(cwd, dir);
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
   if (!info.isDirectory()) throw new ManifestSourceError(`manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`);
-  const files = await listManifestFiles(root);
+  const allowed = repository ?? (await repositoryRoot(root)) ?? root;
+  await assertInsideRepository(root, allowed, `manifests directory ${dir}`);
+  const files = await listManifestFiles(root, allowed, dir);
   // Read in parallel (a 500-file directory otherwise spends ~200 ms waiting on one read at a time), in batches so a
   // huge directory cannot exhaust file descriptors; parse in order, so errors and the set keep the files' order.
   const texts: string[] = [];

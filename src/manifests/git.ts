@@ -166,7 +166,7 @@ export async function loadManifestSetAtRef(
     if (!(await exists(sourcePath))) return [];
 
     try {
-      return await loadManifestSet(baseSpec, { ...options, cwd: baseCwd });
+      return await loadManifestSet(baseSpec, { ...options, cwd: baseCwd, root: tree });
     } catch (error) {
       // Name files as they are in the repository, not by the temporary checkout's path.
       const message = (error instanceof Error ? error.message : String(error)).split(`${tree}${sep}`).join('');

@@ -6,6 +6,30 @@ function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Built-in kinds as the API spells them: kinds are case-sensitive, and a mis-cased one is no kind at all. */
+const BUILT_IN_KINDS = [
+  'Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Pod', 'Namespace', 'Endpoints', 'PersistentVolumeClaim',
+  'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Role', 'RoleBinding', 'ClusterRole',
+  'ClusterRoleBinding', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler',
+  'ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'LimitRange', 'ResourceQuota',
+];
+const KIND_BY_LOWER = new Map(BUILT_IN_KINDS.map((kind) => [kind.toLowerCase(), kind]));
+
+/**
+ * A spelling the API server would not accept but that reads like a built-in object: `kind: secret` or `apiVersion:
+ * core/v1` is no Secret to the server, so nothing would mask its values in a report. Refused with the right spelling.
+ */
+function spellingProblem(apiVersion: string, kind: string): string | undefined {
+  if (/^core\/v1$/i.test(apiVersion) || (/^v1$/i.test(apiVersion) && apiVersion !== 'v1')) {
+    return `apiVersion '${apiVersion}' is not valid: the core group has no name, write \`apiVersion: v1\``;
+  }
+  const known = KIND_BY_LOWER.get(kind.toLowerCase());
+  if (known !== undefined && known !== kind) {
+    return `kind '${kind}' is not a Kubernetes kind (kinds are case-sensitive): write \`kind: ${known}\``;
+  }
+  return undefined;
+}
+
 /**
  * Why a parsed value is not a usable Kubernetes object, or undefined when it is one. Objects must carry
  * apiVersion, kind and metadata.name: diff, apply and prune identify objects by them.
@@ -28,7 +52,7 @@ export function objectProblem(value: unknown): string | undefined {
   if (metadata !== undefined && isRecord(metadata) && metadata.namespace !== undefined && typeof metadata.namespace !== 'string') {
     return 'metadata.namespace must be a string';
   }
-  return undefined;
+  return spellingProblem(value.apiVersion as string, value.kind as string);
 }
 
 /** kubectl's rule: `v1/List` and any `*List` kind with an items array is a container whose items are the objects. */

@@ -1,16 +1,19 @@
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { loadManifestDirectory } from './directory.js';
 import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
 import { assertWritableSet } from './check.js';
+import { assertInsideRepository, repositoryRoot } from './repository.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
   cwd?: string;
   /** The jsonnet binary (default `$THANOS_GITOPS_JSONNET` or `jsonnet` on PATH). */
   jsonnetBinary?: string;
+  /** The repository's directory, which jsonnet imports and symlinked manifests may read from (default: the git repository holding the source). */
+  root?: string;
 }
 
 /**
@@ -30,6 +33,7 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
           `stack config ${spec.config} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)`,
         );
       }
+      await assertInsideRepository(path, options.root ?? (await repositoryRoot(dirname(path))) ?? dirname(path), `stack config ${spec.config}`);
       // Loaded on demand: the jsonnet and directory sources need neither the schema nor the renderer.
       const [{ loadStackConfig }, { renderStack }] = await Promise.all([import('../config/index.js'), import('../render/index.js')]);
       try {
@@ -46,10 +50,11 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
       set = await loadJsonnet(spec.entrypoint, spec.jpath, {
         cwd,
         ...(options.jsonnetBinary === undefined ? {} : { binary: options.jsonnetBinary }),
+        ...(options.root === undefined ? {} : { root: options.root }),
       });
       break;
     case 'manifests':
-      set = await loadManifestDirectory(spec.dir, cwd);
+      set = await loadManifestDirectory(spec.dir, cwd, options.root);
       break;
   }
   assertWritableSet(set);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { diffManifestSets, fingerprint, normalizeObject, redactSecret, toDiffYaml } from '../../src/diff/index.js';
+import { diffManifestSets, fingerprint, normalizeObject, redactSecret, toDiffYaml, withFingerprintKey } from '../../src/diff/index.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
@@ -91,33 +91,48 @@ describe('redactSecret', () => {
   const planted = 'AKIAPLANTEDSECRET-s3cr3t-value';
   const plantedBase64 = Buffer.from(planted).toString('base64');
 
-  it('replaces every value by a fingerprint of the decoded bytes', () => {
+  it('replaces every value by a fingerprint of the decoded bytes that does not tell its length', () => withFingerprintKey(() => {
     const redacted = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
     const value = (redacted['data'] as Record<string, string>)['thanos.yaml'];
     expect(value).toBe(fingerprint(Buffer.from(planted)));
-    expect(value).toMatch(/^hmac-sha256:[0-9a-f]{10} \(30 bytes\)$/);
+    expect(value).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
+    expect(fingerprint(Buffer.from('a'))).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
     expect(JSON.stringify(redacted)).not.toContain(planted);
     expect(JSON.stringify(redacted)).not.toContain(plantedBase64);
-  });
+  }));
 
-  it('keys fingerprints per process, so a short secret cannot be guessed from a public comment', async () => {
+  it('keys fingerprints per report run, so a short secret cannot be guessed from a public comment nor compared across runs', async () => {
     const { createHash } = await import('node:crypto');
-    const value = (redactSecret(secret({ password: Buffer.from('hunter2').toString('base64') }))['data'] as Record<string, string>)['password']!;
-    expect(value).not.toContain(createHash('sha256').update('hunter2').digest('hex').slice(0, 10));
-    expect(value).toBe(fingerprint(Buffer.from('hunter2')));
+    const hunter2 = Buffer.from('hunter2').toString('base64');
+    const mask = () => (redactSecret(secret({ password: hunter2 }))['data'] as Record<string, string>)['password']!;
+    const first = withFingerprintKey(() => {
+      const value = mask();
+      expect(value).not.toContain(createHash('sha256').update('hunter2').digest('hex').slice(0, 10));
+      expect(value).toBe(fingerprint(Buffer.from('hunter2')));
+      return value;
+    });
+    // An async run keeps its key across awaits; the next run (a warm Lambda's next plan) gets another.
+    const second = await withFingerprintKey(async () => {
+      const before = mask();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(mask()).toBe(before);
+      return before;
+    });
+    expect(second).not.toBe(first);
+    expect(mask()).not.toBe(mask());
   });
 
-  it('folds stringData into data first, so both spellings of one value get the same fingerprint', () => {
+  it('folds stringData into data first, so both spellings of one value get the same fingerprint', () => withFingerprintKey(() => {
     const fromStringData = redactSecret(secret({}, { 'thanos.yaml': planted }));
     const fromData = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
     expect(fromStringData['stringData']).toBeUndefined();
     expect(fromStringData['data']).toEqual(fromData['data']);
-  });
+  }));
 
-  it('lets stringData win over data for the same key, as the API server does', () => {
+  it('lets stringData win over data for the same key, as the API server does', () => withFingerprintKey(() => {
     const redacted = redactSecret(secret({ key: Buffer.from('old').toString('base64') }, { key: 'new' }));
     expect((redacted['data'] as Record<string, string>)['key']).toBe(fingerprint(Buffer.from('new')));
-  });
+  }));
 
   it('masks the last-applied annotation of a Secret and is idempotent', () => {
     const object = secret({ key: plantedBase64 });
@@ -180,7 +195,7 @@ describe('diffManifestSets', () => {
     expect(diff.counts.modified).toBe(0);
   });
 
-  it('shows a changed Secret value as a changed fingerprint only, plain or masked on either side', () => {
+  it('shows a changed Secret value as a changed fingerprint only, plain or masked on either side', () => withFingerprintKey(() => {
     const planted = 'planted-objstore-secret-key-1234';
     const base: ManifestSet = [{ file: 's.yaml', object: secret({}, { 'thanos.yaml': 'old-value' }) }];
     const head: ManifestSet = [{ file: 's.yaml', object: secret({ 'thanos.yaml': Buffer.from(planted).toString('base64') }) }];
@@ -194,7 +209,7 @@ describe('diffManifestSets', () => {
     // Already-masked input (the plan path masks server dry-run output) compares equal to the unmasked one.
     const masked: ManifestSet = [{ file: 's.yaml', object: redactSecret(head[0]!.object) }];
     expect(diffManifestSets(masked, head).counts.unchanged).toBe(1);
-  });
+  }));
 
   it('compares the later definition when kube-thanos writes an object into two files, as applying the directory would', () => {
     const diff = diffManifestSets([], loadGolden('all'));
@@ -206,5 +221,44 @@ describe('diffManifestSets', () => {
   it('rejects an object without a name, naming the file', () => {
     const bad: ManifestSet = [{ file: 'broken.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } as KubeObject }];
     expect(() => diffManifestSets(bad, [])).toThrow(/base manifest broken\.yaml.*metadata\.name/);
+  });
+});
+
+describe('credential-shaped values outside Secrets', () => {
+  const masked = (text: string) => withFingerprintKey(() => {
+    const object = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'thanos' }, data: { v: text } });
+    return (object['data'] as Record<string, string>)['v']!;
+  });
+
+  it.each([
+    ['an objstore secret_key and access key id', 'type: S3\nconfig:\n  access_key: AKIAPLANTED000000001\n  secret_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01\n', ['AKIAPLANTED000000001', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01']],
+    ['a JSON password', '{"user": "bob", "password": "hunter2-planted"}', ['hunter2-planted']],
+    ['a bearer header', 'Authorization: Bearer planted.Token1234', ['planted.Token1234']],
+    ['a basic header as actions/checkout writes it', 'extraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==', ['eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==']],
+    ['a URL password', 'remote: https://thanos:planted-pw@metrics.example/api', ['planted-pw']],
+    ['a GitHub token', `token ${'ghp_'}${'P'.repeat(36)}`, [`ghp_${'P'.repeat(36)}`]],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlLXBsYW50ZWQ', ['eyJzdWIiOiJwbGFudGVkIn0']],
+    ['a PEM private key', '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPLANTEDkeyMaterial\n-----END EC PRIVATE KEY-----\n', ['PLANTEDkeyMaterial', 'PRIVATE KEY']],
+  ])('masks %s with a fingerprint', (_name, text, planted) => {
+    const value = masked(text);
+    for (const part of planted) expect(value).not.toContain(part);
+    expect(value).toMatch(/hmac-sha256:[0-9a-f]{10}/);
+  });
+
+  it('leaves ordinary configuration alone', () => {
+    for (const text of [
+      '--endpoint=thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos.svc.cluster.local:10901',
+      'token_file: /var/run/secrets/kubernetes.io/serviceaccount/token', 'secret_key: $(OBJSTORE_SECRET_KEY)',
+      '# Basic configuration of the bucket', 'sha 0123456789abcdef0123456789abcdef01234567', 'secretName: thanos-objectstorage',
+      '-----BEGIN CERTIFICATE-----\nMIIBplanted\n-----END CERTIFICATE-----',
+    ]) expect(masked(text)).toBe(text);
+  });
+
+  it('masks equal values equally within a run, so an unchanged credential is not a change', () => {
+    const config = (key: string) => [{ file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'objstore.yaml': `secret_key: ${key}\nbucket: b\n` } } as KubeObject }];
+    expect(diffManifestSets(config('same-planted-1'), config('same-planted-1')).counts.unchanged).toBe(1);
+    const changed = diffManifestSets(config('old-planted-1'), config('new-planted-2'));
+    expect(changed.counts.modified).toBe(1);
+    expect(JSON.stringify(changed)).not.toMatch(/old-planted-1|new-planted-2/);
   });
 });
