@@ -339,7 +339,9 @@ describe('the comment cannot be forged (dist/action)', () => {
       .replace(/^(`{3,})diff\n[\s\S]*?\n\1$/gm, '') // the fenced diffs, where text is shown as code
       .replace(/<!-- thanos-gitops:[^>]*-->/, '')
       .replace(/<\/?(details|summary|code|sub)>/g, '')
-      .replace(/\[!(CAUTION|WARNING|NOTE)\]/g, '');
+      .replace(/\[!(CAUTION|WARNING|NOTE)\]/g, '')
+      // Each risk's source link: the rule's fixed label and a URL into the Thanos repository, no author text.
+      .replace(/\[Thanos v[0-9.]+, [^\]\n]*\]\(https:\/\/github\.com\/thanos-io\/thanos\/blob\/v[0-9.]+\/[^)\s]+\)/g, '');
   }
 
   it('escapes hashring and tenant names, object names and backtick runs in every position', async () => {

@@ -131,7 +131,7 @@ describe('report sections with author-controlled names', () => {
     const report = renderFullReport(diff, { environment: 'prod' });
     const impact = report.slice(report.indexOf('#### Restart impact'), report.indexOf('| Kind | Name |'));
     expect(impact).not.toContain('<!--');
-    expect(impact).toContain('x&lt;!--y\\|z');
+    expect(impact).toContain('x&#60;&#33;--y&#124;z');
     for (const row of impact.split('\n').filter((line) => line.startsWith('| StatefulSet'))) expect(row.split(/(?<!\\)\|/).length).toBe(7);
   });
 });
