@@ -311,6 +311,8 @@ export class PodRunner {
    */
   async mountSecret(name: string, dir: string): Promise<void> {
     this.secretMounts.push({ name, dir });
+    // A pass already under way may have listed before the push: wait for it, then for one that sees the mount.
+    await this.reconcile();
     await this.reconcile();
     if (!existsSync(path.join(dir, '..data'))) throw new Error(`pod runner: Secret ${this.options.namespace}/${name} does not exist, cannot mount it at ${dir}`);
   }

@@ -1,5 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
+import { caBundleRefusals, formatCaBundleRefusal } from '../../thanos/ca-bundle.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 export const validateCommand: Command = {
@@ -8,7 +9,8 @@ export const validateCommand: Command = {
 
 Loads the source (config schema, jsonnet evaluation or YAML parsing), renders it and checks that every object
 has apiVersion, kind and metadata.name and that file names do not clash. Prints one OK line with the object
-count, or the first problem with its file and line (exit code 1). An object defined twice with different
+count, or the first problem with its file and line (exit code 1). A CA bundle that a workload of the set reads
+as a TLS client CA must hold PEM certificates (Thanos serves plain HTTP when it holds none). An object defined twice with different
 content is a warning (kube-thanos's all.jsonnet does this for sharded components): the last one wins.
 
 ${sourceFlagsUsage}
@@ -20,6 +22,8 @@ ${sourceFlagsUsage}
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
       for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
+      const refusals = caBundleRefusals(set);
+      if (refusals.length > 0) throw new Error(`${describeSource(spec)}: ${refusals.map(formatCaBundleRefusal).join('\n')}`);
       const kinds = new Set(set.map((manifest) => manifest.object.kind)).size;
       io.stdout(`OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`);
       return 0;
