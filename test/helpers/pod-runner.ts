@@ -107,6 +107,8 @@ export interface PodInfo {
   logFile: string;
   /** The args it was started with, after the runner's rewrites. */
   args: string[];
+  /** The environment it was started with (from the container's env and the IRSA webhook's additions). */
+  env: Record<string, string>;
 }
 
 export interface PodRunnerOptions {
@@ -291,6 +293,12 @@ export class PodRunner {
     return [...this.pods.values()].map((p) => ({ ...p.info }));
   }
 
+  /** Text of the Prometheus metrics a pod exposes on its HTTP address. */
+  async metrics(name: string): Promise<string> {
+    const response = await fetch(`http://${this.pod(name).httpAddress}/metrics`);
+    return await response.text();
+  }
+
   pod(name: string): PodInfo {
     const pod = this.pods.get(name);
     if (!pod) throw new Error(`pod runner: no pod ${name} (pods: ${[...this.pods.keys()].join(', ') || 'none'})`);
@@ -455,7 +463,7 @@ export class PodRunner {
             wantedHash: hash,
             dir,
             graceMs: (workload.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000,
-            info: { name, workload: key, ip, httpAddress: '', ready: false, starts: 0, templateHash: '', logFile: path.join(dir, 'log'), args: [] },
+            info: { name, workload: key, ip, httpAddress: '', ready: false, starts: 0, templateHash: '', logFile: path.join(dir, 'log'), args: [], env: {} },
           };
           this.pods.set(name, pod);
         }
@@ -701,6 +709,7 @@ export class PodRunner {
     pod.info.ready = false;
     pod.info.templateHash = pod.wantedHash;
     pod.info.args = built.args;
+    pod.info.env = built.env;
     this.options.log?.(`${pod.info.name}: started (${pod.info.ip}, start ${pod.info.starts})`);
     void exited.then(() => {
       if (pod.process === running) {
