@@ -14,7 +14,7 @@ import { buildTool, startS3StandIn, type S3StandIn } from '../helpers/thanos-too
 import { KubeClient } from '../../src/kube/client.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
-import type { ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/index.js');
@@ -58,7 +58,17 @@ export interface ThanosStack {
  * Starts a stack from `config` (with its namespace): applies the rendered set, bootstraps certificates with
  * `thanos-gitops rotate` when the config has tls:, starts moto and the pod runner, and waits until every pod is ready.
  */
-export async function startStack(prefix: string, makeConfig: (namespace: string) => Record<string, unknown>, options: { log?: (line: string) => void } = {}): Promise<ThanosStack> {
+export async function startStack(
+  prefix: string,
+  makeConfig: (namespace: string) => Record<string, unknown>,
+  options: {
+    log?: (line: string) => void;
+    /** Apply these objects instead of the rendered config (a kube-thanos set); the config still names the bucket. */
+    objects?: (namespace: string) => KubeObject[];
+    /** Which workloads (`Kind/name`) must be ready before the stack is returned; default: all. */
+    waitFor?: (workload: string) => boolean;
+  } = {},
+): Promise<ThanosStack> {
   const cluster = testCluster();
   const client = KubeClient.fromFile(cluster.adminKubeconfig);
   const namespace = await createNamespace(uniqueNamespace(prefix));
@@ -74,7 +84,11 @@ export async function startStack(prefix: string, makeConfig: (namespace: string)
     return set;
   };
   const config = makeConfig(namespace);
-  await applyConfig(config);
+  if (options.objects) {
+    for (const object of options.objects(namespace)) await client.apply(object, { fieldManager: 'thanos-gitops', force: true });
+  } else {
+    await applyConfig(config);
+  }
   if (config.tls) {
     const bootstrap = await cli(['rotate', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--rollout-timeout', '3m']);
     if (bootstrap.code !== 0) throw new Error(`rotate (bootstrap) exited ${bootstrap.code}:\n${bootstrap.stderr}`);
@@ -93,7 +107,15 @@ export async function startStack(prefix: string, makeConfig: (namespace: string)
     });
     pods.setEnv({ SSL_CERT_FILE: s3.caFile });
   });
-  await runner.waitReady(undefined, 180_000);
+  const waitFor = options.waitFor;
+  if (waitFor) {
+    const workloads = [...(await client.list('apps/v1', 'Deployment', namespace)), ...(await client.list('apps/v1', 'StatefulSet', namespace))]
+      .map((w) => `${w.kind}/${w.metadata.name}`)
+      .filter(waitFor);
+    await runner.waitReady(workloads, 180_000);
+  } else {
+    await runner.waitReady(undefined, 180_000);
+  }
   return {
     client,
     namespace,
