@@ -77,10 +77,12 @@ export async function startStack(
   const thanos = await buildTool('thanos');
 
   let set: ManifestSet = [];
+  // Through the shipped CLI's apply engine (server-side apply, ApplySet, release record), as a deploy would.
   const applyConfig = async (config: Record<string, unknown>) => {
     writeFileSync(configFile, stringify(config));
     set = renderStack(parseStackConfig(readFileSync(configFile, 'utf8'), configFile));
-    for (const manifest of set) await client.apply(manifest.object, { fieldManager: 'thanos-gitops', force: true });
+    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig]);
+    if (applied.code !== 0) throw new Error(`thanos-gitops apply exited ${applied.code}:\n${applied.stderr}`);
     return set;
   };
   const config = makeConfig(namespace);
