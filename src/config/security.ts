@@ -118,6 +118,22 @@ export const tlsSchema = z
       }
       seen.add(tenant.id);
     });
+    // rotate writes each of these Secrets whole (server-side apply owning every key): a bundle Secret shared with
+    // another loses its ca.crt or the other's keys on every write.
+    const others: [string, string][] = [
+      ['tls.certificates.caSecretName', tls.certificates.caSecretName],
+      ['tls.remoteWrite.secretName', tls.remoteWrite.secretName],
+      ...(tls.grpc.enabled ? ([['tls.grpc.secretName', tls.grpc.secretName]] as [string, string][]) : []),
+    ];
+    for (const [path, name] of others) {
+      if (name === tls.remoteWrite.clientCASecretName) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['remoteWrite', 'clientCASecretName'],
+          message: `clientCASecretName '${name}' is also ${path}: the CA bundle needs a Secret of its own (Thanos serves plain HTTP when the bundle file holds no certificate); choose another name`,
+        });
+      }
+    }
     if (tls.remoteWrite.tenantCertificateField && !tls.remoteWrite.enabled) {
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,5 @@
 import { objectProblem } from '../manifests/objects.js';
+import { caBundleRefusals, formatCaBundleRefusal } from '../thanos/ca-bundle.js';
 import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
 import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
@@ -152,6 +153,7 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
     labels[APPLYSET_PART_OF_LABEL] = applySet.id;
     objects.push({ manifest, object, id: '', name: '' });
   });
+  for (const refusal of caBundleRefusals(set)) problems.push(formatCaBundleRefusal(refusal));
   if (problems.length) throw new Error(`invalid manifest set:\n  ${problems.join('\n  ')}`);
 
   const kinds = new Map<string, Promise<ResourceInfo | typeof MEMBER_KIND_NOT_SERVED>>();

@@ -5,6 +5,7 @@ import { CA_CHECKSUM_ANNOTATION, type LeafRequest, type SecurityPlan } from '../
 import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from './x509.js';
 import { CERTIFICATE_ANNOTATION, readSecret, writeSecret, type LiveSecret } from './secrets.js';
 import { rollWorkloads, type RollOptions } from './roll.js';
+import { assertCaBundle } from '../thanos/ca-bundle.js';
 
 /**
  * CA rotation is a resumable state machine persisted as annotations on the CA Secret. Every step is idempotent and
@@ -192,7 +193,16 @@ class Pki {
     return next;
   }
 
+  private assertBundle(bundle: string, where: string): void {
+    assertCaBundle(
+      bundle,
+      where,
+      `Nothing was written. The bundle comes from Secret ${this.namespace}/${this.caSecretName} (tls.crt and ${PREVIOUS_CA_KEY}): restore it from a backup, or delete it and run rotate again to start over with a new CA (every client then needs its new certificate).`,
+    );
+  }
+
   private async publishBundle(bundle: string): Promise<void> {
+    this.assertBundle(bundle, `${this.namespace}/${this.bundleSecretName} ca.crt`);
     const live = await readSecret(this.client, this.namespace, this.bundleSecretName);
     if (live?.data['ca.crt'] === bundle) return;
     await writeSecret(this.client, {
@@ -244,6 +254,7 @@ class Pki {
 
   /** Rewrites ca.crt of an existing leaf Secret (and its delivered copy), keeping its certificate and key. */
   private async setLeafBundle(leaf: LeafRequest, bundle: string): Promise<void> {
+    this.assertBundle(bundle, `ca.crt of ${leaf.namespace}/${leaf.secretName}`);
     const targets: [string, string][] = [[leaf.namespace, leaf.secretName]];
     if (leaf.tenant?.deliverTo) targets.push([leaf.tenant.deliverTo.namespace, leaf.tenant.deliverTo.secretName]);
     for (const [namespace, name] of targets) {
@@ -257,6 +268,7 @@ class Pki {
   }
 
   private async issue(leaf: LeafRequest, ca: CertificateAndKey, bundle: string, reason: string): Promise<void> {
+    this.assertBundle(bundle, `ca.crt of ${leaf.namespace}/${leaf.secretName}`);
     const issued = await issueLeaf(ca, {
       subject: { commonName: leaf.commonName, ...leaf.subject },
       dnsNames: leaf.dnsNames,

@@ -1,5 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
+import { caBundleRefusals, formatCaBundleRefusal } from '../../thanos/ca-bundle.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 import { reportStackIssues } from './stack-checks.js';
 
@@ -9,7 +10,8 @@ export const validateCommand: Command = {
 
 Loads the source (config schema, jsonnet evaluation or YAML parsing), renders it and checks that every object
 has apiVersion, kind and metadata.name and that file names do not clash. Prints one OK line with the object
-count, or the first problem with its file and line (exit code 1). An object defined twice with different
+count, or the first problem with its file and line (exit code 1). A CA bundle that a workload of the set reads
+as a TLS client CA must hold PEM certificates (Thanos serves plain HTTP when it holds none). An object defined twice with different
 content is a warning (kube-thanos's all.jsonnet does this for sharded components): the last one wins.
 
 Then checks the rendered stack against what Thanos v0.42 does with it, naming the config option and the fix:
@@ -27,6 +29,8 @@ ${sourceFlagsUsage}
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
       for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
+      const refusals = caBundleRefusals(set);
+      if (refusals.length > 0) throw new Error(`${describeSource(spec)}: ${refusals.map(formatCaBundleRefusal).join('\n')}`);
       const issues = reportStackIssues(set, spec, io);
       const errors = issues.filter((issue) => issue.severity === 'error').length;
       if (errors > 0) {
