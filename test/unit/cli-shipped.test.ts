@@ -1,6 +1,6 @@
 // The shipped CLI bundle (dist/cli/index.js, built by `npm run -s build`, which `npm test` runs first) as a user
 // runs it: a separate node process, real files, real signals.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -230,5 +230,67 @@ describe('no silent data changes: what is read is what is rendered, diffed and v
     const configDeep = await runBundle(['validate', '--config', 'deep-stack.yaml']);
     expect(configDeep.code).toBe(1);
     expect(configDeep.stderr).toMatch(/^error: deep-stack\.yaml:\d+:\d+: invalid YAML: /);
+  });
+});
+
+describe('CLI rough edges', () => {
+  const oldNodes = ['/usr/bin/node', '/bin/node', '/usr/local/bin/node'].filter((node) => {
+    if (!existsSync(node)) return false;
+    const [major = 0, minor = 0] = execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    return major < 22 || (major === 22 && minor < 15);
+  });
+
+  it('on Node < 22.15 prints one line saying what it requires, and nothing of the bundle', async () => {
+    // Always: this Node pretending to be 22.14 (the check reads process.versions before loading anything else).
+    const pretend = `data:text/javascript,${encodeURIComponent("Object.defineProperty(process.versions, 'node', { value: '22.14.0' });")}`;
+    const runs = [await runBundle(['validate', '--config', 'x.yaml'], { node: process.execPath, env: { NODE_OPTIONS: `--import=${pretend}` } })];
+    // And every old Node this machine has (Debian's node 20 here), which cannot parse the bundle at all.
+    for (const node of oldNodes) runs.push(await runBundle(['--version'], { node }));
+    for (const [index, run] of runs.entries()) {
+      const version = index === 0 ? '22.14.0' : String(/^v?(\S+)/.exec(execFileSync(oldNodes[index - 1]!, ['--version'], { encoding: 'utf8' }))?.[1]);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(new RegExp(`^thanos-gitops requires Node >= 22\\.15; this is Node ${version.replace(/\./g, '\\.')} \\(.*\\)\\. Install Node 22\\.15 or later \\(or 24\\), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'\\.\\n$`));
+      expect(run.code).toBe(1);
+    }
+  });
+
+  it('--version prints the package.json version the bundle was built from', async () => {
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await runBundle([flag])).toEqual({ code: 0, signal: null, stdout: `thanos-gitops ${version}\n`, stderr: '' });
+  });
+
+  it('without a kubeconfig says how to provide one', async () => {
+    await writeFile(join(work, 'stack.yaml'), await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml')));
+    const env = { HOME: work, KUBECONFIG: '' };
+    for (const args of [['plan', '--config', 'stack.yaml'], ['reconcile', '--dry-run', '-n', 'thanos'], ['history', '-n', 'thanos']]) {
+      const result = await runBundle(args, { env });
+      expect(result.stderr).toBe(
+        `error: no kubeconfig: ${join(work, '.kube', 'config')} (the default) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config (for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)\n`,
+      );
+      expect(result.code).toBe(1);
+    }
+    const named = await runBundle(['history', '-n', 'thanos', '--kubeconfig', 'missing.yaml'], { env });
+    expect(named.stderr).toContain('error: no kubeconfig: missing.yaml (--kubeconfig) does not exist');
+    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}` } });
+    expect(fromEnvironment.stderr).toContain(`error: no kubeconfig: ${join(work, 'kc')} ($KUBECONFIG) does not exist`);
+  });
+
+  it('rbac takes -n like every other command', async () => {
+    const result = await runBundle(['rbac', '-n', 'thanos', '-n', 'thanos-tenants']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/^ {2}namespace: (\S+)$/gm)).toEqual(['  namespace: thanos', '  namespace: thanos', '  namespace: thanos-tenants', '  namespace: thanos-tenants']);
+  });
+
+  it('reconcile, history and rollback help say the namespace is required; apply and plan say where it defaults from', async () => {
+    for (const command of ['reconcile', 'history', 'rollback']) {
+      const help = (await runBundle([command, '--help'])).stdout;
+      expect(help).toContain('(required: where the release history lives)');
+      expect(help).not.toContain("the one namespace the set's objects use");
+      const missing = await runBundle(command === 'rollback' ? [command, '1'] : [command]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/^error: --namespace is required/);
+    }
+    for (const command of ['apply', 'plan']) expect((await runBundle([command, '--help'])).stdout).toContain("(default: the one namespace the set's objects use)");
   });
 });
