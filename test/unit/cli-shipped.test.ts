@@ -261,7 +261,7 @@ describe('CLI rough edges', () => {
 
   it('without a kubeconfig says how to provide one', async () => {
     await writeFile(join(work, 'stack.yaml'), await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml')));
-    const env = { HOME: work, KUBECONFIG: '' };
+    const env = { HOME: work, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' };
     for (const args of [['plan', '--config', 'stack.yaml'], ['reconcile', '--dry-run', '-n', 'thanos'], ['history', '-n', 'thanos']]) {
       const result = await runBundle(args, { env });
       expect(result.stderr).toBe(
@@ -271,7 +271,7 @@ describe('CLI rough edges', () => {
     }
     const named = await runBundle(['history', '-n', 'thanos', '--kubeconfig', 'missing.yaml'], { env });
     expect(named.stderr).toContain('error: no kubeconfig: missing.yaml (--kubeconfig) does not exist');
-    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}` } });
+    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}`, KUBERNETES_SERVICE_HOST: '' } });
     expect(fromEnvironment.stderr).toContain(`error: no kubeconfig: ${join(work, 'kc')} ($KUBECONFIG) does not exist`);
   });
 
