@@ -310,10 +310,11 @@ describe('progress of long work on stderr', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('OK: manifests directory m renders 2000 objects of 1 kind\n');
     const events = result.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string; elapsedMs: number });
-    expect([...new Set(events.map((e) => e.progress))]).toEqual(['read', 'parse']);
+    expect([...new Set(events.map((e) => e.progress))]).toEqual(['read', 'parse', 'duplicates']);
     for (const phase of ['read', 'parse']) {
       expect(events.filter((e) => e.progress === phase).at(-1)).toMatchObject({ done: 20, total: 20, current: 'cms-19.yaml' });
     }
+    expect(events.at(-1)).toMatchObject({ progress: 'duplicates', done: 2000, total: 2000, current: 'cms-19-100.yaml' });
     // Without the override a short run prints nothing at all.
     await manyConfigMaps(join(work, 'small'), 3);
     expect((await runBundle(['validate', '--dir', 'small'])).stderr).toBe('');
