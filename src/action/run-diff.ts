@@ -154,12 +154,8 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
   const jsonReportPath = await writeReportFile(inputs, renderJsonReport(diff, context), env, 'json');
-  await writeJobSummary(diff, context);
-  if (inputs.comment && revisions.pullRequest !== undefined) {
-    const result = await postComment(inputs, diff, context, revisions.pullRequest);
-    if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
-  }
-
+  // Outputs first: a comment that cannot be posted fails the step, and the documented follow-up steps (uploading
+  // report-path with `if: always()`, gating on `changed`) still need them.
   core.setOutput('changed', changed ? 'true' : 'false');
   core.setOutput('added', String(added));
   core.setOutput('removed', String(removed));
@@ -167,4 +163,9 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   core.setOutput('risks', String(diff.risks.length));
   core.setOutput('report-path', reportPath);
   core.setOutput('json-report-path', jsonReportPath);
+  await writeJobSummary(diff, context);
+  if (inputs.comment && revisions.pullRequest !== undefined) {
+    const result = await postComment(inputs, diff, context, revisions.pullRequest);
+    if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
+  }
 }

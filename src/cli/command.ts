@@ -4,6 +4,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** How to show progress of long work on stderr: a status line (a terminal), JSON lines, or not at all (absent). */
+  progress?: 'tty' | 'json';
+  /** The terminal's width, for the status line. */
+  columns?: number;
 }
 
 /** A command's implementation; its one-line summary lives in commands/index.ts, so `--help` loads nothing. */

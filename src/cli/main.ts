@@ -2,21 +2,28 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type Io } from './command.js';
 import { commands } from './commands/index.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  progress: process.stderr.isTTY ? 'tty' : 'json',
+  ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
 };
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: thanos-gitops <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'thanos-gitops <command> --help' for a command's options.\n`;
+  return `Usage: thanos-gitops <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'thanos-gitops <command> --help' for a command's options, 'thanos-gitops --version' for the version.\n`;
 }
 
 /** Runs the CLI and returns the exit code; never calls process.exit, so tests can call it in-process. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`thanos-gitops ${TOOL_VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(overview());
     return name === undefined ? 2 : 0;

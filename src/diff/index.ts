@@ -1,4 +1,4 @@
-export { diffManifestSets } from './diff.js';
+export { diffManifestSets, type DiffOptions } from './diff.js';
 export { codeText, escapeMarkdown } from './markdown.js';
 export { normalizeObject, redactSecret, fingerprint, toDiffYaml, withFingerprintKey, LAST_APPLIED_ANNOTATION } from './normalize.js';
 export { renderJsonReport, renderUnifiedReport, type JsonReport } from './formats.js';

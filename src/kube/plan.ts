@@ -4,9 +4,10 @@ import { describeObject, isRecord, objectId, objectRef, type KubeObject, type Ma
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory, restoreSecretValues } from './release.js';
-import { sameObject, settleLimit } from './util.js';
+import { counted, sameObject, settleLimit } from './util.js';
+import { progressCounter } from '../model/progress.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'> & {
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'progress'> & {
   /**
    * `compare` (default): Secrets are read and dry-run like everything else (values masked in the diff).
    * `write-only`: Secrets are never read, dry-run or listed: each is reported as "will be written" with its key
@@ -111,7 +112,8 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
   const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, compared, skipKinds);
   pruning.catch(() => undefined);
   const liveObjects = await fetchLive(client, compared, options.concurrency ?? 8);
-  const probes = await settleLimit(compared, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
+  const dryRun = progressCounter(options.progress, 'dry-run', compared.length);
+  const probes = await settleLimit(compared, options.concurrency ?? 8, counted(dryRun, (p: PreparedObject) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force)));
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
   if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {
     result.warnings.push('Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them');
@@ -204,12 +206,13 @@ async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftR
   const restored = await restoreSecretValues(client, release, options.namespace, 'live');
   const prepared = await prepareSet(client, restored.manifests, { ...options, missingKinds: 'skip' });
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
-  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
+  const dryRun = progressCounter(options.progress, 'dry-run', prepared.objects.length);
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, counted(dryRun, async (p: PreparedObject) => {
     const live = liveObjects.get(p.id);
     if (!live) return { p, live: undefined, merged: undefined };
     const merged = await client.apply(p.object, { fieldManager, force: true, dryRun: true });
     return { p, live, merged };
-  });
+  }));
   const liveSet: ManifestSet = [];
   const mergedSet: ManifestSet = [];
   const drifted: Array<Omit<DriftedObject, 'patch'>> = [];

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { apiGroup, type KubeObject } from '../manifests/types.js';
+import { apiGroup, cloneTree, type KubeObject } from '../manifests/types.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -32,10 +32,23 @@ export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: 
   });
 }
 
+/** fn, reporting each item to `tick` (by its `name`, when it has one) once it has finished, however it ended. */
+export function counted<T, R>(tick: (current?: string) => void, fn: (item: T) => Promise<R>): (item: T) => Promise<R> {
+  return async (item) => {
+    try {
+      return await fn(item);
+    } finally {
+      const name = (item as { name?: unknown; prepared?: { name?: unknown } }).name ?? (item as { prepared?: { name?: unknown } }).prepared?.name;
+      tick(typeof name === 'string' ? name : undefined);
+    }
+  };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A copy the engine may change (labels, namespace) without touching the caller's set: shares nothing with it. */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return cloneTree(value);
 }
 
 

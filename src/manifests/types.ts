@@ -70,3 +70,6 @@ export function describeObject(object: KubeObject): string {
   const ns = object.metadata.namespace;
   return `${object.kind} ${ns ? `${ns}/` : ''}${object.metadata.name}`;
 }
+
+/** The engine's non-aliasing copy (defined with the other JSON helpers in src/model). */
+export { cloneTree } from '../model/json.js';

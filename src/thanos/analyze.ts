@@ -1,4 +1,4 @@
-import { diffManifestSets } from '../diff/diff.js';
+import { diffManifestSets, type DiffOptions } from '../diff/diff.js';
 import type { ManifestDiff } from '../diff/types.js';
 import type { ManifestSet } from '../manifests/types.js';
 import { capacityDelta } from './capacity.js';
@@ -13,8 +13,8 @@ import { validateStack } from './validate.js';
  * restart forecast per workload and the capacity delta per component. Rules read the sets as given (rendered,
  * live or dry-run objects); Secret values that arrive masked are simply not compared.
  */
-export function analyzeManifestSets(base: ManifestSet, head: ManifestSet): ManifestDiff {
-  const diff = diffManifestSets(base, head);
+export function analyzeManifestSets(base: ManifestSet, head: ManifestSet, options: DiffOptions = {}): ManifestDiff {
+  const diff = diffManifestSets(base, head, options);
   return analyzeDiff(diff, base, head);
 }
 

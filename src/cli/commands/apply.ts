@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { readFile } from 'node:fs/promises';
 import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -14,12 +18,18 @@ export const clusterFlagOptions = {
   environment: { type: 'string', short: 'e' },
 } as const;
 
-export const clusterFlagsUsage = `Cluster:
+const clusterFlagsUsageWith = (namespaceDefault: string) => `Cluster:
   --kubeconfig <file>       kubeconfig (default: $KUBECONFIG or ~/.kube/config)
   --context <name>          kubeconfig context (default: the current context)
   --namespace, -n <ns>      namespace of the ApplySet parent, release history and lock Lease
-                            (default: the one namespace the set's objects use)
+                            ${namespaceDefault}
   --environment, -e <name>  environment name: ApplySet parent thanos-gitops-<name>, release history (default: default)`;
+
+/** For commands that load a manifest set (apply, plan): the namespace can come from the set. */
+export const clusterFlagsUsage = clusterFlagsUsageWith("(default: the one namespace the set's objects use)");
+
+/** For commands that read the release history (reconcile, history, rollback): there is no set to take it from. */
+export const clusterFlagsUsageForHistory = clusterFlagsUsageWith('(required: where the release history lives)');
 
 export interface ClusterFlagValues {
   kubeconfig?: string | undefined;
@@ -30,8 +40,24 @@ export interface ClusterFlagValues {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
+ * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
+ */
 export function clientFromFlags(values: ClusterFlagValues): KubeClient {
-  return KubeClient.fromFile(values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0], values.context);
+  const fromEnvironment = process.env.KUBECONFIG?.split(delimiter).find((entry) => entry !== '');
+  const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
+  if (!existsSync(path)) {
+    // Inside a pod with no kubeconfig, the client's default is the pod's service account, as kubectl's is.
+    const inCluster = process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+    if (inCluster && values.kubeconfig === undefined && fromEnvironment === undefined) return KubeClient.fromFile(undefined, values.context);
+    const origin = values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
+    throw new Error(
+      `no kubeconfig: ${path} (${origin}) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config ` +
+        '(for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)',
+    );
+  }
+  return KubeClient.fromFile(path, values.context);
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
@@ -182,10 +208,10 @@ Example:
     const spec = sourceSpecFromFlags(values);
     // Flag mistakes are reported before the (possibly slow) source is rendered; the namespace may come from the set.
     const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
-    return withDebugStack(io, async () => {
+    return withDebugStack(io, () => withProgress(io, async (progress, lineIo) => {
       const { policy, source } = await applyPolicyFromFlags(values);
-      const set = await loadManifestSet(spec);
-      const errors = reportStackIssues(set, spec, io).filter((issue) => issue.severity === 'error').length;
+      const set = await loadManifestSet(spec, { progress });
+      const errors = reportStackIssues(set, spec, lineIo).filter((issue) => issue.severity === 'error').length;
       if (errors > 0 && !values['ignore-validation']) {
         throw new Error(`stack validation found ${errors} error${errors === 1 ? '' : 's'} (above); fix them, or pass --ignore-validation to apply anyway`);
       }
@@ -195,8 +221,10 @@ Example:
         const violations = checkApplyPolicy(set, policy, { defaultNamespace: options.namespace });
         if (violations.length) throw new PolicyViolationError(violations, source);
       } else {
-        io.stderr('warning: --no-policy: the set is applied without the apply policy (privileged pods, host access and any kind pass)\n');
+        lineIo.stderr('warning: --no-policy: the set is applied without the apply policy (privileged pods, host access and any kind pass)\n');
       }
+      options.progress = progress;
+      options.log = (line) => lineIo.stderr(`${line}\n`);
       const client = clientFromFlags(values);
       try {
         const result = await applyManifestSet(client, set, options);
@@ -205,6 +233,6 @@ Example:
       } finally {
         client.close();
       }
-    });
+    }));
   },
 };

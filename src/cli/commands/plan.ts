@@ -1,13 +1,15 @@
 import { parseFlags, type Command } from '../command.js';
-import { loadManifestSet } from '../../manifests/index.js';
+import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
-export function formatPlan(plan: PlanResult, environment: string): string {
-  const sections: string[] = [renderFullReport(plan.diff, { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)` })];
+export function formatPlan(plan: PlanResult, environment: string, source?: string): string {
+  const context = { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)`, baseRef: 'live cluster', ...(source ? { headRef: source } : {}) };
+  const sections: string[] = [renderFullReport(plan.diff, context)];
   const list = (title: string, items: string[]) => {
     if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
   };
@@ -51,13 +53,14 @@ Options:
     });
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
-    return withDebugStack(io, async () => {
-      const set = await loadManifestSet(spec);
+    return withDebugStack(io, () => withProgress(io, async (progress) => {
+      const set = await loadManifestSet(spec, { progress });
       reportStackIssues(set, spec, io);
       const environment = environmentFromFlags(values);
       const client = clientFromFlags(values);
       try {
         const plan = await planManifestSet(client, set, {
+          progress,
           environment,
           namespace: namespaceFor(values, set),
           force: !!values['force-conflicts'],
@@ -69,12 +72,12 @@ Options:
           const { live: _live, merged: _merged, ...rest } = plan;
           io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
         } else {
-          io.stdout(formatPlan(plan, environment));
+          io.stdout(formatPlan(plan, environment, describeSource(spec)));
         }
         return plan.errors.length ? 1 : 0;
       } finally {
         client.close();
       }
-    });
+    }));
   },
 };

@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { detectDrift, reconcile, type DriftResult } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, formatApplyResult, parseDuration } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, parseDuration } from './apply.js';
 import { UsageError } from '../command.js';
 import { rejectPositionals } from './render.js';
 
@@ -23,7 +23,7 @@ Compares the last deployed release with the live cluster (server-side dry-run wi
 drifted objects and fields. Without --dry-run, re-applies exactly those objects (taking back fields other managers
 changed) under the Lease lock; the deployed revision stays the same.
 
-${clusterFlagsUsage}
+${clusterFlagsUsageForHistory}
 
 Options:
   --dry-run                 only report drift; exit code 3 when there is drift

@@ -1,7 +1,7 @@
 import { parseFlags, type Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsage, formatApplyResult } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, formatApplyResult } from './apply.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -10,7 +10,7 @@ export const rollbackCommand: Command = {
 Re-applies the manifests recorded in <revision> (see 'history') exactly as apply does: dry-run checks first,
 only changed objects written, objects not in that revision pruned, and a new revision recorded.
 
-${clusterFlagsUsage}
+${clusterFlagsUsageForHistory}
 
 Options:
   --force-conflicts         take over fields other field managers own

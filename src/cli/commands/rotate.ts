@@ -56,7 +56,9 @@ export const rotateCommand: Command = {
       throw new UsageError(`--namespace ${values.namespace} does not match the config, which renders into namespace ${target.namespace}`);
     }
     const options: RotateOptions = {
-      log: (line) => io.stderr(`${values['dry-run'] ? '(dry run) ' : ''}${line}\n`),
+      // A dry run is quick and its report (stdout) lists every line: logging them as they happen too printed each
+      // twice. A real run logs progress to stderr as it goes (a CA rotation waits for rollouts).
+      ...(values['dry-run'] ? {} : { log: (line: string) => io.stderr(`${line}\n`) }),
       ...(values['force-ca-rotation'] ? { forceCaRotation: true } : {}),
       ...(values['force-key-rotation'] ? { forceKeyRotation: true } : {}),
       ...(values['renew-leaves'] ? { forceLeafRenewal: true } : {}),
