@@ -144,7 +144,11 @@ describe('store and compact shards', () => {
   });
 
   it('compact shards hash the configured source labels; compactors always run one replica', () => {
-    const out = files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster, region]', '  replicas: 4'));
+    // kube-thanos-compact.libsonnet asserts replicas is 0 or 1 and renders 1 either way: anything else is refused.
+    expect(() => files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster]', '  replicas: 4'))).toThrow(
+      /compactShards\.replicas: kube-thanos always runs exactly one compactShards pod/,
+    );
+    const out = files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster, region]', '  replicas: 1'));
     for (const shard of [0, 1]) {
       const sts = get(out, `thanos-compact-shard${shard}-statefulSet.yaml`);
       expect(sts.spec.replicas).toBe(1);
