@@ -107,6 +107,7 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
       checkRouterConfigMap(component, stack.receiveIngestor, issues);
     }
     checkOnePod(component, issues);
+    checkDerivedSecurityContext(component, issues);
     checkLabelsReadBack(component, issues);
     checkPorts(component, issues);
     checkCaches(component, issues);
@@ -142,6 +143,23 @@ function checkOnePod(component: ResolvedComponent, issues: RequirementIssue[]): 
     path: `${component.key}.replicas`,
     message: `kube-thanos always runs exactly one ${component.key} pod and ignores replicas (got ${String(replicas)})`,
     fix: component.key.startsWith('compact') ? 'set `replicas: 1`; to stop compaction remove the section' : 'set `replicas: 1`',
+  });
+}
+
+/** Components whose container securityContext kube-thanos derives from the pod securityContext when not given. */
+const DERIVES_CONTAINER_SECURITY: ComponentKey[] = ['query', 'queryFrontend', 'store', 'storeShards', 'rule', 'receiveRouter', 'bucket'];
+const DERIVED_SECURITY_FIELDS = ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile'];
+
+function checkDerivedSecurityContext(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const { securityContext, securityContextContainer } = component.config;
+  if (!DERIVES_CONTAINER_SECURITY.includes(component.key) || securityContextContainer !== undefined || component.source.securityContext === 'default') return;
+  const missingFields = DERIVED_SECURITY_FIELDS.filter((field) => securityContext?.[field] === undefined);
+  if (missingFields.length === 0) return;
+  issues.push({
+    at: at(component, 'securityContext'),
+    path: `${component.key}.securityContext`,
+    message: `kube-thanos derives the container securityContext from ${DERIVED_SECURITY_FIELDS.join(', ')} of securityContext; missing ${missingFields.join(', ')}`,
+    fix: `add ${missingFields.join(', ')} to securityContext, or set securityContextContainer`,
   });
 }
 

@@ -137,12 +137,12 @@ const hashringSchema = z
   })
   .strict();
 
+// kube-thanos-store.libsonnet reads exactly these three from livenessProbe (the object replaces the default whole).
 const probeSchema = z
   .object({
-    failureThreshold: z.number().int().min(1).optional(),
-    periodSeconds: z.number().int().min(1).optional(),
-    timeoutSeconds: z.number().int().min(1).optional(),
-    initialDelaySeconds: z.number().int().min(0).optional(),
+    failureThreshold: z.number().int().min(1),
+    periodSeconds: z.number().int().min(1),
+    timeoutSeconds: z.number().int().min(1),
   })
   .strict();
 
@@ -222,7 +222,7 @@ export const optionSchemas = named('option', {
     })
     .strict()
     .describe('Store gRPC limits; the object replaces the default as a whole, so all three are required. Default all 0 (off).'),
-  livenessProbe: probeSchema.describe('Store liveness probe timings. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
+  livenessProbe: probeSchema.describe('Store liveness probe timings, all three required. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
   shards: z.number().int().min(0).describe('Number of shards (storeShards, compactShards). Default 1.'),
 
   // compact

@@ -103,7 +103,7 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     args,
     env: [secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
     http,
-    liveness: (config.livenessProbe ?? {}) as JsonObject,
+    liveness: livenessTimings(need(config, 'livenessProbe', where)),
     securityContext: true,
     volumeMounts: [{ name: 'data', mountPath: '/var/thanos/store', readOnly: false }, ...tlsSecretMounts(objstore)],
   });
@@ -129,6 +129,10 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
   };
+}
+
+function livenessTimings(probe: { failureThreshold: number; periodSeconds: number; timeoutSeconds: number }): JsonObject {
+  return { failureThreshold: probe.failureThreshold, periodSeconds: probe.periodSeconds, timeoutSeconds: probe.timeoutSeconds };
 }
 
 /** The `--selector.relabel-config` text kube-thanos's shard variants append (a `|||` block, so it ends with \n). */
