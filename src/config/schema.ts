@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { productionSchema } from './production.js';
 import { objectStorageSchema, tlsSchema } from './security.js';
 
 /**
@@ -444,6 +445,7 @@ export const stackConfigSchema = z
     },
     tls: tlsSchema.optional(),
     objectStorage: objectStorageSchema.optional(),
+    production: productionSchema.optional(),
   })
   .strict()
   .describe('thanos-gitops stack config: a kube-thanos deployment described with kube-thanos option names.');
