@@ -99,6 +99,14 @@ export const productionSchema = z
       .strict()
       .optional()
       .describe('topologySpreadConstraints on topology.kubernetes.io/zone for every workload.'),
+    ingestorZones: z
+      .array(z.string().regex(DNS_LABEL, { message: 'zone names are lowercase DNS labels, e.g. eu-west-1a' }))
+      .min(2)
+      .optional()
+      .describe(
+        'Pin the receive ingestors to these zones: one StatefulSet (and Service) per hashring and zone with replicas/zones pods, ' +
+          'and hashring endpoints carrying their `az` so Thanos ketama puts the replicas of a series in different zones.',
+      ),
     podDisruptionBudgets: z.boolean().optional().describe('A PodDisruptionBudget (maxUnavailable 1) for every workload with more than one replica that has none.'),
     podSecurity: z
       .literal('restricted')

@@ -1,7 +1,10 @@
 import type { Production, ComponentProduction } from '../config/production.js';
 import type { ComponentKey, ComponentParams } from '../config/schema.js';
 import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { RequirementIssue } from '../config/requirements.js';
+import type { ResolvedStack } from '../config/resolve.js';
 import type { Json, JsonObject, Labels } from './common.js';
+import { jsonnetToString } from './yaml.js';
 
 /**
  * The production profile, layered over the kube-thanos-exact set (like applySecurity): each part of `production:`
@@ -56,7 +59,38 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-export function applyProduction(set: OwnedManifest[], production: Production, context: ProductionContext): ManifestSet {
+/** Label that tells the per-zone ingestor StatefulSets (and their Services and PVCs) apart. */
+export const ZONE_LABEL = 'thanos-gitops.io/zone';
+
+/** What `production:` needs from the rest of the stack, as config problems (path, message, fix). */
+export function productionProblems(production: Production, resolved: ResolvedStack): RequirementIssue[] {
+  const zones = production.ingestorZones;
+  if (!zones) return [];
+  const issue = (message: string, fix: string): RequirementIssue => ({ at: ['production', 'ingestorZones'], path: 'production.ingestorZones', message, fix });
+  const ingestor = resolved.receiveIngestor;
+  if (!ingestor) return [issue('pins receiveIngestor pods to zones, but the stack has no receiveIngestor', 'add a receiveIngestor section or remove ingestorZones')];
+  const problems: RequirementIssue[] = [];
+  const replicas = ingestor.config.replicas ?? 0;
+  if (replicas % zones.length !== 0) {
+    problems.push(issue(`receiveIngestor.replicas (${replicas}) is not a multiple of the ${zones.length} zones`, `set receiveIngestor.replicas to a multiple of ${zones.length}`));
+  }
+  const router = resolved.receiveRouter;
+  if (router) {
+    if (router.source.endpoints !== 'wired') {
+      problems.push(issue('receiveRouter.endpoints is set by hand, so the per-zone endpoints cannot be wired in', 'remove receiveRouter.endpoints'));
+    }
+    // Thanos v0.42.4 pkg/receive/hashring.go: "Hashmod algorithm does not support AZ aware hashring configuration".
+    for (const ring of router.config.hashrings ?? []) {
+      if (ring.algorithm !== 'ketama') {
+        problems.push(issue(`hashring ${ring.hashring} uses ${ring.algorithm ?? 'hashmod (the default)'}, which Thanos refuses with zone (az) endpoints`, `set algorithm: ketama on hashring ${ring.hashring}`));
+      }
+    }
+  }
+  return problems;
+}
+
+export function applyProduction(input: OwnedManifest[], production: Production, context: ProductionContext): ManifestSet {
+  const set = production.ingestorZones ? pinIngestorZones(input, production.ingestorZones, context) : input;
   const out: { file: string; object: KubeObject }[] = [];
   const added: { file: string; object: KubeObject }[] = [];
   const autoscaled = new Set<ComponentKey>(Object.keys(production.autoscaling ?? {}) as ComponentKey[]);
@@ -101,7 +135,13 @@ export function applyProduction(set: OwnedManifest[], production: Production, co
 
     const stem = manifest.file.replace(/-(deployment|statefulSet)\.yaml$/, '');
     const replicas = workload.spec.replicas ?? (autoscaled.has(manifest.component) ? production.autoscaling?.[manifest.component as 'query']?.minReplicas ?? 1 : 1);
-    const hasPdb = set.some((other) => other.object.kind === 'PodDisruptionBudget' && other.object.metadata.name === workload.metadata.name);
+    // A pod covered by two PDBs cannot be evicted at all (the eviction API refuses), so an existing one wins.
+    const podLabels = workload.spec.template.metadata.labels;
+    const hasPdb = set.some((other) => {
+      if (other.object.kind !== 'PodDisruptionBudget') return false;
+      const selector = (other.object as unknown as { spec: { selector: { matchLabels: Labels } } }).spec.selector.matchLabels;
+      return Object.entries(selector).every(([key, value]) => podLabels[key] === value);
+    });
     if (production.podDisruptionBudgets && replicas > 1 && !hasPdb) {
       added.push({
         file: `${stem}-podDisruptionBudget.yaml`,
@@ -335,6 +375,94 @@ function networkPolicies(set: OwnedManifest[], production: Production, context: 
         spec,
       }),
     });
+  }
+  return out;
+}
+
+interface Ring {
+  hashring: string;
+  endpoints: (string | { address: string; az: string })[];
+  [field: string]: unknown;
+}
+
+/**
+ * One ingestor StatefulSet and headless Service per hashring and zone (replicas / zones pods each, required node
+ * affinity on the zone), the router's hashrings.json endpoints rewritten as {address, az}, and query's store endpoints
+ * pointed at the per-zone Services.
+ */
+function pinIngestorZones(set: OwnedManifest[], zones: string[], context: ProductionContext): OwnedManifest[] {
+  const ingestor = context.configs.receiveIngestor ?? {};
+  const grpc = ingestor.ports?.grpc;
+  const perZone = (ingestor.replicas ?? 0) / zones.length;
+  const split = new Map<string, string[]>(); // ring StatefulSet name -> per-zone names
+  const out: OwnedManifest[] = [];
+  for (const manifest of set) {
+    const { object } = manifest;
+    const splittable = manifest.component === 'receiveIngestor' && (object.kind === 'StatefulSet' || object.kind === 'Service');
+    if (!splittable) {
+      out.push(manifest);
+      continue;
+    }
+    const name = object.metadata.name;
+    const stem = manifest.file.replace(/-(statefulSet|service)\.yaml$/, '');
+    const suffix = manifest.file.slice(stem.length);
+    split.set(name, zones.map((zone) => `${name}-${zone}`));
+    for (const zone of zones) {
+      const zoned = clone(object) as unknown as Workload & { spec: { selector: Labels | { matchLabels: Labels }; serviceName?: string; volumeClaimTemplates?: JsonObject[] } };
+      const zoneName = `${name}-${zone}`;
+      zoned.metadata.name = zoneName;
+      zoned.metadata.labels = { ...(zoned.metadata.labels ?? {}), [ZONE_LABEL]: zone };
+      if (object.kind === 'Service') {
+        const spec = zoned.spec as unknown as { selector: Labels };
+        spec.selector = { ...spec.selector, [ZONE_LABEL]: zone };
+      } else {
+        zoned.spec.replicas = perZone;
+        zoned.spec.serviceName = zoneName;
+        zoned.spec.selector.matchLabels = { ...zoned.spec.selector.matchLabels, [ZONE_LABEL]: zone };
+        const template = zoned.spec.template;
+        template.metadata.labels = { ...template.metadata.labels, [ZONE_LABEL]: zone };
+        for (const claim of zoned.spec.volumeClaimTemplates ?? []) {
+          const meta = claim.metadata as { labels?: Labels };
+          meta.labels = { ...(meta.labels ?? {}), [ZONE_LABEL]: zone };
+        }
+        const container = template.spec.containers[0] as Container;
+        container.args = (container.args ?? []).map((arg) => arg.replace(`--receive.local-endpoint=$(NAME).${name}.$(NAMESPACE):`, `--receive.local-endpoint=$(NAME).${zoneName}.$(NAMESPACE):`));
+        template.spec.affinity = {
+          ...(template.spec.affinity ?? {}),
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: 'In', values: [zone] }] }] },
+          },
+        };
+      }
+      out.push({ file: `${stem}-${zone}${suffix}`, object: zoned as unknown as KubeObject, component: manifest.component });
+    }
+  }
+  for (const manifest of out) {
+    if (manifest.component === 'receiveRouter' && manifest.object.kind === 'ConfigMap') {
+      const object = clone(manifest.object) as unknown as { data: Record<string, string> };
+      const rings = JSON.parse(object.data['hashrings.json'] ?? '[]') as Ring[];
+      for (const ring of rings) {
+        const zoned = split.get(`${String(ingestor.name)}-ingestor-${ring.hashring}`);
+        if (!zoned) continue;
+        ring.endpoints = zoned.flatMap((service, z) =>
+          Array.from({ length: perZone }, (_, i) => ({ address: `${service}-${i}.${service}.${context.namespace}:${String(grpc)}`, az: zones[z] as string })),
+        );
+      }
+      object.data['hashrings.json'] = jsonnetToString(rings);
+      manifest.object = object as unknown as KubeObject;
+    }
+    if (manifest.component === 'query' && manifest.object.kind === 'Deployment') {
+      const object = clone(manifest.object) as unknown as Workload;
+      const container = object.spec.template.spec.containers[0] as Container;
+      container.args = (container.args ?? []).flatMap((arg) => {
+        for (const [service, zoned] of split) {
+          const prefix = `--endpoint=dnssrv+_grpc._tcp.${service}.`;
+          if (arg.startsWith(prefix)) return zoned.map((zoneService) => `--endpoint=dnssrv+_grpc._tcp.${zoneService}.${arg.slice(prefix.length)}`);
+        }
+        return [arg];
+      });
+      manifest.object = object as unknown as KubeObject;
+    }
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { renderReceive, renderReceiveHashrings, renderReceiveIngestor, renderRec
 import { renderRule } from './components/rule.js';
 import { renderSidecar } from './components/sidecar.js';
 import { renderStore, renderStoreShards, type ShardedObjects } from './components/store.js';
-import { applyProduction, type OwnedManifest } from './production.js';
+import { applyProduction, productionProblems, type OwnedManifest } from './production.js';
 import { applySecurity, SecurityConfigError } from './security.js';
 
 /** The file-name prefix of each component, as kube-thanos's example.jsonnet and all.jsonnet name their outputs. */
@@ -122,6 +122,8 @@ export function renderStack(config: StackConfig): ManifestSet {
   }
   if (collisions.length > 0) throw located(config, collisions);
   set.sort((a, b) => compareFiles(a.file, b.file));
+  const productionIssues = config.production ? productionProblems(config.production, resolved) : [];
+  if (productionIssues.length > 0) throw located(config, productionIssues);
   const configs = Object.fromEntries(Object.values(resolved).flatMap((component) => (component ? [[component.key, component.config]] : [])));
   const layered: ManifestSet = config.production
     ? applyProduction(set, config.production, { namespace: stackNamespace(resolved), configs })

@@ -46,7 +46,7 @@ describe('examples/stack', () => {
       ]),
     );
     const kinds = new Set(set.map((m) => `${m.object.kind}/${m.object.metadata.name}`));
-    for (const expected of ['Deployment/thanos-receive-router', 'StatefulSet/thanos-receive-ingestor-default', 'StatefulSet/thanos-store', 'StatefulSet/thanos-compact', 'Deployment/thanos-query', 'ConfigMap/hashring-config']) {
+    for (const expected of ['Deployment/thanos-receive-router', 'StatefulSet/thanos-receive-ingestor-default-eu-west-1a', 'StatefulSet/thanos-store', 'StatefulSet/thanos-compact', 'Deployment/thanos-query', 'ConfigMap/hashring-config']) {
       expect(kinds).toContain(expected);
     }
 

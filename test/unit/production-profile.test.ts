@@ -164,3 +164,45 @@ describe('production profile', () => {
     expect(set.some((m) => m.file === 'thanos-receive-router-remoteWriteLoadBalancer.yaml')).toBe(true);
   });
 });
+
+describe('production.ingestorZones', () => {
+  const zoned = (...extra: string[]) =>
+    [...BASE.map((line) => line.replace('receiveIngestor: {replicas: 3,', 'receiveIngestor: {replicas: 6, hashrings: [{hashring: default, tenants: [], algorithm: ketama}],')), ...extra, ''].join('\n');
+
+  it('one StatefulSet and Service per zone, az on every hashring endpoint, query dials every zone', () => {
+    const set = new Map(renderStack(parseStackConfig(zoned('production: {ingestorZones: [eu-west-1a, eu-west-1b], podDisruptionBudgets: true}'), 's.yaml')).map((m) => [m.file, m.object]));
+    expect(set.has('thanos-receive-ingestor-default-statefulSet.yaml')).toBe(false);
+    const a = at(set.get('thanos-receive-ingestor-default-eu-west-1a-statefulSet.yaml'));
+    expect(a.metadata.name).toBe('thanos-receive-ingestor-default-eu-west-1a');
+    expect(a.spec.replicas).toBe(3);
+    expect(a.spec.serviceName).toBe('thanos-receive-ingestor-default-eu-west-1a');
+    expect(a.spec.selector.matchLabels['thanos-gitops.io/zone']).toBe('eu-west-1a');
+    expect(a.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+      { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['eu-west-1a'] },
+    ]);
+    expect(a.spec.template.spec.containers[0].args).toContain('--receive.local-endpoint=$(NAME).thanos-receive-ingestor-default-eu-west-1a.$(NAMESPACE):10901');
+    expect(at(set.get('thanos-receive-ingestor-default-eu-west-1b-service.yaml')).spec.selector['thanos-gitops.io/zone']).toBe('eu-west-1b');
+
+    const rings = JSON.parse(at(set.get('thanos-receive-router-configmap.yaml')).data['hashrings.json']);
+    expect(rings[0].endpoints).toHaveLength(6);
+    expect(rings[0].endpoints[0]).toEqual({ address: 'thanos-receive-ingestor-default-eu-west-1a-0.thanos-receive-ingestor-default-eu-west-1a.thanos:10901', az: 'eu-west-1a' });
+    expect(rings[0].endpoints[5]).toEqual({ address: 'thanos-receive-ingestor-default-eu-west-1b-2.thanos-receive-ingestor-default-eu-west-1b.thanos:10901', az: 'eu-west-1b' });
+
+    const query = at(set.get('thanos-query-deployment.yaml')).spec.template.spec.containers[0].args;
+    expect(query.filter((arg: string) => arg.includes('ingestor'))).toEqual([
+      '--endpoint=dnssrv+_grpc._tcp.thanos-receive-ingestor-default-eu-west-1a.thanos:10901',
+      '--endpoint=dnssrv+_grpc._tcp.thanos-receive-ingestor-default-eu-west-1b.thanos:10901',
+    ]);
+    // kube-thanos's ring PDB covers both zones; a second PDB over the same pods would block every eviction.
+    const pdbs = [...set.values()].filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name);
+    expect(pdbs.filter((name) => name.includes('ingestor'))).toEqual(['thanos-receive-ingestor-default']);
+  });
+
+  it('is refused with the fix when replicas do not divide, the ring is hashmod, or the router endpoints are hand-written', () => {
+    expect(() => renderStack(parseStackConfig(zoned('production: {ingestorZones: [a, b, c, d]}'), 's.yaml'))).toThrow(
+      /production\.ingestorZones: receiveIngestor\.replicas \(6\) is not a multiple of the 4 zones/,
+    );
+    const hashmod = zoned('production: {ingestorZones: [a, b]}').replace(', algorithm: ketama', '');
+    expect(() => renderStack(parseStackConfig(hashmod, 's.yaml'))).toThrow(/hashring default uses hashmod \(the default\), which Thanos refuses with zone \(az\) endpoints; set algorithm: ketama/);
+  });
+});
