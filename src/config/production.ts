@@ -130,6 +130,10 @@ export const productionSchema = z
         remoteWriteFrom: z.array(peerSchema).min(1).describe('Who may reach the router\'s remote-write port.'),
         objectStoreCIDRs: z.array(z.string().regex(CIDR)).min(1).describe('Egress on 443 for the components that read or write the bucket.'),
         allowFrom: z.array(peerSchema).default([]).describe('Other peers allowed to every Thanos port (Grafana, Prometheus scraping).'),
+        egressTo: z
+          .array(peerSchema)
+          .default([])
+          .describe('Other destinations of the egress-restricted components (Alertmanager for the ruler, a tracing collector in another namespace).'),
       })
       .strict()
       .optional(),

@@ -64,6 +64,25 @@ export const ZONE_LABEL = 'thanos-gitops.io/zone';
 
 /** What `production:` needs from the rest of the stack, as config problems (path, message, fix). */
 export function productionProblems(production: Production, resolved: ResolvedStack): RequirementIssue[] {
+  const problems: RequirementIssue[] = [];
+  // A part aimed at a component the stack does not have would silently render nothing.
+  const targets: [string[], ComponentKey][] = [
+    [['autoscaling', 'query'], 'query'],
+    [['autoscaling', 'queryFrontend'], 'queryFrontend'],
+    [['exposure', 'queryFrontend'], 'queryFrontend'],
+    [['exposure', 'remoteWrite'], 'receiveRouter'],
+    ...Object.keys(production.components ?? {}).map((key): [string[], ComponentKey] => [['components', key], key as ComponentKey]),
+  ];
+  for (const [path, component] of targets) {
+    let value: unknown = production;
+    for (const segment of path) value = (value as Record<string, unknown> | undefined)?.[segment];
+    if (value === undefined || resolved[component] !== undefined) continue;
+    problems.push({ at: ['production', ...path], path: `production.${path.join('.')}`, message: `the stack has no ${component} section`, fix: `add a ${component} section or remove production.${path.join('.')}` });
+  }
+  return [...problems, ...zoneProblems(production, resolved)];
+}
+
+function zoneProblems(production: Production, resolved: ResolvedStack): RequirementIssue[] {
   const zones = production.ingestorZones;
   if (!zones) return [];
   const issue = (message: string, fix: string): RequirementIssue => ({ at: ['production', 'ingestorZones'], path: 'production.ingestorZones', message, fix });
@@ -366,6 +385,7 @@ function networkPolicies(set: OwnedManifest[], production: Production, context: 
         // DNS, and the rest of the stack (memcached, other components) in this namespace.
         { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
         { to: [sameNamespace] },
+        ...(policy.egressTo.length > 0 ? [{ to: policy.egressTo.map(peer) }] : []),
       ];
     }
     out.push({

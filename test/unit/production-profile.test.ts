@@ -108,6 +108,16 @@ describe('production profile', () => {
     expect(store.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(store.egress[0]).toEqual({ to: [{ ipBlock: { cidr: '52.0.0.0/8' } }], ports: [{ protocol: 'TCP', port: 443 }] });
     expect(at(set.get('thanos-query-networkPolicy.yaml')).spec.policyTypes).toEqual(['Ingress']);
+    // The ruler's Alertmanager lives elsewhere: egressTo opens it for every egress-restricted component.
+    const ruler = render('networkPolicies: {remoteWriteFrom: [{cidr: 10.0.0.0/8}], objectStoreCIDRs: [52.0.0.0/8], egressTo: [{namespaceSelector: {name: alerting}}]}');
+    expect(at(ruler.get('thanos-rule-networkPolicy.yaml')).spec.egress.at(-1)).toEqual({ to: [{ namespaceSelector: { matchLabels: { name: 'alerting' } } }] });
+  });
+
+  it('a part aimed at a component the stack lacks is refused with the path and the fix', () => {
+    const text = [...BASE.filter((line) => !line.startsWith('queryFrontend:')), 'production: {autoscaling: {queryFrontend: {minReplicas: 2, maxReplicas: 3}}}', ''].join('\n');
+    expect(() => renderStack(parseStackConfig(text, 'stack.yaml'))).toThrow(
+      /production\.autoscaling\.queryFrontend: the stack has no queryFrontend section; add a queryFrontend section or remove production\.autoscaling\.queryFrontend/,
+    );
   });
 
   it('autoscaling: an autoscaling/v2 HPA, and the Deployment leaves replicas to it', () => {
