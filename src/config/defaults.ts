@@ -35,6 +35,7 @@ const STORE_DEFAULTS = {
   minTime: '',
   maxTime: '',
   livenessProbe: { failureThreshold: 8, periodSeconds: 30, timeoutSeconds: 1 },
+  limits: { seriesTouched: 0, seriesSample: 0, downloadedBytes: 0 },
 } satisfies ComponentParams;
 
 const COMPACT_DEFAULTS = {
@@ -66,6 +67,7 @@ const RECEIVE_DEFAULTS = {
   labels: ['replica="$(NAME)"', 'receive="true"'],
   tenantLabelName: null,
   tenantHeader: null,
+  storeLimits: {},
 } satisfies ComponentParams;
 
 const DEFAULT_HASHRINGS = [{ hashring: 'default', tenants: [] }];
@@ -94,6 +96,7 @@ export const COMPONENT_DEFAULTS: Record<ComponentKey, ComponentParams> = {
     splitInterval: '24h',
     maxRetries: 5,
     logQueriesLongerThan: '0',
+    queryUrl: '',
     serviceMonitor: false,
     ports: { http: 9090 },
   },
@@ -117,6 +120,8 @@ export const COMPONENT_DEFAULTS: Record<ComponentKey, ComponentParams> = {
     retention: '48h',
     blockDuration: '2h',
     volumeClaimTemplate: {},
+    reloaderImagePullPolicy: 'IfNotPresent',
+    extraVolumeMounts: [],
   },
   bucket: { ...WORKLOAD_DEFAULTS, name: 'thanos-bucket', ports: { http: 10902 } },
   bucketReplicate: {

@@ -5,7 +5,7 @@ import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkRequirements } from './requirements.js';
 import { resolveStack } from './resolve.js';
-import { API_VERSION, COMPONENT_KEYS, KIND, stackConfigSchema, type StackConfig } from './schema.js';
+import { API_VERSION, COMPONENT_KEYS, IGNORED_OPTIONS, KIND, stackConfigSchema, type ComponentKey, type OptionName, type StackConfig } from './schema.js';
 
 /** Where a parsed config came from, kept beside it so later stages (render) can point errors at lines. */
 export interface ConfigSource {
@@ -177,6 +177,16 @@ function describeZodIssue(
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeys(path);
     return issue.keys.map((key) => {
+      const ignored = path.length === 1 ? IGNORED_OPTIONS[path[0] as ComponentKey]?.[key as OptionName] : undefined;
+      if (ignored !== undefined) {
+        return {
+          file,
+          ...locateKey(doc, path, key, position),
+          path: dotted([...path, key]),
+          message: `kube-thanos declares this option for ${String(path[0])} but never uses it, so it would change nothing`,
+          fix: `remove it: ${ignored}`,
+        };
+      }
       const suggestion = closest(key, allowed);
       const hint = suggestion ? `did you mean \`${suggestion}\`? ` : '';
       return {

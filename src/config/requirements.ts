@@ -21,6 +21,8 @@ const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter((key) => key !== 'compac
 
 const NEEDS_OBJSTORE: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate'];
 const RECEIVE_FAMILY: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor', 'receiveRouter'];
+// The router is a Deployment of its own (kube-thanos-receive-router.libsonnet) that never reads objectStorageConfig.
+const RECEIVE_STATEFULSETS: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor'];
 const WITH_PVC: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_FAMILY];
 
 const PORTS: Partial<Record<ComponentKey, string[]>> = {
@@ -41,7 +43,12 @@ const PORTS: Partial<Record<ComponentKey, string[]>> = {
 
 /** Whether the ruler gets the configmap-reload sidecar (and so needs reloaderImage and the reloader port). */
 export function ruleNeedsReloader(rule: ComponentParams): boolean {
-  return (rule.rulesConfig ?? []).length > 0 || rule.alertmanagerConfigFile !== undefined || rule.remoteWriteConfigFile !== undefined;
+  return (
+    (rule.rulesConfig ?? []).length > 0 ||
+    (rule.extraVolumeMounts ?? []).length > 0 ||
+    rule.alertmanagerConfigFile !== undefined ||
+    rule.remoteWriteConfigFile !== undefined
+  );
 }
 
 /**
@@ -71,6 +78,10 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
     if (key === 'compactShards') need('sourceLabels', 'kube-thanos: compactShards needs sourceLabels to shard by', 'sourceLabels: [cluster]');
     if (RECEIVE_FAMILY.includes(key)) {
       need('replicationFactor', 'kube-thanos: must provide replication factor', 'replicationFactor: 1');
+    }
+    // kube-thanos-receive.libsonnet also asserts std.isArray(replicaLabels), which it never writes out; a config
+    // without it renders what kube-thanos renders with any list, so it is not demanded here.
+    if (RECEIVE_STATEFULSETS.includes(key)) {
       if (!('objectStorageConfig' in config)) {
         issues.push(missing(component, 'objectStorageConfig', 'kube-thanos: must provide objectStorageConfig', 'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml} (or null to keep blocks local)'));
       }
@@ -95,6 +106,9 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
       checkRouterEndpoints(component, issues);
       checkRouterConfigMap(component, stack.receiveIngestor, issues);
     }
+    checkOnePod(component, issues);
+    checkDerivedSecurityContext(component, issues);
+    checkLabelsReadBack(component, issues);
     checkPorts(component, issues);
     checkCaches(component, issues);
     if (WITH_PVC.includes(key)) checkVolumeClaimTemplate(component, issues);
@@ -116,6 +130,59 @@ function missing(component: ResolvedComponent, option: OptionName, why: string, 
     message: `missing required option (${why})`,
     fix: `add \`${example}\` under \`${component.key}:\` or \`common:\``,
   };
+}
+
+/** kube-thanos hard-codes one pod for these and ignores any other replicas value. */
+const ONE_POD: ComponentKey[] = ['compact', 'compactShards', 'bucket', 'bucketReplicate'];
+
+function checkOnePod(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const { replicas } = component.config;
+  if (!ONE_POD.includes(component.key) || replicas === undefined || replicas === 1) return;
+  issues.push({
+    at: at(component, 'replicas'),
+    path: `${component.key}.replicas`,
+    message: `kube-thanos always runs exactly one ${component.key} pod and ignores replicas (got ${String(replicas)})`,
+    fix: component.key.startsWith('compact') ? 'set `replicas: 1`; to stop compaction remove the section' : 'set `replicas: 1`',
+  });
+}
+
+/** Components whose container securityContext kube-thanos derives from the pod securityContext when not given. */
+const DERIVES_CONTAINER_SECURITY: ComponentKey[] = ['query', 'queryFrontend', 'store', 'storeShards', 'rule', 'receiveRouter', 'bucket'];
+const DERIVED_SECURITY_FIELDS = ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile'];
+
+function checkDerivedSecurityContext(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const { securityContext, securityContextContainer } = component.config;
+  if (!DERIVES_CONTAINER_SECURITY.includes(component.key) || securityContextContainer !== undefined || component.source.securityContext === 'default') return;
+  const missingFields = DERIVED_SECURITY_FIELDS.filter((field) => securityContext?.[field] === undefined);
+  if (missingFields.length === 0) return;
+  issues.push({
+    at: at(component, 'securityContext'),
+    path: `${component.key}.securityContext`,
+    message: `kube-thanos derives the container securityContext from ${DERIVED_SECURITY_FIELDS.join(', ')} of securityContext; missing ${missingFields.join(', ')}`,
+    fix: `add ${missingFields.join(', ')} to securityContext, or set securityContextContainer`,
+  });
+}
+
+/** Components whose anti-affinity kube-thanos builds from their own labels (name, and instance for some). */
+const READS_NAME_LABEL: ComponentKey[] = ['query', 'queryFrontend', 'store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_STATEFULSETS];
+const READS_INSTANCE_LABEL: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_STATEFULSETS];
+
+function checkLabelsReadBack(component: ResolvedComponent, issues: RequirementIssue[]): void {
+  const labels = component.config.commonLabels;
+  if (labels === undefined) return;
+  const needed = [
+    ...(READS_NAME_LABEL.includes(component.key) ? ['app.kubernetes.io/name'] : []),
+    ...(READS_INSTANCE_LABEL.includes(component.key) ? ['app.kubernetes.io/instance'] : []),
+  ];
+  for (const label of needed) {
+    if (labels[label] !== undefined) continue;
+    issues.push({
+      at: at(component, 'commonLabels'),
+      path: `${component.key}.commonLabels`,
+      message: `missing label ${label}: kube-thanos builds the pod anti-affinity from it`,
+      fix: `add \`${label}: <value>\` to commonLabels (it replaces the default labels as a whole)`,
+    });
+  }
 }
 
 function checkPorts(component: ResolvedComponent, issues: RequirementIssue[]): void {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { productionSchema } from './production.js';
 import { objectStorageSchema, tlsSchema } from './security.js';
 
 /**
@@ -137,12 +138,12 @@ const hashringSchema = z
   })
   .strict();
 
+// kube-thanos-store.libsonnet reads exactly these three from livenessProbe (the object replaces the default whole).
 const probeSchema = z
   .object({
-    failureThreshold: z.number().int().min(1).optional(),
-    periodSeconds: z.number().int().min(1).optional(),
-    timeoutSeconds: z.number().int().min(1).optional(),
-    initialDelaySeconds: z.number().int().min(0).optional(),
+    failureThreshold: z.number().int().min(1),
+    periodSeconds: z.number().int().min(1),
+    timeoutSeconds: z.number().int().min(1),
   })
   .strict();
 
@@ -175,6 +176,15 @@ export const optionSchemas = named('option', {
     .describe('ServiceAccount annotations, e.g. eks.amazonaws.com/role-arn for IRSA. Default {}.'),
   objectStorageConfig: objectStorageConfigSchema.nullable().describe('Secret reference for --objstore.config; null only for receive.'),
   volumeClaimTemplate: volumeClaimTemplateSchema,
+  commonLabels: z
+    .record(z.string(), z.string())
+    .describe(
+      'Labels of every object, replacing the kube-thanos default (app.kubernetes.io/name, instance, version, component) as a whole. ' +
+        'Shards and hashrings still add their own label.',
+    ),
+  podLabelSelector: z
+    .record(z.string(), z.string())
+    .describe('Selector of the Service, workload, PVCs and ServiceMonitor. Default: commonLabels without app.kubernetes.io/version. sidecar: selector of the Prometheus pods (required).'),
 
   // query
   replicaLabels: z.array(z.string()).describe('Labels query deduplicates on (--query.replica-label).'),
@@ -182,7 +192,7 @@ export const optionSchemas = named('option', {
   rules: z.array(z.string()).describe('Rules API endpoints (--rule).'),
   externalPrefix: z.string().describe('--web.external-prefix. Default "".'),
   prefixHeader: z.string().describe('--web.prefix-header. Default "".'),
-  queryUrl: z.string().describe('--alert.query-url. Default "".'),
+  queryUrl: z.string().describe('--alert.query-url (query, query-frontend). Default "".'),
   autoDownsampling: z.boolean().describe('--query.auto-downsampling. Default true.'),
   useThanosEngine: z.boolean().describe('--query.promql-engine=thanos. Default false.'),
   queryTimeout: z.string().describe('--query.timeout. Default "".'),
@@ -205,7 +215,15 @@ export const optionSchemas = named('option', {
   bucketCache: bucketCacheSchema.describe('--store.caching-bucket.config. Default {} (off).'),
   minTime: z.string().describe('--min-time. Default "".'),
   maxTime: z.string().describe('--max-time. Default "".'),
-  livenessProbe: probeSchema.describe('Store liveness probe timings. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
+  limits: z
+    .object({
+      seriesTouched: z.number().int().min(0).describe('--store.grpc.touched-series-limit when > 0.'),
+      seriesSample: z.number().int().min(0).describe('--store.grpc.series-sample-limit when > 0.'),
+      downloadedBytes: z.number().int().min(0).describe('--store.grpc.downloaded-bytes-limit when > 0.'),
+    })
+    .strict()
+    .describe('Store gRPC limits; the object replaces the default as a whole, so all three are required. Default all 0 (off).'),
+  livenessProbe: probeSchema.describe('Store liveness probe timings, all three required. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
   shards: z.number().int().min(0).describe('Number of shards (storeShards, compactShards). Default 1.'),
 
   // compact
@@ -237,6 +255,13 @@ export const optionSchemas = named('option', {
         'Ingestors flush their head on every hashring change unless this is ketama, whatever the hashrings file says.',
     ),
   receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
+  storeLimits: z
+    .object({
+      requestSamples: z.number().int().min(0).optional().describe('--store.limits.request-samples.'),
+      requestSeries: z.number().int().min(0).optional().describe('--store.limits.request-series.'),
+    })
+    .strict()
+    .describe('Store API limits of the receivers. Default {} (none).'),
   debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
   routerReplicas: z.number().int().min(0).describe('receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.'),
   hashrings: z.array(hashringSchema).min(1).describe('Hashrings: receiveHashrings/receiveIngestor default [{hashring: default, tenants: []}].'),
@@ -246,6 +271,20 @@ export const optionSchemas = named('option', {
 
   // rule
   reloaderImage: z.string().min(1).describe('configmap-reload image; required once a ConfigMap is mounted.'),
+  reloaderImagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).describe('Pull policy of the configmap-reload container. Default IfNotPresent.'),
+  extraVolumeMounts: z
+    .array(
+      z
+        .object({
+          name: kubeName('extraVolumeMounts[].name').describe('ConfigMap name (also the volume name).'),
+          mountPath: z.string().min(1).describe('Where it is mounted in the ruler and the reloader (which watches it).'),
+          type: z
+            .literal('configMap')
+            .describe("Only configMap: for any other type kube-thanos writes `secret: {name}`, which Kubernetes refuses (a secret volume needs secretName)."),
+        })
+        .strict(),
+    )
+    .describe('Extra ConfigMaps mounted in the ruler and watched by the reloader. Default [].'),
   ruleFiles: z.array(z.string()).describe('--rule-file paths. Default [].'),
   rulesConfig: z.array(configMapKeySchema).describe('Rule ConfigMaps mounted under /etc/thanos/rules. Default [].'),
   alertmanagersURLs: z.array(z.string()).describe('--alertmanagers.url. Default [].'),
@@ -255,7 +294,9 @@ export const optionSchemas = named('option', {
   blockDuration: z.string().describe('--tsdb.block-duration. Default 2h.'),
 
   // sidecar
-  podLabelSelector: z.record(z.string(), z.string()).describe('sidecar: selector of the Prometheus pods.'),
+  serviceLabelSelector: z
+    .record(z.string(), z.string())
+    .describe('sidecar: selector of the ServiceMonitor. Default: commonLabels without app.kubernetes.io/version.'),
 
   // bucket
   label: z.string().describe('bucket: --label.'),
@@ -271,12 +312,12 @@ export type OptionName = keyof typeof optionSchemas;
 
 const WORKLOAD = [
   'name', 'namespace', 'version', 'image', 'imagePullPolicy', 'replicas', 'logLevel', 'logFormat', 'resources',
-  'ports', 'tracing', 'extraEnv', 'securityContext', 'serviceAccountAnnotations',
+  'ports', 'tracing', 'extraEnv', 'securityContext', 'serviceAccountAnnotations', 'commonLabels', 'podLabelSelector',
 ] as const satisfies readonly OptionName[];
 
 const STORE = [
   ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'ignoreDeletionMarksDelay',
-  'volumeClaimTemplate', 'indexCache', 'bucketCache', 'minTime', 'maxTime', 'livenessProbe',
+  'volumeClaimTemplate', 'indexCache', 'bucketCache', 'minTime', 'maxTime', 'livenessProbe', 'limits',
 ] as const satisfies readonly OptionName[];
 
 const COMPACT = [
@@ -288,8 +329,11 @@ const COMPACT = [
 const RECEIVE = [
   ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
   'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
-  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'hashringsAlgorithm',
+  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'storeLimits', 'hashringsAlgorithm',
 ] as const satisfies readonly OptionName[];
+
+// kube-thanos's router reads neither podLabelSelector (it derives its own from the router labels) nor storeLimits.
+const ROUTER = RECEIVE.filter((option) => option !== 'podLabelSelector' && option !== 'storeLimits');
 
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */
 export const componentOptions = {
@@ -300,9 +344,9 @@ export const componentOptions = {
   ],
   queryFrontend: [
     ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'downstreamURL', 'splitInterval', 'maxRetries',
-    'logQueriesLongerThan', 'queryRangeCache', 'labelsCache',
+    'logQueriesLongerThan', 'queryRangeCache', 'labelsCache', 'queryUrl',
   ],
-  receiveRouter: [...RECEIVE, 'securityContextContainer', 'routerReplicas', 'hashrings', 'endpoints'],
+  receiveRouter: [...ROUTER, 'securityContextContainer', 'routerReplicas', 'hashrings', 'endpoints'],
   receiveIngestor: [...RECEIVE, 'hashrings', 'debug'],
   receive: [...RECEIVE],
   receiveHashrings: [...RECEIVE, 'hashrings', 'debug'],
@@ -312,15 +356,37 @@ export const componentOptions = {
   compactShards: [...COMPACT, 'shards', 'sourceLabels'],
   rule: [
     ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'volumeClaimTemplate',
-    'reloaderImage', 'ruleFiles', 'rulesConfig', 'alertmanagersURLs', 'alertmanagerConfigFile',
-    'remoteWriteConfigFile', 'queriers', 'retention', 'blockDuration',
+    'reloaderImage', 'reloaderImagePullPolicy', 'ruleFiles', 'rulesConfig', 'alertmanagersURLs', 'alertmanagerConfigFile',
+    'remoteWriteConfigFile', 'extraVolumeMounts', 'queriers', 'retention', 'blockDuration',
   ],
   bucket: [...WORKLOAD, 'securityContextContainer', 'objectStorageConfig', 'label', 'refresh'],
   bucketReplicate: [
     ...WORKLOAD, 'objectStorageConfig', 'objectStorageToConfig', 'minTime', 'maxTime', 'compactionLevels', 'resolutions',
   ],
-  sidecar: ['name', 'namespace', 'version', 'serviceMonitor', 'ports', 'podLabelSelector'],
+  sidecar: ['name', 'namespace', 'version', 'serviceMonitor', 'ports', 'podLabelSelector', 'commonLabels', 'serviceLabelSelector'],
 } as const satisfies Record<string, readonly OptionName[]>;
+
+/**
+ * Options kube-thanos declares in a component's defaults but never reads for it (a value there changes nothing),
+ * with the reason the parser gives instead of a bare "unknown option".
+ */
+export const IGNORED_OPTIONS: Partial<Record<ComponentKey, Partial<Record<OptionName, string>>>> = {
+  compact: { securityContextContainer: 'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
+  compactShards: { securityContextContainer: 'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
+  receive: { securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
+  receiveHashrings: { securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
+  receiveIngestor: {
+    securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+    routerReplicas: 'only the receiveRouter Deployment reads routerReplicas; size the ingestors with replicas',
+  },
+  receiveRouter: {
+    podLabelSelector: 'kube-thanos-receive-router.libsonnet derives the router selector from commonLabels; set commonLabels instead',
+    storeLimits: 'the router serves no Store API; set storeLimits on the ingestors',
+  },
+  bucketReplicate: {
+    securityContextContainer: 'kube-thanos-bucket-replicate.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+  },
+};
 
 export type ComponentKey = keyof typeof componentOptions;
 export const COMPONENT_KEYS = Object.keys(componentOptions) as ComponentKey[];
@@ -386,6 +452,7 @@ export const stackConfigSchema = z
     },
     tls: tlsSchema.optional(),
     objectStorage: objectStorageSchema.optional(),
+    production: productionSchema.optional(),
   })
   .strict()
   .describe('thanos-gitops stack config: a kube-thanos deployment described with kube-thanos option names.');

@@ -41,6 +41,26 @@ export function commonLabels(appName: string, instance: string, version: string,
   };
 }
 
+/** The commonLabels option when set (it replaces kube-thanos's four labels as a whole), else those four. */
+export function labelsOf(config: ComponentParams, appName: string, component: string, where: string): Labels {
+  if (config.commonLabels !== undefined) return { ...config.commonLabels };
+  return commonLabels(appName, need(config, 'name', where), need(config, 'version', where), component);
+}
+
+/** The podLabelSelector option when set, else kube-thanos's default: the labels without the version. */
+export function selectorOf(config: ComponentParams, labels: Labels): Labels {
+  return config.podLabelSelector !== undefined ? { ...config.podLabelSelector } : withoutVersion(labels);
+}
+
+/** A label kube-thanos reads back from the workload's labels (anti-affinity); requirements.ts checks it is there. */
+export function labelValue(labels: Labels, key: string, where: string): string {
+  const value = labels[key];
+  if (value === undefined) {
+    throw new ConfigError([{ file: '<config>', line: 0, column: 0, path: `${where}.commonLabels`, message: `missing label ${key}`, fix: `add ${key} to commonLabels` }]);
+  }
+  return value;
+}
+
 /** kube-thanos's podLabelSelector: the common labels minus the version (so upgrades keep selectors stable). */
 export function withoutVersion(labels: Labels): Labels {
   const { 'app.kubernetes.io/version': _version, ...rest } = labels;
@@ -275,12 +295,12 @@ export function statefulSet(options: StatefulSetOptions): KubeObject {
 }
 
 /** kube-thanos's per-instance anti-affinity: spread the pods of one `appName` instance over nodes (and zones). */
-export function instanceAntiAffinity(namespace: string, appName: string, instance: string, topologyKeys: string[] = ['kubernetes.io/hostname']): JsonObject {
+export function instanceAntiAffinity(namespace: string, labels: Labels, where: string, topologyKeys: string[] = ['kubernetes.io/hostname']): JsonObject {
   return antiAffinity(
     namespace,
     [
-      ['app.kubernetes.io/name', appName],
-      ['app.kubernetes.io/instance', instance],
+      ['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', where)],
+      ['app.kubernetes.io/instance', labelValue(labels, 'app.kubernetes.io/instance', where)],
     ],
     topologyKeys,
   );

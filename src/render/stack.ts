@@ -13,6 +13,7 @@ import { renderReceive, renderReceiveHashrings, renderReceiveIngestor, renderRec
 import { renderRule } from './components/rule.js';
 import { renderSidecar } from './components/sidecar.js';
 import { renderStore, renderStoreShards, type ShardedObjects } from './components/store.js';
+import { applyProduction, productionProblems, type OwnedManifest } from './production.js';
 import { applySecurity, SecurityConfigError } from './security.js';
 
 /** The file-name prefix of each component, as kube-thanos's example.jsonnet and all.jsonnet name their outputs. */
@@ -94,7 +95,7 @@ export function renderStack(config: StackConfig): ManifestSet {
   const problems = checkRequirements(resolved);
   if (problems.length > 0) throw located(config, problems);
 
-  const set: ManifestSet = [];
+  const set: OwnedManifest[] = [];
   const owners = new Map<string, ComponentKey>();
   const collisions: RequirementIssue[] = [];
   for (const component of Object.values(resolved)) {
@@ -115,15 +116,21 @@ export function renderStack(config: StackConfig): ManifestSet {
           continue;
         }
         owners.set(file, component.key);
-        set.push({ file, object });
+        set.push({ file, object, component: component.key });
       }
     }
   }
   if (collisions.length > 0) throw located(config, collisions);
   set.sort((a, b) => compareFiles(a.file, b.file));
+  const productionIssues = config.production ? productionProblems(config.production, resolved) : [];
+  if (productionIssues.length > 0) throw located(config, productionIssues);
+  const configs = Object.fromEntries(Object.values(resolved).flatMap((component) => (component ? [[component.key, component.config]] : [])));
+  const layered: ManifestSet = config.production
+    ? applyProduction(set, config.production, { namespace: stackNamespace(resolved), configs })
+    : set.map(({ file, object }) => ({ file, object }));
 
   try {
-    return applySecurity(set, { tls: config.tls, objectStorage: config.objectStorage, namespace: stackNamespace(resolved) });
+    return applySecurity(layered, { tls: config.tls, objectStorage: config.objectStorage, namespace: stackNamespace(resolved) });
   } catch (error) {
     if (error instanceof SecurityConfigError) {
       const path = error.path.split('.');

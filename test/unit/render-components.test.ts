@@ -144,7 +144,11 @@ describe('store and compact shards', () => {
   });
 
   it('compact shards hash the configured source labels; compactors always run one replica', () => {
-    const out = files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster, region]', '  replicas: 4'));
+    // kube-thanos-compact.libsonnet asserts replicas is 0 or 1 and renders 1 either way: anything else is refused.
+    expect(() => files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster]', '  replicas: 4'))).toThrow(
+      /compactShards\.replicas: kube-thanos always runs exactly one compactShards pod/,
+    );
+    const out = files(stack(...common(), 'compactShards:', '  shards: 2', '  sourceLabels: [cluster, region]', '  replicas: 1'));
     for (const shard of [0, 1]) {
       const sts = get(out, `thanos-compact-shard${shard}-statefulSet.yaml`);
       expect(sts.spec.replicas).toBe(1);
@@ -220,16 +224,19 @@ describe('options that reach every component', () => {
         'store:',
         '  replicas: 1',
         '  extraEnv: [{name: GOMEMLIMIT, value: 3GiB}]',
-        '  securityContext: {fsGroup: 1000, runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true}',
+        '  securityContext: {fsGroup: 1000, runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}',
       ),
     );
+    // kube-thanos reads all four of runAsUser, runAsGroup, runAsNonRoot and seccompProfile to derive the container's.
+    expect(() => files(stack(...common(), 'store:', '  replicas: 1', '  securityContext: {runAsUser: 1000}'))).toThrow(/store\.securityContext: kube-thanos derives/);
     const sts = get(out, 'thanos-store-statefulSet.yaml');
     expect(container(sts).env.map((env: { name: string }) => env.name)).toEqual(['OBJSTORE_CONFIG', 'HOST_IP_ADDRESS', 'GOMEMLIMIT']);
-    expect(sts.spec.template.spec.securityContext).toEqual({ fsGroup: 1000, runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true });
+    expect(sts.spec.template.spec.securityContext).toEqual({ fsGroup: 1000, runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container(sts).securityContext).toEqual({
       runAsUser: 1000,
       runAsGroup: 1000,
       runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },

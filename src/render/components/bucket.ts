@@ -1,6 +1,7 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  commonLabels,
+  labelsOf,
+  selectorOf,
   deployment,
   extraEnv,
   HOST_IP_ENV,
@@ -15,7 +16,6 @@ import {
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
   type JsonObject,
   type Labels,
@@ -32,7 +32,9 @@ function bucketDeployment(
   where: string,
 ) {
   const pod = podSpec({ config, serviceAccountName: name, containers: [container], volumes, terminationGracePeriodSeconds: 120 });
-  return deployment(name, namespace, labels, withoutVersion(labels), need(config, 'replicas', where), pod);
+  // kube-thanos asserts replicas >= 0 but always runs one bucket pod.
+  need(config, 'replicas', where);
+  return deployment(name, namespace, labels, selectorOf(config, labels), 1, pod);
 }
 
 /** kube-thanos-bucket.libsonnet: the bucket inspection web UI. */
@@ -40,7 +42,7 @@ export function renderBucket(config: ComponentParams): ComponentObjects {
   const where = 'bucket';
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = commonLabels('thanos-bucket', name, need(config, 'version', where), 'object-store-bucket-debugging');
+  const labels = labelsOf(config, 'thanos-bucket', 'object-store-bucket-debugging', where);
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
   const container = thanosContainer({
@@ -64,7 +66,7 @@ export function renderBucket(config: ComponentParams): ComponentObjects {
     volumeMounts: tlsSecretMounts(objstore),
   });
   return {
-    service: service(name, namespace, labels, withoutVersion(labels), servicePorts(config), false),
+    service: service(name, namespace, labels, selectorOf(config, labels), servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
     deployment: bucketDeployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
   };
@@ -75,7 +77,7 @@ export function renderBucketReplicate(config: ComponentParams): ComponentObjects
   const where = 'bucketReplicate';
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = commonLabels('thanos-bucket-replicate', name, need(config, 'version', where), 'object-store-bucket-replicate');
+  const labels = labelsOf(config, 'thanos-bucket-replicate', 'object-store-bucket-replicate', where);
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
   const container = thanosContainer({
@@ -107,7 +109,7 @@ export function renderBucketReplicate(config: ComponentParams): ComponentObjects
     volumeMounts: tlsSecretMounts(objstore),
   });
   return {
-    service: service(name, namespace, labels, withoutVersion(labels), servicePorts(config), false),
+    service: service(name, namespace, labels, selectorOf(config, labels), servicePorts(config), false),
     serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
     deployment: bucketDeployment(config, name, namespace, labels, container, tlsSecretVolumes(objstore), where),
   };

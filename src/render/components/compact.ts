@@ -1,6 +1,7 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  commonLabels,
+  labelsOf,
+  selectorOf,
   extraEnv,
   HOST_IP_ENV,
   instanceAntiAffinity,
@@ -18,7 +19,6 @@ import {
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
   type Labels,
 } from '../common.js';
@@ -37,8 +37,8 @@ export function renderCompact(config: ComponentParams, options: CompactOptions =
   const { where } = options;
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = { ...commonLabels('thanos-compact', name, need(config, 'version', where), 'database-compactor'), ...options.extraLabels };
-  const selector = withoutVersion(labels);
+  const labels = { ...labelsOf(config, 'thanos-compact', 'database-compactor', where), ...options.extraLabels };
+  const selector = selectorOf(config, labels);
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
 
@@ -89,7 +89,7 @@ export function renderCompact(config: ComponentParams, options: CompactOptions =
         containers: [container],
         volumes: tlsSecretVolumes(objstore),
         terminationGracePeriodSeconds: 120,
-        affinity: instanceAntiAffinity(namespace, 'thanos-compact', name),
+        affinity: instanceAntiAffinity(namespace, labels, where),
       }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
@@ -103,8 +103,8 @@ export function renderCompactShards(config: ComponentParams): ShardedObjects {
   const namespace = need(config, 'namespace', where);
   const count = need(config, 'shards', where);
   const sourceLabels = jsonnetToString(need(config, 'sourceLabels', where));
-  const labels = commonLabels('thanos-compact', name, need(config, 'version', where), 'database-compactor');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-compact', 'database-compactor', where);
+  const selector = selectorOf(config, labels);
   const shards = Array.from({ length: count }, (_, shard) => {
     const objects = renderCompact(
       { ...config, name: `${name}-${shard}` },

@@ -1,7 +1,9 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
   antiAffinity,
-  commonLabels,
+  labelsOf,
+  labelValue,
+  selectorOf,
   deployment,
   extraEnv,
   HOST_IP_ENV,
@@ -16,7 +18,6 @@ import {
   servicePorts,
   thanosContainer,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
 } from '../common.js';
 import { manifestYamlDoc } from '../yaml.js';
@@ -51,8 +52,8 @@ function responseCache(cache: Record<string, unknown> | undefined): Record<strin
 export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
   const name = need(config, 'name', WHERE);
   const namespace = need(config, 'namespace', WHERE);
-  const labels = commonLabels('thanos-query-frontend', name, need(config, 'version', WHERE), 'query-cache');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-query-frontend', 'query-cache', WHERE);
+  const selector = selectorOf(config, labels);
   const http = port(config, 'http', WHERE);
   const splitInterval = need(config, 'splitInterval', WHERE);
   const maxRetries = need(config, 'maxRetries', WHERE);
@@ -74,6 +75,7 @@ export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
     ...(Object.keys(queryRangeCache).length > 0 ? [`--query-range.response-cache-config=${manifestYamlDoc(queryRangeCache)}`] : []),
     ...(Object.keys(labelsCache).length > 0 ? [`--labels.response-cache-config=${manifestYamlDoc(labelsCache)}`] : []),
     ...tracingArgs(config, 'thanos-query-frontend'),
+    ...(config.queryUrl ? [`--alert.query-url=${config.queryUrl}`] : []),
   ];
 
   const container = thanosContainer({
@@ -100,7 +102,7 @@ export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
         serviceAccountName: name,
         containers: [container],
         terminationGracePeriodSeconds: 120,
-        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query-frontend']], ['kubernetes.io/hostname']),
+        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]], ['kubernetes.io/hostname']),
       }),
     ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,

@@ -1,7 +1,9 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
   antiAffinity,
-  commonLabels,
+  labelsOf,
+  labelValue,
+  selectorOf,
   deployment,
   extraEnv,
   HOST_IP_ENV,
@@ -15,7 +17,6 @@ import {
   stripChars,
   thanosContainer,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
 } from '../common.js';
 
@@ -25,8 +26,8 @@ const WHERE = 'query';
 export function renderQuery(config: ComponentParams): ComponentObjects {
   const name = need(config, 'name', WHERE);
   const namespace = need(config, 'namespace', WHERE);
-  const labels = commonLabels('thanos-query', name, need(config, 'version', WHERE), 'query-layer');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-query', 'query-layer', WHERE);
+  const selector = selectorOf(config, labels);
   const http = port(config, 'http', WHERE);
   const quantiles = (flag: string, list: string | undefined) =>
     list ? list.split(',').map((quantile) => `--query.telemetry.${flag}=${stripChars(quantile, ' ')}`) : [];
@@ -59,7 +60,8 @@ export function renderQuery(config: ComponentParams): ComponentObjects {
     where: WHERE,
     args,
     env: [HOST_IP_ENV, ...extraEnv(config)],
-    http,
+    // kube-thanos probes the second Service port (by name order), which is `http` with the default port names.
+    http: Number(servicePorts(config)[1]?.port),
     securityContext: true,
   });
 
@@ -77,7 +79,7 @@ export function renderQuery(config: ComponentParams): ComponentObjects {
         serviceAccountName: name,
         containers: [container],
         terminationGracePeriodSeconds: 120,
-        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', 'thanos-query']], ['kubernetes.io/hostname']),
+        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]], ['kubernetes.io/hostname']),
       }),
     ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,

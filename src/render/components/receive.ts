@@ -1,6 +1,7 @@
 import type { ComponentParams, Hashring } from '../../config/schema.js';
 import {
-  commonLabels,
+  labelsOf,
+  selectorOf,
   deployment,
   extraEnv,
   fieldEnv,
@@ -64,8 +65,9 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
   const { where } = options;
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = { ...commonLabels('thanos-receive', name, need(config, 'version', where), 'database-write-hashring'), ...options.extraLabels };
-  const selector = withoutVersion(labels);
+  const labels = { ...labelsOf(config, 'thanos-receive', 'database-write-hashring', where), ...options.extraLabels };
+  const selector = selectorOf(config, labels);
+  const storeLimits = config.storeLimits ?? {};
   const grpc = port(config, 'grpc', where);
   const http = port(config, 'http', where);
   const objstore = config.objectStorageConfig ?? null;
@@ -85,10 +87,12 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
     ...(config.labels ?? []).map((label) => `--label=${label}`),
     ...(objstore ? ['--objstore.config=$(OBJSTORE_CONFIG)'] : []),
     ...(config.enableLocalEndpoint ? [`--receive.local-endpoint=$(NAME).${name}.$(NAMESPACE):${grpc}`] : []),
-    ...(hashringConfigMap !== '' ? ['--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json'] : []),
-    ...hashringsAlgorithmArgs(config),
     ...(config.tenantLabelName != null ? [`--receive.tenant-label-name=${config.tenantLabelName}`] : []),
     ...(config.tenantHeader != null ? [`--receive.tenant-header=${config.tenantHeader}`] : []),
+    ...(hashringConfigMap !== '' ? ['--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json'] : []),
+    ...hashringsAlgorithmArgs(config),
+    ...(storeLimits.requestSamples !== undefined ? [`--store.limits.request-samples=${jsonnetToString(storeLimits.requestSamples)}`] : []),
+    ...(storeLimits.requestSeries !== undefined ? [`--store.limits.request-series=${jsonnetToString(storeLimits.requestSeries)}`] : []),
     ...tracingArgs(config, 'thanos-receive'),
     ...(config.receiveLimitsConfigFile
       ? [`--receive.limits-config-file=/etc/thanos/config/${config.receiveLimitsConfigFile.name}/${config.receiveLimitsConfigFile.key}`]
@@ -114,8 +118,8 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
     volumeMounts: [
       { name: 'data', mountPath: '/var/thanos/receive', readOnly: false },
       ...(hashringConfigMap !== '' ? [{ name: 'hashring-config', mountPath: '/var/lib/thanos-receive' }] : []),
-      ...(limits ? [limits.volumeMount] : []),
       ...tlsSecretMounts(objstore),
+      ...(limits ? [limits.volumeMount] : []),
     ],
   });
 
@@ -138,11 +142,11 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
         containers: [container],
         volumes: [
           ...(hashringConfigMap !== '' ? [{ name: 'hashring-config', configMap: { name: hashringConfigMap } }] : []),
-          ...(limits ? [limits.volume] : []),
           ...tlsSecretVolumes(objstore),
+          ...(limits ? [limits.volume] : []),
         ],
         terminationGracePeriodSeconds: 900,
-        affinity: instanceAntiAffinity(namespace, 'thanos-receive', name, ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']),
+        affinity: instanceAntiAffinity(namespace, labels, where, ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']),
       }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
@@ -165,8 +169,8 @@ export interface HashringObjects {
 export function renderReceiveHashrings(config: ComponentParams, where = 'receiveHashrings'): HashringObjects {
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = commonLabels('thanos-receive', name, need(config, 'version', where), 'database-write-hashring');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-receive', 'database-write-hashring', where);
+  const selector = selectorOf(config, labels);
   const hashrings = need(config, 'hashrings', where).map((ring: Hashring) => {
     const objects = renderReceive(
       { ...config, name: `${name}-${ring.hashring}` },
@@ -209,7 +213,7 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
   const routerName = `${name}-router`;
-  const labels = { ...commonLabels('thanos-receive', name, need(config, 'version', where), 'database-write-hashring'), 'app.kubernetes.io/component': routerName };
+  const labels = { ...labelsOf(config, 'thanos-receive', 'database-write-hashring', where), 'app.kubernetes.io/component': routerName };
   const selector = withoutVersion(labels);
   const http = port(config, 'http', where);
   const endpoints = need(config, 'endpoints', where);

@@ -1,7 +1,8 @@
 import { ruleNeedsReloader } from '../../config/requirements.js';
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  commonLabels,
+  labelsOf,
+  selectorOf,
   extraEnv,
   fieldEnv,
   HOST_IP_ENV,
@@ -20,7 +21,6 @@ import {
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
   type JsonObject,
 } from '../common.js';
@@ -31,12 +31,11 @@ const WHERE = 'rule';
 export function renderRule(config: ComponentParams): ComponentObjects {
   const name = need(config, 'name', WHERE);
   const namespace = need(config, 'namespace', WHERE);
-  const labels = commonLabels('thanos-rule', name, need(config, 'version', WHERE), 'rule-evaluation-engine');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-rule', 'rule-evaluation-engine', WHERE);
+  const selector = selectorOf(config, labels);
   const http = port(config, 'http', WHERE);
   const objstore = need(config, 'objectStorageConfig', WHERE);
   const rulesConfig = config.rulesConfig ?? [];
-  const configFiles = [config.alertmanagerConfigFile, config.remoteWriteConfigFile].filter((file) => file !== undefined);
   const rulesDir = (ruleConfig: { name: string }) => `/etc/thanos/rules/${ruleConfig.name}`;
   const configDir = (file: { name: string }) => `/etc/thanos/config/${file.name}`;
 
@@ -65,8 +64,15 @@ export function renderRule(config: ComponentParams): ComponentObjects {
       : []),
   ];
 
+  // kube-thanos orders each list differently; every list below follows kube-thanos-rule.libsonnet line for line.
   const ruleMounts: JsonObject[] = rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, mountPath: rulesDir(ruleConfig) }));
-  const configMounts: JsonObject[] = configFiles.map((file) => ({ name: file.name, mountPath: configDir(file) }));
+  const amFile = config.alertmanagerConfigFile;
+  const rwFile = config.remoteWriteConfigFile;
+  const extraMounts: JsonObject[] = (config.extraVolumeMounts ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath }));
+  const configMount = (file: { name: string } | undefined, readOnly: boolean): JsonObject[] =>
+    file ? [{ name: file.name, mountPath: configDir(file), ...(readOnly ? { readOnly: true } : {}) }] : [];
+  const configVolume = (file: { name: string } | undefined): JsonObject[] => (file ? [{ name: file.name, configMap: { name: file.name } }] : []);
+  const servicePortList = servicePorts(config);
 
   const container = thanosContainer({
     name: 'thanos-rule',
@@ -81,8 +87,10 @@ export function renderRule(config: ComponentParams): ComponentObjects {
     volumeMounts: [
       { name: 'data', mountPath: '/var/thanos/rule', readOnly: false },
       ...ruleMounts,
-      ...configMounts.map((mount) => ({ ...mount, readOnly: true })),
+      ...configMount(amFile, true),
+      ...extraMounts,
       ...tlsSecretMounts(objstore),
+      ...configMount(rwFile, true),
     ],
   });
 
@@ -91,13 +99,15 @@ export function renderRule(config: ComponentParams): ComponentObjects {
         {
           name: 'configmap-reloader',
           image: need(config, 'reloaderImage', WHERE),
-          imagePullPolicy: need(config, 'imagePullPolicy', WHERE),
+          imagePullPolicy: need(config, 'reloaderImagePullPolicy', WHERE),
           args: [
-            `-webhook-url=http://localhost:${http}/-/reload`,
+            `-webhook-url=http://localhost:${String(servicePortList[1]?.port)}/-/reload`,
             ...ruleMounts.map((mount) => `-volume-dir=${String(mount.mountPath)}`),
-            ...configMounts.map((mount) => `-volume-dir=${String(mount.mountPath)}`),
+            ...configMount(amFile, false).map((mount) => `-volume-dir=${String(mount.mountPath)}`),
+            ...extraMounts.map((mount) => `-volume-dir=${String(mount.mountPath)}`),
+            ...configMount(rwFile, false).map((mount) => `-volume-dir=${String(mount.mountPath)}`),
           ],
-          volumeMounts: [...ruleMounts, ...configMounts],
+          volumeMounts: [...ruleMounts, ...configMount(amFile, false), ...extraMounts, ...configMount(rwFile, false)],
         },
       ]
     : [];
@@ -118,10 +128,12 @@ export function renderRule(config: ComponentParams): ComponentObjects {
         containers: [container, ...reloader],
         volumes: [
           ...rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, configMap: { name: ruleConfig.name } })),
-          ...configFiles.map((file) => ({ name: file.name, configMap: { name: file.name } })),
+          ...configVolume(amFile),
+          ...configVolume(rwFile),
+          ...(config.extraVolumeMounts ?? []).map((mount) => ({ name: mount.name, configMap: { name: mount.name } })),
           ...tlsSecretVolumes(objstore),
         ],
-        affinity: instanceAntiAffinity(namespace, 'thanos-rule', name),
+        affinity: instanceAntiAffinity(namespace, labels, WHERE),
       }),
     }),
     serviceMonitor: config.serviceMonitor

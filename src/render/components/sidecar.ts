@@ -1,5 +1,5 @@
 import type { ComponentParams } from '../../config/schema.js';
-import { commonLabels, need, service, serviceMonitor, servicePorts, withoutVersion, type ComponentObjects } from '../common.js';
+import { labelsOf, need, service, serviceMonitor, servicePorts, withoutVersion, type ComponentObjects } from '../common.js';
 
 /**
  * kube-thanos-sidecar.libsonnet: the sidecar runs inside the Prometheus pods (the Prometheus Operator injects it), so
@@ -9,9 +9,9 @@ export function renderSidecar(config: ComponentParams): ComponentObjects {
   const where = 'sidecar';
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = commonLabels('thanos-sidecar', name, need(config, 'version', where), 'prometheus-sidecar');
+  const labels = labelsOf(config, 'thanos-sidecar', 'prometheus-sidecar', where);
   return {
     service: service(name, namespace, labels, need(config, 'podLabelSelector', where), servicePorts(config), true),
-    serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, withoutVersion(labels)) : null,
+    serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, config.serviceLabelSelector ?? withoutVersion(labels)) : null,
   };
 }

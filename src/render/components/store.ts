@@ -1,6 +1,7 @@
 import type { ComponentParams } from '../../config/schema.js';
 import {
-  commonLabels,
+  labelsOf,
+  selectorOf,
   extraEnv,
   HOST_IP_ENV,
   instanceAntiAffinity,
@@ -20,12 +21,11 @@ import {
   tlsSecretMounts,
   tlsSecretVolumes,
   tracingArgs,
-  withoutVersion,
   type ComponentObjects,
   type JsonObject,
   type Labels,
 } from '../common.js';
-import { manifestYamlDoc } from '../yaml.js';
+import { jsonnetToString, manifestYamlDoc } from '../yaml.js';
 
 const MEMCACHED_CONFIG_DEFAULTS = {
   timeout: '500ms',
@@ -64,8 +64,9 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
   const { where } = options;
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
-  const labels = { ...commonLabels('thanos-store', name, need(config, 'version', where), 'object-store-gateway'), ...options.extraLabels };
-  const selector = withoutVersion(labels);
+  const labels = { ...labelsOf(config, 'thanos-store', 'object-store-gateway', where), ...options.extraLabels };
+  const selector = selectorOf(config, labels);
+  const limits = need(config, 'limits', where);
   const http = port(config, 'http', where);
   const objstore = need(config, 'objectStorageConfig', where);
   const indexCache = isType(config.indexCache, 'MEMCACHED')
@@ -84,10 +85,13 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     `--http-address=0.0.0.0:${http}`,
     '--objstore.config=$(OBJSTORE_CONFIG)',
     `--ignore-deletion-marks-delay=${need(config, 'ignoreDeletionMarksDelay', where)}`,
-    ...(config.minTime ? [`--min-time=${config.minTime}`] : []),
-    ...(config.maxTime ? [`--max-time=${config.maxTime}`] : []),
     ...(Object.keys(indexCache).length > 0 ? [`--index-cache.config=${manifestYamlDoc(indexCache)}`] : []),
     ...(Object.keys(bucketCache).length > 0 ? [`--store.caching-bucket.config=${manifestYamlDoc(bucketCache)}`] : []),
+    ...(config.minTime ? [`--min-time=${config.minTime}`] : []),
+    ...(limits.seriesTouched > 0 ? [`--store.grpc.touched-series-limit=${jsonnetToString(limits.seriesTouched)}`] : []),
+    ...(limits.seriesSample > 0 ? [`--store.grpc.series-sample-limit=${jsonnetToString(limits.seriesSample)}`] : []),
+    ...(limits.downloadedBytes > 0 ? [`--store.grpc.downloaded-bytes-limit=${jsonnetToString(limits.downloadedBytes)}`] : []),
+    ...(config.maxTime ? [`--max-time=${config.maxTime}`] : []),
     ...tracingArgs(config, 'thanos-store'),
     ...(options.extraArgs ?? []),
   ];
@@ -99,7 +103,7 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     args,
     env: [secretEnv('OBJSTORE_CONFIG', objstore), HOST_IP_ENV, ...extraEnv(config)],
     http,
-    liveness: (config.livenessProbe ?? {}) as JsonObject,
+    liveness: livenessTimings(need(config, 'livenessProbe', where)),
     securityContext: true,
     volumeMounts: [{ name: 'data', mountPath: '/var/thanos/store', readOnly: false }, ...tlsSecretMounts(objstore)],
   });
@@ -120,11 +124,15 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
         containers: [container],
         volumes: tlsSecretVolumes(objstore),
         terminationGracePeriodSeconds: 120,
-        affinity: instanceAntiAffinity(namespace, 'thanos-store', name),
+        affinity: instanceAntiAffinity(namespace, labels, where),
       }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
   };
+}
+
+function livenessTimings(probe: { failureThreshold: number; periodSeconds: number; timeoutSeconds: number }): JsonObject {
+  return { failureThreshold: probe.failureThreshold, periodSeconds: probe.periodSeconds, timeoutSeconds: probe.timeoutSeconds };
 }
 
 /** The `--selector.relabel-config` text kube-thanos's shard variants append (a `|||` block, so it ends with \n). */
@@ -153,8 +161,8 @@ export function renderStoreShards(config: ComponentParams): ShardedObjects {
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
   const count = need(config, 'shards', where);
-  const labels = commonLabels('thanos-store', name, need(config, 'version', where), 'object-store-gateway');
-  const selector = withoutVersion(labels);
+  const labels = labelsOf(config, 'thanos-store', 'object-store-gateway', where);
+  const selector = selectorOf(config, labels);
   const shards = Array.from({ length: count }, (_, shard) => {
     const objects = renderStore(
       { ...config, name: `${name}-${shard}` },
