@@ -335,6 +335,12 @@ const RECEIVE = [
 // kube-thanos's router reads neither podLabelSelector (it derives its own from the router labels) nor storeLimits.
 const ROUTER = RECEIVE.filter((option) => option !== 'podLabelSelector' && option !== 'storeLimits');
 
+/**
+ * Options of ours that kube-thanos has no equivalent for. Off (null) by default, so that a stack without them renders
+ * exactly what kube-thanos renders; the parity and differential tests leave them out for that reason.
+ */
+export const EXTENSION_OPTIONS: readonly OptionName[] = ['hashringsAlgorithm'];
+
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */
 export const componentOptions = {
   query: [

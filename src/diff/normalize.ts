@@ -100,7 +100,7 @@ function maskDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskDeep);
   if (!isRecord(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = maskDeep(item);
+  for (const [key, item] of Object.entries(value)) setEntry(out, key, maskDeep(item));
   return out;
 }
 

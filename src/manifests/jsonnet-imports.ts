@@ -230,7 +230,7 @@ function refusal(options: ConfineOptions, file: string, reference: ImportReferen
   return new ManifestSourceError(`jsonnet import refused before evaluation: ${what} ${why}; ${fix}`);
 }
 
-const CONFINE_FIX = 'imports must stay inside the repository or a --jpath directory: copy the file into the repository, or pass its directory with --jpath';
+const CONFINE_FIX = 'imports must stay inside the repository or a library directory (--jpath): copy the file into the repository, or pass its directory with --jpath';
 
 /**
  * Walks the import graph from the entrypoint and returns every file the evaluation may read; throws a
@@ -248,7 +248,7 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
     if (real === undefined) return undefined;
     const rel = roots.map((root) => within(root, real)).find((inside) => inside !== undefined);
     if (rel === undefined) {
-      throw refusal(options, from, reference, reference ? 'reads a file outside the repository and the --jpath directories' : 'lies outside the repository and the --jpath directories', CONFINE_FIX);
+      throw refusal(options, from, reference, reference ? 'reads a file outside the repository and the library directories (--jpath)' : 'lies outside the repository and the library directories (--jpath)', CONFINE_FIX);
     }
     if (rel.split(sep).includes('.git')) {
       throw refusal(options, from, reference, 'reads inside a .git directory (it holds credentials and is not part of the source)', 'import only files of the repository\'s tree');
@@ -302,7 +302,7 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
       if (!foundAny) {
         // jsonnet would go on to its built-in library directories (/usr/share/jsonnet-<version>/ and JSONNET_PATH),
         // outside the repository: refuse instead.
-        throw refusal(options, real, reference, 'was not found next to the importing file nor in a --jpath directory',
+        throw refusal(options, real, reference, 'was not found next to the importing file nor in a library directory (--jpath)',
           'an import was not found: pass the directory that holds it with --jpath (for kube-thanos, run `jb install` and pass --jpath vendor)');
       }
     }

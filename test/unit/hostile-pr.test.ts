@@ -185,13 +185,13 @@ describe('a pull request cannot make jsonnet read the runner (dist/action)', () 
   }
 
   it('refuses importstr of an absolute path (a planted passwd file and the real /etc/passwd) before evaluating', async () => {
-    const run = await attack(configMapField(`importstr '${checkout.passwd}'`), /::error::jsonnet import refused before evaluation: main\.jsonnet:1: importstr .*is an absolute path; imports must stay inside the repository or a --jpath directory/);
-    expect(run.stdout).toContain('pass its directory with --jpath');
+    const run = await attack(configMapField(`importstr '${checkout.passwd}'`), /::error::jsonnet import refused before evaluation: main\.jsonnet:1: importstr .*is an absolute path; imports must stay inside the repository or a library directory \(input 'jpath'\)/);
+    expect(run.stdout).toContain("pass its directory with input 'jpath'");
     await attack(configMapField("importstr '/etc/passwd'"), /is an absolute path/);
   });
 
   it('refuses importstr with .. out of the repository, also through the --jpath directory', async () => {
-    await attack(configMapField("importstr '../passwd'"), /importstr "\.\.\/passwd" reads a file outside the repository and the --jpath directories/);
+    await attack(configMapField("importstr '../passwd'"), /importstr "\.\.\/passwd" reads a file outside the repository and the library directories \(input 'jpath'\)/);
     await attack(configMapField("importstr 'vendor/../../passwd'"), /reads a file outside the repository/);
   });
 
@@ -212,7 +212,7 @@ describe('a pull request cannot make jsonnet read the runner (dist/action)', () 
       { 'lib.libsonnet': "{ v: importstr '/etc/passwd' }\n" });
     mkdirSync(join(checkout.scratch, 'outside-lib'), { recursive: true });
     writeFileSync(join(checkout.scratch, 'outside-lib/planted.libsonnet'), `{ v: '${PLANTED_PASSWD}' }\n`);
-    await attack("local lib = import 'planted.libsonnet'; " + configMapField('lib.v'), /import "planted\.libsonnet" was not found next to the importing file nor in a --jpath directory/,
+    await attack("local lib = import 'planted.libsonnet'; " + configMapField('lib.v'), /import "planted\.libsonnet" was not found next to the importing file nor in a library directory \(input 'jpath'\)/,
       {}, { JSONNET_PATH: join(checkout.scratch, 'outside-lib') });
   });
 
@@ -350,7 +350,14 @@ describe('the comment cannot be forged (dist/action)', () => {
       { hashring: 'default', endpoints: ['ingestor-0:10901'], tenants: [] },
       { hashring: FORGED_LINK, endpoints: [`${BACKTICKS}:10901`], tenants: [BACKTICKS, FORGED_MARKDOWN] },
     ]));
+    // Names and namespaces are refused before any report (the API server's name rules); a kind of a custom group is
+    // free text the report still shows.
     writeFileSync(join(checkout.repo, 'deploy/forged.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: FORGED_MARKDOWN, namespace: `${BACKTICKS}` }, data: { a: 'b' } }));
+    const refused = await runAction(checkout, github, { INPUT_SOURCE: 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', INPUT_ENVIRONMENT: 'production' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/::error::deploy\/forged\.yaml:1:1: document 1: metadata\.name ".*" may not be/);
+    expect(github.comments.get(`${REPOSITORY}#${PR}`) ?? []).toEqual([]);
+    writeFileSync(join(checkout.repo, 'deploy/forged.yaml'), stringify({ apiVersion: 'evil.example.com/v1', kind: `${BACKTICKS}/${FORGED_MARKDOWN}`, metadata: { name: 'forged', namespace: 'thanos' }, spec: { a: 'b' } }));
     const run = await runAction(checkout, github, { INPUT_SOURCE: 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', INPUT_ENVIRONMENT: 'production' });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs['risks']).not.toBe('0');
@@ -367,7 +374,7 @@ describe('the comment cannot be forged (dist/action)', () => {
       // The forged names are still there to read, escaped: in the table, the risk callout and the <summary>.
       expect(text).toContain('&#91;Approve here&#93;(https://evil.example/x)');
       expect(text).toContain('&#60;a href=&#34;https://evil.example/approve&#34;&#62;All risks reviewed - safe to merge&#60;/a&#62;');
-      expect(text).toMatch(/^\| ConfigMap \| x&#96; &#60;b&#62;bold&#60;\/b&#62; &#96;&#96;&#96; /m);
+      expect(text).toMatch(/^\| x&#96; &#60;b&#62;bold&#60;\/b&#62; &#96;&#96;&#96; .*&#91;Approve here&#93;\(https:\/\/evil\.example\/x\) \| thanos\/forged \| added \|/m);
     }
   });
 });

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { COMPONENT_DEFAULTS, POD_SECURITY_CONTEXT } from '../../src/config/defaults.js';
-import { COMPONENT_KEYS, componentOptions, IGNORED_OPTIONS, optionSchemas, type ComponentKey } from '../../src/config/schema.js';
+import { COMPONENT_KEYS, componentOptions, EXTENSION_OPTIONS, IGNORED_OPTIONS, optionSchemas, type ComponentKey } from '../../src/config/schema.js';
 import { stackSchemaJson } from '../../src/config/json-schema.js';
 import { parseStackConfig } from '../../src/config/parse.js';
 import { defaultValuesProgram, KUBE_THANOS_LIB, kubeThanosOptions } from '../helpers/kube-thanos-options.js';
@@ -33,7 +33,7 @@ describe('option parity with kube-thanos (measured from ../shared/kube-thanos/sr
   it.each(COMPONENT_KEYS)('%s accepts nothing kube-thanos ignores, and refuses each ignored option with a reason', (key) => {
     const { used, ignored } = measured[key];
     const tolerated = key === 'receiveRouter' ? ROUTER_ACCEPTED_UNUSED : [];
-    const extra = componentOptions[key].filter((option: string) => !used.includes(option) && !tolerated.includes(option));
+    const extra = componentOptions[key].filter((option: string) => !used.includes(option) && !tolerated.includes(option) && !(EXTENSION_OPTIONS as readonly string[]).includes(option));
     expect(extra).toEqual([]);
     const refused = Object.keys(IGNORED_OPTIONS[key] ?? {});
     expect(ignored.filter((option) => !tolerated.includes(option)).sort()).toEqual(refused.sort());
