@@ -1,12 +1,12 @@
 import { objectProblem } from '../manifests/objects.js';
 import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
-import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
+import { KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
-import { clone, groupKindString, mapLimit, sameObject, settleLimit, sleep } from './util.js';
+import { clone, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
 
@@ -433,10 +433,11 @@ async function write(
   for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
 
   const manifests: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+  // Recorded whole even when the run was interrupted: a stopped run leaves one failed revision, never half of one.
   const recordFailure = async (error: Error) => {
     if (!history) return;
     try {
-      const release = await history.record({ status: 'failed', manifests, description: error.message, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
+      const release = await uninterruptible(() => history.record({ status: 'failed', manifests, description: error.message, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) }));
       result.revision = release.revision;
     } catch (recordError) {
       log(`could not record the failed release: ${(recordError as Error).message}`);
@@ -481,12 +482,15 @@ async function write(
   }
 
   if (history) {
-    const release = await history.record({
-      status: 'deployed',
-      manifests,
-      ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}),
-      ...(options.description ? { description: options.description } : {}),
-    });
+    // Every object is written: the revision is recorded (and earlier ones superseded) even if a stop request arrives now.
+    const release = await uninterruptible(() =>
+      history.record({
+        status: 'deployed',
+        manifests,
+        ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}),
+        ...(options.description ? { description: options.description } : {}),
+      }),
+    );
     result.revision = release.revision;
   }
   try {
@@ -510,7 +514,7 @@ async function waitForDefinedKinds(client: KubeClient, objects: readonly KubeObj
     const apiVersion = `${spec.group}/${version}`;
     while (!(await client.isServed(apiVersion, spec.names.kind))) {
       if (Date.now() > deadline) throw new Error(`${describeObject(crd)}: ${spec.names.kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`);
-      await sleep(250);
+      await client.pause(250, describeObject(crd));
     }
     log(`${spec.names.kind} (${apiVersion}) is served`);
   }
@@ -533,7 +537,7 @@ async function applyPhase(
         // A 409 without field-manager causes is an optimistic-concurrency race with a controller: apply again.
         const race = error instanceof KubeApiError && error.status === 409 && error.conflicts.length === 0;
         if (!race || attempt >= 4) throw error;
-        await sleep(100 * 2 ** attempt);
+        await client.pause(100 * 2 ** attempt, item.prepared.name);
       }
     }
   });
@@ -559,7 +563,7 @@ async function recreateObjects(client: KubeClient, items: Inspected[], options: 
         const finalizers = (live.metadata.finalizers as string[] | undefined) ?? [];
         throw new Error(`${item.prepared.name}: still being deleted after ${Math.round((options.deleteTimeoutMs ?? 120_000) / 1000)}s (finalizers: ${finalizers.join(', ') || 'none'}); the garbage collector processes the orphan finalizer; re-run when it is gone`);
       }
-      await sleep(250);
+      await client.pause(250, item.prepared.name);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
-import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
+import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -27,8 +27,8 @@ export interface ClusterFlagValues {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export function clientFromFlags(values: ClusterFlagValues): KubeClient {
-  return KubeClient.fromFile(values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0], values.context);
+export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal): KubeClient {
+  return KubeClient.fromFile(values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0], values.context, signal ? { signal } : {});
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
@@ -69,9 +69,26 @@ export const applyFlagOptions = {
   commit: { type: 'string' },
   'skip-missing-kinds': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
+  'lease-duration': { type: 'string' },
   'allow-empty': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
+
+/** How long a run that died without releasing the Lease (SIGKILL, lost node) blocks the next one. */
+export const leaseDurationUsage = `  --lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL); the next run
+                            takes it over after that (default 30s; Ctrl-C and SIGTERM release it at once)`;
+
+/** Lease options from --lock-timeout and --lease-duration. */
+export function leaseOptionsFromFlags(values: { 'lock-timeout'?: string | undefined; 'lease-duration'?: string | undefined }): LeaseOptions | undefined {
+  const lease: LeaseOptions = {};
+  if (values['lock-timeout'] !== undefined) lease.waitTimeoutMs = parseDuration(values['lock-timeout'], '--lock-timeout');
+  if (values['lease-duration'] !== undefined) {
+    const seconds = Math.ceil(parseDuration(values['lease-duration'], '--lease-duration') / 1000);
+    if (seconds < 1) throw new UsageError(`--lease-duration '${values['lease-duration']}' must be at least 1s`);
+    lease.leaseDurationSeconds = seconds;
+  }
+  return Object.keys(lease).length ? lease : undefined;
+}
 
 export interface ApplyFlagValues extends ClusterFlagValues {
   'force-conflicts'?: boolean | undefined;
@@ -83,6 +100,7 @@ export interface ApplyFlagValues extends ClusterFlagValues {
   commit?: string | undefined;
   'skip-missing-kinds'?: boolean | undefined;
   'lock-timeout'?: string | undefined;
+  'lease-duration'?: string | undefined;
   'allow-empty'?: boolean | undefined;
 }
 
@@ -101,7 +119,8 @@ export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string
   if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
   if (values.commit) options.sourceCommit = values.commit;
   if (values['allow-empty']) options.allowEmpty = true;
-  if (values['lock-timeout'] !== undefined) options.lease = { waitTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout') };
+  const lease = leaseOptionsFromFlags(values);
+  if (lease) options.lease = lease;
   return options;
 }
 
@@ -121,6 +140,7 @@ export function formatApplyResult(result: ApplyResult): string {
 
 export const applyCommand: Command = {
   name: 'apply',
+  interruptible: true,
   usage: `Usage: thanos-gitops apply [source] [cluster] [options]
 
 Applies the manifest set with server-side apply (field manager thanos-gitops) under a Lease lock. Every object is
@@ -142,9 +162,13 @@ Options:
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+\${leaseDurationUsage}
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --json                    print the result as JSON
+
+Ctrl-C or SIGTERM stops at the next request, records the revision as failed if anything was written, releases the
+Lease and exits 130 (SIGINT) or 143 (SIGTERM); running apply again converges.
 
 Example:
   thanos-gitops apply --config thanos-stack.yaml --namespace thanos --environment prod --wait --commit $GITHUB_SHA
@@ -158,7 +182,7 @@ Example:
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
       options.namespace = namespaceFor(values, set);
-      const client = clientFromFlags(values);
+      const client = clientFromFlags(values, io.signal);
       try {
         const result = await applyManifestSet(client, set, options);
         io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
