@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { apiGroup, type KubeObject } from '../manifests/types.js';
+import { apiGroup, cloneTree, type KubeObject } from '../manifests/types.js';
 import { InterruptedError } from './interrupt.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
@@ -39,8 +39,9 @@ export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: 
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A copy the engine may change (labels, namespace) without touching the caller's set: shares nothing with it. */
 export function clone<T>(value: T): T {
-  return structuredClone(value);
+  return cloneTree(value);
 }
 
 

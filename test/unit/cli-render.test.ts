@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DIFF_CHANGES_EXIT_CODE } from '../../src/cli/commands/diff.js';
+import { RENDER_RECORD } from '../../src/manifests/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldens = join(repoRoot, '..', 'shared', 'kube-thanos');
@@ -14,11 +15,11 @@ let work: string;
 
 const cli = runCli;
 
-/** Every file under dir as relative path -> content. */
+/** Every file under dir as relative path -> content, except the render record (asserted on its own). */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    if (entry.isFile() && entry.name !== RENDER_RECORD) out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(join(entry.parentPath, entry.name), 'utf8');
   }
   return out;
 }
@@ -38,6 +39,8 @@ describe('thanos-gitops render', () => {
       expect(result.stderr).toMatch(/^(warning: .*\n)*Rendered \d+ objects from stack config .* into .*\n$/);
       expect(result.code).toBe(0);
       expect(await snapshot(out)).toEqual(await snapshot(join(goldens, name)));
+      const recorded = (await readFile(join(out, RENDER_RECORD), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
+      expect(recorded.sort()).toEqual(Object.keys(await snapshot(join(goldens, name))).sort());
     });
   }
 

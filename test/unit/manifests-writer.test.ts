@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/manifests/check.js';
-import { formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
+import { RENDER_RECORD, WriteAbortedError, formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { toKubeYaml } from '../../src/render/index.js';
 import { failure } from '../helpers/failure.js';
@@ -23,11 +23,11 @@ const set: ManifestSet = [
   { file: 'nested/hashrings-configmap.yaml', object: object('ConfigMap', 'hashring-config', { data: { 'hashrings.json': '[\n  {"hashring": "default"}\n]' } }) },
 ];
 
-/** Every file under dir as relative path -> content. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
+/** Every file under dir as relative path -> content; the render record only when asked for. */
+async function snapshot(dir: string, withRecord = false): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    if (!entry.isFile() || (!withRecord && entry.name === RENDER_RECORD)) continue;
     const full = join(entry.parentPath, entry.name);
     out[full.slice(dir.length + 1)] = await readFile(full, 'utf8');
   }
@@ -42,13 +42,16 @@ afterEach(async () => {
 });
 
 describe('writeManifestSet', () => {
-  it('writes each object as kube YAML under its file name, creating the directory', async () => {
+  it('writes each object as kube YAML under its file name, creating the directory, and records the files it wrote', async () => {
     const out = join(work, 'deep', 'out');
     await writeManifestSet(set, out);
-    expect(await snapshot(out)).toEqual({
+    const written = await snapshot(out, true);
+    expect(written).toEqual({
       'thanos-query-service.yaml': toKubeYaml(set[0]!.object),
       'nested/hashrings-configmap.yaml': toKubeYaml(set[1]!.object),
+      [RENDER_RECORD]: expect.stringMatching(/^# Written by thanos-gitops render\./),
     });
+    expect(written[RENDER_RECORD]!.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['thanos-query-service.yaml', 'nested/hashrings-configmap.yaml']);
     // Nothing but the output directory is left beside it.
     expect(await readdir(join(work, 'deep'))).toEqual(['out']);
   });
@@ -75,20 +78,83 @@ describe('writeManifestSet', () => {
     expect(await readdir(work)).toEqual(['out']);
   });
 
-  it('refuses to replace a directory holding anything but manifests, and a path that is a file', async () => {
+  it('refuses a non-empty directory without a render record (manifests included), and a path that is a file', async () => {
     const repoLike = join(work, 'repo');
     await mkdir(join(repoLike, 'src'), { recursive: true });
     await writeFile(join(repoLike, 'README.md'), '# keep me');
     await writeFile(join(repoLike, 'src', 'main.ts'), 'export {};');
+    await writeFile(join(repoLike, 'hand-written.yaml'), '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n');
     const error = await failure(writeManifestSet(set, repoLike));
     expect(error.message).toBe(
-      `refusing to replace ${repoLike}: it holds files that are not manifests (README.md, src/main.ts); choose an empty directory or one written by thanos-gitops render`,
+      `refusing to write into ${repoLike}: it holds files that thanos-gitops render did not write (README.md, hand-written.yaml, src/main.ts) and no ${RENDER_RECORD} record; choose an empty or new directory, or move those files away (if they are an earlier render's output, delete them and render again)`,
     );
-    expect(await snapshot(repoLike)).toEqual({ 'README.md': '# keep me', 'src/main.ts': 'export {};' });
+    expect(await snapshot(repoLike)).toEqual({ 'README.md': '# keep me', 'src/main.ts': 'export {};', 'hand-written.yaml': '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n' });
+    // An empty directory is fine.
+    await mkdir(join(work, 'empty'));
+    await writeManifestSet(set, join(work, 'empty'));
 
     const file = join(work, 'file.yaml');
     await writeFile(file, 'x: 1\n');
     expect((await failure(writeManifestSet(set, file))).message).toBe(`output path ${file} exists and is not a directory; choose a directory for --out`);
+  });
+
+  it('keeps files a render did not write, removes the ones it wrote and no longer renders, and never overwrites a kept one', async () => {
+    const out = join(work, 'out');
+    const store: ManifestSet = [{ file: 'thanos-store-service.yaml', object: object('Service', 'thanos-store') }];
+    await writeManifestSet([...set, ...store], out);
+    await writeFile(join(out, 'README.md'), '# notes\n');
+    await writeFile(join(out, 'kustomization.yaml'), 'resources: []\n');
+    await mkdir(join(out, 'nested', 'extra'), { recursive: true });
+    await writeFile(join(out, 'nested', 'mine.yaml'), 'kind: Mine\n');
+    await writeManifestSet(set, out);
+    expect(await snapshot(out)).toEqual({
+      'thanos-query-service.yaml': toKubeYaml(set[0]!.object),
+      'nested/hashrings-configmap.yaml': toKubeYaml(set[1]!.object),
+      'README.md': '# notes\n',
+      'kustomization.yaml': 'resources: []\n',
+      'nested/mine.yaml': 'kind: Mine\n',
+    });
+    expect((await readdir(join(out, 'nested'))).sort()).toEqual(['extra', 'hashrings-configmap.yaml', 'mine.yaml']);
+
+    const before = await snapshot(out, true);
+    const clash: ManifestSet = [...set, { file: 'kustomization.yaml', object: object('ConfigMap', 'k') }];
+    expect((await failure(writeManifestSet(clash, out))).message).toBe(
+      `refusing to write into ${out}: kustomization.yaml would overwrite file(s) that thanos-gitops render did not write; move them away or choose another --out`,
+    );
+    expect((await failure(writeManifestSet([{ file: 'README.md/x.yaml', object: object('ConfigMap', 'x') }], out))).message).toContain('README.md/x.yaml would overwrite');
+    expect(await snapshot(out, true)).toEqual(before);
+    expect(await readdir(work)).toEqual(['out']);
+  });
+
+  it('refuses an output directory that is, contains or lies inside a source directory', async () => {
+    const source = join(work, 'manifests');
+    await mkdir(join(source, 'sub'), { recursive: true });
+    await writeFile(join(source, 'a.yaml'), '# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
+    for (const [out, relation] of [[source, 'is'], [join(source, 'sub'), 'is inside'], [work, 'contains']] as const) {
+      expect((await failure(writeManifestSet(set, out, { sourceDirs: [source] }))).message).toBe(
+        `refusing to write ${out}: it ${relation} the source directory ${source}, whose files it would rewrite; choose an --out outside it`,
+      );
+    }
+    expect(await snapshot(source)).toEqual({ 'a.yaml': '# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' });
+  });
+
+  it('stops on abort: no staging directory is left and the output is as it was', async () => {
+    const out = join(work, 'out');
+    await writeManifestSet(set, out);
+    const before = await snapshot(out, true);
+    const many: ManifestSet = Array.from({ length: 400 }, (_, i) => ({ file: `cm-${i}.yaml`, object: object('ConfigMap', `cm-${i}`) }));
+    const stop = new AbortController();
+    const writing = writeManifestSet(many, out, { signal: stop.signal });
+    // Abort once the staging directory has files in it.
+    for (;;) {
+      const staging = (await readdir(work)).find((name) => name.startsWith('.out.tmp-'));
+      if (staging && (await readdir(join(work, staging)).catch(() => [])).length > 5) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    stop.abort();
+    expect(await failure(writing)).toBeInstanceOf(WriteAbortedError);
+    expect(await readdir(work)).toEqual(['out']);
+    expect(await snapshot(out, true)).toEqual(before);
   });
 
   it('refuses to replace the current directory or a parent of it', async () => {

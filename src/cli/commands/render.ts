@@ -6,6 +6,8 @@ import {
   formatManifestStream,
   loadManifestSet,
   sourceSpecFrom,
+  RENDER_RECORD,
+  WriteAbortedError,
   writeManifestSet,
   type SourceSpec,
 } from '../../manifests/index.js';
@@ -64,9 +66,11 @@ export const renderCommand: Command = {
   name: 'render',
   usage: `Usage: thanos-gitops render [source] [--out <dir>]
 
-Renders the manifest set and writes one file per object into --out (the directory then holds exactly the
-set: stale files are removed; on failure it is left untouched). Without --out the set is printed to stdout as
-a '---'-separated YAML stream.
+Renders the manifest set and writes one file per object into --out, listing them in --out/${RENDER_RECORD}.
+The next render replaces or removes only the files listed there: files you put in the directory yourself are
+kept (a rendered file that would overwrite one is refused), and a non-empty directory without the record is
+refused. --out may not be, contain or lie inside a --dir source. On failure, Ctrl-C or SIGTERM the directory is
+left as it was. Without --out the set is printed to stdout as a '---'-separated YAML stream.
 
 ${sourceFlagsUsage}
 
@@ -89,7 +93,28 @@ Examples:
         io.stdout(formatManifestStream(set));
         return 0;
       }
-      await writeManifestSet(set, values.out);
+      const stop = new AbortController();
+      const signals = { SIGINT: 130, SIGTERM: 143 } as const;
+      let stoppedBy: keyof typeof signals | undefined;
+      const handlers = (Object.keys(signals) as Array<keyof typeof signals>).map((name) => {
+        const handler = () => {
+          stoppedBy ??= name;
+          stop.abort();
+        };
+        process.on(name, handler);
+        return () => process.off(name, handler);
+      });
+      try {
+        await writeManifestSet(set, values.out, { signal: stop.signal, sourceDirs: spec.type === 'manifests' ? [spec.dir] : [] });
+      } catch (error) {
+        if (error instanceof WriteAbortedError && stoppedBy) {
+          io.stderr(`${stoppedBy}: stopped; ${values.out} was left as it was and the staging directory removed\n`);
+          return signals[stoppedBy];
+        }
+        throw error;
+      } finally {
+        for (const remove of handlers) remove();
+      }
       io.stderr(`Rendered ${set.length} object${set.length === 1 ? '' : 's'} from ${describeSource(spec)} into ${values.out}\n`);
       return 0;
     });
