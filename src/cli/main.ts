@@ -81,6 +81,8 @@ async function runProcess(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     const code = SIGNAL_EXIT_CODES[signal] ?? 1;
     if (!interruptible || controller.signal.aborted) {
+      // A command that installed its own handler (render --out removes its staging directory) owns the signal.
+      if (!interruptible && process.listenerCount(signal) > 1) return;
       process.exit(code);
     }
     process.stderr.write(`thanos-gitops: ${signal} received: stopping at the next safe point and releasing the lock (send it again to exit at once)\n`);

@@ -5,7 +5,7 @@ import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release.js';
 import { sameObject, settleLimit } from './util.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency'>;
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'log'>;
 
 export interface PlanResult {
   /** Live (masked) vs what the server says the objects would become (masked). */
