@@ -378,7 +378,7 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   }
   const changes = () => state.inspected.filter((i) => i.step !== 'unchanged').length + state.prune.candidates.length;
   const { groupKinds, namespaces } = spanOf(state.prepared.objects.map((p) => p.object));
-  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces))) {
+  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces)) && (await recordedAsDeployed(client, state.prepared, options))) {
     log(`no changes: ${state.inspected.length} object(s) already match`);
     return finish({ environment: options.environment, objects: outcomes(state.inspected, state.prepared.skipped), pruned: [], warnings: state.prepared.warnings, writes: 0 }, options, client, state.prepared.objects);
   }
@@ -403,6 +403,22 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
       options.lease?.onWait?.(other);
     },
   });
+}
+
+/** The manifests a release records for a prepared set. */
+function recordedManifests(prepared: Prepared): ManifestSet {
+  return prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+}
+
+/**
+ * Whether the deployed revision already records exactly this set. A run stopped after its last write but before it
+ * recorded the revision (SIGKILL, a deadline) leaves the cluster matching the set and the history behind it: the
+ * next apply writes no object but records the revision, so reconcile and rollback work from what is live.
+ */
+async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
+  if (options.history === false) return true;
+  const deployed = await new ReleaseHistory(client, options.namespace, options.environment).deployed();
+  return deployed !== undefined && JSON.stringify(deployed.manifests) === JSON.stringify(recordedManifests(prepared));
 }
 
 function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObject[]): ObjectOutcome[] {
@@ -432,7 +448,7 @@ async function write(
   const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
   for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
 
-  const manifests: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+  const manifests: ManifestSet = recordedManifests(prepared);
   // Recorded whole even when the run was interrupted: a stopped run leaves one failed revision, never half of one.
   const recordFailure = async (error: Error) => {
     if (!history) return;

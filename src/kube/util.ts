@@ -63,13 +63,18 @@ interface ManagedFieldsEntry {
 
 /**
  * Whether applying would change nothing: the server's dry-run result equals the live object, including who owns which
- * field (ignoring the ownership timestamps, which dry-run refreshes).
+ * field (ignoring the ownership timestamps, which dry-run refreshes, and the order of the entries).
  */
 export function sameObject(live: KubeObject, merged: KubeObject): boolean {
   const { managedFields: liveFields, ...liveMeta } = live.metadata as ObjectMetaWithFields;
   const { managedFields: mergedFields, ...mergedMeta } = merged.metadata as ObjectMetaWithFields;
   if (!isDeepStrictEqual({ ...live, metadata: liveMeta }, { ...merged, metadata: mergedMeta })) return false;
-  const untimed = (fields: ManagedFieldsEntry[] | undefined) => (fields ?? []).map(({ time: _time, ...rest }) => rest);
+  // The server keeps entries ordered by time, and a dry-run refreshes our entry's time: after another manager applied
+  // (a rotation's pod-template checksum), our entry would move behind it in every dry-run. Order carries no ownership.
+  const untimed = (fields: ManagedFieldsEntry[] | undefined) =>
+    (fields ?? [])
+      .map(({ time: _time, ...rest }) => JSON.stringify(rest))
+      .sort();
   return isDeepStrictEqual(untimed(liveFields), untimed(mergedFields));
 }
 
