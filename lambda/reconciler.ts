@@ -213,7 +213,7 @@ export async function runEvent(
       result.unchanged = plan.diff.counts.unchanged;
       result.objects.applied = plan.diff.entries.filter((e) => e.change === 'added' || e.change === 'modified').map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}`);
       result.objects.pruned = [...plan.prune];
-      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`));
+      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`), ...plan.deferred.map((d) => `${d.object}: will be created after CustomResourceDefinition ${d.crd} (not dry-run: its kind is not served yet)`));
       result.diff = slimDiff(plan.diff);
       result.report = renderReport(plan.diff, { environment, headSha: event.release.commit, baseRef: 'live cluster', title: `thanos-gitops plan for \`${environment}\` (live cluster → ${event.release.commit.slice(0, 7)})` });
       return result;

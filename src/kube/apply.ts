@@ -390,6 +390,16 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
       log('another run held the lock since this one read the cluster: re-checking the live state');
       state = await survey();
     }
+    // Objects of kinds whose CustomResourceDefinition is in this set cannot be dry-run until it is served: apply the
+    // definitions first and wait until they are Established (as Flux does), then check everything else with dry-runs
+    // before writing it, as for any other set.
+    const crds = state.inspected.filter((i) => isCrd(i.prepared.object) && i.step !== 'unchanged');
+    if (state.prepared.objects.some((p) => !p.resource) && crds.length > 0) {
+      log(`applying ${crds.length} CustomResourceDefinition(s) first: ${deferredObjects(state.prepared).length} object(s) of this set use their kinds`);
+      await applyPhase(client, 'namespaces', crds.map((i) => ({ ...i, object: i.prepared.object })), { fieldManager, force: !!options.force, concurrency, log });
+      await waitForDefinedKinds(client, crds.map((i) => i.prepared.object), log);
+      state = await survey();
+    }
     return await write(client, state, options, { fieldManager, concurrency, log, startWrites });
   };
 
@@ -520,15 +530,40 @@ async function write(
   return result;
 }
 
-/** After CustomResourceDefinitions are applied, waits until the API server serves their kinds (Established). */
+function isCrd(object: KubeObject): boolean {
+  return object.kind === 'CustomResourceDefinition' && apiGroup(object.apiVersion) === 'apiextensions.k8s.io';
+}
+
+/** Objects of the set whose kind is not served yet because its CustomResourceDefinition is in the set, with that CRD. */
+export function deferredObjects(prepared: Prepared): Array<{ object: string; crd: string }> {
+  const definitions = new Map<string, string>();
+  for (const p of prepared.objects) {
+    if (!isCrd(p.object)) continue;
+    const spec = (p.object.spec ?? {}) as { group?: string; names?: { kind?: string } };
+    definitions.set(`${spec.names?.kind}.${spec.group}`, p.object.metadata.name);
+  }
+  return prepared.objects
+    .filter((p) => !p.resource)
+    .map((p) => ({ object: p.name, crd: definitions.get(`${p.object.kind}.${apiGroup(p.object.apiVersion)}`) ?? '(unknown)' }));
+}
+
+/**
+ * After CustomResourceDefinitions are applied, waits until each is Established (its names accepted and its kind
+ * served, the condition `kubectl wait --for condition=established` waits for) and discovery lists the kind.
+ */
 async function waitForDefinedKinds(client: KubeClient, objects: readonly KubeObject[], log: (line: string) => void, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+  for (const crd of objects.filter(isCrd)) {
     const spec = (crd.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
     const version = spec.versions?.find((v) => v.served !== false)?.name;
     if (!spec.group || !spec.names?.kind || !version) continue;
     const apiVersion = `${spec.group}/${version}`;
-    while (!(await client.isServed(apiVersion, spec.names.kind))) {
+    const established = async () => {
+      const live = await client.get(keyOf(crd));
+      const conditions = ((live?.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> }).conditions ?? [];
+      return conditions.some((c) => c.type === 'Established' && c.status === 'True') && (await client.isServed(apiVersion, spec.names!.kind!));
+    };
+    while (!(await established())) {
       if (Date.now() > deadline) throw new Error(`${describeObject(crd)}: ${spec.names.kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`);
       await client.pause(250, describeObject(crd));
     }

@@ -1,6 +1,6 @@
 import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
 import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
-import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
+import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release.js';
 import { sameObject, settleLimit } from './util.js';
@@ -21,6 +21,11 @@ export interface PlanResult {
   warnings: string[];
   /** Objects the server refused to dry-run (RBAC, validation), with its reason. */
   errors: Array<{ object: string; message: string }>;
+  /**
+   * Objects whose kind comes from a CustomResourceDefinition of this set that the server does not serve yet: they
+   * cannot be dry-run now; apply creates the definition first and dry-runs them once it is Established.
+   */
+  deferred: Array<{ object: string; crd: string }>;
 }
 
 interface Probe {
@@ -71,7 +76,8 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
   pruning.catch(() => undefined);
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
   const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
-  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
+  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [], deferred: deferredObjects(prepared) };
+  for (const { object, crd } of result.deferred) options.log?.(`${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`);
   probes.forEach((outcome, index) => {
     const p = prepared.objects[index] as PreparedObject;
     if (!outcome.ok) {
