@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
+import { KubeClient, LEASE_NAME, ReleaseHistory, applyManifestSet } from '../../src/kube/index.js';
+import type { ManifestSet } from '../../src/manifests/types.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 
@@ -97,5 +98,24 @@ describe('interrupting the CLI', () => {
     // Everything was written before the wait: that revision stands.
     const history = await new ReleaseHistory(admin, ns, 'default').list();
     expect(history.map((r) => `${r.revision}:${r.status}`)).toEqual(['1:deployed']);
+  });
+
+  it('a run stopped after its last write but before recording: the next apply writes no object and records the revision', async () => {
+    const ns = await createNamespace(uniqueNamespace('interrupt-record'));
+    const configMaps = (value: string): ManifestSet => [0, 1, 2].map((i) => ({ file: `cm-${i}.yaml`, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns }, data: { value } } }));
+    const options = { environment: 'default', namespace: ns };
+    expect((await applyManifestSet(admin, configMaps('a'), options)).revision).toBe(1);
+    // What a SIGKILL between the writes and the record leaves: the objects of the new set, the history of the old one.
+    await applyManifestSet(admin, configMaps('b'), { ...options, history: false });
+    const history = new ReleaseHistory(admin, ns, 'default');
+    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'a' }, { value: 'a' }, { value: 'a' }]);
+
+    const next = await applyManifestSet(admin, configMaps('b'), options);
+    expect(next.objects.every((o) => o.action === 'unchanged')).toBe(true);
+    expect(next.revision).toBe(2);
+    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'b' }, { value: 'b' }, { value: 'b' }]);
+    const again = await applyManifestSet(admin, configMaps('b'), options);
+    expect(again).toMatchObject({ writes: 0 });
+    expect(again.revision).toBeUndefined();
   });
 });
