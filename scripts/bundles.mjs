@@ -1,6 +1,9 @@
 // The esbuild options of every shipped bundle: scripts/build.mjs writes them to dist/, and the benchmarks build the
 // same bundles elsewhere, so what they measure is what ships.
+import { readFileSync } from 'node:fs';
 import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const banner = {
   // Some CommonJS dependencies call require(); give ESM bundles one.
@@ -17,6 +20,8 @@ export const commonOptions = {
   legalComments: 'none',
   banner,
   logLevel: 'warning',
+  // src/model/version.ts: --version, the ApplySet tooling annotation and the User-Agent say what was built.
+  define: { __THANOS_GITOPS_VERSION__: JSON.stringify(version) },
 };
 
 /** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
@@ -25,8 +30,9 @@ export const bundles = {
   lambda: { ...commonOptions, entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs', ...lambdaBuildOptions },
   cli: {
     ...commonOptions,
-    // Split so each command's dependencies load only when it runs (see src/cli/commands/index.ts).
-    entryPoints: { index: 'src/cli/main.ts' },
+    // Split so each command's dependencies load only when it runs (see src/cli/commands/index.ts). index.js is the
+    // Node version check (src/cli/entry.ts), which loads main.js only on a Node that can run it.
+    entryPoints: { index: 'src/cli/entry.ts', main: 'src/cli/main.ts' },
     outdir: 'dist/cli',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',

@@ -24,6 +24,23 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * The shared source code words its messages for the CLI (`pass one with --config`, `'dir'`); an Action user sets
+ * inputs, so the Action says `input 'config'` and `input 'manifests-dir'` instead.
+ */
+const CLI_WORDS_TO_INPUTS: Array<[RegExp, string]> = [
+  [/(?<![\w-])--config\b/g, "input 'config'"],
+  [/(?<![\w-])--dir\b/g, "input 'manifests-dir'"],
+  [/(?<![\w-])--jpath\b/g, "input 'jpath'"],
+  [/(?<![\w-])--entrypoint\b/g, "input 'entrypoint'"],
+  [/'dir'/g, "'manifests-dir'"],
+  [/'dir: /g, "'manifests-dir: "],
+];
+
+export function inActionWords(message: string): string {
+  return CLI_WORDS_TO_INPUTS.reduce((text, [pattern, words]) => text.replace(pattern, words), message);
+}
+
 function booleanInput(name: string, fallback: boolean): boolean {
   const raw = core.getInput(name).trim().toLowerCase();
   if (raw === '') return fallback;
@@ -51,7 +68,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
       dir: core.getInput('manifests-dir'),
     });
   } catch (error) {
-    throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${(error as Error).message}`);
+    throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`);
   }
   const environment = core.getInput('environment').trim() || 'default';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(environment)) {

@@ -141,16 +141,17 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   logRisks(diff);
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
-  await writeJobSummary(diff, context);
-  if (inputs.comment && revisions.pullRequest !== undefined) {
-    const result = await postComment(inputs, diff, context, revisions.pullRequest);
-    if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
-  }
-
+  // Outputs first: a comment that cannot be posted fails the step, and the documented follow-up steps (uploading
+  // report-path with `if: always()`, gating on `changed`) still need them.
   core.setOutput('changed', changed ? 'true' : 'false');
   core.setOutput('added', String(added));
   core.setOutput('removed', String(removed));
   core.setOutput('modified', String(modified));
   core.setOutput('risks', String(diff.risks.length));
   core.setOutput('report-path', reportPath);
+  await writeJobSummary(diff, context);
+  if (inputs.comment && revisions.pullRequest !== undefined) {
+    const result = await postComment(inputs, diff, context, revisions.pullRequest);
+    if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
+  }
 }

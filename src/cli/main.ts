@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { InterruptedError } from '../kube/interrupt.js';
 import { UsageError, type Io } from './command.js';
 import { commands } from './commands/index.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
@@ -12,7 +13,7 @@ const processIo: Io = {
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 8);
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: thanos-gitops <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'thanos-gitops <command> --help' for a command's options.\n`;
+  return `Usage: thanos-gitops <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'thanos-gitops <command> --help' for a command's options, 'thanos-gitops --version' for the version.\n`;
 }
 
 /** The conventional exit code of a process stopped by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
@@ -25,6 +26,10 @@ const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  */
 export async function main(argv: string[], io: Io = processIo, onInterruptible?: () => void): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`thanos-gitops ${TOOL_VERSION}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(overview());
     return name === undefined ? 2 : 0;

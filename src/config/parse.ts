@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkRequirements } from './requirements.js';
 import { resolveStack } from './resolve.js';
@@ -21,7 +22,15 @@ export function configSource(config: StackConfig): ConfigSource | undefined {
 /** Parses and validates a stack config; every problem found is reported at once, each at its file:line:col. */
 export function parseStackConfig(text: string, file: string): StackConfig {
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let documents: ReturnType<typeof parseAllDocuments>;
+  try {
+    // resolveKnownTags: false: YAML 1.1 tags (!!binary, !!set, !!timestamp) are reported as unknown, not turned into
+    // Buffers, Sets and Dates that JSON would silently change.
+    documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'invalid YAML: it nests too deeply to read', fix: 'flatten the structure' }]);
+  }
   const all = Array.isArray(documents) ? documents : [];
   const position = (offset: number) => {
     const pos = lineCounter.linePos(offset);
@@ -34,6 +43,11 @@ export function parseStackConfig(text: string, file: string): StackConfig {
       const { line, column } = position(error.pos[0]);
       syntaxIssues.push({ file, line, column, path: '', message: `invalid YAML: ${firstLine(error.message)}`, fix: 'fix the YAML syntax at this position' });
     }
+    for (const warning of doc.warnings) {
+      if (warning.code !== 'TAG_RESOLVE_FAILED') continue;
+      const { line, column } = position(warning.pos[0]);
+      syntaxIssues.push({ file, line, column, path: '', message: `invalid YAML: ${firstLine(warning.message)}`, fix: 'remove the tag (quote the value to keep it a string)' });
+    }
   }
   if (syntaxIssues.length > 0) throw new ConfigError(syntaxIssues);
   const emptyDocument = () =>
@@ -43,7 +57,7 @@ export function parseStackConfig(text: string, file: string): StackConfig {
   if (all.length === 0) throw emptyDocument();
   if (all.length !== 1 || !all[0]) {
     const second = all[1];
-    const at = second ? position(second.range[0]) : { line: 1, column: 1 };
+    const at = second?.range ? position(second.range[0]) : { line: 1, column: 1 };
     throw new ConfigError([
       { file, ...at, path: '', message: `expected exactly one YAML document, found ${all.length}`, fix: 'keep one ThanosStack document per file' },
     ]);
@@ -86,8 +100,11 @@ export function parseStackConfig(text: string, file: string): StackConfig {
 export async function loadStackConfig(path: string): Promise<StackConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = decodeUtf8(await readFile(path), path);
   } catch (error) {
+    if (error instanceof InvalidUtf8Error) {
+      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }]);
+    }
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }]);
   }

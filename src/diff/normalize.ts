@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import { isRecord, type KubeObject } from '../manifests/types.js';
+import { setEntry } from '../model/json.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -22,7 +23,7 @@ export function sortKeysDeep<T>(value: T): T {
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
     const item = value[key];
-    if (item !== undefined) sorted[key] = sortKeysDeep(item);
+    if (item !== undefined) setEntry(sorted, key, sortKeysDeep(item));
   }
   return sorted as T;
 }
@@ -55,13 +56,13 @@ export function redactSecret(object: KubeObject): KubeObject {
   const stringData = copy['stringData'];
   if (isRecord(stringData)) {
     for (const [key, value] of Object.entries(stringData)) {
-      data[key] = isFingerprint(value) ? value : Buffer.from(String(value ?? ''), 'utf8').toString('base64');
+      setEntry(data, key, isFingerprint(value) ? value : Buffer.from(String(value ?? ''), 'utf8').toString('base64'));
     }
   }
   delete copy['stringData'];
   for (const [key, value] of Object.entries(data)) {
     if (value === null || value === undefined || isFingerprint(value)) continue;
-    data[key] = fingerprint(Buffer.from(String(value), 'base64'));
+    setEntry(data, key, fingerprint(Buffer.from(String(value), 'base64')));
   }
   if (Object.keys(data).length > 0 || 'data' in copy || isRecord(stringData)) copy['data'] = data;
   const annotations = copy.metadata.annotations;
@@ -101,7 +102,7 @@ export function normalizeObject(object: KubeObject): KubeObject {
   }
   if (copy.kind === 'ConfigMap' && isRecord(copy['data'])) {
     const data: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(copy['data'])) data[key] = typeof value === 'string' ? prettyJson(value) : value;
+    for (const [key, value] of Object.entries(copy['data'])) setEntry(data, key, typeof value === 'string' ? prettyJson(value) : value);
     copy['data'] = data;
   }
   return sortKeysDeep(copy);

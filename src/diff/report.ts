@@ -77,10 +77,12 @@ function summaryLine(diff: ManifestDiff): string {
 function footer(context: ReportContext): string {
   const side = (label: string, sha: string | undefined, ref: string | undefined) => {
     const short = shortSha(sha);
-    if (!short && !ref) return `${label} (unknown)`;
+    if (!short && !ref) return undefined;
     return `${label} ${short ? code(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${html(ref)})` : ''}`;
   };
-  return `<sub>${side('base', context.baseSha, context.baseRef)} → ${side('head', context.headSha, context.headRef)} · rendered by thanos-gitops</sub>`;
+  // A side nobody named is left out rather than printed as "(unknown)", which reads like a failure.
+  const sides = [side('base', context.baseSha, context.baseRef), side('head', context.headSha, context.headRef)].filter((text) => text !== undefined);
+  return `<sub>${sides.length ? `${sides.join(' → ')} · ` : ''}rendered by thanos-gitops</sub>`;
 }
 
 function alertType(severity: RiskSeverity): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../manifests/types.js';
 import { KubeApiError, type KubeClient } from './client.js';
 import { groupKindString, mapLimit } from './util.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 // Label and annotation keys of the ApplySet specification (KEP-3659), as kubectl's applyset.go defines them.
 export const APPLYSET_ID_LABEL = 'applyset.kubernetes.io/id';
@@ -10,7 +11,7 @@ export const APPLYSET_TOOLING_ANNOTATION = 'applyset.kubernetes.io/tooling';
 export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-group-kinds';
 export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
 export const TOOL_NAME = 'thanos-gitops';
-export const TOOL_VERSION = '0.1.0';
+export { TOOL_VERSION } from '../model/version.js';
 
 /** applyset-<base64url(sha256(name.namespace.Kind.group))>-v1, exactly kubectl's ApplySet.ID(). */
 export function applySetId(name: string, namespace: string, kind = 'Secret', group = ''): string {

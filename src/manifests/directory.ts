@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ManifestSourceError } from './errors.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
 import type { KubeObject, ManifestSet } from './types.js';
@@ -27,6 +28,13 @@ async function listManifestFiles(root: string): Promise<string[]> {
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The message for YAML that exhausts the parser: an alias bomb, or nesting deeper than the stack allows. */
+function exhaustionMessage(error: unknown): string {
+  if (error instanceof RangeError) return 'the YAML nests too deeply to read (Maximum call stack size exceeded); flatten the structure';
+  if (error instanceof ReferenceError && /alias/i.test(error.message)) return 'too many aliases (more than 1000 expansions: an alias bomb?); write the values out or use fewer aliases';
+  throw error;
+}
+
 /**
  * The objects of one manifest file, in order: empty documents skipped, List kinds flattened. Every error names
  * the file and line, plus the document number (1-based, counting every `---` document including empty ones).
@@ -34,20 +42,39 @@ async function listManifestFiles(root: string): Promise<string[]> {
 export function parseManifestFile(text: string, file: string): KubeObject[] {
   const lineCounter = new LineCounter();
   // merge: kubectl (go-yaml) honours `<<` merge keys, so manifests written for it may use them.
-  const docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
+  // resolveKnownTags: false keeps YAML 1.1 tags (!!binary, !!set, !!timestamp) from becoming Buffers, Sets and Dates
+  // that JSON would silently turn into something else; like any other unknown tag they are reported below.
   const where = (offset: number | undefined): string => {
     const pos = lineCounter.linePos(offset ?? 0);
     return `${file}:${pos.line}:${pos.col}`;
   };
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
+  } catch (error) {
+    throw new ManifestSourceError(`${file}: cannot parse the YAML: ${exhaustionMessage(error)}`);
+  }
   const objects: KubeObject[] = [];
   docs.forEach((doc, index) => {
     const number = index + 1;
     const firstError = doc.errors[0];
     if (firstError) {
-      throw new ManifestSourceError(`${where(firstError.pos[0])}: invalid YAML in document ${number}: ${firstError.message.split('\n')[0]}; fix the syntax at that line`);
+      const detail = /Maximum call stack/.test(firstError.message) ? exhaustionMessage(new RangeError(firstError.message)) : `${firstError.message.split('\n')[0]}; fix the syntax at that line`;
+      throw new ManifestSourceError(`${where(firstError.pos[0])}: invalid YAML in document ${number}: ${detail}`);
+    }
+    const unknownTag = doc.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
+    if (unknownTag) {
+      throw new ManifestSourceError(
+        `${where(unknownTag.pos[0])}: document ${number}: ${unknownTag.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}; Kubernetes manifests take plain values: remove the tag (quote the value to keep it a string)`,
+      );
     }
     if (doc.contents === null) return;
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      throw new ManifestSourceError(`${where(doc.contents.range?.[0])}: document ${number}: ${exhaustionMessage(error)}`);
+    }
     if (value === null || value === undefined) return;
     const docStart = where(doc.contents.range?.[0] ?? doc.range?.[0]);
     if (isRecord(value) && isListObject(value)) {
@@ -92,7 +119,16 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
   // huge directory cannot exhaust file descriptors; parse in order, so errors and the set keep the files' order.
   const texts: string[] = [];
   for (let start = 0; start < files.length; start += READ_BATCH) {
-    texts.push(...(await Promise.all(files.slice(start, start + READ_BATCH).map((file) => readFile(join(root, file), 'utf8')))));
+    const batch = files.slice(start, start + READ_BATCH);
+    const contents = await Promise.all(batch.map((file) => readFile(join(root, file))));
+    contents.forEach((bytes, index) => {
+      try {
+        texts.push(decodeUtf8(bytes, join(dir, batch[index] as string)));
+      } catch (error) {
+        if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message);
+        throw error;
+      }
+    });
   }
   const set: ManifestSet = [];
   files.forEach((file, fileIndex) => {

@@ -1,4 +1,5 @@
-import { isRecord } from './types.js';
+import { imageProblems, namespaceProblem, nameProblem } from '../model/object-rules.js';
+import { apiGroup, isRecord } from './types.js';
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
@@ -28,7 +29,16 @@ export function objectProblem(value: unknown): string | undefined {
   if (metadata !== undefined && isRecord(metadata) && metadata.namespace !== undefined && typeof metadata.namespace !== 'string') {
     return 'metadata.namespace must be a string';
   }
-  return undefined;
+  return apiServerProblem(value as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+}
+
+/** What the API server would refuse for this kind (name, namespace) or what would fail later (image), if anything. */
+function apiServerProblem(object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string | undefined {
+  const problem =
+    nameProblem(apiGroup(object.apiVersion), object.kind, object.metadata.name) ??
+    (object.metadata.namespace === undefined || object.metadata.namespace === '' ? undefined : namespaceProblem(object.metadata.namespace)) ??
+    imageProblems(object)[0];
+  return problem;
 }
 
 /** kubectl's rule: `v1/List` and any `*List` kind with an items array is a container whose items are the objects. */

@@ -5,6 +5,7 @@ import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
 import { assertWritableSet } from './check.js';
+import { objectProblem } from './objects.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
@@ -51,6 +52,14 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
     case 'manifests':
       set = await loadManifestDirectory(spec.dir, cwd);
       break;
+  }
+  // The directory and jsonnet sources check each object as they read it; a rendered stack config is checked here,
+  // so every source refuses what the API server would refuse.
+  if (spec.type === 'config') {
+    for (const { file, object } of set) {
+      const problem = objectProblem(object);
+      if (problem) throw new ManifestSourceError(`stack config ${spec.config}, rendered ${file}: ${problem}`);
+    }
   }
   assertWritableSet(set);
   return set;

@@ -71,30 +71,5 @@ export function describeObject(object: KubeObject): string {
   return `${object.kind} ${ns ? `${ns}/` : ''}${object.metadata.name}`;
 }
 
-/**
- * A deep copy of a parsed manifest value in which no two paths share a mapping or list. Renderers reuse one labels
- * mapping for metadata.labels, selectors and pod templates, and YAML aliases do the same; structuredClone keeps that
- * sharing, so a label added at one path would appear at all of them (in an immutable selector, say). Own keys named
- * `__proto__` are copied as data. A value that contains itself (a recursive YAML alias) is refused.
- */
-export function cloneTree<T>(value: T): T {
-  const ancestors = new Set<object>();
-  const copy = (node: unknown): unknown => {
-    if (typeof node !== 'object' || node === null) return node;
-    if (ancestors.has(node)) throw new TypeError('cannot copy a value that contains itself (a recursive YAML alias?)');
-    ancestors.add(node);
-    let result: unknown;
-    if (Array.isArray(node)) result = node.map(copy);
-    else {
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(node)) {
-        if (key === '__proto__') Object.defineProperty(out, key, { value: copy(child), enumerable: true, writable: true, configurable: true });
-        else out[key] = copy(child);
-      }
-      result = out;
-    }
-    ancestors.delete(node);
-    return result;
-  };
-  return copy(value) as T;
-}
+
+export { cloneTree } from '../model/json.js';

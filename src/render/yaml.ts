@@ -8,6 +8,8 @@
  * whose text kube-thanos embeds inside flags such as `--tracing.config=`.
  */
 
+import { setEntry } from '../model/json.js';
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Renders a JSON-like value the way `jsonnet -m` + gojsontoyaml would (always ends with a newline). */
@@ -38,7 +40,7 @@ function toJson(value: unknown, path: string): Json {
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       // JSON.stringify drops undefined fields; jsonnet has no such value, so dropping matches intent.
       if (item === undefined) continue;
-      result[key] = toJson(item, `${path}.${key}`);
+      setEntry(result, key, toJson(item, `${path}.${key}`));
     }
     return result;
   }

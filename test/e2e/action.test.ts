@@ -267,6 +267,35 @@ describe('the bundled Action on a pull_request event', () => {
     expect(run.summary).toContain('| Deployment | thanos/thanos-query | modified |');
   });
 
+  it('sets every output, report-path included, before posting the comment, so a failed comment still leaves them', async () => {
+    await start();
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 6; });
+    // An expired token: GitHub answers 401 and the step fails, as it should.
+    const run = await runAction({ 'INPUT_GITHUB-TOKEN': 'expired-token' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::.*Bad credentials/);
+    expect(run.outputs).toMatchObject({ changed: 'true', added: '0', removed: '0' });
+    expect(run.outputs['modified']).toMatch(/^[1-9]\d*$/);
+    expect(run.outputs['risks']).toMatch(/^\d+$/);
+    expect(readFileSync(run.outputs['report-path']!, 'utf8')).toContain('thanos/thanos-query');
+    expect(run.summary).toContain('| Deployment | thanos/thanos-query | modified |');
+  });
+
+  it('names Action inputs, not CLI flags, in its errors', async () => {
+    await start();
+    const missingDir = await runAction({ 'INPUT_MANIFESTS-DIR': 'no-such-dir' });
+    expect(missingDir.code).toBe(1);
+    expect(missingDir.stdout).toContain("::error::manifests directory no-such-dir does not exist; pass an existing directory with input 'manifests-dir'");
+    const noDir = await runAction({ 'INPUT_MANIFESTS-DIR': '' });
+    expect(noDir.stdout).toContain("::error::inputs source/config/entrypoint/jpath/manifests-dir: the manifests source needs a directory (e.g. 'manifests-dir: deploy/thanos')");
+    const stray = await runAction({ INPUT_SOURCE: 'config', INPUT_CONFIG: '' });
+    expect(stray.stdout).toContain("::error::inputs source/config/entrypoint/jpath/manifests-dir: 'manifests-dir' does not apply to the config source");
+    const missingConfig = await runAction({ INPUT_SOURCE: 'config', 'INPUT_MANIFESTS-DIR': '', INPUT_CONFIG: 'missing.yaml' });
+    expect(missingConfig.stdout).toContain("::error::stack config missing.yaml does not exist; pass one with input 'config'");
+    for (const run of [missingDir, noDir, stray, missingConfig]) expect(run.stdout).not.toMatch(/--(dir|config|jpath|entrypoint)\b/);
+    expect(github.calls).toHaveLength(0);
+  });
+
   it('skips the comment when comment is false but still writes the summary and outputs', async () => {
     await start();
     editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 5; });

@@ -10,6 +10,7 @@ import { KubeClient, LEASE_NAME, ReleaseHistory, applyManifestSet } from '../../
 import type { ManifestSet } from '../../src/manifests/types.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
+import { runCli } from '../helpers/cli.js';
 
 let admin: KubeClient;
 let kubeconfig: string;
@@ -117,5 +118,15 @@ describe('interrupting the CLI', () => {
     const again = await applyManifestSet(admin, configMaps('b'), options);
     expect(again).toMatchObject({ writes: 0 });
     expect(again.revision).toBeUndefined();
+  });
+
+  it('apply, reconcile, rollback and rotate document --lease-duration and what a signal does', async () => {
+    for (const command of ['apply', 'reconcile', 'rollback', 'rotate']) {
+      const help = await runCli(command, '--help');
+      expect(help.stdout, command).toContain('--lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL)');
+      expect(help.stdout, command).not.toContain('${');
+    }
+    expect((await runCli('apply', '--help')).stdout).toContain('exits 130 (SIGINT) or 143 (SIGTERM)');
+    expect((await runCli('rotate', '--config', 'x.yaml', '--lease-duration', '0s')).stderr).toMatch(/--lease-duration|x\.yaml/);
   });
 });

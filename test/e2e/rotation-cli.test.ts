@@ -127,6 +127,10 @@ describe('thanos-gitops rotate (real process)', () => {
     const result = await cli(['rotate', '--config', configFile, '--kubeconfig', kubeconfig, '--dry-run', '--force-ca-rotation']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^\(dry run\) would rotate the CA \(forced\): ca:generate, ca:publish-bundle/);
+    // Each line once: the report on stdout, not also as it happens on stderr.
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(new Set(lines).size).toBe(lines.length);
+    for (const line of lines) expect(result.stderr).not.toContain(line.replace('(dry run) ', ''));
     expect((await client.list('v1', 'Secret', ns)).map((s) => `${s.metadata.name}@${String(s.metadata.resourceVersion)}`).sort()).toEqual(before);
   });
 

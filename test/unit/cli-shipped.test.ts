@@ -1,12 +1,13 @@
 // The shipped CLI bundle (dist/cli/index.js, built by `npm run -s build`, which `npm test` runs first) as a user
 // runs it: a separate node process, real files, real signals.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { git } from '../helpers/git.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundle = join(repoRoot, 'dist', 'cli', 'index.js');
@@ -113,4 +114,183 @@ describe('render --out keeps what it did not write', () => {
       expect(await snapshot(join(work, 'out'))).toEqual(before);
     });
   }
+});
+
+describe('no silent data changes: what is read is what is rendered, diffed and validated', () => {
+  const configMap = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: thanos\ndata:\n${data}`;
+
+  it('keeps a `__proto__` key through render and diff', async () => {
+    await mkdir(join(work, 'base'));
+    await mkdir(join(work, 'head'));
+    await writeFile(join(work, 'base', 'cm.yaml'), configMap('  normal: "1"\n'));
+    await writeFile(join(work, 'head', 'cm.yaml'), configMap('  __proto__: planted\n  constructor: also-data\n  normal: "1"\n'));
+    const render = await runBundle(['render', '--dir', 'head']);
+    expect(render.stderr).toBe('');
+    expect(render.stdout).toBe('---\n# Source: cm.yaml\napiVersion: v1\ndata:\n  __proto__: planted\n  constructor: also-data\n  normal: "1"\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: thanos\n');
+    // diff: the base commit has the ConfigMap without the keys, the working tree with them.
+    git(work, 'init', '-q', '-b', 'main');
+    await writeFile(join(work, 'head', 'cm.yaml'), configMap('  normal: "1"\n'));
+    git(work, 'add', 'head');
+    git(work, 'commit', '-q', '-m', 'base');
+    await writeFile(join(work, 'head', 'cm.yaml'), configMap('  __proto__: planted\n  constructor: also-data\n  normal: "1"\n'));
+    const diff = await runBundle(['diff', '--base', 'HEAD', '--dir', 'head', '--exit-code']);
+    expect(diff.stderr).toBe('');
+    expect(diff.code).toBe(3);
+    expect(diff.stdout).toMatch(/^\+\s+__proto__: planted$/m);
+    expect(diff.stdout).toMatch(/^\+\s+constructor: also-data$/m);
+  });
+
+  it('refuses a file that is not UTF-8, naming the file, line, column and byte offset', async () => {
+    await mkdir(join(work, 'm'));
+    const bytes = Buffer.concat([Buffer.from(configMap('  city: "M')), Buffer.from([0xfc]), Buffer.from('nchen"\n')]);
+    await writeFile(join(work, 'm', 'cm.yaml'), bytes);
+    const offset = bytes.indexOf(0xfc);
+    for (const command of ['validate', 'render']) {
+      const result = await runBundle([command, '--dir', 'm']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`error: m/cm.yaml:7:11: byte offset ${offset} (0xFC) is not valid UTF-8; save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)\n`);
+    }
+    const config = (await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml'))).toString('utf8').replace('namespace: thanos', 'namespace: thanos # Ma\u00dfstab');
+    await writeFile(join(work, 'stack.yaml'), Buffer.from(config, 'latin1'));
+    const stack = await runBundle(['validate', '--config', 'stack.yaml']);
+    expect(stack.code).toBe(1);
+    expect(stack.stderr).toMatch(/^error: stack\.yaml:\d+:\d+: byte offset \d+ \(0xDF\) is not valid UTF-8; save the file as UTF-8/);
+  });
+
+  it('refuses unknown and YAML 1.1 tags instead of dropping or converting them', async () => {
+    await mkdir(join(work, 'm'));
+    for (const [value, tag] of [
+      ['!vault secret/thanos', '!vault'],
+      ['!!binary aGVsbG8=', 'tag:yaml.org,2002:binary'],
+      ['!!set {a}', 'tag:yaml.org,2002:set'],
+      ['!!timestamp 2001-12-14', 'tag:yaml.org,2002:timestamp'],
+    ] as const) {
+      await writeFile(join(work, 'm', 'cm.yaml'), configMap(`  key: ${value}\n`));
+      const result = await runBundle(['validate', '--dir', 'm']);
+      expect(result.code, value).toBe(1);
+      expect(result.stderr).toBe(`error: m/cm.yaml:7:8: document 1: Unresolved tag: ${tag}; Kubernetes manifests take plain values: remove the tag (quote the value to keep it a string)\n`);
+    }
+    const config = (await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml'), 'utf8')).replace('namespace: thanos', 'namespace: !ns thanos');
+    await writeFile(join(work, 'stack.yaml'), config);
+    const stack = await runBundle(['validate', '--config', 'stack.yaml']);
+    expect(stack.code).toBe(1);
+    expect(stack.stderr).toMatch(/^error: stack\.yaml:\d+:\d+: invalid YAML: Unresolved tag: !ns; remove the tag/);
+  });
+
+  it('validate and plan refuse names and images the API server would refuse or that could never run', async () => {
+    await mkdir(join(work, 'm'));
+    const cases: Array<[string, string]> = [
+      [configMap('  a: b\n').replace('name: settings', 'name: ../secrets/x'), 'metadata.name "../secrets/x" may not be \'.\' or \'..\' or contain \'/\' or \'%\''],
+      [configMap('  a: b\n').replace('name: settings', 'name: Settings'), 'metadata.name "Settings" of a ConfigMap must be a DNS-1123 subdomain'],
+      ['apiVersion: v1\nkind: Service\nmetadata: {name: 9-query, namespace: thanos}\nspec: {ports: [{port: 1}]}\n', 'metadata.name "9-query" of a Service must be a DNS-1035 label'],
+      ['apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: thanos.store, namespace: thanos}\nspec: {}\n', 'metadata.name "thanos.store" of a StatefulSet must be a DNS-1123 label'],
+      [configMap('  a: b\n').replace('namespace: thanos', 'namespace: Thanos'), 'metadata.namespace "Thanos" must be a DNS-1123 label'],
+      [
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: q, namespace: thanos}\nspec:\n  template:\n    spec:\n      containers: [{name: q, image: "quay.io/thanos/thanos:v0.42.4\\nevil"}]\n',
+        '.spec.template.spec.containers[0].image "quay.io/thanos/thanos:v0.42.4\\nevil" contains whitespace or a control character',
+      ],
+    ];
+    for (const [text, message] of cases) {
+      await writeFile(join(work, 'm', 'object.yaml'), text);
+      const result = await runBundle(['validate', '--dir', 'm']);
+      expect(result.code, text).toBe(1);
+      expect(result.stderr).toContain('m/object.yaml:1:1: document 1: ');
+      expect(result.stderr).toContain(message);
+      if (!message.startsWith('metadata.name "../') && !message.includes('.image')) continue;
+      // plan reads the same source, so it stops before asking any cluster.
+      const plan = await runBundle(['plan', '--dir', 'm', '--kubeconfig', join(work, 'no-such-kubeconfig')]);
+      expect(plan.code).toBe(1);
+      expect(plan.stderr).toContain(message);
+    }
+    // RBAC names are path segments: a colon is fine there (system:thanos-reader), as the API server allows.
+    await writeFile(join(work, 'm', 'object.yaml'), 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "system:thanos-reader"}\nrules: []\n');
+    expect((await runBundle(['validate', '--dir', 'm'])).code).toBe(0);
+  });
+
+  it('names the file for an alias bomb and for nesting too deep to read', async () => {
+    await mkdir(join(work, 'm'));
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`)];
+    await writeFile(join(work, 'm', 'bomb.yaml'), configMap(bomb.map((line) => `  ${line}\n`).join('')));
+    const aliases = await runBundle(['validate', '--dir', 'm']);
+    expect(aliases.code).toBe(1);
+    expect(aliases.stderr).toBe('error: m/bomb.yaml:1:1: document 1: too many aliases (more than 1000 expansions: an alias bomb?); write the values out or use fewer aliases\n');
+    await rm(join(work, 'm', 'bomb.yaml'));
+    await writeFile(join(work, 'm', 'deep.yaml'), configMap(`  deep: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`));
+    const deep = await runBundle(['validate', '--dir', 'm']);
+    expect(deep.code).toBe(1);
+    expect(deep.stderr).toMatch(/^error: m\/deep\.yaml:\d+:\d+: invalid YAML in document 1: the YAML nests too deeply to read .*; flatten the structure\n$/);
+
+    const example = await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml'), 'utf8');
+    await writeFile(join(work, 'bomb-stack.yaml'), `${example}\nx-bomb:\n${bomb.map((line) => `  ${line}\n`).join('')}`);
+    const configBomb = await runBundle(['validate', '--config', 'bomb-stack.yaml']);
+    expect(configBomb.code).toBe(1);
+    expect(configBomb.stderr).toMatch(/^error: bomb-stack\.yaml:1:1: invalid YAML: Excessive alias count/);
+    await writeFile(join(work, 'deep-stack.yaml'), `${example}\nx-deep: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    const configDeep = await runBundle(['validate', '--config', 'deep-stack.yaml']);
+    expect(configDeep.code).toBe(1);
+    expect(configDeep.stderr).toMatch(/^error: deep-stack\.yaml:\d+:\d+: invalid YAML: /);
+  });
+});
+
+describe('CLI rough edges', () => {
+  const oldNodes = ['/usr/bin/node', '/bin/node', '/usr/local/bin/node'].filter((node) => {
+    if (!existsSync(node)) return false;
+    const [major = 0, minor = 0] = execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    return major < 22 || (major === 22 && minor < 15);
+  });
+
+  it('on Node < 22.15 prints one line saying what it requires, and nothing of the bundle', async () => {
+    // Always: this Node pretending to be 22.14 (the check reads process.versions before loading anything else).
+    const pretend = `data:text/javascript,${encodeURIComponent("Object.defineProperty(process.versions, 'node', { value: '22.14.0' });")}`;
+    const runs = [await runBundle(['validate', '--config', 'x.yaml'], { node: process.execPath, env: { NODE_OPTIONS: `--import=${pretend}` } })];
+    // And every old Node this machine has (Debian's node 20 here), which cannot parse the bundle at all.
+    for (const node of oldNodes) runs.push(await runBundle(['--version'], { node }));
+    for (const [index, run] of runs.entries()) {
+      const version = index === 0 ? '22.14.0' : String(/^v?(\S+)/.exec(execFileSync(oldNodes[index - 1]!, ['--version'], { encoding: 'utf8' }))?.[1]);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(new RegExp(`^thanos-gitops requires Node >= 22\\.15; this is Node ${version.replace(/\./g, '\\.')} \\(.*\\)\\. Install Node 22\\.15 or later \\(or 24\\), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'\\.\\n$`));
+      expect(run.code).toBe(1);
+    }
+  });
+
+  it('--version prints the package.json version the bundle was built from', async () => {
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await runBundle([flag])).toEqual({ code: 0, signal: null, stdout: `thanos-gitops ${version}\n`, stderr: '' });
+  });
+
+  it('without a kubeconfig says how to provide one', async () => {
+    await writeFile(join(work, 'stack.yaml'), await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml')));
+    const env = { HOME: work, KUBECONFIG: '' };
+    for (const args of [['plan', '--config', 'stack.yaml'], ['reconcile', '--dry-run', '-n', 'thanos'], ['history', '-n', 'thanos']]) {
+      const result = await runBundle(args, { env });
+      expect(result.stderr).toBe(
+        `error: no kubeconfig: ${join(work, '.kube', 'config')} (the default) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config (for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)\n`,
+      );
+      expect(result.code).toBe(1);
+    }
+    const named = await runBundle(['history', '-n', 'thanos', '--kubeconfig', 'missing.yaml'], { env });
+    expect(named.stderr).toContain('error: no kubeconfig: missing.yaml (--kubeconfig) does not exist');
+    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}` } });
+    expect(fromEnvironment.stderr).toContain(`error: no kubeconfig: ${join(work, 'kc')} ($KUBECONFIG) does not exist`);
+  });
+
+  it('rbac takes -n like every other command', async () => {
+    const result = await runBundle(['rbac', '-n', 'thanos', '-n', 'thanos-tenants']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/^ {2}namespace: (\S+)$/gm)).toEqual(['  namespace: thanos', '  namespace: thanos', '  namespace: thanos-tenants', '  namespace: thanos-tenants']);
+  });
+
+  it('reconcile, history and rollback help say the namespace is required; apply and plan say where it defaults from', async () => {
+    for (const command of ['reconcile', 'history', 'rollback']) {
+      const help = (await runBundle([command, '--help'])).stdout;
+      expect(help).toContain('(required: where the release history lives)');
+      expect(help).not.toContain("the one namespace the set's objects use");
+      const missing = await runBundle(command === 'rollback' ? [command, '1'] : [command]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/^error: --namespace is required/);
+    }
+    for (const command of ['apply', 'plan']) expect((await runBundle([command, '--help'])).stdout).toContain("(default: the one namespace the set's objects use)");
+  });
 });

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
@@ -11,12 +14,18 @@ export const clusterFlagOptions = {
   environment: { type: 'string', short: 'e' },
 } as const;
 
-export const clusterFlagsUsage = `Cluster:
+const clusterFlagsUsageWith = (namespaceDefault: string) => `Cluster:
   --kubeconfig <file>       kubeconfig (default: $KUBECONFIG or ~/.kube/config)
   --context <name>          kubeconfig context (default: the current context)
   --namespace, -n <ns>      namespace of the ApplySet parent, release history and lock Lease
-                            (default: the one namespace the set's objects use)
+                            ${namespaceDefault}
   --environment, -e <name>  environment name: ApplySet parent thanos-gitops-<name>, release history (default: default)`;
+
+/** For commands that load a manifest set (apply, plan): the namespace can come from the set. */
+export const clusterFlagsUsage = clusterFlagsUsageWith("(default: the one namespace the set's objects use)");
+
+/** For commands that read the release history (reconcile, history, rollback): there is no set to take it from. */
+export const clusterFlagsUsageForHistory = clusterFlagsUsageWith('(required: where the release history lives)');
 
 export interface ClusterFlagValues {
   kubeconfig?: string | undefined;
@@ -27,8 +36,22 @@ export interface ClusterFlagValues {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
+ * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
+ * With a signal, the run stops at the next request when it fires (SIGINT/SIGTERM of interruptible commands).
+ */
 export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal): KubeClient {
-  return KubeClient.fromFile(values.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0], values.context, signal ? { signal } : {});
+  const fromEnvironment = process.env.KUBECONFIG?.split(delimiter).find((entry) => entry !== '');
+  const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
+  if (!existsSync(path)) {
+    const origin = values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
+    throw new Error(
+      `no kubeconfig: ${path} (${origin}) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config ` +
+        '(for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)',
+    );
+  }
+  return KubeClient.fromFile(path, values.context, signal ? { signal } : {});
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
@@ -162,7 +185,7 @@ Options:
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-\${leaseDurationUsage}
+${leaseDurationUsage}
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --json                    print the result as JSON

@@ -1,12 +1,17 @@
 import { parseFlags, type Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { ReleaseHistory, type ReleaseInfo } from '../../kube/index.js';
-import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags } from './apply.js';
+import { clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags } from './apply.js';
 import { rejectPositionals } from './render.js';
 
 export function formatHistory(releases: ReleaseInfo[]): string {
   const rows = [['REVISION', 'UPDATED', 'STATUS', 'COMMIT', 'OBJECTS', 'DESCRIPTION']];
-  for (const r of releases) rows.push([String(r.revision), r.time, r.status, (r.sourceCommit ?? '').slice(0, 12), String(r.objects), (r.description ?? '').split('\n')[0] ?? '']);
+  for (const r of releases) {
+    // A multi-line description is shown whole: its further lines continue under the DESCRIPTION column.
+    const [first = '', ...rest] = (r.description ?? '').replace(/\n+$/, '').split('\n');
+    rows.push([String(r.revision), r.time, r.status, (r.sourceCommit ?? '').slice(0, 12), String(r.objects), first]);
+    for (const line of rest) rows.push(['', '', '', '', '', line]);
+  }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return `${rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n')}\n`;
 }
@@ -19,7 +24,7 @@ Lists the release revisions of the environment (Secrets thanos-gitops.release.v1
 namespace): revision, time, status (deployed, superseded, failed), source commit, object count, description.
 Secret contents are never printed.
 
-${clusterFlagsUsage}
+${clusterFlagsUsageForHistory}
 
 Options:
   --json                    print the list as JSON

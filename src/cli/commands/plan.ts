@@ -1,12 +1,13 @@
 import { parseFlags, type Command } from '../command.js';
-import { loadManifestSet } from '../../manifests/index.js';
+import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
-export function formatPlan(plan: PlanResult, environment: string): string {
-  const sections: string[] = [renderFullReport(plan.diff, { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)` })];
+export function formatPlan(plan: PlanResult, environment: string, source?: string): string {
+  const context = { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)`, baseRef: 'live cluster', ...(source ? { headRef: source } : {}) };
+  const sections: string[] = [renderFullReport(plan.diff, context)];
   const list = (title: string, items: string[]) => {
     if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
   };
@@ -67,7 +68,7 @@ Options:
           const { live: _live, merged: _merged, ...rest } = plan;
           io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
         } else {
-          io.stdout(formatPlan(plan, environment));
+          io.stdout(formatPlan(plan, environment, describeSource(spec)));
         }
         return plan.errors.length ? 1 : 0;
       } finally {

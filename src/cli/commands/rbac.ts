@@ -3,13 +3,13 @@ import { UsageError, parseFlags, type Command } from '../command.js';
 import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
 import type { ManifestSet } from '../../manifests/types.js';
 
-const usage = `Usage: thanos-gitops rbac --namespace <ns> [--namespace <ns>...] [--mode apply|plan] [--group <group>]
+const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
 
 Prints the namespace Role and RoleBinding (YAML) the reconciler's Kubernetes identity needs. A cluster admin applies
 them once; the EKS access entry created by the infra stack maps the function's IAM role to the group.
 
 Options:
-  --namespace <ns>   target namespace (repeat for several; one Role + RoleBinding in each)
+  --namespace, -n <ns>  target namespace (repeat for several; one Role + RoleBinding in each)
   --mode <mode>      apply (default: read, create, patch, update, delete, the lock Lease) or plan (read, create,
                      patch for server-side dry-run; no delete, no Lease writes)
   --group <group>    Kubernetes group to bind (default: ${DEFAULT_GROUPS.apply} or ${DEFAULT_GROUPS.plan})
@@ -30,7 +30,7 @@ export const rbacCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
-      namespace: { type: 'string', multiple: true },
+      namespace: { type: 'string', short: 'n', multiple: true },
       mode: { type: 'string', default: 'apply' },
       group: { type: 'string' },
       user: { type: 'string', multiple: true },

@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { detectDrift, reconcile, type DriftResult } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, formatApplyResult, leaseDurationUsage, parseDuration } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, leaseDurationUsage, parseDuration } from './apply.js';
 import { UsageError } from '../command.js';
 import { rejectPositionals } from './render.js';
 
@@ -24,14 +24,14 @@ Compares the last deployed release with the live cluster (server-side dry-run wi
 drifted objects and fields. Without --dry-run, re-applies exactly those objects (taking back fields other managers
 changed) under the Lease lock; the deployed revision stays the same.
 
-${clusterFlagsUsage}
+${clusterFlagsUsageForHistory}
 
 Options:
   --dry-run                 only report drift; exit code 3 when there is drift
   --wait                    wait for rollouts of re-applied workloads
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-\${leaseDurationUsage}
+${leaseDurationUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {

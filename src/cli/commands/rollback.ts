@@ -1,7 +1,7 @@
 import { parseFlags, type Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsage, formatApplyResult, leaseDurationUsage } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, formatApplyResult, leaseDurationUsage } from './apply.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -11,7 +11,7 @@ export const rollbackCommand: Command = {
 Re-applies the manifests recorded in <revision> (see 'history') exactly as apply does: dry-run checks first,
 only changed objects written, objects not in that revision pruned, and a new revision recorded.
 
-${clusterFlagsUsage}
+${clusterFlagsUsageForHistory}
 
 Options:
   --force-conflicts         take over fields other field managers own
@@ -20,7 +20,7 @@ Options:
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-\${leaseDurationUsage}
+${leaseDurationUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {

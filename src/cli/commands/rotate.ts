@@ -26,7 +26,7 @@ Options:
   --rollout-timeout <d>       how long to wait for restarted workloads (default 10m)
   --propagation-delay <d>     how long kubelet may take to sync re-issued certificates into pods
                               before the old CA is dropped (default 2m)
-\${leaseDurationUsage}
+${leaseDurationUsage}
 
 Ctrl-C or SIGTERM stops at the next request, releases the Lease and exits 130 or 143; the next run resumes.
 
@@ -61,7 +61,9 @@ export const rotateCommand: Command = {
       throw new UsageError(`--namespace ${values.namespace} does not match the config, which renders into namespace ${target.namespace}`);
     }
     const options: RotateOptions = {
-      log: (line) => io.stderr(`${values['dry-run'] ? '(dry run) ' : ''}${line}\n`),
+      // A dry run is quick and its report (stdout) lists every line: logging them as they happen too printed each
+      // twice. A real run logs progress to stderr as it goes (a CA rotation waits for rollouts).
+      ...(values['dry-run'] ? {} : { log: (line: string) => io.stderr(`${line}\n`) }),
       ...(values['force-ca-rotation'] ? { forceCaRotation: true } : {}),
       ...(values['force-key-rotation'] ? { forceKeyRotation: true } : {}),
       ...(values['renew-leaves'] ? { forceLeafRenewal: true } : {}),

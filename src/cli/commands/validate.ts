@@ -7,7 +7,10 @@ export const validateCommand: Command = {
   usage: `Usage: thanos-gitops validate [source]
 
 Loads the source (config schema, jsonnet evaluation or YAML parsing), renders it and checks that every object
-has apiVersion, kind and metadata.name and that file names do not clash. Prints one OK line with the object
+has apiVersion, kind and metadata.name, that names and namespaces are ones the API server accepts for the kind
+(DNS-1123 subdomain, label or DNS-1035 label as Kubernetes requires), that container images hold no whitespace or
+control characters, and that file names do not clash. Files must be UTF-8, and YAML tags other than the core
+ones (!!str, !!int, ...) are errors, so nothing is silently converted. Prints one OK line with the object
 count, or the first problem with its file and line (exit code 1). An object defined twice with different
 content is a warning (kube-thanos's all.jsonnet does this for sharded components): the last one wins.
 
