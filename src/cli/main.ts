@@ -80,7 +80,7 @@ function isEntryPoint(): boolean {
  * SIGINT/SIGTERM while an interruptible command runs: abort its signal, so it stops at the next request, records what
  * it must and releases the Lease. A second signal, or clean-up that hangs, ends the process at once.
  */
-async function runProcess(): Promise<void> {
+export async function runProcess(): Promise<void> {
   const controller = new AbortController();
   let interruptible = false;
   const onSignal = (signal: NodeJS.Signals) => {
