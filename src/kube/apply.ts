@@ -223,6 +223,8 @@ export interface Inspected {
   merged?: KubeObject;
   step: Step;
   immutable?: string;
+  /** Already written ahead of the rest (a CustomResourceDefinition the set's objects need); reported, not re-applied. */
+  staged?: boolean;
 }
 
 /**
@@ -399,6 +401,11 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
       await applyPhase(client, 'namespaces', crds.map((i) => ({ ...i, object: i.prepared.object })), { fieldManager, force: !!options.force, concurrency, log });
       await waitForDefinedKinds(client, crds.map((i) => i.prepared.object), log);
       state = await survey();
+      const staged = new Map(crds.map((i) => [i.prepared.id, i]));
+      state.inspected = state.inspected.map((i) => {
+        const before = staged.get(i.prepared.id);
+        return before && i.step === 'unchanged' ? { ...before, prepared: i.prepared, staged: true } : i;
+      });
     }
     return await write(client, state, options, { fieldManager, concurrency, log, startWrites });
   };
@@ -476,7 +483,7 @@ async function write(
     const recreate = inspected.filter((i) => i.step === 'recreate');
     if (recreate.length) await recreateObjects(client, recreate, options, log);
 
-    for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged').map((i) => ({ ...i, object: i.prepared.object })))) {
+    for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged' && !i.staged).map((i) => ({ ...i, object: i.prepared.object })))) {
       await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log });
       if (phase === 'namespaces') await waitForDefinedKinds(client, items.map((i) => i.object), log);
     }
