@@ -6,6 +6,10 @@ export interface Io {
   stderr: (text: string) => void;
   /** Fires when the process is asked to stop (SIGINT, SIGTERM) while an interruptible command runs. */
   signal?: AbortSignal;
+  /** How to show progress of long work on stderr: a status line (a terminal), JSON lines, or not at all (absent). */
+  progress?: 'tty' | 'json';
+  /** The terminal's width, for the status line. */
+  columns?: number;
 }
 
 /** A command's implementation; its one-line summary lives in commands/index.ts, so `--help` loads nothing. */

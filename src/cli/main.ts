@@ -8,6 +8,8 @@ import { TOOL_VERSION } from '../model/version.js';
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  progress: process.stderr.isTTY ? 'tty' : 'json',
+  ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
 };
 
 function overview(): string {

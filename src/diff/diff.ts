@@ -3,16 +3,25 @@ import { objectId, objectRef, type KubeObject, type Manifest, type ManifestSet }
 import { normalizeObject, toDiffYaml } from './normalize.js';
 import { detectRisks } from './risks.js';
 import type { ChangeType, DiffEntry, ManifestDiff } from './types.js';
+import { progressCounter, type ProgressListener } from '../model/progress.js';
 
 const PATCH_OPTIONS = { context: 3, headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true } };
 
 interface Indexed {
   manifest: Manifest;
   normalized: KubeObject;
-  yaml: string;
+  /** JSON of the normalized (key-sorted) object: equal JSON means equal YAML, and it is ten times cheaper to make. */
+  json: string;
+  /** The diff YAML, made only for objects that are added, removed or whose JSON differs. */
+  yaml?: string;
 }
 
-function index(set: ManifestSet, side: 'base' | 'head'): Map<string, Indexed> {
+function yamlOf(item: Indexed): string {
+  item.yaml ??= toDiffYaml(item.normalized);
+  return item.yaml;
+}
+
+function index(set: ManifestSet, side: 'base' | 'head', normalized: (current: string) => void): Map<string, Indexed> {
   const byId = new Map<string, Indexed>();
   for (const [position, manifest] of set.entries()) {
     const object = manifest.object;
@@ -22,13 +31,13 @@ function index(set: ManifestSet, side: 'base' | 'head'): Map<string, Indexed> {
       );
     }
     const id = objectId(object);
-    const normalized = normalizeObject(object);
-    const yaml = toDiffYaml(normalized);
+    const normalizedObject = normalizeObject(object);
     // kube-thanos's all.jsonnet writes some objects (ServiceMonitors and ServiceAccounts of sharded
     // components) into two files, sometimes with different content. Applying the directory leaves the
     // later file's version in the cluster, so the later definition is the one compared.
     byId.delete(id);
-    byId.set(id, { manifest, normalized, yaml });
+    byId.set(id, { manifest, normalized: normalizedObject, json: JSON.stringify(normalizedObject) });
+    normalized(manifest.file);
   }
   return byId;
 }
@@ -47,15 +56,15 @@ function countLines(patch: string): { additions: number; deletions: number } {
 function entryFor(id: string, base: Indexed | undefined, head: Indexed | undefined): DiffEntry {
   const object = (head ?? base)!.normalized;
   const ref = objectRef(object);
-  const change: ChangeType = !base ? 'added' : !head ? 'removed' : base.yaml === head.yaml ? 'unchanged' : 'modified';
+  const change: ChangeType = !base ? 'added' : !head ? 'removed' : base.json === head.json || yamlOf(base) === yamlOf(head) ? 'unchanged' : 'modified';
   const patch =
     change === 'unchanged'
       ? ''
       : createTwoFilesPatch(
           base ? `a/${base.manifest.file}` : '/dev/null',
           head ? `b/${head.manifest.file}` : '/dev/null',
-          base?.yaml ?? '',
-          head?.yaml ?? '',
+          base ? yamlOf(base) : '',
+          head ? yamlOf(head) : '',
           undefined,
           undefined,
           PATCH_OPTIONS,
@@ -72,12 +81,21 @@ function entryFor(id: string, base: Indexed | undefined, head: Indexed | undefin
  * manifests, live objects or server-side dry-run results (status, server metadata and Secret values are
  * normalized away on both).
  */
-export function diffManifestSets(base: ManifestSet, head: ManifestSet): ManifestDiff {
-  const baseById = index(base, 'base');
-  const headById = index(head, 'head');
+export function diffManifestSets(base: ManifestSet, head: ManifestSet, options: { progress?: ProgressListener } = {}): ManifestDiff {
+  const normalized = progressCounter(options.progress, 'normalize', base.length + head.length);
+  const baseById = index(base, 'base', normalized);
+  const headById = index(head, 'head', normalized);
   const entries: DiffEntry[] = [];
-  for (const [id, headItem] of headById) entries.push(entryFor(id, baseById.get(id), headItem));
-  for (const [id, baseItem] of baseById) if (!headById.has(id)) entries.push(entryFor(id, baseItem, undefined));
+  const compared = progressCounter(options.progress, 'diff', new Set([...headById.keys(), ...baseById.keys()]).size);
+  for (const [id, headItem] of headById) {
+    entries.push(entryFor(id, baseById.get(id), headItem));
+    compared(id);
+  }
+  for (const [id, baseItem] of baseById) {
+    if (headById.has(id)) continue;
+    entries.push(entryFor(id, baseItem, undefined));
+    compared(id);
+  }
   const counts = { added: 0, removed: 0, modified: 0, unchanged: 0 };
   for (const entry of entries) counts[entry.change]++;
   return { entries, risks: detectRisks(entries), counts };

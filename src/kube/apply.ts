@@ -6,7 +6,8 @@ import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions 
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
-import { clone, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
+import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
+import { progressCounter, type ProgressListener } from '../model/progress.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
 
@@ -38,6 +39,8 @@ export interface ApplySetOptions {
   /** How long to wait for a recreated object to be gone (its orphan finalizer is processed by the garbage collector). */
   deleteTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Called as each object is dry-run and written (see src/model/progress.ts). */
+  progress?: ProgressListener;
   /** Allow an empty set, which prunes every member of earlier applies (refused by default). */
   allowEmpty?: boolean;
 }
@@ -266,14 +269,15 @@ const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields 
 export async function inspectObjects(
   client: KubeClient,
   objects: readonly PreparedObject[],
-  options: { fieldManager: string; force: boolean; concurrency: number; recreate?: boolean },
+  options: { fieldManager: string; force: boolean; concurrency: number; recreate?: boolean; progress?: ProgressListener | undefined },
 ): Promise<Inspected[]> {
   const namespacesCreatedHere = new Set(objects.filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1').map((p) => p.object.metadata.name));
   const conflicts: Conflict[] = [];
   const immutable: Array<{ object: string; message: string }> = [];
   const failures: Array<{ object: string; error: Error }> = [];
   const liveObjects = await fetchLive(client, objects, options.concurrency);
-  const results = await settleLimit(objects, options.concurrency, async (prepared): Promise<Inspected | undefined> => {
+  const dryRun = progressCounter(options.progress, 'dry-run', objects.length);
+  const results = await settleLimit(objects, options.concurrency, counted(dryRun, async (prepared): Promise<Inspected | undefined> => {
     const live = liveObjects.get(prepared.id);
     const namespace = prepared.object.metadata.namespace;
     // Objects whose namespace or CRD this apply creates cannot be dry-run yet; they are new either way.
@@ -298,7 +302,7 @@ export async function inspectObjects(
       }
       throw error;
     }
-  });
+  }));
   const inspected: Inspected[] = [];
   results.forEach((result, index) => {
     if (result.ok) {
@@ -365,7 +369,7 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     const prepared = await prepareSet(client, set, options);
     await prepared.applySet.load();
     const [inspected, prune] = await Promise.all([
-      inspectObjects(client, prepared.objects, { fieldManager, force: !!options.force, concurrency, recreate: !!options.recreate }),
+      inspectObjects(client, prepared.objects, { fieldManager, force: !!options.force, concurrency, recreate: !!options.recreate, progress: options.progress }),
       options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, prepared.objects),
     ]);
     return { prepared, inspected, prune };
@@ -484,7 +488,7 @@ async function write(
     if (recreate.length) await recreateObjects(client, recreate, options, log);
 
     for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged' && !i.staged).map((i) => ({ ...i, object: i.prepared.object })))) {
-      await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log });
+      await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log, progress: options.progress });
       if (phase === 'namespaces') await waitForDefinedKinds(client, items.map((i) => i.object), log);
     }
 
@@ -583,9 +587,10 @@ async function applyPhase(
   client: KubeClient,
   phase: Phase,
   items: Array<Inspected & { object: KubeObject }>,
-  options: { fieldManager: string; force: boolean; concurrency: number; log: (line: string) => void },
+  options: { fieldManager: string; force: boolean; concurrency: number; log: (line: string) => void; progress?: ProgressListener | undefined },
 ): Promise<void> {
-  const results = await settleLimit(items, options.concurrency, async (item) => {
+  const written = progressCounter(options.progress, `apply`, items.length);
+  const results = await settleLimit(items, options.concurrency, counted(written, async (item: Inspected & { object: KubeObject }) => {
     for (let attempt = 0; ; attempt++) {
       try {
         await client.apply(item.object, { fieldManager: options.fieldManager, force: options.force });
@@ -598,7 +603,7 @@ async function applyPhase(
         await client.pause(100 * 2 ** attempt, item.prepared.name);
       }
     }
-  });
+  }));
   const failures = results.flatMap((r, index) => (r.ok ? [] : [{ object: items[index]?.prepared.name ?? '?', error: r.error instanceof Error ? r.error : new Error(String(r.error)) }]));
   if (failures.length) throw new ApplyError(failures, `apply (phase ${phase})`);
 }

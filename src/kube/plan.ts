@@ -3,9 +3,10 @@ import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet 
 import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release.js';
-import { sameObject, settleLimit } from './util.js';
+import { counted, sameObject, settleLimit } from './util.js';
+import { progressCounter } from '../model/progress.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'log'>;
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'log' | 'progress'>;
 
 export interface PlanResult {
   /** Live (masked) vs what the server says the objects would become (masked). */
@@ -75,7 +76,8 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
   const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, prepared.objects);
   pruning.catch(() => undefined);
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
-  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, (p) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force));
+  const dryRun = progressCounter(options.progress, 'dry-run', prepared.objects.length);
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, counted(dryRun, (p: PreparedObject) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force)));
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [], deferred: deferredObjects(prepared) };
   for (const { object, crd } of result.deferred) options.log?.(`${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`);
   probes.forEach((outcome, index) => {
@@ -156,12 +158,13 @@ export async function detectDrift(client: KubeClient, options: PlanOptions): Pro
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const prepared = await prepareSet(client, release.manifests, { ...options, missingKinds: 'skip' });
   const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
-  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, async (p) => {
+  const dryRun = progressCounter(options.progress, 'dry-run', prepared.objects.length);
+  const probes = await settleLimit(prepared.objects, options.concurrency ?? 8, counted(dryRun, async (p: PreparedObject) => {
     const live = liveObjects.get(p.id);
     if (!live) return { p, live: undefined, merged: undefined };
     const merged = await client.apply(p.object, { fieldManager, force: true, dryRun: true });
     return { p, live, merged };
-  });
+  }));
   const liveSet: ManifestSet = [];
   const mergedSet: ManifestSet = [];
   const drifted: Array<Omit<DriftedObject, 'patch'>> = [];

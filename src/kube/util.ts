@@ -37,6 +37,18 @@ export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: 
   });
 }
 
+/** fn, reporting each item to `tick` (by its `name`, when it has one) once it has finished, however it ended. */
+export function counted<T, R>(tick: (current?: string) => void, fn: (item: T) => Promise<R>): (item: T) => Promise<R> {
+  return async (item) => {
+    try {
+      return await fn(item);
+    } finally {
+      const name = (item as { name?: unknown; prepared?: { name?: unknown } }).name ?? (item as { prepared?: { name?: unknown } }).prepared?.name;
+      tick(typeof name === 'string' ? name : undefined);
+    }
+  };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A copy the engine may change (labels, namespace) without touching the caller's set: shares nothing with it. */

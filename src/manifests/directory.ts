@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { progressCounter, type ProgressListener } from '../model/progress.js';
 import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ManifestSourceError } from './errors.js';
 import { isListObject, isRecord, objectProblem } from './objects.js';
@@ -109,7 +110,7 @@ export function manifestFileName(relativePath: string, index: number, count: num
 /** Loads a directory of YAML/JSON manifests (recursive, multi-document files and List kinds allowed). */
 const READ_BATCH = 64;
 
-export async function loadManifestDirectory(dir: string, cwd: string = process.cwd()): Promise<ManifestSet> {
+export async function loadManifestDirectory(dir: string, cwd: string = process.cwd(), progress?: ProgressListener): Promise<ManifestSet> {
   const root = resolve(cwd, dir);
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
@@ -118,12 +119,14 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
   // Read in parallel (a 500-file directory otherwise spends ~200 ms waiting on one read at a time), in batches so a
   // huge directory cannot exhaust file descriptors; parse in order, so errors and the set keep the files' order.
   const texts: string[] = [];
+  const read = progressCounter(progress, 'read', files.length);
   for (let start = 0; start < files.length; start += READ_BATCH) {
     const batch = files.slice(start, start + READ_BATCH);
     const contents = await Promise.all(batch.map((file) => readFile(join(root, file))));
     contents.forEach((bytes, index) => {
       try {
         texts.push(decodeUtf8(bytes, join(dir, batch[index] as string)));
+        read(batch[index]);
       } catch (error) {
         if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message);
         throw error;
@@ -131,8 +134,10 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
     });
   }
   const set: ManifestSet = [];
+  const parsed = progressCounter(progress, 'parse', files.length);
   files.forEach((file, fileIndex) => {
     const objects = parseManifestFile(texts[fileIndex] as string, join(dir, file));
+    parsed(file);
     objects.forEach((object, index) => set.push({ file: manifestFileName(file, index, objects.length), object }));
   });
   return set;

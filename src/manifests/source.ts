@@ -6,12 +6,15 @@ import { loadJsonnet } from './jsonnet.js';
 import type { ManifestSet, SourceSpec } from './types.js';
 import { assertWritableSet } from './check.js';
 import { objectProblem } from './objects.js';
+import { progressCounter, type ProgressListener } from '../model/progress.js';
 
 export interface LoadOptions {
   /** Directory the spec's relative paths are resolved against (default: the process's). */
   cwd?: string;
   /** The jsonnet binary (default `$THANOS_GITOPS_JSONNET` or `jsonnet` on PATH). */
   jsonnetBinary?: string;
+  /** Called as files are read and parsed, and as objects are checked. */
+  progress?: ProgressListener;
 }
 
 /**
@@ -50,15 +53,17 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
       });
       break;
     case 'manifests':
-      set = await loadManifestDirectory(spec.dir, cwd);
+      set = await loadManifestDirectory(spec.dir, cwd, options.progress);
       break;
   }
   // The directory and jsonnet sources check each object as they read it; a rendered stack config is checked here,
   // so every source refuses what the API server would refuse.
   if (spec.type === 'config') {
+    const checked = progressCounter(options.progress, 'check', set.length);
     for (const { file, object } of set) {
       const problem = objectProblem(object);
       if (problem) throw new ManifestSourceError(`stack config ${spec.config}, rendered ${file}: ${problem}`);
+      checked(file);
     }
   }
   assertWritableSet(set);

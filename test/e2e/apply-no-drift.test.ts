@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCli } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
 import { APPLYSET_PART_OF_LABEL, KubeClient } from '../../src/kube/index.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 
@@ -167,5 +168,31 @@ spec:
     const reconciled = await runCli('reconcile', '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test');
     expect(reconciled.stderr).toBe('');
     expect(reconciled.code).toBe(0);
+  });
+});
+
+describe('progress of apply and plan', () => {
+  it('reports every object dry-run and written, as JSON lines when stderr is not a terminal', async () => {
+    const namespace = await createNamespace(uniqueNamespace('progress'));
+    const config = await configIn('../shared/kube-thanos/example.yaml', namespace);
+    const lines: string[] = [];
+    const io = { stdout: () => undefined, stderr: (text: string) => lines.push(text), progress: 'json' as const };
+    process.env.THANOS_GITOPS_PROGRESS = 'now';
+    try {
+      const cluster = ['--kubeconfig', testCluster().adminKubeconfig, '-n', namespace, '-e', 'test'];
+      expect(await main(['plan', '--config', config, ...cluster], io)).toBe(0);
+      expect(await main(['apply', '--config', config, ...cluster], io)).toBe(0);
+    } finally {
+      delete process.env.THANOS_GITOPS_PROGRESS;
+    }
+    const events = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string });
+    const last = (phase: string) => events.filter((e) => e.progress === phase).at(-1);
+    // plan: check + dry-run; apply: check + dry-run + apply (16 objects, all new).
+    expect(events.filter((e) => e.progress === 'dry-run' && e.done === e.total && e.total === 16)).toHaveLength(2);
+    expect(last('apply')).toMatchObject({ total: expect.any(Number) });
+    expect(events.filter((e) => e.progress === 'apply' && e.done === e.total).reduce((sum, e) => sum + e.total, 0)).toBe(16);
+    expect(last('dry-run')?.current).toMatch(/^\w+ progress-[\w-]+\/thanos-/);
+    // Other lines (what apply did) are whole lines, never mixed into a progress line.
+    expect(lines.filter((line) => !line.startsWith('{')).every((line) => line.endsWith('\n'))).toBe(true);
   });
 });

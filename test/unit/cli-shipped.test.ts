@@ -294,3 +294,49 @@ describe('CLI rough edges', () => {
     for (const command of ['apply', 'plan']) expect((await runBundle([command, '--help'])).stdout).toContain("(default: the one namespace the set's objects use)");
   });
 });
+
+describe('progress of long work on stderr', () => {
+  async function bigDirectory(): Promise<void> {
+    await mkdir(join(work, 'm'));
+    for (let file = 0; file < 20; file++) {
+      const docs = Array.from({ length: 100 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${file}-${i}, namespace: thanos}\ndata: {index: "${i}"}\n`);
+      await writeFile(join(work, 'm', `cms-${String(file).padStart(2, '0')}.yaml`), docs.join('---\n'));
+    }
+  }
+
+  it('writes JSON lines when stderr is not a terminal, ending each phase with its total, and leaves stdout alone', async () => {
+    await bigDirectory();
+    const result = await runBundle(['validate', '--dir', 'm'], { env: { THANOS_GITOPS_PROGRESS: 'now' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('OK: manifests directory m renders 2000 objects of 1 kind\n');
+    const events = result.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string; elapsedMs: number });
+    expect([...new Set(events.map((e) => e.progress))]).toEqual(['read', 'parse']);
+    for (const phase of ['read', 'parse']) {
+      expect(events.filter((e) => e.progress === phase).at(-1)).toMatchObject({ done: 20, total: 20, current: 'cms-19.yaml' });
+    }
+    // Without the override a short run prints nothing at all.
+    await manyConfigMaps(join(work, 'small'), 3);
+    expect((await runBundle(['validate', '--dir', 'small'])).stderr).toBe('');
+  });
+
+  it('shows a status line with counts and the current file on a terminal, and clears it before the result', async () => {
+    await bigDirectory();
+    // util-linux script(1) gives the CLI a pseudo-terminal for stdout and stderr, as an interactive shell would.
+    const result = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qefc', `${JSON.stringify(process.execPath)} ${JSON.stringify(bundle)} validate --dir m`, '/dev/null'], {
+        cwd: work,
+        env: { ...process.env, THANOS_GITOPS_PROGRESS: 'now', COLUMNS: '100' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/\r\u001b\[Kreading files \d+\/20 cms-\d\d\.yaml/);
+    expect(result.output).toContain('\r\u001b[Kparsing files 20/20 cms-19.yaml');
+    expect(result.output).toMatch(/\r\u001b\[KOK: manifests directory m renders 2000 objects of 1 kind\r?\n$/);
+    expect(result.output).not.toContain('{"progress"');
+  });
+});

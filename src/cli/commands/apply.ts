@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -202,9 +203,11 @@ Example:
     const spec = sourceSpecFromFlags(values);
     // Flag mistakes are reported before the (possibly slow) source is rendered; the namespace may come from the set.
     const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
-    return withDebugStack(io, async () => {
-      const set = await loadManifestSet(spec);
+    return withDebugStack(io, () => withProgress(io, async (progress, lineIo) => {
+      const set = await loadManifestSet(spec, { progress });
       options.namespace = namespaceFor(values, set);
+      options.progress = progress;
+      options.log = (line) => lineIo.stderr(`${line}\n`);
       const client = clientFromFlags(values, io.signal);
       try {
         const result = await applyManifestSet(client, set, options);
@@ -213,6 +216,6 @@ Example:
       } finally {
         client.close();
       }
-    });
+    }));
   },
 };

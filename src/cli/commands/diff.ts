@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { UsageError, parseFlags, type Command } from '../command.js';
 import { diffManifestSets, renderFullReport, renderReport, type ReportContext } from '../../diff/index.js';
 import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Exit code of `diff --exit-code` when the sets differ; 1 and 2 already mean failure and usage error. */
@@ -65,29 +66,29 @@ Examples:
       throw new UsageError('--base-config compares two stack configs; use --config for the head (or --base <ref> for other sources)');
     }
 
-    return withDebugStack(io, async () => {
+    return withDebugStack(io, () => withProgress(io, async (progress) => {
       const context: ReportContext = { environment: values.environment ?? 'default' };
       let baseSet: ManifestSet;
       if ('ref' in base) {
         context.baseRef = base.ref;
         context.baseSha = await resolveRef(base.ref);
-        baseSet = await loadManifestSetAtRef(spec, context.baseSha);
+        baseSet = await loadManifestSetAtRef(spec, context.baseSha, process.cwd(), { progress });
       } else {
         context.baseRef = base.config;
-        baseSet = await loadManifestSet({ type: 'config', config: base.config });
+        baseSet = await loadManifestSet({ type: 'config', config: base.config }, { progress });
       }
       let headSet: ManifestSet;
       if (values.head !== undefined) {
         context.headRef = values.head;
         context.headSha = await resolveRef(values.head);
-        headSet = await loadManifestSetAtRef(spec, context.headSha);
+        headSet = await loadManifestSetAtRef(spec, context.headSha, process.cwd(), { progress });
       } else {
         // Against a git base the head is the checkout as it stands; against --base-config it is the other file.
         context.headRef = 'config' in base && spec.type === 'config' ? spec.config : 'working tree';
-        headSet = await loadManifestSet(spec);
+        headSet = await loadManifestSet(spec, { progress });
       }
 
-      const diff = diffManifestSets(baseSet, headSet);
+      const diff = diffManifestSets(baseSet, headSet, { progress });
       let report: string;
       if (maxLength === undefined) {
         report = renderFullReport(diff, context);
@@ -108,6 +109,6 @@ Examples:
         io.stdout(report.endsWith('\n') ? report : `${report}\n`);
       }
       return changed && values['exit-code'] ? DIFF_CHANGES_EXIT_CODE : 0;
-    });
+    }));
   },
 };

@@ -3,6 +3,7 @@ import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 export function formatPlan(plan: PlanResult, environment: string, source?: string): string {
@@ -52,12 +53,13 @@ Options:
     });
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
-    return withDebugStack(io, async () => {
-      const set = await loadManifestSet(spec);
+    return withDebugStack(io, () => withProgress(io, async (progress) => {
+      const set = await loadManifestSet(spec, { progress });
       const environment = environmentFromFlags(values);
       const client = clientFromFlags(values);
       try {
         const plan = await planManifestSet(client, set, {
+          progress,
           environment,
           namespace: namespaceFor(values, set),
           force: !!values['force-conflicts'],
@@ -74,6 +76,6 @@ Options:
       } finally {
         client.close();
       }
-    });
+    }));
   },
 };

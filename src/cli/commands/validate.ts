@@ -1,5 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
+import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 export const validateCommand: Command = {
@@ -21,7 +22,7 @@ ${sourceFlagsUsage}
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
     return withDebugStack(io, async () => {
-      const set = await loadManifestSet(spec);
+      const set = await withProgress(io, (progress) => loadManifestSet(spec, { progress }));
       for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
       const kinds = new Set(set.map((manifest) => manifest.object.kind)).size;
       io.stdout(`OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`);
