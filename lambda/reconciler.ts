@@ -60,7 +60,7 @@ export type InvocationContext = Pick<Context, 'awsRequestId'> & Partial<Pick<Con
  * record the release as failed and release the Lease (a few requests), and never more than 30 s of a short timeout.
  */
 export function deadlineMarginMs(remainingMs: number): number {
-  return Math.min(30_000, Math.max(500, Math.round(remainingMs * 0.2)));
+  return Math.min(30_000, Math.max(1_000, Math.round(remainingMs * 0.2)));
 }
 
 /** The abort reason of a run stopped by the function's deadline. */

@@ -34,7 +34,7 @@ let proxy: EksAuthProxy;
 let ns: string;
 const clusters: Record<string, FakeCluster> = {};
 const invocations: LambdaInvocation[] = [];
-const WARM_RECONCILES = 80;
+const WARM_RECONCILES = 50;
 // Measured on this suite: ~17.7 KB per invocation while the client kept every request record, ~1.4 KB without.
 const WARM_SLOPE_LIMIT = 6 * 1024;
 /** The logs of the warm-container run (many invocations in one process). */
@@ -298,7 +298,7 @@ describe('reconciler Lambda bundle', () => {
     expect(progress.map((line) => line.message)).toContain(`created ConfigMap ${ns}/progress-check`);
   });
 
-  it('a warm container: each result counts only its own writes, and memory stays flat over 80 reconciles', async () => {
+  it('a warm container: each result counts only its own writes, and memory stays flat over 50 reconciles', async () => {
     const settings = { tls: { certificates: { tenants: [{ id: 'team-a' }] } } };
     const reconciles = Array.from({ length: WARM_RECONCILES }, () => ({ action: 'reconcile' }));
     const { invocations: runs, logs } = await runLambdaBundleWarm(
