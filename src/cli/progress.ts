@@ -19,6 +19,7 @@ const PHASE_WORDS: Record<string, string> = {
   read: 'reading files',
   parse: 'parsing files',
   check: 'checking objects',
+  duplicates: 'looking for duplicate objects',
   normalize: 'normalizing objects',
   diff: 'diffing objects',
   'dry-run': 'dry-running objects',

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { ManifestSourceError } from './errors.js';
+import { progressCounter, type ProgressListener } from '../model/progress.js';
 import { describeObject, objectId, type ManifestSet } from './types.js';
 
 /** Why a manifest's file name cannot be written under an output directory, or undefined when it can. */
@@ -52,21 +53,23 @@ export interface DuplicateObject {
 }
 
 /** Objects defined more than once with different content: applying the set keeps only the last definition. */
-export function conflictingDuplicates(set: ManifestSet): DuplicateObject[] {
+export function conflictingDuplicates(set: ManifestSet, progress?: ProgressListener): DuplicateObject[] {
   const byId = new Map<string, { object: string; files: string[]; contents: Set<string> }>();
+  const compared = progressCounter(progress, 'duplicates', set.length);
   for (const { file, object } of set) {
     const id = objectId(object);
     const entry = byId.get(id) ?? { object: describeObject(object), files: [], contents: new Set<string>() };
     entry.files.push(file);
     entry.contents.add(canonical(object));
     byId.set(id, entry);
+    compared(file);
   }
   return [...byId.values()].filter((entry) => entry.contents.size > 1).map(({ object, files }) => ({ object, files }));
 }
 
 /** One warning line per conflicting duplicate, for the CLI and the Action to print. */
-export function duplicateWarnings(set: ManifestSet): string[] {
-  return conflictingDuplicates(set).map(
+export function duplicateWarnings(set: ManifestSet, progress?: ProgressListener): string[] {
+  return conflictingDuplicates(set, progress).map(
     ({ object, files }) => `${object} is defined ${files.length} times with different content (${files.join(', ')}); the last one wins when applied`,
   );
 }

@@ -71,5 +71,5 @@ export function describeObject(object: KubeObject): string {
   return `${object.kind} ${ns ? `${ns}/` : ''}${object.metadata.name}`;
 }
 
-
+/** The engine's non-aliasing copy (defined with the other JSON helpers in src/model). */
 export { cloneTree } from '../model/json.js';

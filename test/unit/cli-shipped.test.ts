@@ -261,7 +261,7 @@ describe('CLI rough edges', () => {
 
   it('without a kubeconfig says how to provide one', async () => {
     await writeFile(join(work, 'stack.yaml'), await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml')));
-    const env = { HOME: work, KUBECONFIG: '' };
+    const env = { HOME: work, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' };
     for (const args of [['plan', '--config', 'stack.yaml'], ['reconcile', '--dry-run', '-n', 'thanos'], ['history', '-n', 'thanos']]) {
       const result = await runBundle(args, { env });
       expect(result.stderr).toBe(
@@ -271,7 +271,7 @@ describe('CLI rough edges', () => {
     }
     const named = await runBundle(['history', '-n', 'thanos', '--kubeconfig', 'missing.yaml'], { env });
     expect(named.stderr).toContain('error: no kubeconfig: missing.yaml (--kubeconfig) does not exist');
-    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}` } });
+    const fromEnvironment = await runBundle(['history', '-n', 'thanos'], { env: { HOME: work, KUBECONFIG: `${join(work, 'kc')}:${join(work, 'other')}`, KUBERNETES_SERVICE_HOST: '' } });
     expect(fromEnvironment.stderr).toContain(`error: no kubeconfig: ${join(work, 'kc')} ($KUBECONFIG) does not exist`);
   });
 
@@ -310,10 +310,11 @@ describe('progress of long work on stderr', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('OK: manifests directory m renders 2000 objects of 1 kind\n');
     const events = result.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string; elapsedMs: number });
-    expect([...new Set(events.map((e) => e.progress))]).toEqual(['read', 'parse']);
+    expect([...new Set(events.map((e) => e.progress))]).toEqual(['read', 'parse', 'duplicates']);
     for (const phase of ['read', 'parse']) {
       expect(events.filter((e) => e.progress === phase).at(-1)).toMatchObject({ done: 20, total: 20, current: 'cms-19.yaml' });
     }
+    expect(events.at(-1)).toMatchObject({ progress: 'duplicates', done: 2000, total: 2000, current: 'cms-19-100.yaml' });
     // Without the override a short run prints nothing at all.
     await manyConfigMaps(join(work, 'small'), 3);
     expect((await runBundle(['validate', '--dir', 'small'])).stderr).toBe('');

@@ -46,6 +46,9 @@ export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal)
   const fromEnvironment = process.env.KUBECONFIG?.split(delimiter).find((entry) => entry !== '');
   const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
   if (!existsSync(path)) {
+    // Inside a pod with no kubeconfig, the client's default is the pod's service account, as kubectl's is.
+    const inCluster = process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+    if (inCluster && values.kubeconfig === undefined && fromEnvironment === undefined) return KubeClient.fromFile(undefined, values.context);
     const origin = values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
     throw new Error(
       `no kubeconfig: ${path} (${origin}) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config ` +

@@ -22,8 +22,11 @@ ${sourceFlagsUsage}
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
     return withDebugStack(io, async () => {
-      const set = await withProgress(io, (progress) => loadManifestSet(spec, { progress }));
-      for (const warning of duplicateWarnings(set)) io.stderr(`warning: ${warning}\n`);
+      const { set, warnings } = await withProgress(io, async (progress) => {
+        const loaded = await loadManifestSet(spec, { progress });
+        return { set: loaded, warnings: duplicateWarnings(loaded, progress) };
+      });
+      for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       const kinds = new Set(set.map((manifest) => manifest.object.kind)).size;
       io.stdout(`OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`);
       return 0;
