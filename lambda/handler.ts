@@ -17,8 +17,9 @@ function configOrError(): ReconcilerConfig | Error {
 
 export async function handler(event: unknown, context?: Context): Promise<ReconcilerResult> {
   const outcome = await handleInvocation(event, configOrError(), {}, context);
-  // One structured line per invocation, written past the runtime's console wrapper (as Powertools does), so the line
-  // stays a top-level JSON record with either log format and CloudWatch reads its EMF metric.
+  // The summary line of the invocation (progress lines came before it), written past the runtime's console wrapper
+  // (as Powertools does), so each line stays a top-level JSON record with either log format and CloudWatch reads
+  // its EMF metric.
   process.stdout.write(`${outcome.logLine}\n`);
   if (outcome.error) {
     // The runtime reports a thrown error as the invocation's FunctionError with errorType/errorMessage.

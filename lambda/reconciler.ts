@@ -51,7 +51,24 @@ export interface ReconcilerResult {
 export interface ReconcilerDeps {
   /** A client for the cluster; connectEks (DescribeCluster + EKS tokens) by default. */
   connect?: (config: ReconcilerConfig) => Promise<KubeClient>;
+  /** Where structured log lines go (progress and the invocation summary); stdout, i.e. CloudWatch, by default. */
   log?: (line: string) => void;
+}
+
+/** What the reconciler reads from the Lambda context: the request id, and the time left before the function timeout. */
+export type InvocationContext = Pick<Context, 'awsRequestId'> & Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
+
+/**
+ * How long before the function's timeout the run stops starting new work: enough to finish the requests in flight,
+ * record the release as failed and release the Lease (a few requests), and never more than 30 s of a short timeout.
+ */
+export function deadlineMarginMs(remainingMs: number): number {
+  return Math.min(30_000, Math.max(1_000, Math.round(remainingMs * 0.2)));
+}
+
+/** The abort reason of a run stopped by the function's deadline. */
+export function deadlineReason(marginMs: number): string {
+  return `${Math.round(marginMs / 100) / 10}s before the function timeout`;
 }
 
 /** The plan function's guard: only GETs and requests whose URL says dryRun=All reach the cluster. */
@@ -144,7 +161,13 @@ function slimDiff(diff: ManifestDiff): ManifestDiff {
   return { ...diff, entries: diff.entries.map(({ before: _before, after: _after, ...entry }) => entry) };
 }
 
-export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig, deps: ReconcilerDeps = {}, context?: Pick<Context, 'awsRequestId'>): Promise<ReconcilerResult> {
+export async function runEvent(
+  event: ReconcilerEvent,
+  config: ReconcilerConfig,
+  deps: ReconcilerDeps = {},
+  context?: InvocationContext,
+  run: { signal?: AbortSignal; progress?: (line: string) => void } = {},
+): Promise<ReconcilerResult> {
   if (config.mode === 'plan' && WRITING_ACTIONS.has(event.action)) {
     throw new RefusedError(`this is a plan function (THANOS_GITOPS_MODE=plan): it refuses '${event.action}' and never writes; invoke the apply function for it`);
   }
@@ -152,20 +175,23 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
   if (event.action === 'plan' || event.action === 'apply') {
     set = [...checkRelease(event.release, config.policy), ...settingsManifest(event.release, config.namespace)];
   }
-  const connected = await (deps.connect ?? defaultConnect)(config);
+  // A view per invocation: a warm container's client keeps its connections but not the previous invocations'
+  // request records, and this invocation's deadline stops only this invocation.
+  const connected = (await (deps.connect ?? defaultConnect)(config)).forRun(run.signal);
   const client = config.mode === 'plan' ? readOnlyClient(connected) : connected;
   const result = emptyResult(event.action, config);
   const environment = config.policy.environment;
   const namespace = config.namespace;
   const holder = uniqueHolder(`thanos-gitops-lambda-${environment}${context?.awsRequestId ? `-${context.awsRequestId.slice(0, 8)}` : ''}`);
-  const base = { environment, namespace, lease: { holder } };
+  const log = run.progress ?? (() => undefined);
+  const base = { environment, namespace, lease: { holder }, log };
 
   switch (event.action) {
     case 'plan': {
       await checkScopes(client, set as ManifestSet, config);
       const writesBefore = connected.writeCount;
       // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
-      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only' });
+      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log });
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
       result.writes = connected.writeCount - writesBefore;
       result.commit = event.release.commit;
@@ -174,7 +200,7 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
       result.unchanged = plan.diff.counts.unchanged;
       result.objects.applied = plan.diff.entries.filter((e) => e.change === 'added' || e.change === 'modified').map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}`);
       result.objects.pruned = [...plan.prune];
-      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`));
+      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`), ...plan.deferred.map((d) => `${d.object}: will be created after CustomResourceDefinition ${d.crd} (not dry-run: its kind is not served yet)`));
       result.diff = slimDiff(plan.diff);
       result.report = renderReport(plan.diff, { environment, headSha: event.release.commit, baseRef: 'live cluster', title: `thanos-gitops plan for \`${environment}\` (live cluster → ${event.release.commit.slice(0, 7)})` });
       return result;
@@ -219,12 +245,19 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
       return fromApply(result, apply);
     }
     case 'rotate': {
-      return rotateFromRelease(client, config, event, result, holder);
+      return rotateFromRelease(client, config, event, result, holder, log);
     }
   }
 }
 
-async function rotateFromRelease(client: KubeClient, config: ReconcilerConfig, event: Extract<ReconcilerEvent, { action: 'rotate' }>, result: ReconcilerResult, holder: string): Promise<ReconcilerResult> {
+async function rotateFromRelease(
+  client: KubeClient,
+  config: ReconcilerConfig,
+  event: Extract<ReconcilerEvent, { action: 'rotate' }>,
+  result: ReconcilerResult,
+  holder: string,
+  log: (line: string) => void,
+): Promise<ReconcilerResult> {
   const history = new ReleaseHistory(client, config.namespace, config.policy.environment);
   const release = await history.deployed();
   if (!release) {
@@ -259,6 +292,7 @@ async function rotateFromRelease(client: KubeClient, config: ReconcilerConfig, e
     },
     {
       holder,
+      log,
       ...(accessKeys ? { accessKeys } : {}),
       ...(event.forceCaRotation ? { forceCaRotation: true } : {}),
       ...(event.forceKeyRotation ? { forceKeyRotation: true } : {}),
@@ -273,13 +307,32 @@ async function rotateFromRelease(client: KubeClient, config: ReconcilerConfig, e
 export interface HandlerOutcome {
   result?: ReconcilerResult;
   error?: Error;
-  /** The one structured log line for this invocation (also an EMF record of the drift metric). */
+  /** The summary log line for this invocation (also an EMF record of the drift metric); progress lines went to deps.log. */
   logLine: string;
 }
 
-/** Parses, runs and logs one invocation; never includes object contents in the log. */
-export async function handleInvocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context?: Pick<Context, 'awsRequestId'>): Promise<HandlerOutcome> {
+/**
+ * Parses, runs and logs one invocation; never includes object contents in the log. Engine progress goes to deps.log
+ * as structured lines while the run goes on; with a context that knows its remaining time, the run stops starting
+ * new work deadlineMarginMs before the timeout, records what it wrote as a failed revision and releases the Lease.
+ */
+export async function handleInvocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context?: InvocationContext): Promise<HandlerOutcome> {
   const started = Date.now();
+  const controller = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining !== undefined && Number.isFinite(remaining)) {
+    const margin = deadlineMarginMs(remaining);
+    deadline = setTimeout(() => controller.abort(deadlineReason(margin)), Math.max(0, remaining - margin));
+  }
+  try {
+    return await invocation(raw, config, deps, context, controller.signal, started);
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+async function invocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context: InvocationContext | undefined, signal: AbortSignal, started: number): Promise<HandlerOutcome> {
   let action: string = isRecord(raw) && typeof raw.action === 'string' ? raw.action : 'unknown';
   const release = isRecord(raw) && isRecord(raw.release) ? raw.release : undefined;
   const fields: Record<string, unknown> = {
@@ -294,7 +347,9 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
     if (config instanceof Error) throw config;
     const event = parseEvent(raw);
     action = event.action;
-    const result = await runEvent(event, config, deps, context);
+    const write = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const progress = (message: string) => write(JSON.stringify({ level: 'info', type: 'progress', message, action: event.action, requestId: context?.awsRequestId, environment: config.policy.environment }));
+    const result = await runEvent(event, config, deps, context, { signal, progress });
     const line = {
       // The drift alarm's metric: one EMF record per reconcile (0 is a value, not a gap).
       ...(action === 'reconcile' ? emf(config.policy.environment) : {}),

@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Fires when the process is asked to stop (SIGINT, SIGTERM) while an interruptible command runs. */
+  signal?: AbortSignal;
   /** How to show progress of long work on stderr: a status line (a terminal), JSON lines, or not at all (absent). */
   progress?: 'tty' | 'json';
   /** The terminal's width, for the status line. */
@@ -17,6 +19,11 @@ export interface Command {
   usage: string;
   /** Returns the exit code. Throw UsageError for bad arguments, any Error for failures. */
   run(argv: string[], io: Io): Promise<number>;
+  /**
+   * The command stops at a safe point when io.signal fires (and releases what it holds), so SIGINT/SIGTERM are
+   * delivered to it through the signal. Other commands keep the default: the signal ends the process at once.
+   */
+  interruptible?: boolean;
 }
 
 /** Bad command-line arguments: printed with the command's usage hint, exit code 2. */

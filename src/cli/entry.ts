@@ -7,6 +7,7 @@ if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
   process.stderr.write(`thanos-gitops requires Node >= ${MINIMUM.join('.')}; this is Node ${process.versions.node} (${process.execPath}). Install Node 22.15 or later (or 24), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'.\n`);
   process.exitCode = 1;
 } else {
-  const { main } = await import('./main.js');
-  process.exitCode = await main(process.argv.slice(2));
+  // runProcess, not main: it routes SIGINT/SIGTERM to the commands that stop cleanly (release the Lease).
+  const { runProcess } = await import('./main.js');
+  await runProcess();
 }

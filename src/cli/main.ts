@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { InterruptedError } from '../kube/interrupt.js';
 import { UsageError, type Io } from './command.js';
 import { commands } from './commands/index.js';
 import { TOOL_VERSION } from '../model/version.js';
@@ -17,8 +18,15 @@ function overview(): string {
   return `Usage: thanos-gitops <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'thanos-gitops <command> --help' for a command's options, 'thanos-gitops --version' for the version.\n`;
 }
 
-/** Runs the CLI and returns the exit code; never calls process.exit, so tests can call it in-process. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** The conventional exit code of a process stopped by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs the CLI and returns the exit code; never calls process.exit, so tests can call it in-process.
+ * `onInterruptible` is called when the command can stop cleanly on io.signal (the process entry point then routes
+ * SIGINT/SIGTERM to the signal instead of dying at once).
+ */
+export async function main(argv: string[], io: Io = processIo, onInterruptible?: () => void): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-V' || name === 'version') {
     io.stdout(`thanos-gitops ${TOOL_VERSION}\n`);
@@ -38,9 +46,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
     return 0;
   }
+  if (command.interruptible) onInterruptible?.();
+  const stoppedBy = () => (io.signal?.aborted && typeof io.signal.reason === 'string' ? SIGNAL_EXIT_CODES[io.signal.reason] : undefined);
   try {
-    return await command.run(rest, io);
+    const code = await command.run(rest, io);
+    // The work finished before the stop request took effect; the caller still asked the process to stop.
+    return stoppedBy() ?? code;
   } catch (error) {
+    const signalled = stoppedBy();
+    if (signalled !== undefined && error instanceof InterruptedError) {
+      io.stderr(`error: ${error.message}\n`);
+      return signalled;
+    }
     if (error instanceof UsageError) {
       io.stderr(`error: ${error.message}\nRun 'thanos-gitops ${command.name} --help' for usage.\n`);
       return 2;
@@ -61,6 +78,34 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * SIGINT/SIGTERM while an interruptible command runs: abort its signal, so it stops at the next request, records what
+ * it must and releases the Lease. A second signal, or clean-up that hangs, ends the process at once.
+ */
+export async function runProcess(): Promise<void> {
+  const controller = new AbortController();
+  let interruptible = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = SIGNAL_EXIT_CODES[signal] ?? 1;
+    if (!interruptible || controller.signal.aborted) {
+      // A command that installed its own handler (render --out removes its staging directory) owns the signal.
+      if (!interruptible && process.listenerCount(signal) > 1) return;
+      process.exit(code);
+    }
+    process.stderr.write(`thanos-gitops: ${signal} received: stopping at the next safe point and releasing the lock (send it again to exit at once)\n`);
+    controller.abort(signal);
+    setTimeout(() => {
+      process.stderr.write(`thanos-gitops: clean-up after ${signal} did not finish within 20s; exiting\n`);
+      process.exit(code);
+    }, 20_000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.exitCode = await main(process.argv.slice(2), { ...processIo, signal: controller.signal }, () => {
+    interruptible = true;
+  });
+}
+
 if (isEntryPoint()) {
-  process.exitCode = await main(process.argv.slice(2));
+  await runProcess();
 }

@@ -2,12 +2,12 @@ import { objectProblem } from '../manifests/objects.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../thanos/ca-bundle.js';
 import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
-import { KubeApiError, keyOf, type KubeClient, type ResourceInfo } from './client.js';
+import { KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
-import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit, sleep } from './util.js';
+import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
@@ -228,6 +228,8 @@ export interface Inspected {
   merged?: KubeObject;
   step: Step;
   immutable?: string;
+  /** Already written ahead of the rest (a CustomResourceDefinition the set's objects need); reported, not re-applied. */
+  staged?: boolean;
 }
 
 /**
@@ -384,7 +386,7 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   }
   const changes = () => state.inspected.filter((i) => i.step !== 'unchanged').length + state.prune.candidates.length;
   const { groupKinds, namespaces } = spanOf(state.prepared.objects.map((p) => p.object));
-  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces))) {
+  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces)) && (await recordedAsDeployed(client, state.prepared, options))) {
     log(`no changes: ${state.inspected.length} object(s) already match`);
     return finish({ environment: options.environment, objects: outcomes(state.inspected, state.prepared.skipped), pruned: [], warnings: state.prepared.warnings, writes: 0 }, options, client, state.prepared.objects);
   }
@@ -395,6 +397,21 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     if (lease && !untouched && !createdFresh) {
       log('another run held the lock since this one read the cluster: re-checking the live state');
       state = await survey();
+    }
+    // Objects of kinds whose CustomResourceDefinition is in this set cannot be dry-run until it is served: apply the
+    // definitions first and wait until they are Established (as Flux does), then check everything else with dry-runs
+    // before writing it, as for any other set.
+    const crds = state.inspected.filter((i) => isCrd(i.prepared.object) && i.step !== 'unchanged');
+    if (state.prepared.objects.some((p) => !p.resource) && crds.length > 0) {
+      log(`applying ${crds.length} CustomResourceDefinition(s) first: ${deferredObjects(state.prepared).length} object(s) of this set use their kinds`);
+      await applyPhase(client, 'namespaces', crds.map((i) => ({ ...i, object: i.prepared.object })), { fieldManager, force: !!options.force, concurrency, log });
+      await waitForDefinedKinds(client, crds.map((i) => i.prepared.object), log);
+      state = await survey();
+      const staged = new Map(crds.map((i) => [i.prepared.id, i]));
+      state.inspected = state.inspected.map((i) => {
+        const before = staged.get(i.prepared.id);
+        return before && i.step === 'unchanged' ? { ...before, prepared: i.prepared, staged: true } : i;
+      });
     }
     return await write(client, state, options, { fieldManager, concurrency, log, startWrites });
   };
@@ -409,6 +426,22 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
       options.lease?.onWait?.(other);
     },
   });
+}
+
+/** The manifests a release records for a prepared set. */
+function recordedManifests(prepared: Prepared): ManifestSet {
+  return prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+}
+
+/**
+ * Whether the deployed revision already records exactly this set. A run stopped after its last write but before it
+ * recorded the revision (SIGKILL, a deadline) leaves the cluster matching the set and the history behind it: the
+ * next apply writes no object but records the revision, so reconcile and rollback work from what is live.
+ */
+async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
+  if (options.history === false) return true;
+  const deployed = await new ReleaseHistory(client, options.namespace, options.environment).deployed();
+  return deployed !== undefined && JSON.stringify(deployed.manifests) === JSON.stringify(recordedManifests(prepared));
 }
 
 function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObject[]): ObjectOutcome[] {
@@ -438,11 +471,12 @@ async function write(
   const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
   for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
 
-  const manifests: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
+  const manifests: ManifestSet = recordedManifests(prepared);
+  // Recorded whole even when the run was interrupted: a stopped run leaves one failed revision, never half of one.
   const recordFailure = async (error: Error) => {
     if (!history) return;
     try {
-      const release = await history.record({ status: 'failed', manifests, description: error.message, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
+      const release = await uninterruptible(() => history.record({ status: 'failed', manifests, description: error.message, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) }));
       result.revision = release.revision;
     } catch (recordError) {
       log(`could not record the failed release: ${(recordError as Error).message}`);
@@ -455,7 +489,7 @@ async function write(
     const recreate = inspected.filter((i) => i.step === 'recreate');
     if (recreate.length) await recreateObjects(client, recreate, options, log);
 
-    for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged').map((i) => ({ ...i, object: i.prepared.object })))) {
+    for (const { phase, items } of byPhase(inspected.filter((i) => i.step !== 'unchanged' && !i.staged).map((i) => ({ ...i, object: i.prepared.object })))) {
       await applyPhase(client, phase, items, { fieldManager, force: !!options.force, concurrency, log, progress: options.progress });
       if (phase === 'namespaces') await waitForDefinedKinds(client, items.map((i) => i.object), log);
     }
@@ -487,12 +521,15 @@ async function write(
   }
 
   if (history) {
-    const release = await history.record({
-      status: 'deployed',
-      manifests,
-      ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}),
-      ...(options.description ? { description: options.description } : {}),
-    });
+    // Every object is written: the revision is recorded (and earlier ones superseded) even if a stop request arrives now.
+    const release = await uninterruptible(() =>
+      history.record({
+        status: 'deployed',
+        manifests,
+        ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}),
+        ...(options.description ? { description: options.description } : {}),
+      }),
+    );
     result.revision = release.revision;
   }
   try {
@@ -506,17 +543,42 @@ async function write(
   return result;
 }
 
-/** After CustomResourceDefinitions are applied, waits until the API server serves their kinds (Established). */
+function isCrd(object: KubeObject): boolean {
+  return object.kind === 'CustomResourceDefinition' && apiGroup(object.apiVersion) === 'apiextensions.k8s.io';
+}
+
+/** Objects of the set whose kind is not served yet because its CustomResourceDefinition is in the set, with that CRD. */
+export function deferredObjects(prepared: Prepared): Array<{ object: string; crd: string }> {
+  const definitions = new Map<string, string>();
+  for (const p of prepared.objects) {
+    if (!isCrd(p.object)) continue;
+    const spec = (p.object.spec ?? {}) as { group?: string; names?: { kind?: string } };
+    definitions.set(`${spec.names?.kind}.${spec.group}`, p.object.metadata.name);
+  }
+  return prepared.objects
+    .filter((p) => !p.resource)
+    .map((p) => ({ object: p.name, crd: definitions.get(`${p.object.kind}.${apiGroup(p.object.apiVersion)}`) ?? '(unknown)' }));
+}
+
+/**
+ * After CustomResourceDefinitions are applied, waits until each is Established (its names accepted and its kind
+ * served, the condition `kubectl wait --for condition=established` waits for) and discovery lists the kind.
+ */
 async function waitForDefinedKinds(client: KubeClient, objects: readonly KubeObject[], log: (line: string) => void, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+  for (const crd of objects.filter(isCrd)) {
     const spec = (crd.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
     const version = spec.versions?.find((v) => v.served !== false)?.name;
     if (!spec.group || !spec.names?.kind || !version) continue;
     const apiVersion = `${spec.group}/${version}`;
-    while (!(await client.isServed(apiVersion, spec.names.kind))) {
+    const established = async () => {
+      const live = await client.get(keyOf(crd));
+      const conditions = ((live?.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> }).conditions ?? [];
+      return conditions.some((c) => c.type === 'Established' && c.status === 'True') && (await client.isServed(apiVersion, spec.names!.kind!));
+    };
+    while (!(await established())) {
       if (Date.now() > deadline) throw new Error(`${describeObject(crd)}: ${spec.names.kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`);
-      await sleep(250);
+      await client.pause(250, describeObject(crd));
     }
     log(`${spec.names.kind} (${apiVersion}) is served`);
   }
@@ -540,7 +602,7 @@ async function applyPhase(
         // A 409 without field-manager causes is an optimistic-concurrency race with a controller: apply again.
         const race = error instanceof KubeApiError && error.status === 409 && error.conflicts.length === 0;
         if (!race || attempt >= 4) throw error;
-        await sleep(100 * 2 ** attempt);
+        await client.pause(100 * 2 ** attempt, item.prepared.name);
       }
     }
   }));
@@ -566,7 +628,7 @@ async function recreateObjects(client: KubeClient, items: Inspected[], options: 
         const finalizers = (live.metadata.finalizers as string[] | undefined) ?? [];
         throw new Error(`${item.prepared.name}: still being deleted after ${Math.round((options.deleteTimeoutMs ?? 120_000) / 1000)}s (finalizers: ${finalizers.join(', ') || 'none'}); the garbage collector processes the orphan finalizer; re-run when it is gone`);
       }
-      await sleep(250);
+      await client.pause(250, item.prepared.name);
     }
   }
 }

@@ -2,6 +2,9 @@ import https from 'node:https';
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../manifests/types.js';
+import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
+
+export { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted, uninterruptible } from './interrupt.js';
 
 /** How an object is addressed on the API: the served version is part of the URL, so apiVersion is required. */
 export interface ObjectKey {
@@ -84,6 +87,8 @@ export interface KubeClientOptions {
   /** Per-request timeout. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Stops the run at the next request boundary when it fires (see InterruptedError); clean-up runs uninterruptible(). */
+  signal?: AbortSignal;
 }
 
 /** True when the request URL asks the server for a dry-run (`dryRun=All`), whatever the body says. */
@@ -156,8 +161,6 @@ function scrubMessage(kind: string, message: string): string {
   return message.replace(/Invalid value: ("(?:[^"\\]|\\.)*"|\S+)/g, 'Invalid value: <redacted>');
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * A small Kubernetes REST client over node:https with the kubeconfig's own TLS and auth. Bodies go out as the exact JSON
  * we hand it: @kubernetes/client-node 2.x re-serializes built-in kinds through its models and drops fields they do not
@@ -165,7 +168,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class KubeClient {
   readonly server: string;
+  /** Requests of this client (or of this view: see forRun), so a long-lived process does not accumulate them. */
   readonly requests: RequestRecord[] = [];
+  /** When it fires, the next request throws InterruptedError instead of being sent. */
+  readonly signal: AbortSignal | undefined;
   private readonly agent: https.Agent | http.Agent;
   private readonly isHttps: boolean;
   private readonly retry: RetryOptions;
@@ -190,6 +196,24 @@ export class KubeClient {
     this.retry = { retries: 5, baseDelayMs: 200, maxDelayMs: 5_000, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.userAgent = options.userAgent ?? 'thanos-gitops';
+    this.signal = options.signal;
+  }
+
+  /**
+   * A view of this client for one run: the same connections, credentials and discovery cache, but its own request
+   * records and abort signal. A warm Lambda container keeps one client and takes a view per invocation, so counts
+   * (`writes`) are per invocation and records do not pile up across invocations.
+   */
+  forRun(signal?: AbortSignal): KubeClient {
+    const view = Object.create(this) as KubeClient;
+    Object.defineProperty(view, 'requests', { value: [], enumerable: true });
+    Object.defineProperty(view, 'signal', { value: signal, enumerable: true });
+    return view;
+  }
+
+  /** Sleeps between polls; ends early with InterruptedError when this client's signal fires. */
+  pause(ms: number, what: string): Promise<void> {
+    return sleepUnlessInterrupted(ms, this.signal, what);
   }
 
   static fromKubeConfig(kc: KubeConfig, options: KubeClientOptions = {}): KubeClient {
@@ -257,6 +281,7 @@ export class KubeClient {
     const dryRun = isDryRunPath(path);
     let attempt = 0;
     for (;;) {
+      if (interrupted(this.signal)) throw new InterruptedError(abortReason(this.signal as AbortSignal), options.object);
       let outcome: { status: number; text: string; retryAfter?: string };
       const auth = await this.authHeaders();
       try {
@@ -268,7 +293,7 @@ export class KubeClient {
         // would otherwise hold a run for many minutes.
         const allowed = code === 'ETIMEDOUT' ? Math.min(1, this.retry.retries) : this.retry.retries;
         if (attempt < allowed && RETRYABLE_CODES.has(code)) {
-          await sleep(this.backoff(attempt++));
+          await this.pause(this.backoff(attempt++), options.object);
           continue;
         }
         throw new KubeConnectionError(options.object, code, (error as Error).message);
@@ -281,7 +306,7 @@ export class KubeClient {
       const retryable = outcome.status === 429 || outcome.status >= 500 || (outcome.status === 409 && options.retryConflict === true);
       if (retryable && attempt < this.retry.retries) {
         const hinted = Number(outcome.retryAfter);
-        await sleep(Number.isFinite(hinted) && hinted > 0 ? Math.min(hinted * 1000, this.retry.maxDelayMs) : this.backoff(attempt));
+        await this.pause(Number.isFinite(hinted) && hinted > 0 ? Math.min(hinted * 1000, this.retry.maxDelayMs) : this.backoff(attempt), options.object);
         attempt++;
         continue;
       }

@@ -1,4 +1,5 @@
 export { KubeClient, KubeApiError, KubeConnectionError, describeKey, keyOf } from './client.js';
+export { InterruptedError, uninterruptible, abortReason } from './interrupt.js';
 export type { ObjectKey, FieldConflict, StatusCause, KubeClientOptions, RetryOptions, RequestRecord, DeleteOptions, ApplyOptions, WriteOptions, ResourceInfo } from './client.js';
 export {
   applyManifestSet,

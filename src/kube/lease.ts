@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeObject } from '../manifests/types.js';
-import { KubeApiError, type KubeClient } from './client.js';
-import { sleep } from './util.js';
+import { KubeApiError, uninterruptible, type KubeClient } from './client.js';
 
 export const LEASE_NAME = 'thanos-gitops-lock';
 
@@ -94,7 +93,7 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
     if (Date.now() >= deadline) throw new LeaseHeldError(namespace, attempt.holder, attempt.expires);
     if (!waited) options.onWait?.(attempt.holder);
     waited = true;
-    await sleep(Math.min(options.pollIntervalMs ?? 500, Math.max(10, deadline - Date.now())));
+    await client.pause(Math.min(options.pollIntervalMs ?? 500, Math.max(10, deadline - Date.now())), `Lease ${namespace}/${name}`);
   }
 
   let current = held.lease;
@@ -123,7 +122,8 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
   } finally {
     clearInterval(timer);
     await renewing;
-    if (!lost) await release(client, key, holder).catch(() => undefined);
+    // Released even when the run was interrupted: the next run must not wait out the duration.
+    if (!lost) await uninterruptible(() => release(client, key, holder)).catch(() => undefined);
   }
 }
 

@@ -1,13 +1,13 @@
 import { diffManifestSets, redactSecret, withFingerprintKey, type DiffEntry, type ManifestDiff } from '../diff/index.js';
 import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
-import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
+import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory, restoreSecretValues } from './release.js';
 import { counted, sameObject, settleLimit } from './util.js';
 import { progressCounter } from '../model/progress.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'progress'> & {
+export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'concurrency' | 'log' | 'progress'> & {
   /**
    * `compare` (default): Secrets are read and dry-run like everything else (values masked in the diff).
    * `write-only`: Secrets are never read, dry-run or listed: each is reported as "will be written" with its key
@@ -54,6 +54,11 @@ export interface PlanResult {
   warnings: string[];
   /** Objects the server refused to dry-run (RBAC, validation), with its reason. */
   errors: Array<{ object: string; message: string }>;
+  /**
+   * Objects whose kind comes from a CustomResourceDefinition of this set that the server does not serve yet: they
+   * cannot be dry-run now; apply creates the definition first and dry-runs them once it is Established.
+   */
+  deferred: Array<{ object: string; crd: string }>;
 }
 
 interface Probe {
@@ -114,7 +119,8 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
   const liveObjects = await fetchLive(client, compared, options.concurrency ?? 8);
   const dryRun = progressCounter(options.progress, 'dry-run', compared.length);
   const probes = await settleLimit(compared, options.concurrency ?? 8, counted(dryRun, (p: PreparedObject) => probe(client, p, liveObjects.get(p.id), fieldManager, !!options.force)));
-  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [] };
+  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [], deferred: deferredObjects(prepared) };
+  for (const { object, crd } of result.deferred) options.log?.(`${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`);
   if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {
     result.warnings.push('Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them');
   }

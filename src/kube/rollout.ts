@@ -1,7 +1,7 @@
 import { describeObject, type KubeObject } from '../manifests/types.js';
 import type { KubeClient } from './client.js';
 import { keyOf } from './client.js';
-import { mapLimit, sleep } from './util.js';
+import { mapLimit } from './util.js';
 
 export interface RolloutState {
   object: string;
@@ -62,6 +62,6 @@ export async function waitForRollout(client: KubeClient, objects: readonly KubeO
     const pending = states.filter((s) => !s.ready);
     if (pending.length === 0) return states;
     if (Date.now() >= deadline) throw new RolloutTimeoutError(pending, timeoutMs);
-    await sleep(Math.min(options.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())));
+    await client.pause(Math.min(options.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())), 'the rollout wait');
   }
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { apiGroup, cloneTree, type KubeObject } from '../manifests/types.js';
+import { InterruptedError } from './interrupt.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -21,12 +22,16 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return results;
 }
 
-/** Like mapLimit but keeps going and returns every outcome. */
+/**
+ * Like mapLimit but keeps going and returns every outcome; except when the run is interrupted: then no new item is
+ * started and the InterruptedError is thrown once the items in flight have settled.
+ */
 export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
   return mapLimit(items, limit, async (item) => {
     try {
       return { ok: true as const, value: await fn(item) };
     } catch (error) {
+      if (error instanceof InterruptedError) throw error;
       return { ok: false as const, error };
     }
   });
@@ -70,13 +75,18 @@ interface ManagedFieldsEntry {
 
 /**
  * Whether applying would change nothing: the server's dry-run result equals the live object, including who owns which
- * field (ignoring the ownership timestamps, which dry-run refreshes).
+ * field (ignoring the ownership timestamps, which dry-run refreshes, and the order of the entries).
  */
 export function sameObject(live: KubeObject, merged: KubeObject): boolean {
   const { managedFields: liveFields, ...liveMeta } = live.metadata as ObjectMetaWithFields;
   const { managedFields: mergedFields, ...mergedMeta } = merged.metadata as ObjectMetaWithFields;
   if (!isDeepStrictEqual({ ...live, metadata: liveMeta }, { ...merged, metadata: mergedMeta })) return false;
-  const untimed = (fields: ManagedFieldsEntry[] | undefined) => (fields ?? []).map(({ time: _time, ...rest }) => rest);
+  // The server keeps entries ordered by time, and a dry-run refreshes our entry's time: after another manager applied
+  // (a rotation's pod-template checksum), our entry would move behind it in every dry-run. Order carries no ownership.
+  const untimed = (fields: ManagedFieldsEntry[] | undefined) =>
+    (fields ?? [])
+      .map(({ time: _time, ...rest }) => JSON.stringify(rest))
+      .sort();
   return isDeepStrictEqual(untimed(liveFields), untimed(mergedFields));
 }
 

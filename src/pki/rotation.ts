@@ -436,7 +436,7 @@ class Pki {
     const wait = written + (this.options.propagationDelayMs ?? DEFAULT_PROPAGATION_MS) - Date.now();
     if (wait > 0) {
       this.log(`waiting ${Math.ceil(wait / 1000)}s for kubelet to sync the re-issued certificates into pods`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.client.pause(wait, 'the certificate propagation wait');
     }
     await this.options.confirmLeavesInUse?.(this.plan.leaves);
   }

@@ -549,32 +549,50 @@ export interface LambdaInvocation {
   logs: string;
 }
 
-// The Node.js runtime's contract, minus the Runtime API: import() the handler module, call handler(event, context),
-// report a thrown error as {errorType, errorMessage}. The result goes to fd 3 so logs stay separate.
+// The Node.js runtime's contract, minus the Runtime API: import() the handler module, call handler(event, context)
+// for each event in turn (a warm container serves many), report a thrown error as {errorType, errorMessage}. The
+// context's getRemainingTimeInMillis counts down from the function timeout. Results go to fd 3 so logs stay separate;
+// with --expose-gc each carries the heap in use after a full collection.
 const RUNTIME = `
 import { writeSync } from 'node:fs';
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-const started = Date.now();
-const context = {
-  awsRequestId: crypto.randomUUID(), functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':111122223333:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
-  memoryLimitInMB: '512', logGroupName: '/aws/lambda/' + process.env.AWS_LAMBDA_FUNCTION_NAME, logStreamName: 'local',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 900000 - (Date.now() - started),
-};
+const { bundle, events, timeoutMs } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 const module = await import(bundle);
-let out;
-try { out = { result: await module.handler(event, context) }; }
-catch (error) { out = { error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error) } }; }
-writeSync(3, JSON.stringify(out));
+const outcomes = [];
+for (const event of events) {
+  const started = Date.now();
+  const context = {
+    awsRequestId: crypto.randomUUID(), functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':111122223333:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+    memoryLimitInMB: '512', logGroupName: '/aws/lambda/' + process.env.AWS_LAMBDA_FUNCTION_NAME, logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
+  };
+  let out;
+  try { out = { result: await module.handler(event, context) }; }
+  catch (error) { out = { error: { errorType: error?.name ?? 'Error', errorMessage: error?.message ?? String(error) } }; }
+  out.ms = Date.now() - started;
+  if (globalThis.gc) { globalThis.gc(); out.heapUsed = process.memoryUsage().heapUsed; }
+  outcomes.push(out);
+}
+writeSync(3, JSON.stringify(outcomes));
 process.exit(0);
 `;
 
-/** Invokes the bundled handler in a fresh Node process, the way the Lambda Node.js runtime loads it. */
-export function runLambdaBundle(bundle: string, event: unknown, env: Record<string, string>): Promise<LambdaInvocation> {
+export interface LambdaRunOptions {
+  /** The function timeout the context counts down from (default 900 s, Lambda's maximum). */
+  timeoutMs?: number;
+}
+
+export interface WarmInvocation extends Omit<LambdaInvocation, 'logs'> {
+  ms: number;
+  /** Heap in use after a full garbage collection, once this invocation returned. */
+  heapUsed: number;
+}
+
+function runRuntime(bundle: string, events: unknown[], env: Record<string, string>, options: LambdaRunOptions, nodeFlags: string[]): Promise<{ outcomes: WarmInvocation[]; logs: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', RUNTIME], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', RUNTIME], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     let logs = '';
     let result = '';
     child.stdout?.on('data', (c: Buffer) => (logs += c.toString('utf8')));
@@ -583,8 +601,21 @@ export function runLambdaBundle(bundle: string, event: unknown, env: Record<stri
     child.on('error', reject);
     child.on('close', (code) => {
       if (!result) return reject(new Error(`the Lambda runtime process exited ${code} without a result:\n${logs}`));
-      resolve({ ...(JSON.parse(result) as Omit<LambdaInvocation, 'logs'>), logs });
+      resolve({ outcomes: JSON.parse(result) as WarmInvocation[], logs });
     });
-    child.stdin?.end(JSON.stringify({ bundle: pathToFileURL(bundle).href, event }));
+    child.stdin?.end(JSON.stringify({ bundle: pathToFileURL(bundle).href, events, timeoutMs: options.timeoutMs ?? 900_000 }));
   });
+}
+
+/** Invokes the bundled handler once per event in ONE process, as a warm container does, measuring the heap after each. */
+export async function runLambdaBundleWarm(bundle: string, events: unknown[], env: Record<string, string>, options: LambdaRunOptions = {}): Promise<{ invocations: WarmInvocation[]; logs: string }> {
+  const { outcomes, logs } = await runRuntime(bundle, events, env, options, ['--expose-gc']);
+  return { invocations: outcomes, logs };
+}
+
+/** Invokes the bundled handler in a fresh Node process, the way the Lambda Node.js runtime loads it. */
+export async function runLambdaBundle(bundle: string, event: unknown, env: Record<string, string>, options: LambdaRunOptions = {}): Promise<LambdaInvocation> {
+  const { outcomes, logs } = await runRuntime(bundle, [event], env, options, []);
+  const { ms: _ms, heapUsed: _heapUsed, ...outcome } = outcomes[0] as WarmInvocation;
+  return { ...outcome, logs };
 }

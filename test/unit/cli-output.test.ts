@@ -24,7 +24,7 @@ describe('history', () => {
 });
 
 describe('plan and report footers', () => {
-  const empty = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [], errors: [] };
+  const empty = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [], errors: [], deferred: [] };
 
   it('a plan names the live cluster and the source, never "(unknown)"', () => {
     const text = formatPlan(empty, 'prod', 'manifests directory deploy');

@@ -73,6 +73,16 @@ describe('no-op detection', () => {
     expect(sameObject(live, other)).toBe(false);
     expect(sameObject(live, { ...live, data: { a: '2' } })).toBe(false);
   });
+
+  it('ignores the order of managedFields entries: a dry-run moves our refreshed entry behind a later manager', () => {
+    const rotation = { manager: 'thanos-gitops-rotation', operation: 'Apply', time: '2026-01-02T00:00:00Z', fieldsV1: { f: 'checksum' } };
+    const ours = { manager: 'thanos-gitops', operation: 'Apply', time: '2026-01-01T00:00:00Z', fieldsV1: { f: 'spec' } };
+    const live = { ...obj('apps/v1', 'Deployment', { spec: { replicas: 1 } }), metadata: { name: 'router', managedFields: [ours, rotation] } };
+    const dryRun = { ...live, metadata: { name: 'router', managedFields: [rotation, { ...ours, time: '2026-01-03T00:00:00Z' }] } };
+    expect(sameObject(live, dryRun)).toBe(true);
+    const taken = { ...live, metadata: { name: 'router', managedFields: [{ ...rotation, fieldsV1: { f: 'spec' } }, ours] } };
+    expect(sameObject(live, taken)).toBe(false);
+  });
 });
 
 describe('mapLimit', () => {

@@ -5,7 +5,7 @@ import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { readFile } from 'node:fs/promises';
 import { reportStackIssues } from './stack-checks.js';
-import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
+import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
@@ -43,8 +43,9 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
  * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
+ * With a signal, the run stops at the next request when it fires (SIGINT/SIGTERM of interruptible commands).
  */
-export function clientFromFlags(values: ClusterFlagValues): KubeClient {
+export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal): KubeClient {
   const fromEnvironment = process.env.KUBECONFIG?.split(delimiter).find((entry) => entry !== '');
   const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
   if (!existsSync(path)) {
@@ -57,7 +58,7 @@ export function clientFromFlags(values: ClusterFlagValues): KubeClient {
         '(for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)',
     );
   }
-  return KubeClient.fromFile(path, values.context);
+  return KubeClient.fromFile(path, values.context, signal ? { signal } : {});
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
@@ -98,6 +99,7 @@ export const applyFlagOptions = {
   commit: { type: 'string' },
   'skip-missing-kinds': { type: 'boolean' },
   'lock-timeout': { type: 'string' },
+  'lease-duration': { type: 'string' },
   'allow-empty': { type: 'boolean' },
   policy: { type: 'string' },
   'no-policy': { type: 'boolean' },
@@ -119,6 +121,22 @@ export async function applyPolicyFromFlags(values: { policy?: string | undefined
   return { policy: parseApplyPolicy(text, values.policy), source: values.policy };
 }
 
+/** How long a run that died without releasing the Lease (SIGKILL, lost node) blocks the next one. */
+export const leaseDurationUsage = `  --lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL); the next run
+                            takes it over after that (default 30s; Ctrl-C and SIGTERM release it at once)`;
+
+/** Lease options from --lock-timeout and --lease-duration. */
+export function leaseOptionsFromFlags(values: { 'lock-timeout'?: string | undefined; 'lease-duration'?: string | undefined }): LeaseOptions | undefined {
+  const lease: LeaseOptions = {};
+  if (values['lock-timeout'] !== undefined) lease.waitTimeoutMs = parseDuration(values['lock-timeout'], '--lock-timeout');
+  if (values['lease-duration'] !== undefined) {
+    const seconds = Math.ceil(parseDuration(values['lease-duration'], '--lease-duration') / 1000);
+    if (seconds < 1) throw new UsageError(`--lease-duration '${values['lease-duration']}' must be at least 1s`);
+    lease.leaseDurationSeconds = seconds;
+  }
+  return Object.keys(lease).length ? lease : undefined;
+}
+
 export interface ApplyFlagValues extends ClusterFlagValues {
   'force-conflicts'?: boolean | undefined;
   recreate?: boolean | undefined;
@@ -129,6 +147,7 @@ export interface ApplyFlagValues extends ClusterFlagValues {
   commit?: string | undefined;
   'skip-missing-kinds'?: boolean | undefined;
   'lock-timeout'?: string | undefined;
+  'lease-duration'?: string | undefined;
   'allow-empty'?: boolean | undefined;
 }
 
@@ -147,7 +166,8 @@ export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string
   if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
   if (values.commit) options.sourceCommit = values.commit;
   if (values['allow-empty']) options.allowEmpty = true;
-  if (values['lock-timeout'] !== undefined) options.lease = { waitTimeoutMs: parseDuration(values['lock-timeout'], '--lock-timeout') };
+  const lease = leaseOptionsFromFlags(values);
+  if (lease) options.lease = lease;
   return options;
 }
 
@@ -167,6 +187,7 @@ export function formatApplyResult(result: ApplyResult): string {
 
 export const applyCommand: Command = {
   name: 'apply',
+  interruptible: true,
   usage: `Usage: thanos-gitops apply [source] [cluster] [options]
 
 Applies the manifest set with server-side apply (field manager thanos-gitops) under a Lease lock. Every object is
@@ -188,6 +209,7 @@ Options:
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+${leaseDurationUsage}
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --policy <file>           apply policy (YAML or JSON) the set must pass before anything is written
@@ -198,6 +220,9 @@ Options:
   --no-policy               apply without any policy check (prints a warning)
   --json                    print the result as JSON
   --ignore-validation       apply even when stack validation reports errors (see 'validate')
+
+Ctrl-C or SIGTERM stops at the next request, records the revision as failed if anything was written, releases the
+Lease and exits 130 (SIGINT) or 143 (SIGTERM); running apply again converges.
 
 Example:
   thanos-gitops apply --config thanos-stack.yaml --namespace thanos --environment prod --wait --commit $GITHUB_SHA
@@ -225,7 +250,7 @@ Example:
       }
       options.progress = progress;
       options.log = (line) => lineIo.stderr(`${line}\n`);
-      const client = clientFromFlags(values);
+      const client = clientFromFlags(values, io.signal);
       try {
         const result = await applyManifestSet(client, set, options);
         io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));

@@ -17,6 +17,10 @@ export function formatPlan(plan: PlanResult, environment: string, source?: strin
   list('Conflicts (apply needs --force-conflicts):', plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`));
   list('Immutable fields (apply needs --recreate):', plan.immutable.map((i) => `${i.object}: ${i.message}`));
   list('Refused by the server:', plan.errors.map((e) => `${e.object}: ${e.message}`));
+  list(
+    'Not dry-run (their CustomResourceDefinition is in this set and not served yet; apply creates it first, then checks them):',
+    plan.deferred.map((d) => `${d.object}: will be created after CustomResourceDefinition ${d.crd}`),
+  );
   list('Warnings:', plan.warnings);
   return `${sections.join('\n\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { detectDrift, reconcile, type DriftResult } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, parseDuration } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, leaseDurationUsage, parseDuration } from './apply.js';
 import { UsageError } from '../command.js';
 import { rejectPositionals } from './render.js';
 
@@ -17,6 +17,7 @@ export function formatDrift(drift: DriftResult, environment: string): string {
 
 export const reconcileCommand: Command = {
   name: 'reconcile',
+  interruptible: true,
   usage: `Usage: thanos-gitops reconcile [cluster] [options]
 
 Compares the last deployed release with the live cluster (server-side dry-run with force vs live) and lists the
@@ -30,6 +31,7 @@ Options:
   --wait                    wait for rollouts of re-applied workloads
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+${leaseDurationUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
@@ -38,13 +40,14 @@ Options:
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
       'lock-timeout': { type: 'string' },
+      'lease-duration': { type: 'string' },
     });
     rejectPositionals(positionals);
     if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
     if (values.timeout !== undefined) parseDuration(values.timeout, '--timeout');
     const environment = environmentFromFlags(values);
     const namespace = values.namespace;
-    const client = clientFromFlags(values);
+    const client = clientFromFlags(values, io.signal);
     try {
       if (values['dry-run']) {
         const drift = await detectDrift(client, { environment, namespace });

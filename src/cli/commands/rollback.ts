@@ -1,10 +1,11 @@
 import { parseFlags, type Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, formatApplyResult } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, formatApplyResult, leaseDurationUsage } from './apply.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
+  interruptible: true,
   usage: `Usage: thanos-gitops rollback <revision> [cluster] [options]
 
 Re-applies the manifests recorded in <revision> (see 'history') exactly as apply does: dry-run checks first,
@@ -19,6 +20,7 @@ Options:
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
   --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+${leaseDurationUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
@@ -29,13 +31,14 @@ Options:
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
       'lock-timeout': { type: 'string' },
+      'lease-duration': { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one revision number, e.g. thanos-gitops rollback 3');
     const revision = Number(positionals[0]);
     if (!Number.isInteger(revision) || revision < 1) throw new UsageError(`revision '${positionals[0]}' is not a positive integer`);
     if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
     const options = applyOptionsFromFlags(values, values.namespace, io);
-    const client = clientFromFlags(values);
+    const client = clientFromFlags(values, io.signal);
     try {
       io.stdout(formatApplyResult(await rollback(client, revision, options)));
       return 0;

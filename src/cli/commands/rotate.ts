@@ -1,6 +1,6 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadStackConfig } from '../../config/index.js';
-import { clientFromFlags, parseDuration } from './apply.js';
+import { clientFromFlags, leaseDurationUsage, leaseOptionsFromFlags, parseDuration } from './apply.js';
 import { formatRotateReport, rotateTarget, rotationTargetFor, type RotateOptions } from '../../pki/rotate.js';
 import { awsAccessKeyApi } from '../../objstore/access-keys.js';
 
@@ -26,11 +26,15 @@ Options:
   --rollout-timeout <d>       how long to wait for restarted workloads (default 10m)
   --propagation-delay <d>     how long kubelet may take to sync re-issued certificates into pods
                               before the old CA is dropped (default 2m)
+${leaseDurationUsage}
+
+Ctrl-C or SIGTERM stops at the next request, releases the Lease and exits 130 or 143; the next run resumes.
 
 Exit codes: 0 done (or nothing to do), 1 failure (run again: it resumes), 2 usage.`;
 
 export const rotateCommand: Command = {
   name: 'rotate',
+  interruptible: true,
   usage,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseFlags(argv, {
@@ -44,6 +48,7 @@ export const rotateCommand: Command = {
       'dry-run': { type: 'boolean' },
       'rollout-timeout': { type: 'string' },
       'propagation-delay': { type: 'string' },
+      'lease-duration': { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!values.config) throw new UsageError('--config <stack.yaml> is required');
@@ -67,7 +72,9 @@ export const rotateCommand: Command = {
       ...(values['propagation-delay'] ? { propagationDelayMs: parseDuration(values['propagation-delay'], '--propagation-delay') } : {}),
       ...(config.objectStorage?.mode === 'accessKeys' ? { accessKeys: awsAccessKeyApi({ region: config.objectStorage.region }) } : {}),
     };
-    const client = clientFromFlags(values);
+    const lease = leaseOptionsFromFlags(values);
+    if (lease) options.lease = lease;
+    const client = clientFromFlags(values, io.signal);
     try {
       const report = await rotateTarget(client, target, options);
       io.stdout(formatRotateReport(report));
