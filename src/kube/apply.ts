@@ -5,7 +5,7 @@ import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type Memb
 import { KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
-import { ReleaseHistory, type Release } from './release.js';
+import { recordsManifests, ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
@@ -441,7 +441,7 @@ function recordedManifests(prepared: Prepared): ManifestSet {
 async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
   if (options.history === false) return true;
   const deployed = await new ReleaseHistory(client, options.namespace, options.environment).deployed();
-  return deployed !== undefined && JSON.stringify(deployed.manifests) === JSON.stringify(recordedManifests(prepared));
+  return deployed !== undefined && recordsManifests(deployed, recordedManifests(prepared));
 }
 
 function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObject[]): ObjectOutcome[] {

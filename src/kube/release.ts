@@ -100,6 +100,20 @@ export function withoutSecretValues(manifests: ManifestSet): { manifests: Manife
   return { manifests: stripped, secretValues };
 }
 
+/**
+ * Whether `release` records exactly `manifests`: the same objects once Secret values are taken out, and each Secret's
+ * values matching the digest recorded for it (under that record's salt).
+ */
+export function recordsManifests(release: Release, manifests: ManifestSet): boolean {
+  if (JSON.stringify(withoutSecretValues(manifests).manifests) !== JSON.stringify(release.manifests)) return false;
+  for (const { object } of manifests) {
+    if (!isSecretObject(object)) continue;
+    const entry = release.secretValues?.[objectId(object)];
+    if (!entry || digestOf(secretBytes(object), Buffer.from(entry.salt, 'base64')) !== entry.digest) return false;
+  }
+  return true;
+}
+
 export interface RestoredRelease {
   manifests: ManifestSet;
   /** Secrets whose live values are not the recorded ones (changed or deleted since): objectId and describeObject name. */

@@ -4,6 +4,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCli } from '../helpers/cli.js';
@@ -11,6 +12,8 @@ import { main } from '../../src/cli/main.js';
 import { APPLYSET_PART_OF_LABEL, KubeClient } from '../../src/kube/index.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 
+// The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
+const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
 const cluster = testCluster();
 let admin: KubeClient;
 let scratch: string;
@@ -37,7 +40,7 @@ interface Applied {
 }
 
 async function applyJson(namespace: string, source: string[]): Promise<Applied> {
-  const run = await runCli('apply', ...source, '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test', '--json');
+  const run = await runCli('apply', ...source, '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test', '--json', '--policy', EXAMPLE_POLICY);
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Applied;
 }
@@ -118,6 +121,7 @@ spec:
     metadata:
       labels: *labels
     spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
       containers:
         - name: thanos-query
           image: quay.io/thanos/thanos:v0.42.4
@@ -156,6 +160,7 @@ spec:
     metadata:
       labels: *store
     spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
       containers:
         - name: thanos-store
           image: quay.io/thanos/thanos:v0.42.4

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
@@ -19,6 +20,8 @@ import { cli, exampleConfig } from './thanos-fixture.js';
 
 let dir: string;
 let client: KubeClient;
+// The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
+const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -156,7 +159,7 @@ describe('rotate and apply refuse an empty or unparsable CA bundle (dist/cli, re
     const rendered = join(dir, 'rendered');
     expect((await cli(['render', '--config', file, '--out', rendered])).code).toBe(0);
     writeFileSync(join(rendered, 'thanos-gitops-ca-bundle-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-gitops-ca-bundle', namespace: applyNs }, data: { 'ca.crt': '' } }));
-    const run = await cli(['apply', '--dir', rendered, '--kubeconfig', kubeconfig(), '--namespace', applyNs]);
+    const run = await cli(['apply', '--dir', rendered, '--kubeconfig', kubeconfig(), '--namespace', applyNs, '--policy', EXAMPLE_POLICY]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Secret ${applyNs}/thanos-gitops-ca-bundle key ca.crt: it is empty`);
     expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: applyNs, name: 'thanos-gitops-ca-bundle' })).toBeUndefined();

@@ -19,6 +19,7 @@ import { startCli, type CliExit } from '../helpers/cli-process.js';
 import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster } from '../helpers/fake-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
+const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } };
 const SEED = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : Math.floor(Math.random() * 2 ** 31);
 /** Kill points per family; together at least 50. */
 const KILLS = { apply: 22, reconcile: 12, rotate: 10, lambda: 6 };
@@ -193,7 +194,7 @@ function applySet(namespace: string, variant: number): KubeObject[] {
     metadata: { name: 'fault-deploy', namespace },
     spec: {
       selector: { matchLabels: { app: 'fault' } },
-      template: { metadata: { labels: { app: 'fault' } }, spec: { containers: [{ name: 'c', image: 'registry.invalid/fault:1', env: [{ name: 'VARIANT', value: String(variant) }] }] } },
+      template: { metadata: { labels: { app: 'fault' } }, spec: { securityContext: RESTRICTED_POD, containers: [{ name: 'c', image: 'registry.invalid/fault:1', env: [{ name: 'VARIANT', value: String(variant) }] }] } },
     },
   });
   return objects;

@@ -83,7 +83,7 @@ describe('interrupting the CLI', () => {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'never-ready', namespace: ns },
-        spec: { selector: { matchLabels: { app: 'never-ready' } }, template: { metadata: { labels: { app: 'never-ready' } }, spec: { containers: [{ name: 'c', image: 'registry.invalid/none:1' }] } } },
+        spec: { selector: { matchLabels: { app: 'never-ready' } }, template: { metadata: { labels: { app: 'never-ready' } }, spec: { securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'c', image: 'registry.invalid/none:1' }] } } },
       },
     ]);
     const run = startCli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '--wait', '--timeout', '10m']);

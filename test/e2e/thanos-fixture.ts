@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
@@ -18,6 +19,8 @@ import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/index.js');
+// The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
+const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bundled example (examples/stack/thanos-stack.yaml) as a plain object, moved into `namespace`. */
@@ -81,7 +84,7 @@ export async function startStack(
   const applyConfig = async (config: Record<string, unknown>) => {
     writeFileSync(configFile, stringify(config));
     set = renderStack(parseStackConfig(readFileSync(configFile, 'utf8'), configFile));
-    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig]);
+    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY]);
     if (applied.code !== 0) throw new Error(`thanos-gitops apply exited ${applied.code}:\n${applied.stderr}`);
     return set;
   };

@@ -193,3 +193,17 @@ describe('Lambda release policy', () => {
     expect(() => loadConfig({ ...env, APPLY_POLICY: '{"kinds": []}' })).toThrow(/function misconfigured: APPLY_POLICY: invalid apply policy/);
   });
 });
+
+describe('the bundled EKS example and its apply policy', () => {
+  const root = join(import.meta.dirname, '../..');
+  it('examples/stack/apply-policy.yaml accepts the example with its production profile; the default refuses only the profile\'s extra kinds and its NLB', async () => {
+    const { parseStackConfig } = await import('../../src/config/index.js');
+    const { renderStack } = await import('../../src/render/index.js');
+    const file = join(root, 'examples/stack/thanos-stack.yaml');
+    const set = renderStack(parseStackConfig(readFileSync(file, 'utf8'), file));
+    const policyFile = join(root, 'examples/stack/apply-policy.yaml');
+    expect(checkApplyPolicy(set, parseApplyPolicy(readFileSync(policyFile, 'utf8'), policyFile), { defaultNamespace: 'thanos' })).toEqual([]);
+    const refused = checkApplyPolicy(set, DEFAULT_APPLY_POLICY, { defaultNamespace: 'thanos' });
+    expect(new Set(refused.map((violation) => violation.rule))).toEqual(new Set(['kinds', 'serviceTypes']));
+  });
+});
