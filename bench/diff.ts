@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { diffManifestSets, renderFullReport, renderReport } from '../src/diff/index.js';
+import { analyzeManifestSets } from '../src/thanos/index.js';
 import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
 
 const GOLDEN = join(import.meta.dirname, '../../shared/kube-thanos/all');
@@ -58,13 +59,14 @@ function time(run: () => void): number {
 }
 
 const { base, head } = sets();
-const diff = diffManifestSets(base, head);
+const diff = analyzeManifestSets(base, head);
 const context = { environment: 'bench', baseSha: '0'.repeat(40), headSha: 'f'.repeat(40) };
 const comment = renderReport(diff, context);
 const full = renderFullReport(diff, context);
 
 const rows: Array<[string, number, string]> = [
-  ['diffManifestSets (500 vs 500 objects)', time(() => diffManifestSets(base, head)), `${diff.counts.modified} modified, ${diff.risks.length} risks`],
+  ['diffManifestSets (500 vs 500 objects)', time(() => diffManifestSets(base, head)), `${diff.counts.modified} modified`],
+  ['analyzeManifestSets (diff + Thanos rules, forecast, capacity, validation)', time(() => analyzeManifestSets(base, head)), `${diff.risks.length} risks, ${diff.forecast?.length ?? 0} forecast rows`],
   ['renderReport (PR comment, 60k budget)', time(() => renderReport(diff, context)), `${comment.length.toLocaleString('en')} chars`],
   ['renderFullReport (summary/file)', time(() => renderFullReport(diff, context)), `${full.length.toLocaleString('en')} chars`],
 ];

@@ -2,6 +2,7 @@
 import type { Context } from 'aws-lambda';
 import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../infra/lib/drift-metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
+import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
 import {
   applyManifestSet,
@@ -194,6 +195,13 @@ export async function runEvent(event: ReconcilerEvent, config: ReconcilerConfig,
     }
     case 'apply': {
       await checkScopes(client, set as ManifestSet, config);
+      // A stack Thanos would refuse (e.g. a hashring smaller than the replication factor) is never applied.
+      const issues = validateStack(set as ManifestSet);
+      const errors = issues.filter((issue) => issue.severity === 'error');
+      if (errors.length > 0) {
+        throw new RefusedError(`release refused, nothing was applied: stack validation found ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => formatValidationIssue(issue)).join('; ')}`);
+      }
+      result.warnings.push(...issues.map((issue) => formatValidationIssue(issue)));
       const apply = await applyManifestSet(client, set as ManifestSet, {
         ...base,
         sourceCommit: event.release.commit,

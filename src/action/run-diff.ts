@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { commentMarker, diffManifestSets, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
+import { commentMarker, renderFullReport, renderJsonReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
+import { analyzeManifestSets } from '../thanos/index.js';
 import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet } from '../manifests/index.js';
 import { upsertStickyComment, type StickyCommentResult } from './comment.js';
 import type { ActionInputs } from './inputs.js';
@@ -52,10 +53,11 @@ export function revisionsFromEvent(eventName: string, payload: Record<string, un
   );
 }
 
-async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** Writes `<environment>-report.<extension>` under RUNNER_TEMP/thanos-gitops and returns its path. */
+async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS.ProcessEnv, extension = 'md'): Promise<string> {
   const dir = join(env['RUNNER_TEMP'] || tmpdir(), 'thanos-gitops');
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${inputs.environment}-report.md`);
+  const path = join(dir, `${inputs.environment}-report.${extension}`);
   await writeFile(path, report, 'utf8');
   return path;
 }
@@ -74,6 +76,15 @@ async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Prom
   } catch (error) {
     // Outside a runner there is no GITHUB_STEP_SUMMARY; the report file still has everything.
     core.warning(`could not write the job summary: ${(error as Error).message}`);
+  }
+}
+
+function logStackIssues(diff: ManifestDiff): void {
+  for (const issue of diff.issues ?? []) {
+    const line = `${issue.object}${issue.option ? ` (${issue.option})` : ''}: ${issue.message}. Fix: ${issue.fix}`;
+    // Annotations, not a failure: the report carries them; apply (the reconciler) refuses the errors.
+    if (issue.severity === 'error') core.error(line, { title: `thanos-gitops ${issue.id}` });
+    else core.warning(line, { title: `thanos-gitops ${issue.id}` });
   }
 }
 
@@ -132,15 +143,17 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
       : [];
     if (revisions.baseSha) context.baseSha = revisions.baseSha;
     if (revisions.baseRef) context.baseRef = revisions.baseRef;
-    diff = diffManifestSets(base, head);
+    diff = analyzeManifestSets(base, head);
   }
 
   const { added, removed, modified } = diff.counts;
   const changed = added + removed + modified > 0;
   core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`);
   logRisks(diff);
+  logStackIssues(diff);
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
+  const jsonReportPath = await writeReportFile(inputs, renderJsonReport(diff, context), env, 'json');
   await writeJobSummary(diff, context);
   if (inputs.comment && revisions.pullRequest !== undefined) {
     const result = await postComment(inputs, diff, context, revisions.pullRequest);
@@ -153,4 +166,5 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   core.setOutput('modified', String(modified));
   core.setOutput('risks', String(diff.risks.length));
   core.setOutput('report-path', reportPath);
+  core.setOutput('json-report-path', jsonReportPath);
 }

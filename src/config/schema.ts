@@ -229,6 +229,13 @@ export const optionSchemas = named('option', {
   labels: z.array(z.string()).describe('External labels (--label). Default replica="$(NAME)", receive="true".'),
   tenantLabelName: z.string().nullable().describe('--receive.tenant-label-name. Default null.'),
   tenantHeader: z.string().nullable().describe('--receive.tenant-header. Default null.'),
+  hashringsAlgorithm: z
+    .enum(['hashmod', 'ketama'])
+    .nullable()
+    .describe(
+      'thanos-gitops extension (kube-thanos has no such option): --receive.hashrings-algorithm. Default null (flag not rendered: Thanos uses hashmod). ' +
+        'Ingestors flush their head on every hashring change unless this is ketama, whatever the hashrings file says.',
+    ),
   receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
   debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
   routerReplicas: z.number().int().min(0).describe('receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.'),
@@ -281,7 +288,7 @@ const COMPACT = [
 const RECEIVE = [
   ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
   'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
-  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile',
+  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'hashringsAlgorithm',
 ] as const satisfies readonly OptionName[];
 
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */

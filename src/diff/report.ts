@@ -1,4 +1,4 @@
-import type { DiffEntry, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity } from './types.js';
+import type { CapacityItem, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity, SourceLink, StackIssue } from './types.js';
 
 /** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
 export const COMMENT_LIMIT = 65_536;
@@ -95,6 +95,7 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
         `> [!${alertType(risk.severity)}]`,
         `> **${code(risk.object)}** · \`${risk.id}\` (${risk.severity}): ${oneLine(risk.message)}`,
         `> **What to do:** ${oneLine(risk.action)}`,
+        ...(risk.source ? [`> **Source:** ${sourceLink(risk.source)}`] : []),
       ].join('\n'))
       .join('\n\n');
   }
@@ -109,7 +110,8 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   let shown = 0;
   for (const group of groups.values()) {
     const first = group[0]!;
-    const lines = [`> [!${alertType(first.severity)}]`, `> \`${first.id}\` (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}`];
+    const source = level === 'compact' && first.source ? ` (${sourceLink(first.source)})` : '';
+    const lines = [`> [!${alertType(first.severity)}]`, `> \`${first.id}\` (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}${source}`];
     if (level === 'compact') {
       for (const risk of group) lines.push(`> - ${code(risk.object)}: ${oneLine(risk.message, 240)}`);
     } else {
@@ -123,6 +125,71 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   }
   if (shown < risks.length) blocks.push(`> [!CAUTION]\n> ${risks.length - shown} more risks did not fit; they are listed in the full report.`);
   return blocks.join('\n\n');
+}
+
+/** A Markdown link to the doc or source file a message rests on; label and address pass the same escaping as messages. */
+function sourceLink(source: SourceLink): string {
+  const url = /^https:\/\/[^\s()<>]+$/.test(source.url) ? source.url : '';
+  return url ? `[${oneLine(source.label).replace(/[[\]]/g, '')}](${url})` : oneLine(source.label);
+}
+
+function tableCell(text: string): string {
+  return oneLine(text).replace(/\|/g, '\\|');
+}
+
+const EFFECT_TEXT: Record<ForecastItem['effect'], string> = {
+  rolls: 'rolls',
+  reloads: 'reloads in place',
+  flushes: 'flushes heads',
+  'restart-needed': 'needs a restart',
+  created: 'created',
+  deleted: 'deleted',
+  scaled: 'scaled',
+};
+
+function renderForecast(items: ForecastItem[] | undefined): string {
+  if (!items || items.length === 0) return '';
+  const rows = items.map((item) =>
+    `| ${tableCell(item.object)} | ${item.pods.base} → ${item.pods.head} | ${EFFECT_TEXT[item.effect]} | ${tableCell(item.order)} | ${tableCell(item.reason)}${item.source ? ` (${sourceLink(item.source)})` : ''} |`);
+  return ['#### Restart impact', '', '| Workload | Pods | Effect | Order | Why |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+function cpu(millis: number): string {
+  return millis % 1000 === 0 ? `${millis / 1000}` : `${millis}m`;
+}
+
+function bytes(value: number): string {
+  if (value === 0) return '0';
+  for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+    if (value >= size) return `${Number((value / size).toFixed(2))}${unit}`;
+  }
+  return `${value}`;
+}
+
+function change(base: number, head: number, format: (value: number) => string): string {
+  if (base === head) return format(head);
+  const delta = head - base;
+  return `${format(base)} → ${format(head)} (${delta > 0 ? '+' : '−'}${format(Math.abs(delta))})`;
+}
+
+function renderCapacity(items: CapacityItem[] | undefined): string {
+  const changed = (items ?? []).filter((item) => JSON.stringify(item.base) !== JSON.stringify(item.head));
+  if (changed.length === 0) return '';
+  const rows = changed.map((item) =>
+    `| ${tableCell(item.component)} | ${change(item.base.pods, item.head.pods, String)} | ${change(item.base.cpuMillis, item.head.cpuMillis, cpu)} | ${change(item.base.memoryBytes, item.head.memoryBytes, bytes)} | ${change(item.base.storageBytes, item.head.storageBytes, bytes)} |`);
+  return ['#### Requested capacity', '', '| Component | Pods | CPU | Memory | PVC storage |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+function renderIssues(issues: StackIssue[] | undefined): string {
+  if (!issues || issues.length === 0) return '';
+  const lines = issues.map((issue) =>
+    `- **${issue.severity}** \`${issue.id}\` ${code(issue.object)}${issue.option ? ` (${code(issue.option)})` : ''}: ${oneLine(issue.message)}. **Fix:** ${oneLine(issue.fix)}${issue.source ? ` (${sourceLink(issue.source)})` : ''}`);
+  return ['#### Stack validation (head)', '', ...lines].join('\n');
+}
+
+/** Stack validation, restart forecast and capacity delta, when an analysis layer provided them. */
+function renderImpact(diff: ManifestDiff): string {
+  return [renderIssues(diff.issues), renderForecast(diff.forecast), renderCapacity(diff.capacity)].filter(Boolean).join('\n\n');
 }
 
 function tableHeader(): string {
@@ -301,6 +368,7 @@ export function renderFullReport(diff: ManifestDiff, context: ReportContext): st
     `${commentMarker(context.environment)}\n${title(context)}`,
     summaryLine(diff),
     renderRisks(diff.risks, 'full'),
+    renderImpact(diff),
     renderTable(changed),
     changed.map((entry) => detailsBlock(entry, entry.patch)).join('\n\n'),
     footer(context),
@@ -331,10 +399,14 @@ export function renderReport(diff: ManifestDiff, context: ReportContext, options
     if (fixed + risks.length <= maxLength * 0.6) break;
   }
   let remaining = maxLength - fixed - risks.length;
+  // The forecast and capacity tables are short; they make way only when even the risks barely fit.
+  let impact = renderImpact(diff);
+  if (impact.length > remaining * 0.3) impact = '';
+  remaining -= impact.length + (impact ? 2 : 0);
   const table = remaining > 400 ? renderTable(changed, Math.floor(remaining * 0.4)) : '';
   remaining -= table.length + 4;
   const details = remaining > 300 ? renderDetails(changed, remaining, new Set(diff.risks.map((risk) => risk.object))) : '';
-  const text = `${[head, notice, risks, table, details, tail].filter(Boolean).join('\n\n')}\n`;
+  const text = `${[head, notice, risks, impact, table, details, tail].filter(Boolean).join('\n\n')}\n`;
   if (text.length <= maxLength) return text;
   // Unreachable with sane budgets; a hard guarantee that GitHub never rejects the comment.
   const minimal = `${[head, notice, renderRisks(diff.risks, 'minimal', Math.max(0, maxLength - fixed - 100))].join('\n\n')}\n`;

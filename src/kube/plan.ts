@@ -1,4 +1,5 @@
 import { diffManifestSets, redactSecret, type ManifestDiff } from '../diff/index.js';
+import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
@@ -94,7 +95,7 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
     }
     for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
-  result.diff = diffWithoutRework(result.live, result.merged);
+  result.diff = analyzeDiff(diffWithoutRework(result.live, result.merged), result.live, result.merged);
   return result;
 }
 
@@ -174,7 +175,7 @@ export async function detectDrift(client: KubeClient, options: PlanOptions): Pro
       drifted.push({ id: p.id, object: p.name, change: 'modified', managers: [...new Set(managers)] });
     }
   }
-  const diff = diffManifestSets(liveSet, mergedSet);
+  const diff = analyzeDiff(diffManifestSets(liveSet, mergedSet), liveSet, mergedSet);
   const patches = new Map(diff.entries.map((e) => [e.id, e.patch]));
   return {
     revision: release.revision,

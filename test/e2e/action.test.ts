@@ -150,6 +150,7 @@ describe('the bundled Action on a pull_request event', () => {
   function expectNoSecret(run: ActionRun, extra: string[] = []): void {
     const texts = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs), JSON.stringify(github.calls), ...extra];
     if (run.outputs['report-path']) texts.push(readFileSync(run.outputs['report-path'], 'utf8'));
+    if (run.outputs['json-report-path']) texts.push(readFileSync(run.outputs['json-report-path'], 'utf8'));
     for (const text of texts) {
       expect(text).not.toContain(PLANTED);
       expect(text).not.toContain(PLANTED_BASE64);
@@ -187,6 +188,14 @@ describe('the bundled Action on a pull_request event', () => {
     expect(body).toMatch(/hmac-sha256:[0-9a-f]{10}/);
     expect(first.summary).toContain('**3 objects change**');
     expect(readFileSync(first.outputs['report-path']!, 'utf8')).toContain('hashring-membership');
+    // The JSON report sits beside the Markdown one, for tools: objects, risks with their source, forecast, capacity.
+    expect(first.outputs['json-report-path']).toBe(first.outputs['report-path']!.replace(/\.md$/, '.json'));
+    const json = JSON.parse(readFileSync(first.outputs['json-report-path']!, 'utf8'));
+    expect(json).toMatchObject({ schemaVersion: 1, environment: 'production', counts: { modified: 3 } });
+    expect(json.objects.filter((object: { change: string }) => object.change === 'modified')).toHaveLength(3);
+    expect(json.risks).toEqual([expect.objectContaining({ id: 'hashring-membership', severity: expect.any(String), object: 'ConfigMap thanos/hashring-config', message: expect.any(String), source: expect.objectContaining({ url: expect.stringMatching(/^https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//) }) })]);
+    expect(json.forecast.map((item: { object: string }) => item.object)).toContain('StatefulSet thanos/thanos-receive-ingestor-default');
+    expect(json.capacity.find((item: { component: string }) => item.component === 'receive ingestor')).toMatchObject({ base: { pods: 1 }, head: { pods: 2 } });
     expect(first.stdout).toMatch(/::warning title=thanos-gitops hashring-membership::ConfigMap thanos\/hashring-config/);
     const writes = () => github.calls.filter((call) => call.method !== 'GET');
     expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual([`POST /repos/${REPOSITORY}/issues/${PR}/comments`]);
@@ -307,5 +316,9 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
     expect(comment?.body.startsWith('<!-- thanos-gitops:default -->')).toBe(true);
     expect(comment?.body).toContain('replication-factor');
     expect(comment?.body).toContain('thanos/thanos-receive-ingestor-default');
+    // RF 3 makes three copies of every series: the querier's replica labels must name `replica`.
+    expect(run.stdout).toMatch(/::warning title=thanos-gitops query-replica-labels::Deployment thanos\/thanos-query \(query\.replicaLabels\): .*RF 3 stores every series 3 times/);
+    expect(comment?.body).toContain('#### Stack validation (head)');
+    expect(comment?.body).toContain('#### Restart impact');
   });
 });

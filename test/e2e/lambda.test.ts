@@ -196,6 +196,21 @@ describe('reconciler Lambda bundle', () => {
     expect(kubectl('get', 'secrets,configmaps', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
   });
 
+  it('refuses a release whose hashring is smaller than the replication factor, and applies nothing', async () => {
+    const before = kubectl('get', 'secrets,configmaps,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const manifests = goldenManifests(ns);
+    for (const { object } of manifests) {
+      const args = (object as any).spec?.template?.spec?.containers?.[0]?.args as string[] | undefined;
+      if (args?.[0] === 'receive') (object as any).spec.template.spec.containers[0].args = args.map((arg) => arg.replace(/^--receive\.replication-factor=\d+$/, '--receive.replication-factor=3'));
+    }
+    const outcome = await invoke('apply', { action: 'apply', release: release(manifests, 'a11'.padEnd(40, '4')) });
+    expect(outcome.error?.errorType).toBe('RefusedError');
+    expect(outcome.error?.errorMessage).toContain('stack validation found 1 error');
+    expect(outcome.error?.errorMessage).toContain('hashring `default` has 1 endpoint but the replication factor is 3');
+    expect(outcome.error?.errorMessage).toContain('Thanos v0.42.4, pkg/receive/hashring.go');
+    expect(kubectl('get', 'secrets,configmaps,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+  });
+
   it('reconcile (from the schedule): finds drift made by another field manager and puts it back', async () => {
     const original = kubectl('get', 'service', 'thanos-query', '-n', ns, '-o', 'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}');
     kubectl('patch', 'service', 'thanos-query', '-n', ns, '--type', 'merge', '--field-manager', 'someone-else', '-p', '{"metadata":{"labels":{"app.kubernetes.io/version":"hand-edited"}}}');

@@ -131,11 +131,20 @@ describe('thanos-gitops validate', () => {
     const result = await cli('validate', '--config', join(goldens, 'all.yaml'));
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^OK: .* renders 56 objects/);
-    expect(result.stderr).toBe(
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines.slice(0, 3).join('\n') + '\n').toBe(
       'warning: ServiceMonitor thanos/thanos-compact is defined 2 times with different content (thanos-compact-serviceMonitor.yaml, thanos-compact-shards-serviceMonitor.yaml); the last one wins when applied\n' +
         'warning: ServiceMonitor thanos/thanos-receive is defined 2 times with different content (thanos-receive-hashrings-serviceMonitor.yaml, thanos-receive-serviceMonitor.yaml); the last one wins when applied\n' +
         'warning: ServiceMonitor thanos/thanos-store is defined 2 times with different content (thanos-store-serviceMonitor.yaml, thanos-store-shards-serviceMonitor.yaml); the last one wins when applied\n',
     );
+    // Stack validation then warns about what kube-thanos's kitchen-sink stack would do on real Thanos: its querier
+    // does not deduplicate the RF 2 receivers' `replica` label, and compact and compactShards share one bucket.
+    expect(lines.slice(3)).toEqual([
+      expect.stringMatching(/^warning: .*all\.yaml -> thanos-query-deployment\.yaml: query\.replicaLabels: Deployment thanos\/thanos-query: .*thanos-receive-default marks each pod with `replica`/),
+      expect.stringMatching(/^warning: .*query\.replicaLabels: .*thanos-receive-region-1 marks each pod with `replica`/),
+      expect.stringMatching(/^warning: .*thanos-compact-statefulSet\.yaml: compact \/ compactShards: .*compact the same bucket/),
+    ]);
+    for (const line of lines.slice(3)) expect(line).toMatch(/Fix: .*\(Thanos v0\.42\.4, docs\/components\/(query|compact)\.md, https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//);
   });
 });
 

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { commentMarker, diffManifestSets, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../../src/diff/index.js';
+import { commentMarker, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../../src/diff/index.js';
+import { analyzeManifestSets as diffManifestSets } from '../../src/thanos/index.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');

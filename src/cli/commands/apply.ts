@@ -1,5 +1,6 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
+import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
@@ -71,6 +72,7 @@ export const applyFlagOptions = {
   'lock-timeout': { type: 'string' },
   'allow-empty': { type: 'boolean' },
   json: { type: 'boolean' },
+  'ignore-validation': { type: 'boolean' },
 } as const;
 
 export interface ApplyFlagValues extends ClusterFlagValues {
@@ -145,6 +147,7 @@ Options:
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --json                    print the result as JSON
+  --ignore-validation       apply even when stack validation reports errors (see 'validate')
 
 Example:
   thanos-gitops apply --config thanos-stack.yaml --namespace thanos --environment prod --wait --commit $GITHUB_SHA
@@ -157,6 +160,10 @@ Example:
     const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
+      const errors = reportStackIssues(set, spec, io).filter((issue) => issue.severity === 'error').length;
+      if (errors > 0 && !values['ignore-validation']) {
+        throw new Error(`stack validation found ${errors} error${errors === 1 ? '' : 's'} (above); fix them, or pass --ignore-validation to apply anyway`);
+      }
       options.namespace = namespaceFor(values, set);
       const client = clientFromFlags(values);
       try {

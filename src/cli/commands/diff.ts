@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError, parseFlags, type Command } from '../command.js';
-import { diffManifestSets, renderFullReport, renderReport, type ReportContext } from '../../diff/index.js';
+import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
+import { analyzeManifestSets } from '../../thanos/index.js';
+import { reportStackIssues } from './stack-checks.js';
 import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
@@ -11,8 +13,10 @@ export const diffCommand: Command = {
   name: 'diff',
   usage: `Usage: thanos-gitops diff (--base <ref> | --base-config <file>) [--head <ref>] [source] [options]
 
-Renders the source at the base and at the head, diffs the two manifest sets and prints the Markdown report the
-pull-request Action posts (changes per object, Thanos-aware risk flags). The head is the working tree unless
+Renders the source at the base and at the head, diffs the two manifest sets and prints the report the
+pull-request Action posts: changes per object, Thanos-aware risk flags with their source, stack validation of the
+head (also printed on stderr), the restart impact per workload and the requested capacity per component. The head
+is the working tree unless
 --head names a ref. A base commit in which the source does not exist yet counts as empty. In a shallow clone a
 missing base commit is fetched with 'git fetch --depth=1 origin <ref>'.
 
@@ -23,6 +27,9 @@ Options:
   --base-config <file>      compare against another stack config instead of a git ref
   --head <ref>              git ref to render as the head (default: the working tree)
   --environment, -e <name>  environment named in the report (default: default)
+  --format <format>         markdown (default), json (objects, risks, forecast, capacity, issues) or unified
+                            (a plain unified diff for terminals, with '#' comment lines for the risks)
+  --json                    the same as --format json
   --output <file>           write the report to a file and print a one-line summary instead
   --max-length <n>          shorten the report to at most n characters (as for a PR comment)
   --exit-code               exit with ${DIFF_CHANGES_EXIT_CODE} when the manifests differ
@@ -44,6 +51,8 @@ Examples:
       output: { type: 'string' },
       'max-length': { type: 'string' },
       'exit-code': { type: 'boolean' },
+      format: { type: 'string' },
+      json: { type: 'boolean' },
     });
     rejectPositionals(positionals);
     const baseConfig = values['base-config'];
@@ -60,6 +69,11 @@ Examples:
         throw new UsageError(`--max-length must be a whole number of at least 1000, got '${values['max-length']}'`);
       }
     }
+    const format = values.json ? 'json' : (values.format ?? 'markdown');
+    if (!['markdown', 'json', 'unified'].includes(format) || (values.json && values.format !== undefined && values.format !== 'json')) {
+      throw new UsageError(`--format must be markdown, json or unified (and --json means --format json), got '${values.format ?? ''}'`);
+    }
+    if (maxLength !== undefined && format !== 'markdown') throw new UsageError('--max-length shortens the Markdown report; it does not apply to --format json or unified');
     const spec = sourceSpecFromFlags(values);
     if (baseConfig !== undefined && spec.type !== 'config') {
       throw new UsageError('--base-config compares two stack configs; use --config for the head (or --base <ref> for other sources)');
@@ -87,9 +101,14 @@ Examples:
         headSet = await loadManifestSet(spec);
       }
 
-      const diff = diffManifestSets(baseSet, headSet);
+      reportStackIssues(headSet, spec, io);
+      const diff = analyzeManifestSets(baseSet, headSet);
       let report: string;
-      if (maxLength === undefined) {
+      if (format === 'json') {
+        report = renderJsonReport(diff, context);
+      } else if (format === 'unified') {
+        report = renderUnifiedReport(diff, context);
+      } else if (maxLength === undefined) {
         report = renderFullReport(diff, context);
       } else {
         context.fullReportHint = 'the output of `thanos-gitops diff` run without --max-length';

@@ -1,5 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { loadManifestSet } from '../../manifests/index.js';
+import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
@@ -49,6 +50,7 @@ Options:
     const spec = sourceSpecFromFlags(values);
     return withDebugStack(io, async () => {
       const set = await loadManifestSet(spec);
+      reportStackIssues(set, spec, io);
       const environment = environmentFromFlags(values);
       const client = clientFromFlags(values);
       try {
@@ -61,7 +63,7 @@ Options:
         });
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
-          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
+          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
         } else {
           io.stdout(formatPlan(plan, environment));
         }

@@ -35,6 +35,14 @@ const CONTROLLER_LABEL = 'controller.receive.thanos.io';
 /** kube-thanos gives both receive containers a liveness failure threshold of 8 (the other components have 4). */
 const RECEIVE_LIVENESS = { failureThreshold: 8, periodSeconds: 30 };
 
+/**
+ * Our extension: kube-thanos cannot set --receive.hashrings-algorithm. Rendered only when set, so stacks without
+ * it stay byte-identical to kube-thanos.
+ */
+function hashringsAlgorithmArgs(config: ComponentParams): string[] {
+  return config.hashringsAlgorithm != null ? [`--receive.hashrings-algorithm=${config.hashringsAlgorithm}`] : [];
+}
+
 interface ReceiveOptions {
   where: string;
   extraLabels?: Labels;
@@ -78,6 +86,7 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
     ...(objstore ? ['--objstore.config=$(OBJSTORE_CONFIG)'] : []),
     ...(config.enableLocalEndpoint ? [`--receive.local-endpoint=$(NAME).${name}.$(NAMESPACE):${grpc}`] : []),
     ...(hashringConfigMap !== '' ? ['--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json'] : []),
+    ...hashringsAlgorithmArgs(config),
     ...(config.tenantLabelName != null ? [`--receive.tenant-label-name=${config.tenantLabelName}`] : []),
     ...(config.tenantHeader != null ? [`--receive.tenant-header=${config.tenantHeader}`] : []),
     ...tracingArgs(config, 'thanos-receive'),
@@ -216,6 +225,7 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
     `--remote-write.address=0.0.0.0:${port(config, 'remote-write', where)}`,
     `--receive.replication-factor=${need(config, 'replicationFactor', where)}`,
     '--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json',
+    ...hashringsAlgorithmArgs(config),
     ...(config.labels ?? []).map((label) => `--label=${label}`),
     ...(config.tenantLabelName != null ? [`--receive.tenant-label-name=${config.tenantLabelName}`] : []),
     ...tracingArgs(config, 'thanos-receive'),

@@ -1,0 +1,34 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { RiskFinding, RiskRule } from '../rule.js';
+import { ALL_VERSIONS } from '../rule.js';
+import { kubernetesSource } from '../source.js';
+import { get, WORKLOAD_KINDS } from '../stack.js';
+import { describeObject } from '../../manifests/types.js';
+
+/** An autoscaler and a replica count in Git fight over the same field on every apply. */
+export const autoscalerReplicas: RiskRule = {
+  id: 'autoscaler-replicas',
+  severity: 'medium',
+  versions: ALL_VERSIONS,
+  source: kubernetesSource('Horizontal Pod Autoscaling: migrating Deployments and StatefulSets to horizontal autoscaling', 'https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling'),
+  summary: 'spec.replicas set on a workload an autoscaler scales',
+  check(change) {
+    const byTarget = new Map(change.changes.filter((item) => item.after && WORKLOAD_KINDS.has(item.after.kind))
+      .map((item) => [`${item.after!.kind}/${item.after!.metadata.namespace ?? ''}/${item.after!.metadata.name}`, item]));
+    const findings: RiskFinding[] = [];
+    for (const item of change.changes) {
+      const hpa = item.after;
+      if (hpa?.kind !== 'HorizontalPodAutoscaler') continue;
+      const target = byTarget.get(`${String(get(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${hpa.metadata.namespace ?? ''}/${String(get(hpa, 'spec', 'scaleTargetRef', 'name'))}`);
+      if (!target?.after || typeof get(target.after, 'spec', 'replicas') !== 'number') continue;
+      const replicasChanged = target.change === 'added' || !isDeepStrictEqual(get(target.before, 'spec', 'replicas'), get(target.after, 'spec', 'replicas'));
+      if (item.change !== 'added' && !replicasChanged) continue;
+      findings.push({
+        object: describeObject(target.after),
+        message: `sets spec.replicas while ${describeObject(hpa)} scales it: every apply resets the autoscaler's choice`,
+        action: 'drop spec.replicas from the manifest (or stop owning the field) for workloads an autoscaler manages',
+      });
+    }
+    return findings;
+  },
+};
