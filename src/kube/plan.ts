@@ -3,6 +3,7 @@ import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
+import { applyOrderFor } from './ordering/ring-steps.js';
 import { ReleaseHistory } from './release.js';
 import { sameObject, settleLimit } from './util.js';
 
@@ -96,6 +97,8 @@ export async function planManifestSet(client: KubeClient, set: ManifestSet, opti
     for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
   result.diff = analyzeDiff(diffWithoutRework(result.live, result.merged), result.live, result.merged);
+  const order = applyOrderFor(result.live, prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })), options.namespace);
+  if (order) result.diff.order = order;
   return result;
 }
 

@@ -7,6 +7,12 @@ import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { renderStack } from '../../src/render/index.js';
 import { formatRingSteps, planRingSteps, RingBelowReplicationFactorError } from '../../src/kube/ordering/ring-steps.js';
 import { metricValue, ringConfigHash } from '../../src/thanos/ring-observation.js';
+import { renderFullReport, renderJsonReport, renderUnifiedReport } from '../../src/diff/index.js';
+import { analyzeManifestSets } from '../../src/thanos/index.js';
+import { applyOrderFor } from '../../src/kube/ordering/index.js';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
 
 type Config = Record<string, any>;
 const INGESTOR = 'thanos-receive-ingestor-default';
@@ -145,5 +151,41 @@ describe('ring observation', () => {
     expect(metricValue(text, 'thanos_receive_config_hash')).toBe(1234500);
     expect(metricValue(text, 'thanos_shipper_uploads_total')).toBe(5);
     expect(metricValue(text, 'missing')).toBeUndefined();
+  });
+});
+
+describe('the order in diff, plan and the PR report', () => {
+  const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  it('diff of the example 3 -> 4 lists the ordered steps in markdown, json and unified', async () => {
+    const args = ['diff', '--base-config', join(repoRoot, 'examples/stack/thanos-stack.yaml'), '--config', join(repoRoot, 'examples/stack/thanos-stack.next.yaml')];
+    const markdown = await runCli(...args, '--format', 'markdown');
+    expect(markdown.code, markdown.stderr).toBe(0);
+    expect(markdown.stdout).toContain('#### Order of the apply');
+    expect(markdown.stdout).toContain('2. scale-up: grow StatefulSet thanos/thanos-receive-ingestor-default 3 -&gt; 4');
+    expect(markdown.stdout.indexOf('3. await-ready')).toBeLessThan(markdown.stdout.indexOf('4. publish-ring'));
+    const json = JSON.parse((await runCli(...args, '--format', 'json')).stdout) as { order: { steps: string[] } };
+    expect(json.order.steps.map((s) => s.split(':')[0])).toEqual(['1. apply-pinned', '2. scale-up', '3. await-ready', '4. publish-ring', '5. await-ring-loaded', '6. apply-final']);
+    expect((await runCli(...args, '--format', 'unified')).stdout).toContain('# order: 4. publish-ring: publish ConfigMap thanos/hashring-config hashrings.json (+1 endpoint)');
+  });
+
+  it('a refused order is a caution in the report; a hostile ring name is escaped', () => {
+    // A directory source can carry any hashrings.json: the ring name is free text from the pull request.
+    const hostile = (ingestors: number) => render(stackConfig({ ingestors })).map((m) => {
+      if (m.object.kind !== 'ConfigMap' || m.object.metadata.name !== 'hashring-config') return m;
+      const data = m.object['data'] as Record<string, string>;
+      return { ...m, object: { ...m.object, data: { 'hashrings.json': data['hashrings.json']!.replace('"default"', '"<!-- hide"') } } };
+    });
+    const base = hostile(3);
+    const head = hostile(1);
+    const diff = { ...analyzeManifestSets(base, head), order: applyOrderFor(base, head, 'thanos')! };
+    expect(diff.order.refused).toContain('the ordered ring change is refused');
+    const report = renderFullReport(diff, { environment: 'prod' });
+    expect(report).toContain('> [!CAUTION]');
+    // Inside a code span GitHub shows the text as it is: the comment cannot hide the rest of the report.
+    const caution = report.split('\n').find((line) => line.startsWith('> the ordered ring change is refused'))!;
+    expect(caution).toContain('hashring `<!-- hide` would have 1 endpoint');
+    expect(caution.replace(/`[^`]*`/g, '')).not.toContain('<');
+    expect(JSON.parse(renderJsonReport(diff, { environment: 'prod' })).order.refused).toContain('<!-- hide');
+    expect(renderUnifiedReport(diff, { environment: 'prod' })).toContain('# order: refused: the ordered ring change is refused');
   });
 });

@@ -1,4 +1,5 @@
 import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../manifests/types.js';
+import type { ApplyOrder } from '../../diff/types.js';
 import { hashringsOf } from '../../thanos/rules/hashring-common.js';
 import { smallRingConsequence, smallRings } from '../../thanos/rules/hashring-too-small.js';
 import { ringConfigHash } from '../../thanos/ring-observation.js';
@@ -268,4 +269,15 @@ export function formatRingSteps(plan: RingStepPlan): string[] {
 
 export function describeReplicaChange(change: ReplicaChange): string {
   return describeObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: change.name, namespace: change.namespace } });
+}
+
+/** The apply order for reports: the numbered steps, or the refusal; undefined when the release needs no ordering. */
+export function applyOrderFor(base: ManifestSet, head: ManifestSet, namespace: string): ApplyOrder | undefined {
+  try {
+    const plan = planRingSteps(base, head, namespace);
+    return plan.steps.length ? { steps: formatRingSteps(plan), warnings: plan.warnings } : undefined;
+  } catch (error) {
+    if (error instanceof RingBelowReplicationFactorError) return { steps: [], refused: error.message, warnings: [] };
+    throw error;
+  }
 }

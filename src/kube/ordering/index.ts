@@ -1,0 +1,1 @@
+export { applyOrderFor, formatRingSteps, planRingSteps, RingBelowReplicationFactorError, RING_STEP_KINDS, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind, type RingStepPlan } from './ring-steps.js';
