@@ -256,7 +256,7 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
   if (shrinking.length) {
     const leaving = shrinking.flatMap((c) => podsOf(c, range(c.to, c.from)));
     steps.push({ kind: 'scale-down', summary: `shrink ${scaleText(shrinking)} (PersistentVolumeClaims are kept)`, replicas: shrinking, pods: leaving });
-    steps.push({ kind: 'await-scaled-down', summary: `wait until ${names(leaving)} ${leaving.length === 1 ? 'has' : 'have'} exited: they flush their head and upload it before exiting (${SOURCES.flushOnExit.label})`, pods: leaving });
+    steps.push({ kind: 'await-scaled-down', replicas: shrinking, summary: `wait until ${names(leaving)} ${leaving.length === 1 ? 'has' : 'have'} exited: they flush their head and upload it before exiting (${SOURCES.flushOnExit.label})`, pods: leaving });
   }
   steps.push({ kind: 'apply-final', summary: 'apply the set as committed (prune, record the release)' });
   return { steps, replicaChanges, ringChanges, pinned, warnings };
