@@ -2,6 +2,7 @@ import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions } from '../../kube/index.js';
+import { applyInOrder, directPodObserver, podProxyObserver } from '../../kube/ordering/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -73,6 +74,9 @@ export const applyFlagOptions = {
   'allow-empty': { type: 'boolean' },
   json: { type: 'boolean' },
   'ignore-validation': { type: 'boolean' },
+  'no-order': { type: 'boolean' },
+  'step-timeout': { type: 'string' },
+  observe: { type: 'string' },
 } as const;
 
 export interface ApplyFlagValues extends ClusterFlagValues {
@@ -148,6 +152,11 @@ Options:
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --json                    print the result as JSON
   --ignore-validation       apply even when stack validation reports errors (see 'validate')
+  --no-order                apply everything at once, even when the ingestor ring is resized (default: the
+                            ordered steps 'plan' shows, observed through the apiserver's pod proxy)
+  --step-timeout <duration> how long each ordered step may wait (default 5m)
+  --observe proxy|direct    how ordered steps read receivers' /metrics: through the apiserver's pod proxy
+                            (default; RBAC pods/proxy get) or at the pods' IPs (runs inside the cluster network)
 
 Example:
   thanos-gitops apply --config thanos-stack.yaml --namespace thanos --environment prod --wait --commit $GITHUB_SHA
@@ -167,8 +176,22 @@ Example:
       options.namespace = namespaceFor(values, set);
       const client = clientFromFlags(values);
       try {
-        const result = await applyManifestSet(client, set, options);
-        io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+        if (values.observe !== undefined && !['proxy', 'direct'].includes(values.observe)) throw new UsageError(`--observe '${values.observe}' must be proxy or direct`);
+        if (values['no-order']) {
+          const result = await applyManifestSet(client, set, options);
+          io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+          return 0;
+        }
+        const ordered = await applyInOrder(client, set, {
+          ...options,
+          observer: values.observe === 'direct' ? directPodObserver(client) : podProxyObserver(client),
+          ...(values['step-timeout'] !== undefined ? { stepTimeoutMs: parseDuration(values['step-timeout'], '--step-timeout') } : {}),
+        });
+        if (values.json) io.stdout(`${JSON.stringify({ ...ordered.apply, steps: ordered.steps, ...(ordered.resumedFrom !== undefined ? { resumedFrom: ordered.resumedFrom + 1 } : {}) }, null, 2)}\n`);
+        else {
+          io.stdout(formatApplyResult(ordered.apply));
+          for (const step of ordered.steps) io.stdout(`  step ${step.kind}: ${(step.ms / 1000).toFixed(1)}s\n`);
+        }
         return 0;
       } finally {
         client.close();

@@ -24,6 +24,8 @@ export interface ObservedPod {
   namespace: string;
   name: string;
   ready: boolean;
+  /** status.podIP, for observers that reach pods directly. */
+  ip?: string;
 }
 
 /**
@@ -39,22 +41,48 @@ export interface RingObserver {
   metrics(pod: ObservedPod): Promise<string>;
 }
 
+async function listPods(client: KubeClient, workload: { kind: string; namespace: string; name: string }): Promise<ObservedPod[]> {
+  const object = await client.get({ apiVersion: 'apps/v1', kind: workload.kind, namespace: workload.namespace, name: workload.name });
+  const labels = ((object?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
+  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  if (!selector) return [];
+  const pods = await client.list('v1', 'Pod', workload.namespace, selector);
+  return pods.map((pod) => {
+    const status = (pod['status'] ?? {}) as { podIP?: string; conditions?: Array<{ type: string; status: string }> };
+    const ready = !pod.metadata.deletionTimestamp && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    return { namespace: workload.namespace, name: pod.metadata.name, ready, ...(status.podIP ? { ip: status.podIP } : {}) };
+  });
+}
+
 /** Reads pods from the apiserver and their /metrics through its pod proxy (RBAC: pods/proxy get in the namespace). */
 export function podProxyObserver(client: KubeClient, httpPort = 10902): RingObserver {
   return {
-    async pods(workload) {
-      const object = await client.get({ apiVersion: 'apps/v1', kind: workload.kind, namespace: workload.namespace, name: workload.name });
-      const labels = ((object?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
-      const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-      if (!selector) return [];
-      const pods = await client.list('v1', 'Pod', workload.namespace, selector);
-      return pods.map((pod) => {
-        const conditions = ((pod['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions) ?? [];
-        return { namespace: workload.namespace, name: pod.metadata.name, ready: !pod.metadata.deletionTimestamp && conditions.some((c) => c.type === 'Ready' && c.status === 'True') };
-      });
-    },
+    pods: (workload) => listPods(client, workload),
     metrics(pod) {
       return client.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${httpPort}/proxy/metrics`, `Pod ${pod.namespace}/${pod.name} /metrics`);
+    },
+  };
+}
+
+/**
+ * Reads pods from the apiserver and their /metrics at status.podIP directly: for runs inside the cluster network
+ * (EKS with the VPC CNI gives pods VPC addresses a VPC-attached runner can reach), and where the apiserver refuses to
+ * proxy (pod IPs that are not global unicast).
+ */
+export function directPodObserver(client: KubeClient, httpPort = 10902, timeoutMs = 5000): RingObserver {
+  return {
+    pods: (workload) => listPods(client, workload),
+    async metrics(pod) {
+      let ip = pod.ip;
+      if (!ip) {
+        const live = await client.get({ apiVersion: 'v1', kind: 'Pod', namespace: pod.namespace, name: pod.name });
+        ip = (live?.['status'] as { podIP?: string } | undefined)?.podIP;
+      }
+      if (!ip) throw new Error(`Pod ${pod.namespace}/${pod.name} has no status.podIP yet`);
+      const host = ip.includes(':') ? `[${ip}]` : ip;
+      const response = await fetch(`http://${host}:${httpPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) throw new Error(`Pod ${pod.namespace}/${pod.name} /metrics answered HTTP ${response.status}`);
+      return await response.text();
     },
   };
 }
