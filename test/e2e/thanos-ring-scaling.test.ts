@@ -12,7 +12,7 @@ const writers: RemoteWriter[] = [];
 const rows: string[] = [];
 
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
-  const base = exampleConfig(namespace) as Record<string, unknown> & { receiveIngestor: { replicas: number } };
+  const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: { replicas: number } };
   return {
     ...base,
     receiveIngestor: { ...base.receiveIngestor, replicas: ingestors },
@@ -100,6 +100,39 @@ describe('ordered ring resize on real Thanos', () => {
         return new Set(values);
       }, 300_000);
       rows.push(`${writer.tenant}: ${want.length} accepted, all stored; deduplicated query shows ${want.filter((seq) => shown.has(seq)).length} of them once`);
+    }
+  });
+
+  it('a SIGKILL of apply after each step resumes at the next step and converges (3 -> 4, then 4 -> 3)', { timeout: 1_200_000 }, async () => {
+    for (const size of [4, 3]) {
+      const started = Date.now();
+      const killed: string[] = [];
+      for (let run = 0; ; run++) {
+        expect(run, `runs for ${size}`).toBeLessThan(12);
+        // Kill at the first step that finishes in this run: the next run must start after it.
+        const result = await apply(size, [], (line) => /^step \d+\/\d+ (?!apply-final)\S+ done in/.test(line));
+        if (result.signal === 'SIGKILL') {
+          killed.push(/step (\d+\/\d+ \S+) done in/.exec(result.stderr)?.[1] ?? '?');
+          // A SIGKILLed run leaves its Lease behind for 30 s; the operator who saw it die removes it.
+          await stack.client.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: stack.namespace, name: 'thanos-gitops-lock' });
+          continue;
+        }
+        expect(result.code, result.stderr).toBe(0);
+        if (run > 0) expect(result.stderr).toMatch(/resuming the ordered apply of release revision \d+ after step/);
+        break;
+      }
+      const sts = await stack.client.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: stack.namespace, name: 'thanos-receive-ingestor-default' });
+      expect((sts?.['spec'] as { replicas: number }).replicas).toBe(size);
+      const ring = await stack.client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: stack.namespace, name: 'hashring-config' });
+      expect((JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>)[0]!.endpoints).toHaveLength(size);
+      const releases = await stack.client.list('v1', 'Secret', stack.namespace, 'owner=thanos-gitops');
+      expect(releases.filter((r) => r.metadata.labels?.status === 'pending')).toEqual([]);
+      await stack.runner.waitReady(undefined, 180_000);
+      await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
+      const counts = writers.map((w) => tally(w.results, started, Date.now())).reduce((a, b) => ({ sent: a.sent + b.sent, accepted: a.accepted + b.accepted, failed: a.failed + b.failed, retried: a.retried + b.retried }));
+      rows.push(`killed runs -> ${size}: killed after ${killed.join(', ')}; sent ${counts.sent} accepted ${counts.accepted} failed ${counts.failed}`);
+      expect(killed.length).toBeGreaterThanOrEqual(4);
+      expect(counts.failed).toBe(0);
     }
   });
 
