@@ -236,6 +236,14 @@ export const optionSchemas = named('option', {
       'thanos-gitops extension (kube-thanos has no such option): --receive.hashrings-algorithm. Default null (flag not rendered: Thanos uses hashmod). ' +
         'Ingestors flush their head on every hashring change unless this is ketama, whatever the hashrings file says.',
     ),
+  hashringsFileRefreshInterval: z
+    .string()
+    .regex(/^(\d+(ms|s|m|h))+$/, 'a duration such as 15s or 1m')
+    .nullable()
+    .describe(
+      'thanos-gitops extension: --receive.hashrings-file-refresh-interval. Default null (not rendered: Thanos re-reads the file every 5m). ' +
+        'Thanos v0.42.4 watches the hashrings file with fsnotify only until the first ConfigMap update replaces it; later updates are read at this interval, so it bounds how long a ring change takes to reach routers.',
+    ),
   receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
   debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
   routerReplicas: z.number().int().min(0).describe('receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.'),
@@ -289,6 +297,7 @@ const RECEIVE = [
   ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
   'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
   'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'hashringsAlgorithm',
+  'hashringsFileRefreshInterval',
 ] as const satisfies readonly OptionName[];
 
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */

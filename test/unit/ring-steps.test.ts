@@ -93,6 +93,21 @@ describe('planRingSteps', () => {
     expect(down.warnings.join('\n')).toContain(`the hashring still names ${endpoint(3)}`);
   });
 
+  it('warns that readers without --receive.hashrings-file-refresh-interval may take 5m to load the ring; the option renders the flag', () => {
+    const slow = planRingSteps(render(stackConfig({ ingestors: 3 })), render(stackConfig({ ingestors: 4 })), 'thanos');
+    expect(slow.warnings.join('\n')).toContain('re-read the hashrings file only every 5m after its first ConfigMap update (Thanos v0.42.4 pkg/receive/config.go');
+    const fast = (ingestors: number) => {
+      const config = stackConfig({ ingestors });
+      config.receiveRouter.hashringsFileRefreshInterval = '15s';
+      config.receiveIngestor.hashringsFileRefreshInterval = '15s';
+      return render(config);
+    };
+    const set = fast(4);
+    expect((find(set, 'Deployment', 'thanos-receive-router')['spec'] as any).template.spec.containers[0].args).toContain('--receive.hashrings-file-refresh-interval=15s');
+    expect((find(set, 'StatefulSet', INGESTOR)['spec'] as any).template.spec.containers[0].args).toContain('--receive.hashrings-file-refresh-interval=15s');
+    expect(planRingSteps(fast(3), set, 'thanos').warnings).toEqual([]);
+  });
+
   it('no ingestor or ring change: no steps (one apply as always)', () => {
     const plan = planRingSteps(render(stackConfig({ ingestors: 3 })), render(stackConfig({ ingestors: 3, storeReplicas: 2 })), 'thanos');
     expect(plan.steps).toEqual([]);

@@ -154,7 +154,7 @@ Options:
   --ignore-validation       apply even when stack validation reports errors (see 'validate')
   --no-order                apply everything at once, even when the ingestor ring is resized (default: the
                             ordered steps 'plan' shows, observed through the apiserver's pod proxy)
-  --step-timeout <duration> how long each ordered step may wait (default 5m)
+  --step-timeout <duration> how long each ordered step may wait (default 10m)
   --observe proxy|direct    how ordered steps read receivers' /metrics: through the apiserver's pod proxy
                             (default; RBAC pods/proxy get) or at the pods' IPs (runs inside the cluster network)
 

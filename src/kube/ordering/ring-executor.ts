@@ -89,7 +89,7 @@ export function directPodObserver(client: KubeClient, httpPort = 10902, timeoutM
 
 export interface OrderedApplyOptions extends ApplySetOptions {
   observer: RingObserver;
-  /** Timeout of each wait step (default 5 minutes). */
+  /** Timeout of each wait step (default 10 minutes: above Thanos's 5m hashrings-file refresh plus kubelet's volume sync). */
   stepTimeoutMs?: number;
   pollMs?: number;
   /** Called after a step's state is persisted; a throw here is how tests inject crashes. */
@@ -217,6 +217,12 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
     log(`step ${index + 1}/${steps.length} ${step.kind}: ${step.summary}`);
     if (step.kind === 'apply-final') {
       finalApply = await applyManifestSet(client, set, inner);
+      // The steps already wrote every change, so the final apply may find nothing to do: the release is still the
+      // one now deployed, and history must say so.
+      if (finalApply.revision === undefined && inner.history !== false) {
+        const deployed = await history.record({ status: 'deployed', manifests: set, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}), ...(options.description ? { description: options.description } : {}) });
+        finalApply.revision = deployed.revision;
+      }
       await history.setStatus(revision!, 'superseded', `ordered apply finished as revision ${finalApply.revision ?? '(unchanged)'}`);
     } else {
       await executor.run(step, setAt(pinned, steps, index), index, steps.length);
@@ -238,7 +244,7 @@ class StepExecutor {
   ) {}
 
   private get timeoutMs(): number {
-    return this.options.stepTimeoutMs ?? 300_000;
+    return this.options.stepTimeoutMs ?? 600_000;
   }
 
   private async write(current: ManifestSet): Promise<void> {

@@ -4,7 +4,7 @@ import { hashringsOf } from '../../thanos/rules/hashring-common.js';
 import { smallRingConsequence, smallRings } from '../../thanos/rules/hashring-too-small.js';
 import { ringConfigHash } from '../../thanos/ring-observation.js';
 import { SOURCES } from '../../thanos/source.js';
-import { algorithmFlag, endpointOrdinal, replicas, StackView, type RingUse } from '../../thanos/stack.js';
+import { algorithmFlag, endpointOrdinal, flagValues, replicas, StackView, type RingUse } from '../../thanos/stack.js';
 import { clone } from '../util.js';
 
 // Resizing an ingestor ring in one apply lets routers send series to pods that do not exist yet (scale-up) or that
@@ -220,6 +220,14 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
       .flatMap((file) => file.rings.flatMap((ring) => ring.endpoints))
       .filter((e) => { const o = endpointOrdinal(e, change.name); return o !== undefined && o >= change.to; });
     if (stillNamed.length) warnings.push(`StatefulSet ${change.namespace}/${change.name} shrinks to ${change.to} but the hashring still names ${stillNamed.join(', ')}: writes replicated to them fail once they are gone; remove them from the ring in the same release`);
+  }
+
+  const slowReaders = [...new Set(ringChanges.flatMap((c) => c.readers))].filter((reader) => {
+    const workload = headView.byComponent('receive').find((w) => w.object.metadata.name === reader.name && w.object.kind === reader.kind);
+    return workload && flagValues(workload.object, '--receive.hashrings-file-refresh-interval').length === 0;
+  });
+  if (slowReaders.length) {
+    warnings.push(`${[...new Set(slowReaders.map((r) => `${r.kind} ${r.namespace}/${r.name}`))].join(', ')} re-read the hashrings file only every 5m after its first ConfigMap update (Thanos v0.42.4 pkg/receive/config.go watches it with fsnotify until kubelet's symlink swap removes the watched file; --receive.hashrings-file-refresh-interval defaults to 5m in cmd/thanos/receive.go): waiting for the ring to load can take that long; set hashringsFileRefreshInterval (e.g. 15s) on receiveRouter and receiveIngestor`);
   }
 
   const names = (pods: PodRef[]) => pods.map((p) => p.name).join(', ');
