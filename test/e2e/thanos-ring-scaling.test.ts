@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTool } from '../helpers/thanos-tools.js';
 import { CLI, eventually, exampleConfig, query, RemoteWriter, ROOT, startStack, tally, type ThanosStack } from './thanos-fixture.js';
 
 let stack: ThanosStack;
@@ -52,8 +53,14 @@ async function measured(label: string, ingestors: number, extra: string[]): Prom
   const started = Date.now();
   const result = await apply(ingestors, extra);
   expect(result.code, result.stderr).toBe(0);
-  // Every pod of the new size ready, and a few writes after it, before the window closes.
+  // Every pod of the new size ready and every router on the new ring (a one-shot apply returns before they load
+  // it), and a few writes after that, before the window closes.
   await stack.runner.waitReady(undefined, 180_000);
+  for (const router of stack.runner.podsOf('thanos-receive-router')) {
+    await eventually(`${router.name} on the ${ingestors}-endpoint ring`, async () => {
+      expect(await stack.runner.metrics(router.name)).toMatch(new RegExp(`^thanos_receive_hashring_nodes\\{name="default"\\} ${ingestors}$`, 'm'));
+    }, 120_000);
+  }
   await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
   const counts = writers.map((w) => tally(w.results, started, Date.now())).reduce((a, b) => ({ sent: a.sent + b.sent, accepted: a.accepted + b.accepted, failed: a.failed + b.failed, retried: a.retried + b.retried }));
   const steps = (JSON.parse(result.stdout) as { steps?: Array<{ kind: string; ms: number }> }).steps ?? [];
@@ -102,7 +109,34 @@ describe('ordered ring resize on real Thanos', () => {
         expect(values.length).toBe(new Set(values).size);
         return new Set(values);
       }, 300_000);
-      rows.push(`${writer.tenant}: ${want.length} accepted, all stored; deduplicated query shows ${want.filter((seq) => shown.has(seq)).length} of them once`);
+      rows.push(`${writer.tenant}: ${want.length} accepted, all stored; the penalty-deduplicated query (the querier's default) shows ${want.filter((seq) => shown.has(seq)).length} of them once`);
+    }
+
+    // The querier's default penalty deduplication (pkg/dedup/iter.go) skips samples right after it switches replicas;
+    // chain deduplication (--deduplication.func=chain, Thanos v0.42.4 cmd/thanos/query.go) merges sample by sample.
+    // A second `thanos query` with the stack querier's own endpoints and replica labels, plus chain.
+    const querierPod = stack.runner.podsOf('thanos-query')[0]!;
+    const ip = stack.runner.allocateAddress('chain-query');
+    const args = querierPod.args.filter((arg) => !/^--(http|grpc)-address=/.test(arg));
+    const chain = stack.runner.spawnInCluster(await buildTool('thanos'), [...args, `--http-address=${ip}:10902`, `--grpc-address=${ip}:10901`, '--deduplication.func=chain']);
+    chain.stdout!.resume();
+    chain.stderr!.resume();
+    try {
+      for (const writer of writers) {
+        const accepted = writer.results.filter((r) => r.accepted);
+        const minutes = Math.ceil((Date.now() - accepted[0]!.ts) / 60_000) + 1;
+        const want = accepted.map((r) => r.seq);
+        await eventually(`chain-deduplicated query returns each accepted sample of ${writer.tenant} once`, async () => {
+          const deduplicated = await query(`${ip}:10902`, `thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${minutes}m]`, { dedup: 'true' });
+          expect(deduplicated).toHaveLength(1);
+          const values = (deduplicated[0]!.values ?? []).map((v) => Number(v[1]));
+          expect(values.length).toBe(new Set(values).size);
+          expect(want.filter((seq) => !values.includes(seq))).toEqual([]);
+        }, 120_000);
+        rows.push(`${writer.tenant}: chain-deduplicated query returns all ${want.length} accepted samples, each once`);
+      }
+    } finally {
+      chain.kill('SIGTERM');
     }
   });
 
