@@ -111,13 +111,20 @@ export async function startStack(
     pods.setEnv({ SSL_CERT_FILE: s3.caFile });
   });
   const waitFor = options.waitFor;
-  if (waitFor) {
-    const workloads = [...(await client.list('apps/v1', 'Deployment', namespace)), ...(await client.list('apps/v1', 'StatefulSet', namespace))]
-      .map((w) => `${w.kind}/${w.metadata.name}`)
-      .filter(waitFor);
-    await runner.waitReady(workloads, 180_000);
-  } else {
-    await runner.waitReady(undefined, 180_000);
+  try {
+    if (waitFor) {
+      const workloads = [...(await client.list('apps/v1', 'Deployment', namespace)), ...(await client.list('apps/v1', 'StatefulSet', namespace))]
+        .map((w) => `${w.kind}/${w.metadata.name}`)
+        .filter(waitFor);
+      await runner.waitReady(workloads, 180_000);
+    } else {
+      await runner.waitReady(undefined, 180_000);
+    }
+  } catch (error) {
+    await runner.stop();
+    await s3?.stop();
+    client.close();
+    throw error;
   }
   return {
     client,

@@ -3,10 +3,12 @@
 // verbatim by a prompb remote-write client; the querier returns each series once per tenant; a hashring change
 // reaches the router without a restart; ingestors upload blocks on shutdown with IRSA credentials and the store
 // gateway serves them.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { buildTool } from '../helpers/thanos-tools.js';
 import { eventually, exampleConfig, query, RemoteWriter, startStack, type ThanosStack } from './thanos-fixture.js';
 
 let stack: ThanosStack;
@@ -71,6 +73,28 @@ describe('the example with tls: on real Thanos', () => {
       return result;
     });
     expect(new Set(raw.map((s) => s.metric.replica)).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it("takes the tenant from the client certificate, not from a THANOS-TENANT header naming another tenant", { timeout: 120_000 }, async () => {
+    // team-a's tenant-config block, plus the header an attacker holding team-a's certificate would add.
+    const block = parse(readFileSync(join(stack.dir, 'remote-write-team-a.yaml'), 'utf8')) as { remote_write: Record<string, unknown>[] };
+    block.remote_write[0]!.headers = { 'THANOS-TENANT': 'team-b' };
+    const file = join(stack.dir, 'remote-write-spoof.yaml');
+    writeFileSync(file, stringify(block));
+    const spoof = stack.runner.spawnInCluster(await buildTool('remote-write'), ['--config', file, '--writer', 'spoof', '--interval', '50ms', '--count', '5']);
+    // stdin stays open: EOF would stop the client before its five writes.
+    let output = '';
+    spoof.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    await new Promise((resolve) => spoof.once('close', resolve));
+    spoof.stdin?.destroy();
+    expect(output.trim().split('\n').map((line) => (JSON.parse(line) as { accepted: boolean }).accepted)).toEqual([true, true, true, true, true]);
+    const querier = stack.runner.podsOf('thanos-query')[0]!.httpAddress;
+    const series = await eventually('the spoofing writer queryable', async () => {
+      const result = await query(querier, 'thanos_gitops_e2e_write{writer="spoof"}', { dedup: 'true' });
+      expect(result).toHaveLength(1);
+      return result;
+    });
+    expect(series[0]!.metric.tenant_id).toBe('team-a');
   });
 
   it('refuses a remote-write client without a certificate (the router really requires mTLS)', async () => {
@@ -141,7 +165,7 @@ describe('the example with tls: on real Thanos', () => {
     await eventually('the store gateway to load the uploaded block and answer from it', async () => {
       const loaded = await Promise.all(stack.runner.podsOf('thanos-store').map(async (s) => metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_blocks_loaded')));
       expect(loaded.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
-      const result = await query(querier, 'count_over_time(thanos_gitops_e2e_write[30m])', { dedup: 'true' });
+      const result = await query(querier, 'count_over_time(thanos_gitops_e2e_write{writer=~"team-.*"}[30m])', { dedup: 'true' });
       expect(result.length).toBe(2);
       const queried = await Promise.all(stack.runner.podsOf('thanos-store').map(async (s) => metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_series_blocks_queried_count')));
       expect(queried.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

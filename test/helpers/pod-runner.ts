@@ -822,7 +822,7 @@ export class PodRunner {
         status.updateRevision = `${workload.metadata.name}-${hash}`;
         status.currentRevision = updated.length === replicas ? status.updateRevision : `${workload.metadata.name}-previous`;
       }
-      const fingerprint = JSON.stringify([workload.metadata.resourceVersion === undefined ? '' : '', status]);
+      const fingerprint = JSON.stringify(status);
       if (this.lastStatus.get(key) === fingerprint && (workload.status as { observedGeneration?: number } | undefined)?.observedGeneration === workload.metadata.generation) continue;
       try {
         await this.options.client.replaceStatus({ ...workload, status });

@@ -44,8 +44,8 @@ export interface S3StandIn {
   hosts: Record<string, string>;
   /** Object keys in the bucket. */
   listKeys(bucket: string): Promise<string[]>;
-  /** Every AssumeRoleWithWebIdentity call moto saw (role ARNs). */
   stop(): Promise<void>;
+  /** moto's request log (one line per request). */
   logFile: string;
 }
 
