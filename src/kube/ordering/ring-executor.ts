@@ -6,17 +6,19 @@ import type { KubeClient } from '../client.js';
 import { uniqueHolder, withLease } from '../lease.js';
 import { ReleaseHistory } from '../release.js';
 import { clone, sleep } from '../util.js';
-import { planRingSteps, type PodRef, type RingStep, type RingStepKind } from './ring-steps.js';
+import { pinnedSet, planRingSteps, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind } from './ring-steps.js';
 
 // Carries out the ordered ring steps. The state machine is the rotations' (src/pki/rotation.ts,
 // src/objstore/rotation.ts): a fixed list of steps, each idempotent, the state advanced only after the step's
 // writes and observations, persisted in annotations, so a run that dies anywhere resumes at the step it was in.
-// Here the state lives on a `pending` release revision: its manifests are the pinned set (the release with the
-// changing StatefulSets and rings at their live values), its annotations the steps and how far they got.
+// Here the state lives on a `pending` release revision: its manifests are the release, its annotations the steps,
+// the values the first step pinned (StatefulSet replicas and ring files as they were live) and how far they got.
 
 export const ORDER_DIGEST_ANNOTATION = 'thanos-gitops.io/ordered-digest';
 export const ORDER_STEPS_ANNOTATION = 'thanos-gitops.io/ordered-steps';
 export const ORDER_DONE_ANNOTATION = 'thanos-gitops.io/ordered-done';
+/** The replica and ring changes the first step pins to their live values, to rebuild that set on resume. */
+export const ORDER_PINS_ANNOTATION = 'thanos-gitops.io/ordered-pins';
 const ORDER_BASELINE_ANNOTATION = 'thanos-gitops.io/ordered-flush-baseline';
 
 /** A pod as an observer sees it. */
@@ -179,9 +181,11 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
   if (pending) {
     const annotations = await history.annotations(pending.revision);
     const release = await history.get(pending.revision);
-    if (annotations[ORDER_DIGEST_ANNOTATION] === digest && release && annotations[ORDER_STEPS_ANNOTATION]) {
+    if (annotations[ORDER_DIGEST_ANNOTATION] === digest && release && annotations[ORDER_STEPS_ANNOTATION] && annotations[ORDER_PINS_ANNOTATION]) {
       steps = JSON.parse(annotations[ORDER_STEPS_ANNOTATION]) as RingStep[];
-      pinned = release.manifests;
+      const pins = JSON.parse(annotations[ORDER_PINS_ANNOTATION]) as { replicaChanges: ReplicaChange[]; ringChanges: RingFileChange[] };
+      const prepared = await prepareSet(client, set, options);
+      pinned = pinnedSet(prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })), pins.replicaChanges, pins.ringChanges, options.namespace);
       done = Number(annotations[ORDER_DONE_ANNOTATION] ?? '-1');
       revision = pending.revision;
       log(`resuming the ordered apply of release revision ${revision} after step ${done + 1}/${steps.length}`);
@@ -201,9 +205,9 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
     if (plan.steps.length === 0) return { apply: await applyManifestSet(client, set, inner), steps: [] };
     steps = plan.steps;
     pinned = plan.pinned;
-    const record = await history.record({ status: 'pending', manifests: pinned, description: `ordered apply: ${steps.length} steps`, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
+    const record = await history.record({ status: 'pending', manifests: set, description: `ordered apply: ${steps.length} steps`, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
     revision = record.revision;
-    await history.annotate(revision, { [ORDER_DIGEST_ANNOTATION]: digest, [ORDER_STEPS_ANNOTATION]: JSON.stringify(steps), [ORDER_DONE_ANNOTATION]: '-1' });
+    await history.annotate(revision, { [ORDER_DIGEST_ANNOTATION]: digest, [ORDER_STEPS_ANNOTATION]: JSON.stringify(steps), [ORDER_DONE_ANNOTATION]: '-1', [ORDER_PINS_ANNOTATION]: JSON.stringify({ replicaChanges: plan.replicaChanges, ringChanges: plan.ringChanges }) });
     log(`ordered apply, release revision ${revision} (pending):\n${steps.map((s, i) => `  ${i + 1}. ${s.kind}: ${s.summary}`).join('\n')}`);
   }
 

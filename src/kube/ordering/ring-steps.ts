@@ -48,6 +48,8 @@ export interface RingFileChange {
   readers: Array<{ kind: string; namespace: string; name: string }>;
   added: string[];
   removed: string[];
+  /** The file as it is live (what the first step keeps). */
+  previous: string;
   /** Names of the ingestor StatefulSets reading it that run hashmod: they flush their head on every ring change. */
   flushingReaders: string[];
 }
@@ -163,6 +165,7 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
         configMap: object.metadata.name,
         key,
         content,
+        previous: typeof liveContent === 'string' ? liveContent : '',
         configHash: ringConfigHash(content),
         readers: readers.map((r) => ({ kind: r.object.kind, namespace: r.object.metadata.namespace ?? namespace, name: r.object.metadata.name })),
         added: [...newEndpoints].filter((e) => !oldEndpoints.has(e)),
@@ -175,29 +178,7 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
 
   if (replicaChanges.length === 0 && ringChanges.length === 0) return { steps: [], replicaChanges, ringChanges, pinned: headSet, warnings };
 
-  // Step 1 applies everything else: the changing StatefulSets keep their live replicas, the changing rings their live content.
-  const pinnedReplicas = new Map(replicaChanges.map((c) => [`${c.namespace}/${c.name}`, c.from]));
-  const pinnedRings = new Map(ringChanges.map((c) => [`${c.namespace}/${c.configMap}`, c]));
-  const baseObjects = baseView.objects;
-  const pinned: ManifestSet = headSet.map((manifest) => {
-    const object = manifest.object;
-    const key = `${object.metadata.namespace ?? namespace}/${object.metadata.name}`;
-    if (object.kind === 'StatefulSet' && pinnedReplicas.has(key)) {
-      const copy = clone(object);
-      (copy['spec'] as Record<string, unknown>).replicas = pinnedReplicas.get(key);
-      return { ...manifest, object: copy };
-    }
-    if (object.kind === 'ConfigMap' && pinnedRings.has(key)) {
-      const live = baseObjects.get(objectId(object));
-      const copy = clone(object);
-      const data = copy['data'] as Record<string, unknown>;
-      for (const change of ringChanges.filter((c) => `${c.namespace}/${c.configMap}` === key)) {
-        data[change.key] = isRecord(live?.['data']) ? live['data'][change.key] : data[change.key];
-      }
-      return { ...manifest, object: copy };
-    }
-    return manifest;
-  });
+  const pinned = pinnedSet(headSet, replicaChanges, ringChanges, namespace);
 
   // Every state a step leaves: after step 1 (live rings read with the new flags and RF), after the ring is published.
   const problems = [...newlySmall(baseView, new StackView(pinned), 'after applying the other objects'), ...newlySmall(baseView, headView, 'after publishing the ring')];
@@ -268,6 +249,31 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
   }
   steps.push({ kind: 'apply-final', summary: 'apply the set as committed (prune, record the release)' });
   return { steps, replicaChanges, ringChanges, pinned, warnings };
+}
+
+/**
+ * What the first step applies: `head` with the changing StatefulSets at their live replicas and the changing rings at
+ * their live content. The executor rebuilds it from the release and the recorded changes when it resumes.
+ */
+export function pinnedSet(head: ManifestSet, replicaChanges: readonly ReplicaChange[], ringChanges: readonly RingFileChange[], namespace: string): ManifestSet {
+  const pinnedReplicas = new Map(replicaChanges.map((c) => [`${c.namespace}/${c.name}`, c.from]));
+  return head.map((manifest) => {
+    const object = manifest.object;
+    const key = `${object.metadata.namespace ?? namespace}/${object.metadata.name}`;
+    if (object.kind === 'StatefulSet' && pinnedReplicas.has(key)) {
+      const copy = clone(object);
+      (copy['spec'] as Record<string, unknown>).replicas = pinnedReplicas.get(key);
+      return { ...manifest, object: copy };
+    }
+    const rings = object.kind === 'ConfigMap' ? ringChanges.filter((c) => `${c.namespace}/${c.configMap}` === key) : [];
+    if (rings.length) {
+      const copy = clone(object);
+      const data = copy['data'] as Record<string, unknown>;
+      for (const change of rings) data[change.key] = change.previous;
+      return { ...manifest, object: copy };
+    }
+    return manifest;
+  });
 }
 
 /** Numbered lines for plan output and reports. */
