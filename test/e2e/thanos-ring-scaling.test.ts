@@ -63,9 +63,11 @@ async function measured(label: string, ingestors: number, extra: string[]): Prom
   }
   await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
   const counts = writers.map((w) => tally(w.results, started, Date.now())).reduce((a, b) => ({ sent: a.sent + b.sent, accepted: a.accepted + b.accepted, failed: a.failed + b.failed, retried: a.retried + b.retried }));
+  const firstErrors = [...new Set(writers.flatMap((w) => w.results.filter((r) => r.ts >= started && r.attempts > 1).map((r) => `${w.tenant}: ${(r.firstError ?? '?').slice(0, 160)}`)))];
   const steps = (JSON.parse(result.stdout) as { steps?: Array<{ kind: string; ms: number }> }).steps ?? [];
   rows.push(`${label.padEnd(22)} ${String(Date.now() - started).padStart(6)} ms  sent ${counts.sent} accepted ${counts.accepted} failed ${counts.failed} retried ${counts.retried}` +
-    (steps.length ? `\n${steps.map((s) => `      ${s.kind.padEnd(22)} ${(s.ms / 1000).toFixed(1)} s`).join('\n')}` : ''));
+    (steps.length ? `\n${steps.map((s) => `      ${s.kind.padEnd(22)} ${(s.ms / 1000).toFixed(1)} s`).join('\n')}` : '') +
+    firstErrors.map((e) => `\n      first attempt failed: ${e}`).join(''));
   return counts;
 }
 
