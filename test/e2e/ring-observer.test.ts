@@ -6,7 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient } from '../../src/kube/index.js';
-import { directPodObserver, podProxyObserver } from '../../src/kube/ordering/index.js';
+import { applyInOrder, directPodObserver, OrderedStepTimeoutError, podProxyObserver } from '../../src/kube/ordering/index.js';
+import { applyManifestSet } from '../../src/kube/index.js';
+import { parseStackConfig } from '../../src/config/index.js';
+import { renderStack } from '../../src/render/index.js';
+import { stringify } from 'yaml';
 import { rbacRules } from '../../src/kube/rbac.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 
@@ -56,5 +60,28 @@ describe('ring observers', () => {
   it('direct: reads /metrics at status.podIP', async () => {
     const [pod] = await directPodObserver(deployer, port).pods({ kind: 'StatefulSet', namespace, name: 'ingestor' });
     expect(await directPodObserver(deployer, port).metrics(pod!)).toContain('thanos_receive_config_hash 877889402771');
+  });
+});
+
+describe('an ordered step that times out', () => {
+  it('fails naming the step and what it waited for, leaves the ring naming only running pods and the release pending', async () => {
+    const ns = await createNamespace(uniqueNamespace('ring-timeout'));
+    const render = (replicas: number) => renderStack(parseStackConfig(stringify({
+      apiVersion: 'thanos-gitops/v1alpha1', kind: 'ThanosStack',
+      common: { namespace: ns, version: 'v0.42.4', image: 'quay.io/thanos/thanos:v0.42.4', objectStorageConfig: { name: 'thanos-objectstorage', key: 'thanos.yaml' }, hashringConfigMapName: 'hashring-config', volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } },
+      receiveIngestor: { replicas, replicationFactor: 2, hashrings: [{ hashring: 'default', tenants: [] }] },
+      receiveRouter: { routerReplicas: 1, replicationFactor: 2, objectStorageConfig: null },
+    }), 'thanos-stack.yaml'));
+    const options = { environment: 'timeout', namespace: ns, missingKinds: 'skip' as const };
+    await applyManifestSet(admin, render(3), options);
+    // No controller runs here: the grown StatefulSet never reports its fourth pod Ready.
+    const error = await applyInOrder(admin, render(4), { ...options, observer: directPodObserver(admin), stepTimeoutMs: 1500, pollMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrderedStepTimeoutError);
+    expect((error as Error).message).toMatch(/^step 3\/6 await-ready timed out after 2s: StatefulSet .*\/thanos-receive-ingestor-default has 0\/4 Ready pods \(waiting for thanos-receive-ingestor-default-3\)\. No ring names the new pods yet/);
+    expect((error as Error).message).toContain('stays pending at this step: fix the cause and run apply again to resume here, or apply --no-order');
+    const ring = await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'hashring-config' });
+    expect((JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>)[0]!.endpoints).toHaveLength(3);
+    const releases = await admin.list('v1', 'Secret', ns, 'owner=thanos-gitops');
+    expect(releases.map((r) => r.metadata.labels?.status).sort()).toEqual(['deployed', 'pending']);
   });
 });
