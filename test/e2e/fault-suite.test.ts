@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
+import { recordsManifests, withoutSecretValues } from '../../src/kube/release.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
@@ -173,9 +174,13 @@ async function checkAfter(namespace: string, environment: string, killed: { pid?
   expect(new Set(revisions.map((r) => r.revision)).size, 'duplicate release revisions').toBe(revisions.length);
   if (expected) {
     // The deployed revision records what is live, so reconcile and rollback start from the truth.
+    // Records keep Secrets without their values (key names and a salted digest), so the comparison is in record form.
     const deployed = await history.deployed();
+    expect(deployed, 'no deployed revision').toBeDefined();
+    const recorded = withoutSecretValues(expected.map((object) => ({ file: '', object }))).manifests.map((m) => m.object);
     const names = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}=${JSON.stringify(o.data ?? o.spec ?? {})}`).sort();
-    expect(names((deployed?.manifests ?? []).map((m) => m.object))).toEqual(names(expected));
+    expect(names(deployed!.manifests.map((m) => m.object))).toEqual(names(recorded));
+    expect(recordsManifests(deployed!, deployed!.manifests.map((m, index) => ({ ...m, object: expected.find((o) => o.kind === m.object.kind && o.metadata.name === m.object.metadata.name) ?? recorded[index]! }))), 'the recorded Secret digests are those of the live values').toBe(true);
   }
 }
 

@@ -26,7 +26,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The bundled example (examples/stack/thanos-stack.yaml) as a plain object, moved into `namespace`. */
 export function exampleConfig(namespace: string): Record<string, unknown> & { common: Record<string, unknown> } {
   const config = parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as Record<string, unknown> & { common: Record<string, unknown> };
+  const from = config.common.namespace as string;
   config.common.namespace = namespace;
+  // The query frontend's downstream URL names the namespace too (kube-thanos requires it spelled out).
+  const frontend = config['queryFrontend'] as { downstreamURL?: string } | undefined;
+  if (frontend?.downstreamURL) frontend.downstreamURL = frontend.downstreamURL.replace(`.${from}.svc`, `.${namespace}.svc`);
   return config;
 }
 
