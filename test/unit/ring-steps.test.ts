@@ -10,6 +10,8 @@ import { metricValue, ringConfigHash } from '../../src/thanos/ring-observation.j
 import { renderFullReport, renderJsonReport, renderUnifiedReport } from '../../src/diff/index.js';
 import { analyzeManifestSets } from '../../src/thanos/index.js';
 import { applyOrderFor } from '../../src/kube/ordering/index.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
@@ -172,11 +174,16 @@ describe('ring observation', () => {
 describe('the order in diff, plan and the PR report', () => {
   const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   it('diff of the example 3 -> 4 lists the ordered steps in markdown, json and unified', async () => {
-    const args = ['diff', '--base-config', join(repoRoot, 'examples/stack/thanos-stack.yaml'), '--config', join(repoRoot, 'examples/stack/thanos-stack.next.yaml')];
+    // The example without its production profile: one ingestor StatefulSet whose ring grows 3 -> 4.
+    const work = mkdtempSync(join(tmpdir(), 'ring-steps-'));
+    const withoutProfile = (file: string) => readFileSync(join(repoRoot, 'examples/stack', file), 'utf8').split('\n# Production profile')[0]!;
+    writeFileSync(join(work, 'base.yaml'), withoutProfile('thanos-stack.yaml'));
+    writeFileSync(join(work, 'head.yaml'), withoutProfile('thanos-stack.next.yaml').replace(/^  replicas: 6 .*$/m, '  replicas: 4'));
+    const args = ['diff', '--base-config', join(work, 'base.yaml'), '--config', join(work, 'head.yaml')];
     const markdown = await runCli(...args, '--format', 'markdown');
     expect(markdown.code, markdown.stderr).toBe(0);
     expect(markdown.stdout).toContain('#### Order of the apply');
-    expect(markdown.stdout).toContain('2. scale-up: grow StatefulSet thanos/thanos-receive-ingestor-default 3 -&gt; 4');
+    expect(markdown.stdout).toContain('2. scale-up: grow StatefulSet thanos/thanos-receive-ingestor-default 3 -&#62; 4');
     expect(markdown.stdout.indexOf('3. await-ready')).toBeLessThan(markdown.stdout.indexOf('4. publish-ring'));
     const json = JSON.parse((await runCli(...args, '--format', 'json')).stdout) as { order: { steps: string[] } };
     expect(json.order.steps.map((s) => s.split(':')[0])).toEqual(['1. apply-pinned', '2. scale-up', '3. await-ready', '4. publish-ring', '5. await-ring-loaded', '6. apply-final']);
@@ -198,8 +205,8 @@ describe('the order in diff, plan and the PR report', () => {
     expect(report).toContain('> [!CAUTION]');
     // Inside a code span GitHub shows the text as it is: the comment cannot hide the rest of the report.
     const caution = report.split('\n').find((line) => line.startsWith('> the ordered ring change is refused'))!;
-    expect(caution).toContain('hashring `<!-- hide` would have 1 endpoint');
-    expect(caution.replace(/`[^`]*`/g, '')).not.toContain('<');
+    expect(caution).toContain('hashring <code>&#60;&#33;-- hide</code> would have 1 endpoint');
+    expect(caution.replace(/<\/?code>/g, '')).not.toContain('<');
     expect(JSON.parse(renderJsonReport(diff, { environment: 'prod' })).order.refused).toContain('<!-- hide');
     expect(renderUnifiedReport(diff, { environment: 'prod' })).toContain('# order: refused: the ordered ring change is refused');
   });
