@@ -39,13 +39,15 @@ describe('the example with tls: on real Thanos', () => {
     const workloads = new Set(stack.runner.list().map((p) => p.workload));
     expect([...workloads].sort()).toEqual([
       'Deployment/thanos-query',
+      'Deployment/thanos-query-frontend',
       'Deployment/thanos-receive-router',
       'StatefulSet/thanos-compact',
       'StatefulSet/thanos-receive-ingestor-default',
       'StatefulSet/thanos-store',
     ]);
     expect(stack.runner.list().every((p) => p.ready)).toBe(true);
-    expect(stack.runner.list()).toHaveLength(2 + 2 + 1 + 3 + 2);
+    // query 2, router 2, compact 1, ingestors 3, store 2, query frontend 1 (its HorizontalPodAutoscaler owns the count)
+    expect(stack.runner.list()).toHaveLength(2 + 2 + 1 + 3 + 2 + 1);
   });
 
   it('takes remote-write over mTLS from tenant-config output and answers once per tenant, deduplicated', { timeout: 180_000 }, async () => {
