@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
-import{f as a,g as b,h as c,i as d,j as e,k as f,l as g,m as h,n as i,o as j}from"./chunk-DF2BNL7H.js";import"./chunk-S7R4HRBQ.js";import"./chunk-W7HPH5Q7.js";import"./chunk-OTE5DTPA.js";import"./chunk-3Y5ER6DD.js";import"./chunk-FUZNJ3WM.js";import"./chunk-VG3ULL4Y.js";import"./chunk-3BZUAN2C.js";import"./chunk-UENC2STG.js";import"./chunk-VLMP2DE5.js";import"./chunk-5BYZYU6P.js";export{j as applyCommand,g as applyFlagOptions,h as applyOptionsFromFlags,c as clientFromFlags,a as clusterFlagOptions,b as clusterFlagsUsage,d as environmentFromFlags,i as formatApplyResult,e as namespaceFor,f as parseDuration};
