@@ -2,7 +2,7 @@ import { objectProblem } from '../manifests/objects.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../thanos/ca-bundle.js';
 import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
-import { KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
+import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { recordsManifests, ReleaseHistory, type Release } from './release.js';
@@ -468,6 +468,7 @@ async function write(
   const { log, fieldManager, concurrency } = context;
   const history = options.history === false ? undefined : new ReleaseHistory(client, options.namespace, options.environment, options.historyLimit ?? 10);
   const members = prepared.objects.map((p) => p.object);
+  const writesBefore = client.writeCount;
   const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
   for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
 
@@ -514,7 +515,8 @@ async function write(
     }
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    await recordFailure(failure);
+    // A run stopped before its first write changed nothing: a failed revision would only say what did not happen.
+    if (!(failure instanceof InterruptedError && client.writeCount === writesBefore)) await recordFailure(failure);
     result.writes = client.writeCount - context.startWrites;
     if (failure instanceof ApplyError) throw new ApplyError(failure.failures, failure.stage, result);
     throw failure;
