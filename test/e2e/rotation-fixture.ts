@@ -189,6 +189,8 @@ export interface HandshakeResult {
   ok: boolean;
   error?: string;
   certificateFingerprint: string;
+  /** The tenant the server took from this connection's client certificate. */
+  tenant?: string;
 }
 
 /** One remote-write client connection with the given material; ok only when the server answered (TLS 1.3 safe). */
@@ -206,7 +208,7 @@ export function handshake(port: number, servername: string, material: { cert: st
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve(answer.startsWith('ok ') ? { ok: true, certificateFingerprint: fingerprint } : { ok: false, error: `closed without answer (${answer})`, certificateFingerprint: fingerprint });
+      resolve(answer.startsWith('ok ') ? { ok: true, certificateFingerprint: fingerprint, tenant: answer.slice(3).trim() } : { ok: false, error: `closed without answer (${answer})`, certificateFingerprint: fingerprint });
     });
   });
 }
