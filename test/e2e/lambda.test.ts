@@ -446,12 +446,13 @@ describe('reconciler Lambda bundle', () => {
     const admin = KubeClient.fromFile(testCluster().adminKubeconfig);
     const history = new ReleaseHistory(admin, deadlineNs, 'prod');
     const configMaps = (round: number) =>
-      Array.from({ length: 250 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: deadlineNs }, data: { round: String(round), pad: 'x'.repeat(1000) } }));
+      Array.from({ length: 500 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: deadlineNs }, data: { round: String(round), pad: 'x'.repeat(1000) } }));
     let midWrite = false;
     const seen: string[] = [];
     try {
       // The fake timeout grows until the deadline lands while objects are being written.
-      for (const [round, timeoutMs] of [1000, 1500, 2000, 2500, 3000, 4000, 5000, 6500, 8000, 10000].entries()) {
+      // Fine steps: on an idle machine the whole apply takes about a second, so the window is narrow.
+      for (const [round, timeoutMs] of [1000, 1500, 1700, 1900, 2100, 2300, 2500, 2750, 3000, 3500, 4000, 5000, 6500, 8000, 10000].entries()) {
         const before = await history.list();
         const outcome = await invoke('apply', { action: 'apply', release: { ...release(configMaps(round), 'dead'.padEnd(40, String(round % 10))), environment: 'prod' } }, { namespace: deadlineNs, timeoutMs });
         const lines = logLines(outcome.logs);
