@@ -147,32 +147,15 @@ const MINIMAL_PARAMS = {
   volumeClaimTemplate: {},
 };
 
-const CONSTRUCTOR: Record<ComponentKey, string> = {
-  query: 'query',
-  queryFrontend: 'queryFrontend',
-  store: 'store',
-  storeShards: 'storeShards',
-  compact: 'compact',
-  compactShards: 'compactShards',
-  receive: 'receive',
-  receiveHashrings: 'receiveHashrings',
-  receiveIngestor: 'receiveIngestor',
-  receiveRouter: 'receiveRouter',
-  rule: 'rule',
-  bucket: 'bucket',
-  bucketReplicate: 'bucketReplicate',
-  sidecar: 'sidecar',
-};
-
 /**
  * A jsonnet program that evaluates every component's merged config with MINIMAL_PARAMS and returns, per component,
- * the value of each listed default field (what kube-thanos uses when the option is not set).
+ * the value of each listed default field (what kube-thanos uses when the option is not set). Our component keys are
+ * the field names of kube-thanos's thanos.libsonnet, so each key is also its constructor.
  */
 export function defaultValuesProgram(fields: Record<ComponentKey, string[]>): string {
   const entries = Object.entries(fields).map(([component, names]) => {
-    const constructor = CONSTRUCTOR[component as ComponentKey];
     const body = names.map((name) => `${JSON.stringify(name)}: c.config[${JSON.stringify(name)}]`).join(', ');
-    return `  ${JSON.stringify(component)}: local c = t.${constructor}(params); { ${body} },`;
+    return `  ${JSON.stringify(component)}: local c = t.${component}(params); { ${body} },`;
   });
   return [`local t = import 'kube-thanos/thanos.libsonnet';`, `local params = ${JSON.stringify(MINIMAL_PARAMS)};`, '{', ...entries, '}', ''].join('\n');
 }

@@ -389,23 +389,6 @@ export function stackYaml(stack: GeneratedStack): string {
   return stringify({ apiVersion: 'thanos-gitops/v1alpha1', kind: 'ThanosStack', common: stack.common, ...stack.components }, { lineWidth: 0 });
 }
 
-const CONSTRUCTORS: Record<ComponentKey, string> = {
-  query: 'query',
-  queryFrontend: 'queryFrontend',
-  store: 'store',
-  storeShards: 'storeShards',
-  compact: 'compact',
-  compactShards: 'compactShards',
-  receive: 'receive',
-  receiveHashrings: 'receiveHashrings',
-  receiveIngestor: 'receiveIngestor',
-  receiveRouter: 'receiveRouter',
-  rule: 'rule',
-  bucket: 'bucket',
-  bucketReplicate: 'bucketReplicate',
-  sidecar: 'sidecar',
-};
-
 /**
  * jsonnet text for an option value. The YAML config's caches and tracing merge their `config` over kube-thanos's
  * defaults, which all.jsonnet writes as `config+:`; everything else is plain JSON (a shallow replace).
@@ -434,7 +417,7 @@ export function stackJsonnet(stack: GeneratedStack): string {
   const has = (key: ComponentKey) => components[key] !== undefined;
   const set = (key: ComponentKey, option: string) => option in (components[key] ?? {}) || option in stack.common;
   const make = (key: ComponentKey, variable: string, extra = '') =>
-    lines.push(`local ${variable} = t.${CONSTRUCTORS[key]}(common + ${jsonnetObject(components[key] as JsonObject)}${extra});`);
+    lines.push(`local ${variable} = t.${key}(common + ${jsonnetObject(components[key] as JsonObject)}${extra});`);
 
   const variables: Partial<Record<ComponentKey, string>> = {
     query: 'q', queryFrontend: 'qf', store: 's', storeShards: 'ss', compact: 'c', compactShards: 'cs', receive: 're',
