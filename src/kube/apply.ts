@@ -5,7 +5,7 @@ import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type Memb
 import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
-import { recordsManifests, ReleaseHistory, type Release } from './release.js';
+import { recordsManifests, ReleaseHistory, type Release } from './release/record.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';

@@ -17,7 +17,7 @@ export {
 } from './apply.js';
 export { planManifestSet, detectDrift, reconcile, rollback, type PlanOptions, type PlanResult, type DriftResult, type DriftedObject, type ReconcileResult } from './plan.js';
 export { withLease, uniqueHolder, LeaseHeldError, LEASE_NAME, type LeaseOptions, type HeldLease } from './lease.js';
-export { ReleaseHistory, releaseSecretName, encodeRelease, decodeRelease, restoreSecretValues, withoutSecretValues, RELEASE_TYPE, type Release, type ReleaseInfo, type ReleaseStatus, type RestoredRelease, type SecretValueDigest } from './release.js';
+export { ReleaseHistory, releaseSecretName, encodeRelease, decodeRelease, restoreSecretValues, withoutSecretValues, RELEASE_TYPE, type Release, type ReleaseInfo, type ReleaseStatus, type RestoredRelease, type SecretValueDigest } from './release/record.js';
 export { waitForRollout, rolloutState, RolloutTimeoutError, type RolloutState } from './rollout.js';
 export {
   ApplySet,

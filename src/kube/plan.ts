@@ -3,7 +3,7 @@ import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
-import { ReleaseHistory, restoreSecretValues } from './release.js';
+import { ReleaseHistory, restoreSecretValues } from './release/record.js';
 import { counted, sameObject, settleLimit } from './util.js';
 import { progressCounter } from '../model/progress.js';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
-import { recordsManifests, withoutSecretValues } from '../../src/kube/release.js';
+import { recordsManifests, withoutSecretValues } from '../../src/kube/release/record.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';

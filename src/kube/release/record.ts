@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
-import type { KubeClient } from './client.js';
-import { mapLimit } from './util.js';
+import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../manifests/types.js';
+import type { KubeClient } from '../client.js';
+import { mapLimit } from '../util.js';
 
 export const RELEASE_TYPE = 'thanos-gitops.io/release.v1';
 export const RELEASE_OWNER = 'thanos-gitops';
