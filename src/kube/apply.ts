@@ -6,7 +6,7 @@ import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
 import { ReleaseHistory } from './release/history.js';
-import { recordsManifests, type Release } from './release/record.js';
+import { recordsManifests } from './release/record.js';
 import { SecretReleaseStore } from './release/secret-store.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
@@ -636,5 +636,3 @@ async function recreateObjects(client: KubeClient, items: Inspected[], options: 
     }
   }
 }
-
-export type { Release };

@@ -19,7 +19,7 @@ export { planManifestSet, detectDrift, reconcile, rollback, type PlanOptions, ty
 export { withLease, uniqueHolder, LeaseHeldError, LEASE_NAME, type LeaseOptions, type HeldLease } from './lease.js';
 export { restoreSecretValues, withoutSecretValues, recordsManifests, type Release, type ReleaseInfo, type ReleaseStatus, type RestoredRelease, type SecretValueDigest } from './release/record.js';
 export type { ReleaseStore } from './release/store.js';
-export { SecretReleaseStore, releaseSecretName, encodeRelease, decodeRelease, RELEASE_TYPE } from './release/secret-store.js';
+export { SecretReleaseStore, releaseSecretName, encodeRelease, decodeRelease } from './release/secret-store.js';
 export { MemoryReleaseStore } from './release/memory-store.js';
 export { ReleaseHistory } from './release/history.js';
 export { waitForRollout, rolloutState, RolloutTimeoutError, type RolloutState } from './rollout.js';

@@ -4,8 +4,8 @@ import type { KubeClient } from '../client.js';
 import { SUMMARY_DESCRIPTION_CHARS, type Release, type ReleaseInfo, type ReleaseStatus } from './record.js';
 import type { ReleaseStore } from './store.js';
 
-export const RELEASE_TYPE = 'thanos-gitops.io/release.v1';
-export const RELEASE_OWNER = 'thanos-gitops';
+const RELEASE_TYPE = 'thanos-gitops.io/release.v1';
+const RELEASE_OWNER = 'thanos-gitops';
 
 const MAX_SECRET_BYTES = 1024 * 1024;
 
