@@ -57,11 +57,12 @@ describe('the Secret store', () => {
       },
     });
     expect(first?.metadata.labels).toEqual({ name: 'format', owner: 'thanos-gitops', status: 'deployed', version: '1' });
-    expect(Object.keys(first?.data as object)).toEqual(['release']);
+    const data = (first?.data ?? {}) as Record<string, string>;
+    expect(Object.keys(data)).toEqual(['release']);
     expect(second?.metadata.labels).toEqual({ name: 'format', owner: 'thanos-gitops', status: 'failed', version: '2' });
     expect(second?.metadata.annotations).toEqual({ 'thanos-gitops.io/time': '2026-01-02T03:05:00.000Z', 'thanos-gitops.io/objects': '2', 'thanos-gitops.io/description': 'denied' });
     // data.release: base64 (the API's) of base64(gzip(JSON)), the JSON with its fields in this order.
-    const json = gunzipSync(Buffer.from(Buffer.from((first?.data as Record<string, string>)['release']!, 'base64').toString('utf8'), 'base64')).toString('utf8');
+    const json = gunzipSync(Buffer.from(Buffer.from(data.release ?? '', 'base64').toString('utf8'), 'base64')).toString('utf8');
     expect(json).toBe(
       '{"environment":"format","revision":1,"time":"2026-01-02T03:04:05.000Z","status":"deployed","manifests":[{"file":"configmap-a.yaml","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"monitoring"},"data":{"v":"1"}}}],"sourceCommit":"abc123","description":"first"}',
     );
