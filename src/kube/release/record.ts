@@ -56,6 +56,13 @@ function digestOf(values: Map<string, Buffer>, salt: Buffer): string {
   return hash.digest('hex');
 }
 
+/** Whether the Secret's values are the ones `entry` recorded (compared in constant time: the digest guards values). */
+function matchesDigest(object: KubeObject, entry: SecretValueDigest): boolean {
+  const expected = Buffer.from(entry.digest, 'hex');
+  const actual = Buffer.from(digestOf(secretBytes(object), Buffer.from(entry.salt, 'base64')), 'hex');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
 /** The set as a release record keeps it: every Secret without its values, plus their key names and salted digests. */
 export function withoutSecretValues(manifests: ManifestSet): { manifests: ManifestSet; secretValues: Record<string, SecretValueDigest> } {
   const secretValues: Record<string, SecretValueDigest> = {};
@@ -84,7 +91,7 @@ export function recordsManifests(release: Release, manifests: ManifestSet): bool
   for (const { object } of manifests) {
     if (!isSecretObject(object)) continue;
     const entry = release.secretValues?.[objectId(object)];
-    if (!entry || digestOf(secretBytes(object), Buffer.from(entry.salt, 'base64')) !== entry.digest) return false;
+    if (!entry || !matchesDigest(object, entry)) return false;
   }
   return true;
 }
@@ -114,13 +121,7 @@ export async function restoreSecretValues(client: KubeClient, release: Release, 
       continue;
     }
     const live = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: object.metadata.namespace ?? namespace, name: object.metadata.name });
-    const liveValues = live ? secretBytes(live) : undefined;
-    const same = liveValues !== undefined && (() => {
-      const expected = Buffer.from(entry.digest, 'hex');
-      const actual = Buffer.from(digestOf(liveValues, Buffer.from(entry.salt, 'base64')), 'hex');
-      return expected.length === actual.length && timingSafeEqual(expected, actual);
-    })();
-    if (!same) {
+    if (!live || !matchesDigest(live, entry)) {
       const name = describeObject(object);
       if (mode === 'exact') {
         throw new Error(
