@@ -5,7 +5,9 @@ import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type Memb
 import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { byPhase, type Phase } from './phases.js';
-import { recordsManifests, ReleaseHistory, type Release } from './release.js';
+import { ReleaseHistory } from './release/history.js';
+import { recordsManifests } from './release/record.js';
+import { SecretReleaseStore } from './release/secret-store.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
@@ -440,7 +442,7 @@ function recordedManifests(prepared: Prepared): ManifestSet {
  */
 async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
   if (options.history === false) return true;
-  const deployed = await new ReleaseHistory(client, options.namespace, options.environment).deployed();
+  const deployed = await new ReleaseHistory(new SecretReleaseStore(client, options.namespace, options.environment)).deployed();
   return deployed !== undefined && recordsManifests(deployed, recordedManifests(prepared));
 }
 
@@ -466,7 +468,7 @@ async function write(
   const { prepared, inspected, prune } = state;
   const { applySet } = prepared;
   const { log, fieldManager, concurrency } = context;
-  const history = options.history === false ? undefined : new ReleaseHistory(client, options.namespace, options.environment, options.historyLimit ?? 10);
+  const history = options.history === false ? undefined : new ReleaseHistory(new SecretReleaseStore(client, options.namespace, options.environment), options.historyLimit ?? 10);
   const members = prepared.objects.map((p) => p.object);
   const writesBefore = client.writeCount;
   const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
@@ -634,5 +636,3 @@ async function recreateObjects(client: KubeClient, items: Inspected[], options: 
     }
   }
 }
-
-export type { Release };

@@ -17,7 +17,11 @@ export {
 } from './apply.js';
 export { planManifestSet, detectDrift, reconcile, rollback, type PlanOptions, type PlanResult, type DriftResult, type DriftedObject, type ReconcileResult } from './plan.js';
 export { withLease, uniqueHolder, LeaseHeldError, LEASE_NAME, type LeaseOptions, type HeldLease } from './lease.js';
-export { ReleaseHistory, releaseSecretName, encodeRelease, decodeRelease, restoreSecretValues, withoutSecretValues, RELEASE_TYPE, type Release, type ReleaseInfo, type ReleaseStatus, type RestoredRelease, type SecretValueDigest } from './release.js';
+export { restoreSecretValues, withoutSecretValues, recordsManifests, type Release, type ReleaseInfo, type ReleaseStatus, type RestoredRelease, type SecretValueDigest } from './release/record.js';
+export type { ReleaseStore } from './release/store.js';
+export { SecretReleaseStore, releaseSecretName, encodeRelease, decodeRelease } from './release/secret-store.js';
+export { MemoryReleaseStore } from './release/memory-store.js';
+export { ReleaseHistory } from './release/history.js';
 export { waitForRollout, rolloutState, RolloutTimeoutError, type RolloutState } from './rollout.js';
 export {
   ApplySet,

@@ -3,7 +3,9 @@ import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
-import { ReleaseHistory, restoreSecretValues } from './release.js';
+import { ReleaseHistory } from './release/history.js';
+import { restoreSecretValues } from './release/record.js';
+import { SecretReleaseStore } from './release/secret-store.js';
 import { counted, sameObject, settleLimit } from './util.js';
 import { progressCounter } from '../model/progress.js';
 
@@ -204,7 +206,7 @@ export function detectDrift(client: KubeClient, options: PlanOptions): Promise<D
 }
 
 async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
-  const history = new ReleaseHistory(client, options.namespace, options.environment);
+  const history = new ReleaseHistory(new SecretReleaseStore(client, options.namespace, options.environment));
   const release = await history.deployed();
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
   const fieldManager = options.fieldManager ?? FIELD_MANAGER;
@@ -262,8 +264,7 @@ export interface ReconcileResult {
 export async function reconcile(client: KubeClient, options: Omit<ApplySetOptions, 'force' | 'history'>): Promise<ReconcileResult> {
   const drift = await detectDrift(client, options);
   if (drift.drifted.length === 0 || drift.revision === undefined) return { drift };
-  const history = new ReleaseHistory(client, options.namespace, options.environment);
-  const release = await history.get(drift.revision);
+  const release = await new SecretReleaseStore(client, options.namespace, options.environment).get(drift.revision);
   if (!release) return { drift };
   const restored = await restoreSecretValues(client, release, options.namespace, 'live');
   const apply = await applyManifestSet(client, restored.manifests, { ...options, force: true, history: false, missingKinds: 'skip' });
@@ -275,7 +276,7 @@ export async function reconcile(client: KubeClient, options: Omit<ApplySetOption
 
 /** Re-applies a recorded revision as a new revision (like `helm rollback`). */
 export async function rollback(client: KubeClient, revision: number, options: ApplySetOptions): Promise<ApplyResult> {
-  const history = new ReleaseHistory(client, options.namespace, options.environment, options.historyLimit ?? 10);
+  const history = new ReleaseHistory(new SecretReleaseStore(client, options.namespace, options.environment), options.historyLimit ?? 10);
   const release = await history.get(revision);
   if (!release) {
     const known = (await history.list()).map((r) => r.revision);
