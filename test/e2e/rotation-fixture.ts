@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { CA_CHECKSUM_ANNOTATION } from '../../src/render/security.js';
-import { isIssuedBy } from '../../src/pki/x509.js';
+import { isIssuedBy } from '../../src/rotation/pki/x509.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

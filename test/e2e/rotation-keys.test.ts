@@ -14,9 +14,9 @@ import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluste
 import { KubeClient } from '../../src/kube/client.js';
 import { applySecurity, OBJSTORE_CHECKSUM_ANNOTATION } from '../../src/render/security.js';
 import type { ObjectStorageInput } from '../../src/config/security.js';
-import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/pki/rotate.js';
-import { awsAccessKeyApi, type AccessKeyApi } from '../../src/objstore/access-keys.js';
-import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/objstore/rotation.js';
+import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/rotation/rotate.js';
+import { awsAccessKeyApi, type AccessKeyApi } from '../../src/rotation/objstore/access-keys.js';
+import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/rotation/objstore/rotation.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 import { goldenIn } from './rotation-fixture.js';
 

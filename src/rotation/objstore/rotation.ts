@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import type { KubeClient } from '../kube/client.js';
-import { parseDuration } from '../config/security.js';
-import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type SecurityPlan } from '../render/security.js';
-import { readSecret, writeSecret, type LiveSecret } from '../pki/secrets.js';
-import { rollWorkloads, type RollOptions } from '../pki/roll.js';
+import type { KubeClient } from '../../kube/client.js';
+import { parseDuration } from '../../config/security.js';
+import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type SecurityPlan } from '../../render/security.js';
+import { readSecret, writeSecret, type LiveSecret } from '../secrets.js';
+import { rollWorkloads, type RollOptions } from '../roll.js';
 import { maskKeyId, type AccessKeyApi, type AccessKeyCredentials } from './access-keys.js';
 
 /**

@@ -1,11 +1,11 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import type { KubeClient } from '../kube/client.js';
-import { parseDuration } from '../config/security.js';
-import { CA_CHECKSUM_ANNOTATION, type LeafRequest, type SecurityPlan } from '../render/security.js';
+import type { KubeClient } from '../../kube/client.js';
+import { parseDuration } from '../../config/security.js';
+import { CA_CHECKSUM_ANNOTATION, type LeafRequest, type SecurityPlan } from '../../render/security.js';
 import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from './x509.js';
-import { CERTIFICATE_ANNOTATION, readSecret, writeSecret, type LiveSecret } from './secrets.js';
-import { rollWorkloads, type RollOptions } from './roll.js';
-import { assertCaBundle } from '../thanos/ca-bundle.js';
+import { CERTIFICATE_ANNOTATION, readSecret, writeSecret, type LiveSecret } from '../secrets.js';
+import { rollWorkloads, type RollOptions } from '../roll.js';
+import { assertCaBundle } from '../../thanos/ca-bundle.js';
 
 /**
  * CA rotation is a resumable state machine persisted as annotations on the CA Secret. Every step is idempotent and
