@@ -5,7 +5,7 @@ import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
 import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/security.js';
 import { securityPlan, type SecurityPlan } from '../render/security.js';
-import { reconcileCertificates, type PkiOptions, type PkiReport } from './pki/rotation.js';
+import { reconcileCertificates, type PkiOptions, type PkiReport } from './pki/index.js';
 import { reconcileObjectStorage, type ObjstoreOptions, type ObjstoreReport } from './objstore/rotation.js';
 import type { AccessKeyApi } from './objstore/access-keys.js';
 

@@ -15,7 +15,7 @@ import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluste
 import { buildTool } from '../helpers/thanos-tools.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { createCa, issueLeaf } from '../../src/rotation/pki/x509.js';
-import { STATE_ANNOTATION } from '../../src/rotation/pki/rotation.js';
+import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { cli, exampleConfig } from './thanos-fixture.js';
 
 let dir: string;

@@ -12,7 +12,7 @@ import { withLease } from '../../src/kube/lease.js';
 import { applySecurity } from '../../src/render/security.js';
 import type { TlsConfigInput } from '../../src/config/security.js';
 import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/rotation/rotate.js';
-import { CA_STEPS, STATE_ANNOTATION } from '../../src/rotation/pki/rotation.js';
+import { CA_STEPS, STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { inspectCertificate, isIssuedBy, splitPemBundle } from '../../src/rotation/pki/x509.js';
 import { ContinuousClient, goldenIn, handshake, RouterFixture } from './rotation-fixture.js';
 

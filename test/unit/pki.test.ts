@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from '../../src/rotation/pki/x509.js';
-import { leafProblem } from '../../src/rotation/pki/rotation.js';
+import { leafProblem } from '../../src/rotation/pki/index.js';
 import type { LeafRequest } from '../../src/render/security.js';
 import type { LiveSecret } from '../../src/rotation/secrets.js';
 

@@ -3,18 +3,21 @@ import { parse } from 'yaml';
 import type { KubeClient } from '../../kube/client.js';
 import { parseDuration } from '../../config/security.js';
 import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type SecurityPlan } from '../../render/security.js';
-import { readSecret, writeSecret, type LiveSecret } from '../secrets.js';
+import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
+import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type Step, type StepMachine } from '../steps.js';
 import { rollWorkloads, type RollOptions } from '../roll.js';
 import { maskKeyId, type AccessKeyApi, type AccessKeyCredentials } from './access-keys.js';
 
 /**
- * The two-key rotation of an IAM user's access key (mode accessKeys), resumable like the CA rotation: the state lives
- * in annotations on the objstore Secret, and each step is idempotent. At every moment the key in the Secret is active.
+ * The two-key rotation of an IAM user's access key (mode accessKeys), as steps of the one resumable runner: the state
+ * lives in annotations on the objstore Secret, and each step is idempotent. At every moment the key in the Secret is
+ * active.
  */
 export const KEY_STEPS = ['keys:create', 'keys:roll', 'keys:verify', 'keys:delete-old'] as const;
 export type KeyStep = (typeof KEY_STEPS)[number];
 
-const STATE_AFTER: Record<KeyStep, string> = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': 'idle' };
+/** The state each step records (what clusters store): the next run starts with the step after it. */
+export const KEY_RECORDED_AFTER: Readonly<Record<KeyStep, string>> = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': IDLE };
 export const KEY_STATE_ANNOTATION = 'rotation.thanos-gitops.io/key-state';
 export const KEY_ID_ANNOTATION = 'rotation.thanos-gitops.io/access-key-id';
 const PREVIOUS_KEY_ANNOTATION = 'rotation.thanos-gitops.io/previous-access-key-id';
@@ -36,11 +39,16 @@ export interface ObjstoreReport {
   rolled: string[];
 }
 
-interface Live {
+/** The objstore Secret as the key rotation reads and records it. */
+export interface KeyRecord {
   secret?: LiveSecret;
   credentials?: AccessKeyCredentials;
   state: string;
+  /** The rotation's own annotations (every `rotation.thanos-gitops.io/` one), written back with each state. */
+  annotations: Record<string, string>;
 }
+
+const ROTATION_ANNOTATION_PREFIX = 'rotation.thanos-gitops.io/';
 
 function credentialsIn(secret: LiveSecret | undefined, key: string): AccessKeyCredentials | undefined {
   const text = secret?.data[key];
@@ -61,9 +69,27 @@ function consumerChecksum(config: string, accessKeyId: string | undefined): stri
   return createHash('sha256').update(`${config}\n${accessKeyId ?? ''}`).digest('hex').slice(0, 32);
 }
 
+/** Reads a key record from the objstore Secret's decoded fields (or from no Secret at all). */
+export function keyRecordOf(secret: LiveSecret | undefined, key: string): KeyRecord {
+  const credentials = credentialsIn(secret, key);
+  const annotations: Record<string, string> = {};
+  for (const [name, value] of Object.entries(secret?.annotations ?? {})) if (name.startsWith(ROTATION_ANNOTATION_PREFIX)) annotations[name] = value;
+  return { ...(secret ? { secret } : {}), ...(credentials ? { credentials } : {}), state: secret?.annotations[KEY_STATE_ANNOTATION] ?? IDLE, annotations };
+}
+
+/** The whole objstore Secret: the config file (with the key when there is one) and the rotation annotations. */
+export function objstoreSecretContent(namespace: string, store: ObjectStoreTarget, credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): SecretContent {
+  const data: Record<string, string> = {};
+  if (credentials) data[store.key] = objstoreConfigYaml(store, credentials);
+  return { namespace, name: store.secretName, type: 'Opaque', data, labels: { 'thanos-gitops.io/role': 'objstore' }, annotations };
+}
+
+type ObjectStoreTarget = NonNullable<SecurityPlan['objectStorage']>;
+
 class ObjstoreRotation {
   readonly report: ObjstoreReport = { actions: [], rotated: false, rolled: [] };
-  private readonly store: NonNullable<SecurityPlan['objectStorage']>;
+  private readonly store: ObjectStoreTarget;
+  private readonly machine: StepMachine<KeyRecord>;
 
   constructor(
     private readonly client: KubeClient,
@@ -71,6 +97,7 @@ class ObjstoreRotation {
     private readonly options: ObjstoreOptions,
   ) {
     this.store = plan.objectStorage!;
+    this.machine = this.keyRotation();
   }
 
   private log(line: string): void {
@@ -82,22 +109,12 @@ class ObjstoreRotation {
     return `${this.plan.namespace}/${this.store.secretName}`;
   }
 
-  private async read(): Promise<Live> {
-    const secret = await readSecret(this.client, this.plan.namespace, this.store.secretName);
-    const credentials = credentialsIn(secret, this.store.key);
-    return { ...(secret ? { secret } : {}), ...(credentials ? { credentials } : {}), state: secret?.annotations[KEY_STATE_ANNOTATION] ?? 'idle' };
+  private async read(): Promise<KeyRecord> {
+    return keyRecordOf(await readSecret(this.client, this.plan.namespace, this.store.secretName), this.store.key);
   }
 
   private async write(credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): Promise<void> {
-    const data: Record<string, string> = {};
-    if (credentials) data[this.store.key] = objstoreConfigYaml(this.store, credentials);
-    await writeSecret(this.client, { namespace: this.plan.namespace, name: this.store.secretName, type: 'Opaque', data, labels: { 'thanos-gitops.io/role': 'objstore' }, annotations });
-  }
-
-  private stateAnnotations(live: Live): Record<string, string> {
-    const keep: Record<string, string> = {};
-    for (const [key, value] of Object.entries(live.secret?.annotations ?? {})) if (key.startsWith('rotation.thanos-gitops.io/')) keep[key] = value;
-    return keep;
+    await writeSecret(this.client, objstoreSecretContent(this.plan.namespace, this.store, credentials, annotations));
   }
 
   private api(): AccessKeyApi {
@@ -111,14 +128,13 @@ class ObjstoreRotation {
     const live = await this.read();
     const now = (this.options.now ?? (() => new Date()))();
 
-    if (live.state !== 'idle') {
-      const index = Object.values(STATE_AFTER).indexOf(live.state);
-      if (index < 0) throw new Error(`Secret ${this.secretRef} has unknown ${KEY_STATE_ANNOTATION} '${live.state}': set it to one of ${Object.values(STATE_AFTER).join(', ')}`);
+    if (live.state !== IDLE) {
+      const pending = pendingSteps(this.machine, live.state);
       if (this.options.dryRun) {
-        this.log(`would resume the access key rotation after '${live.state}': ${KEY_STEPS.slice(index + 1).join(', ')}`);
+        this.log(describeResume(this.machine, live.state));
         return this.report;
       }
-      await this.rotate(live, index + 1, `resuming after ${live.state}`);
+      await this.rotate(live, pending, `resuming after ${live.state}`);
       return this.report;
     }
 
@@ -128,7 +144,7 @@ class ObjstoreRotation {
         this.log(`would resume an interrupted access key creation for IAM user ${user}`);
         return this.report;
       }
-      await this.rotate(live, 0, 'resuming an interrupted key creation');
+      await this.rotate(live, this.machine.steps, 'resuming an interrupted key creation');
       return this.report;
     }
     const keys = await this.api().list(user);
@@ -145,7 +161,7 @@ class ObjstoreRotation {
         this.log(`would rotate the access key of IAM user ${user} (${reason}): ${KEY_STEPS.join(', ')}`);
         return this.report;
       }
-      await this.rotate(live, 0, reason);
+      await this.rotate(live, this.machine.steps, reason);
       return this.report;
     }
 
@@ -156,7 +172,7 @@ class ObjstoreRotation {
         this.log(`would rewrite Secret ${this.secretRef} to match objectStorage and restart its readers`);
         return this.report;
       }
-      await this.write(live.credentials, this.stateAnnotations(live));
+      await this.write(live.credentials, live.annotations);
       this.log(`rewrote Secret ${this.secretRef} to match objectStorage`);
       await this.roll(live.credentials!.accessKeyId);
     } else {
@@ -171,15 +187,27 @@ class ObjstoreRotation {
     this.report.rolled.push(...rolled);
   }
 
-  private async rotate(start: Live, from: number, reason: string): Promise<void> {
-    const user = this.store.iamUserName!;
-    const api = this.api();
-    let live = start;
-    this.log(`access key rotation for IAM user ${user}: ${reason}`);
-    for (const step of KEY_STEPS.slice(from)) {
-      const annotations = this.stateAnnotations(live);
-      switch (step) {
-        case 'keys:create': {
+  private async rotate(start: KeyRecord, steps: readonly Step<KeyRecord>[], reason: string): Promise<void> {
+    this.api();
+    this.log(`access key rotation for IAM user ${this.store.iamUserName!}: ${reason}`);
+    await runSteps(this.machine, steps, start, this.options);
+  }
+
+  /** The key rotation's steps; each returns the key and annotations to store with its state. */
+  private keyRotation(): StepMachine<KeyRecord> {
+    return {
+      what: 'access key rotation',
+      secretRef: this.secretRef,
+      annotation: KEY_STATE_ANNOTATION,
+      commit: async (record, state) => {
+        await this.write(record.credentials, { ...record.annotations, [KEY_STATE_ANNOTATION]: state });
+        return this.read();
+      },
+      steps: stepsInOrder<KeyStep, KeyRecord>(KEY_STEPS, KEY_RECORDED_AFTER, {
+        'keys:create': async (live) => {
+          const user = this.store.iamUserName!;
+          const api = this.api();
+          const annotations = live.annotations;
           const keys = await api.list(user);
           const since = Date.parse(annotations[CREATING_ANNOTATION] ?? '');
           for (const key of keys) {
@@ -199,42 +227,37 @@ class ObjstoreRotation {
           }
           await this.write(live.credentials, { ...annotations, [CREATING_ANNOTATION]: new Date().toISOString() });
           const created = await api.create(user);
-          const next: Record<string, string> = { ...annotations, [KEY_ID_ANNOTATION]: created.accessKeyId, [KEY_STATE_ANNOTATION]: STATE_AFTER[step] };
+          const next: Record<string, string> = { ...annotations, [KEY_ID_ANNOTATION]: created.accessKeyId };
           delete next[CREATING_ANNOTATION];
           if (live.credentials) next[PREVIOUS_KEY_ANNOTATION] = live.credentials.accessKeyId;
           else delete next[PREVIOUS_KEY_ANNOTATION];
-          const credentials = { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey };
-          await this.write(credentials, next);
           this.log(`created access key ${maskKeyId(created.accessKeyId)} and wrote it to Secret ${this.secretRef}`);
           this.report.rotated = true;
-          break;
-        }
-        case 'keys:roll':
+          // The new key and the state in one write: a key that reached IAM but not the Secret is an orphan (see above).
+          return { ...live, credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey }, annotations: next };
+        },
+        'keys:roll': async (live) => {
           await this.roll(live.credentials?.accessKeyId);
-          await this.write(live.credentials, { ...annotations, [KEY_STATE_ANNOTATION]: STATE_AFTER[step] });
-          break;
-        case 'keys:verify':
+          return live;
+        },
+        'keys:verify': async (live) => {
           if (!live.credentials) throw new Error(`Secret ${this.secretRef} lost its access key mid-rotation: set ${KEY_STATE_ANNOTATION} to idle and run rotate again`);
-          await api.verify(live.credentials);
+          await this.api().verify(live.credentials);
           this.log(`verified access key ${maskKeyId(live.credentials.accessKeyId)}`);
-          await this.write(live.credentials, { ...annotations, [KEY_STATE_ANNOTATION]: STATE_AFTER[step] });
-          break;
-        case 'keys:delete-old': {
-          const previous = annotations[PREVIOUS_KEY_ANNOTATION];
+          return live;
+        },
+        'keys:delete-old': async (live) => {
+          const previous = live.annotations[PREVIOUS_KEY_ANNOTATION];
           if (previous && previous !== live.credentials?.accessKeyId) {
-            const deleted = await api.delete(user, previous);
+            const deleted = await this.api().delete(this.store.iamUserName!, previous);
             this.log(deleted ? `deleted old access key ${maskKeyId(previous)}` : `old access key ${maskKeyId(previous)} was already deleted`);
           }
-          const next: Record<string, string> = { ...annotations, [KEY_STATE_ANNOTATION]: STATE_AFTER[step] };
-          delete next[PREVIOUS_KEY_ANNOTATION];
-          await this.write(live.credentials, next);
+          const { [PREVIOUS_KEY_ANNOTATION]: _previous, ...annotations } = live.annotations;
           this.log('access key rotation complete');
-          break;
-        }
-      }
-      live = await this.read();
-      await this.options.afterStep?.(step);
-    }
+          return { ...live, annotations };
+        },
+      }),
+    };
   }
 
   private async checkIrsa(): Promise<ObjstoreReport> {
