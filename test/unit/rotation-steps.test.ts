@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/manifests/types.js';
-import { objectStorageSchema } from '../../src/config/security.js';
+import { objectStorageSchema } from '../../src/config/tls-objstore-schema.js';
 import { liveSecretOf, secretObject } from '../../src/rotation/secrets.js';
 import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type StepMachine } from '../../src/rotation/steps.js';
 import { CA_RECORDED_AFTER, CA_STEPS, STATE_ANNOTATION, caRecordOf, caSecretContent } from '../../src/rotation/pki/index.js';

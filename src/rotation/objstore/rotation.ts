@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { KubeClient } from '../../kube/client.js';
-import { parseDuration } from '../../config/security.js';
-import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type SecurityPlan } from '../../render/security.js';
+import { parseDuration } from '../../config/tls-objstore-schema.js';
+import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type SecurityPlan } from '../../render/tls-objstore-overlay.js';
 import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
 import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type Step, type StepMachine } from '../steps.js';
 import { rollWorkloads, type RollOptions } from '../roll.js';

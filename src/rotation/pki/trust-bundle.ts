@@ -1,5 +1,5 @@
 // The trusted CA bundle: the Secret every TLS reader mounts, and the restart of its readers when it changes.
-import { CA_CHECKSUM_ANNOTATION } from '../../render/security.js';
+import { CA_CHECKSUM_ANNOTATION } from '../../render/tls-objstore-overlay.js';
 import { assertCaBundle } from '../../thanos/ca-bundle.js';
 import { rollWorkloads } from '../roll.js';
 import { readSecret, writeSecret } from '../secrets.js';

@@ -7,7 +7,7 @@ import {
   type ObjectStorageSettings,
   type TlsConfig,
   type TlsConfigInput,
-} from '../config/security.js';
+} from '../config/tls-objstore-schema.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
