@@ -4,7 +4,7 @@ import { renderStack } from '../render/stack.js';
 import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
 import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/tls-objstore-schema.js';
-import { securityPlan, type SecurityPlan } from '../render/tls-objstore-overlay.js';
+import { securityPlan, type SecurityPlan } from './security-plan.js';
 import { reconcileCertificates, type PkiOptions, type PkiReport } from './pki/index.js';
 import { reconcileObjectStorage, type ObjstoreOptions, type ObjstoreReport } from './objstore/rotation.js';
 import type { AccessKeyApi } from './objstore/access-keys.js';

@@ -1,5 +1,5 @@
 import type { KubeClient } from '../../kube/client.js';
-import type { SecurityPlan } from '../../render/tls-objstore-overlay.js';
+import type { SecurityPlan } from '../security-plan.js';
 import { describeResume, IDLE, pendingSteps, runSteps, type Step } from '../steps.js';
 import { caDue, caRotation, caSecretOf, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
 import type { CaRecord } from './ca-secret.js';

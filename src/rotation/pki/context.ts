@@ -1,6 +1,6 @@
 import type { KubeClient } from '../../kube/client.js';
 import { parseDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
-import type { LeafRequest, SecurityPlan } from '../../render/tls-objstore-overlay.js';
+import type { LeafRequest, SecurityPlan } from '../security-plan.js';
 import type { RollOptions } from '../roll.js';
 
 export interface PkiOptions extends RollOptions {

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import type { LeafRequest } from '../../render/tls-objstore-overlay.js';
+import type { LeafRequest } from '../security-plan.js';
 import { CERTIFICATE_ANNOTATION, readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
 import type { PkiContext } from './context.js';
 import { assertBundle } from './trust-bundle.js';
