@@ -143,7 +143,6 @@ export interface SecurityWiring {
   namespace: string;
   tls?: TlsConfig;
   objectStorage?: ObjectStorageTarget;
-  workloads: WorkloadInfo[];
   /** Where clients send remote-write (the routers, or a single receive); empty unless remote-write TLS is on. */
   frontDoors: WorkloadInfo[];
   /** The gRPC servers (receive, ingestors, store, rule); empty unless gRPC TLS is on. */
@@ -183,7 +182,7 @@ export function securityWiring(set: ManifestSet, settings: SecuritySettings): Se
   const tls = settings.tls === undefined ? undefined : tlsSchema.parse(settings.tls);
   const store = settings.objectStorage === undefined ? undefined : objectStorageSchema.parse(settings.objectStorage);
   const infos = workloads(set);
-  const wiring: SecurityWiring = { namespace, workloads: infos, frontDoors: [], grpcServers: [], caReaders: [], objstoreConsumers: [] };
+  const wiring: SecurityWiring = { namespace, frontDoors: [], grpcServers: [], caReaders: [], objstoreConsumers: [] };
   if (store) {
     wiring.objectStorage = { ...store, ...objstoreSecretRef(infos, store) };
     wiring.objstoreConsumers = infos.filter((i) => i.objstore).map((i) => i.manifest.object);
@@ -270,22 +269,22 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
     }
     return copy;
   };
-  const infos = wiring.workloads;
+  const infos = workloads(set);
   const tls = wiring.tls;
   const namespace = settings.namespace;
 
   if (tls) {
-    const rwLeaf = tls.remoteWrite.enabled ? { secretName: tls.remoteWrite.secretName } : undefined;
-    const grpcLeaf = tls.grpc.enabled ? { secretName: tls.grpc.secretName } : undefined;
+    const rwSecret = tls.remoteWrite.enabled ? tls.remoteWrite.secretName : undefined;
+    const grpcSecret = tls.grpc.enabled ? tls.grpc.secretName : undefined;
     const ca = `${MOUNTS.caBundle.path}/ca.crt`;
     for (const info of infos) {
       const object = info.manifest.object;
       const template = podTemplate(object)!;
       const original = template.spec.containers[info.container]!;
-      const frontDoor = rwLeaf && wiring.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
-      const grpcServer = grpcLeaf && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
-      const grpcForwarder = grpcLeaf && (info.role === 'router' || info.role === 'receive');
-      const grpcQuery = grpcLeaf && info.role === 'query';
+      const frontDoor = rwSecret && wiring.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
+      const grpcServer = grpcSecret && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
+      const grpcForwarder = grpcSecret && (info.role === 'router' || info.role === 'receive');
+      const grpcQuery = grpcSecret && info.role === 'query';
       if (!frontDoor && !grpcServer && !grpcForwarder && !grpcQuery) continue;
 
       const args = original.args ?? [];
@@ -313,8 +312,8 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
       const newArgs = [...(container.args ?? [])];
       addVolume(pod, secretVolume(MOUNTS.caBundle.volume, tls.remoteWrite.clientCASecretName));
       addMount(container, MOUNTS.caBundle.volume, MOUNTS.caBundle.path);
-      if (frontDoor && rwLeaf) {
-        addVolume(pod, secretVolume(MOUNTS.remoteWrite.volume, rwLeaf.secretName));
+      if (frontDoor && rwSecret) {
+        addVolume(pod, secretVolume(MOUNTS.remoteWrite.volume, rwSecret));
         addMount(container, MOUNTS.remoteWrite.volume, MOUNTS.remoteWrite.path);
         newArgs.push(
           `--remote-write.server-tls-cert=${MOUNTS.remoteWrite.path}/tls.crt`,
@@ -324,8 +323,8 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
         if (tls.remoteWrite.minVersion) newArgs.push(`--remote-write.server-tls-min-version=${tls.remoteWrite.minVersion}`);
         if (tls.remoteWrite.tenantCertificateField) newArgs.push(`--receive.tenant-certificate-field=${tls.remoteWrite.tenantCertificateField}`);
       }
-      if (grpcLeaf && (grpcServer || grpcForwarder || grpcQuery)) {
-        addVolume(pod, secretVolume(MOUNTS.grpc.volume, grpcLeaf.secretName));
+      if (grpcSecret && (grpcServer || grpcForwarder || grpcQuery)) {
+        addVolume(pod, secretVolume(MOUNTS.grpc.volume, grpcSecret));
         addMount(container, MOUNTS.grpc.volume, MOUNTS.grpc.path);
         const cert = `${MOUNTS.grpc.path}/tls.crt`;
         const key = `${MOUNTS.grpc.path}/tls.key`;

@@ -5,7 +5,8 @@ import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
 import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/tls-objstore-schema.js';
 import { securityPlan, type SecurityPlan } from './security-plan.js';
-import { reconcileCertificates, type PkiOptions, type PkiReport } from './pki/index.js';
+import { reconcileCertificates } from './pki/certificates.js';
+import type { PkiOptions, PkiReport } from './pki/context.js';
 import { reconcileObjectStorage, type ObjstoreOptions, type ObjstoreReport } from './objstore/rotation.js';
 import type { AccessKeyApi } from './objstore/access-keys.js';
 

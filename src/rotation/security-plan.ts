@@ -48,15 +48,12 @@ function serviceDnsNames(service: string, namespace: string): string[] {
 
 /** Everything rotation needs to know, derived from the rendered set and the two config sections. */
 export function securityPlan(set: ManifestSet, settings: SecuritySettings): SecurityPlan {
-  const wiring = securityWiring(set, settings);
-  const { namespace, tls } = wiring;
-  const plan: SecurityPlan = { namespace, leaves: [], caReaders: wiring.caReaders, objstoreConsumers: wiring.objstoreConsumers };
-  if (wiring.objectStorage) plan.objectStorage = wiring.objectStorage;
+  const { frontDoors, grpcServers, ...shared } = securityWiring(set, settings);
+  const { namespace, tls } = shared;
+  const plan: SecurityPlan = { ...shared, leaves: [] };
   if (!tls) return plan;
-  plan.tls = tls;
 
   if (tls.remoteWrite.enabled) {
-    const frontDoors = wiring.frontDoors;
     const services = [...new Set(frontDoors.flatMap((f) => serviceNamesFor(set, f.manifest.object)))].sort();
     const dnsNames = [...new Set([...services.flatMap((s) => serviceDnsNames(s, namespace)), ...tls.remoteWrite.dnsNames])];
     plan.leaves.push({
@@ -70,7 +67,7 @@ export function securityPlan(set: ManifestSet, settings: SecuritySettings): Secu
   }
   if (tls.grpc.enabled) {
     const dnsNames = new Set<string>([grpcServerName(namespace)]);
-    for (const s of wiring.grpcServers) {
+    for (const s of grpcServers) {
       for (const svc of serviceNamesFor(set, s.manifest.object)) for (const n of serviceDnsNames(svc, namespace)) dnsNames.add(n);
       const object = s.manifest.object;
       const spec = object.spec as { serviceName?: string; replicas?: number };

@@ -38,17 +38,12 @@ export interface RunStepsOptions {
   afterStep?: (step: string) => void | Promise<void>;
 }
 
-/** Every state a machine records, in order (the last is IDLE). */
-export function recordedStates<R>(machine: StepMachine<R>): string[] {
-  return machine.steps.map((step) => step.recordedAs);
-}
-
 /** The steps a recorded state leaves to run: none when idle, otherwise those after the step the state names. */
 export function pendingSteps<R>(machine: StepMachine<R>, state: string): readonly Step<R>[] {
   if (state === IDLE) return [];
   const index = machine.steps.findIndex((step) => step.recordedAs === state);
   if (index < 0) {
-    throw new Error(`Secret ${machine.secretRef} has unknown ${machine.annotation} '${state}': set it to one of ${recordedStates(machine).join(', ')}`);
+    throw new Error(`Secret ${machine.secretRef} has unknown ${machine.annotation} '${state}': set it to one of ${machine.steps.map((step) => step.recordedAs).join(', ')}`);
   }
   return machine.steps.slice(index + 1);
 }
@@ -70,7 +65,7 @@ export async function runSteps<R>(machine: StepMachine<R>, steps: readonly Step<
   return record;
 }
 
-/** A machine's steps in the order of `names`, each recording `states[name]`: every name needs a state and a run. */
-export function stepsInOrder<Name extends string, R>(names: readonly Name[], states: Readonly<Record<Name, string>>, runs: Readonly<Record<Name, Step<R>['run']>>): Step<R>[] {
-  return names.map((name) => ({ name, recordedAs: states[name], run: runs[name] }));
+/** A machine's steps in the order of `states` (the state each step records): every step needs a run. */
+export function stepsInOrder<Name extends string, R>(states: Readonly<Record<Name, string>>, runs: Readonly<Record<Name, Step<R>['run']>>): Step<R>[] {
+  return (Object.keys(states) as Name[]).map((name) => ({ name, recordedAs: states[name], run: runs[name] }));
 }

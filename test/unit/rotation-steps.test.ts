@@ -17,10 +17,10 @@ const fixtures = JSON.parse(readFileSync(new URL('./fixtures/rotation-recorded-s
 };
 
 /** A machine with the given names and recorded states whose steps only log that they ran. */
-function machineOf<Name extends string>(names: readonly Name[], states: Record<Name, string>, annotation: string, ran: string[] = []) {
+function machineOf<Name extends string>(states: Record<Name, string>, annotation: string, ran: string[] = []) {
   const committed: [string, string][] = [];
   const runs = Object.fromEntries(
-    names.map((name) => [
+    Object.keys(states).map((name) => [
       name,
       async (record: string) => {
         ran.push(name);
@@ -32,7 +32,7 @@ function machineOf<Name extends string>(names: readonly Name[], states: Record<N
     what: 'test rotation',
     secretRef: 'ns/state',
     annotation,
-    steps: stepsInOrder(names, states, runs),
+    steps: stepsInOrder(states, runs),
     commit: async (record, state) => {
       committed.push([record, state]);
       return record;
@@ -43,7 +43,7 @@ function machineOf<Name extends string>(names: readonly Name[], states: Record<N
 
 describe('rotation state recorded by the previous code', () => {
   it('every CA state decodes, resumes at the next step and is written back unchanged', () => {
-    const { machine } = machineOf(CA_STEPS, CA_RECORDED_AFTER, STATE_ANNOTATION);
+    const { machine } = machineOf(CA_RECORDED_AFTER, STATE_ANNOTATION);
     for (const [index, step] of CA_STEPS.entries()) {
       const written = fixtures.ca[step]!;
       const record = caRecordOf(liveSecretOf(written))!;
@@ -62,7 +62,7 @@ describe('rotation state recorded by the previous code', () => {
       secretName: 'thanos-objectstorage',
       key: 'thanos.yaml',
     };
-    const { machine } = machineOf(KEY_STEPS, KEY_RECORDED_AFTER, KEY_STATE_ANNOTATION);
+    const { machine } = machineOf(KEY_RECORDED_AFTER, KEY_STATE_ANNOTATION);
     for (const [index, step] of KEY_STEPS.entries()) {
       const written = fixtures.objstore[step]!;
       const record = keyRecordOf(liveSecretOf(written), store.key);
@@ -82,7 +82,7 @@ describe('rotation state recorded by the previous code', () => {
 describe('runSteps', () => {
   it('records each step before the next runs and reports it after recording', async () => {
     const ran: string[] = [];
-    const { machine, committed } = machineOf(['a', 'b', 'c'], { a: 'a-done', b: 'b-done', c: IDLE }, 'test/state', ran);
+    const { machine, committed } = machineOf({ a: 'a-done', b: 'b-done', c: IDLE }, 'test/state', ran);
     const after: string[] = [];
     const result = await runSteps(machine, pendingSteps(machine, 'a-done'), 'start', { afterStep: (step) => void after.push(`${step}@${committed.length}`) });
     expect(ran).toEqual(['b', 'c']);
@@ -95,14 +95,14 @@ describe('runSteps', () => {
   });
 
   it('stops at a failing step without recording it, so the next run repeats it', async () => {
-    const { machine, committed } = machineOf(['a', 'b'], { a: 'a-done', b: IDLE }, 'test/state');
+    const { machine, committed } = machineOf({ a: 'a-done', b: IDLE }, 'test/state');
     await expect(runSteps(machine, machine.steps, 'start', { afterStep: (step) => { if (step === 'a') throw new Error('crash after a'); } })).rejects.toThrow('crash after a');
     expect(committed).toEqual([['start+a', 'a-done']]);
     expect(pendingSteps(machine, 'a-done').map((s) => s.name)).toEqual(['b']);
   });
 
   it('names an unknown recorded state and the states it accepts', () => {
-    const { machine } = machineOf(CA_STEPS, CA_RECORDED_AFTER, STATE_ANNOTATION);
+    const { machine } = machineOf(CA_RECORDED_AFTER, STATE_ANNOTATION);
     expect(() => pendingSteps(machine, 'half-done')).toThrow(
       `Secret ns/state has unknown ${STATE_ANNOTATION} 'half-done': set it to one of generated, bundle-published, trust-rolled, leaves-reissued, leaves-in-use, old-dropped, idle`,
     );

@@ -14,11 +14,11 @@ import { maskKeyId, type AccessKeyApi, type AccessKeyCredentials } from './acces
  * lives in annotations on the objstore Secret, and each step is idempotent. At every moment the key in the Secret is
  * active.
  */
-export const KEY_STEPS = ['keys:create', 'keys:roll', 'keys:verify', 'keys:delete-old'] as const;
-export type KeyStep = (typeof KEY_STEPS)[number];
 
-/** The state each step records (what clusters store): the next run starts with the step after it. */
-export const KEY_RECORDED_AFTER: Readonly<Record<KeyStep, string>> = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': IDLE };
+/** The steps in order, each with the state it records (what clusters store): the next run starts with the step after it. */
+export const KEY_RECORDED_AFTER = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': IDLE } as const;
+export type KeyStep = keyof typeof KEY_RECORDED_AFTER;
+export const KEY_STEPS = Object.keys(KEY_RECORDED_AFTER) as KeyStep[];
 export const KEY_STATE_ANNOTATION = 'rotation.thanos-gitops.io/key-state';
 export const KEY_ID_ANNOTATION = 'rotation.thanos-gitops.io/access-key-id';
 const PREVIOUS_KEY_ANNOTATION = 'rotation.thanos-gitops.io/previous-access-key-id';
@@ -204,7 +204,7 @@ class ObjstoreRotation {
         await this.write(record.credentials, { ...record.annotations, [KEY_STATE_ANNOTATION]: state });
         return this.read();
       },
-      steps: stepsInOrder<KeyStep, KeyRecord>(KEY_STEPS, KEY_RECORDED_AFTER, {
+      steps: stepsInOrder<KeyStep, KeyRecord>(KEY_RECORDED_AFTER, {
         'keys:create': async (live) => {
           const user = this.store.iamUserName!;
           const api = this.api();

@@ -1,5 +1,5 @@
 import { IDLE, stepsInOrder, type StepMachine } from '../steps.js';
-import { CaSecret, COMPLETED_ANNOTATION, LEAVES_WRITTEN_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION, type CaRecord } from './ca-secret.js';
+import { caSecretRef, COMPLETED_ANNOTATION, LEAVES_WRITTEN_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION, recordCa, type CaRecord } from './ca-secret.js';
 import type { PkiContext } from './context.js';
 import { deliverLeaf, issueLeafSecret, leafProblem, leavesNotIssuedBy, setLeafBundle } from './leaves.js';
 import { publishBundle, rollBundleReaders } from './trust-bundle.js';
@@ -11,11 +11,8 @@ import { readSecret } from '../secrets.js';
  * Order (trust-manager/Linkerd/Istio): trust old+new, restart bundle readers, re-issue leaves from the new CA, wait
  * until no leaf from the old CA is in use, drop the old CA, restart readers again.
  */
-export const CA_STEPS = ['ca:generate', 'ca:publish-bundle', 'ca:roll-trust', 'ca:reissue-leaves', 'ca:await-leaves', 'ca:drop-old', 'ca:roll-final'] as const;
-export type CaStep = (typeof CA_STEPS)[number];
-
-/** The state each step records (what clusters store): the next run starts with the step after it. */
-export const CA_RECORDED_AFTER: Readonly<Record<CaStep, string>> = {
+/** The steps in order, each with the state it records (what clusters store): the next run starts with the step after it. */
+export const CA_RECORDED_AFTER = {
   'ca:generate': 'generated',
   'ca:publish-bundle': 'bundle-published',
   'ca:roll-trust': 'trust-rolled',
@@ -23,13 +20,11 @@ export const CA_RECORDED_AFTER: Readonly<Record<CaStep, string>> = {
   'ca:await-leaves': 'leaves-in-use',
   'ca:drop-old': 'old-dropped',
   'ca:roll-final': IDLE,
-};
+} as const;
+export type CaStep = keyof typeof CA_RECORDED_AFTER;
+export const CA_STEPS = Object.keys(CA_RECORDED_AFTER) as CaStep[];
 
 const DEFAULT_PROPAGATION_MS = 120_000;
-
-export function caSecretOf(context: PkiContext): CaSecret {
-  return new CaSecret(context.client, context.plan.namespace, context.tls.certificates.caSecretName);
-}
 
 function caCommonName(namespace: string, now: Date): string {
   // Distinct subjects keep old and new CA apart in logs and in chain building while both are trusted.
@@ -42,10 +37,9 @@ function bothCas(ca: CaRecord): string {
 
 /** Creates the first CA of a namespace. */
 export async function createFirstCa(context: PkiContext, now: Date): Promise<CaRecord> {
-  const store = caSecretOf(context);
   const created = await createCa({ commonName: caCommonName(context.plan.namespace, now), validityMs: context.lifetimes.ca });
-  const record = await store.record({ current: created, state: IDLE, annotations: {} }, IDLE);
-  context.log(`created CA in Secret ${store.ref} (valid until ${inspectCertificate(created.certificate).notAfter.toISOString()})`);
+  const record = await recordCa(context, { current: created, state: IDLE, annotations: {} }, IDLE);
+  context.log(`created CA in Secret ${caSecretRef(context)} (valid until ${inspectCertificate(created.certificate).notAfter.toISOString()})`);
   return record;
 }
 
@@ -75,14 +69,13 @@ async function awaitLeaves(context: PkiContext, ca: CaRecord): Promise<void> {
 
 /** The CA rotation as steps of the one resumable runner; each returns the CA record to store with its state. */
 export function caRotation(context: PkiContext): StepMachine<CaRecord> {
-  const store = caSecretOf(context);
   const { leaves } = context.plan;
   return {
     what: 'CA rotation',
-    secretRef: store.ref,
+    secretRef: caSecretRef(context),
     annotation: STATE_ANNOTATION,
-    commit: (ca, state) => store.record(ca, state),
-    steps: stepsInOrder<CaStep, CaRecord>(CA_STEPS, CA_RECORDED_AFTER, {
+    commit: (ca, state) => recordCa(context, ca, state),
+    steps: stepsInOrder<CaStep, CaRecord>(CA_RECORDED_AFTER, {
       'ca:generate': async (ca) => {
         const next = await createCa({ commonName: caCommonName(context.plan.namespace, context.now()), validityMs: context.lifetimes.ca });
         context.log(`generated new CA (valid until ${inspectCertificate(next.certificate).notAfter.toISOString()})`);
@@ -115,7 +108,8 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
         await publishBundle(context, ca.current.certificate);
         for (const leaf of leaves) await setLeafBundle(context, leaf, ca.current.certificate);
         context.log('dropped the old CA from every bundle');
-        return { current: ca.current, state: ca.state, annotations: ca.annotations };
+        const { previous: _previous, ...withoutPrevious } = ca;
+        return withoutPrevious;
       },
       'ca:roll-final': async (ca) => {
         await rollBundleReaders(context, ca.current.certificate);

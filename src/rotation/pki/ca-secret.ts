@@ -1,6 +1,6 @@
-import type { KubeClient } from '../../kube/client.js';
 import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
 import { IDLE } from '../steps.js';
+import type { PkiContext } from './context.js';
 import type { CertificateAndKey } from './x509.js';
 
 // The CA Secret holds the issuing CA (tls.crt, tls.key), the previous CA certificate while a rotation trusts both
@@ -49,32 +49,24 @@ export function caSecretContent(namespace: string, name: string, record: CaRecor
   };
 }
 
-/** Where the CA lives: reads and records it. */
-export class CaSecret {
-  constructor(
-    private readonly client: KubeClient,
-    readonly namespace: string,
-    readonly name: string,
-  ) {}
+/** The CA Secret's `namespace/name`. */
+export function caSecretRef(context: PkiContext): string {
+  return `${context.plan.namespace}/${context.tls.certificates.caSecretName}`;
+}
 
-  get ref(): string {
-    return `${this.namespace}/${this.name}`;
+export async function readCa(context: PkiContext): Promise<CaRecord | undefined> {
+  const secret = await readSecret(context.client, context.plan.namespace, context.tls.certificates.caSecretName);
+  if (!secret) return undefined;
+  const record = caRecordOf(secret);
+  if (!record) {
+    throw new Error(`Secret ${caSecretRef(context)} has no tls.crt/tls.key: it is not a thanos-gitops CA; delete it or set tls.certificates.caSecretName to another name`);
   }
+  return record;
+}
 
-  async read(): Promise<CaRecord | undefined> {
-    const secret = await readSecret(this.client, this.namespace, this.name);
-    if (!secret) return undefined;
-    const record = caRecordOf(secret);
-    if (!record) {
-      throw new Error(`Secret ${this.ref} has no tls.crt/tls.key: it is not a thanos-gitops CA; delete it or set tls.certificates.caSecretName to another name`);
-    }
-    return record;
-  }
-
-  /** Writes the record in a state (one write, so a crash cannot split them) and returns it as stored. */
-  async record(record: CaRecord, state: string): Promise<CaRecord> {
-    const content = caSecretContent(this.namespace, this.name, record, state);
-    await writeSecret(this.client, content);
-    return { current: record.current, ...(record.previous ? { previous: record.previous } : {}), state, annotations: content.annotations! };
-  }
+/** Writes the record in a state (one write, so a crash cannot split them) and returns it as stored. */
+export async function recordCa(context: PkiContext, record: CaRecord, state: string): Promise<CaRecord> {
+  const content = caSecretContent(context.plan.namespace, context.tls.certificates.caSecretName, record, state);
+  await writeSecret(context.client, content);
+  return { ...record, state, annotations: content.annotations! };
 }

@@ -1,33 +1,61 @@
 import type { KubeClient } from '../../kube/client.js';
 import type { SecurityPlan } from '../security-plan.js';
-import { describeResume, IDLE, pendingSteps, runSteps, type Step } from '../steps.js';
-import { caDue, caRotation, caSecretOf, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
-import type { CaRecord } from './ca-secret.js';
-import { pkiContext, type PkiContext, type PkiOptions, type PkiReport } from './context.js';
+import { describeResume, IDLE, pendingSteps, runSteps, type Step, type StepMachine } from '../steps.js';
+import { caDue, caRotation, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
+import { caSecretRef, readCa, type CaRecord } from './ca-secret.js';
+import { parseDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
+import type { Lifetimes, PkiContext, PkiOptions, PkiReport } from './context.js';
 import { deliverLeaf, describeStaleTenants, issueLeafSecret, leafDue, removeStaleTenants, setLeafBundle } from './leaves.js';
 import { publishBundle, readBundle, rollBundleReaders } from './trust-bundle.js';
 
-async function rotateCa(context: PkiContext, ca: CaRecord, steps: readonly Step<CaRecord>[], reason: string): Promise<CaRecord> {
+function lifetimesOf(certificates: TlsConfig['certificates']): Lifetimes {
+  const leaf = parseDuration(certificates.duration);
+  const leafRenewBefore = certificates.renewBefore ? parseDuration(certificates.renewBefore) : leaf / 3;
+  const ca = parseDuration(certificates.caDuration);
+  const caRenewBefore = certificates.caRenewBefore ? parseDuration(certificates.caRenewBefore) : ca / 3;
+  if (leafRenewBefore >= leaf) throw new Error(`tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`);
+  if (caRenewBefore >= ca) throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
+  return { leaf, leafRenewBefore, ca, caRenewBefore };
+}
+
+function pkiContext(client: KubeClient, plan: SecurityPlan, tls: TlsConfig, options: PkiOptions): PkiContext {
+  const report: PkiReport = { actions: [], issued: [], delivered: [], rolled: [] };
+  return {
+    client,
+    plan,
+    tls,
+    options,
+    lifetimes: lifetimesOf(tls.certificates),
+    report,
+    now: options.now ?? (() => new Date()),
+    log: (line) => {
+      report.actions.push(line);
+      options.log?.(line);
+    },
+  };
+}
+
+async function rotateCa(context: PkiContext, machine: StepMachine<CaRecord>, ca: CaRecord, steps: readonly Step<CaRecord>[], reason: string): Promise<CaRecord> {
   context.report.caRotation ??= { completed: false };
   context.log(`CA rotation: ${reason}`);
-  return runSteps(caRotation(context), steps, ca, context.options);
+  return runSteps(machine, steps, ca, context.options);
 }
 
 async function reconcile(context: PkiContext): Promise<PkiReport> {
   const now = context.now();
   const machine = caRotation(context);
-  let ca = await caSecretOf(context).read();
-  if (context.options.dryRun) return dryRun(context, ca, now);
+  let ca = await readCa(context);
+  if (context.options.dryRun) return dryRun(context, machine, ca, now);
 
   if (!ca) {
     ca = await createFirstCa(context, now);
     await context.options.afterStep?.('ca:create');
   } else if (ca.state === IDLE && caDue(context, ca, now)) {
-    ca = await rotateCa(context, ca, machine.steps, caDue(context, ca, now)!);
+    ca = await rotateCa(context, machine, ca, machine.steps, caDue(context, ca, now)!);
   } else if (ca.state !== IDLE) {
     const pending = pendingSteps(machine, ca.state);
     context.report.caRotation = { resumedFrom: ca.state, completed: false };
-    ca = await rotateCa(context, ca, pending, `resuming after ${ca.state}`);
+    ca = await rotateCa(context, machine, ca, pending, `resuming after ${ca.state}`);
   }
 
   // Steady state: one CA, one bundle, every leaf fresh and issued by it.
@@ -52,13 +80,13 @@ async function reconcile(context: PkiContext): Promise<PkiReport> {
   return context.report;
 }
 
-async function dryRun(context: PkiContext, ca: CaRecord | undefined, now: Date): Promise<PkiReport> {
+async function dryRun(context: PkiContext, machine: StepMachine<CaRecord>, ca: CaRecord | undefined, now: Date): Promise<PkiReport> {
   if (!ca) {
-    context.log(`would create a CA in Secret ${caSecretOf(context).ref} and issue ${context.plan.leaves.map((l) => l.id).join(', ') || 'no leaves'}`);
+    context.log(`would create a CA in Secret ${caSecretRef(context)} and issue ${context.plan.leaves.map((l) => l.id).join(', ') || 'no leaves'}`);
     return context.report;
   }
   if (ca.state !== IDLE) {
-    context.log(describeResume(caRotation(context), ca.state));
+    context.log(describeResume(machine, ca.state));
     return context.report;
   }
   const due = caDue(context, ca, now);

@@ -1,5 +1,5 @@
 import type { KubeClient } from '../../kube/client.js';
-import { parseDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
+import type { TlsConfig } from '../../config/tls-objstore-schema.js';
 import type { LeafRequest, SecurityPlan } from '../security-plan.js';
 import type { RollOptions } from '../roll.js';
 
@@ -36,16 +36,6 @@ export interface Lifetimes {
   caRenewBefore: number;
 }
 
-export function lifetimesOf(certificates: TlsConfig['certificates']): Lifetimes {
-  const leaf = parseDuration(certificates.duration);
-  const leafRenewBefore = certificates.renewBefore ? parseDuration(certificates.renewBefore) : leaf / 3;
-  const ca = parseDuration(certificates.caDuration);
-  const caRenewBefore = certificates.caRenewBefore ? parseDuration(certificates.caRenewBefore) : ca / 3;
-  if (leafRenewBefore >= leaf) throw new Error(`tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`);
-  if (caRenewBefore >= ca) throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
-  return { leaf, leafRenewBefore, ca, caRenewBefore };
-}
-
 /** What every part of one certificates pass shares: where it writes, what it was asked, and what it reports. */
 export interface PkiContext {
   client: KubeClient;
@@ -56,21 +46,4 @@ export interface PkiContext {
   report: PkiReport;
   now: () => Date;
   log: (line: string) => void;
-}
-
-export function pkiContext(client: KubeClient, plan: SecurityPlan, tls: TlsConfig, options: PkiOptions): PkiContext {
-  const report: PkiReport = { actions: [], issued: [], delivered: [], rolled: [] };
-  return {
-    client,
-    plan,
-    tls,
-    options,
-    lifetimes: lifetimesOf(tls.certificates),
-    report,
-    now: options.now ?? (() => new Date()),
-    log: (line) => {
-      report.actions.push(line);
-      options.log?.(line);
-    },
-  };
 }

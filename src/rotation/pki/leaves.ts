@@ -48,10 +48,9 @@ export function leafProblem(secret: LiveSecret | undefined, leaf: LeafRequest, c
 }
 
 /** Why the leaf's Secret must be re-issued from the CA now (forced renewal included), or undefined. */
-export async function leafDue(context: PkiContext, leaf: LeafRequest, caCertificate: string, now: Date): Promise<{ secret?: LiveSecret; problem?: string }> {
+export async function leafDue(context: PkiContext, leaf: LeafRequest, caCertificate: string, now: Date): Promise<{ secret: LiveSecret | undefined; problem: string | undefined }> {
   const secret = await readSecret(context.client, leaf.namespace, leaf.secretName);
-  const problem = context.options.forceLeafRenewal ? 'forced' : leafProblem(secret, leaf, caCertificate, context.lifetimes.leafRenewBefore, now);
-  return { ...(secret ? { secret } : {}), ...(problem ? { problem } : {}) };
+  return { secret, problem: context.options.forceLeafRenewal ? 'forced' : leafProblem(secret, leaf, caCertificate, context.lifetimes.leafRenewBefore, now) };
 }
 
 function leafSecretContent(leaf: LeafRequest, issued: CertificateAndKey, bundle: string, namespace = leaf.namespace, name = leaf.secretName): SecretContent {

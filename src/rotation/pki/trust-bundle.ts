@@ -17,17 +17,13 @@ export function assertBundle(context: PkiContext, bundle: string, where: string)
   );
 }
 
-export function bundleSecretName(context: PkiContext): string {
-  return context.tls.remoteWrite.clientCASecretName;
-}
-
 export async function readBundle(context: PkiContext): Promise<string | undefined> {
-  return (await readSecret(context.client, context.plan.namespace, bundleSecretName(context)))?.data['ca.crt'];
+  return (await readSecret(context.client, context.plan.namespace, context.tls.remoteWrite.clientCASecretName))?.data['ca.crt'];
 }
 
 export async function publishBundle(context: PkiContext, bundle: string): Promise<void> {
   const { namespace } = context.plan;
-  const name = bundleSecretName(context);
+  const name = context.tls.remoteWrite.clientCASecretName;
   assertBundle(context, bundle, `${namespace}/${name} ca.crt`);
   if ((await readBundle(context)) === bundle) return;
   await writeSecret(context.client, {
