@@ -147,9 +147,13 @@ export interface SecurityWiring {
   frontDoors: WorkloadInfo[];
   /** The gRPC servers (receive, ingestors, store, rule); empty unless gRPC TLS is on. */
   grpcServers: WorkloadInfo[];
-  /** Workloads that read the CA bundle file: restarted when the bundle changes (Thanos never reloads CA files). */
+  /**
+   * Workloads that read the CA bundle file: restarted when the bundle changes. Thanos v0.42.4 reads CA files once, when
+   * it builds its TLS config (pkg/tls/options.go NewServerConfig/NewClientConfig); only cert and key are re-read when
+   * their mtime changes.
+   */
   caReaders: KubeObject[];
-  /** Workloads that read the objstore Secret via env: restarted when it changes (read only at start). */
+  /** Workloads that read the objstore Secret via env (resolved when the container starts): restarted when it changes. */
   objstoreConsumers: KubeObject[];
 }
 
