@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { KubeClient } from '../../kube/client.js';
 import { parseDuration } from '../../config/tls-objstore-schema.js';
-import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml } from '../../render/tls-objstore-overlay.js';
+import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type ObjectStorageTarget } from '../../render/tls-objstore-overlay.js';
 import type { SecurityPlan } from '../security-plan.js';
 import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
 import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type Step, type StepMachine } from '../steps.js';
@@ -12,10 +12,9 @@ import { maskKeyId, type AccessKeyApi, type AccessKeyCredentials } from './acces
 /**
  * The two-key rotation of an IAM user's access key (mode accessKeys), as steps of the one resumable runner: the state
  * lives in annotations on the objstore Secret, and each step is idempotent. At every moment the key in the Secret is
- * active.
+ * active. The steps in order, each with the state it records (what clusters store); the next run starts with the
+ * step after the recorded one.
  */
-
-/** The steps in order, each with the state it records (what clusters store): the next run starts with the step after it. */
 export const KEY_RECORDED_AFTER = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': IDLE } as const;
 export type KeyStep = keyof typeof KEY_RECORDED_AFTER;
 export const KEY_STEPS = Object.keys(KEY_RECORDED_AFTER) as KeyStep[];
@@ -79,17 +78,15 @@ export function keyRecordOf(secret: LiveSecret | undefined, key: string): KeyRec
 }
 
 /** The whole objstore Secret: the config file (with the key when there is one) and the rotation annotations. */
-export function objstoreSecretContent(namespace: string, store: ObjectStoreTarget, credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): SecretContent {
+export function objstoreSecretContent(namespace: string, store: ObjectStorageTarget, credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): SecretContent {
   const data: Record<string, string> = {};
   if (credentials) data[store.key] = objstoreConfigYaml(store, credentials);
   return { namespace, name: store.secretName, type: 'Opaque', data, labels: { 'thanos-gitops.io/role': 'objstore' }, annotations };
 }
 
-type ObjectStoreTarget = NonNullable<SecurityPlan['objectStorage']>;
-
 class ObjstoreRotation {
   readonly report: ObjstoreReport = { actions: [], rotated: false, rolled: [] };
-  private readonly store: ObjectStoreTarget;
+  private readonly store: ObjectStorageTarget;
   private readonly machine: StepMachine<KeyRecord>;
 
   constructor(
