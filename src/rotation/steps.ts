@@ -5,7 +5,7 @@
  * Lambda's deadline aborting the client) resumes at the step it was in. Time limits live in the steps themselves
  * (rollout waits, the certificate propagation wait), and every wait goes through the client, which the abort stops.
  *
- * The recorded state names the last finished step; after the last step it is back to IDLE. The values are part of
+ * The recorded state names the last finished step; the last step of every machine records IDLE. The values are part of
  * what clusters store: a machine's `recordedAs` strings must never change, or a rotation in flight cannot resume.
  */
 
@@ -19,6 +19,11 @@ export interface Step<Record> {
   recordedAs: string;
   /** Does the step's work and returns the record to store with its state (one write). */
   run(record: Record): Promise<Record>;
+  /**
+   * Reports the step as done, once its state is recorded: a line saying so is a promise that a crash from then on
+   * resumes after this step (the crash tests kill the process at such lines).
+   */
+  recorded?(record: Record): void;
 }
 
 export interface StepMachine<Record> {
@@ -38,9 +43,8 @@ export interface RunStepsOptions {
   afterStep?: (step: string) => void | Promise<void>;
 }
 
-/** The steps a recorded state leaves to run: none when idle, otherwise those after the step the state names. */
+/** The steps a recorded state leaves to run: those after the step the state names (none when idle: the last step's). */
 export function pendingSteps<R>(machine: StepMachine<R>, state: string): readonly Step<R>[] {
-  if (state === IDLE) return [];
   const index = machine.steps.findIndex((step) => step.recordedAs === state);
   if (index < 0) {
     throw new Error(`Secret ${machine.secretRef} has unknown ${machine.annotation} '${state}': set it to one of ${machine.steps.map((step) => step.recordedAs).join(', ')}`);
@@ -60,12 +64,19 @@ export async function runSteps<R>(machine: StepMachine<R>, steps: readonly Step<
   let record = start;
   for (const step of steps) {
     record = await machine.commit(await step.run(record), step.recordedAs);
+    step.recorded?.(record);
     await options.afterStep?.(step.name);
   }
   return record;
 }
 
 /** A machine's steps in the order of `states` (the state each step records): every step needs a run. */
-export function stepsInOrder<Name extends string, R>(states: Readonly<Record<Name, string>>, runs: Readonly<Record<Name, Step<R>['run']>>): Step<R>[] {
-  return (Object.keys(states) as Name[]).map((name) => ({ name, recordedAs: states[name], run: runs[name] }));
+export function stepsInOrder<Name extends string, R>(
+  states: Readonly<Record<Name, string>>,
+  runs: Readonly<Record<Name, Step<R>['run'] | Pick<Step<R>, 'run' | 'recorded'>>>,
+): Step<R>[] {
+  return (Object.keys(states) as Name[]).map((name): Step<R> => {
+    const step: Step<R>['run'] | Pick<Step<R>, 'run' | 'recorded'> = runs[name];
+    return { name, recordedAs: states[name], ...(typeof step === 'function' ? { run: step } : step) };
+  });
 }

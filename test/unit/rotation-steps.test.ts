@@ -94,6 +94,37 @@ describe('runSteps', () => {
     expect(result).toBe('start+b+c');
   });
 
+  it('reports a step as done only once its state is recorded (a crash at that line resumes after the step)', async () => {
+    const events: string[] = [];
+    const machine: StepMachine<number> = {
+      what: 'test rotation',
+      secretRef: 'ns/state',
+      annotation: 'test/state',
+      steps: stepsInOrder<'a' | 'b', number>(
+        { a: 'a-done', b: IDLE },
+        {
+          a: {
+            run: async (n) => {
+              events.push('run a');
+              return n + 1;
+            },
+            recorded: (n) => void events.push(`a done at ${n}`),
+          },
+          b: async (n) => {
+            events.push('run b');
+            return n + 1;
+          },
+        },
+      ),
+      commit: async (n, state) => {
+        events.push(`record ${state}`);
+        return n;
+      },
+    };
+    await runSteps(machine, machine.steps, 0, { afterStep: (step) => void events.push(`after ${step}`) });
+    expect(events).toEqual(['run a', 'record a-done', 'a done at 1', 'after a', 'run b', `record ${IDLE}`, 'after b']);
+  });
+
   it('stops at a failing step without recording it, so the next run repeats it', async () => {
     const { machine, committed } = machineOf({ a: 'a-done', b: IDLE }, 'test/state');
     await expect(runSteps(machine, machine.steps, 'start', { afterStep: (step) => { if (step === 'a') throw new Error('crash after a'); } })).rejects.toThrow('crash after a');

@@ -202,37 +202,41 @@ class ObjstoreRotation {
         return this.read();
       },
       steps: stepsInOrder<KeyStep, KeyRecord>(KEY_RECORDED_AFTER, {
-        'keys:create': async (live) => {
-          const user = this.store.iamUserName!;
-          const api = this.api();
-          const annotations = live.annotations;
-          const keys = await api.list(user);
-          const since = Date.parse(annotations[CREATING_ANNOTATION] ?? '');
-          for (const key of keys) {
-            const ours = !Number.isNaN(since) && key.createDate.getTime() >= since - CLOCK_SKEW_MS;
-            if (ours && key.accessKeyId !== live.credentials?.accessKeyId) {
-              // Created by a run that died before writing the Secret: its secret is lost, nobody can be using it.
-              await api.delete(user, key.accessKeyId);
-              this.log(`deleted orphaned access key ${maskKeyId(key.accessKeyId)} left by an interrupted run`);
+        'keys:create': {
+          run: async (live) => {
+            const user = this.store.iamUserName!;
+            const api = this.api();
+            const annotations = live.annotations;
+            const keys = await api.list(user);
+            const since = Date.parse(annotations[CREATING_ANNOTATION] ?? '');
+            for (const key of keys) {
+              const ours = !Number.isNaN(since) && key.createDate.getTime() >= since - CLOCK_SKEW_MS;
+              if (ours && key.accessKeyId !== live.credentials?.accessKeyId) {
+                // Created by a run that died before writing the Secret: its secret is lost, nobody can be using it.
+                await api.delete(user, key.accessKeyId);
+                this.log(`deleted orphaned access key ${maskKeyId(key.accessKeyId)} left by an interrupted run`);
+              }
             }
-          }
-          const remaining = (await api.list(user)).filter((k) => k.accessKeyId !== live.credentials?.accessKeyId);
-          if (remaining.length + (live.credentials ? 1 : 0) >= 2) {
-            throw new Error(
-              `IAM user ${user} already has two access keys (${[...remaining.map((k) => k.accessKeyId), ...(live.credentials ? [live.credentials.accessKeyId] : [])].map(maskKeyId).join(', ')}); ` +
-                `the rotation needs a free slot: delete the key that Secret ${this.secretRef} does not use (aws iam delete-access-key --user-name ${user} --access-key-id <id>)`,
-            );
-          }
-          await this.write(live.credentials, { ...annotations, [CREATING_ANNOTATION]: new Date().toISOString() });
-          const created = await api.create(user);
-          const next: Record<string, string> = { ...annotations, [KEY_ID_ANNOTATION]: created.accessKeyId };
-          delete next[CREATING_ANNOTATION];
-          if (live.credentials) next[PREVIOUS_KEY_ANNOTATION] = live.credentials.accessKeyId;
-          else delete next[PREVIOUS_KEY_ANNOTATION];
-          this.log(`created access key ${maskKeyId(created.accessKeyId)} and wrote it to Secret ${this.secretRef}`);
-          this.report.rotated = true;
-          // The new key and the state in one write: a key that reached IAM but not the Secret is an orphan (see above).
-          return { ...live, credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey }, annotations: next };
+            const remaining = (await api.list(user)).filter((k) => k.accessKeyId !== live.credentials?.accessKeyId);
+            if (remaining.length + (live.credentials ? 1 : 0) >= 2) {
+              throw new Error(
+                `IAM user ${user} already has two access keys (${[...remaining.map((k) => k.accessKeyId), ...(live.credentials ? [live.credentials.accessKeyId] : [])].map(maskKeyId).join(', ')}); ` +
+                  `the rotation needs a free slot: delete the key that Secret ${this.secretRef} does not use (aws iam delete-access-key --user-name ${user} --access-key-id <id>)`,
+              );
+            }
+            await this.write(live.credentials, { ...annotations, [CREATING_ANNOTATION]: new Date().toISOString() });
+            const created = await api.create(user);
+            const next: Record<string, string> = { ...annotations, [KEY_ID_ANNOTATION]: created.accessKeyId };
+            delete next[CREATING_ANNOTATION];
+            if (live.credentials) next[PREVIOUS_KEY_ANNOTATION] = live.credentials.accessKeyId;
+            else delete next[PREVIOUS_KEY_ANNOTATION];
+            // The new key and the state in one write: a key that reached IAM but not the Secret is an orphan (see above).
+            return { ...live, credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey }, annotations: next };
+          },
+          recorded: (live) => {
+            this.log(`created access key ${maskKeyId(live.credentials!.accessKeyId)} and wrote it to Secret ${this.secretRef}`);
+            this.report.rotated = true;
+          },
         },
         'keys:roll': async (live) => {
           await this.roll(live.credentials?.accessKeyId);
@@ -244,15 +248,17 @@ class ObjstoreRotation {
           this.log(`verified access key ${maskKeyId(live.credentials.accessKeyId)}`);
           return live;
         },
-        'keys:delete-old': async (live) => {
-          const previous = live.annotations[PREVIOUS_KEY_ANNOTATION];
-          if (previous && previous !== live.credentials?.accessKeyId) {
-            const deleted = await this.api().delete(this.store.iamUserName!, previous);
-            this.log(deleted ? `deleted old access key ${maskKeyId(previous)}` : `old access key ${maskKeyId(previous)} was already deleted`);
-          }
-          const { [PREVIOUS_KEY_ANNOTATION]: _previous, ...annotations } = live.annotations;
-          this.log('access key rotation complete');
-          return { ...live, annotations };
+        'keys:delete-old': {
+          run: async (live) => {
+            const previous = live.annotations[PREVIOUS_KEY_ANNOTATION];
+            if (previous && previous !== live.credentials?.accessKeyId) {
+              const deleted = await this.api().delete(this.store.iamUserName!, previous);
+              this.log(deleted ? `deleted old access key ${maskKeyId(previous)}` : `old access key ${maskKeyId(previous)} was already deleted`);
+            }
+            const { [PREVIOUS_KEY_ANNOTATION]: _previous, ...annotations } = live.annotations;
+            return { ...live, annotations };
+          },
+          recorded: () => this.log('access key rotation complete'),
         },
       }),
     };

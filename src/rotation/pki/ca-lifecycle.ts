@@ -76,11 +76,13 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
     annotation: STATE_ANNOTATION,
     commit: (ca, state) => recordCa(context, ca, state),
     steps: stepsInOrder<CaStep, CaRecord>(CA_RECORDED_AFTER, {
-      'ca:generate': async (ca) => {
-        const next = await createCa({ commonName: caCommonName(context.plan.namespace, context.now()), validityMs: context.lifetimes.ca });
-        context.log(`generated new CA (valid until ${inspectCertificate(next.certificate).notAfter.toISOString()})`);
-        // New key, old certificate kept as previous.crt, and the state: one write, so a crash cannot split them.
-        return { ...ca, current: next, previous: ca.current.certificate, annotations: { ...ca.annotations, [STARTED_ANNOTATION]: new Date().toISOString() } };
+      'ca:generate': {
+        run: async (ca) => {
+          const next = await createCa({ commonName: caCommonName(context.plan.namespace, context.now()), validityMs: context.lifetimes.ca });
+          // New key, old certificate kept as previous.crt, and the state: one write, so a crash cannot split them.
+          return { ...ca, current: next, previous: ca.current.certificate, annotations: { ...ca.annotations, [STARTED_ANNOTATION]: new Date().toISOString() } };
+        },
+        recorded: (ca) => context.log(`generated new CA (valid until ${inspectCertificate(ca.current.certificate).notAfter.toISOString()})`),
       },
       'ca:publish-bundle': async (ca) => {
         await publishBundle(context, bothCas(ca));
@@ -104,19 +106,25 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
         await awaitLeaves(context, ca);
         return ca;
       },
-      'ca:drop-old': async (ca) => {
-        await publishBundle(context, ca.current.certificate);
-        for (const leaf of leaves) await setLeafBundle(context, leaf, ca.current.certificate);
-        context.log('dropped the old CA from every bundle');
-        const { previous: _previous, ...withoutPrevious } = ca;
-        return withoutPrevious;
+      'ca:drop-old': {
+        run: async (ca) => {
+          await publishBundle(context, ca.current.certificate);
+          for (const leaf of leaves) await setLeafBundle(context, leaf, ca.current.certificate);
+          const { previous: _previous, ...withoutPrevious } = ca;
+          return withoutPrevious;
+        },
+        recorded: () => context.log('dropped the old CA from every bundle'),
       },
-      'ca:roll-final': async (ca) => {
-        await rollBundleReaders(context, ca.current.certificate);
-        const { [STARTED_ANNOTATION]: _started, [LEAVES_WRITTEN_ANNOTATION]: _written, ...annotations } = ca.annotations;
-        context.report.caRotation!.completed = true;
-        context.log('CA rotation complete');
-        return { ...ca, annotations: { ...annotations, [COMPLETED_ANNOTATION]: new Date().toISOString() } };
+      'ca:roll-final': {
+        run: async (ca) => {
+          await rollBundleReaders(context, ca.current.certificate);
+          const { [STARTED_ANNOTATION]: _started, [LEAVES_WRITTEN_ANNOTATION]: _written, ...annotations } = ca.annotations;
+          return { ...ca, annotations: { ...annotations, [COMPLETED_ANNOTATION]: new Date().toISOString() } };
+        },
+        recorded: () => {
+          context.report.caRotation!.completed = true;
+          context.log('CA rotation complete');
+        },
       },
     }),
   };

@@ -1,6 +1,6 @@
 import type { KubeClient } from '../../kube/client.js';
 import type { SecurityPlan } from '../security-plan.js';
-import { describeResume, IDLE, pendingSteps, runSteps, type Step, type StepMachine } from '../steps.js';
+import { describeResume, IDLE, pendingSteps, runSteps, type StepMachine } from '../steps.js';
 import { caDue, caRotation, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
 import { caSecretRef, readCa, type CaRecord } from './ca-secret.js';
 import { parseDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
@@ -35,12 +35,6 @@ function pkiContext(client: KubeClient, plan: SecurityPlan, tls: TlsConfig, opti
   };
 }
 
-async function rotateCa(context: PkiContext, machine: StepMachine<CaRecord>, ca: CaRecord, steps: readonly Step<CaRecord>[], reason: string): Promise<CaRecord> {
-  context.report.caRotation ??= { completed: false };
-  context.log(`CA rotation: ${reason}`);
-  return runSteps(machine, steps, ca, context.options);
-}
-
 async function reconcile(context: PkiContext): Promise<PkiReport> {
   const now = context.now();
   const machine = caRotation(context);
@@ -51,11 +45,14 @@ async function reconcile(context: PkiContext): Promise<PkiReport> {
     ca = await createFirstCa(context, now);
     await context.options.afterStep?.('ca:create');
   } else if (ca.state === IDLE && caDue(context, ca, now)) {
-    ca = await rotateCa(context, machine, ca, machine.steps, caDue(context, ca, now)!);
+    context.report.caRotation = { completed: false };
+    context.log(`CA rotation: ${caDue(context, ca, now)}`);
+    ca = await runSteps(machine, machine.steps, ca, context.options);
   } else if (ca.state !== IDLE) {
     const pending = pendingSteps(machine, ca.state);
     context.report.caRotation = { resumedFrom: ca.state, completed: false };
-    ca = await rotateCa(context, machine, ca, pending, `resuming after ${ca.state}`);
+    context.log(`CA rotation: resuming after ${ca.state}`);
+    ca = await runSteps(machine, pending, ca, context.options);
   }
 
   // Steady state: one CA, one bundle, every leaf fresh and issued by it.
