@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createCa, issueLeaf } from '../src/pki/x509.js';
+import { createCa, issueLeaf } from '../src/rotation/pki/x509.js';
 
 const tenants = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 5);

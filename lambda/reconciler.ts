@@ -280,8 +280,8 @@ async function rotateFromRelease(
     return result;
   }
   // Loaded lazily: rotation pulls in X.509 code that plan and apply never need.
-  const { rotateTarget, formatRotateReport } = await import('../src/pki/rotate.js');
-  const accessKeys = config.rotationMode === 'accessKeys' ? (await import('../src/objstore/access-keys.js')).awsAccessKeyApi({ region: config.region }) : undefined;
+  const { rotateTarget, formatRotateReport } = await import('../src/rotation/rotate.js');
+  const accessKeys = config.rotationMode === 'accessKeys' ? (await import('../src/rotation/objstore/access-keys.js')).awsAccessKeyApi({ region: config.region }) : undefined;
   const set = release.manifests.filter((m) => m.file !== SETTINGS_FILE);
   const report = await rotateTarget(
     client,

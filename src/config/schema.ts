@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { productionSchema } from './production.js';
-import { objectStorageSchema, tlsSchema } from './security.js';
+import { objectStorageSchema, tlsSchema } from './tls-objstore-schema.js';
 
 /**
  * The typed stack config: one section per kube-thanos component, each taking kube-thanos's own option names.

@@ -14,7 +14,7 @@ import { renderRule } from './components/rule.js';
 import { renderSidecar } from './components/sidecar.js';
 import { renderStore, renderStoreShards, type ShardedObjects } from './components/store.js';
 import { applyProduction, productionProblems, type OwnedManifest } from './production.js';
-import { applySecurity, SecurityConfigError } from './security.js';
+import { applySecurity, SecurityConfigError } from './tls-objstore-overlay.js';
 
 /** The file-name prefix of each component, as kube-thanos's example.jsonnet and all.jsonnet name their outputs. */
 const PREFIX: Record<ComponentKey, string> = {

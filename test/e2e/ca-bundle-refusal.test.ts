@@ -14,8 +14,8 @@ import { stringify } from 'yaml';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildTool } from '../helpers/thanos-tools.js';
 import { KubeClient } from '../../src/kube/client.js';
-import { createCa, issueLeaf } from '../../src/pki/x509.js';
-import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
+import { createCa, issueLeaf } from '../../src/rotation/pki/x509.js';
+import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { cli, exampleConfig } from './thanos-fixture.js';
 
 let dir: string;

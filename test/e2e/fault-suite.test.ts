@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, recordsManifests, ReleaseHistory, SecretReleaseStore, withoutSecretValues } from '../../src/kube/index.js';
 import type { KubeObject } from '../../src/manifests/types.js';
-import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
+import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { startCli, type CliExit } from '../helpers/cli-process.js';
 import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster } from '../helpers/fake-aws.js';

@@ -13,7 +13,7 @@ import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluste
 import { KubeClient } from '../../src/kube/client.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
-import { CA_CHECKSUM_ANNOTATION } from '../../src/render/security.js';
+import { CA_CHECKSUM_ANNOTATION } from '../../src/render/tls-objstore-overlay.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -10,8 +10,8 @@ import { parse } from 'yaml';
 import { X509Certificate } from 'node:crypto';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
-import { CA_CHECKSUM_ANNOTATION } from '../../src/render/security.js';
-import { isIssuedBy } from '../../src/pki/x509.js';
+import { CA_CHECKSUM_ANNOTATION } from '../../src/render/tls-objstore-overlay.js';
+import { isIssuedBy } from '../../src/rotation/pki/x509.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,6 +2,7 @@
 // stand-in speaking IAM's and STS's Query/XML protocol (shapes as in the IAM/STS API references), reached by the
 // real SDK clients through AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_STS; it checks every SigV4 signature with
 // the secret of the key that signed, so "the key authenticates" means what it says.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -12,11 +13,12 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { KubeClient } from '../../src/kube/client.js';
-import { applySecurity, OBJSTORE_CHECKSUM_ANNOTATION } from '../../src/render/security.js';
-import type { ObjectStorageInput } from '../../src/config/security.js';
-import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/pki/rotate.js';
-import { awsAccessKeyApi, type AccessKeyApi } from '../../src/objstore/access-keys.js';
-import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/objstore/rotation.js';
+import { applySecurity, OBJSTORE_CHECKSUM_ANNOTATION } from '../../src/render/tls-objstore-overlay.js';
+import type { ObjectStorageInput } from '../../src/config/tls-objstore-schema.js';
+import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/rotation/rotate.js';
+import { awsAccessKeyApi, type AccessKeyApi } from '../../src/rotation/objstore/access-keys.js';
+import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/rotation/objstore/rotation.js';
+import { ROTATION_MANAGER } from '../../src/rotation/secrets.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 import { goldenIn } from './rotation-fixture.js';
 
@@ -309,6 +311,46 @@ describe('objstore access key rotation', () => {
     expect(config).toMatchObject({ config: { bucket: 'metrics-v2' }, prefix: 'eu' });
     expect(keyIn(config)).toEqual(key);
     expect(await storeChecksum()).not.toBe(before);
+  });
+
+  it('resumes access key rotations recorded by the previous code (after each step, and mid-creation)', async () => {
+    // The Secrets the rotation wrote before the step runner existed (test/unit/fixtures), with the stand-in's keys
+    // put where the captured ones were: a cluster upgraded in the middle of a rotation holds exactly these.
+    const recorded = (JSON.parse(readFileSync(new URL('../unit/fixtures/rotation-recorded-state.json', import.meta.url), 'utf8')) as { objstore: Record<string, KubeObject> }).objstore;
+    const user = 'thanos-objstore-upgraded';
+    const upgraded = await createNamespace(uniqueNamespace('rotation-keys-upgraded'));
+    const upgradedStore: ObjectStorageInput = { ...store, iamUserName: user };
+    const secretIn = async () => (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: upgraded, name: 'thanos-objectstorage' }))!;
+    for (const step of [...KEY_STEPS.slice(0, -1), 'keys:creating']) {
+      const previous = aws.addKey(user);
+      const current = step === 'keys:creating' ? previous : aws.addKey(user);
+      const orphan = step === 'keys:creating' ? aws.addKey(user) : undefined;
+      const swap = (text: string) =>
+        text.replaceAll('AKIANEWKEY000002', current.id).replaceAll('new-secret-2', current.secret).replaceAll('AKIANEWKEY000001', previous.id);
+      const secret = structuredClone(recorded[step]!);
+      secret.metadata.namespace = upgraded;
+      secret.metadata.annotations = Object.fromEntries(Object.entries(secret.metadata.annotations ?? {}).map(([k, v]) => [k, swap(v)]));
+      const data = secret.data as Record<string, string>;
+      data['thanos.yaml'] = Buffer.from(swap(Buffer.from(data['thanos.yaml']!, 'base64').toString('utf8'))).toString('base64');
+      await client.apply(secret, { fieldManager: ROTATION_MANAGER, force: true });
+
+      const ran: string[] = [];
+      const report = await rotateTarget(client, { set: [], namespace: upgraded, objectStorage: upgradedStore }, { accessKeys: api, log: (line) => logs.push(line), afterStep: (done) => void ran.push(done) });
+      logs.push(formatRotateReport(report));
+      expect(ran, step).toEqual(step === 'keys:creating' ? [...KEY_STEPS] : KEY_STEPS.slice(KEY_STEPS.indexOf(step as (typeof KEY_STEPS)[number]) + 1));
+      const after = await secretIn();
+      expect(after.metadata.annotations?.[KEY_STATE_ANNOTATION], step).toBe('idle');
+      const inSecret = (parse(Buffer.from((after.data as Record<string, string>)['thanos.yaml']!, 'base64').toString('utf8')) as { config: { access_key: string } }).config.access_key;
+      const left = aws.keys.filter((k) => k.user === user).map((k) => k.id);
+      expect(left, step).toEqual([inSecret]);
+      if (step === 'keys:creating') {
+        expect(report.objectStorage.actions.join('\n')).toContain(`deleted orphaned access key`);
+        expect(left).not.toContain(orphan!.id);
+      } else {
+        expect(inSecret, step).toBe(current.id);
+      }
+      aws.keys.splice(aws.keys.findIndex((k) => k.id === inSecret), 1);
+    }
   });
 
   it('dry run: reports and writes nothing, neither to the cluster nor to IAM', async () => {

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { withLease } from '../../src/kube/lease.js';
-import { applySecurity } from '../../src/render/security.js';
-import type { TlsConfigInput } from '../../src/config/security.js';
-import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/pki/rotate.js';
-import { CA_STEPS, STATE_ANNOTATION } from '../../src/pki/rotation.js';
-import { inspectCertificate, isIssuedBy, splitPemBundle } from '../../src/pki/x509.js';
+import { applySecurity } from '../../src/render/tls-objstore-overlay.js';
+import type { TlsConfigInput } from '../../src/config/tls-objstore-schema.js';
+import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/rotation/rotate.js';
+import { CA_STEPS, STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
+import { inspectCertificate, isIssuedBy, splitPemBundle } from '../../src/rotation/pki/x509.js';
 import { ContinuousClient, goldenIn, handshake, RouterFixture } from './rotation-fixture.js';
 
 let client: KubeClient;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, eventually, exampleConfig, query, RemoteWriter, ROOT, startStack, tally, type ThanosStack } from './thanos-fixture.js';
-import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
+import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 
 let stack: ThanosStack;
 const writers: RemoteWriter[] = [];

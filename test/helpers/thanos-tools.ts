@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCa, issueLeaf } from '../../src/pki/x509.js';
+import { createCa, issueLeaf } from '../../src/rotation/pki/x509.js';
 
 export const thanosBuildScript = fileURLToPath(new URL('../thanos/build.sh', import.meta.url));
 

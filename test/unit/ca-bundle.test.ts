@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { caBundleProblem, caBundleRefusals } from '../../src/thanos/ca-bundle.js';
-import { createCa } from '../../src/pki/x509.js';
+import { createCa } from '../../src/rotation/pki/x509.js';
 import { parseStackConfig, ConfigError } from '../../src/config/index.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { objectStorageSchema } from '../../src/config/security.js';
-import { maskKeyId, objstoreConfigYaml } from '../../src/objstore/index.js';
+import { objectStorageSchema } from '../../src/config/tls-objstore-schema.js';
+import { maskKeyId } from '../../src/rotation/objstore/index.js';
+import { objstoreConfigYaml } from '../../src/render/tls-objstore-overlay.js';
 
 /** The keys thanos-io/objstore's S3 config accepts (it parses strictly: anything else is an error). */
 const S3_CONFIG_KEYS = new Set([

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from '../../src/pki/x509.js';
-import { leafProblem } from '../../src/pki/rotation.js';
-import type { LeafRequest } from '../../src/render/security.js';
-import type { LiveSecret } from '../../src/pki/secrets.js';
+import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from '../../src/rotation/pki/x509.js';
+import { leafProblem } from '../../src/rotation/pki/index.js';
+import type { LeafRequest } from '../../src/rotation/security-plan.js';
+import type { LiveSecret } from '../../src/rotation/secrets.js';
 
 const HOUR = 3_600_000;
 let dir: string;

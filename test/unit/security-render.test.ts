@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
-import { objectStorageSchema, parseDuration, tlsSchema } from '../../src/config/security.js';
-import { applySecurity, IRSA_ANNOTATION, securityPlan, SecurityConfigError } from '../../src/render/security.js';
+import { objectStorageSchema, parseDuration, tlsSchema } from '../../src/config/tls-objstore-schema.js';
+import { applySecurity, IRSA_ANNOTATION, SecurityConfigError } from '../../src/render/tls-objstore-overlay.js';
+import { securityPlan } from '../../src/rotation/security-plan.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 

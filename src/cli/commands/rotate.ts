@@ -1,8 +1,8 @@
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadStackConfig } from '../../config/index.js';
 import { clientFromFlags, leaseDurationUsage, leaseOptionsFromFlags, parseDuration } from './apply.js';
-import { formatRotateReport, rotateTarget, rotationTargetFor, type RotateOptions } from '../../pki/rotate.js';
-import { awsAccessKeyApi } from '../../objstore/access-keys.js';
+import { formatRotateReport, rotateTarget, rotationTargetFor, type RotateOptions } from '../../rotation/rotate.js';
+import { awsAccessKeyApi } from '../../rotation/objstore/access-keys.js';
 
 const usage = `Usage: thanos-gitops rotate --config <stack.yaml> [options]
 

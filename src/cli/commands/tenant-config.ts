@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadStackConfig } from '../../config/index.js';
-import { rotationTargetFor } from '../../pki/rotate.js';
-import { securityPlan } from '../../render/security.js';
+import { rotationTargetFor } from '../../rotation/rotate.js';
+import { securityPlan } from '../../rotation/security-plan.js';
 
 const usage = `Usage: thanos-gitops tenant-config <tenant> --config <stack.yaml> [options]
 

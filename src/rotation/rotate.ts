@@ -3,11 +3,12 @@ import type { StackConfig } from '../config/schema.js';
 import { renderStack } from '../render/stack.js';
 import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
-import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/security.js';
-import { securityPlan, type SecurityPlan } from '../render/security.js';
-import { reconcileCertificates, type PkiOptions, type PkiReport } from './rotation.js';
-import { reconcileObjectStorage, type ObjstoreOptions, type ObjstoreReport } from '../objstore/rotation.js';
-import type { AccessKeyApi } from '../objstore/access-keys.js';
+import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/tls-objstore-schema.js';
+import { securityPlan, type SecurityPlan } from './security-plan.js';
+import { reconcileCertificates } from './pki/certificates.js';
+import type { PkiOptions, PkiReport } from './pki/context.js';
+import { reconcileObjectStorage, type ObjstoreOptions, type ObjstoreReport } from './objstore/rotation.js';
+import type { AccessKeyApi } from './objstore/access-keys.js';
 
 /** What rotation works on: the rendered set (for SANs and the workloads to restart) and the two config sections. */
 export interface RotationTarget {

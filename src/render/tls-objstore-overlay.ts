@@ -7,7 +7,7 @@ import {
   type ObjectStorageSettings,
   type TlsConfig,
   type TlsConfigInput,
-} from '../config/security.js';
+} from '../config/tls-objstore-schema.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
@@ -132,44 +132,28 @@ export function workloads(set: ManifestSet): WorkloadInfo[] {
   return found;
 }
 
-function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
+/** The object storage the config describes, with the Secret and key the workloads read it from. */
+export type ObjectStorageTarget = ObjectStorageSettings & { secretName: string; key: string };
 
-function serviceNamesFor(set: ManifestSet, workload: KubeObject): string[] {
-  const labels = podTemplate(workload)?.metadata?.labels;
-  return set
-    .filter((m) => m.object.kind === 'Service')
-    .filter((m) => selectorMatches((m.object.spec as { selector?: Record<string, string> } | undefined)?.selector, labels))
-    .map((m) => m.object.metadata.name);
-}
-
-function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
-}
-
-export interface LeafRequest {
-  /** Stable identity of the leaf, e.g. `remote-write`, `grpc`, `tenant:team-a`. */
-  id: string;
-  secretName: string;
-  namespace: string;
-  commonName: string;
-  dnsNames: string[];
-  usages: ('serverAuth' | 'clientAuth')[];
-  /** For tenant certificates: the subject field carrying the tenant id. */
-  subject?: { commonName?: string; organization?: string; organizationalUnit?: string };
-  tenant?: { id: string; deliverTo?: { namespace: string; secretName: string } };
-}
-
-export interface SecurityPlan {
+/**
+ * Who serves and who reads what, derived from the rendered set and the two config sections: the overlay wires it,
+ * and rotation issues certificates for it and restarts its readers.
+ */
+export interface SecurityWiring {
   namespace: string;
   tls?: TlsConfig;
-  objectStorage?: ObjectStorageSettings & { secretName: string; key: string };
-  leaves: LeafRequest[];
-  /** Workloads that read the CA bundle file: restarted when the bundle changes (Thanos never reloads CA files). */
+  objectStorage?: ObjectStorageTarget;
+  /** Where clients send remote-write (the routers, or a single receive); empty unless remote-write TLS is on. */
+  frontDoors: WorkloadInfo[];
+  /** The gRPC servers (receive, ingestors, store, rule); empty unless gRPC TLS is on. */
+  grpcServers: WorkloadInfo[];
+  /**
+   * Workloads that read the CA bundle file: restarted when the bundle changes. Thanos v0.42.4 reads CA files once, when
+   * it builds its TLS config (pkg/tls/options.go NewServerConfig/NewClientConfig); only cert and key are re-read when
+   * their mtime changes.
+   */
   caReaders: KubeObject[];
-  /** Workloads that read the objstore Secret via env: restarted when it changes (read only at start). */
+  /** Workloads that read the objstore Secret via env (resolved when the container starts): restarted when it changes. */
   objstoreConsumers: KubeObject[];
 }
 
@@ -197,19 +181,18 @@ function objstoreSecretRef(infos: WorkloadInfo[], store: ObjectStorageSettings):
   return { secretName, key };
 }
 
-/** Everything rotation and wiring need to know, derived from the rendered set and the two config sections. */
-export function securityPlan(set: ManifestSet, settings: SecuritySettings): SecurityPlan {
+export function securityWiring(set: ManifestSet, settings: SecuritySettings): SecurityWiring {
   const namespace = settings.namespace;
   const tls = settings.tls === undefined ? undefined : tlsSchema.parse(settings.tls);
   const store = settings.objectStorage === undefined ? undefined : objectStorageSchema.parse(settings.objectStorage);
   const infos = workloads(set);
-  const plan: SecurityPlan = { namespace, leaves: [], caReaders: [], objstoreConsumers: [] };
+  const wiring: SecurityWiring = { namespace, frontDoors: [], grpcServers: [], caReaders: [], objstoreConsumers: [] };
   if (store) {
-    plan.objectStorage = { ...store, ...objstoreSecretRef(infos, store) };
-    plan.objstoreConsumers = infos.filter((i) => i.objstore).map((i) => i.manifest.object);
+    wiring.objectStorage = { ...store, ...objstoreSecretRef(infos, store) };
+    wiring.objstoreConsumers = infos.filter((i) => i.objstore).map((i) => i.manifest.object);
   }
-  if (!tls) return plan;
-  plan.tls = tls;
+  if (!tls) return wiring;
+  wiring.tls = tls;
 
   const routers = infos.filter((i) => i.role === 'router');
   const frontDoors = routers.length > 0 ? routers : infos.filter((i) => i.role === 'receive');
@@ -221,67 +204,15 @@ export function securityPlan(set: ManifestSet, settings: SecuritySettings): Secu
         'the stack has no receive router (or single receive) to serve remote-write over TLS: add receiveRouter or receive, or set tls.remoteWrite.enabled: false',
       );
     }
-    const services = [...new Set(frontDoors.flatMap((f) => serviceNamesFor(set, f.manifest.object)))].sort();
-    const dnsNames = [...new Set([...services.flatMap((s) => serviceDnsNames(s, namespace)), ...tls.remoteWrite.dnsNames])];
-    plan.leaves.push({
-      id: 'remote-write',
-      secretName: tls.remoteWrite.secretName,
-      namespace,
-      commonName: services[0] ?? frontDoors[0]!.manifest.object.metadata.name,
-      dnsNames,
-      usages: ['serverAuth'],
-    });
+    wiring.frontDoors = frontDoors;
     for (const f of frontDoors) caReaders.add(f.manifest.object);
   }
   if (tls.grpc.enabled) {
-    const servers = infos.filter((i) => ['receive', 'ingestor', 'store', 'rule'].includes(i.role));
-    const dnsNames = new Set<string>([grpcServerName(namespace)]);
-    for (const s of servers) {
-      for (const svc of serviceNamesFor(set, s.manifest.object)) for (const n of serviceDnsNames(svc, namespace)) dnsNames.add(n);
-      const object = s.manifest.object;
-      const spec = object.spec as { serviceName?: string; replicas?: number };
-      if (object.kind === 'StatefulSet' && spec.serviceName) {
-        // The hashring endpoints and --receive.local-endpoint use the short <pod>.<svc>.<ns> names.
-        for (let i = 0; i < (spec.replicas ?? 1); i++) {
-          dnsNames.add(`${object.metadata.name}-${i}.${spec.serviceName}.${namespace}`);
-          dnsNames.add(`${object.metadata.name}-${i}.${spec.serviceName}.${namespace}.svc`);
-        }
-        // Scaling out adds pods; the wildcard covers them until the next renewal lists them by name.
-        dnsNames.add(`*.${spec.serviceName}.${namespace}`);
-        dnsNames.add(`*.${spec.serviceName}.${namespace}.svc`);
-      }
-    }
-    plan.leaves.push({
-      id: 'grpc',
-      secretName: tls.grpc.secretName,
-      namespace,
-      commonName: grpcServerName(namespace),
-      dnsNames: [...dnsNames],
-      usages: ['serverAuth', 'clientAuth'],
-    });
+    wiring.grpcServers = infos.filter((i) => ['receive', 'ingestor', 'store', 'rule'].includes(i.role));
     for (const i of infos) if (['router', 'receive', 'ingestor', 'store', 'rule', 'query'].includes(i.role)) caReaders.add(i.manifest.object);
   }
-  const field = tls.remoteWrite.tenantCertificateField ?? 'commonName';
-  for (const tenant of tls.certificates.tenants) {
-    const deliveryNamespace = tenant.namespace ?? tls.delivery.namespace;
-    plan.leaves.push({
-      id: `tenant:${tenant.id}`,
-      secretName: `thanos-tenant-${tenant.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`,
-      namespace,
-      commonName: field === 'commonName' ? tenant.id : `thanos-tenant-${tenant.id}`,
-      dnsNames: [],
-      usages: ['clientAuth'],
-      subject: { commonName: field === 'commonName' ? tenant.id : `thanos-tenant-${tenant.id}`, ...(field === 'organization' ? { organization: tenant.id } : {}), ...(field === 'organizationalUnit' ? { organizationalUnit: tenant.id } : {}) },
-      tenant: {
-        id: tenant.id,
-        ...(deliveryNamespace
-          ? { deliverTo: { namespace: deliveryNamespace, secretName: tls.delivery.secretName.replace('{tenant}', tenant.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')) } }
-          : {}),
-      },
-    });
-  }
-  plan.caReaders = [...caReaders];
-  return plan;
+  wiring.caReaders = [...caReaders];
+  return wiring;
 }
 
 function parseVersion(text: string | undefined): [number, number, number] | undefined {
@@ -332,7 +263,7 @@ export function objstoreConfigYaml(store: ObjectStorageSettings, credentials?: {
 
 export function applySecurity(set: ManifestSet, settings: SecuritySettings): ManifestSet {
   if (settings.tls === undefined && settings.objectStorage === undefined) return set;
-  const plan = securityPlan(set, settings);
+  const wiring = securityWiring(set, settings);
   const byOriginal = new Map<KubeObject, KubeObject>();
   const edit = (object: KubeObject): KubeObject => {
     let copy = byOriginal.get(object);
@@ -343,21 +274,21 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
     return copy;
   };
   const infos = workloads(set);
-  const tls = plan.tls;
+  const tls = wiring.tls;
   const namespace = settings.namespace;
 
   if (tls) {
-    const rwLeaf = plan.leaves.find((l) => l.id === 'remote-write');
-    const grpcLeaf = plan.leaves.find((l) => l.id === 'grpc');
+    const rwSecret = tls.remoteWrite.enabled ? tls.remoteWrite.secretName : undefined;
+    const grpcSecret = tls.grpc.enabled ? tls.grpc.secretName : undefined;
     const ca = `${MOUNTS.caBundle.path}/ca.crt`;
     for (const info of infos) {
       const object = info.manifest.object;
       const template = podTemplate(object)!;
       const original = template.spec.containers[info.container]!;
-      const frontDoor = rwLeaf && plan.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
-      const grpcServer = grpcLeaf && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
-      const grpcForwarder = grpcLeaf && (info.role === 'router' || info.role === 'receive');
-      const grpcQuery = grpcLeaf && info.role === 'query';
+      const frontDoor = rwSecret && wiring.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
+      const grpcServer = grpcSecret && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
+      const grpcForwarder = grpcSecret && (info.role === 'router' || info.role === 'receive');
+      const grpcQuery = grpcSecret && info.role === 'query';
       if (!frontDoor && !grpcServer && !grpcForwarder && !grpcQuery) continue;
 
       const args = original.args ?? [];
@@ -385,8 +316,8 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
       const newArgs = [...(container.args ?? [])];
       addVolume(pod, secretVolume(MOUNTS.caBundle.volume, tls.remoteWrite.clientCASecretName));
       addMount(container, MOUNTS.caBundle.volume, MOUNTS.caBundle.path);
-      if (frontDoor && rwLeaf) {
-        addVolume(pod, secretVolume(MOUNTS.remoteWrite.volume, rwLeaf.secretName));
+      if (frontDoor && rwSecret) {
+        addVolume(pod, secretVolume(MOUNTS.remoteWrite.volume, rwSecret));
         addMount(container, MOUNTS.remoteWrite.volume, MOUNTS.remoteWrite.path);
         newArgs.push(
           `--remote-write.server-tls-cert=${MOUNTS.remoteWrite.path}/tls.crt`,
@@ -396,8 +327,8 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
         if (tls.remoteWrite.minVersion) newArgs.push(`--remote-write.server-tls-min-version=${tls.remoteWrite.minVersion}`);
         if (tls.remoteWrite.tenantCertificateField) newArgs.push(`--receive.tenant-certificate-field=${tls.remoteWrite.tenantCertificateField}`);
       }
-      if (grpcLeaf && (grpcServer || grpcForwarder || grpcQuery)) {
-        addVolume(pod, secretVolume(MOUNTS.grpc.volume, grpcLeaf.secretName));
+      if (grpcSecret && (grpcServer || grpcForwarder || grpcQuery)) {
+        addVolume(pod, secretVolume(MOUNTS.grpc.volume, grpcSecret));
         addMount(container, MOUNTS.grpc.volume, MOUNTS.grpc.path);
         const cert = `${MOUNTS.grpc.path}/tls.crt`;
         const key = `${MOUNTS.grpc.path}/tls.key`;
@@ -425,7 +356,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
   }
 
   const extra: Manifest[] = [];
-  const store = plan.objectStorage;
+  const store = wiring.objectStorage;
   if (store && store.mode === 'irsa') {
     if (store.irsaRoleArn) {
       const accounts = new Set(infos.filter((i) => i.objstore).map((i) => podTemplate(i.manifest.object)!.spec.serviceAccountName ?? 'default'));

@@ -26,7 +26,11 @@ export interface LiveSecret {
 
 export async function readSecret(client: KubeClient, namespace: string, name: string): Promise<LiveSecret | undefined> {
   const object = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
-  if (!object) return undefined;
+  return object ? liveSecretOf(object) : undefined;
+}
+
+/** Decodes a Secret object as the API server returns it. */
+export function liveSecretOf(object: KubeObject): LiveSecret {
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries((object.data as Record<string, string> | undefined) ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8');
   return {

@@ -2,7 +2,7 @@ import type { KubeObject } from '../manifests/types.js';
 import { describeObject } from '../manifests/types.js';
 import { keyOf, type KubeClient } from '../kube/client.js';
 import { waitForRollout } from '../kube/rollout.js';
-import { CA_CHECKSUM_ANNOTATION, OBJSTORE_CHECKSUM_ANNOTATION } from '../render/security.js';
+import { CA_CHECKSUM_ANNOTATION, OBJSTORE_CHECKSUM_ANNOTATION } from '../render/tls-objstore-overlay.js';
 import { ROTATION_MANAGER } from './secrets.js';
 
 /** Every pod-template annotation the rotation manager owns: each apply must repeat all of them, or SSA drops the rest. */
