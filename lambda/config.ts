@@ -1,6 +1,6 @@
 // The function's configuration, all from its environment (set by the CDK app in infra/).
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../src/policy/index.js';
-import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from './release.js';
+import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from '../src/reconciler/release.js';
 
 export type FunctionMode = 'plan' | 'apply';
 

@@ -5,7 +5,7 @@ import { loadConfig, type ReconcilerConfig } from './config.js';
 import { handleInvocation, type ReconcilerResult } from './reconciler.js';
 
 export type { ReconcilerResult } from './reconciler.js';
-export type { ReconcilerEvent, ReleasePayload } from './release.js';
+export type { ReconcilerEvent, ReleasePayload } from '../src/reconciler/release.js';
 
 function configOrError(): ReconcilerConfig | Error {
   try {

@@ -1,6 +1,6 @@
 // What the reconciler function does for each event. The handler (lambda/handler.ts) only wires this to the runtime.
 import type { Context } from 'aws-lambda';
-import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../infra/lib/drift-metric.js';
+import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../src/reconciler/metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
@@ -18,7 +18,7 @@ import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src/policy/index.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
 import type { FunctionMode, ReconcilerConfig } from './config.js';
-import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
+import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from '../src/reconciler/release.js';
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {

@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_GROUPS, allowedKindsValue, rbacManifests } from '../../src/kube/rbac.js';
 import type { ManifestSet } from '../../src/manifests/types.js';
 import { roleAccount, type InfraConfig } from './config.js';
-import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from './drift-metric.js';
+import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../../src/reconciler/metric.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';

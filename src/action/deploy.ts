@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../../lambda/release.js';
+import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../reconciler/release.js';
 import type { ReconcilerResult } from '../../lambda/reconciler.js';
 import { loadStackConfig } from '../config/index.js';
 import { describeSource, loadManifestSet, type ManifestSet } from '../manifests/index.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromContext, parseInfraConfig, type InfraConfigInput } from '../../infra/lib/config.js';
 import { loadConfig } from '../../lambda/config.js';
 import { DEFAULT_APPLY_POLICY } from '../../src/policy/index.js';
-import { driftMetricRecord } from '../../infra/lib/drift-metric.js';
+import { driftMetricRecord } from '../../src/reconciler/metric.js';
 import { ThanosGitopsStack } from '../../infra/lib/thanos-gitops-stack.js';
 
 type Json = Record<string, unknown>;

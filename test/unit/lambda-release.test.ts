@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type ReconcilerConfig } from '../../lambda/config.js';
 import { handleInvocation, readOnlyClient } from '../../lambda/reconciler.js';
-import { checkRelease, MAX_PAYLOAD_BYTES, parseEvent, RefusedError, type ReleasePayload } from '../../lambda/release.js';
+import { checkRelease, MAX_PAYLOAD_BYTES, parseEvent, RefusedError, type ReleasePayload } from '../../src/reconciler/release.js';
 import type { KubeClient } from '../../src/kube/index.js';
 
 const env = {

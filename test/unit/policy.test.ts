@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
-import { checkRelease, kindAllowed, type ReleasePayload } from '../../lambda/release.js';
+import { checkRelease, kindAllowed, type ReleasePayload } from '../../src/reconciler/release.js';
 import { MANAGED_KINDS } from '../../src/kube/rbac.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, qualifiedKind, type ApplyPolicy } from '../../src/policy/index.js';
