@@ -1,11 +1,9 @@
 // The function's configuration, all from its environment (set by the CDK app in infra/).
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../src/policy/index.js';
+import type { FunctionMode } from '../src/reconciler/result.js';
 import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from '../src/reconciler/release.js';
 
-export type FunctionMode = 'plan' | 'apply';
-
 export interface ReconcilerConfig {
-  /** plan: may only dry-run; apply: may write. Infra deploys one function of each. */
   mode: FunctionMode;
   clusterName: string;
   region: string;

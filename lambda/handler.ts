@@ -2,10 +2,8 @@
 // the configuration is read per invocation so a misconfigured function answers with the variable to fix.
 import type { Context } from 'aws-lambda';
 import { loadConfig, type ReconcilerConfig } from './config.js';
-import { handleInvocation, type ReconcilerResult } from './reconciler.js';
-
-export type { ReconcilerResult } from './reconciler.js';
-export type { ReconcilerEvent, ReleasePayload } from '../src/reconciler/release.js';
+import type { ReconcilerResult } from '../src/reconciler/result.js';
+import { handleInvocation } from './reconciler.js';
 
 function configOrError(): ReconcilerConfig | Error {
   try {

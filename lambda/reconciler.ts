@@ -17,35 +17,13 @@ import {
 import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src/policy/index.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
-import type { FunctionMode, ReconcilerConfig } from './config.js';
+import type { ReconcilerConfig } from './config.js';
+import type { ReconcilerResult } from '../src/reconciler/result.js';
 import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from '../src/reconciler/release.js';
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {
   return `thanos-gitops-settings-${environment}`.slice(0, 253);
-}
-
-export interface ReconcilerResult {
-  action: ReconcilerAction;
-  mode: FunctionMode;
-  environment: string;
-  namespace: string;
-  /** The release revision recorded on the cluster (apply, rollback) or the one checked (reconcile). */
-  revision?: number | undefined;
-  commit?: string | undefined;
-  applied: number;
-  pruned: number;
-  unchanged: number;
-  drifted: number;
-  /** Object names per outcome, for the job summary. */
-  objects: { applied: string[]; pruned: string[]; drifted: string[] };
-  warnings: string[];
-  writes: number;
-  /** plan: the diff (entries without object bodies: the patches are already masked) and its markdown report. */
-  diff?: ManifestDiff | undefined;
-  report?: string | undefined;
-  /** rotate: what rotation did, one line per action (names and fingerprints only). */
-  rotation?: string[] | undefined;
 }
 
 export interface ReconcilerDeps {

@@ -6,7 +6,7 @@ import * as github from '@actions/github';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../reconciler/release.js';
-import type { ReconcilerResult } from '../../lambda/reconciler.js';
+import type { ReconcilerResult } from '../reconciler/result.js';
 import { loadStackConfig } from '../config/index.js';
 import { describeSource, loadManifestSet, type ManifestSet } from '../manifests/index.js';
 import type { ActionInputs } from './inputs.js';
