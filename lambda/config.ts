@@ -1,7 +1,8 @@
 // The function's configuration, all from its environment (set by the CDK app in infra/).
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../src/policy/index.js';
 import type { FunctionMode } from '../src/reconciler/result.js';
-import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from '../src/reconciler/release.js';
+import { RefusedError } from '../src/reconciler/event.js';
+import type { ReleasePolicy } from '../src/reconciler/release-policy.js';
 
 export interface ReconcilerConfig {
   mode: FunctionMode;
@@ -58,7 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ReconcilerConfig {
     clusterRoleExternalId: env.CLUSTER_ROLE_EXTERNAL_ID || undefined,
     policy: {
       namespaces,
-      allowedKinds: allowedKinds.length ? allowedKinds : env.APPLY_POLICY ? apply.kinds : DEFAULT_ALLOWED_KINDS,
+      allowedKinds: allowedKinds.length ? allowedKinds : env.APPLY_POLICY ? apply.kinds : [...DEFAULT_APPLY_POLICY.kinds],
       allowClusterScoped: allowRaw === 'true',
       environment,
       apply,

@@ -19,7 +19,9 @@ import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
 import type { ReconcilerConfig } from './config.js';
 import type { ReconcilerResult } from '../src/reconciler/result.js';
-import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from '../src/reconciler/release.js';
+import { parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent } from '../src/reconciler/event.js';
+import { checkRelease } from '../src/reconciler/release-policy.js';
+import type { ReleasePayload } from '../src/reconciler/release.js';
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {

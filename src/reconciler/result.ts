@@ -1,6 +1,6 @@
 // What a reconciler function answers: the Action reads it back from Lambda Invoke, so both sides share this type.
 import type { ManifestDiff } from '../diff/index.js';
-import type { ReconcilerAction } from './release.js';
+import type { ReconcilerAction } from './event.js';
 
 /** plan: may only dry-run; apply: may write. Infra deploys one function of each. */
 export type FunctionMode = 'plan' | 'apply';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type ReconcilerConfig } from '../../lambda/config.js';
 import { handleInvocation, readOnlyClient } from '../../lambda/reconciler.js';
-import { checkRelease, MAX_PAYLOAD_BYTES, parseEvent, RefusedError, type ReleasePayload } from '../../src/reconciler/release.js';
+import { parseEvent, RefusedError } from '../../src/reconciler/event.js';
+import { checkRelease } from '../../src/reconciler/release-policy.js';
+import { MAX_PAYLOAD_BYTES, type ReleasePayload } from '../../src/reconciler/release.js';
 import type { KubeClient } from '../../src/kube/index.js';
 
 const env = {
