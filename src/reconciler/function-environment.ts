@@ -6,11 +6,9 @@ import { RefusedError } from './event.js';
 
 const notSet = (name: string) => `environment variable ${name} is not set`;
 const required = (name: string) => z.string({ error: notSet(name) }).min(1, notSet(name));
-const optional = z.string().optional().transform((value) => value || undefined);
-const list = z
-  .string()
-  .optional()
-  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+const text = z.string().optional();
+const optional = text.transform((value) => value || undefined);
+const list = text.transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
 const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z.enum(values, { error: (issue) => `${name} is '${String(issue.input ?? '')}'; set it to ${values.join(' or ')}` });
 
@@ -21,7 +19,7 @@ export const functionEnvironmentSchema = z.object({
   TARGET_NAMESPACES: list.refine((namespaces) => namespaces.length > 0, notSet('TARGET_NAMESPACES')),
   CLUSTER_ROLE_ARN: optional,
   CLUSTER_ROLE_EXTERNAL_ID: optional,
-  ENVIRONMENT: z.string().optional().transform((value) => value || 'default'),
+  ENVIRONMENT: text.transform((value) => value || 'default'),
   ALLOW_CLUSTER_SCOPED: z
     .string()
     .default('false')
@@ -35,7 +33,7 @@ export const functionEnvironmentSchema = z.object({
       return parseApplyPolicy(text, 'APPLY_POLICY');
     } catch (error) {
       context.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
+      return undefined;
     }
   }),
   ALLOWED_KINDS: list,

@@ -1,4 +1,5 @@
 // The policy every release must pass before the function touches the cluster.
+import { describeKey, keyOf } from '../kube/client.js';
 import { apiGroup, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../policy/index.js';
 import { RefusedError } from './event.js';
@@ -82,7 +83,7 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
   const seen = new Set<string>();
   const out: ManifestSet = [];
   for (const { file, object } of set) {
-    const where = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} (${file})`;
+    const where = `${describeKey(keyOf(object))} (${file})`;
     if (!kindAllowed(object, policy.allowedKinds)) {
       const group = apiGroup(object.apiVersion);
       problems.push(`${where}: kind ${object.kind} is not allowed in ${group ? `group ${group}` : 'the core group'} (ALLOWED_KINDS: ${policy.allowedKinds.join(', ')}); fix: remove the object or add ${object.kind}${group ? `.${group}` : ''} to ALLOWED_KINDS`);
@@ -115,10 +116,18 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
     throw new RefusedError(`release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied:\n${shown}${more}`);
   }
   // Kinds were checked above (with ALLOW_CLUSTER_SCOPED's scope rule); the policy judges the fields of what is left.
-  const rules: ApplyPolicy = { ...(policy.apply ?? DEFAULT_APPLY_POLICY), kinds: policy.allowedKinds };
-  const violations = checkApplyPolicy(out, rules, { defaultNamespace: home });
-  if (violations.length > 0) {
-    throw new RefusedError(`release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied: ${formatViolations(violations, policy.applySource ?? 'built-in default')}`);
-  }
+  checkFields(out, policy, home, `release ${release.repository}@${release.commit.slice(0, 12)}`);
   return out;
+}
+
+/**
+ * Refuses a set whose fields the apply policy does not allow (with the policy's kinds replaced by the allowed kinds).
+ * Also run on a rollback: a revision recorded under an older or looser policy must not bring back what today's refuses.
+ */
+export function checkFields(set: ManifestSet, policy: ReleasePolicy, defaultNamespace: string, what: string): void {
+  const rules: ApplyPolicy = { ...(policy.apply ?? DEFAULT_APPLY_POLICY), kinds: policy.allowedKinds };
+  const violations = checkApplyPolicy(set, rules, { defaultNamespace });
+  if (violations.length > 0) {
+    throw new RefusedError(`${what} refused, nothing was applied: ${formatViolations(violations, policy.applySource ?? 'built-in default')}`);
+  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type ReconcilerConfig } from '../../lambda/config.js';
-import { handleInvocation, readOnlyClient } from '../../lambda/reconciler.js';
+import { handleInvocation } from '../../lambda/reconciler.js';
+import { readOnlyClient } from '../../src/kube/read-only.js';
 import { parseEvent, RefusedError } from '../../src/reconciler/event.js';
 import { checkRelease } from '../../src/reconciler/release-policy.js';
 import { MAX_PAYLOAD_BYTES, type ReleasePayload } from '../../src/reconciler/release.js';
