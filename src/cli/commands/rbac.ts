@@ -1,4 +1,5 @@
-import { UsageError, parseFlags, type Command } from '../command.js';
+import { UsageError, type Command } from '../command.js';
+import { parseFlags, rejectPositionals } from '../flags.js';
 import { DEFAULT_GROUPS, rbacManifests, rbacYaml, type RbacMode } from '../../kube/rbac.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
@@ -34,7 +35,7 @@ export const rbacCommand: Command = {
       name: { type: 'string' },
       environment: { type: 'string', multiple: true },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    rejectPositionals(positionals);
     const namespaces = values.namespace ?? [];
     if (namespaces.length === 0) throw new UsageError('--namespace is required');
     const mode = values.mode;
