@@ -25,7 +25,8 @@ export class FunctionFailedError extends Error {
   override name = 'FunctionFailedError';
 }
 
-function requireInput(value: string, name: string, why: string): string {
+/** The trimmed value of an input that must be set; the error names the input and why it is needed. */
+export function requireInput(value: string, name: string, why: string): string {
   if (!value.trim()) throw new Error(`input '${name}' is empty; ${why}`);
   return value.trim();
 }

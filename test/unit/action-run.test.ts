@@ -305,6 +305,15 @@ describe('run(deps) with the reconciler functions', () => {
     expect(recorded.failed).toEqual(["input 'apply-function' is empty; set the name or ARN of the apply function (an output of the infra stack)"]);
   });
 
+  it('live-diff: a missing plan-function or region names the input', async () => {
+    const noFunction = memoryCore({ ...deployInputs, mode: 'diff', 'live-diff': 'true', 'plan-function': ' ' });
+    await run(deps(noFunction.core, pullRequest(), { aws }));
+    expect(noFunction.recorded.failed).toEqual(["input 'plan-function' is empty; live-diff needs the name or ARN of the plan function (an output of the infra stack)"]);
+    const noRegion = memoryCore({ ...deployInputs, mode: 'diff', 'live-diff': 'true', 'aws-region': '' });
+    await run(deps(noRegion.core, pullRequest(), { aws }));
+    expect(noRegion.recorded.failed).toEqual(["input 'aws-region' is empty; live-diff needs the region of the plan function"]);
+  });
+
   it('live-diff: plans the head through the plan function and reports its diff', async () => {
     events.length = 0;
     const { core, recorded } = memoryCore({ ...deployInputs, mode: 'diff', 'live-diff': 'true', comment: 'false' });
