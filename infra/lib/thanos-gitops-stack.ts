@@ -171,7 +171,7 @@ export class ThanosGitopsStack extends Stack {
         loggingFormat: lambda.LoggingFormat.JSON,
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
         systemLogLevelV2: lambda.SystemLogLevel.WARN,
-        environment: environment as Record<string, string>,
+        environment,
       });
       return { fn, role, principal };
     };
