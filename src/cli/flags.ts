@@ -195,6 +195,10 @@ export async function applyPolicyFromFlags(values: { policy?: string | undefined
 export const leaseDurationUsage = `  --lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL); the next run
                             takes it over after that (default 30s; Ctrl-C and SIGTERM release it at once)`;
 
+/** The usage lines of leaseFlagOptions. */
+export const leaseFlagsUsage = `  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
+${leaseDurationUsage}`;
+
 /** Lease options from --lock-timeout and --lease-duration. */
 export function leaseOptionsFromFlags(values: { 'lock-timeout'?: string | undefined; 'lease-duration'?: string | undefined }): LeaseOptions | undefined {
   const lease: LeaseOptions = {};

@@ -10,7 +10,7 @@ import {
   applyPolicyFromFlags,
   clientFromFlags,
   clusterFlagsUsage,
-  leaseDurationUsage,
+  leaseFlagsUsage,
   namespaceFor,
   parseFlags,
   rejectPositionals,
@@ -55,8 +55,7 @@ Options:
   --skip-missing-kinds      skip objects of kinds the server does not serve (default: fail before writing)
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --policy <file>           apply policy (YAML or JSON) the set must pass before anything is written

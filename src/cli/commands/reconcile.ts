@@ -7,7 +7,7 @@ import {
   clusterFlagsUsageForHistory,
   environmentFromFlags,
   historyNamespace,
-  leaseDurationUsage,
+  leaseFlagsUsage,
   leaseFlagOptions,
   parseDuration,
   parseFlags,
@@ -41,8 +41,7 @@ Options:
   --dry-run                 only report drift; exit code 3 when there is drift
   --wait                    wait for rollouts of re-applied workloads
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {

@@ -1,6 +1,6 @@
 import { UsageError, type Command } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, historyNamespace, leaseDurationUsage, leaseFlagOptions, parseFlags } from '../flags.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, historyNamespace, leaseFlagsUsage, leaseFlagOptions, parseFlags } from '../flags.js';
 import { formatApplyResult } from './apply.js';
 
 export const rollbackCommand: Command = {
@@ -19,8 +19,7 @@ Options:
   --no-prune                keep objects that are not in that revision
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
