@@ -1,11 +1,10 @@
-// The reconciler Lambda's entry point (bundled to dist/lambda/index.mjs, handler `index.handler`). Thin on purpose:
-// the configuration is read per invocation so a misconfigured function answers with the variable to fix.
+// The reconciler Lambda's entry point (bundled to dist/lambda/index.mjs, handler `index.handler`). Thin on purpose.
+// The environment is parsed once, at cold start; a misconfigured function keeps the error and answers every
+// invocation with the variable to fix instead of failing its initialisation.
 import type { Context } from 'aws-lambda';
 import { loadConfig, type ReconcilerConfig } from './config.js';
-import { handleInvocation, type ReconcilerResult } from './reconciler.js';
-
-export type { ReconcilerResult } from './reconciler.js';
-export type { ReconcilerEvent, ReleasePayload } from './release.js';
+import type { ReconcilerResult } from '../src/reconciler/result.js';
+import { handleInvocation } from './reconciler.js';
 
 function configOrError(): ReconcilerConfig | Error {
   try {
@@ -15,8 +14,10 @@ function configOrError(): ReconcilerConfig | Error {
   }
 }
 
+const config = configOrError();
+
 export async function handler(event: unknown, context?: Context): Promise<ReconcilerResult> {
-  const outcome = await handleInvocation(event, configOrError(), {}, context);
+  const outcome = await handleInvocation(event, config, {}, context);
   // The summary line of the invocation (progress lines came before it), written past the runtime's console wrapper
   // (as Powertools does), so each line stays a top-level JSON record with either log format and CloudWatch reads
   // its EMF metric.

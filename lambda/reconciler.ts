@@ -1,6 +1,7 @@
 // What the reconciler function does for each event. The handler (lambda/handler.ts) only wires this to the runtime.
 import type { Context } from 'aws-lambda';
-import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../infra/lib/drift-metric.js';
+import { jsonLogger } from '../src/reconciler/log.js';
+import { driftMetricFields } from '../src/reconciler/metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
@@ -15,38 +16,17 @@ import {
   type ApplyResult,
   type KubeClient,
 } from '../src/kube/index.js';
-import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
-import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src/policy/index.js';
+import { readOnlyClient } from '../src/kube/read-only.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
-import type { FunctionMode, ReconcilerConfig } from './config.js';
-import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
+import type { ReconcilerConfig } from './config.js';
+import type { ReconcilerResult } from '../src/reconciler/result.js';
+import { parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent } from '../src/reconciler/event.js';
+import { checkFields, checkRelease } from '../src/reconciler/release-policy.js';
+import type { ReleasePayload } from '../src/reconciler/release.js';
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {
   return `thanos-gitops-settings-${environment}`.slice(0, 253);
-}
-
-export interface ReconcilerResult {
-  action: ReconcilerAction;
-  mode: FunctionMode;
-  environment: string;
-  namespace: string;
-  /** The release revision recorded on the cluster (apply, rollback) or the one checked (reconcile). */
-  revision?: number | undefined;
-  commit?: string | undefined;
-  applied: number;
-  pruned: number;
-  unchanged: number;
-  drifted: number;
-  /** Object names per outcome, for the job summary. */
-  objects: { applied: string[]; pruned: string[]; drifted: string[] };
-  warnings: string[];
-  writes: number;
-  /** plan: the diff (entries without object bodies: the patches are already masked) and its markdown report. */
-  diff?: ManifestDiff | undefined;
-  report?: string | undefined;
-  /** rotate: what rotation did, one line per action (names and fingerprints only). */
-  rotation?: string[] | undefined;
 }
 
 export interface ReconcilerDeps {
@@ -70,11 +50,6 @@ export function deadlineMarginMs(remainingMs: number): number {
 /** The abort reason of a run stopped by the function's deadline. */
 export function deadlineReason(marginMs: number): string {
   return `${Math.round(marginMs / 100) / 10}s before the function timeout`;
-}
-
-/** The plan function's guard: only GETs and requests whose URL says dryRun=All reach the cluster. */
-export function readOnlyClient(client: KubeClient): KubeClient {
-  return guardReadOnly(client, 'plan function');
 }
 
 let cachedClient: { key: string; client: Promise<KubeClient> } | undefined;
@@ -179,6 +154,7 @@ export async function runEvent(
   // A view per invocation: a warm container's client keeps its connections but not the previous invocations'
   // request records, and this invocation's deadline stops only this invocation.
   const connected = (await (deps.connect ?? defaultConnect)(config)).forRun(run.signal);
+  // The plan function's guard: only GETs and requests whose URL says dryRun=All reach the cluster.
   const client = config.mode === 'plan' ? readOnlyClient(connected) : connected;
   const result = emptyResult(event.action, config);
   const environment = config.policy.environment;
@@ -236,12 +212,8 @@ export async function runEvent(
       return result;
     }
     case 'rollback': {
-      // A revision recorded under an older or looser policy must not bring back what today's policy refuses.
       const recorded = await new SecretReleaseStore(client, namespace, environment).get(event.revision);
-      if (recorded) {
-        const violations = checkApplyPolicy(recorded.manifests, { ...(config.policy.apply ?? DEFAULT_APPLY_POLICY), kinds: config.policy.allowedKinds }, { defaultNamespace: namespace });
-        if (violations.length) throw new RefusedError(`rollback to revision ${event.revision} refused, nothing was applied: ${formatViolations(violations, config.policy.applySource ?? 'built-in default')}`);
-      }
+      if (recorded) checkFields(recorded.manifests, config.policy, namespace, `rollback to revision ${event.revision}`);
       const apply = await rollback(client, event.revision, { ...base, description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` });
       return fromApply(result, apply);
     }
@@ -336,24 +308,27 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
 async function invocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context: InvocationContext | undefined, signal: AbortSignal, started: number): Promise<HandlerOutcome> {
   let action: string = isRecord(raw) && typeof raw.action === 'string' ? raw.action : 'unknown';
   const release = isRecord(raw) && isRecord(raw.release) ? raw.release : undefined;
-  const fields: Record<string, unknown> = {
+  const log = jsonLogger(deps.log ?? ((line) => process.stdout.write(`${line}\n`)), {
     requestId: context?.awsRequestId,
-    mode: config instanceof Error ? undefined : config.mode,
     environment: config instanceof Error ? undefined : config.policy.environment,
-    repository: typeof release?.repository === 'string' ? release.repository : undefined,
-    commit: typeof release?.commit === 'string' ? release.commit : undefined,
-    actor: typeof release?.actor === 'string' ? release.actor : undefined,
+  });
+  // Only strings: an invalid event's fields are logged as far as they can be, never as objects.
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const fields: Record<string, unknown> = {
+    mode: config instanceof Error ? undefined : config.mode,
+    repository: text(release?.repository),
+    commit: text(release?.commit),
+    actor: text(release?.actor),
   };
   try {
     if (config instanceof Error) throw config;
     const event = parseEvent(raw);
     action = event.action;
-    const write = deps.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-    const progress = (message: string) => write(JSON.stringify({ level: 'info', type: 'progress', message, action: event.action, requestId: context?.awsRequestId, environment: config.policy.environment }));
+    const progress = (message: string) => log.write({ level: 'info', type: 'progress', message, action });
     const result = await runEvent(event, config, deps, context, { signal, progress });
-    const line = {
+    const line = log.format({
       // The drift alarm's metric: one EMF record per reconcile (0 is a value, not a gap).
-      ...(action === 'reconcile' ? emf(config.policy.environment) : {}),
+      ...(action === 'reconcile' ? driftMetricFields(config.policy.environment, result.drifted) : {}),
       level: 'info',
       message: `${action} ok`,
       action,
@@ -363,26 +338,14 @@ async function invocation(raw: unknown, config: ReconcilerConfig | Error, deps: 
       pruned: result.pruned,
       unchanged: result.unchanged,
       drifted: result.drifted,
-      ...(action === 'reconcile' ? { [DRIFT_METRIC_NAME]: result.drifted } : {}),
       writes: result.writes,
       warnings: result.warnings.length,
       durationMs: Date.now() - started,
-    };
-    return { result, logLine: JSON.stringify(line) };
+    });
+    return { result, logLine: line };
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    const line = { level: 'error', message: `${action} failed`, action, ...fields, errorType: failure.name, error: failure.message, durationMs: Date.now() - started };
-    return { error: failure, logLine: JSON.stringify(line) };
+    const line = log.format({ level: 'error', message: `${action} failed`, action, ...fields, errorType: failure.name, error: failure.message, durationMs: Date.now() - started });
+    return { error: failure, logLine: line };
   }
-}
-
-/** CloudWatch embedded metric format (the contract in infra/lib/drift-metric.ts): the log line carries the metric. */
-function emf(environment: string): Record<string, unknown> {
-  return {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [[DRIFT_METRIC_DIMENSION]], Metrics: [{ Name: DRIFT_METRIC_NAME, Unit: 'Count' }] }],
-    },
-    [DRIFT_METRIC_DIMENSION]: environment,
-  };
 }

@@ -14,8 +14,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_GROUPS, allowedKindsValue, rbacManifests } from '../../src/kube/rbac.js';
 import type { ManifestSet } from '../../src/manifests/types.js';
+import type { StackVariables } from '../../src/reconciler/function-environment.js';
 import { roleAccount, type InfraConfig } from './config.js';
-import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from './drift-metric.js';
+import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../../src/reconciler/metric.js';
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -108,7 +109,7 @@ export class ThanosGitopsStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
 
-    const commonEnvironment: Record<string, string> = {
+    const commonEnvironment: StackVariables = {
       CLUSTER_NAME: config.clusterName,
       TARGET_NAMESPACES: namespaces.join(','),
       // A configured policy's kinds replace the default list; the Roles still grant only the managed kinds.
@@ -155,7 +156,7 @@ export class ThanosGitopsStack extends Stack {
         });
       }
       const sizing = FUNCTION_SIZING[mode];
-      const environment: Record<string, string> = { THANOS_GITOPS_MODE: mode, ...commonEnvironment };
+      const environment: StackVariables = { THANOS_GITOPS_MODE: mode, ...commonEnvironment };
       if (clusterRoleArn) environment.CLUSTER_ROLE_ARN = clusterRoleArn;
       const fn = new lambda.Function(this, `${name}Function`, {
         description: `thanos-gitops ${mode} (${config.environment}): ${mode === 'plan' ? 'server-side dry-run only' : 'apply, reconcile, rotate, rollback'}`,
@@ -180,10 +181,10 @@ export class ThanosGitopsStack extends Stack {
     this.planFunction = plan.fn;
     this.applyFunction = apply.fn;
 
-    apply.fn.addEnvironment('ROTATION_MODE', config.rotationMode);
+    apply.fn.addEnvironment('ROTATION_MODE' satisfies keyof StackVariables, config.rotationMode);
     if (config.rotationMode === 'accessKeys') {
       const userName = config.iamUserName!;
-      apply.fn.addEnvironment('IAM_USER_NAME', userName);
+      apply.fn.addEnvironment('IAM_USER_NAME' satisfies keyof StackVariables, userName);
       this.grant(apply.role, {
         principal: apply.principal,
         sid: 'RotateObjectStoreAccessKeys',

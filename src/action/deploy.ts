@@ -1,14 +1,14 @@
 // mode: deploy. On a push to the default branch: render the head, take GitHub's OIDC token, assume the apply role,
 // invoke the reconciler's apply function (RequestResponse) with the release, and report what it did.
 import { isAbsolute, join } from 'node:path';
-import * as core from '@actions/core';
-import * as github from '@actions/github';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../../lambda/release.js';
-import type { ReconcilerResult } from '../../lambda/reconciler.js';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
+import type { ReconcilerEvent } from '../reconciler/event.js';
+import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReleasePayload } from '../reconciler/release.js';
+import type { ReconcilerResult } from '../reconciler/result.js';
 import { loadStackConfig } from '../config/index.js';
 import { describeSource, loadManifestSet, type ManifestSet } from '../manifests/index.js';
+import type { ActionContext, ActionDeps } from './deps.js';
 import type { ActionInputs } from './inputs.js';
 
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';
@@ -25,7 +25,8 @@ export class FunctionFailedError extends Error {
   override name = 'FunctionFailedError';
 }
 
-function requireInput(value: string, name: string, why: string): string {
+/** The trimmed value of an input that must be set; the error names the input and why it is needed. */
+export function requireInput(value: string, name: string, why: string): string {
   if (!value.trim()) throw new Error(`input '${name}' is empty; ${why}`);
   return value.trim();
 }
@@ -34,7 +35,7 @@ function requireInput(value: string, name: string, why: string): string {
  * Credentials to invoke with: the role in `role-to-assume` entered with the job's GitHub OIDC token, or (when it is
  * empty) whatever the SDK finds in the environment, e.g. from aws-actions/configure-aws-credentials.
  */
-export async function invokeCredentials(inputs: ActionInputs): Promise<AwsCredentialIdentity | undefined> {
+export async function invokeCredentials(inputs: ActionInputs, { core, env, sts: stsClient }: ActionDeps): Promise<AwsCredentialIdentity | undefined> {
   if (!inputs.roleToAssume) return undefined;
   let idToken: string;
   try {
@@ -44,9 +45,9 @@ export async function invokeCredentials(inputs: ActionInputs): Promise<AwsCreden
       `could not get the GitHub OIDC token for role-to-assume: ${(error as Error).message}. The job needs 'permissions: id-token: write'`,
     );
   }
-  const sts = new STSClient({ region: inputs.awsRegion });
+  const sts = stsClient({ region: inputs.awsRegion });
   try {
-    const runId = process.env.GITHUB_RUN_ID ?? 'local';
+    const runId = env.GITHUB_RUN_ID ?? 'local';
     const response = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
         RoleArn: inputs.roleToAssume,
@@ -83,13 +84,13 @@ async function securitySettings(inputs: ActionInputs): Promise<ReleasePayload['s
 }
 
 /** The release the reconciler receives, checked here first so a bad one never leaves the runner. */
-export async function buildRelease(inputs: ActionInputs, set: ManifestSet): Promise<ReleasePayload> {
-  const { owner, repo } = github.context.repo;
+export async function buildRelease(inputs: ActionInputs, set: ManifestSet, context: ActionContext): Promise<ReleasePayload> {
+  const { owner, repo } = context.repo;
   const settings = await securitySettings(inputs);
   const candidate = {
     repository: `${owner}/${repo}`,
-    commit: github.context.sha,
-    actor: github.context.actor || 'unknown',
+    commit: context.sha,
+    actor: context.actor || 'unknown',
     environment: inputs.environment,
     manifests: set.map((m) => ({ file: m.file, object: m.object })),
     ...(settings ? { settings } : {}),
@@ -100,13 +101,13 @@ export async function buildRelease(inputs: ActionInputs, set: ManifestSet): Prom
 }
 
 /** Invokes a reconciler function synchronously; a FunctionError becomes FunctionFailedError with the function's reason. */
-export async function invokeReconciler(inputs: ActionInputs, functionName: string, event: ReconcilerEvent): Promise<ReconcilerResult> {
+export async function invokeReconciler(inputs: ActionInputs, functionName: string, event: ReconcilerEvent, deps: ActionDeps): Promise<ReconcilerResult> {
   const payload = Buffer.from(JSON.stringify(event));
   if (payload.length > MAX_PAYLOAD_BYTES) {
     throw new Error(`the release is ${payload.length} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte synchronous payload limit; split the stack into environments`);
   }
-  const credentials = await invokeCredentials(inputs);
-  const lambda = new LambdaClient({
+  const credentials = await invokeCredentials(inputs, deps);
+  const lambda = deps.lambda({
     region: inputs.awsRegion,
     ...(credentials ? { credentials } : {}),
     // An apply may take the function's full 15 minutes.
@@ -159,8 +160,7 @@ export function deploySummary(result: ReconcilerResult, release: Pick<ReleasePay
   return lines.join('\n');
 }
 
-function isDefaultBranchPush(): { ok: true } | { ok: false; reason: string } {
-  const { eventName, payload, ref } = github.context;
+function isDefaultBranchPush({ eventName, payload, ref }: ActionContext): { ok: true } | { ok: false; reason: string } {
   const defaultBranch = (payload.repository as { default_branch?: string } | undefined)?.default_branch;
   if (eventName !== 'push') return { ok: false, reason: `mode 'deploy' runs on push events to the default branch, not '${eventName || 'unknown'}'` };
   if (!defaultBranch) return { ok: false, reason: 'the push event payload has no repository.default_branch' };
@@ -169,8 +169,9 @@ function isDefaultBranchPush(): { ok: true } | { ok: false; reason: string } {
 }
 
 /** mode: deploy. */
-export async function runDeploy(inputs: ActionInputs): Promise<void> {
-  const trigger = isDefaultBranchPush();
+export async function runDeploy(inputs: ActionInputs, deps: ActionDeps): Promise<void> {
+  const { core } = deps;
+  const trigger = isDefaultBranchPush(deps.context);
   if (!trigger.ok) {
     throw new Error(`${trigger.reason}; trigger the deploy workflow with 'on: push: branches: [<default branch>]' (see examples/workflows/)`);
   }
@@ -178,9 +179,9 @@ export async function runDeploy(inputs: ActionInputs): Promise<void> {
   const functionName = requireInput(inputs.applyFunction, 'apply-function', 'set the name or ARN of the apply function (an output of the infra stack)');
   core.info(`thanos-gitops: rendering ${describeSource(inputs.source)} for environment ${inputs.environment}`);
   const set = await loadManifestSet(inputs.source, { cwd: inputs.workspace });
-  const release = await buildRelease(inputs, set);
+  const release = await buildRelease(inputs, set, deps.context);
   core.info(`thanos-gitops: applying ${set.length} objects from ${release.repository}@${release.commit.slice(0, 12)} through ${functionName}`);
-  const result = await invokeReconciler(inputs, functionName, { action: 'apply', release });
+  const result = await invokeReconciler(inputs, functionName, { action: 'apply', release }, deps);
   core.info(`thanos-gitops: revision ${result.revision ?? '-'}: ${result.applied} applied, ${result.pruned} pruned, ${result.unchanged} unchanged`);
   for (const warning of result.warnings) core.warning(warning, { title: 'thanos-gitops deploy' });
   try {

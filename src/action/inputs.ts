@@ -1,5 +1,5 @@
-import * as core from '@actions/core';
 import { sourceSpecFrom, type SourceSpec } from '../manifests/index.js';
+import type { ActionCore } from './deps.js';
 
 export type ActionMode = 'diff' | 'deploy';
 
@@ -43,36 +43,38 @@ export function inActionWords(message: string): string {
   return CLI_WORDS_TO_INPUTS.reduce((text, [pattern, words]) => text.replace(pattern, words), message);
 }
 
-function booleanInput(name: string, fallback: boolean): boolean {
-  const raw = core.getInput(name).trim().toLowerCase();
+type GetInput = ActionCore['getInput'];
+
+function booleanInput(getInput: GetInput, name: string, fallback: boolean): boolean {
+  const raw = getInput(name).trim().toLowerCase();
   if (raw === '') return fallback;
   if (['true', 'yes', 'on', '1'].includes(raw)) return true;
   if (['false', 'no', 'off', '0'].includes(raw)) return false;
   throw new InputError(`input '${name}' is '${raw}'; use true or false`);
 }
 
-function listInput(name: string): string[] {
-  return core.getInput(name).split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+function listInput(getInput: GetInput, name: string): string[] {
+  return getInput(name).split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
 }
 
-export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
-  const modeInput = core.getInput('mode').trim() || 'diff';
+export function readInputs({ getInput }: Pick<ActionCore, 'getInput'>, env: NodeJS.ProcessEnv): ActionInputs {
+  const modeInput = getInput('mode').trim() || 'diff';
   if (modeInput !== 'diff' && modeInput !== 'deploy') throw new InputError(`input 'mode' is '${modeInput}'; use diff or deploy`);
-  const sourceInput = core.getInput('source').trim() || 'config';
+  const sourceInput = getInput('source').trim() || 'config';
   let source: SourceSpec;
   try {
     // `config` has a default, so it only counts when the config source is chosen.
     source = sourceSpecFrom({
       source: sourceInput,
-      config: sourceInput === 'config' ? core.getInput('config') : undefined,
-      entrypoint: core.getInput('entrypoint'),
-      jpath: listInput('jpath'),
-      dir: core.getInput('manifests-dir'),
+      config: sourceInput === 'config' ? getInput('config') : undefined,
+      entrypoint: getInput('entrypoint'),
+      jpath: listInput(getInput, 'jpath'),
+      dir: getInput('manifests-dir'),
     });
   } catch (error) {
     throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`);
   }
-  const environment = core.getInput('environment').trim() || 'default';
+  const environment = getInput('environment').trim() || 'default';
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(environment)) {
     throw new InputError(`input 'environment' is '${environment}'; use letters, digits, '.', '_' and '-' (at most 63 characters)`);
   }
@@ -80,14 +82,14 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     mode: modeInput,
     source,
     environment,
-    githubToken: core.getInput('github-token'),
-    comment: booleanInput('comment', true),
-    liveDiff: booleanInput('live-diff', false),
-    awsRegion: core.getInput('aws-region'),
-    roleToAssume: core.getInput('role-to-assume'),
-    applyFunction: core.getInput('apply-function'),
-    planFunction: core.getInput('plan-function'),
+    githubToken: getInput('github-token'),
+    comment: booleanInput(getInput, 'comment', true),
+    liveDiff: booleanInput(getInput, 'live-diff', false),
+    awsRegion: getInput('aws-region'),
+    roleToAssume: getInput('role-to-assume'),
+    applyFunction: getInput('apply-function'),
+    planFunction: getInput('plan-function'),
     workspace: env['GITHUB_WORKSPACE'] || process.cwd(),
-    allowUntrustedCheckout: booleanInput('allow-untrusted-checkout', false),
+    allowUntrustedCheckout: booleanInput(getInput, 'allow-untrusted-checkout', false),
   };
 }

@@ -1,22 +1,4 @@
 // Entry point of the GitHub Action (bundled to dist/action/index.js; the runner runs it with Node 24).
-import * as core from '@actions/core';
-import * as github from '@actions/github';
-import { inActionWords, readInputs } from './inputs.js';
-import { runDeploy } from './deploy.js';
-import { runDiff } from './run-diff.js';
-import { assertTrustedEvent } from './untrusted.js';
+import { run, runnerDeps } from './run.js';
 
-async function main(): Promise<void> {
-  const inputs = readInputs();
-  // Before anything reads the checkout: on these events the fork's files are hostile and the job holds secrets.
-  assertTrustedEvent(github.context.eventName, github.context.payload as Record<string, unknown>, inputs.allowUntrustedCheckout);
-  if (inputs.mode === 'deploy') await runDeploy(inputs);
-  else await runDiff(inputs);
-}
-
-main().catch((error: unknown) => {
-  // Messages are written to name the file, input or fix; stack traces only help with --debug logging.
-  const message = inActionWords(error instanceof Error ? error.message : String(error));
-  if (error instanceof Error && error.stack) core.debug(inActionWords(error.stack));
-  core.setFailed(message);
-});
+await run(runnerDeps());

@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@actions/core';
-import * as github from '@actions/github';
 import { commentMarker, renderFullReport, renderJsonReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
 import { analyzeManifestSets } from '../thanos/index.js';
 import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet } from '../manifests/index.js';
 import { upsertStickyComment, type StickyCommentResult } from './comment.js';
+import type { ActionCore, ActionDeps } from './deps.js';
 import type { ActionInputs } from './inputs.js';
 import { fetchLivePlan } from './live-diff.js';
 
@@ -62,7 +61,7 @@ async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS
   return path;
 }
 
-async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Promise<void> {
+async function writeJobSummary(core: ActionCore, diff: ManifestDiff, context: ReportContext): Promise<void> {
   const summaryContext = { ...context, fullReportHint: 'the file named by the `report-path` output' };
   let maxLength = SUMMARY_LIMIT_BYTES;
   let text = renderReport(diff, summaryContext, { maxLength });
@@ -79,7 +78,7 @@ async function writeJobSummary(diff: ManifestDiff, context: ReportContext): Prom
   }
 }
 
-function logStackIssues(diff: ManifestDiff): void {
+function logStackIssues(core: ActionCore, diff: ManifestDiff): void {
   for (const issue of diff.issues ?? []) {
     const line = `${issue.object}${issue.option ? ` (${issue.option})` : ''}: ${issue.message}. Fix: ${issue.fix}`;
     // Annotations, not a failure: the report carries them; apply (the reconciler) refuses the errors.
@@ -88,7 +87,7 @@ function logStackIssues(diff: ManifestDiff): void {
   }
 }
 
-function logRisks(diff: ManifestDiff): void {
+function logRisks(core: ActionCore, diff: ManifestDiff): void {
   for (const risk of diff.risks) {
     const line = `${risk.object}: ${risk.message}. What to do: ${risk.action}`;
     if (risk.severity === 'high') core.warning(line, { title: `thanos-gitops ${risk.id}` });
@@ -96,12 +95,12 @@ function logRisks(diff: ManifestDiff): void {
   }
 }
 
-async function postComment(inputs: ActionInputs, diff: ManifestDiff, context: ReportContext, pullRequest: number): Promise<StickyCommentResult | undefined> {
+async function postComment(inputs: ActionInputs, deps: ActionDeps, diff: ManifestDiff, context: ReportContext, pullRequest: number): Promise<StickyCommentResult | undefined> {
   if (!inputs.githubToken) {
     throw new Error("input 'github-token' is empty; keep its default (${{ github.token }}) or set comment: false");
   }
-  const octokit = github.getOctokit(inputs.githubToken);
-  const { owner, repo } = github.context.repo;
+  const octokit = deps.github(inputs.githubToken);
+  const { owner, repo } = deps.context.repo;
   const changed = diff.counts.added + diff.counts.removed + diff.counts.modified > 0;
   try {
     return await upsertStickyComment(
@@ -114,7 +113,7 @@ async function postComment(inputs: ActionInputs, diff: ManifestDiff, context: Re
     const status = (error as { status?: number }).status;
     if (status === 403 || status === 404) {
       // Pull requests from forks get a read-only token; the report is still in the job summary.
-      core.warning(
+      deps.core.warning(
         `could not write the pull request comment (HTTP ${status}): the token needs 'pull-requests: write' ` +
           '(a pull request from a fork only gets a read-only token); the report is in the job summary',
       );
@@ -125,8 +124,9 @@ async function postComment(inputs: ActionInputs, diff: ManifestDiff, context: Re
 }
 
 /** mode: diff. Renders base and head, posts the sticky comment, writes the summary and the report file. */
-export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const revisions = revisionsFromEvent(github.context.eventName, github.context.payload as Record<string, unknown>);
+export async function runDiff(inputs: ActionInputs, deps: ActionDeps): Promise<void> {
+  const { core, env } = deps;
+  const revisions = revisionsFromEvent(deps.context.eventName, deps.context.payload);
   core.info(`thanos-gitops: rendering ${describeSource(inputs.source)} for environment ${inputs.environment}`);
   const head: ManifestSet = await loadManifestSet(inputs.source, { cwd: inputs.workspace });
   let diff: ManifestDiff;
@@ -134,7 +134,7 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   if (revisions.headSha) context.headSha = revisions.headSha;
   if (revisions.headRef) context.headRef = revisions.headRef;
   if (inputs.liveDiff) {
-    diff = await fetchLivePlan(inputs, head);
+    diff = await fetchLivePlan(inputs, head, deps);
     context.baseRef = 'live cluster';
     context.title = `thanos-gitops plan for \`${inputs.environment}\` (live cluster → head)`;
   } else {
@@ -149,8 +149,8 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   const { added, removed, modified } = diff.counts;
   const changed = added + removed + modified > 0;
   core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`);
-  logRisks(diff);
-  logStackIssues(diff);
+  logRisks(core, diff);
+  logStackIssues(core, diff);
 
   const reportPath = await writeReportFile(inputs, renderFullReport(diff, context), env);
   const jsonReportPath = await writeReportFile(inputs, renderJsonReport(diff, context), env, 'json');
@@ -163,9 +163,9 @@ export async function runDiff(inputs: ActionInputs, env: NodeJS.ProcessEnv = pro
   core.setOutput('risks', String(diff.risks.length));
   core.setOutput('report-path', reportPath);
   core.setOutput('json-report-path', jsonReportPath);
-  await writeJobSummary(diff, context);
+  await writeJobSummary(core, diff, context);
   if (inputs.comment && revisions.pullRequest !== undefined) {
-    const result = await postComment(inputs, diff, context, revisions.pullRequest);
+    const result = await postComment(inputs, deps, diff, context, revisions.pullRequest);
     if (result) core.info(`thanos-gitops: comment ${result.action}${result.url ? ` (${result.url})` : ''}`);
   }
 }

@@ -1,5 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
 /** Output streams a command writes to; tests pass their own. */
 export interface Io {
   stdout: (text: string) => void;
@@ -31,13 +29,12 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** node:util parseArgs with strict checking turned into UsageError. */
-export function parseFlags<O extends Options>(argv: string[], options: O) {
+/** Prints the stack trace of a failure when THANOS_GITOPS_DEBUG=1; the message alone is printed by main(). */
+export async function withDebugStack<T>(io: { stderr: (text: string) => void }, body: () => Promise<T>): Promise<T> {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return await body();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (process.env.THANOS_GITOPS_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    throw error;
   }
 }

@@ -1,5 +1,6 @@
 import type { Io } from './command.js';
 import type { ProgressEvent, ProgressListener } from '../model/progress.js';
+import { jsonLogger } from '../reconciler/log.js';
 
 /** Quick runs print nothing: progress starts once the work has taken this long. */
 const TTY_DELAY_MS = 500;
@@ -58,6 +59,7 @@ export function progressReporter(io: Io, now: () => number = Date.now): Progress
     io.stderr(`\r\u001b[K${safe.length > width() ? `${safe.slice(0, width() - 1)}…` : safe}`);
   };
 
+  const machine = jsonLogger((line) => io.stderr(`${line}\n`));
   const json = (event: ProgressEvent) => {
     const t = now();
     const elapsed = t - started;
@@ -67,7 +69,7 @@ export function progressReporter(io: Io, now: () => number = Date.now): Progress
     if (!finished && !newPhase && t - lastWrite < JSON_INTERVAL_MS) return;
     lastWrite = t;
     lastPhase = event.phase;
-    io.stderr(`${JSON.stringify({ progress: event.phase, done: event.done, total: event.total, ...(event.current === undefined ? {} : { current: event.current }), elapsedMs: elapsed })}\n`);
+    machine.write({ progress: event.phase, done: event.done, total: event.total, current: event.current, elapsedMs: elapsed });
   };
 
   const clear = () => {

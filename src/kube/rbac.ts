@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import type { KubeObject, ManifestSet } from '../manifests/types.js';
 import { applySetParentName } from './applyset.js';
 
@@ -214,4 +215,9 @@ export function planDryRunOnlyPolicy(options: { name: string; group: string; use
 /** The `ALLOWED_KINDS` value the infra gives the Lambda: the managed kinds as `Kind.group`, comma-separated. */
 export function allowedKindsValue(): string {
   return MANAGED_KINDS.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)).join(',');
+}
+
+/** The RBAC manifests as one multi-document YAML stream in set order, the shape `kubectl apply -f -` reads. */
+export function rbacYaml(set: ManifestSet): string {
+  return set.map((m) => `---\n${stringify(m.object, { lineWidth: 0 })}`).join('');
 }

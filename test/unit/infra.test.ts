@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromContext, parseInfraConfig, type InfraConfigInput } from '../../infra/lib/config.js';
 import { loadConfig } from '../../lambda/config.js';
 import { DEFAULT_APPLY_POLICY } from '../../src/policy/index.js';
-import { driftMetricRecord } from '../../infra/lib/drift-metric.js';
+import { driftMetricRecord } from '../../src/reconciler/metric.js';
 import { ThanosGitopsStack } from '../../infra/lib/thanos-gitops-stack.js';
+import { functionEnvironmentSchema, parseFunctionEnvironment, RUNTIME_VARIABLES } from '../../src/reconciler/function-environment.js';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -182,6 +183,25 @@ describe('functions', () => {
     expect(() => parseInfraConfig({ ...sameAccount, applyPolicy: { ...policy, serviceTypes: ['Ingress'] } })).toThrow(/applyPolicy\.serviceTypes\.0/);
     expect(configFromContext((key) => (key === 'applyPolicy' ? JSON.stringify(policy) : (sameAccount as Record<string, unknown>)[key])).applyPolicy).toEqual(policy);
     expect(() => configFromContext((key) => (key === 'applyPolicy' ? '{not json' : (sameAccount as Record<string, unknown>)[key]))).toThrow(/context applyPolicy: not JSON/);
+  });
+
+  it('sets exactly the variables the function environment schema names (one table for both sides)', () => {
+    const withPolicy = synth({ ...sameAccount, applyPolicy: DEFAULT_APPLY_POLICY });
+    const synthesized = new Set<string>();
+    for (const { json } of [same, cross, withPolicy]) {
+      for (const fn of Object.values(resources(json, 'AWS::Lambda::Function'))) {
+        for (const name of Object.keys(((fn.Properties as Json).Environment as Json).Variables as Json)) synthesized.add(name);
+      }
+    }
+    // The schema reads those and the variables only the runtime or an operator sets, nothing else.
+    expect([...synthesized, ...RUNTIME_VARIABLES].sort()).toEqual(Object.keys(functionEnvironmentSchema.shape).sort());
+    for (const name of RUNTIME_VARIABLES) expect(synthesized.has(name)).toBe(false);
+    for (const { json } of [same, cross, withPolicy]) {
+      for (const fn of Object.values(resources(json, 'AWS::Lambda::Function'))) {
+        const variables = ((fn.Properties as Json).Environment as Json).Variables as Record<string, string>;
+        expect(() => parseFunctionEnvironment({ ...variables, AWS_REGION: 'eu-west-1' })).not.toThrow();
+      }
+    }
   });
 
   it('puts no credential into the template: no secret-like variable, no access key, no token', () => {

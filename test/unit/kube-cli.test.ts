@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
-import { environmentFromFlags, formatApplyResult, namespaceFor, parseDuration } from '../../src/cli/commands/apply.js';
+import { formatApplyResult } from '../../src/cli/commands/apply.js';
+import { environmentFromFlags, namespaceFor, parseDuration } from '../../src/cli/flags.js';
 import { formatHistory } from '../../src/cli/commands/history.js';
 
 const capture = () => {

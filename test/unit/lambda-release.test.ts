@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type ReconcilerConfig } from '../../lambda/config.js';
-import { handleInvocation, readOnlyClient } from '../../lambda/reconciler.js';
-import { checkRelease, MAX_PAYLOAD_BYTES, parseEvent, RefusedError, type ReleasePayload } from '../../lambda/release.js';
+import { handleInvocation } from '../../lambda/reconciler.js';
+import { readOnlyClient } from '../../src/kube/read-only.js';
+import { parseEvent, RefusedError } from '../../src/reconciler/event.js';
+import { checkRelease } from '../../src/reconciler/release-policy.js';
+import { MAX_PAYLOAD_BYTES, type ReleasePayload } from '../../src/reconciler/release.js';
 import type { KubeClient } from '../../src/kube/index.js';
 
 const env = {
@@ -34,6 +37,33 @@ describe('function configuration', () => {
     expect(() => loadConfig({ ...env, CLUSTER_NAME: '' })).toThrow(/CLUSTER_NAME is not set/);
     expect(() => loadConfig({ ...env, TARGET_NAMESPACES: ' , ' })).toThrow(/TARGET_NAMESPACES is not set/);
     expect(() => loadConfig({ ...env, ALLOW_CLUSTER_SCOPED: 'maybe' })).toThrow(/ALLOW_CLUSTER_SCOPED is 'maybe'/);
+  });
+
+  it('names every variable to fix in one refusal, and takes the SDK\'s AWS_DEFAULT_REGION when AWS_REGION is absent', () => {
+    const { AWS_REGION: _region, ...withoutRegion } = env;
+    expect(() => loadConfig({ ...withoutRegion, THANOS_GITOPS_MODE: undefined, CLUSTER_NAME: '', ROTATION_MODE: 'keys' })).toThrow(
+      new RefusedError("function misconfigured: THANOS_GITOPS_MODE is ''; set it to plan or apply; environment variable CLUSTER_NAME is not set; environment variable AWS_REGION is not set; ROTATION_MODE is 'keys'; set it to irsa or accessKeys"),
+    );
+    expect(loadConfig({ ...withoutRegion, AWS_DEFAULT_REGION: 'us-east-2' }).region).toBe('us-east-2');
+  });
+
+  it('is read once, at cold start: a warm container keeps the configuration (or the refusal) it started with', async () => {
+    const saved = { ...process.env };
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      vi.resetModules();
+      delete process.env.THANOS_GITOPS_MODE;
+      const { handler } = await import('../../lambda/handler.js');
+      await expect(handler({ action: 'reconcile' })).rejects.toThrow(/function misconfigured: THANOS_GITOPS_MODE is ''/);
+      Object.assign(process.env, env);
+      await expect(handler({ action: 'reconcile' })).rejects.toThrow(/function misconfigured: THANOS_GITOPS_MODE is ''/);
+      const lines = stdout.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines.map((line) => [line.level, line.errorType])).toEqual([['error', 'RefusedError'], ['error', 'RefusedError']]);
+    } finally {
+      stdout.mockRestore();
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
   });
 });
 

@@ -1,175 +1,22 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { UsageError, parseFlags, type Command, type Io } from '../command.js';
-import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
-import { readFile } from 'node:fs/promises';
+import { withDebugStack, type Command } from '../command.js';
+import { loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
-import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
-import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
+import { applyManifestSet, type ApplyResult } from '../../kube/index.js';
+import { checkApplyPolicy, PolicyViolationError } from '../../policy/index.js';
 import { withProgress } from '../progress.js';
-import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
-
-/** Flags every command that talks to the cluster shares. */
-export const clusterFlagOptions = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  environment: { type: 'string', short: 'e' },
-} as const;
-
-const clusterFlagsUsageWith = (namespaceDefault: string) => `Cluster:
-  --kubeconfig <file>       kubeconfig (default: $KUBECONFIG or ~/.kube/config)
-  --context <name>          kubeconfig context (default: the current context)
-  --namespace, -n <ns>      namespace of the ApplySet parent, release history and lock Lease
-                            ${namespaceDefault}
-  --environment, -e <name>  environment name: ApplySet parent thanos-gitops-<name>, release history (default: default)`;
-
-/** For commands that load a manifest set (apply, plan): the namespace can come from the set. */
-export const clusterFlagsUsage = clusterFlagsUsageWith("(default: the one namespace the set's objects use)");
-
-/** For commands that read the release history (reconcile, history, rollback): there is no set to take it from. */
-export const clusterFlagsUsageForHistory = clusterFlagsUsageWith('(required: where the release history lives)');
-
-export interface ClusterFlagValues {
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  namespace?: string | undefined;
-  environment?: string | undefined;
-}
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/**
- * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
- * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
- * With a signal, the run stops at the next request when it fires (SIGINT/SIGTERM of interruptible commands).
- */
-export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal): KubeClient {
-  const fromEnvironment = process.env.KUBECONFIG?.split(delimiter).find((entry) => entry !== '');
-  const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
-  if (!existsSync(path)) {
-    // Inside a pod with no kubeconfig, the client's default is the pod's service account, as kubectl's is.
-    const inCluster = process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
-    if (inCluster && values.kubeconfig === undefined && fromEnvironment === undefined) return KubeClient.fromFile(undefined, values.context);
-    const origin = values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
-    throw new Error(
-      `no kubeconfig: ${path} (${origin}) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config ` +
-        '(for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)',
-    );
-  }
-  return KubeClient.fromFile(path, values.context, signal ? { signal } : {});
-}
-
-export function environmentFromFlags(values: ClusterFlagValues): string {
-  const environment = values.environment ?? 'default';
-  if (!DNS_LABEL.test(environment) || environment.length > 40) {
-    throw new UsageError(`--environment '${environment}' must be a lowercase DNS label of at most 40 characters (it names Secrets)`);
-  }
-  return environment;
-}
-
-/** The namespace flag, or the single namespace the set's objects name. */
-export function namespaceFor(values: ClusterFlagValues, set?: ManifestSet): string {
-  if (values.namespace) return values.namespace;
-  const namespaces = new Set((set ?? []).map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns));
-  if (namespaces.size === 1) return [...namespaces][0] as string;
-  throw new UsageError(
-    namespaces.size === 0 ? '--namespace is required (the set names no namespace)' : `--namespace is required: the set spans ${[...namespaces].sort().join(', ')}`,
-  );
-}
-
-/** `300`, `300s`, `5m`, `1h` to milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} '${text}' is not a duration; use e.g. 300s, 5m or 1h`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
-}
-
-export const applyFlagOptions = {
-  ...sourceFlagOptions,
-  ...clusterFlagOptions,
-  'force-conflicts': { type: 'boolean' },
-  recreate: { type: 'boolean' },
-  prune: { type: 'boolean' },
-  'no-prune': { type: 'boolean' },
-  wait: { type: 'boolean' },
-  timeout: { type: 'string' },
-  commit: { type: 'string' },
-  'skip-missing-kinds': { type: 'boolean' },
-  'lock-timeout': { type: 'string' },
-  'lease-duration': { type: 'string' },
-  'allow-empty': { type: 'boolean' },
-  policy: { type: 'string' },
-  'no-policy': { type: 'boolean' },
-  json: { type: 'boolean' },
-  'ignore-validation': { type: 'boolean' },
-} as const;
-
-/** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */
-export async function applyPolicyFromFlags(values: { policy?: string | undefined; 'no-policy'?: boolean | undefined }): Promise<{ policy?: ApplyPolicy; source: string }> {
-  if (values.policy !== undefined && values['no-policy']) throw new UsageError('--policy and --no-policy contradict each other');
-  if (values['no-policy']) return { source: 'none' };
-  if (values.policy === undefined) return { policy: DEFAULT_APPLY_POLICY, source: 'built-in default' };
-  let text: string;
-  try {
-    text = await readFile(values.policy, 'utf8');
-  } catch (error) {
-    throw new Error(`--policy ${values.policy}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix: pass the path of a policy YAML file`);
-  }
-  return { policy: parseApplyPolicy(text, values.policy), source: values.policy };
-}
-
-/** How long a run that died without releasing the Lease (SIGKILL, lost node) blocks the next one. */
-export const leaseDurationUsage = `  --lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL); the next run
-                            takes it over after that (default 30s; Ctrl-C and SIGTERM release it at once)`;
-
-/** Lease options from --lock-timeout and --lease-duration. */
-export function leaseOptionsFromFlags(values: { 'lock-timeout'?: string | undefined; 'lease-duration'?: string | undefined }): LeaseOptions | undefined {
-  const lease: LeaseOptions = {};
-  if (values['lock-timeout'] !== undefined) lease.waitTimeoutMs = parseDuration(values['lock-timeout'], '--lock-timeout');
-  if (values['lease-duration'] !== undefined) {
-    const seconds = Math.ceil(parseDuration(values['lease-duration'], '--lease-duration') / 1000);
-    if (seconds < 1) throw new UsageError(`--lease-duration '${values['lease-duration']}' must be at least 1s`);
-    lease.leaseDurationSeconds = seconds;
-  }
-  return Object.keys(lease).length ? lease : undefined;
-}
-
-export interface ApplyFlagValues extends ClusterFlagValues {
-  'force-conflicts'?: boolean | undefined;
-  recreate?: boolean | undefined;
-  prune?: boolean | undefined;
-  'no-prune'?: boolean | undefined;
-  wait?: boolean | undefined;
-  timeout?: string | undefined;
-  commit?: string | undefined;
-  'skip-missing-kinds'?: boolean | undefined;
-  'lock-timeout'?: string | undefined;
-  'lease-duration'?: string | undefined;
-  'allow-empty'?: boolean | undefined;
-}
-
-export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string, io: Io): ApplySetOptions {
-  if (values.prune && values['no-prune']) throw new UsageError('--prune and --no-prune contradict each other');
-  const options: ApplySetOptions = {
-    environment: environmentFromFlags(values),
-    namespace,
-    force: !!values['force-conflicts'],
-    recreate: !!values.recreate,
-    prune: !values['no-prune'],
-    missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
-    wait: !!values.wait,
-    log: (line) => io.stderr(`${line}\n`),
-  };
-  if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
-  if (values.commit) options.sourceCommit = values.commit;
-  if (values['allow-empty']) options.allowEmpty = true;
-  const lease = leaseOptionsFromFlags(values);
-  if (lease) options.lease = lease;
-  return options;
-}
+import {
+  applyFlagOptions,
+  applyOptionsFromFlags,
+  applyPolicyFromFlags,
+  clientFromFlags,
+  clusterFlagsUsage,
+  leaseFlagsUsage,
+  namespaceFor,
+  parseFlags,
+  rejectPositionals,
+  sourceFlagsUsage,
+  sourceSpecFromFlags,
+} from '../flags.js';
 
 export function formatApplyResult(result: ApplyResult): string {
   const count = (action: string) => result.objects.filter((o) => o.action === action).length;
@@ -208,8 +55,7 @@ Options:
   --skip-missing-kinds      skip objects of kinds the server does not serve (default: fail before writing)
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
   --commit <sha>            source commit recorded in the release
   --allow-empty             apply an empty set, pruning everything earlier applies created (refused otherwise)
   --policy <file>           apply policy (YAML or JSON) the set must pass before anything is written
@@ -250,7 +96,7 @@ Example:
       }
       options.progress = progress;
       options.log = (line) => lineIo.stderr(`${line}\n`);
-      const client = clientFromFlags(values, io.signal);
+      const client = await clientFromFlags(values, io.signal);
       try {
         const result = await applyManifestSet(client, set, options);
         io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));

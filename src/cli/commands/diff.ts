@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { UsageError, parseFlags, type Command } from '../command.js';
+import { UsageError, withDebugStack, type Command } from '../command.js';
 import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
 import { analyzeManifestSets } from '../../thanos/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
 import { withProgress } from '../progress.js';
-import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
+import { parseFlags, rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags } from '../flags.js';
 
 /** Exit code of `diff --exit-code` when the sets differ; 1 and 2 already mean failure and usage error. */
 export const DIFF_CHANGES_EXIT_CODE = 3;

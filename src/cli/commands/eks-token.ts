@@ -1,6 +1,7 @@
 import { eksCredentials } from '../../kube/eks-cluster.js';
 import { createEksToken, execCredentialApiVersion, formatExecCredential } from '../../kube/eks-token.js';
-import { parseFlags, UsageError, type Command } from '../command.js';
+import { UsageError, type Command } from '../command.js';
+import { parseFlags, rejectPositionals } from '../flags.js';
 
 const usage = `Usage: thanos-gitops eks-token --cluster-name <name> [--region <region>] [--role-arn <arn>]
                                 [--session-name <name>] [--external-id <id>]
@@ -29,7 +30,7 @@ export const eksTokenCommand: Command = {
       'session-name': { type: 'string' },
       'external-id': { type: 'string' },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    rejectPositionals(positionals);
     const clusterName = values['cluster-name'];
     if (!clusterName) throw new UsageError('--cluster-name is required');
     const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;

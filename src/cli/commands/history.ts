@@ -1,8 +1,6 @@
-import { parseFlags, type Command } from '../command.js';
-import { UsageError } from '../command.js';
+import type { Command } from '../command.js';
 import { ReleaseHistory, SecretReleaseStore, type ReleaseInfo } from '../../kube/index.js';
-import { clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags } from './apply.js';
-import { rejectPositionals } from './render.js';
+import { clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, historyNamespace, parseFlags, rejectPositionals } from '../flags.js';
 
 export function formatHistory(releases: ReleaseInfo[]): string {
   const rows = [['REVISION', 'UPDATED', 'STATUS', 'COMMIT', 'OBJECTS', 'DESCRIPTION']];
@@ -32,13 +30,13 @@ Options:
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, { ...clusterFlagOptions, json: { type: 'boolean' } });
     rejectPositionals(positionals);
-    if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
+    const namespace = historyNamespace(values);
     const environment = environmentFromFlags(values);
-    const client = clientFromFlags(values);
+    const client = await clientFromFlags(values);
     try {
-      const releases = await new ReleaseHistory(new SecretReleaseStore(client, values.namespace, environment)).list();
+      const releases = await new ReleaseHistory(new SecretReleaseStore(client, namespace, environment)).list();
       if (values.json) io.stdout(`${JSON.stringify(releases, null, 2)}\n`);
-      else if (releases.length === 0) io.stdout(`no releases recorded for environment ${environment} in namespace ${values.namespace}\n`);
+      else if (releases.length === 0) io.stdout(`no releases recorded for environment ${environment} in namespace ${namespace}\n`);
       else io.stdout(formatHistory(releases));
       return 0;
     } finally {

@@ -1,11 +1,21 @@
-import { parseFlags, type Command } from '../command.js';
+import { withDebugStack, type Command } from '../command.js';
 import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
-import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
 import { withProgress } from '../progress.js';
-import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
+import {
+  clientFromFlags,
+  clusterFlagOptions,
+  clusterFlagsUsage,
+  environmentFromFlags,
+  namespaceFor,
+  parseFlags,
+  rejectPositionals,
+  sourceFlagOptions,
+  sourceFlagsUsage,
+  sourceSpecFromFlags,
+} from '../flags.js';
 
 export function formatPlan(plan: PlanResult, environment: string, source?: string): string {
   const context = { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)`, baseRef: 'live cluster', ...(source ? { headRef: source } : {}) };
@@ -61,7 +71,7 @@ Options:
       const set = await loadManifestSet(spec, { progress });
       reportStackIssues(set, spec, io);
       const environment = environmentFromFlags(values);
-      const client = clientFromFlags(values);
+      const client = await clientFromFlags(values);
       try {
         const plan = await planManifestSet(client, set, {
           progress,

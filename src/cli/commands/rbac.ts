@@ -1,7 +1,6 @@
-import { stringify } from 'yaml';
-import { UsageError, parseFlags, type Command } from '../command.js';
-import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
-import type { ManifestSet } from '../../manifests/types.js';
+import { UsageError, type Command } from '../command.js';
+import { parseFlags, rejectPositionals } from '../flags.js';
+import { DEFAULT_GROUPS, rbacManifests, rbacYaml, type RbacMode } from '../../kube/rbac.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
 
@@ -24,11 +23,6 @@ Example:
   thanos-gitops rbac --namespace thanos --mode apply | kubectl apply -f -
 `;
 
-/** Multi-document YAML in set order, the shape `kubectl apply -f -` reads. */
-export function manifestSetToYaml(set: ManifestSet): string {
-  return set.map((m) => `---\n${stringify(m.object, { lineWidth: 0 })}`).join('');
-}
-
 export const rbacCommand: Command = {
   name: 'rbac',
   usage,
@@ -41,7 +35,7 @@ export const rbacCommand: Command = {
       name: { type: 'string' },
       environment: { type: 'string', multiple: true },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    rejectPositionals(positionals);
     const namespaces = values.namespace ?? [];
     if (namespaces.length === 0) throw new UsageError('--namespace is required');
     const mode = values.mode;
@@ -54,7 +48,7 @@ export const rbacCommand: Command = {
       ...(values.user !== undefined && { users: values.user }),
       ...(values.environment !== undefined && { environments: values.environment }),
     });
-    io.stdout(manifestSetToYaml(set));
+    io.stdout(rbacYaml(set));
     return 0;
   },
 };

@@ -1,8 +1,19 @@
-import { parseFlags, type Command } from '../command.js';
+import type { Command } from '../command.js';
 import { detectDrift, reconcile, type DriftResult } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, leaseDurationUsage, parseDuration } from './apply.js';
-import { UsageError } from '../command.js';
-import { rejectPositionals } from './render.js';
+import {
+  applyOptionsFromFlags,
+  clientFromFlags,
+  clusterFlagOptions,
+  clusterFlagsUsageForHistory,
+  environmentFromFlags,
+  historyNamespace,
+  leaseFlagsUsage,
+  leaseFlagOptions,
+  parseDuration,
+  parseFlags,
+  rejectPositionals,
+} from '../flags.js';
+import { formatApplyResult } from './apply.js';
 
 export function formatDrift(drift: DriftResult, environment: string): string {
   if (drift.revision === undefined) return `${environment}: no deployed release recorded; nothing to compare\n`;
@@ -30,8 +41,7 @@ Options:
   --dry-run                 only report drift; exit code 3 when there is drift
   --wait                    wait for rollouts of re-applied workloads
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
@@ -39,15 +49,13 @@ ${leaseDurationUsage}
       'dry-run': { type: 'boolean' },
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
-      'lock-timeout': { type: 'string' },
-      'lease-duration': { type: 'string' },
+      ...leaseFlagOptions,
     });
     rejectPositionals(positionals);
-    if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
+    const namespace = historyNamespace(values);
     if (values.timeout !== undefined) parseDuration(values.timeout, '--timeout');
     const environment = environmentFromFlags(values);
-    const namespace = values.namespace;
-    const client = clientFromFlags(values, io.signal);
+    const client = await clientFromFlags(values, io.signal);
     try {
       if (values['dry-run']) {
         const drift = await detectDrift(client, { environment, namespace });

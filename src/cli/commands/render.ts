@@ -1,66 +1,14 @@
-import { UsageError, parseFlags, type Command } from '../command.js';
+import { withDebugStack, type Command } from '../command.js';
+import { parseFlags, rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags } from '../flags.js';
 import {
-  SourceSpecError,
   describeSource,
   duplicateWarnings,
   formatManifestStream,
   loadManifestSet,
-  sourceSpecFrom,
   RENDER_RECORD,
   WriteAbortedError,
   writeManifestSet,
-  type SourceSpec,
 } from '../../manifests/index.js';
-
-/** The source flags shared by every command that loads a manifest set (render, validate, diff, plan, apply, ...). */
-export const sourceFlagOptions = {
-  source: { type: 'string' },
-  config: { type: 'string', short: 'c' },
-  entrypoint: { type: 'string' },
-  jpath: { type: 'string', short: 'J', multiple: true },
-  dir: { type: 'string' },
-} as const;
-
-export const sourceFlagsUsage = `Source (one of):
-  --config, -c <file>       stack config rendered by the built-in kube-thanos renderer (default: thanos-stack.yaml)
-  --entrypoint <file>       kube-thanos style jsonnet entrypoint, evaluated with the jsonnet binary
-    --jpath, -J <dir>       jsonnet library directory (repeatable), e.g. vendor
-  --dir <dir>               directory of YAML/JSON manifests (recursive, multi-document files allowed)
-  --source <type>           config | jsonnet | manifests (inferred from the flags above when omitted)`;
-
-export interface SourceFlagValues {
-  source?: string | undefined;
-  config?: string | undefined;
-  entrypoint?: string | undefined;
-  jpath?: string[] | undefined;
-  dir?: string | undefined;
-}
-
-/** Builds the SourceSpec the source flags describe; contradictory flags are usage errors. */
-export function sourceSpecFromFlags(values: SourceFlagValues): SourceSpec {
-  try {
-    return sourceSpecFrom(values);
-  } catch (error) {
-    if (error instanceof SourceSpecError) {
-      throw new UsageError(error.message.replace(/'(config|entrypoint|jpath|dir)'/g, '--$1'));
-    }
-    throw error;
-  }
-}
-
-export function rejectPositionals(positionals: string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-}
-
-/** Prints the stack trace of a failure when THANOS_GITOPS_DEBUG=1; the message alone is printed by main(). */
-export async function withDebugStack<T>(io: { stderr: (text: string) => void }, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (process.env.THANOS_GITOPS_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    throw error;
-  }
-}
 
 export const renderCommand: Command = {
   name: 'render',

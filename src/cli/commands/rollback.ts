@@ -1,7 +1,7 @@
-import { parseFlags, type Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, type Command } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, formatApplyResult, leaseDurationUsage } from './apply.js';
+import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, historyNamespace, leaseFlagsUsage, leaseFlagOptions, parseFlags } from '../flags.js';
+import { formatApplyResult } from './apply.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -19,8 +19,7 @@ Options:
   --no-prune                keep objects that are not in that revision
   --wait                    wait for Deployments and StatefulSets to roll out
   --timeout <duration>      rollout wait timeout (default 5m)
-  --lock-timeout <duration> how long to wait for another run's Lease (default 60s)
-${leaseDurationUsage}
+${leaseFlagsUsage}
 `,
   async run(argv, io) {
     const { values, positionals } = parseFlags(argv, {
@@ -30,15 +29,13 @@ ${leaseDurationUsage}
       'no-prune': { type: 'boolean' },
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
-      'lock-timeout': { type: 'string' },
-      'lease-duration': { type: 'string' },
+      ...leaseFlagOptions,
     });
     if (positionals.length !== 1) throw new UsageError('give exactly one revision number, e.g. thanos-gitops rollback 3');
     const revision = Number(positionals[0]);
     if (!Number.isInteger(revision) || revision < 1) throw new UsageError(`revision '${positionals[0]}' is not a positive integer`);
-    if (!values.namespace) throw new UsageError('--namespace is required (where the release history lives)');
-    const options = applyOptionsFromFlags(values, values.namespace, io);
-    const client = clientFromFlags(values, io.signal);
+    const options = applyOptionsFromFlags(values, historyNamespace(values), io);
+    const client = await clientFromFlags(values, io.signal);
     try {
       io.stdout(formatApplyResult(await rollback(client, revision, options)));
       return 0;

@@ -1,6 +1,6 @@
-import { UsageError, parseFlags, type Command, type Io } from '../command.js';
+import { UsageError, type Command, type Io } from '../command.js';
 import { loadStackConfig } from '../../config/index.js';
-import { clientFromFlags, leaseDurationUsage, leaseOptionsFromFlags, parseDuration } from './apply.js';
+import { clientFromFlags, kubeconfigFlagOptions, leaseDurationUsage, leaseOptionsFromFlags, parseDuration, parseFlags, rejectPositionals } from '../flags.js';
 import { formatRotateReport, rotateTarget, rotationTargetFor, type RotateOptions } from '../../rotation/rotate.js';
 import { awsAccessKeyApi } from '../../rotation/objstore/access-keys.js';
 
@@ -39,9 +39,7 @@ export const rotateCommand: Command = {
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseFlags(argv, {
       config: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
+      ...kubeconfigFlagOptions,
       'force-ca-rotation': { type: 'boolean' },
       'force-key-rotation': { type: 'boolean' },
       'renew-leaves': { type: 'boolean' },
@@ -50,7 +48,7 @@ export const rotateCommand: Command = {
       'propagation-delay': { type: 'string' },
       'lease-duration': { type: 'string' },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    rejectPositionals(positionals);
     if (!values.config) throw new UsageError('--config <stack.yaml> is required');
     const config = await loadStackConfig(values.config);
     if (!config.tls && !config.objectStorage) {
@@ -74,7 +72,7 @@ export const rotateCommand: Command = {
     };
     const lease = leaseOptionsFromFlags(values);
     if (lease) options.lease = lease;
-    const client = clientFromFlags(values, io.signal);
+    const client = await clientFromFlags(values, io.signal);
     try {
       const report = await rotateTarget(client, target, options);
       io.stdout(formatRotateReport(report));

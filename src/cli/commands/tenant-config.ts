@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import { UsageError, parseFlags, type Command, type Io } from '../command.js';
+import { UsageError, type Command, type Io } from '../command.js';
+import { parseFlags } from '../flags.js';
 import { loadStackConfig } from '../../config/index.js';
 import { rotationTargetFor } from '../../rotation/rotate.js';
 import { securityPlan } from '../../rotation/security-plan.js';

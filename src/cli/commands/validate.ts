@@ -1,8 +1,8 @@
-import { parseFlags, type Command } from '../command.js';
+import { withDebugStack, type Command } from '../command.js';
 import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../../thanos/ca-bundle.js';
 import { withProgress } from '../progress.js';
-import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
+import { parseFlags, rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags } from '../flags.js';
 import { reportStackIssues } from './stack-checks.js';
 
 export const validateCommand: Command = {
