@@ -4,6 +4,7 @@ import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } fro
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
+import { applyInOrder, podProxyObserver } from '../src/kube/ordering/index.js';
 import {
   applyManifestSet,
   planManifestSet,
@@ -214,16 +215,21 @@ export async function runEvent(
         throw new RefusedError(`release refused, nothing was applied: stack validation found ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => formatValidationIssue(issue)).join('; ')}`);
       }
       result.warnings.push(...issues.map((issue) => formatValidationIssue(issue)));
-      const apply = await applyManifestSet(client, set as ManifestSet, {
+      const applyOptions = {
         ...base,
         sourceCommit: event.release.commit,
         description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}`,
         ...(event.options?.force !== undefined ? { force: event.options.force } : {}),
         ...(event.options?.recreate !== undefined ? { recreate: event.options.recreate } : {}),
         ...(event.options?.prune !== undefined ? { prune: event.options.prune } : {}),
-      });
+      };
       result.commit = event.release.commit;
-      return fromApply(result, apply);
+      if (event.options?.order === false) return fromApply(result, await applyManifestSet(client, set as ManifestSet, applyOptions));
+      // Ingestor ring resizes run as ordered steps, observed through the apiserver's pod proxy; a run stopped by the
+      // function's deadline leaves a pending release that the next invocation with the same release resumes.
+      const ordered = await applyInOrder(client, set as ManifestSet, { ...applyOptions, observer: podProxyObserver(client) });
+      for (const step of ordered.steps) result.warnings.push(`ordered step ${step.kind} took ${(step.ms / 1000).toFixed(1)}s: ${step.summary}`);
+      return fromApply(result, ordered.apply);
     }
     case 'reconcile': {
       const outcome = await reconcile(client, base);

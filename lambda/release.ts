@@ -77,7 +77,7 @@ export const releaseSchema = z
 export type ReleasePayload = z.infer<typeof releaseSchema>;
 
 const applyOptionsSchema = z
-  .object({ force: z.boolean().optional(), recreate: z.boolean().optional(), prune: z.boolean().optional() })
+  .object({ force: z.boolean().optional(), recreate: z.boolean().optional(), prune: z.boolean().optional(), order: z.boolean().optional() })
   .strict();
 
 export const reconcilerEventSchema = z.discriminatedUnion('action', [

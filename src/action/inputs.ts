@@ -11,6 +11,8 @@ export interface ActionInputs {
   githubToken: string;
   comment: boolean;
   liveDiff: boolean;
+  /** mode deploy: ordered ingestor ring steps (false: one-shot apply, as `apply --no-order`). */
+  orderedApply: boolean;
   awsRegion: string;
   roleToAssume: string;
   applyFunction: string;
@@ -83,6 +85,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     githubToken: core.getInput('github-token'),
     comment: booleanInput('comment', true),
     liveDiff: booleanInput('live-diff', false),
+    orderedApply: booleanInput('ordered-apply', true),
     awsRegion: core.getInput('aws-region'),
     roleToAssume: core.getInput('role-to-assume'),
     applyFunction: core.getInput('apply-function'),

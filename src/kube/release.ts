@@ -6,7 +6,8 @@ import { mapLimit } from './util.js';
 
 export const RELEASE_TYPE = 'thanos-gitops.io/release.v1';
 export const RELEASE_OWNER = 'thanos-gitops';
-export type ReleaseStatus = 'deployed' | 'superseded' | 'failed';
+/** `pending`: an ordered apply is under way; its annotations say which step it reached. */
+export type ReleaseStatus = 'deployed' | 'superseded' | 'failed' | 'pending';
 
 /** One recorded apply, stored Helm-style in a Secret per revision. */
 export interface Release {
@@ -257,6 +258,16 @@ export class ReleaseHistory {
     }
     await this.trim();
     return release;
+  }
+
+  /** Merges annotations into a revision's Secret (the ordered apply's step state). */
+  async annotate(revision: number, annotations: Record<string, string>): Promise<void> {
+    await this.client.patchMerge({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: releaseSecretName(this.environment, revision) }, { metadata: { annotations } });
+  }
+
+  async annotations(revision: number): Promise<Record<string, string>> {
+    const secret = await this.client.get({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: releaseSecretName(this.environment, revision) });
+    return (secret?.metadata.annotations as Record<string, string> | undefined) ?? {};
   }
 
   async setStatus(revision: number, status: ReleaseStatus, description?: string): Promise<void> {

@@ -91,7 +91,8 @@ export async function startStack(
   const applyConfig = async (config: Record<string, unknown>) => {
     writeFileSync(configFile, stringify(config));
     set = renderStack(parseStackConfig(readFileSync(configFile, 'utf8'), configFile));
-    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY]);
+    // Ordered ring steps read the pods' /metrics at their (loopback) IPs: the apiserver refuses to proxy to those.
+    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY, '--observe', 'direct']);
     if (applied.code !== 0) throw new Error(`thanos-gitops apply exited ${applied.code}:\n${applied.stderr}`);
     return set;
   };

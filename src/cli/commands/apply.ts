@@ -8,6 +8,7 @@ import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { withProgress } from '../progress.js';
+import { applyInOrder, directPodObserver, podProxyObserver } from '../../kube/ordering/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */
@@ -105,6 +106,9 @@ export const applyFlagOptions = {
   'no-policy': { type: 'boolean' },
   json: { type: 'boolean' },
   'ignore-validation': { type: 'boolean' },
+  'no-order': { type: 'boolean' },
+  'step-timeout': { type: 'string' },
+  observe: { type: 'string' },
 } as const;
 
 /** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */
@@ -220,6 +224,11 @@ ${leaseDurationUsage}
   --no-policy               apply without any policy check (prints a warning)
   --json                    print the result as JSON
   --ignore-validation       apply even when stack validation reports errors (see 'validate')
+  --no-order                apply everything at once, even when the ingestor ring is resized (default: the
+                            ordered steps 'plan' shows, observed through the apiserver's pod proxy)
+  --step-timeout <duration> how long each ordered step may wait (default 10m)
+  --observe proxy|direct    how ordered steps read receivers' /metrics: through the apiserver's pod proxy
+                            (default; RBAC pods/proxy get) or at the pods' IPs (runs inside the cluster network)
 
 Ctrl-C or SIGTERM stops at the next request, records the revision as failed if anything was written, releases the
 Lease and exits 130 (SIGINT) or 143 (SIGTERM); running apply again converges.
@@ -252,8 +261,22 @@ Example:
       options.log = (line) => lineIo.stderr(`${line}\n`);
       const client = clientFromFlags(values, io.signal);
       try {
-        const result = await applyManifestSet(client, set, options);
-        io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+        if (values.observe !== undefined && !['proxy', 'direct'].includes(values.observe)) throw new UsageError(`--observe '${values.observe}' must be proxy or direct`);
+        if (values['no-order']) {
+          const result = await applyManifestSet(client, set, options);
+          io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+          return 0;
+        }
+        const ordered = await applyInOrder(client, set, {
+          ...options,
+          observer: values.observe === 'direct' ? directPodObserver(client) : podProxyObserver(client),
+          ...(values['step-timeout'] !== undefined ? { stepTimeoutMs: parseDuration(values['step-timeout'], '--step-timeout') } : {}),
+        });
+        if (values.json) io.stdout(`${JSON.stringify({ ...ordered.apply, steps: ordered.steps, ...(ordered.resumedFrom !== undefined ? { resumedFrom: ordered.resumedFrom + 1 } : {}) }, null, 2)}\n`);
+        else {
+          io.stdout(formatApplyResult(ordered.apply));
+          for (const step of ordered.steps) io.stdout(`  step ${step.kind}: ${(step.ms / 1000).toFixed(1)}s\n`);
+        }
         return 0;
       } finally {
         client.close();

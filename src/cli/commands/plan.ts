@@ -13,6 +13,9 @@ export function formatPlan(plan: PlanResult, environment: string, source?: strin
   const list = (title: string, items: string[]) => {
     if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
   };
+  if (plan.diff.order?.refused) sections.push(`Order of the apply: REFUSED\n  ${plan.diff.order.refused.replace(/\n/g, '\n  ')}`);
+  else list('Order of the apply (the ingestor ring changes; apply --no-order applies everything at once):', plan.diff.order?.steps ?? []);
+  list('Order warnings:', plan.diff.order?.warnings ?? []);
   list('Would prune (members of earlier applies no longer in the set):', plan.prune);
   list('Conflicts (apply needs --force-conflicts):', plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`));
   list('Immutable fields (apply needs --recreate):', plan.immutable.map((i) => `${i.object}: ${i.message}`));
@@ -74,7 +77,7 @@ Options:
         });
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
-          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
+          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, order: plan.diff.order ?? null, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
         } else {
           io.stdout(formatPlan(plan, environment, describeSource(spec)));
         }
