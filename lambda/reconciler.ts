@@ -4,7 +4,7 @@ import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } fro
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
-import { applyInOrder, podProxyObserver } from '../src/kube/ordering/index.js';
+import { applyInOrder, applyOrderFor, podProxyObserver } from '../src/ring/index.js';
 import {
   applyManifestSet,
   planManifestSet,
@@ -193,6 +193,8 @@ export async function runEvent(
       const writesBefore = connected.writeCount;
       // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
       const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log });
+      const order = applyOrderFor(plan.live, set as ManifestSet, namespace);
+      if (order) plan.diff.order = order;
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
       result.writes = connected.writeCount - writesBefore;
       result.commit = event.release.commit;

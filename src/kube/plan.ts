@@ -3,7 +3,6 @@ import { analyzeDiff } from '../thanos/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
-import { applyOrderFor } from './ordering/ring-steps.js';
 import { ReleaseHistory, restoreSecretValues } from './release.js';
 import { counted, sameObject, settleLimit } from './util.js';
 import { progressCounter } from '../model/progress.js';
@@ -152,8 +151,6 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
     result.diff.entries.push(writeOnlySecretEntry(p.object));
     result.diff.counts.modified += 1;
   }
-  const order = applyOrderFor(result.live, prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })), options.namespace);
-  if (order) result.diff.order = order;
   return result;
 }
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject, ManifestSet } from '../../manifests/types.js';
-import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../../thanos/ring-observation.js';
-import { applyManifestSet, fetchLive, prepareSet, type ApplyResult, type ApplySetOptions } from '../apply.js';
-import type { KubeClient } from '../client.js';
-import { uniqueHolder, withLease } from '../lease.js';
-import { ReleaseHistory } from '../release.js';
-import { clone, sleep } from '../util.js';
+import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../thanos/ring-observation.js';
+import { applyManifestSet, fetchLive, prepareSet, type ApplyResult, type ApplySetOptions } from '../kube/apply.js';
+import type { KubeClient } from '../kube/client.js';
+import { uniqueHolder, withLease } from '../kube/lease.js';
+import { ReleaseHistory } from '../kube/release.js';
+import { clone, sleep } from '../kube/util.js';
 import { pinnedSet, planRingSteps, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind } from './ring-steps.js';
 
 // Carries out the ordered ring steps. The state machine is the rotations' (src/pki/rotation.ts,

@@ -1,11 +1,11 @@
-import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../manifests/types.js';
-import type { ApplyOrder } from '../../diff/types.js';
-import { hashringsOf } from '../../thanos/rules/hashring-common.js';
-import { smallRingConsequence, smallRings } from '../../thanos/rules/hashring-too-small.js';
-import { ringConfigHash } from '../../thanos/ring-observation.js';
-import { SOURCES } from '../../thanos/source.js';
-import { algorithmFlag, endpointOrdinal, flagValues, replicas, StackView, type RingUse } from '../../thanos/stack.js';
-import { clone } from '../util.js';
+import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import type { ApplyOrder } from '../diff/types.js';
+import { hashringsOf } from '../thanos/rules/hashring-common.js';
+import { smallRingConsequence, smallRings } from '../thanos/rules/hashring-too-small.js';
+import { ringConfigHash } from '../thanos/ring-observation.js';
+import { SOURCES } from '../thanos/source.js';
+import { algorithmFlag, endpointOrdinal, flagValues, replicas, StackView, type RingUse } from '../thanos/stack.js';
+import { clone } from '../kube/util.js';
 
 // Resizing an ingestor ring in one apply lets routers send series to pods that do not exist yet (scale-up) or that
 // are going away (scale-down). This module turns a release (the live objects vs the set to apply) into the order

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient } from '../../src/kube/index.js';
-import { applyInOrder, directPodObserver, OrderedStepTimeoutError, podProxyObserver } from '../../src/kube/ordering/index.js';
+import { applyInOrder, directPodObserver, OrderedStepTimeoutError, podProxyObserver } from '../../src/ring/index.js';
 import { applyManifestSet } from '../../src/kube/index.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';

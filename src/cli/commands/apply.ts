@@ -8,7 +8,7 @@ import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { withProgress } from '../progress.js';
-import { applyInOrder, directPodObserver, podProxyObserver } from '../../kube/ordering/index.js';
+import { applyInOrder, directPodObserver, podProxyObserver } from '../../ring/index.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
 /** Flags every command that talks to the cluster shares. */

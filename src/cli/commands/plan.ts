@@ -3,6 +3,7 @@ import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
+import { applyOrderFor } from '../../ring/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
 import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
@@ -66,15 +67,18 @@ Options:
       const environment = environmentFromFlags(values);
       const client = clientFromFlags(values);
       try {
+        const namespace = namespaceFor(values, set);
         const plan = await planManifestSet(client, set, {
           progress,
           environment,
-          namespace: namespaceFor(values, set),
+          namespace,
           force: !!values['force-conflicts'],
           prune: !values['no-prune'],
           missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
           secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
         });
+        const order = applyOrderFor(plan.live, set, namespace);
+        if (order) plan.diff.order = order;
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
           io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, order: plan.diff.order ?? null, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
