@@ -187,8 +187,15 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
   const growing = replicaChanges.filter((c) => c.to > c.from);
   const shrinking = replicaChanges.filter((c) => c.to < c.from);
   const removedEndpoints = new Set(ringChanges.flatMap((c) => c.removed));
-  // Pods the published ring names that do not run yet, and pods whose endpoints leave the ring.
-  const newPods = growing.flatMap((c) => podsOf(c, range(c.from, c.to)));
+  // Pods the published ring names that do not run yet: the grown ordinals, and the pods of ingestor StatefulSets this
+  // release creates (a new zone or hashring) that the ring starts naming. The first step creates those at their
+  // replicas while the ring keeps its live endpoints, so they too are awaited before the ring names them.
+  const addedEndpoints = ringChanges.flatMap((c) => c.added);
+  const created = headView.ingestors()
+    .filter((ingestor) => ingestor.object.kind === 'StatefulSet' && !baseView.objects.get(objectId(ingestor.object)))
+    .map((ingestor) => ({ set: ref(ingestor.object, namespace), replicas: replicas(ingestor.object) }))
+    .filter(({ set }) => addedEndpoints.some((e) => endpointOrdinal(e, set.name) !== undefined));
+  const newPods = [...growing.flatMap((c) => podsOf(c, range(c.from, c.to))), ...created.flatMap(({ set, replicas: n }) => podsOf(set, range(0, n)))];
   const departing: PodRef[] = [];
   for (const ingestor of baseView.ingestors()) {
     if (ingestor.object.kind !== 'StatefulSet') continue;
@@ -217,8 +224,8 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
 
   const steps: RingStep[] = [];
   steps.push({ kind: 'apply-pinned', summary: `apply the other changes; ${[...(replicaChanges.length ? [`ingestor StatefulSets keep their live replicas`] : []), ...(ringChanges.length ? ['hashrings keep their live endpoints'] : [])].join(' and ')}` });
-  if (growing.length) {
-    steps.push({ kind: 'scale-up', summary: `grow ${scaleText(growing)}`, replicas: growing });
+  if (growing.length) steps.push({ kind: 'scale-up', summary: `grow ${scaleText(growing)}`, replicas: growing });
+  if (newPods.length) {
     steps.push({ kind: 'await-ready', summary: `wait until ${names(newPods)} ${newPods.length === 1 ? 'is' : 'are'} Ready (pod status), before any ring names ${newPods.length === 1 ? 'it' : 'them'}`, pods: newPods });
   }
   if (ringChanges.length) {

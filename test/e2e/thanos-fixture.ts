@@ -34,6 +34,14 @@ export function exampleConfig(namespace: string): Record<string, unknown> & { co
   // One ingestor StatefulSet per zone needs a multiple of 3 ingestors; these suites resize the ring one pod at a time
   // and count kube-thanos's five workloads, so they run the example's profile without the zone split.
   delete (config['production'] as Record<string, unknown> | undefined)?.['ingestorZones'];
+  // Apply orders ingestor ring resizes and waits until every receiver reports the published ring; after the first
+  // ConfigMap update Thanos v0.42.4 sees the file only at --receive.hashrings-file-refresh-interval (5m by default,
+  // cmd/thanos/receive.go; pkg/receive/config.go loses its fsnotify watch when kubelet swaps the file): 5s keeps
+  // ring changes in these suites short.
+  for (const section of ['receiveIngestor', 'receiveRouter']) {
+    const component = config[section] as Record<string, unknown> | undefined;
+    if (component) component['hashringsFileRefreshInterval'] = '5s';
+  }
   return config;
 }
 

@@ -14,12 +14,10 @@ const rows: string[] = [];
 
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
   const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: Record<string, unknown>; receiveRouter: Record<string, unknown> };
-  // Thanos re-reads the hashrings file every 5m after the first ConfigMap update (fsnotify loses the swapped file):
-  // 5s keeps the run short; the ordered steps wait for the load whatever the interval.
+  // exampleConfig sets hashringsFileRefreshInterval 5s; the ordered steps wait for the load whatever the interval.
   return {
     ...base,
-    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors, hashringsFileRefreshInterval: '5s' },
-    receiveRouter: { ...base.receiveRouter, hashringsFileRefreshInterval: '5s' },
+    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors },
     tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] } },
   };
 }

@@ -1,6 +1,6 @@
 // The ordered ring steps on real kube-thanos output: stacks rendered by the renderer that reproduces kube-thanos byte
 // for byte, the live state one config and the release another, as a pull request changes receiveIngestor.replicas.
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
@@ -154,6 +154,39 @@ describe('planRingSteps', () => {
     const down = planRingSteps(render(stackConfig({ ingestors: 3, regions: true })), render(stackConfig({ ingestors: 2, regions: true })), 'thanos');
     expect(down.steps.find((s) => s.kind === 'await-heads-uploaded')!.pods!.map((p) => p.name).sort()).toEqual([`${INGESTOR}-2`, 'thanos-receive-ingestor-region-1-2']);
     expect(ringOf(down.pinned).map((r) => r.endpoints.length)).toEqual([3, 3]);
+  });
+});
+
+describe('per-zone ingestor StatefulSets (the example\'s production profile)', () => {
+  const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8'))) as Config);
+  const zoned = (zone: string) => `${INGESTOR}-${zone}`;
+  const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+  it('3 -> 6 over three zones: every zone grows, all new pods are Ready before the one ring publish names them', () => {
+    const plan = planRingSteps(example('thanos-stack.yaml'), example('thanos-stack.next.yaml'), 'thanos');
+    expect(plan.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(plan.replicaChanges).toEqual(zones.map((zone) => ({ namespace: 'thanos', name: zoned(zone), from: 1, to: 2 })));
+    expect(plan.steps[2]!.pods!.map((p) => p.name)).toEqual(zones.map((zone) => `${zoned(zone)}-1`));
+    expect(plan.ringChanges[0]!.added).toEqual(zones.map((zone) => endpoint(1, zoned(zone))));
+    expect(plan.ringChanges[0]!.readers.map((r) => r.name).sort()).toEqual([...zones.map(zoned), 'thanos-receive-router']);
+  });
+
+  it('6 -> 3: the ring drops one endpoint per zone, readers load it, then every zone shrinks (ketama: flushed on exit)', () => {
+    const plan = planRingSteps(example('thanos-stack.next.yaml'), example('thanos-stack.yaml'), 'thanos');
+    expect(plan.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(plan.ringChanges[0]!.removed).toEqual(zones.map((zone) => endpoint(1, zoned(zone))));
+    expect(plan.steps.find((s) => s.kind === 'scale-down')!.pods!.map((p) => p.name)).toEqual(zones.map((zone) => `${zoned(zone)}-1`));
+  });
+
+  it('a zone added with the release: its new StatefulSet is created at its replicas and Ready before the ring names it', () => {
+    const fourZones = (text: string) => text.replace('ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c]', 'ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c, eu-west-1d]').replace(/^  replicas: 3 *$/m, '  replicas: 4');
+    const plan = planRingSteps(example('thanos-stack.yaml'), example('thanos-stack.yaml', fourZones), 'thanos');
+    expect(plan.replicaChanges).toEqual([]);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(plan.steps[1]!.pods!.map((p) => p.name)).toEqual([`${zoned('eu-west-1d')}-0`]);
+    expect(find(plan.pinned, 'StatefulSet', zoned('eu-west-1d'))).toBeDefined();
+    expect(ringOf(plan.pinned)[0]!.endpoints).toHaveLength(3);
   });
 });
 
