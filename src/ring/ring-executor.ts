@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { KubeObject, ManifestSet } from '../manifests/types.js';
 import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../thanos/ring-observation.js';
 import { applyManifestSet, fetchLive, prepareSet, type ApplyResult, type ApplySetOptions } from '../kube/apply.js';
-import type { KubeClient } from '../kube/client.js';
+import { InterruptedError, uninterruptible, type KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease } from '../kube/lease.js';
 import { ReleaseHistory } from '../kube/release.js';
-import { clone, sleep } from '../kube/util.js';
+import { clone } from '../kube/util.js';
 import { pinnedSet, planRingSteps, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind } from './ring-steps.js';
 
 // Carries out the ordered ring steps. The state machine is the rotations' (src/pki/rotation.ts,
@@ -28,6 +28,8 @@ export interface ObservedPod {
   ready: boolean;
   /** status.podIP, for observers that reach pods directly. */
   ip?: string;
+  /** The container port named `http` (Thanos's --http-address), when the pod declares one. */
+  httpPort?: number;
 }
 
 /**
@@ -52,16 +54,22 @@ async function listPods(client: KubeClient, workload: { kind: string; namespace:
   return pods.map((pod) => {
     const status = (pod['status'] ?? {}) as { podIP?: string; conditions?: Array<{ type: string; status: string }> };
     const ready = !pod.metadata.deletionTimestamp && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-    return { namespace: workload.namespace, name: pod.metadata.name, ready, ...(status.podIP ? { ip: status.podIP } : {}) };
+    const containers = ((pod['spec'] as { containers?: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> } | undefined)?.containers) ?? [];
+    const httpPort = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'http')?.containerPort;
+    return { namespace: workload.namespace, name: pod.metadata.name, ready, ...(status.podIP ? { ip: status.podIP } : {}), ...(httpPort ? { httpPort } : {}) };
   });
 }
 
-/** Reads pods from the apiserver and their /metrics through its pod proxy (RBAC: pods/proxy get in the namespace). */
+/**
+ * Reads pods from the apiserver and their /metrics through its pod proxy (RBAC: pods/proxy get in the namespace). The
+ * proxy takes a port number, not a name (Kubernetes v1.34.4 pkg/registry/core/pod/strategy.go, ResourceLocation):
+ * the pod's container port named `http`, else `httpPort`.
+ */
 export function podProxyObserver(client: KubeClient, httpPort = 10902): RingObserver {
   return {
     pods: (workload) => listPods(client, workload),
     metrics(pod) {
-      return client.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${httpPort}/proxy/metrics`, `Pod ${pod.namespace}/${pod.name} /metrics`);
+      return client.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${pod.httpPort ?? httpPort}/proxy/metrics`, `Pod ${pod.namespace}/${pod.name} /metrics`);
     },
   };
 }
@@ -82,7 +90,7 @@ export function directPodObserver(client: KubeClient, httpPort = 10902, timeoutM
       }
       if (!ip) throw new Error(`Pod ${pod.namespace}/${pod.name} has no status.podIP yet`);
       const host = ip.includes(':') ? `[${ip}]` : ip;
-      const response = await fetch(`http://${host}:${httpPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(`http://${host}:${pod.httpPort ?? httpPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
       if (!response.ok) throw new Error(`Pod ${pod.namespace}/${pod.name} /metrics answered HTTP ${response.status}`);
       return await response.text();
     },
@@ -227,11 +235,13 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
         const deployed = await history.record({ status: 'deployed', manifests: set, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}), ...(options.description ? { description: options.description } : {}) });
         finalApply.revision = deployed.revision;
       }
-      await history.setStatus(revision!, 'superseded', `ordered apply finished as revision ${finalApply.revision ?? '(unchanged)'}`);
+      await uninterruptible(() => history.setStatus(revision!, 'superseded', `ordered apply finished as revision ${finalApply!.revision ?? '(unchanged)'}`));
     } else {
       await executor.run(step, setAt(pinned, steps, index), index, steps.length);
     }
-    await history.annotate(revision!, { [ORDER_DONE_ANNOTATION]: String(index) });
+    // The step's writes and observations are done: record it even if a stop request arrives now, so that a resumed
+    // run does not wait for them again.
+    await uninterruptible(() => history.annotate(revision!, { [ORDER_DONE_ANNOTATION]: String(index) }));
     timings.push({ kind: step.kind, summary: step.summary, ms: Date.now() - started });
     log(`step ${index + 1}/${steps.length} ${step.kind} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     await options.afterStep?.(step.kind, index);
@@ -263,16 +273,18 @@ class StepExecutor {
       try {
         waiting = await check();
       } catch (error) {
+        // A stop request (SIGTERM, the Lambda's deadline) ends the run here: the release stays pending at this step.
+        if (error instanceof InterruptedError) throw error;
         waiting = (error as Error).message;
       }
       if (waiting === undefined) return;
       if (Date.now() > deadline) {
         const message = `step ${index + 1}/${total} ${step.kind} timed out after ${Math.round(this.timeoutMs / 1000)}s: ${waiting}. ${consistent} ` +
           `Release revision ${this.revision} stays pending at this step: fix the cause and run apply again to resume here, or apply --no-order to apply everything at once.`;
-        await this.history.setStatus(this.revision, 'pending', message).catch(() => undefined);
+        await uninterruptible(() => this.history.setStatus(this.revision, 'pending', message)).catch(() => undefined);
         throw new OrderedStepTimeoutError(message);
       }
-      await sleep(this.options.pollMs ?? 500);
+      await this.client.pause(this.options.pollMs ?? 500, `the next check of step ${index + 1}/${total} ${step.kind}`);
     }
   }
 

@@ -172,6 +172,8 @@ export interface WriteResult {
   attempts: number;
   status: number;
   error?: string;
+  /** The first attempt's HTTP status (0: no response) and reason, when it failed. */
+  firstStatus?: number;
   firstError?: string;
   doneAt: number;
 }
@@ -202,9 +204,10 @@ export class RemoteWriter {
     return new RemoteWriter(tenant, file);
   }
 
-  async start(stack: ThanosStack, interval = '50ms'): Promise<void> {
+  /** `series`: series per write (one request each interval, as a Prometheus shard batches them). */
+  async start(stack: ThanosStack, interval = '50ms', series = 1): Promise<void> {
     const binary = await buildTool('remote-write');
-    const child = stack.runner.spawnInCluster(binary, ['--config', this.configFile, '--writer', this.tenant, '--interval', interval]);
+    const child = stack.runner.spawnInCluster(binary, ['--config', this.configFile, '--writer', this.tenant, '--interval', interval, '--series', String(series)]);
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
@@ -243,6 +246,40 @@ export function tally(results: WriteResult[], from: number, to: number): { sent:
     accepted: window.filter((r) => r.accepted).length,
     failed: window.filter((r) => !r.accepted).length,
     retried: window.filter((r) => r.attempts > 1).length,
+  };
+}
+
+/** What the writes sent in [from, to) went through, over several writers. */
+export interface WriteFigures {
+  sent: number;
+  accepted: number;
+  /** Not accepted even after the client's retries: samples lost. */
+  failed: number;
+  /** First attempt failed (what a client without retries loses), by the first attempt's status. */
+  firstAttemptFailed: number;
+  firstStatuses: Record<string, number>;
+  /** Accepted only after retrying. */
+  acceptedOnRetry: number;
+  /** The longest a write took from its first attempt to its outcome (retries included), in ms. */
+  maxLatencyMs: number;
+}
+
+export function writeFigures(writers: readonly { results: WriteResult[] }[], from: number, to: number): WriteFigures {
+  const window = writers.flatMap((w) => w.results.filter((r) => r.ts >= from && r.ts < to));
+  const firstFailed = window.filter((r) => r.attempts > 1 || !r.accepted);
+  const firstStatuses: Record<string, number> = {};
+  for (const r of firstFailed) {
+    const status = r.firstStatus ? `HTTP ${r.firstStatus}` : 'no response';
+    firstStatuses[status] = (firstStatuses[status] ?? 0) + 1;
+  }
+  return {
+    sent: window.length,
+    accepted: window.filter((r) => r.accepted).length,
+    failed: window.filter((r) => !r.accepted).length,
+    firstAttemptFailed: firstFailed.length,
+    firstStatuses,
+    acceptedOnRetry: window.filter((r) => r.accepted && r.attempts > 1).length,
+    maxLatencyMs: Math.max(0, ...window.map((r) => r.doneAt - r.ts)),
   };
 }
 

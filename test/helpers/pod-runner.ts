@@ -66,6 +66,7 @@ interface Container {
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
   readinessProbe?: { httpGet?: { path?: string; port: number | string; scheme?: string } };
   ports?: { name?: string; containerPort: number }[];
+  securityContext?: Record<string, unknown>;
 }
 
 interface Volume {
@@ -78,7 +79,7 @@ interface Volume {
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: Container[]; volumes?: Volume[]; serviceAccountName?: string; terminationGracePeriodSeconds?: number };
+  spec: { containers: Container[]; volumes?: Volume[]; serviceAccountName?: string; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
 }
 
 interface Workload extends KubeObject {
@@ -525,7 +526,17 @@ export class PodRunner {
             apiVersion: 'v1',
             kind: 'Pod',
             metadata: { name: pod.info.name, namespace, labels: { ...(workload.spec.template.metadata?.labels ?? {}) } },
-            spec: { containers: workload.spec.template.spec.containers.map((c) => ({ name: c.name, image: (c as { image?: string }).image ?? 'thanos' })) },
+            // The template's security contexts, so that a namespace enforcing the restricted Pod Security level
+            // admits the Pod as it admits the workload's; its ports, so that observers find the named http port.
+            spec: {
+              ...(workload.spec.template.spec.securityContext ? { securityContext: workload.spec.template.spec.securityContext } : {}),
+              containers: workload.spec.template.spec.containers.map((c) => ({
+                name: c.name,
+                image: (c as { image?: string }).image ?? 'thanos',
+                ...(c.ports ? { ports: c.ports } : {}),
+                ...(c.securityContext ? { securityContext: c.securityContext } : {}),
+              })),
+            },
           });
         }
         const now = new Date().toISOString();
