@@ -20,7 +20,7 @@ import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/index.js');
 // The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
-const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
+export const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bundled example (examples/stack/thanos-stack.yaml) as a plain object, moved into `namespace`. */

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTool } from '../helpers/thanos-tools.js';
-import { CLI, eventually, exampleConfig, query, RemoteWriter, ROOT, startStack, writeFigures, type ThanosStack, type WriteFigures } from './thanos-fixture.js';
+import { CLI, eventually, EXAMPLE_POLICY, exampleConfig, query, RemoteWriter, ROOT, startStack, writeFigures, type ThanosStack, type WriteFigures } from './thanos-fixture.js';
 
 let stack: ThanosStack;
 const writers: RemoteWriter[] = [];
@@ -44,10 +44,11 @@ function config(namespace: string, ingestors = 3): Record<string, unknown> {
 }
 
 /** `thanos-gitops apply` of the config with `ingestors` replicas, as a process; `killWhen` SIGKILLs it on a stderr line. */
-function apply(ingestors: number, extra: string[], killWhen?: (line: string) => boolean): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function apply(ingestors: number, extra: string[], killWhen?: (line: string) => boolean): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; stepStarts: Array<{ at: number; step: string }> }> {
+  const stepStarts: Array<{ at: number; step: string }> = [];
   writeFileSync(stack.configFile, JSON.stringify(config(stack.namespace, ingestors)));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'apply', '--config', stack.configFile, '--kubeconfig', stack.kubeconfig, '--observe', 'direct', '--step-timeout', '3m', '--json', ...extra], {
+    const child = spawn(process.execPath, [CLI, 'apply', '--config', stack.configFile, '--kubeconfig', stack.kubeconfig, '--policy', EXAMPLE_POLICY, '--observe', 'direct', '--step-timeout', '3m', '--json', ...extra], {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,10 +62,14 @@ function apply(ingestors: number, extra: string[], killWhen?: (line: string) => 
       buffered += c.toString();
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) if (killWhen?.(line)) child.kill('SIGKILL');
+      for (const line of lines) {
+        const started = /^step (\d+\/\d+ \S+):/.exec(line);
+        if (started) stepStarts.push({ at: Date.now(), step: started[1]! });
+        if (killWhen?.(line)) child.kill('SIGKILL');
+      }
     });
     child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, stepStarts }));
   });
 }
 
@@ -82,7 +87,9 @@ async function measured(mode: Resize['mode'], transition: string, ingestors: num
   }
   await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
   const to = Date.now();
-  const firstErrors = [...new Set(writers.flatMap((w) => w.results.filter((r) => r.ts >= from && r.ts < to && (r.attempts > 1 || !r.accepted)).map((r) => `${w.tenant}: ${(r.firstError ?? '?').slice(0, 240)}`)))];
+  // Which step each failed first attempt fell in (the CLI prints "step N/M kind: ..." as a step starts).
+  const stepAt = (ts: number) => result.stepStarts.filter((s) => s.at <= ts).at(-1)?.step ?? (mode === 'ordered' ? 'before the first step' : 'the one-shot apply');
+  const firstErrors = [...new Set(writers.flatMap((w) => w.results.filter((r) => r.ts >= from && r.ts < to && (r.attempts > 1 || !r.accepted)).map((r) => `${w.tenant} (during ${stepAt(r.ts)}, ${r.attempts} attempts): ${(r.firstError ?? '?').slice(0, 1500)}`)))];
   const resize: Resize = { mode, transition, from, to, ms: to - from, figures: writeFigures(writers, from, to), steps: (JSON.parse(result.stdout) as { steps?: Array<{ kind: string; ms: number }> }).steps ?? [], firstErrors };
   resizes.push(resize);
   return resize;
@@ -153,6 +160,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** The writer's samples from its first write up to now: a range selector evaluated at a fixed time, and the seqs accepted in it. */
+function window(writer: RemoteWriter): { selector: string; time: string; want: number[] } {
+  const end = Date.now();
+  const accepted = writer.results.filter((r) => r.accepted && r.ts <= end);
+  return {
+    selector: `thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${end - accepted[0]!.ts + 1000}ms]`,
+    time: (end / 1000).toFixed(3),
+    want: accepted.map((r) => r.seq),
+  };
+}
+
 /** Values of each series (by its `series` label) in a query result. */
 function valuesBySeries(result: Awaited<ReturnType<typeof query>>): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -173,15 +191,13 @@ describe('ordered ring resize on real Thanos', () => {
     await syncStoreGateway();
     const querier = stack.runner.podsOf('thanos-query')[0]!.httpAddress;
     for (const writer of writers) {
-      const accepted = writer.results.filter((r) => r.accepted);
       expect(writer.results.filter((r) => !r.accepted)).toEqual([]);
-      const minutes = Math.ceil((Date.now() - accepted[0]!.ts) / 60_000) + 1;
-      const selector = `thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${minutes}m]`;
-      const want = accepted.map((r) => r.seq);
+      // Evaluated at a fixed time over a range from the first write: a retried check sees the same window.
+      const { selector, time, want } = window(writer);
       // Ingestors that left uploaded their heads on exit; the store gateway serves them once it synced the bucket.
       const shown = await eventually(`every accepted sample of ${writer.tenant}, once, after deduplication`, async () => {
-        const deduplicated = valuesBySeries(await query(querier, selector, { dedup: 'true' }));
-        const raw = valuesBySeries(await query(querier, selector, { dedup: 'false' }));
+        const deduplicated = valuesBySeries(await query(querier, selector, { dedup: 'true', time }));
+        const raw = valuesBySeries(await query(querier, selector, { dedup: 'false', time }));
         expect(raw.size).toBe(SERIES);
         for (const values of raw.values()) {
           const stored = new Set(values);
@@ -206,11 +222,9 @@ describe('ordered ring resize on real Thanos', () => {
     chain.stderr!.resume();
     try {
       for (const writer of writers) {
-        const accepted = writer.results.filter((r) => r.accepted);
-        const minutes = Math.ceil((Date.now() - accepted[0]!.ts) / 60_000) + 1;
-        const want = accepted.map((r) => r.seq);
+        const { selector, time, want } = window(writer);
         await eventually(`chain-deduplicated query returns each accepted sample of ${writer.tenant} once`, async () => {
-          const deduplicated = valuesBySeries(await query(`${ip}:10902`, `thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${minutes}m]`, { dedup: 'true' }));
+          const deduplicated = valuesBySeries(await query(`${ip}:10902`, selector, { dedup: 'true', time }));
           expect(deduplicated.size).toBe(SERIES);
           for (const values of deduplicated.values()) {
             expect(values.length).toBe(new Set(values).size);
