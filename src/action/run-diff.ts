@@ -9,7 +9,7 @@ import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet
 import { upsertStickyComment, type StickyCommentResult } from './comment.js';
 import type { ActionInputs } from './inputs.js';
 import { fetchLivePlan } from './live-diff.js';
-import { applyOrderFor } from '../ring/index.js';
+import { applyOrderFor } from '../ring/ring-steps.js';
 
 /** GitHub's job-summary limit per step is 1 MiB (bytes); stay a little under it. */
 const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { UsageError, parseFlags, type Command } from '../command.js';
 import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
 import { analyzeManifestSets } from '../../thanos/index.js';
-import { applyOrderFor } from '../../ring/index.js';
+import { applyOrderFor } from '../../ring/ring-steps.js';
 import { reportStackIssues } from './stack-checks.js';
 import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
 import { withProgress } from '../progress.js';

@@ -3,7 +3,7 @@ import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
-import { applyOrderFor } from '../../ring/index.js';
+import { applyOrderFor } from '../../ring/ring-steps.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
 import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
