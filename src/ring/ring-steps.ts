@@ -1,4 +1,4 @@
-import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import type { ApplyOrder } from '../diff/types.js';
 import { hashringsOf } from '../thanos/rules/hashring-common.js';
 import { smallRingConsequence, smallRings } from '../thanos/rules/hashring-too-small.js';
@@ -22,8 +22,6 @@ export type RingStepKind =
   | 'scale-down'
   | 'await-scaled-down'
   | 'apply-final';
-
-export const RING_STEP_KINDS: readonly RingStepKind[] = ['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'await-heads-uploaded', 'scale-down', 'await-scaled-down', 'apply-final'];
 
 export interface StatefulSetRef {
   namespace: string;
@@ -286,10 +284,6 @@ export function pinnedSet(head: ManifestSet, replicaChanges: readonly ReplicaCha
 /** Numbered lines for plan output and reports. */
 export function formatRingSteps(plan: RingStepPlan): string[] {
   return plan.steps.map((step, index) => `${index + 1}. ${step.kind}: ${step.summary}`);
-}
-
-export function describeReplicaChange(change: ReplicaChange): string {
-  return describeObject({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: change.name, namespace: change.namespace } });
 }
 
 /** The apply order for reports: the numbered steps, or the refusal; undefined when the release needs no ordering. */

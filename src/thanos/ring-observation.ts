@@ -12,14 +12,10 @@ export const CONFIG_RELOAD_OK_METRIC = 'thanos_receive_config_last_reload_succes
 export const FLUSH_STARTED_METRIC = 'thanos_receive_multi_db_updates_attempted_total';
 /** Counter: flushes finished, after the upload they trigger is done (cmd/thanos/receive.go, startTSDBAndUpload). */
 export const FLUSH_COMPLETED_METRIC = 'thanos_receive_multi_db_updates_completed_total';
-/** Counter: blocks the shipper uploaded (pkg/shipper/shipper.go). */
-export const SHIPPER_UPLOADS_METRIC = 'thanos_shipper_uploads_total';
 
 export const RING_OBSERVATION_SOURCES = {
   configHash: thanosSource('pkg/receive/config.go', { lines: [202, 211] }),
-  hashAsMetricValue: thanosSource('pkg/receive/config.go', { lines: [428, 439] }),
   flushCounters: thanosSource('cmd/thanos/receive.go', { lines: [707, 715] }),
-  shipperUploads: thanosSource('pkg/shipper/shipper.go', { lines: [55, 58] }),
 } as const;
 
 /**
