@@ -33,12 +33,15 @@ interface Resize {
 }
 const resizes: Resize[] = [];
 
+/** Set by the last test: ingestors run --receive.hashrings-algorithm hashmod (the flag unset), so they flush on a ring change. */
+let ingestorFlag: 'ketama' | 'hashmod' = 'ketama';
+
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
   const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: Record<string, unknown>; receiveRouter: Record<string, unknown> };
   // exampleConfig sets hashringsFileRefreshInterval 5s; the ordered steps wait for the load whatever the interval.
   return {
     ...base,
-    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors },
+    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors, ...(ingestorFlag === 'hashmod' ? { hashringsAlgorithm: null } : {}) },
     tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] } },
   };
 }
@@ -275,5 +278,21 @@ describe('ordered ring resize on real Thanos', () => {
     for (const [transition, size] of [['3 -> 4', 4], ['4 -> 2', 2], ['2 -> 3', 3]] as const) await measured('--no-order', transition, size);
     await syncStoreGateway();
     await countCopies(resizes.filter((r) => r.mode === '--no-order'));
+  });
+
+  it('hashmod ingestors: 3 -> 2 waits until the departing ingestor finished the flush and upload the ring change started, then shrinks', { timeout: 900_000 }, async () => {
+    // The flag change alone first (a rolling restart of the ingestors, no ring change: one apply).
+    ingestorFlag = 'hashmod';
+    const restarted = await apply(3, []);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    await stack.runner.waitReady(undefined, 180_000);
+    await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
+    const departing = 'thanos-receive-ingestor-default-2';
+    const before = await stack.runner.metrics(departing);
+    expect(before).toMatch(/^thanos_receive_multi_db_updates_attempted_total 1$/m); // the flush of the first ring load
+    const resize = await measured('ordered', '3 -> 2 (hashmod ingestors)', 2);
+    expect(resize.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'await-heads-uploaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(resize.figures.failed).toBe(0);
+    rows.push(`hashmod 3 -> 2: ${departing} flushed and uploaded on the ring change before the shrink (await-heads-uploaded ${((resize.steps.find((s) => s.kind === 'await-heads-uploaded')?.ms ?? 0) / 1000).toFixed(1)}s)`);
   });
 });
