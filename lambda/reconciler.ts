@@ -5,6 +5,7 @@ import { driftMetricFields } from '../src/reconciler/metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
 import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
+import { applyInOrder, applyOrderFor, podProxyObserver } from '../src/ring/index.js';
 import {
   applyManifestSet,
   planManifestSet,
@@ -169,6 +170,8 @@ export async function runEvent(
       const writesBefore = connected.writeCount;
       // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
       const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log });
+      const order = applyOrderFor(plan.live, set as ManifestSet, namespace);
+      if (order) plan.diff.order = order;
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
       result.writes = connected.writeCount - writesBefore;
       result.commit = event.release.commit;
@@ -191,16 +194,21 @@ export async function runEvent(
         throw new RefusedError(`release refused, nothing was applied: stack validation found ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => formatValidationIssue(issue)).join('; ')}`);
       }
       result.warnings.push(...issues.map((issue) => formatValidationIssue(issue)));
-      const apply = await applyManifestSet(client, set as ManifestSet, {
+      const applyOptions = {
         ...base,
         sourceCommit: event.release.commit,
         description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}`,
         ...(event.options?.force !== undefined ? { force: event.options.force } : {}),
         ...(event.options?.recreate !== undefined ? { recreate: event.options.recreate } : {}),
         ...(event.options?.prune !== undefined ? { prune: event.options.prune } : {}),
-      });
+      };
       result.commit = event.release.commit;
-      return fromApply(result, apply);
+      if (event.options?.order === false) return fromApply(result, await applyManifestSet(client, set as ManifestSet, applyOptions));
+      // Ingestor ring resizes run as ordered steps, observed through the apiserver's pod proxy; a run stopped by the
+      // function's deadline leaves a pending release that the next invocation with the same release resumes.
+      const ordered = await applyInOrder(client, set as ManifestSet, { ...applyOptions, observer: podProxyObserver(client) });
+      for (const step of ordered.steps) result.warnings.push(`ordered step ${step.kind} took ${(step.ms / 1000).toFixed(1)}s: ${step.summary}`);
+      return fromApply(result, ordered.apply);
     }
     case 'reconcile': {
       const outcome = await reconcile(client, base);

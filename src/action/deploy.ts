@@ -181,7 +181,7 @@ export async function runDeploy(inputs: ActionInputs, deps: ActionDeps): Promise
   const set = await loadManifestSet(inputs.source, { cwd: inputs.workspace });
   const release = await buildRelease(inputs, set, deps.context);
   core.info(`thanos-gitops: applying ${set.length} objects from ${release.repository}@${release.commit.slice(0, 12)} through ${functionName}`);
-  const result = await invokeReconciler(inputs, functionName, { action: 'apply', release }, deps);
+  const result = await invokeReconciler(inputs, functionName, { action: 'apply', release, ...(inputs.orderedApply ? {} : { options: { order: false } }) }, deps);
   core.info(`thanos-gitops: revision ${result.revision ?? '-'}: ${result.applied} applied, ${result.pruned} pruned, ${result.unchanged} unchanged`);
   for (const warning of result.warnings) core.warning(warning, { title: 'thanos-gitops deploy' });
   try {

@@ -11,6 +11,8 @@ export interface ActionInputs {
   githubToken: string;
   comment: boolean;
   liveDiff: boolean;
+  /** mode deploy: ordered ingestor ring steps (false: one-shot apply, as `apply --no-order`). */
+  orderedApply: boolean;
   awsRegion: string;
   roleToAssume: string;
   applyFunction: string;
@@ -85,6 +87,7 @@ export function readInputs({ getInput }: Pick<ActionCore, 'getInput'>, env: Node
     githubToken: getInput('github-token'),
     comment: booleanInput(getInput, 'comment', true),
     liveDiff: booleanInput(getInput, 'live-diff', false),
+    orderedApply: booleanInput(getInput, 'ordered-apply', true),
     awsRegion: getInput('aws-region'),
     roleToAssume: getInput('role-to-assume'),
     applyFunction: getInput('apply-function'),

@@ -8,6 +8,7 @@ import { upsertStickyComment, type StickyCommentResult } from './comment.js';
 import type { ActionCore, ActionDeps } from './deps.js';
 import type { ActionInputs } from './inputs.js';
 import { fetchLivePlan } from './live-diff.js';
+import { applyOrderFor } from '../ring/ring-steps.js';
 
 /** GitHub's job-summary limit per step is 1 MiB (bytes); stay a little under it. */
 const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
@@ -144,6 +145,10 @@ export async function runDiff(inputs: ActionInputs, deps: ActionDeps): Promise<v
     if (revisions.baseSha) context.baseSha = revisions.baseSha;
     if (revisions.baseRef) context.baseRef = revisions.baseRef;
     diff = analyzeManifestSets(base, head);
+    // The steps apply will run when this merges (the live cluster is assumed to run the base).
+    const namespaces = [...new Set(head.map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns))];
+    const order = applyOrderFor(base, head, namespaces.length === 1 ? namespaces[0]! : 'default');
+    if (order) diff.order = order;
   }
 
   const { added, removed, modified } = diff.counts;

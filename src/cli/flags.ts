@@ -175,6 +175,9 @@ export const applyFlagOptions = {
   'no-policy': { type: 'boolean' },
   json: { type: 'boolean' },
   'ignore-validation': { type: 'boolean' },
+  'no-order': { type: 'boolean' },
+  'step-timeout': { type: 'string' },
+  observe: { type: 'string' },
 } as const;
 
 /** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */

@@ -254,6 +254,14 @@ export const optionSchemas = named('option', {
       'thanos-gitops extension (kube-thanos has no such option): --receive.hashrings-algorithm. Default null (flag not rendered: Thanos uses hashmod). ' +
         'Ingestors flush their head on every hashring change unless this is ketama, whatever the hashrings file says.',
     ),
+  hashringsFileRefreshInterval: z
+    .string()
+    .regex(/^(\d+(ms|s|m|h))+$/, 'a duration such as 15s or 1m')
+    .nullable()
+    .describe(
+      'thanos-gitops extension: --receive.hashrings-file-refresh-interval. Default null (not rendered: Thanos re-reads the file every 5m). ' +
+        'Thanos v0.42.4 watches the hashrings file with fsnotify only until the first ConfigMap update replaces it; later updates are read at this interval, so it bounds how long a ring change takes to reach routers.',
+    ),
   receiveLimitsConfigFile: configMapKeySchema.describe('ConfigMap with the receive limits file. Default {} (none).'),
   storeLimits: z
     .object({
@@ -330,6 +338,7 @@ const RECEIVE = [
   ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
   'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
   'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'storeLimits', 'hashringsAlgorithm',
+  'hashringsFileRefreshInterval',
 ] as const satisfies readonly OptionName[];
 
 // kube-thanos's router reads neither podLabelSelector (it derives its own from the router labels) nor storeLimits.
@@ -339,7 +348,7 @@ const ROUTER = RECEIVE.filter((option) => option !== 'podLabelSelector' && optio
  * Options of ours that kube-thanos has no equivalent for. Off (null) by default, so that a stack without them renders
  * exactly what kube-thanos renders; the parity and differential tests leave them out for that reason.
  */
-export const EXTENSION_OPTIONS: readonly OptionName[] = ['hashringsAlgorithm'];
+export const EXTENSION_OPTIONS: readonly OptionName[] = ['hashringsAlgorithm', 'hashringsFileRefreshInterval'];
 
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */
 export const componentOptions = {

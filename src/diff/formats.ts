@@ -1,4 +1,4 @@
-import type { CapacityItem, ChangeType, ForecastItem, ManifestDiff, ReportContext, RiskSeverity, SourceLink, StackIssue } from './types.js';
+import type { ApplyOrder, CapacityItem, ChangeType, ForecastItem, ManifestDiff, ReportContext, RiskSeverity, SourceLink, StackIssue } from './types.js';
 
 /** The machine-readable report (`diff --format json`, the Action's JSON report file). */
 export interface JsonReport {
@@ -12,6 +12,7 @@ export interface JsonReport {
   forecast: ForecastItem[];
   capacity: CapacityItem[];
   issues: StackIssue[];
+  order: ApplyOrder | null;
 }
 
 /** Every object (unchanged ones included, without patch text), risk, forecast row and capacity row. */
@@ -31,6 +32,7 @@ export function jsonReport(diff: ManifestDiff, context: ReportContext): JsonRepo
     forecast: diff.forecast ?? [],
     capacity: diff.capacity ?? [],
     issues: diff.issues ?? [],
+    order: diff.order ?? null,
   };
 }
 
@@ -51,6 +53,8 @@ export function renderUnifiedReport(diff: ManifestDiff, context: ReportContext):
     lines.push(`#   what to do: ${oneLine(risk.action)}${risk.source ? ` (${risk.source.label}: ${risk.source.url})` : ''}`);
   }
   for (const issue of diff.issues ?? []) lines.push(`# ${issue.severity}: ${issue.id} ${oneLine(issue.object)}: ${oneLine(issue.message)}; fix: ${oneLine(issue.fix)}`);
+  if (diff.order?.refused) lines.push(`# order: refused: ${oneLine(diff.order.refused)}`);
+  for (const step of diff.order?.steps ?? []) lines.push(`# order: ${oneLine(step)}`);
   for (const item of diff.forecast ?? []) lines.push(`# restart: ${oneLine(item.object)} (${item.pods.base} -> ${item.pods.head} pods) ${item.effect}: ${oneLine(item.order)}; ${oneLine(item.reason)}`);
   const patches = diff.entries.filter((entry) => entry.change !== 'unchanged').map((entry) => (entry.patch.endsWith('\n') ? entry.patch : `${entry.patch}\n`));
   return `${lines.join('\n')}\n${patches.join('')}`;

@@ -4,5 +4,5 @@ export { normalizeObject, redactSecret, fingerprint, toDiffYaml, withFingerprint
 export { renderJsonReport, renderUnifiedReport, type JsonReport } from './formats.js';
 export { renderReport, renderFullReport, commentMarker, COMMENT_LIMIT, DEFAULT_REPORT_BUDGET } from './report.js';
 export type {
-  CapacityItem, ChangeType, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, ResourceTotals, RestartEffect, Risk, RiskSeverity, SourceLink, StackIssue,
+  ApplyOrder, CapacityItem, ChangeType, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, ResourceTotals, RestartEffect, Risk, RiskSeverity, SourceLink, StackIssue,
 } from './types.js';

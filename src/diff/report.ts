@@ -1,5 +1,5 @@
 import { codeText, escapeMarkdown } from './markdown.js';
-import type { CapacityItem, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity, SourceLink, StackIssue } from './types.js';
+import type { ApplyOrder, CapacityItem, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity, SourceLink, StackIssue } from './types.js';
 
 /** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
 export const COMMENT_LIMIT = 65_536;
@@ -176,9 +176,18 @@ function renderIssues(issues: StackIssue[] | undefined): string {
   return ['#### Stack validation (head)', '', ...lines].join('\n');
 }
 
-/** Stack validation, restart forecast and capacity delta, when an analysis layer provided them. */
+function renderOrder(order: ApplyOrder | undefined): string {
+  if (!order || (order.steps.length === 0 && !order.refused)) return '';
+  const lines = ['#### Order of the apply', ''];
+  if (order.refused) lines.push(`> [!CAUTION]\n> ${oneLine(order.refused)}`);
+  else lines.push('The ingestor ring changes, so apply runs these steps in this order (`apply --no-order` applies everything at once):', '', ...order.steps.map((step) => oneLine(step)));
+  for (const warning of order.warnings) lines.push('', `- **warning** ${oneLine(warning)}`);
+  return lines.join('\n');
+}
+
+/** Apply order, stack validation, restart forecast and capacity delta, when an analysis layer provided them. */
 function renderImpact(diff: ManifestDiff): string {
-  return [renderIssues(diff.issues), renderForecast(diff.forecast), renderCapacity(diff.capacity)].filter(Boolean).join('\n\n');
+  return [renderOrder(diff.order), renderIssues(diff.issues), renderForecast(diff.forecast), renderCapacity(diff.capacity)].filter(Boolean).join('\n\n');
 }
 
 function tableHeader(): string {

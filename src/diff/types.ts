@@ -81,6 +81,15 @@ export interface ManifestDiff {
   capacity?: CapacityItem[];
   /** Problems of the head stack as a whole (validation), when an analysis layer checked it. */
   issues?: StackIssue[];
+  /** The order apply carries the change out in, when it takes more than one step (ingestor ring resizes). */
+  order?: ApplyOrder;
+}
+
+/** Ordered apply steps: one line per step, or why the ordered change is refused. */
+export interface ApplyOrder {
+  steps: string[];
+  refused?: string;
+  warnings: string[];
 }
 
 /** A problem of the head stack itself, not of the change: something the software it runs would refuse or do wrong. */

@@ -419,6 +419,15 @@ export class KubeClient {
 
   // ---- objects ----
 
+  /** GET of a non-JSON path (e.g. a pod's /metrics through the apiserver's pod proxy) as text. */
+  async getText(path: string, object = path): Promise<string> {
+    const auth = await this.authHeaders();
+    const outcome = await this.send('GET', path, undefined, 'application/json', auth);
+    this.requests.push({ method: 'GET', path, dryRun: false, status: outcome.status });
+    if (outcome.status >= 300) throw this.toError(outcome.status, outcome.text, object, '');
+    return outcome.text;
+  }
+
   async get(key: ObjectKey): Promise<KubeObject | undefined> {
     return this.request<KubeObject>('GET', await this.path(key), { object: describeKey(key), kind: key.kind, allow404: true });
   }

@@ -90,6 +90,9 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = ['de
   }
   rules.push({ apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] });
   if (mode === 'apply') {
+    // The ordered ring steps read receivers' own /metrics (hashring loaded, head uploaded) through the apiserver's
+    // pod proxy; GET only, in this namespace.
+    rules.push({ apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] });
     // Create cannot be limited by name (the name is not known to the authorizer before the object exists), so the
     // Lease gets two rules: create any, and read/renew/release only the lock.
     rules.push({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] });

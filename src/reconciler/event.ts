@@ -4,7 +4,7 @@ import { isRecord } from '../manifests/types.js';
 import { formatIssues, releaseSchema } from './release.js';
 
 const applyOptionsSchema = z
-  .object({ force: z.boolean().optional(), recreate: z.boolean().optional(), prune: z.boolean().optional() })
+  .object({ force: z.boolean().optional(), recreate: z.boolean().optional(), prune: z.boolean().optional(), order: z.boolean().optional() })
   .strict();
 
 export const reconcilerEventSchema = z.discriminatedUnion('action', [

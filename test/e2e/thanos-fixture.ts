@@ -20,7 +20,7 @@ import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/index.js');
 // The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
-const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
+export const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bundled example (examples/stack/thanos-stack.yaml) as a plain object, moved into `namespace`. */
@@ -34,6 +34,14 @@ export function exampleConfig(namespace: string): Record<string, unknown> & { co
   // One ingestor StatefulSet per zone needs a multiple of 3 ingestors; these suites resize the ring one pod at a time
   // and count kube-thanos's five workloads, so they run the example's profile without the zone split.
   delete (config['production'] as Record<string, unknown> | undefined)?.['ingestorZones'];
+  // Apply orders ingestor ring resizes and waits until every receiver reports the published ring; after the first
+  // ConfigMap update Thanos v0.42.4 sees the file only at --receive.hashrings-file-refresh-interval (5m by default,
+  // cmd/thanos/receive.go; pkg/receive/config.go loses its fsnotify watch when kubelet swaps the file): 5s keeps
+  // ring changes in these suites short.
+  for (const section of ['receiveIngestor', 'receiveRouter']) {
+    const component = config[section] as Record<string, unknown> | undefined;
+    if (component) component['hashringsFileRefreshInterval'] = '5s';
+  }
   return config;
 }
 
@@ -91,7 +99,8 @@ export async function startStack(
   const applyConfig = async (config: Record<string, unknown>) => {
     writeFileSync(configFile, stringify(config));
     set = renderStack(parseStackConfig(readFileSync(configFile, 'utf8'), configFile));
-    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY]);
+    // Ordered ring steps read the pods' /metrics at their (loopback) IPs: the apiserver refuses to proxy to those.
+    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY, '--observe', 'direct']);
     if (applied.code !== 0) throw new Error(`thanos-gitops apply exited ${applied.code}:\n${applied.stderr}`);
     return set;
   };
@@ -163,6 +172,8 @@ export interface WriteResult {
   attempts: number;
   status: number;
   error?: string;
+  /** The first attempt's HTTP status (0: no response) and reason, when it failed. */
+  firstStatus?: number;
   firstError?: string;
   doneAt: number;
 }
@@ -193,9 +204,10 @@ export class RemoteWriter {
     return new RemoteWriter(tenant, file);
   }
 
-  async start(stack: ThanosStack, interval = '50ms'): Promise<void> {
+  /** `series`: series per write (one request each interval, as a Prometheus shard batches them). */
+  async start(stack: ThanosStack, interval = '50ms', series = 1): Promise<void> {
     const binary = await buildTool('remote-write');
-    const child = stack.runner.spawnInCluster(binary, ['--config', this.configFile, '--writer', this.tenant, '--interval', interval]);
+    const child = stack.runner.spawnInCluster(binary, ['--config', this.configFile, '--writer', this.tenant, '--interval', interval, '--series', String(series)]);
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
@@ -234,6 +246,40 @@ export function tally(results: WriteResult[], from: number, to: number): { sent:
     accepted: window.filter((r) => r.accepted).length,
     failed: window.filter((r) => !r.accepted).length,
     retried: window.filter((r) => r.attempts > 1).length,
+  };
+}
+
+/** What the writes sent in [from, to) went through, over several writers. */
+export interface WriteFigures {
+  sent: number;
+  accepted: number;
+  /** Not accepted even after the client's retries: samples lost. */
+  failed: number;
+  /** First attempt failed (what a client without retries loses), by the first attempt's status. */
+  firstAttemptFailed: number;
+  firstStatuses: Record<string, number>;
+  /** Accepted only after retrying. */
+  acceptedOnRetry: number;
+  /** The longest a write took from its first attempt to its outcome (retries included), in ms. */
+  maxLatencyMs: number;
+}
+
+export function writeFigures(writers: readonly { results: WriteResult[] }[], from: number, to: number): WriteFigures {
+  const window = writers.flatMap((w) => w.results.filter((r) => r.ts >= from && r.ts < to));
+  const firstFailed = window.filter((r) => r.attempts > 1 || !r.accepted);
+  const firstStatuses: Record<string, number> = {};
+  for (const r of firstFailed) {
+    const status = r.firstStatus ? `HTTP ${r.firstStatus}` : 'no response';
+    firstStatuses[status] = (firstStatuses[status] ?? 0) + 1;
+  }
+  return {
+    sent: window.length,
+    accepted: window.filter((r) => r.accepted).length,
+    failed: window.filter((r) => !r.accepted).length,
+    firstAttemptFailed: firstFailed.length,
+    firstStatuses,
+    acceptedOnRetry: window.filter((r) => r.accepted && r.attempts > 1).length,
+    maxLatencyMs: Math.max(0, ...window.map((r) => r.doneAt - r.ts)),
   };
 }
 

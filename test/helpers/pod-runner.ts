@@ -66,6 +66,7 @@ interface Container {
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
   readinessProbe?: { httpGet?: { path?: string; port: number | string; scheme?: string } };
   ports?: { name?: string; containerPort: number }[];
+  securityContext?: Record<string, unknown>;
 }
 
 interface Volume {
@@ -78,7 +79,7 @@ interface Volume {
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: Container[]; volumes?: Volume[]; serviceAccountName?: string; terminationGracePeriodSeconds?: number };
+  spec: { containers: Container[]; volumes?: Volume[]; serviceAccountName?: string; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
 }
 
 interface Workload extends KubeObject {
@@ -498,6 +499,61 @@ export class PodRunner {
     }
     await this.probeAll();
     await this.writeStatuses();
+    await this.writePods();
+  }
+
+  private readonly mirrored = new Map<string, string>();
+
+  /**
+   * kubelet's part: a Pod object per running process (the workload's template labels, status.podIP, the Ready
+   * condition), deleted once the process has exited, so whatever lists pods through the apiserver sees them come
+   * and go when they really do. The spec keeps only the container names and images (volumes are local folders here).
+   */
+  private async writePods(): Promise<void> {
+    const { client, namespace } = this.options;
+    const live = new Set<string>();
+    for (const pod of this.pods.values()) {
+      if (!pod.process) continue;
+      live.add(pod.info.name);
+      const workload = this.workloads.find((w) => `${w.kind}/${w.metadata.name}` === pod.workloadKey);
+      if (!workload) continue;
+      const fingerprint = `${pod.info.ip}/${pod.info.ready}/${pod.info.starts}`;
+      if (this.mirrored.get(pod.info.name) === fingerprint) continue;
+      try {
+        let object = await client.get({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod.info.name });
+        if (!object) {
+          object = await client.create({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: pod.info.name, namespace, labels: { ...(workload.spec.template.metadata?.labels ?? {}) } },
+            // The template's security contexts, so that a namespace enforcing the restricted Pod Security level
+            // admits the Pod as it admits the workload's; its ports, so that observers find the named http port.
+            spec: {
+              ...(workload.spec.template.spec.securityContext ? { securityContext: workload.spec.template.spec.securityContext } : {}),
+              containers: workload.spec.template.spec.containers.map((c) => ({
+                name: c.name,
+                image: (c as { image?: string }).image ?? 'thanos',
+                ...(c.ports ? { ports: c.ports } : {}),
+                ...(c.securityContext ? { securityContext: c.securityContext } : {}),
+              })),
+            },
+          });
+        }
+        const now = new Date().toISOString();
+        await client.replaceStatus({
+          ...object,
+          status: { phase: 'Running', podIP: pod.info.ip, podIPs: [{ ip: pod.info.ip }], conditions: [{ type: 'Ready', status: pod.info.ready ? 'True' : 'False', lastTransitionTime: now }] },
+        });
+        this.mirrored.set(pod.info.name, fingerprint);
+      } catch (error) {
+        this.errors.push(`Pod ${pod.info.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    for (const name of [...this.mirrored.keys()]) {
+      if (live.has(name)) continue;
+      await client.delete({ apiVersion: 'v1', kind: 'Pod', namespace, name }).catch(() => undefined);
+      this.mirrored.delete(name);
+    }
   }
 
   private writeHosts(): void {

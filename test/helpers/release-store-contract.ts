@@ -214,4 +214,18 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     await store.delete(1);
     expect(await store.list()).toEqual([]);
   });
+
+  it('keeps a pending revision and the state of its operation, merged entry by entry; superseding it leaves the deployed one alone', async () => {
+    const releases = await history('pending');
+    await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })) });
+    const pending = await releases.record({ status: 'pending', manifests: set(configMap('a', { v: '2' })) });
+    expect((await releases.deployed())?.revision).toBe(1);
+    await releases.mergeState(pending.revision, { 'thanos-gitops.io/order-steps': '["a","b"]', 'thanos-gitops.io/order-done': '-1' });
+    await releases.mergeState(pending.revision, { 'thanos-gitops.io/order-done': '0' });
+    const state = await releases.state(pending.revision);
+    expect(state['thanos-gitops.io/order-steps']).toBe('["a","b"]');
+    expect(state['thanos-gitops.io/order-done']).toBe('0');
+    expect((await releases.list()).map((r) => r.status)).toEqual(['deployed', 'pending']);
+    await expect(releases.state(99)).rejects.toThrow(/not ?found/i);
+  });
 }

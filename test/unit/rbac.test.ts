@@ -14,7 +14,7 @@ const read = ['get', 'list', 'watch'];
 const cli = (...argv: string[]) => runCli('rbac', ...argv);
 
 describe('rbac rules', () => {
-  it('apply: full verbs on the managed kinds, read-only pods and status, the lock Lease by name', () => {
+  it('apply: full verbs on the managed kinds, read-only pods and status, pods/proxy get (ring steps read receivers\' /metrics), the lock Lease by name', () => {
     expect(rbacRules('apply')).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts'], verbs: all },
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: all },
@@ -22,6 +22,7 @@ describe('rbac rules', () => {
       { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: all },
       { apiGroups: [''], resources: ['pods', 'pods/status'], verbs: read },
       { apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['thanos-gitops-lock'] },
     ]);

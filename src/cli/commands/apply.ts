@@ -1,4 +1,4 @@
-import { withDebugStack, type Command } from '../command.js';
+import { UsageError, withDebugStack, type Command } from '../command.js';
 import { loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { applyManifestSet, type ApplyResult } from '../../kube/index.js';
@@ -12,11 +12,13 @@ import {
   clusterFlagsUsage,
   leaseFlagsUsage,
   namespaceFor,
+  parseDuration,
   parseFlags,
   rejectPositionals,
   sourceFlagsUsage,
   sourceSpecFromFlags,
 } from '../flags.js';
+import { applyInOrder, directPodObserver, podProxyObserver } from '../../ring/index.js';
 
 export function formatApplyResult(result: ApplyResult): string {
   const count = (action: string) => result.objects.filter((o) => o.action === action).length;
@@ -66,6 +68,11 @@ ${leaseFlagsUsage}
   --no-policy               apply without any policy check (prints a warning)
   --json                    print the result as JSON
   --ignore-validation       apply even when stack validation reports errors (see 'validate')
+  --no-order                apply everything at once, even when the ingestor ring is resized (default: the
+                            ordered steps 'plan' shows, observed through the apiserver's pod proxy)
+  --step-timeout <duration> how long each ordered step may wait (default 10m)
+  --observe proxy|direct    how ordered steps read receivers' /metrics: through the apiserver's pod proxy
+                            (default; RBAC pods/proxy get) or at the pods' IPs (runs inside the cluster network)
 
 Ctrl-C or SIGTERM stops at the next request, records the revision as failed if anything was written, releases the
 Lease and exits 130 (SIGINT) or 143 (SIGTERM); running apply again converges.
@@ -98,8 +105,22 @@ Example:
       options.log = (line) => lineIo.stderr(`${line}\n`);
       const client = await clientFromFlags(values, io.signal);
       try {
-        const result = await applyManifestSet(client, set, options);
-        io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+        if (values.observe !== undefined && !['proxy', 'direct'].includes(values.observe)) throw new UsageError(`--observe '${values.observe}' must be proxy or direct`);
+        if (values['no-order']) {
+          const result = await applyManifestSet(client, set, options);
+          io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+          return 0;
+        }
+        const ordered = await applyInOrder(client, set, {
+          ...options,
+          observer: values.observe === 'direct' ? directPodObserver(client) : podProxyObserver(client),
+          ...(values['step-timeout'] !== undefined ? { stepTimeoutMs: parseDuration(values['step-timeout'], '--step-timeout') } : {}),
+        });
+        if (values.json) io.stdout(`${JSON.stringify({ ...ordered.apply, steps: ordered.steps, ...(ordered.resumedFrom !== undefined ? { resumedFrom: ordered.resumedFrom + 1 } : {}) }, null, 2)}\n`);
+        else {
+          io.stdout(formatApplyResult(ordered.apply));
+          for (const step of ordered.steps) io.stdout(`  step ${step.kind}: ${(step.ms / 1000).toFixed(1)}s\n`);
+        }
         return 0;
       } finally {
         client.close();

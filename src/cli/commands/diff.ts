@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { UsageError, withDebugStack, type Command } from '../command.js';
 import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
 import { analyzeManifestSets } from '../../thanos/index.js';
+import { applyOrderFor } from '../../ring/ring-steps.js';
 import { reportStackIssues } from './stack-checks.js';
 import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
 import { withProgress } from '../progress.js';
@@ -104,6 +105,9 @@ Examples:
 
       reportStackIssues(headSet, spec, io);
       const diff = analyzeManifestSets(baseSet, headSet, { progress });
+      const namespaces = [...new Set(headSet.map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns))];
+      const order = applyOrderFor(baseSet, headSet, namespaces.length === 1 ? namespaces[0]! : 'default');
+      if (order) diff.order = order;
       let report: string;
       if (format === 'json') {
         report = renderJsonReport(diff, context);

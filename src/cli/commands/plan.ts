@@ -3,6 +3,7 @@ import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
+import { applyOrderFor } from '../../ring/ring-steps.js';
 import { withProgress } from '../progress.js';
 import {
   clientFromFlags,
@@ -23,6 +24,9 @@ export function formatPlan(plan: PlanResult, environment: string, source?: strin
   const list = (title: string, items: string[]) => {
     if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
   };
+  if (plan.diff.order?.refused) sections.push(`Order of the apply: REFUSED\n  ${plan.diff.order.refused.replace(/\n/g, '\n  ')}`);
+  else list('Order of the apply (the ingestor ring changes; apply --no-order applies everything at once):', plan.diff.order?.steps ?? []);
+  list('Order warnings:', plan.diff.order?.warnings ?? []);
   list('Would prune (members of earlier applies no longer in the set):', plan.prune);
   list('Conflicts (apply needs --force-conflicts):', plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`));
   list('Immutable fields (apply needs --recreate):', plan.immutable.map((i) => `${i.object}: ${i.message}`));
@@ -73,18 +77,21 @@ Options:
       const environment = environmentFromFlags(values);
       const client = await clientFromFlags(values);
       try {
+        const namespace = namespaceFor(values, set);
         const plan = await planManifestSet(client, set, {
           progress,
           environment,
-          namespace: namespaceFor(values, set),
+          namespace,
           force: !!values['force-conflicts'],
           prune: !values['no-prune'],
           missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
           secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
         });
+        const order = applyOrderFor(plan.live, set, namespace);
+        if (order) plan.diff.order = order;
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
-          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
+          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, order: plan.diff.order ?? null, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
         } else {
           io.stdout(formatPlan(plan, environment, describeSource(spec)));
         }

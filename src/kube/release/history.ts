@@ -54,6 +54,14 @@ export class ReleaseHistory {
     return this.store.update(revision, { status, description });
   }
 
+  mergeState(revision: number, entries: Record<string, string>): Promise<void> {
+    return this.store.mergeState(revision, entries);
+  }
+
+  state(revision: number): Promise<Record<string, string>> {
+    return this.store.state(revision);
+  }
+
   private async trim(): Promise<void> {
     const all = await this.list();
     const deployed = all.filter((r) => r.status === 'deployed').at(-1)?.revision;

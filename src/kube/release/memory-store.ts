@@ -7,7 +7,7 @@ import type { ReleaseStore } from './store.js';
  * object they stored, and a status or summary description that an update changes without rewriting the record.
  */
 export class MemoryReleaseStore implements ReleaseStore {
-  private readonly records = new Map<number, { summary: ReleaseInfo; record: string }>();
+  private readonly records = new Map<number, { summary: ReleaseInfo; record: string; state: Record<string, string> }>();
 
   constructor(readonly environment: string) {}
 
@@ -26,7 +26,7 @@ export class MemoryReleaseStore implements ReleaseStore {
     const summary: ReleaseInfo = { environment: this.environment, revision: release.revision, time: release.time, status: release.status, objects: release.manifests.length };
     if (release.sourceCommit) summary.sourceCommit = release.sourceCommit;
     if (release.description) summary.description = release.description.slice(0, SUMMARY_DESCRIPTION_CHARS);
-    this.records.set(release.revision, { summary, record: JSON.stringify(release) });
+    this.records.set(release.revision, { summary, record: JSON.stringify(release), state: {} });
   }
 
   async update(revision: number, change: { status: ReleaseStatus; description?: string | undefined }): Promise<void> {
@@ -34,6 +34,18 @@ export class MemoryReleaseStore implements ReleaseStore {
     if (!stored) throw new Error(`release revision ${revision} of environment ${this.environment} not found`);
     stored.summary.status = change.status;
     if (change.description) stored.summary.description = change.description.slice(0, SUMMARY_DESCRIPTION_CHARS);
+  }
+
+  async mergeState(revision: number, entries: Record<string, string>): Promise<void> {
+    const stored = this.records.get(revision);
+    if (!stored) throw new Error(`release revision ${revision} of environment ${this.environment} not found`);
+    Object.assign(stored.state, entries);
+  }
+
+  async state(revision: number): Promise<Record<string, string>> {
+    const stored = this.records.get(revision);
+    if (!stored) throw new Error(`release revision ${revision} of environment ${this.environment} not found`);
+    return { ...stored.state };
   }
 
   async delete(revision: number): Promise<void> {

@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../manifests/types.js';
 import type { KubeClient } from '../client.js';
 
-export type ReleaseStatus = 'deployed' | 'superseded' | 'failed';
+/** `pending`: an operation is under way on this revision (an ordered apply); its state says which step it reached. */
+export type ReleaseStatus = 'deployed' | 'superseded' | 'failed' | 'pending';
 
 /** One recorded apply of an environment's set: what a ReleaseStore keeps per revision. */
 export interface Release {

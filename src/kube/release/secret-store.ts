@@ -74,6 +74,17 @@ export class SecretReleaseStore implements ReleaseStore {
     await this.client.patchMerge(this.key(revision), { metadata: { labels: { status: change.status }, ...annotations } });
   }
 
+  /** Kept as annotations of the revision's Secret, beside the listing's own. */
+  async mergeState(revision: number, entries: Record<string, string>): Promise<void> {
+    await this.client.patchMerge(this.key(revision), { metadata: { annotations: entries } });
+  }
+
+  async state(revision: number): Promise<Record<string, string>> {
+    const secret = await this.client.get(this.key(revision));
+    if (!secret) throw new Error(`release revision ${revision} of environment ${this.environment} not found`);
+    return { ...(secret.metadata.annotations as Record<string, string> | undefined) };
+  }
+
   async delete(revision: number): Promise<void> {
     await this.client.delete(this.key(revision));
   }

@@ -17,6 +17,12 @@ export interface ReleaseStore {
    * created with. Throws "not found" when the record is gone.
    */
   update(revision: number, change: { status: ReleaseStatus; description?: string | undefined }): Promise<void>;
+  /**
+   * The state of an operation under way on a revision (an ordered apply's steps), as string entries; merged entry by
+   * entry, so a resumed run overwrites only what it re-records. Throws "not found" when the record is gone.
+   */
+  mergeState(revision: number, entries: Record<string, string>): Promise<void>;
+  state(revision: number): Promise<Record<string, string>>;
   /** Deletes a record; one already gone is no error (two writers may trim the same revision). */
   delete(revision: number): Promise<void>;
 }

@@ -41,7 +41,12 @@ const RECEIVE_LIVENESS = { failureThreshold: 8, periodSeconds: 30 };
  * it stay byte-identical to kube-thanos.
  */
 function hashringsAlgorithmArgs(config: ComponentParams): string[] {
-  return config.hashringsAlgorithm != null ? [`--receive.hashrings-algorithm=${config.hashringsAlgorithm}`] : [];
+  return [
+    ...(config.hashringsAlgorithm != null ? [`--receive.hashrings-algorithm=${config.hashringsAlgorithm}`] : []),
+    // Also an extension: after the first ConfigMap update Thanos v0.42.4 sees the file only at this interval
+    // (pkg/receive/config.go: the fsnotify watch is not re-added once kubelet's symlink swap removed its target).
+    ...(config.hashringsFileRefreshInterval != null ? [`--receive.hashrings-file-refresh-interval=${config.hashringsFileRefreshInterval}`] : []),
+  ];
 }
 
 interface ReceiveOptions {

@@ -1,12 +1,13 @@
 // A Prometheus remote-write client for the real-Thanos tests. It reads the `remote_write:` block that
 // `thanos-gitops tenant-config` prints, unchanged (strict YAML: an unknown key fails), builds its HTTP client with
 // prometheus/common's config package (the code Prometheus uses for remote_write's tls_config: certificate and key
-// files are re-read when they change, the CA file too), and sends one sample of one series per interval, encoded
-// with prometheus/prompb and snappy as Prometheus does.
+// files are re-read when they change, the CA file too), and sends one sample of each of --series series per interval
+// (one request, as one Prometheus shard batches them), encoded with prometheus/prompb and snappy as Prometheus does.
 //
 // Like Prometheus's queue manager it retries recoverable failures (network errors and 5xx) with a backoff from
 // 30 ms to 5 s and drops a write on any other status. It stops at EOF on stdin or SIGTERM and prints one JSON line
-// per write on stdout: {"seq","ts","accepted","attempts","status","error"}.
+// per write on stdout: {"seq","ts","accepted","attempts","status","error","firstStatus","firstError"}: a write whose
+// first attempt failed and a later one succeeded is accepted with attempts > 1.
 package main
 
 import (
@@ -47,9 +48,10 @@ type result struct {
 	Attempts int    `json:"attempts"`
 	Status   int    `json:"status"`
 	Error    string `json:"error,omitempty"`
-	// The first failed attempt's reason, when the write needed retries.
-	FirstError string `json:"firstError,omitempty"`
-	DoneAt     int64  `json:"doneAt"`
+	// The first failed attempt's HTTP status (0: no response) and reason, when the write needed retries.
+	FirstStatus int    `json:"firstStatus,omitempty"`
+	FirstError  string `json:"firstError,omitempty"`
+	DoneAt      int64  `json:"doneAt"`
 }
 
 func main() {
@@ -59,6 +61,7 @@ func main() {
 	writer := flag.String("writer", "client", "value of the writer label")
 	giveUp := flag.Duration("give-up", 2*time.Minute, "drop a write that still fails after retrying this long")
 	count := flag.Int64("count", 0, "stop after this many writes (0: until stdin closes or SIGTERM)")
+	series := flag.Int("series", 1, "series per write, told apart by a series label (none when 1)")
 	flag.Parse()
 
 	raw, err := os.ReadFile(*configPath)
@@ -114,15 +117,20 @@ func main() {
 			ts = lastTs + 1
 		}
 		lastTs = ts
-		emit(send(client, entry, *metric, *writer, seq, ts, *giveUp))
+		emit(send(client, entry, *metric, *writer, *series, seq, ts, *giveUp))
 	}
 }
 
-func send(client *http.Client, entry remoteWrite, metric, writer string, seq, ts int64, giveUp time.Duration) result {
-	request := &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
-		Labels:  []prompb.Label{{Name: "__name__", Value: metric}, {Name: "writer", Value: writer}},
-		Samples: []prompb.Sample{{Value: float64(seq), Timestamp: ts}},
-	}}}
+func send(client *http.Client, entry remoteWrite, metric, writer string, series int, seq, ts int64, giveUp time.Duration) result {
+	request := &prompb.WriteRequest{}
+	for i := 0; i < series; i++ {
+		labels := []prompb.Label{{Name: "__name__", Value: metric}}
+		if series > 1 {
+			labels = append(labels, prompb.Label{Name: "series", Value: fmt.Sprintf("%03d", i)})
+		}
+		labels = append(labels, prompb.Label{Name: "writer", Value: writer})
+		request.Timeseries = append(request.Timeseries, prompb.TimeSeries{Labels: labels, Samples: []prompb.Sample{{Value: float64(seq), Timestamp: ts}}})
+	}
 	body, err := request.Marshal()
 	if err != nil {
 		fatal("marshal: %v", err)
@@ -146,7 +154,8 @@ func send(client *http.Client, entry remoteWrite, metric, writer string, seq, ts
 		default:
 			r.Error = fmt.Sprintf("HTTP %d", status)
 		}
-		if r.FirstError == "" {
+		if r.Attempts == 1 {
+			r.FirstStatus = status
 			r.FirstError = r.Error
 		}
 		recoverable := err != nil || status/100 == 5
