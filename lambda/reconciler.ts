@@ -16,7 +16,7 @@ import {
 } from '../src/kube/index.js';
 import { readOnlyClient as guardReadOnly } from '../src/kube/read-only.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations } from '../src/policy/index.js';
-import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../src/model/objects.js';
 import type { FunctionMode, ReconcilerConfig } from './config.js';
 import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent, type ReleasePayload } from './release.js';
 

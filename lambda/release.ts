@@ -1,7 +1,7 @@
 // The reconciler's input contract: events, the release payload and the policy every release must pass before the
 // function touches the cluster. The Action imports the same schema to refuse a bad release before invoking.
 import * as z from 'zod';
-import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/manifests/types.js';
+import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../src/policy/index.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */

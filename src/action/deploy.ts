@@ -8,7 +8,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts
 import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../../lambda/release.js';
 import type { ReconcilerResult } from '../../lambda/reconciler.js';
 import { loadStackConfig } from '../config/index.js';
-import { describeSource, loadManifestSet, type ManifestSet } from '../manifests/index.js';
+import { describeSource, loadManifestSet, type ManifestSet } from '../sources/index.js';
 import type { ActionInputs } from './inputs.js';
 
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { sourceSpecFrom, type SourceSpec } from '../manifests/index.js';
+import { sourceSpecFrom, type SourceSpec } from '../sources/index.js';
 
 export type ActionMode = 'diff' | 'deploy';
 

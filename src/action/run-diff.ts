@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { commentMarker, renderFullReport, renderJsonReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
 import { analyzeManifestSets } from '../thanos/index.js';
-import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet } from '../manifests/index.js';
+import { describeSource, loadManifestSet, loadManifestSetAtRef, type ManifestSet } from '../sources/index.js';
 import { upsertStickyComment, type StickyCommentResult } from './comment.js';
 import type { ActionInputs } from './inputs.js';
 import { fetchLivePlan } from './live-diff.js';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { isRecord, type KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../model/objects.js';
 import { maskSecretShapes } from './secret-shapes.js';
 import { setEntry } from '../model/json.js';
 

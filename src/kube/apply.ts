@@ -1,6 +1,6 @@
-import { objectProblem } from '../manifests/objects.js';
+import { objectProblem } from '../model/object-problem.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../thanos/ca-bundle.js';
-import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
 import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';

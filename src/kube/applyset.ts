@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { KubeApiError, type KubeClient } from './client.js';
 import { groupKindString, mapLimit } from './util.js';
 import { TOOL_VERSION } from '../model/version.js';

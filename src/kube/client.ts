@@ -1,7 +1,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
 
 export { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted, uninterruptible } from './interrupt.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { KubeApiError, uninterruptible, type KubeClient } from './client.js';
 
 export const LEASE_NAME = 'thanos-gitops-lock';

@@ -1,4 +1,4 @@
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { applySetParentName } from './applyset.js';
 
 /**

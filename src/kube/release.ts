@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../model/objects.js';
 import type { KubeClient } from './client.js';
 import { mapLimit } from './util.js';
 

@@ -1,4 +1,4 @@
-import { describeObject, type KubeObject } from '../manifests/types.js';
+import { describeObject, type KubeObject } from '../model/objects.js';
 import type { KubeClient } from './client.js';
 import { keyOf } from './client.js';
 import { mapLimit } from './util.js';

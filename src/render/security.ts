@@ -1,5 +1,5 @@
-import type { KubeObject, Manifest, ManifestSet } from '../manifests/types.js';
-import { describeObject } from '../manifests/types.js';
+import type { KubeObject, Manifest, ManifestSet } from '../model/objects.js';
+import { describeObject } from '../model/objects.js';
 import {
   objectStorageSchema,
   tlsSchema,

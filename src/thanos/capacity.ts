@@ -1,5 +1,5 @@
 import type { CapacityItem, ResourceTotals } from '../diff/types.js';
-import { isRecord, type KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../model/objects.js';
 import { get, podSpec, replicas, StackView, WORKLOAD_KINDS } from './stack.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import type { RiskSeverity, SourceLink } from '../diff/types.js';
-import { isRecord, type KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../model/objects.js';
 import { SOURCES } from './source.js';
 import { flagSet, flagValues, formatDuration, parseDuration, perPodLabels, replicationFactor, StackView, type ThanosWorkload } from './stack.js';
 

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ForecastItem, SourceLink } from '../diff/types.js';
-import { describeObject, isRecord, type KubeObject } from '../manifests/types.js';
+import { describeObject, isRecord, type KubeObject } from '../model/objects.js';
 import type { StackChange } from './rule.js';
 import { kubernetesSource, SOURCES } from './source.js';
 import { algorithmFlag, containers, get, gracePeriodSeconds, parseHashrings, podSpec, replicas, thanosComponent, type StackView } from './stack.js';

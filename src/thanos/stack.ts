@@ -1,4 +1,4 @@
-import { describeObject, isRecord, objectId, type KubeObject } from '../manifests/types.js';
+import { describeObject, isRecord, objectId, type KubeObject } from '../model/objects.js';
 
 // A read-only view of a rendered Thanos stack: which objects run which Thanos component with which flags, the
 // hashrings they read, their external labels and the bucket they use. Risk rules, validation, the restart

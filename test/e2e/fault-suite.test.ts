@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
 import { recordsManifests, withoutSecretValues } from '../../src/kube/release.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { startCli, type CliExit } from '../helpers/cli-process.js';

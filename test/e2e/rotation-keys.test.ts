@@ -17,7 +17,7 @@ import type { ObjectStorageInput } from '../../src/config/security.js';
 import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/pki/rotate.js';
 import { awsAccessKeyApi, type AccessKeyApi } from '../../src/objstore/access-keys.js';
 import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/objstore/rotation.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { goldenIn } from './rotation-fixture.js';
 
 const ACCOUNT = '123456789012';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/manifests/check.js';
-import { RENDER_RECORD, WriteAbortedError, formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/sources/check.js';
+import { RENDER_RECORD, WriteAbortedError, formatManifestStream, writeManifestSet } from '../../src/sources/writer.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { toKubeYaml } from '../../src/render/index.js';
 import { failure } from '../helpers/failure.js';
 

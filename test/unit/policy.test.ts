@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import { checkRelease, kindAllowed, type ReleasePayload } from '../../lambda/release.js';
 import { MANAGED_KINDS } from '../../src/kube/rbac.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, qualifiedKind, type ApplyPolicy } from '../../src/policy/index.js';
 
 const GOLDEN = join(import.meta.dirname, '../../../shared/kube-thanos/example');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { LEASE_NAME as ENGINE_LEASE } from '../../src/kube/lease.js';
 import { LOCK_LEASE_NAME, MANAGED_KINDS, allowedKindsValue, rbacManifests, rbacRules } from '../../src/kube/rbac.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const goldens = resolve(import.meta.dirname, '../../../shared/kube-thanos');
 const all = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];

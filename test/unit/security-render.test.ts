@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { objectStorageSchema, parseDuration, tlsSchema } from '../../src/config/security.js';
 import { applySecurity, IRSA_ANNOTATION, securityPlan, SecurityConfigError } from '../../src/render/security.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
-import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
+import { loadManifestSet, type ManifestSet } from '../../sources/index.js';
 import { readFile } from 'node:fs/promises';
 import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { UsageError, parseFlags, type Command } from '../command.js';
 import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
-import type { ManifestSet } from '../../manifests/types.js';
+import type { ManifestSet } from '../../model/objects.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
 

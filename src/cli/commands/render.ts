@@ -10,7 +10,7 @@ import {
   WriteAbortedError,
   writeManifestSet,
   type SourceSpec,
-} from '../../manifests/index.js';
+} from '../../sources/index.js';
 
 /** The source flags shared by every command that loads a manifest set (render, validate, diff, plan, apply, ...). */
 export const sourceFlagOptions = {

@@ -1,5 +1,5 @@
 import type { Io } from '../command.js';
-import { describeSource, type ManifestSet, type SourceSpec } from '../../manifests/index.js';
+import { describeSource, type ManifestSet, type SourceSpec } from '../../sources/index.js';
 import { formatValidationIssue, validateStack, type ValidationIssue } from '../../thanos/index.js';
 
 /** Where validation messages say a problem is: the stack config file for config sources, else the source. */

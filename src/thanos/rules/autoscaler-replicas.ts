@@ -3,7 +3,7 @@ import type { RiskFinding, RiskRule } from '../rule.js';
 import { ALL_VERSIONS } from '../rule.js';
 import { kubernetesSource } from '../source.js';
 import { get, WORKLOAD_KINDS } from '../stack.js';
-import { describeObject } from '../../manifests/types.js';
+import { describeObject } from '../../model/objects.js';
 
 /** An autoscaler and a replica count in Git fight over the same field on every apply. */
 export const autoscalerReplicas: RiskRule = {

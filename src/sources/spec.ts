@@ -1,4 +1,4 @@
-import type { SourceSpec } from './types.js';
+import type { SourceSpec } from '../model/objects.js';
 import { SourceSpecError } from './errors.js';
 
 export const SOURCE_TYPES = ['config', 'jsonnet', 'manifests'] as const;

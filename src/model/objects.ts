@@ -72,4 +72,4 @@ export function describeObject(object: KubeObject): string {
 }
 
 /** The engine's non-aliasing copy (defined with the other JSON helpers in src/model). */
-export { cloneTree } from '../model/json.js';
+export { cloneTree } from './json.js';

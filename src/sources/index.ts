@@ -1,4 +1,4 @@
-export * from './types.js';
+export * from '../model/objects.js';
 export { ManifestSourceError, SourceSpecError } from './errors.js';
 export { DEFAULT_CONFIG_FILE, SOURCE_TYPES, describeSource, sourceSpecFrom, type SourceOptions, type SourceType } from './spec.js';
 export { loadManifestSet, type LoadOptions } from './source.js';

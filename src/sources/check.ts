@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
-import { describeObject, objectId, type ManifestSet } from './types.js';
+import { describeObject, objectId, type ManifestSet } from '../model/objects.js';
 
 /** Why a manifest's file name cannot be written under an output directory, or undefined when it can. */
 function fileNameProblem(file: string): string | undefined {

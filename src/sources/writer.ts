@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { toKubeYaml } from '../render/index.js';
 import { assertWritableSet } from './check.js';
 import { ManifestSourceError } from './errors.js';
-import type { ManifestSet } from './types.js';
+import type { ManifestSet } from '../model/objects.js';
 
 /**
  * The record of the files a render wrote into its output directory. Only those are replaced or removed by the next

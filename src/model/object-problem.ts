@@ -1,5 +1,5 @@
-import { imageProblems, namespaceProblem, nameProblem } from '../model/object-rules.js';
-import { apiGroup, isRecord } from './types.js';
+import { imageProblems, namespaceProblem, nameProblem } from './object-rules.js';
+import { apiGroup, isRecord } from './objects.js';
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
@@ -70,4 +70,4 @@ export function isListObject(value: Record<string, unknown>): value is Record<st
   return typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
 
-export { isRecord } from './types.js';
+export { isRecord } from './objects.js';
