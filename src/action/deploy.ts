@@ -8,7 +8,8 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts
 import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReconcilerEvent, type ReleasePayload } from '../../lambda/release.js';
 import type { ReconcilerResult } from '../../lambda/reconciler.js';
 import { loadStackConfig } from '../config/index.js';
-import { describeSource, loadManifestSet, type ManifestSet } from '../sources/index.js';
+import { describeSource, loadManifestSet } from '../sources/index.js';
+import type { ManifestSet } from '../model/objects.js';
 import type { ActionInputs } from './inputs.js';
 
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';

@@ -2,7 +2,7 @@
 // masked there), and its diff comes back for the same report and sticky comment the base-vs-head diff uses.
 import * as core from '@actions/core';
 import type { ManifestDiff } from '../diff/index.js';
-import type { ManifestSet } from '../sources/index.js';
+import type { ManifestSet } from '../model/objects.js';
 import { buildRelease, invokeReconciler } from './deploy.js';
 import type { ActionInputs } from './inputs.js';
 

@@ -69,5 +69,3 @@ function apiServerProblem(object: { apiVersion: string; kind: string; metadata: 
 export function isListObject(value: Record<string, unknown>): value is Record<string, unknown> & { items: unknown[] } {
   return typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
-
-export { isRecord } from './objects.js';

@@ -5,8 +5,8 @@ import { progressCounter, type ProgressListener } from '../model/progress.js';
 import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ManifestSourceError } from './errors.js';
 import { assertInsideRepository, repositoryRoot } from './repository.js';
-import { isListObject, isRecord, objectProblem } from '../model/object-problem.js';
-import type { KubeObject, ManifestSet } from '../model/objects.js';
+import { isListObject, objectProblem } from '../model/object-problem.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { loadManifestSet, type LoadOptions } from './source.js';
-import type { ManifestSet, SourceSpec } from '../model/objects.js';
+import type { ManifestSet } from '../model/objects.js';
+import type { SourceSpec } from './spec.js';
 
 export class GitError extends ManifestSourceError {
   override name = 'GitError';

@@ -5,8 +5,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { confineImports } from './jsonnet-imports.js';
 import { repositoryRoot } from './repository.js';
-import { isListObject, isRecord, objectProblem } from '../model/object-problem.js';
-import type { KubeObject, ManifestSet } from '../model/objects.js';
+import { isListObject, objectProblem } from '../model/object-problem.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 
 export interface JsonnetOptions {
   cwd?: string;

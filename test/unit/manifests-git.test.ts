@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifestSetAtRef, resolveRef } from '../../src/sources/git.js';
-import type { SourceSpec } from '../../src/model/objects.js';
+import type { SourceSpec } from '../../src/sources/spec.js';
 import { failure } from '../helpers/failure.js';
 import { git } from '../helpers/git.js';
 

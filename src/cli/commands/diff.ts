@@ -3,7 +3,8 @@ import { UsageError, parseFlags, type Command } from '../command.js';
 import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
 import { analyzeManifestSets } from '../../thanos/index.js';
 import { reportStackIssues } from './stack-checks.js';
-import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../sources/index.js';
+import { loadManifestSet, loadManifestSetAtRef, resolveRef } from '../../sources/index.js';
+import type { ManifestSet } from '../../model/objects.js';
 import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
 
