@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../src/policy/index.js';
+import { ThanosGitopsError } from '../src/model/errors.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -93,7 +94,7 @@ export type ReconcilerAction = ReconcilerEvent['action'];
 export const WRITING_ACTIONS: ReadonlySet<ReconcilerAction> = new Set(['apply', 'reconcile', 'rotate', 'rollback']);
 
 /** An event the function refuses, with the reason; nothing was read from or written to the cluster. */
-export class RefusedError extends Error {
+export class RefusedError extends ThanosGitopsError {
   override name = 'RefusedError';
 }
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { applyPolicySchema } from '../../src/policy/policy.js';
+import { ThanosGitopsError } from '../../src/model/errors.js';
 
 /**
  * Everything the stack needs to know, from CDK context (`infra/cdk.json`, `-c key=value`) or typed props. Validation
@@ -131,7 +132,7 @@ export function roleAccount(arn: string): string {
   return match[1];
 }
 
-export class InfraConfigError extends Error {
+export class InfraConfigError extends ThanosGitopsError {
   override name = 'InfraConfigError';
 }
 

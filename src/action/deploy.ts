@@ -11,6 +11,7 @@ import { loadStackConfig } from '../config/index.js';
 import { describeSource, loadManifestSet } from '../sources/index.js';
 import type { ManifestSet } from '../model/objects.js';
 import type { ActionInputs } from './inputs.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';
 
@@ -22,7 +23,7 @@ interface AwsCredentialIdentity {
 }
 
 /** The function answered with an error (FunctionError): the step fails with its reason. */
-export class FunctionFailedError extends Error {
+export class FunctionFailedError extends ThanosGitopsError {
   override name = 'FunctionFailedError';
 }
 

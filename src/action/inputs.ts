@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { sourceSpecFrom, type SourceSpec } from '../sources/index.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export type ActionMode = 'diff' | 'deploy';
 
@@ -22,7 +23,7 @@ export interface ActionInputs {
 }
 
 /** An input the user got wrong: the message names the input and the accepted values. */
-export class InputError extends Error {
+export class InputError extends ThanosGitopsError {
   override name = 'InputError';
 }
 

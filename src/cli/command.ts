@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /** Output streams a command writes to; tests pass their own. */
 export interface Io {
@@ -27,7 +28,7 @@ export interface Command {
 }
 
 /** Bad command-line arguments: printed with the command's usage hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends ThanosGitopsError {
   override name = 'UsageError';
 }
 
@@ -38,6 +39,6 @@ export function parseFlags<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, { cause: error });
   }
 }

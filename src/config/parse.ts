@@ -70,7 +70,7 @@ export function parseStackConfig(text: string, file: string): StackConfig {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // e.g. an alias bomb; the yaml library names the problem, not the content.
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }]);
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }], { cause: error });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw emptyDocument();
 
@@ -103,10 +103,10 @@ export async function loadStackConfig(path: string): Promise<StackConfig> {
     text = decodeUtf8(await readFile(path), path);
   } catch (error) {
     if (error instanceof InvalidUtf8Error) {
-      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }]);
+      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }], { cause: error });
     }
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }]);
+    throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }], { cause: error });
   }
   return parseStackConfig(text, path);
 }

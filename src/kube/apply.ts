@@ -9,6 +9,7 @@ import { recordsManifests, ReleaseHistory, type Release } from './release.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
 
@@ -74,7 +75,7 @@ export interface Conflict {
 }
 
 /** Fields owned by other managers; nothing was written. */
-export class ApplyConflictError extends Error {
+export class ApplyConflictError extends ThanosGitopsError {
   override name = 'ApplyConflictError';
   constructor(readonly conflicts: Conflict[]) {
     super(
@@ -85,7 +86,7 @@ export class ApplyConflictError extends Error {
 }
 
 /** Immutable fields would change; nothing was written. */
-export class ImmutableFieldError extends Error {
+export class ImmutableFieldError extends ThanosGitopsError {
   override name = 'ImmutableFieldError';
   constructor(readonly objects: Array<{ object: string; message: string }>) {
     super(
@@ -96,7 +97,7 @@ export class ImmutableFieldError extends Error {
 }
 
 /** Kinds the apiserver does not serve; nothing was written. */
-export class MissingKindsError extends Error {
+export class MissingKindsError extends ThanosGitopsError {
   override name = 'MissingKindsError';
   constructor(readonly missing: Array<{ kind: string; objects: string[] }>) {
     super(
@@ -107,7 +108,7 @@ export class MissingKindsError extends Error {
 }
 
 /** Objects failed while writing; the set's other objects and the history are left consistent and re-runnable. */
-export class ApplyError extends Error {
+export class ApplyError extends ThanosGitopsError {
   override name = 'ApplyError';
   constructor(
     readonly failures: Array<{ object: string; error: Error }>,

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../model/objects.js';
 import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted, uninterruptible } from './interrupt.js';
 
@@ -32,7 +33,7 @@ export interface StatusCause {
  * An error status from the apiserver, named after the object it concerns. The message never carries request bodies:
  * only the apiserver's own status message, which for Secrets is scrubbed of echoed values.
  */
-export class KubeApiError extends Error {
+export class KubeApiError extends ThanosGitopsError {
   override name = 'KubeApiError';
   readonly status: number;
   readonly reason: string;
@@ -60,7 +61,7 @@ export class KubeApiError extends Error {
 }
 
 /** The apiserver could not be reached (after retries): connection refused, reset, timed out. */
-export class KubeConnectionError extends Error {
+export class KubeConnectionError extends ThanosGitopsError {
   override name = 'KubeConnectionError';
   constructor(
     readonly object: string,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeObject } from '../model/objects.js';
 import { KubeApiError, uninterruptible, type KubeClient } from './client.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export const LEASE_NAME = 'thanos-gitops-lock';
 
@@ -18,7 +19,7 @@ export interface LeaseOptions {
   onWait?: (holder: string) => void;
 }
 
-export class LeaseHeldError extends Error {
+export class LeaseHeldError extends ThanosGitopsError {
   override name = 'LeaseHeldError';
   constructor(
     readonly namespace: string,

@@ -3,6 +3,7 @@
 import { apiGroup, describeObject, isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 import { podSecurityFindings } from './pod-security.js';
 import { BASELINE_CHECKS, formatKind, qualifiedKind, type ApplyPolicy } from './policy.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export interface PolicyViolation {
   /** `Deployment thanos/thanos-query (thanos-query-deployment.yaml)` */
@@ -16,7 +17,7 @@ export interface PolicyViolation {
 }
 
 /** A set the policy refuses; nothing was written. */
-export class PolicyViolationError extends Error {
+export class PolicyViolationError extends ThanosGitopsError {
   override name = 'PolicyViolationError';
   constructor(
     readonly violations: PolicyViolation[],

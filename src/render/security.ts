@@ -8,6 +8,7 @@ import {
   type TlsConfig,
   type TlsConfigInput,
 } from '../config/security.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
@@ -21,7 +22,7 @@ export interface SecuritySettings {
 }
 
 /** A wiring problem in the stack config's tls/objectStorage sections, named by config path with the fix. */
-export class SecurityConfigError extends Error {
+export class SecurityConfigError extends ThanosGitopsError {
   override name = 'SecurityConfigError';
   constructor(
     readonly path: string,

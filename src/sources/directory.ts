@@ -144,7 +144,7 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
         texts.push(decodeUtf8(bytes, join(dir, batch[index] as string)));
         read(batch[index]);
       } catch (error) {
-        if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message);
+        if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message, { cause: error });
         throw error;
       }
     });

@@ -5,6 +5,7 @@ import { toKubeYaml } from '../render/index.js';
 import { assertWritableSet } from './check.js';
 import { ManifestSourceError } from './errors.js';
 import type { ManifestSet } from '../model/objects.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /**
  * The record of the files a render wrote into its output directory. Only those are replaced or removed by the next
@@ -35,7 +36,7 @@ export interface WriteOptions {
 }
 
 /** The write was stopped through WriteOptions.signal before the output directory was touched. */
-export class WriteAbortedError extends Error {
+export class WriteAbortedError extends ThanosGitopsError {
   override name = 'WriteAbortedError';
 }
 
