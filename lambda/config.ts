@@ -1,5 +1,6 @@
 // The function's configuration, all from its environment (set by the CDK app in infra/).
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../src/policy/index.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../src/model/environment.js';
 import { DEFAULT_ALLOWED_KINDS, RefusedError, type ReleasePolicy } from './release.js';
 
 export type FunctionMode = 'plan' | 'apply';
@@ -36,7 +37,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ReconcilerConfig {
   const namespaces = list(env.TARGET_NAMESPACES);
   const namespace = namespaces[0];
   if (!namespace) throw missing('TARGET_NAMESPACES');
-  const environment = env.ENVIRONMENT || 'default';
+  const environment = env.ENVIRONMENT || DEFAULT_ENVIRONMENT;
+  const environmentProblem = environmentNameProblem(environment, 'ENVIRONMENT');
+  if (environmentProblem !== undefined) throw new RefusedError(`function misconfigured: ${environmentProblem}`);
   const allowRaw = (env.ALLOW_CLUSTER_SCOPED ?? 'false').toLowerCase();
   if (!['true', 'false'].includes(allowRaw)) throw new RefusedError(`function misconfigured: ALLOW_CLUSTER_SCOPED is '${allowRaw}'; use true or false`);
   const rotation = env.ROTATION_MODE;

@@ -22,7 +22,7 @@ import { checkRelease, parseEvent, RefusedError, WRITING_ACTIONS, type Reconcile
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {
-  return `thanos-gitops-settings-${environment}`.slice(0, 253);
+  return `thanos-gitops-settings-${environment}`;
 }
 
 export interface ReconcilerResult {

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { apiGroup, isRecord, type KubeObject, type Manifest, type ManifestSet } from '../src/model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../src/policy/index.js';
 import { ThanosGitopsError } from '../src/model/errors.js';
+import { environmentNameProblem, isEnvironmentName } from '../src/model/environment.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -69,7 +70,7 @@ export const releaseSchema = z
     repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'repository must be owner/name').describe('GitHub repository, owner/name'),
     commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'commit must be a hex git sha').describe('The commit the manifests were rendered from'),
     actor: z.string().min(1).describe('Who caused the release (GitHub actor)'),
-    environment: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'environment must be letters, digits, . _ - (at most 63)'),
+    environment: z.string().refine(isEnvironmentName, { error: (issue) => environmentNameProblem(String(issue.input)) }),
     manifests: z.array(manifestSchema).describe('KubeObjects, or {file, object} manifests as rendered'),
     settings: securitySettingsSchema.optional().describe('tls/objectStorage stack-config sections for scheduled rotation'),
   })

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { sourceSpecFrom, type SourceSpec } from '../sources/index.js';
 import { ThanosGitopsError } from '../model/errors.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../model/environment.js';
 
 export type ActionMode = 'diff' | 'deploy';
 
@@ -73,10 +74,9 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
   } catch (error) {
     throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`);
   }
-  const environment = core.getInput('environment').trim() || 'default';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(environment)) {
-    throw new InputError(`input 'environment' is '${environment}'; use letters, digits, '.', '_' and '-' (at most 63 characters)`);
-  }
+  const environment = core.getInput('environment').trim() || DEFAULT_ENVIRONMENT;
+  const environmentProblem = environmentNameProblem(environment, "input 'environment'");
+  if (environmentProblem !== undefined) throw new InputError(environmentProblem);
   return {
     mode: modeInput,
     source,

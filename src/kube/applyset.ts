@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../model/objects.js';
+import { checkEnvironmentName } from '../model/environment.js';
 import { KubeApiError, type KubeClient } from './client.js';
 import { groupKindString, mapLimit } from './util.js';
 import { TOOL_VERSION } from '../model/version.js';
@@ -20,7 +21,7 @@ export function applySetId(name: string, namespace: string, kind = 'Secret', gro
 }
 
 export function applySetParentName(environment: string): string {
-  return `thanos-gitops-${environment}`;
+  return `thanos-gitops-${checkEnvironmentName(environment)}`;
 }
 
 /** A group-kind as written in contains-group-kinds, with the apiVersion we list it under. */

@@ -1,5 +1,6 @@
 import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { applySetParentName } from './applyset.js';
+import { DEFAULT_ENVIRONMENT } from '../model/environment.js';
 
 /**
  * The namespace-scoped RBAC the reconciler's Kubernetes identities need. The EKS access entries map each function's
@@ -73,7 +74,7 @@ export interface PolicyRule {
  * `environments` (labels and annotations only), and no pods (their specs can carry credentials in env values; plan
  * never waits for rollouts).
  */
-export function rbacRules(mode: RbacMode, environments: readonly string[] = ['default']): PolicyRule[] {
+export function rbacRules(mode: RbacMode, environments: readonly string[] = [DEFAULT_ENVIRONMENT]): PolicyRule[] {
   const verbs = mode === 'apply' ? APPLY_VERBS : PLAN_VERBS;
   const groups = [...new Set(MANAGED_KINDS.map((k) => k.group))];
   const rules: PolicyRule[] = groups.map((group) => ({

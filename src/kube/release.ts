@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../model/objects.js';
+import { checkEnvironmentName } from '../model/environment.js';
 import type { KubeClient } from './client.js';
 import { mapLimit } from './util.js';
 
@@ -178,7 +179,9 @@ export class ReleaseHistory {
     readonly namespace: string,
     readonly environment: string,
     readonly keep = 10,
-  ) {}
+  ) {
+    checkEnvironmentName(environment);
+  }
 
   private selector(extra = ''): string {
     return `owner=${RELEASE_OWNER},name=${this.environment}${extra}`;

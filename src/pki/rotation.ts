@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
-import { parseDuration } from '../config/security.js';
+import { parseSettingDuration } from '../config/security.js';
 import { CA_CHECKSUM_ANNOTATION, type LeafRequest, type SecurityPlan } from '../render/security.js';
 import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from './x509.js';
 import { CERTIFICATE_ANNOTATION, readSecret, writeSecret, type LiveSecret } from './secrets.js';
@@ -127,10 +127,10 @@ class Pki {
   ) {
     const certificates = plan.tls!.certificates;
     this.now = options.now ?? (() => new Date());
-    this.duration = parseDuration(certificates.duration);
-    this.renewBefore = certificates.renewBefore ? parseDuration(certificates.renewBefore) : this.duration / 3;
-    this.caDuration = parseDuration(certificates.caDuration);
-    this.caRenewBefore = certificates.caRenewBefore ? parseDuration(certificates.caRenewBefore) : this.caDuration / 3;
+    this.duration = parseSettingDuration(certificates.duration);
+    this.renewBefore = certificates.renewBefore ? parseSettingDuration(certificates.renewBefore) : this.duration / 3;
+    this.caDuration = parseSettingDuration(certificates.caDuration);
+    this.caRenewBefore = certificates.caRenewBefore ? parseSettingDuration(certificates.caRenewBefore) : this.caDuration / 3;
     if (this.renewBefore >= this.duration) throw new Error(`tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`);
     if (this.caRenewBefore >= this.caDuration) throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
     this.caSecretName = certificates.caSecretName;

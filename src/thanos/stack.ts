@@ -1,3 +1,4 @@
+import { parseDuration } from '../model/duration.js';
 import { describeObject, isRecord, objectId, type KubeObject } from '../model/objects.js';
 
 // A read-only view of a rendered Thanos stack: which objects run which Thanos component with which flags, the
@@ -87,20 +88,13 @@ export function listed(items: string[], limit = 5): string {
   return items.length > limit ? `${shown.join(', ')} and ${items.length - limit} more` : shown.join(', ');
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
-
-/** Prometheus duration (`30d`, `1h30m`) in milliseconds; 0 means "keep forever" for Thanos retention flags. */
-export function parseDuration(text: string): number | undefined {
+/**
+ * A duration flag's value (`30d`, `1h30m`) in milliseconds. Prometheus's ParseDuration also reads a bare `0`
+ * (prometheus/common v0.67.5 model/time.go); for Thanos retention flags 0 means "keep forever".
+ */
+export function flagDuration(text: string): number | undefined {
   const trimmed = text.trim().replace(/^"|"$/g, '');
-  if (trimmed === '0') return 0;
-  const pattern = /(\d+)(ms|s|m|h|d|w|y)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (const match of trimmed.matchAll(pattern)) {
-    total += Number(match[1]) * DURATION_UNITS[match[2]!]!;
-    consumed += match[0].length;
-  }
-  return consumed > 0 && consumed === trimmed.length ? total : undefined;
+  return trimmed === '0' ? 0 : parseDuration(trimmed);
 }
 
 /** `40h`, `10d`: the shortest exact Prometheus form of a duration, for messages. */

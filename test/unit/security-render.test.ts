@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
-import { objectStorageSchema, parseDuration, tlsSchema } from '../../src/config/security.js';
+import { objectStorageSchema, parseSettingDuration as parseDuration, tlsSchema } from '../../src/config/security.js';
 import { applySecurity, IRSA_ANNOTATION, securityPlan, SecurityConfigError } from '../../src/render/security.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');

@@ -4,6 +4,8 @@ import { delimiter, join } from 'node:path';
 import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet } from '../../sources/index.js';
 import type { ManifestSet } from '../../model/objects.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../../model/environment.js';
+import { parseDuration as durationMs } from '../../model/duration.js';
 import { readFile } from 'node:fs/promises';
 import { reportStackIssues } from './stack-checks.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
@@ -39,8 +41,6 @@ export interface ClusterFlagValues {
   environment?: string | undefined;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /**
  * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
  * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
@@ -63,10 +63,9 @@ export function clientFromFlags(values: ClusterFlagValues, signal?: AbortSignal)
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
-  const environment = values.environment ?? 'default';
-  if (!DNS_LABEL.test(environment) || environment.length > 40) {
-    throw new UsageError(`--environment '${environment}' must be a lowercase DNS label of at most 40 characters (it names Secrets)`);
-  }
+  const environment = values.environment ?? DEFAULT_ENVIRONMENT;
+  const problem = environmentNameProblem(environment, '--environment');
+  if (problem !== undefined) throw new UsageError(problem);
   return environment;
 }
 
@@ -80,12 +79,12 @@ export function namespaceFor(values: ClusterFlagValues, set?: ManifestSet): stri
   );
 }
 
-/** `300`, `300s`, `5m`, `1h` to milliseconds. */
+/** A duration flag (`300s`, `5m`, `1h30m`; a plain number counts seconds) in milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} '${text}' is not a duration; use e.g. 300s, 5m or 1h`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
+  const trimmed = text.trim();
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : durationMs(trimmed);
+  if (ms === undefined) throw new UsageError(`${flag} '${text}' is not a duration; use e.g. 300s, 5m or 1h30m`);
+  return ms;
 }
 
 export const applyFlagOptions = {

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { UsageError, parseFlags, type Command } from '../command.js';
 import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
 import type { ManifestSet } from '../../model/objects.js';
+import { environmentNameProblem } from '../../model/environment.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
 
@@ -46,6 +47,10 @@ export const rbacCommand: Command = {
     if (namespaces.length === 0) throw new UsageError('--namespace is required');
     const mode = values.mode;
     if (mode !== 'apply' && mode !== 'plan') throw new UsageError(`--mode must be 'apply' or 'plan', got '${mode}'`);
+    for (const environment of values.environment ?? []) {
+      const problem = environmentNameProblem(environment, '--environment');
+      if (problem !== undefined) throw new UsageError(problem);
+    }
     const set = rbacManifests({
       namespaces,
       mode: mode satisfies RbacMode,
