@@ -18,12 +18,15 @@ const RECORD_HEADER = `# Written by thanos-gitops render. The next render into t
 # here and leaves every other file alone. Deleting this record makes the next render refuse the directory.
 `;
 
-/** The YAML stream of a set: `---`-separated documents, each headed by its file name as a comment. */
-export function formatManifestStream(set: ManifestSet): string {
+/**
+ * The YAML stream of a set, as `kubectl apply -f -` reads it: `---`-separated documents in set order, each headed by
+ * its file name as a comment unless `sourceComments` is false.
+ */
+export function formatManifestStream(set: ManifestSet, { sourceComments = true }: { sourceComments?: boolean } = {}): string {
   return set
     .map(({ file, object }) => {
       const text = toKubeYaml(object);
-      return `---\n# Source: ${file}\n${text.endsWith('\n') ? text : `${text}\n`}`;
+      return `---\n${sourceComments ? `# Source: ${file}\n` : ''}${text.endsWith('\n') ? text : `${text}\n`}`;
     })
     .join('');
 }

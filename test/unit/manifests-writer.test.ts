@@ -202,4 +202,9 @@ describe('formatManifestStream', () => {
     expect(stream).toContain('---\n# Source: nested/hashrings-configmap.yaml\n');
     expect(parseAllDocuments(stream).map((doc) => doc.toJS() as unknown)).toEqual(set.map((m) => m.object));
   });
+  it('without source comments is the same stream minus the comment lines (what `thanos-gitops rbac` and infra print)', () => {
+    const stream = formatManifestStream(set, { sourceComments: false });
+    expect(stream.startsWith('---\napiVersion: v1\n')).toBe(true);
+    expect(stream).toBe(formatManifestStream(set).replace(/^# Source: .*\n/gm, ''));
+  });
 });

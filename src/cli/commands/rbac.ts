@@ -1,7 +1,6 @@
-import { stringify } from 'yaml';
 import { UsageError, parseFlags, type Command } from '../command.js';
 import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
-import type { ManifestSet } from '../../model/objects.js';
+import { formatManifestStream } from '../../sources/writer.js';
 import { environmentNameProblem } from '../../model/environment.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
@@ -24,11 +23,6 @@ Options:
 Example:
   thanos-gitops rbac --namespace thanos --mode apply | kubectl apply -f -
 `;
-
-/** Multi-document YAML in set order, the shape `kubectl apply -f -` reads. */
-export function manifestSetToYaml(set: ManifestSet): string {
-  return set.map((m) => `---\n${stringify(m.object, { lineWidth: 0 })}`).join('');
-}
 
 export const rbacCommand: Command = {
   name: 'rbac',
@@ -59,7 +53,7 @@ export const rbacCommand: Command = {
       ...(values.user !== undefined && { users: values.user }),
       ...(values.environment !== undefined && { environments: values.environment }),
     });
-    io.stdout(manifestSetToYaml(set));
+    io.stdout(formatManifestStream(set, { sourceComments: false }));
     return 0;
   },
 };
