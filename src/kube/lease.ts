@@ -4,6 +4,7 @@ import type { KubeObject } from '../model/objects.js';
 import { KubeApiError, uninterruptible, type KubeClient } from './client.js';
 import { ThanosGitopsError } from '../model/errors.js';
 
+/** The Lease of the apply lock (`withLease`); the apply Role may get and update only this one Lease. */
 export const LEASE_NAME = 'thanos-gitops-lock';
 
 export interface LeaseOptions {

@@ -1,5 +1,6 @@
 import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { applySetParentName } from './applyset.js';
+import { LEASE_NAME } from './lease.js';
 import { DEFAULT_ENVIRONMENT } from '../model/environment.js';
 
 /**
@@ -34,9 +35,6 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { kind: 'PodDisruptionBudget', group: 'policy', resource: 'poddisruptionbudgets' },
   { kind: 'ServiceMonitor', group: 'monitoring.coreos.com', resource: 'servicemonitors' },
 ];
-
-/** The Lease the apply engine's lock uses (`withLease`); the apply Role may only update this one Lease. */
-export const LOCK_LEASE_NAME = 'thanos-gitops-lock';
 
 export const DEFAULT_GROUPS: Readonly<Record<RbacMode, string>> = {
   apply: 'thanos-gitops-apply',
@@ -97,7 +95,7 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = [DEF
       apiGroups: ['coordination.k8s.io'],
       resources: ['leases'],
       verbs: ['get', 'update'],
-      resourceNames: [LOCK_LEASE_NAME],
+      resourceNames: [LEASE_NAME],
     });
   } else {
     // Plan reports who holds the lock, read-only.
@@ -105,7 +103,7 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = [DEF
       apiGroups: ['coordination.k8s.io'],
       resources: ['leases'],
       verbs: ['get'],
-      resourceNames: [LOCK_LEASE_NAME],
+      resourceNames: [LEASE_NAME],
     });
   }
   return rules;
