@@ -12,7 +12,6 @@ export const APPLYSET_TOOLING_ANNOTATION = 'applyset.kubernetes.io/tooling';
 export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-group-kinds';
 export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
 export const TOOL_NAME = 'thanos-gitops';
-export { TOOL_VERSION } from '../model/version.js';
 
 /** applyset-<base64url(sha256(name.namespace.Kind.group))>-v1, exactly kubectl's ApplySet.ID(). */
 export function applySetId(name: string, namespace: string, kind = 'Secret', group = ''): string {

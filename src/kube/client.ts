@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../model/objects.js';
 import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
 import { ThanosGitopsError } from '../model/errors.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 export { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted, uninterruptible } from './interrupt.js';
 
@@ -196,7 +197,7 @@ export class KubeClient {
     this.agent = this.isHttps ? new https.Agent({ ...tls, ...agentOptions }) : new http.Agent(agentOptions);
     this.retry = { retries: 5, baseDelayMs: 200, maxDelayMs: 5_000, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.userAgent = options.userAgent ?? 'thanos-gitops';
+    this.userAgent = options.userAgent ?? `thanos-gitops/${TOOL_VERSION}`;
     this.signal = options.signal;
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -16,6 +16,7 @@ import { durationPattern, parseDuration } from '../../src/model/duration.js';
 import { checkEnvironmentName, EnvironmentNameError, environmentNameProblem, isEnvironmentName } from '../../src/model/environment.js';
 import { ThanosGitopsError } from '../../src/model/errors.js';
 import { InvalidUtf8Error } from '../../src/model/text.js';
+import { TOOL_VERSION } from '../../src/model/version.js';
 import { GitError, loadManifestDirectory, ManifestSourceError, SourceSpecError } from '../../src/sources/index.js';
 import { flagDuration } from '../../src/thanos/stack.js';
 
@@ -152,5 +153,12 @@ describe('the error base class', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the tool version', () => {
+  it('is package.json version, with no copy of it in the code', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(TOOL_VERSION).toBe(version);
   });
 });
