@@ -9,6 +9,7 @@ import {
   type TlsConfigInput,
 } from '../config/security.js';
 import { ThanosGitopsError } from '../model/errors.js';
+import { podTemplate as workloadPodTemplate, thanosSubcommand } from '../model/workloads.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
@@ -53,8 +54,6 @@ export function grpcServerName(namespace: string): string {
 }
 
 const TENANT_FIELD_MIN_VERSION: [number, number, number] = [0, 27, 0];
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-const THANOS_SUBCOMMANDS = new Set(['receive', 'query', 'store', 'rule', 'compact', 'tools', 'query-frontend', 'sidecar']);
 
 interface Container {
   name: string;
@@ -86,20 +85,15 @@ export interface WorkloadInfo {
   objstore?: { name: string; key: string };
 }
 
+/** The workload's pod template, typed as far as the overlay edits it. */
 function podTemplate(object: KubeObject): PodTemplate | undefined {
-  const spec = object.spec as { template?: PodTemplate } | undefined;
-  return spec?.template?.spec?.containers ? spec.template : undefined;
-}
-
-function thanosContainerIndex(template: PodTemplate): number {
-  const index = template.spec.containers.findIndex((c) => THANOS_SUBCOMMANDS.has(c.args?.[0] ?? ''));
-  return index;
+  return workloadPodTemplate(object) as PodTemplate | undefined;
 }
 
 function roleOf(object: KubeObject, container: Container): WorkloadRole {
   const component = object.metadata.labels?.['app.kubernetes.io/component'];
   const args = container.args ?? [];
-  switch (args[0]) {
+  switch (thanosSubcommand(container)) {
     case 'receive':
       if (component === 'thanos-receive-router') return 'router';
       // kube-thanos's single `receive` routes and ingests in one pod; split ingestors never face clients.
@@ -121,10 +115,9 @@ function roleOf(object: KubeObject, container: Container): WorkloadRole {
 export function workloads(set: ManifestSet): WorkloadInfo[] {
   const found: WorkloadInfo[] = [];
   for (const manifest of set) {
-    if (!WORKLOAD_KINDS.has(manifest.object.kind)) continue;
     const template = podTemplate(manifest.object);
     if (!template) continue;
-    const index = thanosContainerIndex(template);
+    const index = template.spec.containers.findIndex((container) => thanosSubcommand(container) !== undefined);
     if (index < 0) continue;
     const container = template.spec.containers[index]!;
     const ref = container.env?.find((e) => e.name === 'OBJSTORE_CONFIG')?.valueFrom?.secretKeyRef;

@@ -3,7 +3,8 @@ import type { ForecastItem, SourceLink } from '../diff/types.js';
 import { describeObject, isRecord, type KubeObject } from '../model/objects.js';
 import type { StackChange } from './rule.js';
 import { kubernetesSource, SOURCES } from './source.js';
-import { algorithmFlag, containers, get, gracePeriodSeconds, parseHashrings, podSpec, replicas, thanosComponent, type StackView } from './stack.js';
+import { podSpec } from '../model/workloads.js';
+import { algorithmFlag, containers, get, gracePeriodSeconds, parseHashrings, replicas, thanosComponent, type StackView } from './stack.js';
 
 const STATEFULSET_UPDATES = kubernetesSource('StatefulSets: rolling updates', 'https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates');
 const DEPLOYMENT_UPDATES = kubernetesSource('Deployments: rolling update deployment', 'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment');
@@ -61,8 +62,8 @@ function templateChanges(before: KubeObject, after: KubeObject): string[] {
     for (const key of new Set([...Object.keys(old), ...Object.keys(container)])) if (!isDeepStrictEqual(old[key], container[key])) fields.add(key);
   }
   for (const name of oldContainers.keys()) if (!byName(rawAfter).has(name)) fields.add(`container ${name} removed`);
-  const specBefore = isRecord(podSpec(before)) ? (podSpec(before) as Record<string, unknown>) : {};
-  const specAfter = isRecord(podSpec(after)) ? (podSpec(after) as Record<string, unknown>) : {};
+  const specBefore = podSpec(before) ?? {};
+  const specAfter = podSpec(after) ?? {};
   for (const key of new Set([...Object.keys(specBefore), ...Object.keys(specAfter)])) {
     if (key !== 'containers' && !isDeepStrictEqual(specBefore[key], specAfter[key])) fields.add(key);
   }

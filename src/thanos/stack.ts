@@ -1,5 +1,6 @@
 import { parseDuration } from '../model/duration.js';
 import { describeObject, isRecord, objectId, type KubeObject } from '../model/objects.js';
+import { podContainers, podSpec, thanosSubcommand, WORKLOAD_KINDS } from '../model/workloads.js';
 
 // A read-only view of a rendered Thanos stack: which objects run which Thanos component with which flags, the
 // hashrings they read, their external labels and the bucket they use. Risk rules, validation, the restart
@@ -12,8 +13,6 @@ export interface Container {
   env: unknown[];
 }
 
-export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
-const THANOS_COMPONENTS = new Set(['receive', 'query', 'store', 'compact', 'rule', 'sidecar', 'query-frontend', 'bucket', 'tools']);
 
 export function get(value: unknown, ...path: string[]): unknown {
   let current = value;
@@ -28,17 +27,8 @@ export function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-export function podSpec(object: KubeObject): unknown {
-  if (object.kind === 'Pod') return object['spec'];
-  if (object.kind === 'CronJob') return get(object, 'spec', 'jobTemplate', 'spec', 'template', 'spec');
-  if (WORKLOAD_KINDS.has(object.kind)) return get(object, 'spec', 'template', 'spec');
-  return undefined;
-}
-
 export function containers(object: KubeObject): Container[] {
-  const list = get(podSpec(object), 'containers');
-  if (!Array.isArray(list)) return [];
-  return list.filter(isRecord).map((container) => ({
+  return podContainers(object).map((container) => ({
     name: typeof container['name'] === 'string' ? container['name'] : '',
     image: typeof container['image'] === 'string' ? container['image'] : undefined,
     tokens: [...strings(container['command']), ...strings(container['args'])],
@@ -49,9 +39,9 @@ export function containers(object: KubeObject): Container[] {
 /** The Thanos subcommand a workload runs (`receive`, `query`, ...), from the first container that runs one. */
 export function thanosComponent(object: KubeObject | undefined): string | undefined {
   if (!object) return undefined;
-  for (const container of containers(object)) {
-    const subcommand = container.tokens.find((token) => !token.startsWith('-') && !/(^|\/)thanos$/.test(token));
-    if (subcommand && THANOS_COMPONENTS.has(subcommand)) return subcommand;
+  for (const container of podContainers(object)) {
+    const subcommand = thanosSubcommand(container);
+    if (subcommand !== undefined) return subcommand;
   }
   return undefined;
 }

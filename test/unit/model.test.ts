@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,12 @@ import { ThanosGitopsError } from '../../src/model/errors.js';
 import { InvalidUtf8Error } from '../../src/model/text.js';
 import { TOOL_VERSION } from '../../src/model/version.js';
 import { GitError, loadManifestDirectory, ManifestSourceError, SourceSpecError } from '../../src/sources/index.js';
-import { flagDuration } from '../../src/thanos/stack.js';
+import { flagDuration, thanosComponent } from '../../src/thanos/stack.js';
+import { parseStackConfig } from '../../src/config/index.js';
+import { renderStack } from '../../src/render/index.js';
+import { workloads } from '../../src/render/security.js';
+import { podContainers, podSpec, podTemplate, thanosSubcommand } from '../../src/model/workloads.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const ACCEPTED = ['default', 'prod', 'prod-eu-1', '0', 'a'.repeat(63), '1-a'];
 const REFUSED = ['', 'Prod', 'prod_eu', 'prod.eu', '-prod', 'prod-', 'a'.repeat(64), 'prod eu', 'pród'];
@@ -160,5 +166,41 @@ describe('the tool version', () => {
   it('is package.json version, with no copy of it in the code', async () => {
     const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(TOOL_VERSION).toBe(version);
+  });
+});
+
+describe('workload inspection', () => {
+  const container = { name: 'thanos', args: ['receive', '--log.level=info'] };
+  const template = { metadata: { labels: { app: 'x' } }, spec: { containers: [container] } };
+  const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'apps/v1', kind, metadata: { name: 'x' }, spec });
+
+  it('finds the pod template and pod spec of every kind that runs pods, and nothing else', () => {
+    for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']) {
+      expect(podTemplate(object(kind, { template })), kind).toBe(template);
+      expect(podSpec(object(kind, { template })), kind).toBe(template.spec);
+    }
+    expect(podTemplate(object('CronJob', { jobTemplate: { spec: { template } } }))).toBe(template);
+    expect(podSpec(object('Pod', template.spec))).toBe(template.spec);
+    expect(podTemplate(object('Pod', template.spec))).toBeUndefined();
+    expect(podTemplate(object('ConfigMap', { template }))).toBeUndefined();
+    expect(podTemplate(object('Deployment', { template: { spec: {} } }))).toBeUndefined();
+    expect(podContainers(object('StatefulSet', { template }))[0]).toBe(container);
+  });
+
+  it('names the Thanos subcommand from args, or from command and args', () => {
+    expect(thanosSubcommand(container)).toBe('receive');
+    expect(thanosSubcommand({ command: ['/bin/thanos'], args: ['query-frontend', '--x'] })).toBe('query-frontend');
+    expect(thanosSubcommand({ command: ['thanos', 'tools', 'bucket', 'web'] })).toBe('tools');
+    expect(thanosSubcommand({ args: ['--config=x', 'store'] })).toBe('store');
+    expect(thanosSubcommand({ args: ['prometheus'] })).toBeUndefined();
+    expect(thanosSubcommand({ image: 'thanos' })).toBeUndefined();
+  });
+
+  it('the render overlay and the Thanos analysis see the same Thanos workloads of the example', () => {
+    const file = new URL('../../examples/stack/thanos-stack.yaml', import.meta.url).pathname;
+    const set = renderStack(parseStackConfig(readFileSync(file, 'utf8'), file));
+    const analysed = set.map((m) => m.object).filter((o) => podTemplate(o) !== undefined && thanosComponent(o) !== undefined);
+    expect(analysed.length).toBeGreaterThan(3);
+    expect(workloads(set).map((info) => info.manifest.object)).toEqual(analysed);
   });
 });

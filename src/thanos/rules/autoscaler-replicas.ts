@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RiskFinding, RiskRule } from '../rule.js';
 import { ALL_VERSIONS } from '../rule.js';
 import { kubernetesSource } from '../source.js';
-import { get, WORKLOAD_KINDS } from '../stack.js';
+import { WORKLOAD_KINDS } from '../../model/workloads.js';
+import { get } from '../stack.js';
 import { describeObject } from '../../model/objects.js';
 
 /** An autoscaler and a replica count in Git fight over the same field on every apply. */
