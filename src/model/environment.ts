@@ -1,4 +1,5 @@
 import { ThanosGitopsError } from './errors.js';
+import { DNS1123_LABEL_RULE, isDns1123Label } from './object-rules.js';
 
 /**
  * The environment name names one deployment target everywhere: the release Secrets
@@ -10,16 +11,10 @@ import { ThanosGitopsError } from './errors.js';
  * subdomains, lowercase, whose dot-separated parts start and end with a letter or digit (IsDNS1123Subdomain), and a
  * CloudFormation stack name allows only letters, digits and '-' (CreateStack's StackName). Together: a DNS-1123 label.
  */
-export const ENVIRONMENT_NAME_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
-
-const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const isEnvironmentName = isDns1123Label;
 
 /** The name used when none is given (CLI flag, Action input, function setting). */
 export const DEFAULT_ENVIRONMENT = 'default';
-
-export function isEnvironmentName(name: string): boolean {
-  return ENVIRONMENT_NAME.test(name);
-}
 
 /** An environment name that breaks the rule; the message names where it came from, the value and the rule. */
 export class EnvironmentNameError extends ThanosGitopsError {
@@ -34,7 +29,7 @@ export function environmentNameProblem(name: string, input = 'environment'): str
   if (isEnvironmentName(name)) return undefined;
   const lower = name.toLowerCase();
   const hint = lower !== name && isEnvironmentName(lower) ? `; write '${lower}'` : '';
-  return `${input} '${name}' is not an environment name: use ${ENVIRONMENT_NAME_RULE} (it names Secrets, labels and the CloudFormation stack)${hint}`;
+  return `${input} '${name}' is not an environment name: use ${DNS1123_LABEL_RULE}${hint}`;
 }
 
 /** `name` when it is an environment name; otherwise throws EnvironmentNameError naming `input`. */

@@ -1,3 +1,4 @@
+import { stringsOf, valueAt } from './json.js';
 import { isRecord, type KubeObject } from './objects.js';
 
 /**
@@ -18,10 +19,8 @@ export interface PodTemplate {
 }
 
 function templateOf(object: KubeObject): unknown {
-  const spec = object['spec'];
-  if (!isRecord(spec)) return undefined;
-  if (object.kind === 'CronJob') return isRecord(spec['jobTemplate']) && isRecord(spec['jobTemplate']['spec']) ? spec['jobTemplate']['spec']['template'] : undefined;
-  return WORKLOAD_KINDS.has(object.kind) ? spec['template'] : undefined;
+  if (object.kind === 'CronJob') return valueAt(object, 'spec', 'jobTemplate', 'spec', 'template');
+  return WORKLOAD_KINDS.has(object.kind) ? valueAt(object, 'spec', 'template') : undefined;
 }
 
 /** The pod template of a workload, when it has one with a containers list. */
@@ -43,16 +42,12 @@ export function podContainers(object: KubeObject): Record<string, unknown>[] {
   return Array.isArray(list) ? list.filter(isRecord) : [];
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
 /**
  * The Thanos subcommand a container runs (`receive`, `query`, `tools`, ...): the first word of its command and
  * args that is neither a flag nor the thanos binary, when that word is a Thanos subcommand.
  */
 export function thanosSubcommand(container: Record<string, unknown>): string | undefined {
-  const tokens = [...strings(container['command']), ...strings(container['args'])];
+  const tokens = [...stringsOf(container['command']), ...stringsOf(container['args'])];
   const word = tokens.find((token) => !token.startsWith('-') && !/(^|\/)thanos$/.test(token));
   return word !== undefined && THANOS_SUBCOMMANDS.has(word) ? word : undefined;
 }

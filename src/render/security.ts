@@ -9,7 +9,7 @@ import {
   type TlsConfigInput,
 } from '../config/security.js';
 import { ThanosGitopsError } from '../model/errors.js';
-import { podTemplate as workloadPodTemplate, thanosSubcommand } from '../model/workloads.js';
+import { podTemplate, thanosSubcommand } from '../model/workloads.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
@@ -85,10 +85,6 @@ export interface WorkloadInfo {
   objstore?: { name: string; key: string };
 }
 
-/** The workload's pod template, typed as far as the overlay edits it. */
-function podTemplate(object: KubeObject): PodTemplate | undefined {
-  return workloadPodTemplate(object) as PodTemplate | undefined;
-}
 
 function roleOf(object: KubeObject, container: Container): WorkloadRole {
   const component = object.metadata.labels?.['app.kubernetes.io/component'];
@@ -115,7 +111,7 @@ function roleOf(object: KubeObject, container: Container): WorkloadRole {
 export function workloads(set: ManifestSet): WorkloadInfo[] {
   const found: WorkloadInfo[] = [];
   for (const manifest of set) {
-    const template = podTemplate(manifest.object);
+    const template = podTemplate(manifest.object) as PodTemplate | undefined;
     if (!template) continue;
     const index = template.spec.containers.findIndex((container) => thanosSubcommand(container) !== undefined);
     if (index < 0) continue;
@@ -346,7 +342,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
     const ca = `${MOUNTS.caBundle.path}/ca.crt`;
     for (const info of infos) {
       const object = info.manifest.object;
-      const template = podTemplate(object)!;
+      const template = podTemplate(object) as PodTemplate;
       const original = template.spec.containers[info.container]!;
       const frontDoor = rwLeaf && plan.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
       const grpcServer = grpcLeaf && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
@@ -374,7 +370,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
       }
 
       const copy = edit(object);
-      const pod = podTemplate(copy)!.spec;
+      const pod = (podTemplate(copy) as PodTemplate).spec;
       const container = pod.containers[info.container]!;
       const newArgs = [...(container.args ?? [])];
       addVolume(pod, secretVolume(MOUNTS.caBundle.volume, tls.remoteWrite.clientCASecretName));
@@ -422,7 +418,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
   const store = plan.objectStorage;
   if (store && store.mode === 'irsa') {
     if (store.irsaRoleArn) {
-      const accounts = new Set(infos.filter((i) => i.objstore).map((i) => podTemplate(i.manifest.object)!.spec.serviceAccountName ?? 'default'));
+      const accounts = new Set(infos.filter((i) => i.objstore).map((i) => (podTemplate(i.manifest.object) as PodTemplate).spec.serviceAccountName ?? 'default'));
       for (const manifest of set) {
         if (manifest.object.kind !== 'ServiceAccount' || !accounts.has(manifest.object.metadata.name)) continue;
         const existing = manifest.object.metadata.annotations?.[IRSA_ANNOTATION];

@@ -1,7 +1,8 @@
 import type { CapacityItem, ResourceTotals } from '../diff/types.js';
 import type { KubeObject } from '../model/objects.js';
 import { podContainers, WORKLOAD_KINDS } from '../model/workloads.js';
-import { get, replicas, StackView } from './stack.js';
+import { replicas, StackView } from './stack.js';
+import { valueAt } from '../model/json.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
@@ -25,17 +26,17 @@ function podRequests(object: KubeObject): { cpuMillis: number; memoryBytes: numb
   let cpuMillis = 0;
   let memoryBytes = 0;
   for (const container of podContainers(object)) {
-    cpuMillis += Math.round((parseQuantity(get(container, 'resources', 'requests', 'cpu')) ?? 0) * 1000);
-    memoryBytes += parseQuantity(get(container, 'resources', 'requests', 'memory')) ?? 0;
+    cpuMillis += Math.round((parseQuantity(valueAt(container, 'resources', 'requests', 'cpu')) ?? 0) * 1000);
+    memoryBytes += parseQuantity(valueAt(container, 'resources', 'requests', 'memory')) ?? 0;
   }
   return { cpuMillis, memoryBytes };
 }
 
 function podStorage(object: KubeObject): number {
   if (object.kind !== 'StatefulSet') return 0;
-  const templates = get(object, 'spec', 'volumeClaimTemplates');
+  const templates = valueAt(object, 'spec', 'volumeClaimTemplates');
   let bytes = 0;
-  for (const template of Array.isArray(templates) ? templates : []) bytes += parseQuantity(get(template, 'spec', 'resources', 'requests', 'storage')) ?? 0;
+  for (const template of Array.isArray(templates) ? templates : []) bytes += parseQuantity(valueAt(template, 'spec', 'resources', 'requests', 'storage')) ?? 0;
   return bytes;
 }
 

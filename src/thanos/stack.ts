@@ -1,6 +1,7 @@
 import { parseDuration } from '../model/duration.js';
 import { describeObject, isRecord, objectId, type KubeObject } from '../model/objects.js';
 import { podContainers, podSpec, thanosSubcommand, WORKLOAD_KINDS } from '../model/workloads.js';
+import { valueAt, stringsOf } from '../model/json.js';
 
 // A read-only view of a rendered Thanos stack: which objects run which Thanos component with which flags, the
 // hashrings they read, their external labels and the bucket they use. Risk rules, validation, the restart
@@ -14,24 +15,12 @@ export interface Container {
 }
 
 
-export function get(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!isRecord(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
-export function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
 
 export function containers(object: KubeObject): Container[] {
   return podContainers(object).map((container) => ({
     name: typeof container['name'] === 'string' ? container['name'] : '',
     image: typeof container['image'] === 'string' ? container['image'] : undefined,
-    tokens: [...strings(container['command']), ...strings(container['args'])],
+    tokens: [...stringsOf(container['command']), ...stringsOf(container['args'])],
     env: Array.isArray(container['env']) ? container['env'] : [],
   }));
 }
@@ -68,7 +57,7 @@ export function flagSet(object: KubeObject | undefined, flag: string): boolean {
 }
 
 export function replicas(object: KubeObject | undefined): number {
-  const value = get(object, 'spec', 'replicas');
+  const value = valueAt(object, 'spec', 'replicas');
   return typeof value === 'number' ? value : 1;
 }
 
@@ -175,8 +164,8 @@ export function parseHashrings(text: unknown): Hashring[] | undefined {
     name: typeof ring['hashring'] === 'string' ? ring['hashring'] : `#${position}`,
     algorithm: typeof ring['algorithm'] === 'string' && ring['algorithm'] !== '' ? ring['algorithm'] : undefined,
     endpoints: (ring['endpoints'] as unknown[]).map((endpoint) =>
-      typeof endpoint === 'string' ? endpoint : String(get(endpoint, 'address') ?? JSON.stringify(endpoint))),
-    tenants: strings(ring['tenants']),
+      typeof endpoint === 'string' ? endpoint : String(valueAt(endpoint, 'address') ?? JSON.stringify(endpoint))),
+    tenants: stringsOf(ring['tenants']),
   }));
 }
 
@@ -259,14 +248,14 @@ export class StackView {
     const path = flagValues(workload, '--receive.hashrings-file')[0];
     if (!path) return undefined;
     const spec = podSpec(workload);
-    const volumes = Array.isArray(get(spec, 'volumes')) ? (get(spec, 'volumes') as unknown[]).filter(isRecord) : [];
-    for (const container of Array.isArray(get(spec, 'containers')) ? (get(spec, 'containers') as unknown[]).filter(isRecord) : []) {
+    const volumes = Array.isArray(valueAt(spec, 'volumes')) ? (valueAt(spec, 'volumes') as unknown[]).filter(isRecord) : [];
+    for (const container of Array.isArray(valueAt(spec, 'containers')) ? (valueAt(spec, 'containers') as unknown[]).filter(isRecord) : []) {
       for (const mount of Array.isArray(container['volumeMounts']) ? container['volumeMounts'].filter(isRecord) : []) {
         const mountPath = String(mount['mountPath'] ?? '').replace(/\/$/, '');
         if (!path.startsWith(`${mountPath}/`)) continue;
         const key = typeof mount['subPath'] === 'string' ? mount['subPath'] : path.slice(mountPath.length + 1);
         const volume = volumes.find((item) => item['name'] === mount['name']);
-        const configMapName = get(volume, 'configMap', 'name');
+        const configMapName = valueAt(volume, 'configMap', 'name');
         if (typeof configMapName !== 'string') continue;
         return this.hashringFiles().find((file) =>
           file.configMap.metadata.name === configMapName && file.configMap.metadata.namespace === workload.metadata.namespace && file.key === key);
@@ -280,7 +269,7 @@ export class StackView {
     for (const container of containers(object)) {
       for (const variable of container.env) {
         if (!isRecord(variable) || variable['name'] !== 'OBJSTORE_CONFIG') continue;
-        const ref = get(variable, 'valueFrom', 'secretKeyRef');
+        const ref = valueAt(variable, 'valueFrom', 'secretKeyRef');
         if (isRecord(ref)) return `${String(ref['name'])}/${String(ref['key'])}`;
       }
     }
@@ -316,9 +305,9 @@ export class StackView {
 /** A Secret value as text, from stringData or base64 data; undefined when absent or masked. */
 export function secretValue(secret: KubeObject | undefined, key: string): string | undefined {
   if (!secret) return undefined;
-  const stringData = get(secret, 'stringData', key);
+  const stringData = valueAt(secret, 'stringData', key);
   if (typeof stringData === 'string') return stringData;
-  const data = get(secret, 'data', key);
+  const data = valueAt(secret, 'data', key);
   if (typeof data !== 'string' || data.startsWith('hmac-sha256:')) return undefined;
   return Buffer.from(data, 'base64').toString('utf8');
 }
@@ -346,7 +335,7 @@ export function endpointOrdinal(endpoint: string, statefulSet: string): number |
 }
 
 export function gracePeriodSeconds(object: KubeObject): number {
-  const value = get(podSpec(object), 'terminationGracePeriodSeconds');
+  const value = valueAt(podSpec(object), 'terminationGracePeriodSeconds');
   return typeof value === 'number' ? value : 30;
 }
 

@@ -38,9 +38,9 @@ describe('the environment name', () => {
   it('names the input, the value and the rule, and offers the lowercase spelling when that one would do', () => {
     expect(environmentNameProblem('prod')).toBeUndefined();
     expect(environmentNameProblem('Production', "input 'environment'")).toBe(
-      "input 'environment' 'Production' is not an environment name: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (it names Secrets, labels and the CloudFormation stack); write 'production'",
+      "input 'environment' 'Production' is not an environment name: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit; write 'production'",
     );
-    expect(environmentNameProblem('prod_eu', '--environment')).toMatch(/^--environment 'prod_eu' is not an environment name: use at most 63 lowercase letters.*stack\)$/);
+    expect(environmentNameProblem('prod_eu', '--environment')).toMatch(/^--environment 'prod_eu' is not an environment name: use at most 63 lowercase letters.*letter or digit$/);
     expect(() => checkEnvironmentName('Prod')).toThrow(EnvironmentNameError);
     expect(checkEnvironmentName('prod')).toBe('prod');
   });
