@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { startControlPlane } from '../test/helpers/control-plane.js';
-import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../src/model/objects.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const root = join(import.meta.dirname, '..');

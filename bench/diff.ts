@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { diffManifestSets, renderFullReport, renderReport } from '../src/diff/index.js';
 import { analyzeManifestSets } from '../src/thanos/index.js';
-import type { KubeObject, ManifestSet } from '../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../src/model/objects.js';
 
 const GOLDEN = join(import.meta.dirname, '../../shared/kube-thanos/all');
 const RUNS = 10;

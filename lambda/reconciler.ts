@@ -18,7 +18,7 @@ import {
   type KubeClient,
 } from '../src/kube/index.js';
 import { readOnlyClient } from '../src/kube/read-only.js';
-import { isRecord, type KubeObject, type ManifestSet } from '../src/manifests/types.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../src/model/objects.js';
 import type { ReconcilerConfig } from './config.js';
 import type { ReconcilerResult } from '../src/reconciler/result.js';
 import { parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent } from '../src/reconciler/event.js';
@@ -27,7 +27,7 @@ import type { ReleasePayload } from '../src/reconciler/release.js';
 
 export const SETTINGS_FILE = 'thanos-gitops-settings.yaml';
 export function settingsConfigMapName(environment: string): string {
-  return `thanos-gitops-settings-${environment}`.slice(0, 253);
+  return `thanos-gitops-settings-${environment}`;
 }
 
 export interface ReconcilerDeps {

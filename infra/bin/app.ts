@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { rbacYaml } from '../../src/kube/rbac.js';
+import { formatManifestStream } from '../../src/sources/writer.js';
 import { configFromContext } from '../lib/config.js';
 import { ThanosGitopsStack } from '../lib/thanos-gitops-stack.js';
 
@@ -16,4 +16,4 @@ const stack = new ThanosGitopsStack(app, `ThanosGitops-${config.environment}`, {
 });
 const assembly = app.synth();
 // The same Role/RoleBinding `thanos-gitops rbac` prints, shipped beside the template for the cluster admin.
-writeFileSync(join(assembly.directory, `${stack.stackName}.rbac.yaml`), rbacYaml(stack.rbac));
+writeFileSync(join(assembly.directory, `${stack.stackName}.rbac.yaml`), formatManifestStream(stack.rbac, { sourceComments: false }));

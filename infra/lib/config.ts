@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { applyPolicySchema } from '../../src/policy/policy.js';
+import { ThanosGitopsError } from '../../src/model/errors.js';
+import { environmentNameProblem, isEnvironmentName } from '../../src/model/environment.js';
 
 /**
  * Everything the stack needs to know, from CDK context (`infra/cdk.json`, `-c key=value`) or typed props. Validation
@@ -22,7 +24,6 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@\/-]{1,512}$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
-const ENVIRONMENT = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 // Git ref names: no spaces, '..', '~^:?*[\', no leading '/' or '-'.
 const BRANCH = /^(?!\/|-)(?!.*\.\.)[^\s~^:?*[\\]{1,255}$/;
 
@@ -55,7 +56,7 @@ export const infraConfigSchema = z
     additionalNamespaces: z.array(z.string().regex(NAMESPACE, 'additionalNamespaces entries must be DNS-1123 labels')).default([]),
     environment: z
       .string()
-      .regex(ENVIRONMENT, 'environment must be a short lowercase name such as "production" (letters, digits, "-")')
+      .refine(isEnvironmentName, { error: (issue) => `${environmentNameProblem(String(issue.input))}, such as "production"` })
       .default('production'),
     reconcileSchedule: z
       .string()
@@ -131,7 +132,7 @@ export function roleAccount(arn: string): string {
   return match[1];
 }
 
-export class InfraConfigError extends Error {
+export class InfraConfigError extends ThanosGitopsError {
   override name = 'InfraConfigError';
 }
 

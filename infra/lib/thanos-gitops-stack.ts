@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEFAULT_GROUPS, allowedKindsValue, rbacManifests } from '../../src/kube/rbac.js';
-import type { ManifestSet } from '../../src/manifests/types.js';
+import type { ManifestSet } from '../../src/model/objects.js';
 import type { StackVariables } from '../../src/reconciler/function-environment.js';
 import { roleAccount, type InfraConfig } from './config.js';
 import { DRIFT_METRIC_DIMENSION, DRIFT_METRIC_NAME, DRIFT_METRIC_NAMESPACE } from '../../src/reconciler/metric.js';

@@ -7,9 +7,11 @@ import type { ReconcilerEvent } from '../reconciler/event.js';
 import { MAX_PAYLOAD_BYTES, releaseSchema, formatIssues, type ReleasePayload } from '../reconciler/release.js';
 import type { ReconcilerResult } from '../reconciler/result.js';
 import { loadStackConfig } from '../config/index.js';
-import { describeSource, loadManifestSet, type ManifestSet } from '../manifests/index.js';
+import { describeSource, loadManifestSet } from '../sources/index.js';
+import type { ManifestSet } from '../model/objects.js';
 import type { ActionContext, ActionDeps } from './deps.js';
 import type { ActionInputs } from './inputs.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export const OIDC_AUDIENCE = 'sts.amazonaws.com';
 
@@ -21,7 +23,7 @@ interface AwsCredentialIdentity {
 }
 
 /** The function answered with an error (FunctionError): the step fails with its reason. */
-export class FunctionFailedError extends Error {
+export class FunctionFailedError extends ThanosGitopsError {
   override name = 'FunctionFailedError';
 }
 

@@ -1,5 +1,7 @@
-import { sourceSpecFrom, type SourceSpec } from '../manifests/index.js';
+import { sourceSpecFrom, type SourceSpec } from '../sources/index.js';
 import type { ActionCore } from './deps.js';
+import { ThanosGitopsError } from '../model/errors.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../model/environment.js';
 
 export type ActionMode = 'diff' | 'deploy';
 
@@ -24,7 +26,7 @@ export interface ActionInputs {
 }
 
 /** An input the user got wrong: the message names the input and the accepted values. */
-export class InputError extends Error {
+export class InputError extends ThanosGitopsError {
   override name = 'InputError';
 }
 
@@ -76,10 +78,9 @@ export function readInputs({ getInput }: Pick<ActionCore, 'getInput'>, env: Node
   } catch (error) {
     throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`);
   }
-  const environment = getInput('environment').trim() || 'default';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(environment)) {
-    throw new InputError(`input 'environment' is '${environment}'; use letters, digits, '.', '_' and '-' (at most 63 characters)`);
-  }
+  const environment = getInput('environment').trim() || DEFAULT_ENVIRONMENT;
+  const environmentProblem = environmentNameProblem(environment, "input 'environment'");
+  if (environmentProblem !== undefined) throw new InputError(environmentProblem);
   return {
     mode: modeInput,
     source,

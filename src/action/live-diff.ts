@@ -1,7 +1,7 @@
 // live-diff: true. The head is planned against the live cluster by the plan function (server-side dry-run, Secrets
 // masked there), and its diff comes back for the same report and sticky comment the base-vs-head diff uses.
 import type { ManifestDiff } from '../diff/index.js';
-import type { ManifestSet } from '../manifests/index.js';
+import type { ManifestSet } from '../model/objects.js';
 import { buildRelease, invokeReconciler, requireInput } from './deploy.js';
 import type { ActionDeps } from './deps.js';
 import type { ActionInputs } from './inputs.js';

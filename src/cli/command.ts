@@ -1,3 +1,4 @@
+import { ThanosGitopsError } from '../model/errors.js';
 /** Output streams a command writes to; tests pass their own. */
 export interface Io {
   stdout: (text: string) => void;
@@ -25,7 +26,7 @@ export interface Command {
 }
 
 /** Bad command-line arguments: printed with the command's usage hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends ThanosGitopsError {
   override name = 'UsageError';
 }
 

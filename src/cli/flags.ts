@@ -6,7 +6,10 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ApplySetOptions, KubeClient, LeaseOptions } from '../kube/index.js';
-import { SourceSpecError, sourceSpecFrom, type ManifestSet, type SourceSpec } from '../manifests/index.js';
+import { SourceSpecError, sourceSpecFrom, type SourceSpec } from '../sources/index.js';
+import type { ManifestSet } from '../model/objects.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../model/environment.js';
+import { parseDuration as durationMs } from '../model/duration.js';
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../policy/index.js';
 import { UsageError, type Io } from './command.js';
 
@@ -17,7 +20,7 @@ export function parseFlags<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError((error as Error).message, { cause: error });
   }
 }
 
@@ -100,7 +103,6 @@ export interface ClusterFlagValues {
   environment?: string | undefined;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
@@ -127,10 +129,9 @@ export async function clientFromFlags(values: ClusterFlagValues, signal?: AbortS
 }
 
 export function environmentFromFlags(values: ClusterFlagValues): string {
-  const environment = values.environment ?? 'default';
-  if (!DNS_LABEL.test(environment) || environment.length > 40) {
-    throw new UsageError(`--environment '${environment}' must be a lowercase DNS label of at most 40 characters (it names Secrets)`);
-  }
+  const environment = values.environment ?? DEFAULT_ENVIRONMENT;
+  const problem = environmentNameProblem(environment, '--environment');
+  if (problem !== undefined) throw new UsageError(problem);
   return environment;
 }
 
@@ -150,12 +151,12 @@ export function namespaceFor(values: ClusterFlagValues, set?: ManifestSet): stri
   );
 }
 
-/** `300`, `300s`, `5m`, `1h` to milliseconds. */
+/** A duration flag (`300s`, `5m`, `1h30m`; a plain number counts seconds) in milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} '${text}' is not a duration; use e.g. 300s, 5m or 1h`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(match[1]) * unit;
+  const trimmed = text.trim();
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : durationMs(trimmed);
+  if (ms === undefined) throw new UsageError(`${flag} '${text}' is not a duration; use e.g. 300s, 5m or 1h30m`);
+  return ms;
 }
 
 export const applyFlagOptions = {

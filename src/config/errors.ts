@@ -1,3 +1,5 @@
+import { ThanosGitopsError } from '../model/errors.js';
+
 /** One problem in a stack config file, located precisely enough to fix it without searching. */
 export interface ConfigIssue {
   file: string;
@@ -20,12 +22,12 @@ export function formatIssue(issue: ConfigIssue): string {
  * Bad stack config: every message names the file, line and column, the config path, what is wrong and the fix.
  * Values from the file are never echoed (a misplaced secret must not end up in a CI log).
  */
-export class ConfigError extends Error {
+export class ConfigError extends ThanosGitopsError {
   override name = 'ConfigError';
   readonly issues: ConfigIssue[];
 
-  constructor(issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+  constructor(issues: ConfigIssue[], options?: ErrorOptions) {
+    super(issues.map(formatIssue).join('\n'), options);
     this.issues = issues;
   }
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { describeType, valueAt } from '../model/json.js';
 import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkRequirements } from './requirements.js';
@@ -70,7 +71,7 @@ export function parseStackConfig(text: string, file: string): StackConfig {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // e.g. an alias bomb; the yaml library names the problem, not the content.
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }]);
+    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }], { cause: error });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw emptyDocument();
 
@@ -103,10 +104,10 @@ export async function loadStackConfig(path: string): Promise<StackConfig> {
     text = decodeUtf8(await readFile(path), path);
   } catch (error) {
     if (error instanceof InvalidUtf8Error) {
-      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }]);
+      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }], { cause: error });
     }
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }]);
+    throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }], { cause: error });
   }
   return parseStackConfig(text, path);
 }
@@ -198,13 +199,13 @@ function describeZodIssue(
       };
     });
   }
-  const present = valueAt(data, path) !== undefined;
+  const present = valueAt(data, ...path) !== undefined;
   const { line, column } = locateNode(doc, path, position, present);
   if (issue.code === 'invalid_type') {
     if (!present) {
       return [{ file, line, column, path: dotted(path), message: `missing required field (expected ${issue.expected})`, fix: requiredFieldFix(path) }];
     }
-    return [{ file, line, column, path: dotted(path), message: `expected ${issue.expected}, got ${describeValue(valueAt(data, path))}`, fix: `write a ${issue.expected} here` }];
+    return [{ file, line, column, path: dotted(path), message: `expected ${issue.expected}, got ${describeType(valueAt(data, ...path))}`, fix: `write a ${issue.expected} here` }];
   }
   if (issue.code === 'invalid_value') {
     const values = issue.values.map((value) => JSON.stringify(value)).join(', ');
@@ -234,22 +235,6 @@ function fixFor(issue: z.core.$ZodIssue): string | undefined {
   }
 }
 
-/** Describes a value's type without echoing it (values may be secrets pasted in the wrong place). */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `a ${typeof value}`;
-}
-
-function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
-  let node: unknown = data;
-  for (const segment of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
-}
 
 interface ZodDefLike {
   type: string;

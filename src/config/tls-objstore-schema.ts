@@ -1,11 +1,13 @@
 import * as z from 'zod';
+import { durationPattern, parseDuration, type DurationUnit } from '../model/duration.js';
 
 // The `tls:` and `objectStorage:` sections of the stack config (issue 6). The stack schema imports both; the
 // renderer hands the parsed values to applySecurity, and `thanos-gitops rotate` issues and rotates what they describe.
 // No transforms here: the JSON Schema is generated from these with z.toJSONSchema.
 
-/** Go-style durations as cert-manager and Thanos write them, plus days: `2160h`, `90d`, `1h30m`. */
-export const DURATION_PATTERN = /^(?:\d+(?:d|h|m|s))+$/;
+/** Certificate and key lifetimes: the duration grammar in days, hours, minutes and seconds (`2160h`, `90d`, `1h30m`). */
+const SETTING_DURATION_UNITS: readonly DurationUnit[] = ['d', 'h', 'm', 's'];
+const DURATION_PATTERN = durationPattern(SETTING_DURATION_UNITS);
 
 const duration = (what: string) =>
   z.string().regex(DURATION_PATTERN, { message: `${what} must be a duration such as 2160h, 90d or 1h30m` });
@@ -187,12 +189,9 @@ export type ObjectStorageSettings = z.infer<typeof objectStorageSchema>;
 export type ObjectStorageInput = z.input<typeof objectStorageSchema>;
 export type TenantSpec = z.infer<typeof tenantSchema>;
 
-const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
-
-/** Parses a duration accepted by DURATION_PATTERN into milliseconds. */
-export function parseDuration(text: string): number {
-  if (!DURATION_PATTERN.test(text)) throw new Error(`invalid duration '${text}': use e.g. 2160h, 90d or 1h30m`);
-  let total = 0;
-  for (const match of text.matchAll(/(\d+)([dhms])/g)) total += Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);
-  return total;
+/** A certificate or key lifetime from the stack config in milliseconds. */
+export function parseSettingDuration(text: string): number {
+  const ms = parseDuration(text, SETTING_DURATION_UNITS);
+  if (ms === undefined) throw new Error(`invalid duration '${text}': use e.g. 2160h, 90d or 1h30m`);
+  return ms;
 }

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import { objectId, objectRef, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { objectId, objectRef, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
 import { normalizeObject, toDiffYaml, withFingerprintKey } from './normalize.js';
 import type { ChangeType, DiffEntry, ManifestDiff } from './types.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';

@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { isRecord, type KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../model/objects.js';
 import { maskSecretShapes } from './secret-shapes.js';
-import { setEntry } from '../model/json.js';
+import { setEntry, sortKeysDeep } from '../model/json.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -25,18 +25,6 @@ export function withFingerprintKey<T>(work: () => T): T {
   return fingerprintKeys.getStore() ? work() : fingerprintKeys.run(randomBytes(32), work);
 }
 
-
-/** Deep copy with every mapping's keys in code-point order, so equal objects serialize identically. */
-export function sortKeysDeep<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item: unknown) => sortKeysDeep(item)) as T;
-  if (!isRecord(value)) return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const item = value[key];
-    if (item !== undefined) setEntry(sorted, key, sortKeysDeep(item));
-  }
-  return sorted as T;
-}
 
 /**
  * `hmac-sha256:<first 10 hex>`: shows that a value changed without revealing it, nor its length (a length narrows a

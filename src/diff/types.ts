@@ -1,4 +1,4 @@
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 
 export type ChangeType = 'added' | 'removed' | 'modified' | 'unchanged';
 

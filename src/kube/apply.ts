@@ -1,6 +1,6 @@
-import { objectProblem } from '../manifests/objects.js';
+import { objectProblem } from '../model/object-problem.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../thanos/ca-bundle.js';
-import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName, spanOf, type MemberKind } from './applyset.js';
 import { InterruptedError, KubeApiError, keyOf, uninterruptible, type KubeClient, type ResourceInfo } from './client.js';
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
@@ -11,6 +11,7 @@ import { SecretReleaseStore } from './release/secret-store.js';
 import { RolloutTimeoutError, waitForRollout, type RolloutState } from './rollout.js';
 import { clone, counted, groupKindString, mapLimit, sameObject, settleLimit } from './util.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export const FIELD_MANAGER = 'thanos-gitops';
 
@@ -76,7 +77,7 @@ export interface Conflict {
 }
 
 /** Fields owned by other managers; nothing was written. */
-export class ApplyConflictError extends Error {
+export class ApplyConflictError extends ThanosGitopsError {
   override name = 'ApplyConflictError';
   constructor(readonly conflicts: Conflict[]) {
     super(
@@ -87,7 +88,7 @@ export class ApplyConflictError extends Error {
 }
 
 /** Immutable fields would change; nothing was written. */
-export class ImmutableFieldError extends Error {
+export class ImmutableFieldError extends ThanosGitopsError {
   override name = 'ImmutableFieldError';
   constructor(readonly objects: Array<{ object: string; message: string }>) {
     super(
@@ -98,7 +99,7 @@ export class ImmutableFieldError extends Error {
 }
 
 /** Kinds the apiserver does not serve; nothing was written. */
-export class MissingKindsError extends Error {
+export class MissingKindsError extends ThanosGitopsError {
   override name = 'MissingKindsError';
   constructor(readonly missing: Array<{ kind: string; objects: string[] }>) {
     super(
@@ -109,7 +110,7 @@ export class MissingKindsError extends Error {
 }
 
 /** Objects failed while writing; the set's other objects and the history are left consistent and re-runnable. */
-export class ApplyError extends Error {
+export class ApplyError extends ThanosGitopsError {
   override name = 'ApplyError';
   constructor(
     readonly failures: Array<{ object: string; error: Error }>,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
+import { checkEnvironmentName } from '../model/environment.js';
 import { KubeApiError, type KubeClient } from './client.js';
 import { groupKindString, mapLimit } from './util.js';
 import { TOOL_VERSION } from '../model/version.js';
@@ -11,7 +12,6 @@ export const APPLYSET_TOOLING_ANNOTATION = 'applyset.kubernetes.io/tooling';
 export const APPLYSET_GROUP_KINDS_ANNOTATION = 'applyset.kubernetes.io/contains-group-kinds';
 export const APPLYSET_NAMESPACES_ANNOTATION = 'applyset.kubernetes.io/additional-namespaces';
 export const TOOL_NAME = 'thanos-gitops';
-export { TOOL_VERSION } from '../model/version.js';
 
 /** applyset-<base64url(sha256(name.namespace.Kind.group))>-v1, exactly kubectl's ApplySet.ID(). */
 export function applySetId(name: string, namespace: string, kind = 'Secret', group = ''): string {
@@ -20,7 +20,7 @@ export function applySetId(name: string, namespace: string, kind = 'Secret', gro
 }
 
 export function applySetParentName(environment: string): string {
-  return `thanos-gitops-${environment}`;
+  return `thanos-gitops-${checkEnvironmentName(environment)}`;
 }
 
 /** A group-kind as written in contains-group-kinds, with the apiVersion we list it under. */

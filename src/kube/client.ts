@@ -1,8 +1,10 @@
 import https from 'node:https';
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
+import { ThanosGitopsError } from '../model/errors.js';
+import { TOOL_VERSION } from '../model/version.js';
 
 export { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted, uninterruptible } from './interrupt.js';
 
@@ -32,7 +34,7 @@ export interface StatusCause {
  * An error status from the apiserver, named after the object it concerns. The message never carries request bodies:
  * only the apiserver's own status message, which for Secrets is scrubbed of echoed values.
  */
-export class KubeApiError extends Error {
+export class KubeApiError extends ThanosGitopsError {
   override name = 'KubeApiError';
   readonly status: number;
   readonly reason: string;
@@ -60,7 +62,7 @@ export class KubeApiError extends Error {
 }
 
 /** The apiserver could not be reached (after retries): connection refused, reset, timed out. */
-export class KubeConnectionError extends Error {
+export class KubeConnectionError extends ThanosGitopsError {
   override name = 'KubeConnectionError';
   constructor(
     readonly object: string,
@@ -195,7 +197,7 @@ export class KubeClient {
     this.agent = this.isHttps ? new https.Agent({ ...tls, ...agentOptions }) : new http.Agent(agentOptions);
     this.retry = { retries: 5, baseDelayMs: 200, maxDelayMs: 5_000, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.userAgent = options.userAgent ?? 'thanos-gitops';
+    this.userAgent = options.userAgent ?? `thanos-gitops/${TOOL_VERSION}`;
     this.signal = options.signal;
   }
 

@@ -2,12 +2,13 @@
 // request boundary, and the clean-up that must finish anyway runs shielded from it. Kept free of heavy imports: the
 // CLI's entry point loads it for every command.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /**
  * The run was asked to stop (SIGINT/SIGTERM of the CLI, the Lambda's deadline): raised at the next request boundary,
  * so nothing is cut off half-way through a request. `reason` is what the abort said, e.g. `SIGTERM`.
  */
-export class InterruptedError extends Error {
+export class InterruptedError extends ThanosGitopsError {
   override name = 'InterruptedError';
   constructor(
     readonly reason: string,

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { KubeApiError, uninterruptible, type KubeClient } from './client.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
+/** The Lease of the apply lock (`withLease`); the apply Role may get and update only this one Lease. */
 export const LEASE_NAME = 'thanos-gitops-lock';
 
 export interface LeaseOptions {
@@ -18,7 +20,7 @@ export interface LeaseOptions {
   onWait?: (holder: string) => void;
 }
 
-export class LeaseHeldError extends Error {
+export class LeaseHeldError extends ThanosGitopsError {
   override name = 'LeaseHeldError';
   constructor(
     readonly namespace: string,

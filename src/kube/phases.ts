@@ -1,4 +1,4 @@
-import { apiGroup, type KubeObject } from '../manifests/types.js';
+import { apiGroup, type KubeObject } from '../model/objects.js';
 
 /**
  * Apply order: what others depend on goes first. RBAC rides with service accounts so workloads never start without

@@ -1,6 +1,6 @@
 import { diffManifestSets, redactSecret, withFingerprintKey, type DiffEntry, type ManifestDiff } from '../diff/index.js';
 import { analyzeDiff } from '../thanos/index.js';
-import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../model/objects.js';
 import { applyManifestSet, deferredObjects, fetchLive, FIELD_MANAGER, prepareSet, pruneCandidates, type ApplyResult, type ApplySetOptions, type Conflict, type PreparedObject } from './apply.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ReleaseHistory } from './release/history.js';

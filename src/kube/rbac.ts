@@ -1,6 +1,7 @@
-import { stringify } from 'yaml';
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { applySetParentName } from './applyset.js';
+import { LEASE_NAME } from './lease.js';
+import { DEFAULT_ENVIRONMENT } from '../model/environment.js';
 
 /**
  * The namespace-scoped RBAC the reconciler's Kubernetes identities need. The EKS access entries map each function's
@@ -34,9 +35,6 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { kind: 'PodDisruptionBudget', group: 'policy', resource: 'poddisruptionbudgets' },
   { kind: 'ServiceMonitor', group: 'monitoring.coreos.com', resource: 'servicemonitors' },
 ];
-
-/** The Lease the apply engine's lock uses (`withLease`); the apply Role may only update this one Lease. */
-export const LOCK_LEASE_NAME = 'thanos-gitops-lock';
 
 export const DEFAULT_GROUPS: Readonly<Record<RbacMode, string>> = {
   apply: 'thanos-gitops-apply',
@@ -74,7 +72,7 @@ export interface PolicyRule {
  * `environments` (labels and annotations only), and no pods (their specs can carry credentials in env values; plan
  * never waits for rollouts).
  */
-export function rbacRules(mode: RbacMode, environments: readonly string[] = ['default']): PolicyRule[] {
+export function rbacRules(mode: RbacMode, environments: readonly string[] = [DEFAULT_ENVIRONMENT]): PolicyRule[] {
   const verbs = mode === 'apply' ? APPLY_VERBS : PLAN_VERBS;
   const groups = [...new Set(MANAGED_KINDS.map((k) => k.group))];
   const rules: PolicyRule[] = groups.map((group) => ({
@@ -100,7 +98,7 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = ['de
       apiGroups: ['coordination.k8s.io'],
       resources: ['leases'],
       verbs: ['get', 'update'],
-      resourceNames: [LOCK_LEASE_NAME],
+      resourceNames: [LEASE_NAME],
     });
   } else {
     // Plan reports who holds the lock, read-only.
@@ -108,7 +106,7 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = ['de
       apiGroups: ['coordination.k8s.io'],
       resources: ['leases'],
       verbs: ['get'],
-      resourceNames: [LOCK_LEASE_NAME],
+      resourceNames: [LEASE_NAME],
     });
   }
   return rules;
@@ -220,7 +218,3 @@ export function allowedKindsValue(): string {
   return MANAGED_KINDS.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)).join(',');
 }
 
-/** The RBAC manifests as one multi-document YAML stream in set order, the shape `kubectl apply -f -` reads. */
-export function rbacYaml(set: ManifestSet): string {
-  return set.map((m) => `---\n${stringify(m.object, { lineWidth: 0 })}`).join('');
-}

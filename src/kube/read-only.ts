@@ -1,7 +1,8 @@
 import { isDryRunPath, type KubeClient } from './client.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /** A request a read-only client refused; nothing was sent. */
-export class ReadOnlyRefusedError extends Error {
+export class ReadOnlyRefusedError extends ThanosGitopsError {
   override name = 'RefusedError';
 }
 

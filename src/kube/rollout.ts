@@ -1,7 +1,8 @@
-import { describeObject, type KubeObject } from '../manifests/types.js';
+import { describeObject, type KubeObject } from '../model/objects.js';
 import type { KubeClient } from './client.js';
 import { keyOf } from './client.js';
 import { mapLimit } from './util.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 export interface RolloutState {
   object: string;
@@ -42,7 +43,7 @@ export function rolloutState(object: KubeObject): RolloutState {
   return { object: name, ready: true, reason: `${ready} of ${desired} replicas ready` };
 }
 
-export class RolloutTimeoutError extends Error {
+export class RolloutTimeoutError extends ThanosGitopsError {
   override name = 'RolloutTimeoutError';
   constructor(readonly pending: RolloutState[], timeoutMs: number) {
     super(`rollout not finished after ${Math.round(timeoutMs / 1000)}s:\n${pending.map((p) => `  ${p.object}: ${p.reason}`).join('\n')}`);

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { apiGroup, cloneTree, type KubeObject } from '../manifests/types.js';
+import { cloneTree } from '../model/json.js';
+import { apiGroup, type KubeObject } from '../model/objects.js';
 import { InterruptedError } from './interrupt.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */

@@ -3,6 +3,31 @@
  * `constructor` is an ordinary key (a ConfigMap may hold one), and the API server receives it as such.
  */
 
+import { isRecord } from './objects.js';
+
+/** The value at `path` (mapping keys, list indexes), or undefined where the path leaves the value. */
+export function valueAt(value: unknown, ...path: readonly (string | number)[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (Array.isArray(node) ? typeof key !== 'number' : !isRecord(node)) return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+/** What kind of JSON value this is, without echoing it (a value may be a secret pasted in the wrong place). */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+/** The strings of a list, in order; anything else has none. */
+export function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
 /**
  * Sets `key` on a plain object as an own, enumerable data property. Plain assignment of `__proto__` would call the
  * inherited setter instead (changing the prototype and dropping the entry), so that key is defined explicitly.
@@ -35,4 +60,16 @@ export function cloneTree<T>(value: T): T {
     return result;
   };
   return copy(value) as T;
+}
+
+/** Deep copy with every mapping's keys in code-point order, so equal objects serialize identically. */
+export function sortKeysDeep<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => sortKeysDeep(item)) as T;
+  if (!isRecord(value)) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const item = value[key];
+    if (item !== undefined) setEntry(sorted, key, sortKeysDeep(item));
+  }
+  return sorted as T;
 }

@@ -14,6 +14,13 @@
  */
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** What a DNS-1123 label is (apimachinery IsDNS1123Label), in the words of every message that asks for one. */
+export const DNS1123_LABEL_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && DNS1123_LABEL.test(value);
+}
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -72,8 +79,8 @@ export function nameProblem(group: string, kind: string, name: string): string |
     case 'path-segment':
       return undefined;
     case 'dns1123-label':
-      if (name.length <= 63 && DNS1123_LABEL.test(name)) return undefined;
-      return `metadata.name ${show(name)} of a ${kind} must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit`;
+      if (isDns1123Label(name)) return undefined;
+      return `metadata.name ${show(name)} of a ${kind} must be a DNS-1123 label: ${DNS1123_LABEL_RULE}`;
     case 'dns1035-label':
       if (name.length <= 63 && DNS1035_LABEL.test(name)) return undefined;
       return `metadata.name ${show(name)} of a ${kind} must be a DNS-1035 label: at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`;
@@ -85,8 +92,8 @@ export function nameProblem(group: string, kind: string, name: string): string |
 
 /** Why `namespace` cannot be a metadata.namespace, or undefined (namespaces are DNS-1123 labels). */
 export function namespaceProblem(namespace: string): string | undefined {
-  if (namespace.length <= 63 && DNS1123_LABEL.test(namespace)) return undefined;
-  return `metadata.namespace ${show(namespace)} must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit`;
+  if (isDns1123Label(namespace)) return undefined;
+  return `metadata.namespace ${show(namespace)} must be a DNS-1123 label: ${DNS1123_LABEL_RULE}`;
 }
 
 const POD_CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'];

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import { ThanosGitopsError } from './errors.js';
 
 /** A file that is not UTF-8: where the first invalid byte is, for an error that names the file and the fix. */
-export class InvalidUtf8Error extends Error {
+export class InvalidUtf8Error extends ThanosGitopsError {
   override name = 'InvalidUtf8Error';
   /** `byte offset 12 (0xE9) is not valid UTF-8`, without the file and the fix. */
   readonly detail: string;

@@ -1,8 +1,10 @@
 // The apply policy as a judgement over a whole manifest set: it needs the set (which ServiceAccounts exist) as well as
 // each object, and runs before anything talks to a cluster.
-import { apiGroup, describeObject, isRecord, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { apiGroup, describeObject, isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 import { podSecurityFindings } from './pod-security.js';
 import { BASELINE_CHECKS, formatKind, qualifiedKind, type ApplyPolicy } from './policy.js';
+import { ThanosGitopsError } from '../model/errors.js';
+import { valueAt } from '../model/json.js';
 
 export interface PolicyViolation {
   /** `Deployment thanos/thanos-query (thanos-query-deployment.yaml)` */
@@ -16,7 +18,7 @@ export interface PolicyViolation {
 }
 
 /** A set the policy refuses; nothing was written. */
-export class PolicyViolationError extends Error {
+export class PolicyViolationError extends ThanosGitopsError {
   override name = 'PolicyViolationError';
   constructor(
     readonly violations: PolicyViolation[],
@@ -45,18 +47,12 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
   'CronJob.batch': ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
 
-function at(object: unknown, path: readonly string[]): unknown {
-  let value = object;
-  for (const key of path) value = isRecord(value) ? value[key] : undefined;
-  return value;
-}
-
 /** The pod spec of an object and its path, if the object runs pods. */
 export function podSpecOf(object: KubeObject): { spec: Record<string, unknown>; path: string[] } | undefined {
   const known = POD_SPEC_PATHS[`${object.kind}.${apiGroup(object.apiVersion)}`];
   const candidates = known ? [known] : [['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
   for (const path of candidates) {
-    const spec = at(object, path);
+    const spec = valueAt(object, ...path);
     if (isRecord(spec) && (known || Array.isArray(spec.containers))) return { spec, path };
   }
   return undefined;

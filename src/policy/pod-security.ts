@@ -1,6 +1,6 @@
 // The Kubernetes Pod Security Standards (kubernetes.io/docs/concepts/security/pod-security-standards, the baseline and
 // restricted profiles) as checks over one pod spec. Each finding carries the field path and the fix.
-import { isRecord } from '../manifests/types.js';
+import { isRecord } from '../model/objects.js';
 import type { BaselineCheck, RestrictedCheck } from './policy.js';
 
 export interface PodFinding {

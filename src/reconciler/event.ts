@@ -1,6 +1,7 @@
 // The events a reconciler function accepts: a release to plan or apply, or a scheduled reconcile or rotate.
 import * as z from 'zod';
-import { isRecord } from '../manifests/types.js';
+import { isRecord } from '../model/objects.js';
+import { ThanosGitopsError } from '../model/errors.js';
 import { formatIssues, releaseSchema } from './release.js';
 
 const applyOptionsSchema = z
@@ -20,7 +21,7 @@ export type ReconcilerAction = ReconcilerEvent['action'];
 export const WRITING_ACTIONS: ReadonlySet<ReconcilerAction> = new Set(['apply', 'reconcile', 'rotate', 'rollback']);
 
 /** An event the function refuses, with the reason; nothing was read from or written to the cluster. */
-export class RefusedError extends Error {
+export class RefusedError extends ThanosGitopsError {
   override name = 'RefusedError';
 }
 

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { parseApplyPolicy, type ApplyPolicy } from '../policy/index.js';
 import { RefusedError } from './event.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem, isEnvironmentName } from '../model/environment.js';
 
 const notSet = (name: string) => `environment variable ${name} is not set`;
 const required = (name: string) => z.string({ error: notSet(name) }).min(1, notSet(name));
@@ -19,7 +20,9 @@ export const functionEnvironmentSchema = z.object({
   TARGET_NAMESPACES: list.refine((namespaces) => namespaces.length > 0, notSet('TARGET_NAMESPACES')),
   CLUSTER_ROLE_ARN: optional,
   CLUSTER_ROLE_EXTERNAL_ID: optional,
-  ENVIRONMENT: text.transform((value) => value || 'default'),
+  ENVIRONMENT: text
+    .transform((value) => value || DEFAULT_ENVIRONMENT)
+    .refine(isEnvironmentName, { error: (issue) => environmentNameProblem(String(issue.input), 'ENVIRONMENT') }),
   ALLOW_CLUSTER_SCOPED: z
     .string()
     .default('false')

@@ -1,6 +1,6 @@
 // The policy every release must pass before the function touches the cluster.
 import { describeKey, keyOf } from '../kube/client.js';
-import { apiGroup, type KubeObject, type Manifest, type ManifestSet } from '../manifests/types.js';
+import { apiGroup, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../policy/index.js';
 import { RefusedError } from './event.js';
 import { MAX_PAYLOAD_BYTES, type ReleasePayload } from './release.js';

@@ -1,6 +1,7 @@
 // The release payload the Action sends and the reconciler accepts. The Action checks a release against the same
 // schema before invoking, so a bad one never leaves the runner.
 import * as z from 'zod';
+import { environmentNameProblem, isEnvironmentName } from '../model/environment.js';
 
 /** Lambda's synchronous (RequestResponse) payload limit, request and response alike. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -38,7 +39,7 @@ export const releaseSchema = z
     repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'repository must be owner/name').describe('GitHub repository, owner/name'),
     commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'commit must be a hex git sha').describe('The commit the manifests were rendered from'),
     actor: z.string().min(1).describe('Who caused the release (GitHub actor)'),
-    environment: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'environment must be letters, digits, . _ - (at most 63)'),
+    environment: z.string().refine(isEnvironmentName, { error: (issue) => environmentNameProblem(String(issue.input)) }),
     manifests: z.array(manifestSchema).describe('KubeObjects, or {file, object} manifests as rendered'),
     settings: securitySettingsSchema.optional().describe('tls/objectStorage stack-config sections for scheduled rotation'),
   })

@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import type { ComponentParams, EnvVar, ObjectStorageConfigRef } from '../config/schema.js';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import { manifestYamlDoc } from './yaml.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Production, ComponentProduction } from '../config/production.js';
 import type { ComponentKey, ComponentParams } from '../config/schema.js';
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
 import type { RequirementIssue } from '../config/requirements.js';
 import type { ResolvedStack } from '../config/resolve.js';
 import type { Json, JsonObject, Labels } from './common.js';

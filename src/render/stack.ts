@@ -3,7 +3,7 @@ import { configSource } from '../config/parse.js';
 import { checkRequirements, type RequirementIssue } from '../config/requirements.js';
 import { resolveStack, type ResolvedStack } from '../config/resolve.js';
 import type { ComponentKey, ComponentParams, StackConfig } from '../config/schema.js';
-import type { ManifestSet } from '../manifests/types.js';
+import type { ManifestSet } from '../model/objects.js';
 import type { ComponentObjects } from './common.js';
 import { renderBucket, renderBucketReplicate } from './components/bucket.js';
 import { renderCompact, renderCompactShards } from './components/compact.js';

@@ -1,5 +1,5 @@
-import type { KubeObject, Manifest, ManifestSet } from '../manifests/types.js';
-import { describeObject } from '../manifests/types.js';
+import type { KubeObject, Manifest, ManifestSet } from '../model/objects.js';
+import { describeObject } from '../model/objects.js';
 import {
   objectStorageSchema,
   tlsSchema,
@@ -8,6 +8,8 @@ import {
   type TlsConfig,
   type TlsConfigInput,
 } from '../config/tls-objstore-schema.js';
+import { ThanosGitopsError } from '../model/errors.js';
+import { podTemplate, thanosSubcommand } from '../model/workloads.js';
 
 /**
  * Layers TLS flags, volumes, IRSA annotations and the objstore Secret over a kube-thanos-exact manifest set.
@@ -21,7 +23,7 @@ export interface SecuritySettings {
 }
 
 /** A wiring problem in the stack config's tls/objectStorage sections, named by config path with the fix. */
-export class SecurityConfigError extends Error {
+export class SecurityConfigError extends ThanosGitopsError {
   override name = 'SecurityConfigError';
   constructor(
     readonly path: string,
@@ -52,8 +54,6 @@ export function grpcServerName(namespace: string): string {
 }
 
 const TENANT_FIELD_MIN_VERSION: [number, number, number] = [0, 27, 0];
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-const THANOS_SUBCOMMANDS = new Set(['receive', 'query', 'store', 'rule', 'compact', 'tools', 'query-frontend', 'sidecar']);
 
 interface Container {
   name: string;
@@ -85,20 +85,11 @@ export interface WorkloadInfo {
   objstore?: { name: string; key: string };
 }
 
-function podTemplate(object: KubeObject): PodTemplate | undefined {
-  const spec = object.spec as { template?: PodTemplate } | undefined;
-  return spec?.template?.spec?.containers ? spec.template : undefined;
-}
-
-function thanosContainerIndex(template: PodTemplate): number {
-  const index = template.spec.containers.findIndex((c) => THANOS_SUBCOMMANDS.has(c.args?.[0] ?? ''));
-  return index;
-}
 
 function roleOf(object: KubeObject, container: Container): WorkloadRole {
   const component = object.metadata.labels?.['app.kubernetes.io/component'];
   const args = container.args ?? [];
-  switch (args[0]) {
+  switch (thanosSubcommand(container)) {
     case 'receive':
       if (component === 'thanos-receive-router') return 'router';
       // kube-thanos's single `receive` routes and ingests in one pod; split ingestors never face clients.
@@ -120,10 +111,9 @@ function roleOf(object: KubeObject, container: Container): WorkloadRole {
 export function workloads(set: ManifestSet): WorkloadInfo[] {
   const found: WorkloadInfo[] = [];
   for (const manifest of set) {
-    if (!WORKLOAD_KINDS.has(manifest.object.kind)) continue;
-    const template = podTemplate(manifest.object);
+    const template = podTemplate(manifest.object) as PodTemplate | undefined;
     if (!template) continue;
-    const index = thanosContainerIndex(template);
+    const index = template.spec.containers.findIndex((container) => thanosSubcommand(container) !== undefined);
     if (index < 0) continue;
     const container = template.spec.containers[index]!;
     const ref = container.env?.find((e) => e.name === 'OBJSTORE_CONFIG')?.valueFrom?.secretKeyRef;
@@ -283,7 +273,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
     const ca = `${MOUNTS.caBundle.path}/ca.crt`;
     for (const info of infos) {
       const object = info.manifest.object;
-      const template = podTemplate(object)!;
+      const template = podTemplate(object) as PodTemplate;
       const original = template.spec.containers[info.container]!;
       const frontDoor = rwSecret && wiring.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
       const grpcServer = grpcSecret && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
@@ -311,7 +301,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
       }
 
       const copy = edit(object);
-      const pod = podTemplate(copy)!.spec;
+      const pod = (podTemplate(copy) as PodTemplate).spec;
       const container = pod.containers[info.container]!;
       const newArgs = [...(container.args ?? [])];
       addVolume(pod, secretVolume(MOUNTS.caBundle.volume, tls.remoteWrite.clientCASecretName));
@@ -359,7 +349,7 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
   const store = wiring.objectStorage;
   if (store && store.mode === 'irsa') {
     if (store.irsaRoleArn) {
-      const accounts = new Set(infos.filter((i) => i.objstore).map((i) => podTemplate(i.manifest.object)!.spec.serviceAccountName ?? 'default'));
+      const accounts = new Set(infos.filter((i) => i.objstore).map((i) => (podTemplate(i.manifest.object) as PodTemplate).spec.serviceAccountName ?? 'default'));
       for (const manifest of set) {
         if (manifest.object.kind !== 'ServiceAccount' || !accounts.has(manifest.object.metadata.name)) continue;
         const existing = manifest.object.metadata.annotations?.[IRSA_ANNOTATION];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../thanos/ring-observation.js';
 import { applyManifestSet, fetchLive, prepareSet, type ApplyResult, type ApplySetOptions } from '../kube/apply.js';
 import { InterruptedError, uninterruptible, type KubeClient } from '../kube/client.js';

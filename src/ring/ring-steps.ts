@@ -1,4 +1,4 @@
-import { isRecord, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
+import { isRecord, objectId, type KubeObject, type ManifestSet } from '../model/objects.js';
 import type { ApplyOrder } from '../diff/types.js';
 import { hashringsOf } from '../thanos/rules/hashring-common.js';
 import { smallRingConsequence, smallRings } from '../thanos/rules/hashring-too-small.js';

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../manifests/types.js';
-import { describeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
+import { describeObject } from '../model/objects.js';
 import { keyOf, type KubeClient } from '../kube/client.js';
 import { waitForRollout } from '../kube/rollout.js';
 import { CA_CHECKSUM_ANNOTATION, OBJSTORE_CHECKSUM_ANNOTATION } from '../render/tls-objstore-overlay.js';

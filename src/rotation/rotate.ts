@@ -1,4 +1,4 @@
-import type { ManifestSet } from '../manifests/types.js';
+import type { ManifestSet } from '../model/objects.js';
 import type { StackConfig } from '../config/schema.js';
 import { renderStack } from '../render/stack.js';
 import type { KubeClient } from '../kube/client.js';

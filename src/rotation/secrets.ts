@@ -1,4 +1,4 @@
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../model/objects.js';
 import type { KubeClient } from '../kube/client.js';
 
 /** Field manager for everything rotation writes, so a later `thanos-gitops` apply never reverts or conflicts with it. */

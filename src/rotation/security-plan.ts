@@ -1,4 +1,4 @@
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
 import type { TlsConfig } from '../config/tls-objstore-schema.js';
 import { grpcServerName, securityWiring, type ObjectStorageTarget, type SecuritySettings } from '../render/tls-objstore-overlay.js';
 

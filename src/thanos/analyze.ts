@@ -1,6 +1,6 @@
 import { diffManifestSets, type DiffOptions } from '../diff/diff.js';
 import type { ManifestDiff } from '../diff/types.js';
-import type { ManifestSet } from '../manifests/types.js';
+import type { ManifestSet } from '../model/objects.js';
 import { capacityDelta } from './capacity.js';
 import { forecastRestarts } from './forecast.js';
 import { detectRisks } from './risks.js';

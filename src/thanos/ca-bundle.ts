@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path/posix';
-import type { KubeObject, ManifestSet } from '../manifests/types.js';
-import { describeObject } from '../manifests/types.js';
+import type { KubeObject, ManifestSet } from '../model/objects.js';
+import { describeObject } from '../model/objects.js';
 
 /**
  * The plain-HTTP trap. Thanos v0.42.4 (pkg/tls/options.go, NewServerConfig) reads a client-CA file with

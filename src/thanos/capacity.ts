@@ -1,6 +1,8 @@
 import type { CapacityItem, ResourceTotals } from '../diff/types.js';
-import { isRecord, type KubeObject } from '../manifests/types.js';
-import { get, podSpec, replicas, StackView, WORKLOAD_KINDS } from './stack.js';
+import type { KubeObject } from '../model/objects.js';
+import { podContainers, WORKLOAD_KINDS } from '../model/workloads.js';
+import { replicas, StackView } from './stack.js';
+import { valueAt } from '../model/json.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
@@ -23,19 +25,18 @@ function empty(): ResourceTotals {
 function podRequests(object: KubeObject): { cpuMillis: number; memoryBytes: number } {
   let cpuMillis = 0;
   let memoryBytes = 0;
-  const list = get(podSpec(object), 'containers');
-  for (const container of Array.isArray(list) ? list.filter(isRecord) : []) {
-    cpuMillis += Math.round((parseQuantity(get(container, 'resources', 'requests', 'cpu')) ?? 0) * 1000);
-    memoryBytes += parseQuantity(get(container, 'resources', 'requests', 'memory')) ?? 0;
+  for (const container of podContainers(object)) {
+    cpuMillis += Math.round((parseQuantity(valueAt(container, 'resources', 'requests', 'cpu')) ?? 0) * 1000);
+    memoryBytes += parseQuantity(valueAt(container, 'resources', 'requests', 'memory')) ?? 0;
   }
   return { cpuMillis, memoryBytes };
 }
 
 function podStorage(object: KubeObject): number {
   if (object.kind !== 'StatefulSet') return 0;
-  const templates = get(object, 'spec', 'volumeClaimTemplates');
+  const templates = valueAt(object, 'spec', 'volumeClaimTemplates');
   let bytes = 0;
-  for (const template of Array.isArray(templates) ? templates : []) bytes += parseQuantity(get(template, 'spec', 'resources', 'requests', 'storage')) ?? 0;
+  for (const template of Array.isArray(templates) ? templates : []) bytes += parseQuantity(valueAt(template, 'spec', 'resources', 'requests', 'storage')) ?? 0;
   return bytes;
 }
 

@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import type { RiskSeverity, SourceLink } from '../diff/types.js';
-import { isRecord, type KubeObject } from '../manifests/types.js';
+import { isRecord, type KubeObject } from '../model/objects.js';
 import { SOURCES } from './source.js';
-import { flagSet, flagValues, formatDuration, parseDuration, perPodLabels, replicationFactor, StackView, type ThanosWorkload } from './stack.js';
+import { flagSet, flagValues, formatDuration, flagDuration, perPodLabels, replicationFactor, StackView, type ThanosWorkload } from './stack.js';
 
 // Checks shared by the risk rules (what a change introduces) and by stack validation (what a stack is).
 
@@ -21,7 +21,7 @@ export function compactorRetentionProblems(object: KubeObject | undefined): Prob
   if (!object || flagSet(object, '--downsampling.disable')) return [];
   const retention = (resolution: string) => {
     const text = flagValues(object, `--retention.resolution-${resolution}`)[0] ?? '0d';
-    return { text, ms: parseDuration(text) };
+    return { text, ms: flagDuration(text) };
   };
   const problems: Problem[] = [];
   const raw = retention('raw');

@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ForecastItem, SourceLink } from '../diff/types.js';
-import { describeObject, isRecord, type KubeObject } from '../manifests/types.js';
+import { describeObject, isRecord, type KubeObject } from '../model/objects.js';
 import type { StackChange } from './rule.js';
 import { kubernetesSource, SOURCES } from './source.js';
-import { algorithmFlag, containers, get, gracePeriodSeconds, parseHashrings, podSpec, replicas, thanosComponent, type StackView } from './stack.js';
+import { podSpec } from '../model/workloads.js';
+import { algorithmFlag, containers, gracePeriodSeconds, parseHashrings, replicas, thanosComponent, type StackView } from './stack.js';
+import { valueAt } from '../model/json.js';
 
 const STATEFULSET_UPDATES = kubernetesSource('StatefulSets: rolling updates', 'https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates');
 const DEPLOYMENT_UPDATES = kubernetesSource('Deployments: rolling update deployment', 'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment');
@@ -12,7 +14,7 @@ const ROLLABLE = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 /** maxSurge / maxUnavailable of a Deployment as pod counts (25% each by default; surge rounds up, unavailable down). */
 function deploymentBudget(object: KubeObject, pods: number): { surge: number; unavailable: number } {
   const value = (field: string): number => {
-    const raw = get(object, 'spec', 'strategy', 'rollingUpdate', field) ?? '25%';
+    const raw = valueAt(object, 'spec', 'strategy', 'rollingUpdate', field) ?? '25%';
     if (typeof raw === 'number') return raw;
     const percent = /^(\d+)%$/.exec(String(raw));
     if (!percent) return Number(raw) || 0;
@@ -24,20 +26,20 @@ function deploymentBudget(object: KubeObject, pods: number): { surge: number; un
 
 function rollOrder(object: KubeObject, pods: number): { order: string; source: SourceLink } {
   if (object.kind === 'StatefulSet') {
-    if (get(object, 'spec', 'updateStrategy', 'type') === 'OnDelete') {
+    if (valueAt(object, 'spec', 'updateStrategy', 'type') === 'OnDelete') {
       return { order: 'OnDelete: no pod restarts until you delete it', source: STATEFULSET_UPDATES };
     }
-    const partition = Number(get(object, 'spec', 'updateStrategy', 'rollingUpdate', 'partition') ?? 0);
+    const partition = Number(valueAt(object, 'spec', 'updateStrategy', 'rollingUpdate', 'partition') ?? 0);
     const ordinals = [];
     for (let i = pods - 1; i >= partition; i--) ordinals.push(i);
-    const parallel = get(object, 'spec', 'podManagementPolicy') === 'Parallel';
+    const parallel = valueAt(object, 'spec', 'podManagementPolicy') === 'Parallel';
     return {
       order: ordinals.length === 0 ? 'none (partition covers every ordinal)' : `ordinal ${ordinals.join(', ')}, one at a time, each after the previous is Ready${parallel ? ' (Parallel pod management does not change update order)' : ''}`,
       source: STATEFULSET_UPDATES,
     };
   }
   if (object.kind === 'Deployment') {
-    if (get(object, 'spec', 'strategy', 'type') === 'Recreate') return { order: `Recreate: all ${pods} stop, then ${pods} start`, source: DEPLOYMENT_UPDATES };
+    if (valueAt(object, 'spec', 'strategy', 'type') === 'Recreate') return { order: `Recreate: all ${pods} stop, then ${pods} start`, source: DEPLOYMENT_UPDATES };
     const { surge, unavailable } = deploymentBudget(object, pods);
     return { order: `rolling: up to ${surge} new pod${surge === 1 ? '' : 's'} above ${pods} at a time, at most ${unavailable} of ${pods} unavailable`, source: DEPLOYMENT_UPDATES };
   }
@@ -48,8 +50,8 @@ function rollOrder(object: KubeObject, pods: number): { order: string; source: S
 function templateChanges(before: KubeObject, after: KubeObject): string[] {
   const fields = new Set<string>();
   const beforeContainers = new Map(containers(before).map((item) => [item.name, item]));
-  const rawBefore = get(podSpec(before), 'containers');
-  const rawAfter = get(podSpec(after), 'containers');
+  const rawBefore = valueAt(podSpec(before), 'containers');
+  const rawAfter = valueAt(podSpec(after), 'containers');
   const byName = (list: unknown) => new Map((Array.isArray(list) ? list.filter(isRecord) : []).map((item) => [String(item['name']), item]));
   const oldContainers = byName(rawBefore);
   for (const [name, container] of byName(rawAfter)) {
@@ -61,12 +63,12 @@ function templateChanges(before: KubeObject, after: KubeObject): string[] {
     for (const key of new Set([...Object.keys(old), ...Object.keys(container)])) if (!isDeepStrictEqual(old[key], container[key])) fields.add(key);
   }
   for (const name of oldContainers.keys()) if (!byName(rawAfter).has(name)) fields.add(`container ${name} removed`);
-  const specBefore = isRecord(podSpec(before)) ? (podSpec(before) as Record<string, unknown>) : {};
-  const specAfter = isRecord(podSpec(after)) ? (podSpec(after) as Record<string, unknown>) : {};
+  const specBefore = podSpec(before) ?? {};
+  const specAfter = podSpec(after) ?? {};
   for (const key of new Set([...Object.keys(specBefore), ...Object.keys(specAfter)])) {
     if (key !== 'containers' && !isDeepStrictEqual(specBefore[key], specAfter[key])) fields.add(key);
   }
-  if (!isDeepStrictEqual(get(before, 'spec', 'template', 'metadata'), get(after, 'spec', 'template', 'metadata'))) fields.add('pod labels/annotations');
+  if (!isDeepStrictEqual(valueAt(before, 'spec', 'template', 'metadata'), valueAt(after, 'spec', 'template', 'metadata'))) fields.add('pod labels/annotations');
   return [...fields];
 }
 
@@ -81,23 +83,23 @@ interface Mounts {
 function mounts(object: KubeObject): Mounts {
   const spec = podSpec(object);
   const result: Mounts = { configMaps: new Set(), secretVolumes: new Set(), secretEnv: new Set() };
-  const volumes = get(spec, 'volumes');
+  const volumes = valueAt(spec, 'volumes');
   for (const volume of Array.isArray(volumes) ? volumes.filter(isRecord) : []) {
-    const configMap = get(volume, 'configMap', 'name');
-    const secret = get(volume, 'secret', 'secretName');
+    const configMap = valueAt(volume, 'configMap', 'name');
+    const secret = valueAt(volume, 'secret', 'secretName');
     if (typeof configMap === 'string') result.configMaps.add(configMap);
     if (typeof secret === 'string') result.secretVolumes.add(secret);
-    const sources = get(volume, 'projected', 'sources');
+    const sources = valueAt(volume, 'projected', 'sources');
     for (const source of Array.isArray(sources) ? sources : []) {
-      const projectedConfigMap = get(source, 'configMap', 'name');
-      const projectedSecret = get(source, 'secret', 'name');
+      const projectedConfigMap = valueAt(source, 'configMap', 'name');
+      const projectedSecret = valueAt(source, 'secret', 'name');
       if (typeof projectedConfigMap === 'string') result.configMaps.add(projectedConfigMap);
       if (typeof projectedSecret === 'string') result.secretVolumes.add(projectedSecret);
     }
   }
   for (const container of containers(object)) {
     for (const variable of container.env) {
-      const name = get(variable, 'valueFrom', 'secretKeyRef', 'name');
+      const name = valueAt(variable, 'valueFrom', 'secretKeyRef', 'name');
       if (typeof name === 'string') result.secretEnv.add(name);
     }
   }
@@ -115,7 +117,7 @@ function changedKeys(before: KubeObject | undefined, after: KubeObject | undefin
 }
 
 function ringsChanged(before: KubeObject | undefined, after: KubeObject | undefined, key: string): boolean {
-  return !isDeepStrictEqual(parseHashrings(get(before, 'data', key)), parseHashrings(get(after, 'data', key)));
+  return !isDeepStrictEqual(parseHashrings(valueAt(before, 'data', key)), parseHashrings(valueAt(after, 'data', key)));
 }
 
 function namespaced(view: StackView, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -137,7 +139,7 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
     const receiver = thanosComponent(object) === 'receive';
     const ingestor = receiver && [...change.head.ingestors(), ...change.base.ingestors()].some((workload) => workload.object === item.after || workload.object === item.before);
     if (item.change === 'added') {
-      items.push({ object: name, pods, effect: 'created', order: object.kind === 'StatefulSet' && get(object, 'spec', 'podManagementPolicy') !== 'Parallel' ? `ordinal 0 to ${pods.head - 1}, each after the previous is Ready` : 'all at once', reason: 'new workload' });
+      items.push({ object: name, pods, effect: 'created', order: object.kind === 'StatefulSet' && valueAt(object, 'spec', 'podManagementPolicy') !== 'Parallel' ? `ordinal 0 to ${pods.head - 1}, each after the previous is Ready` : 'all at once', reason: 'new workload' });
       continue;
     }
     if (item.change === 'removed') {

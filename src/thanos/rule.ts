@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ChangeType, RiskSeverity, SourceLink } from '../diff/types.js';
-import { describeObject, objectId, type KubeObject } from '../manifests/types.js';
+import { describeObject, objectId, type KubeObject } from '../model/objects.js';
 import { compareVersions, parseVersion, StackView, type ThanosVersion } from './stack.js';
 
 /** One object present on either side of a change, with what happened to it. */

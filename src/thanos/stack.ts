@@ -1,4 +1,7 @@
-import { describeObject, isRecord, objectId, type KubeObject } from '../manifests/types.js';
+import { parseDuration } from '../model/duration.js';
+import { describeObject, isRecord, objectId, type KubeObject } from '../model/objects.js';
+import { podContainers, podSpec, thanosSubcommand, WORKLOAD_KINDS } from '../model/workloads.js';
+import { valueAt, stringsOf } from '../model/json.js';
 
 // A read-only view of a rendered Thanos stack: which objects run which Thanos component with which flags, the
 // hashrings they read, their external labels and the bucket they use. Risk rules, validation, the restart
@@ -11,36 +14,13 @@ export interface Container {
   env: unknown[];
 }
 
-export const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
-const THANOS_COMPONENTS = new Set(['receive', 'query', 'store', 'compact', 'rule', 'sidecar', 'query-frontend', 'bucket', 'tools']);
 
-export function get(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (!isRecord(current)) return undefined;
-    current = current[key];
-  }
-  return current;
-}
-
-export function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
-export function podSpec(object: KubeObject): unknown {
-  if (object.kind === 'Pod') return object['spec'];
-  if (object.kind === 'CronJob') return get(object, 'spec', 'jobTemplate', 'spec', 'template', 'spec');
-  if (WORKLOAD_KINDS.has(object.kind)) return get(object, 'spec', 'template', 'spec');
-  return undefined;
-}
 
 export function containers(object: KubeObject): Container[] {
-  const list = get(podSpec(object), 'containers');
-  if (!Array.isArray(list)) return [];
-  return list.filter(isRecord).map((container) => ({
+  return podContainers(object).map((container) => ({
     name: typeof container['name'] === 'string' ? container['name'] : '',
     image: typeof container['image'] === 'string' ? container['image'] : undefined,
-    tokens: [...strings(container['command']), ...strings(container['args'])],
+    tokens: [...stringsOf(container['command']), ...stringsOf(container['args'])],
     env: Array.isArray(container['env']) ? container['env'] : [],
   }));
 }
@@ -48,9 +28,9 @@ export function containers(object: KubeObject): Container[] {
 /** The Thanos subcommand a workload runs (`receive`, `query`, ...), from the first container that runs one. */
 export function thanosComponent(object: KubeObject | undefined): string | undefined {
   if (!object) return undefined;
-  for (const container of containers(object)) {
-    const subcommand = container.tokens.find((token) => !token.startsWith('-') && !/(^|\/)thanos$/.test(token));
-    if (subcommand && THANOS_COMPONENTS.has(subcommand)) return subcommand;
+  for (const container of podContainers(object)) {
+    const subcommand = thanosSubcommand(container);
+    if (subcommand !== undefined) return subcommand;
   }
   return undefined;
 }
@@ -77,7 +57,7 @@ export function flagSet(object: KubeObject | undefined, flag: string): boolean {
 }
 
 export function replicas(object: KubeObject | undefined): number {
-  const value = get(object, 'spec', 'replicas');
+  const value = valueAt(object, 'spec', 'replicas');
   return typeof value === 'number' ? value : 1;
 }
 
@@ -87,20 +67,13 @@ export function listed(items: string[], limit = 5): string {
   return items.length > limit ? `${shown.join(', ')} and ${items.length - limit} more` : shown.join(', ');
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
-
-/** Prometheus duration (`30d`, `1h30m`) in milliseconds; 0 means "keep forever" for Thanos retention flags. */
-export function parseDuration(text: string): number | undefined {
+/**
+ * A duration flag's value (`30d`, `1h30m`) in milliseconds. Prometheus's ParseDuration also reads a bare `0`
+ * (prometheus/common v0.67.5 model/time.go); for Thanos retention flags 0 means "keep forever".
+ */
+export function flagDuration(text: string): number | undefined {
   const trimmed = text.trim().replace(/^"|"$/g, '');
-  if (trimmed === '0') return 0;
-  const pattern = /(\d+)(ms|s|m|h|d|w|y)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (const match of trimmed.matchAll(pattern)) {
-    total += Number(match[1]) * DURATION_UNITS[match[2]!]!;
-    consumed += match[0].length;
-  }
-  return consumed > 0 && consumed === trimmed.length ? total : undefined;
+  return trimmed === '0' ? 0 : parseDuration(trimmed);
 }
 
 /** `40h`, `10d`: the shortest exact Prometheus form of a duration, for messages. */
@@ -191,8 +164,8 @@ export function parseHashrings(text: unknown): Hashring[] | undefined {
     name: typeof ring['hashring'] === 'string' ? ring['hashring'] : `#${position}`,
     algorithm: typeof ring['algorithm'] === 'string' && ring['algorithm'] !== '' ? ring['algorithm'] : undefined,
     endpoints: (ring['endpoints'] as unknown[]).map((endpoint) =>
-      typeof endpoint === 'string' ? endpoint : String(get(endpoint, 'address') ?? JSON.stringify(endpoint))),
-    tenants: strings(ring['tenants']),
+      typeof endpoint === 'string' ? endpoint : String(valueAt(endpoint, 'address') ?? JSON.stringify(endpoint))),
+    tenants: stringsOf(ring['tenants']),
   }));
 }
 
@@ -275,14 +248,14 @@ export class StackView {
     const path = flagValues(workload, '--receive.hashrings-file')[0];
     if (!path) return undefined;
     const spec = podSpec(workload);
-    const volumes = Array.isArray(get(spec, 'volumes')) ? (get(spec, 'volumes') as unknown[]).filter(isRecord) : [];
-    for (const container of Array.isArray(get(spec, 'containers')) ? (get(spec, 'containers') as unknown[]).filter(isRecord) : []) {
+    const volumes = Array.isArray(valueAt(spec, 'volumes')) ? (valueAt(spec, 'volumes') as unknown[]).filter(isRecord) : [];
+    for (const container of Array.isArray(valueAt(spec, 'containers')) ? (valueAt(spec, 'containers') as unknown[]).filter(isRecord) : []) {
       for (const mount of Array.isArray(container['volumeMounts']) ? container['volumeMounts'].filter(isRecord) : []) {
         const mountPath = String(mount['mountPath'] ?? '').replace(/\/$/, '');
         if (!path.startsWith(`${mountPath}/`)) continue;
         const key = typeof mount['subPath'] === 'string' ? mount['subPath'] : path.slice(mountPath.length + 1);
         const volume = volumes.find((item) => item['name'] === mount['name']);
-        const configMapName = get(volume, 'configMap', 'name');
+        const configMapName = valueAt(volume, 'configMap', 'name');
         if (typeof configMapName !== 'string') continue;
         return this.hashringFiles().find((file) =>
           file.configMap.metadata.name === configMapName && file.configMap.metadata.namespace === workload.metadata.namespace && file.key === key);
@@ -296,7 +269,7 @@ export class StackView {
     for (const container of containers(object)) {
       for (const variable of container.env) {
         if (!isRecord(variable) || variable['name'] !== 'OBJSTORE_CONFIG') continue;
-        const ref = get(variable, 'valueFrom', 'secretKeyRef');
+        const ref = valueAt(variable, 'valueFrom', 'secretKeyRef');
         if (isRecord(ref)) return `${String(ref['name'])}/${String(ref['key'])}`;
       }
     }
@@ -332,9 +305,9 @@ export class StackView {
 /** A Secret value as text, from stringData or base64 data; undefined when absent or masked. */
 export function secretValue(secret: KubeObject | undefined, key: string): string | undefined {
   if (!secret) return undefined;
-  const stringData = get(secret, 'stringData', key);
+  const stringData = valueAt(secret, 'stringData', key);
   if (typeof stringData === 'string') return stringData;
-  const data = get(secret, 'data', key);
+  const data = valueAt(secret, 'data', key);
   if (typeof data !== 'string' || data.startsWith('hmac-sha256:')) return undefined;
   return Buffer.from(data, 'base64').toString('utf8');
 }
@@ -362,7 +335,7 @@ export function endpointOrdinal(endpoint: string, statefulSet: string): number |
 }
 
 export function gracePeriodSeconds(object: KubeObject): number {
-  const value = get(podSpec(object), 'terminationGracePeriodSeconds');
+  const value = valueAt(podSpec(object), 'terminationGracePeriodSeconds');
   return typeof value === 'number' ? value : 30;
 }
 

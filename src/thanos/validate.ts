@@ -1,5 +1,5 @@
 import type { SourceLink } from '../diff/types.js';
-import type { ManifestSet } from '../manifests/types.js';
+import type { ManifestSet } from '../model/objects.js';
 import { compactorRetentionProblems, compactorsPerBucket, queryDedupProblems } from './checks.js';
 import { smallRingConsequence, smallRings } from './rules/hashring-too-small.js';
 import { SOURCES } from './source.js';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 import { KubeClient, ReleaseHistory, SecretReleaseStore, applyManifestSet, applySetId, applySetParentName, APPLYSET_PART_OF_LABEL } from '../../src/kube/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { missingFields } from './kube-helpers.js';
 
 let cp: ControlPlane;

@@ -10,7 +10,7 @@ import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluste
 import { runCli } from '../helpers/cli.js';
 import { main } from '../../src/cli/main.js';
 import { APPLYSET_PART_OF_LABEL, KubeClient } from '../../src/kube/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 // The bundled example's production profile renders kinds beyond the built-in default apply policy; its own policy allows them.
 const EXAMPLE_POLICY = fileURLToPath(new URL('../../examples/stack/apply-policy.yaml', import.meta.url));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { adminAccess, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { kubeRequest } from '../helpers/control-plane.js';
 

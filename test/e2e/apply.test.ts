@@ -31,7 +31,7 @@ import {
 import { main } from '../../src/cli/main.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
-import { objectId, type KubeObject, type ManifestSet } from '../../src/manifests/types.js';
+import { objectId, type KubeObject, type ManifestSet } from '../../src/model/objects.js';
 import { goldenSet, kubectl, missingFields, withReplicas } from './kube-helpers.js';
 
 const cluster = testCluster();

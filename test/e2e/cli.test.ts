@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../helpers/git.js';
-import { RENDER_RECORD } from '../../src/manifests/index.js';
+import { RENDER_RECORD } from '../../src/sources/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldens = join(repoRoot, '..', 'shared', 'kube-thanos');

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPlan } from '../../src/cli/commands/plan.js';
 import { ApplyError, KubeClient, applyManifestSet, planManifestSet } from '../../src/kube/index.js';
-import type { ManifestSet } from '../../src/manifests/types.js';
+import type { ManifestSet } from '../../src/model/objects.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 
 let admin: KubeClient;

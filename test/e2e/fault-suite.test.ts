@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, recordsManifests, ReleaseHistory, SecretReleaseStore, withoutSecretValues } from '../../src/kube/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { startCli, type CliExit } from '../helpers/cli-process.js';

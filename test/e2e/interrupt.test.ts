@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore, applyManifestSet } from '../../src/kube/index.js';
-import type { ManifestSet } from '../../src/manifests/types.js';
+import type { ManifestSet } from '../../src/model/objects.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 import { runCli } from '../helpers/cli.js';

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { readdir, readFile } from 'node:fs/promises';
-import { parseManifestFile } from '../../src/manifests/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import { parseManifestFile } from '../../src/sources/index.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 /** The golden kube-thanos output (`example` or `all`) with every object moved into `namespace`. */
 export async function goldenSet(name: 'example' | 'all', namespace: string): Promise<ManifestSet> {

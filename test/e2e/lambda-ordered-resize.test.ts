@@ -22,7 +22,7 @@ import { stringify } from 'yaml';
 import { parseStackConfig } from '../../src/config/index.js';
 import { applyManifestSet, KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore } from '../../src/kube/index.js';
 import { rbacRules } from '../../src/kube/rbac.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { ORDER_DONE_ANNOTATION, ORDER_STEPS_ANNOTATION } from '../../src/ring/ring-executor.js';
 import { ringConfigHash } from '../../src/thanos/ring-observation.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createEksToken } from '../../src/kube/eks-token.js';
 import { applyManifestSet, KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore } from '../../src/kube/index.js';
-import type { KubeObject, Manifest } from '../../src/manifests/types.js';
+import type { KubeObject, Manifest } from '../../src/model/objects.js';
 import { bindDeployer, bindPlanIdentity, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildBundles, runLambdaBundle, runLambdaBundleWarm, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation, type LambdaRunOptions } from '../helpers/fake-aws.js';
 

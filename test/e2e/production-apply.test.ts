@@ -12,7 +12,7 @@ import https from 'node:https';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
 

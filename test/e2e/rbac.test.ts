@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { KubeApiError, KubeClient, applyManifestSet, planManifestSet } from '../../src/kube/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { issueIdentity, kubeRequest, KubeRequestError, runKubectl, startControlPlane, tokenKubeconfig, waitFor, type ClusterAccess, type ControlPlane } from '../helpers/control-plane.js';
 
 const goldenDir = resolve(import.meta.dirname, '../../../shared/kube-thanos/example');

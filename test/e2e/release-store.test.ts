@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRelease, KubeClient, MemoryReleaseStore, ReleaseHistory, SecretReleaseStore, type ReleaseStore } from '../../src/kube/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { configMap, releaseStoreContract, set, type StoreUnderTest } from '../helpers/release-store-contract.js';
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { kubeRequest, startControlPlane, type ClusterAccess, type ControlPlane } from '../helpers/control-plane.js';
 

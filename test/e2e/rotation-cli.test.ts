@@ -14,7 +14,7 @@ import { KubeClient } from '../../src/kube/client.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
 import { CA_CHECKSUM_ANNOTATION } from '../../src/render/tls-objstore-overlay.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 let client: KubeClient;

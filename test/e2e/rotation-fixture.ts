@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import { X509Certificate } from 'node:crypto';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { CA_CHECKSUM_ANNOTATION } from '../../src/render/tls-objstore-overlay.js';
 import { isIssuedBy } from '../../src/rotation/pki/x509.js';
 

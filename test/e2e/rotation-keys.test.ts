@@ -19,7 +19,7 @@ import { rotateTarget, formatRotateReport, type RotateOptions } from '../../src/
 import { awsAccessKeyApi, type AccessKeyApi } from '../../src/rotation/objstore/access-keys.js';
 import { KEY_STATE_ANNOTATION, KEY_STEPS } from '../../src/rotation/objstore/rotation.js';
 import { ROTATION_MANAGER } from '../../src/rotation/secrets.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { goldenIn } from './rotation-fixture.js';
 
 const ACCOUNT = '123456789012';

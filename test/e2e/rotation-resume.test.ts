@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { KubeClient } from '../../src/kube/client.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { rotateTarget } from '../../src/rotation/rotate.js';
 import { ROTATION_MANAGER } from '../../src/rotation/secrets.js';
 import { CA_RECORDED_AFTER, CA_STEPS, STATE_ANNOTATION, isIssuedBy } from '../../src/rotation/pki/index.js';

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCli } from '../helpers/cli.js';
 import { KubeClient } from '../../src/kube/index.js';
-import { objectProblem } from '../../src/manifests/objects.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import { objectProblem } from '../../src/model/object-problem.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const cluster = testCluster();
 let admin: KubeClient;

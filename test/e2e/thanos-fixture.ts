@@ -15,7 +15,7 @@ import { buildTool, startS3StandIn, type S3StandIn } from '../helpers/thanos-too
 import { KubeClient } from '../../src/kube/client.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { renderStack } from '../../src/render/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/index.js');

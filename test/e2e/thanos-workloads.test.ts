@@ -3,7 +3,7 @@
 // three receive variants, ruler, query-frontend, bucket web and replicate). `--help` is no oracle (hidden flags,
 // values checked only at start), so each pod is started with its rendered flags and must pass its readinessProbe.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { goldenIn } from './rotation-fixture.js';
 import { exampleConfig, startStack, type ThanosStack } from './thanos-fixture.js';
 

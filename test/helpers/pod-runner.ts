@@ -41,7 +41,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const THANOS_SUBCOMMANDS = new Set(['receive', 'query', 'store', 'rule', 'compact', 'tools', 'query-frontend', 'sidecar']);
 const GRPC_SERVERS = new Set(['receive', 'query', 'store', 'rule', 'sidecar']);

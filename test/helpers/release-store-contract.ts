@@ -3,7 +3,7 @@
 // test/e2e/release-store.test.ts on both stores, the Secret store against the kube-apiserver.
 import { expect, it } from 'vitest';
 import { recordsManifests, ReleaseHistory, type Release, type ReleaseStore } from '../../src/kube/index.js';
-import { objectId, type KubeObject, type ManifestSet } from '../../src/manifests/types.js';
+import { objectId, type KubeObject, type ManifestSet } from '../../src/model/objects.js';
 
 export interface StoreUnderTest {
   /** A store holding no record yet, for an environment of this name. */

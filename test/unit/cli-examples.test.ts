@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { loadManifestSet } from '../../src/manifests/index.js';
-import { RENDER_RECORD } from '../../src/manifests/index.js';
+import { loadManifestSet } from '../../src/sources/index.js';
+import { RENDER_RECORD } from '../../src/sources/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const example = join(repoRoot, 'examples', 'stack', 'thanos-stack.yaml');

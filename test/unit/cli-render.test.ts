@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DIFF_CHANGES_EXIT_CODE } from '../../src/cli/commands/diff.js';
-import { RENDER_RECORD } from '../../src/manifests/index.js';
+import { RENDER_RECORD } from '../../src/sources/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldens = join(repoRoot, '..', 'shared', 'kube-thanos');

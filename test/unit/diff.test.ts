@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { diffManifestSets, fingerprint, normalizeObject, redactSecret, toDiffYaml, withFingerprintKey } from '../../src/diff/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 

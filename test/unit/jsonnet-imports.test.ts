@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importReferences } from '../../src/manifests/jsonnet-imports.js';
+import { importReferences } from '../../src/sources/jsonnet-imports.js';
 
 const paths = (source: string) => importReferences(source).map((reference) => `${reference.kind} ${reference.path}`);
 

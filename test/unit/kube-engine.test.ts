@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { applySetId, decodeRelease, encodeRelease, phaseOf, PHASES, releaseSecretName, rolloutState } from '../../src/kube/index.js';
 import { mapLimit, sameObject } from '../../src/kube/util.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const obj = (apiVersion: string, kind: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion, kind, metadata: { name: 'x', namespace: 'n' }, ...extra });
 

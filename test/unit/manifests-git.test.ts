@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadManifestSetAtRef, resolveRef } from '../../src/manifests/git.js';
-import type { SourceSpec } from '../../src/manifests/types.js';
+import { loadManifestSetAtRef, resolveRef } from '../../src/sources/git.js';
+import type { SourceSpec } from '../../src/sources/spec.js';
 import { failure } from '../helpers/failure.js';
 import { git } from '../helpers/git.js';
 

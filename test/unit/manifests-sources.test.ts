@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadManifestDirectory, manifestFileName } from '../../src/manifests/directory.js';
-import { loadJsonnet } from '../../src/manifests/jsonnet.js';
-import { sourceSpecFrom } from '../../src/manifests/spec.js';
-import { ManifestSourceError, SourceSpecError } from '../../src/manifests/errors.js';
+import { loadManifestDirectory, manifestFileName } from '../../src/sources/directory.js';
+import { loadJsonnet } from '../../src/sources/jsonnet.js';
+import { sourceSpecFrom } from '../../src/sources/spec.js';
+import { ManifestSourceError, SourceSpecError } from '../../src/sources/errors.js';
 import { failure } from '../helpers/failure.js';
 
 let work: string;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/manifests/check.js';
-import { RENDER_RECORD, WriteAbortedError, formatManifestStream, writeManifestSet } from '../../src/manifests/writer.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import { assertWritableSet, conflictingDuplicates, duplicateWarnings } from '../../src/sources/check.js';
+import { RENDER_RECORD, WriteAbortedError, formatManifestStream, writeManifestSet } from '../../src/sources/writer.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { toKubeYaml } from '../../src/render/index.js';
 import { failure } from '../helpers/failure.js';
 
@@ -201,5 +201,10 @@ describe('formatManifestStream', () => {
     expect(stream.startsWith('---\n# Source: thanos-query-service.yaml\napiVersion: v1\n')).toBe(true);
     expect(stream).toContain('---\n# Source: nested/hashrings-configmap.yaml\n');
     expect(parseAllDocuments(stream).map((doc) => doc.toJS() as unknown)).toEqual(set.map((m) => m.object));
+  });
+  it('without source comments is the same stream minus the comment lines (what `thanos-gitops rbac` and infra print)', () => {
+    const stream = formatManifestStream(set, { sourceComments: false });
+    expect(stream.startsWith('---\napiVersion: v1\n')).toBe(true);
+    expect(stream).toBe(formatManifestStream(set).replace(/^# Source: .*\n/gm, ''));
   });
 });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../lambda/config.js';
 import { checkRelease, kindAllowed } from '../../src/reconciler/release-policy.js';
 import type { ReleasePayload } from '../../src/reconciler/release.js';
 import { MANAGED_KINDS } from '../../src/kube/rbac.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, qualifiedKind, type ApplyPolicy } from '../../src/policy/index.js';
 
 const GOLDEN = join(import.meta.dirname, '../../../shared/kube-thanos/example');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/parse.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { renderStack, toKubeYaml } from '../../src/render/index.js';
 import { memoryBytes } from '../../src/render/production.js';
 

@@ -4,8 +4,9 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { LEASE_NAME as ENGINE_LEASE } from '../../src/kube/lease.js';
-import { LOCK_LEASE_NAME, MANAGED_KINDS, allowedKindsValue, rbacManifests, rbacRules } from '../../src/kube/rbac.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import { MANAGED_KINDS, allowedKindsValue, rbacManifests, rbacRules } from '../../src/kube/rbac.js';
+import { LEASE_NAME as LOCK_LEASE_NAME } from '../../src/kube/lease.js';
+import type { KubeObject } from '../../src/model/objects.js';
 
 const goldens = resolve(import.meta.dirname, '../../../shared/kube-thanos');
 const all = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
@@ -76,6 +77,11 @@ describe('rbac rules', () => {
 
   it('locks the same Lease the apply engine takes', () => {
     expect(LOCK_LEASE_NAME).toBe(ENGINE_LEASE);
+  });
+
+  it('names the engine Lease, and only that one, in every rule on Leases by name', () => {
+    const named = rbacRules('apply').filter((rule) => rule.resources?.includes('leases') && rule.resourceNames);
+    expect(named.map((rule) => rule.resourceNames)).toEqual([[ENGINE_LEASE]]);
   });
 
   it('covers every kind kube-thanos renders (the golden all/ and example/ sets), with the right API group', () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseStackConfig, type StackConfig } from '../../src/config/index.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { renderStack, toKubeYaml } from '../../src/render/index.js';
 
 // Expectations come from kube-thanos's option semantics (the libsonnet files), not from our own output.

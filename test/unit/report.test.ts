@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { codeText, commentMarker, escapeMarkdown, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../../src/diff/index.js';
 import { analyzeManifestSets as diffManifestSets } from '../../src/thanos/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 

@@ -3,7 +3,7 @@
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { formatRingSteps, planRingSteps, RingBelowReplicationFactorError } from '../../src/ring/ring-steps.js';
 import { metricValue, ringConfigHash } from '../../src/thanos/ring-observation.js';

@@ -4,8 +4,8 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { Risk } from '../../src/diff/index.js';
 import { analyzeManifestSets as diffManifestSets } from '../../src/thanos/index.js';
-import { parseDuration } from '../../src/thanos/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import { parseDuration } from '../../src/model/duration.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 

@@ -4,7 +4,7 @@
 // the same next step, and be written back byte for byte.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/model/objects.js';
 import { objectStorageSchema } from '../../src/config/tls-objstore-schema.js';
 import { liveSecretOf, secretObject } from '../../src/rotation/secrets.js';
 import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type StepMachine } from '../../src/rotation/steps.js';

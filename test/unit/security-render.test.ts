@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
-import { objectStorageSchema, parseDuration, tlsSchema } from '../../src/config/tls-objstore-schema.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
+import { objectStorageSchema, parseSettingDuration as parseDuration, tlsSchema } from '../../src/config/tls-objstore-schema.js';
 import { applySecurity, IRSA_ANNOTATION, SecurityConfigError } from '../../src/render/tls-objstore-overlay.js';
 import { securityPlan } from '../../src/rotation/security-plan.js';
 

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
 import type { ForecastItem } from '../../src/diff/index.js';
-import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
+import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { analyzeManifestSets, parseQuantity } from '../../src/thanos/index.js';
 

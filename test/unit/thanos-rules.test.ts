@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseStackConfig } from '../../src/config/index.js';
 import type { Risk } from '../../src/diff/index.js';
-import type { ManifestSet } from '../../src/manifests/types.js';
+import type { ManifestSet } from '../../src/model/objects.js';
 import { renderStack } from '../../src/render/index.js';
 import { analyzeManifestSets, RISK_RULES, validateStack, writeQuorum } from '../../src/thanos/index.js';
 

@@ -1,5 +1,5 @@
 import { UsageError, withDebugStack, type Command } from '../command.js';
-import { loadManifestSet } from '../../manifests/index.js';
+import { loadManifestSet } from '../../sources/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { applyManifestSet, type ApplyResult } from '../../kube/index.js';
 import { checkApplyPolicy, PolicyViolationError } from '../../policy/index.js';

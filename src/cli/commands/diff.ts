@@ -4,7 +4,9 @@ import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, 
 import { analyzeManifestSets } from '../../thanos/index.js';
 import { applyOrderFor } from '../../ring/ring-steps.js';
 import { reportStackIssues } from './stack-checks.js';
-import { loadManifestSet, loadManifestSetAtRef, resolveRef, type ManifestSet } from '../../manifests/index.js';
+import { loadManifestSet, loadManifestSetAtRef, resolveRef } from '../../sources/index.js';
+import type { ManifestSet } from '../../model/objects.js';
+import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../../model/environment.js';
 import { withProgress } from '../progress.js';
 import { parseFlags, rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags } from '../flags.js';
 
@@ -57,6 +59,9 @@ Examples:
       json: { type: 'boolean' },
     });
     rejectPositionals(positionals);
+    const environment = values.environment ?? DEFAULT_ENVIRONMENT;
+    const environmentProblem = environmentNameProblem(environment, '--environment');
+    if (environmentProblem !== undefined) throw new UsageError(environmentProblem);
     const baseConfig = values['base-config'];
     let base: { ref: string } | { config: string } | undefined;
     if (values.base !== undefined) base = { ref: values.base };
@@ -82,7 +87,7 @@ Examples:
     }
 
     return withDebugStack(io, () => withProgress(io, async (progress) => {
-      const context: ReportContext = { environment: values.environment ?? 'default' };
+      const context: ReportContext = { environment };
       let baseSet: ManifestSet;
       if ('ref' in base) {
         context.baseRef = base.ref;

@@ -1,5 +1,5 @@
 import { withDebugStack, type Command } from '../command.js';
-import { describeSource, loadManifestSet } from '../../manifests/index.js';
+import { describeSource, loadManifestSet } from '../../sources/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';

@@ -1,6 +1,8 @@
 import { UsageError, type Command } from '../command.js';
 import { parseFlags, rejectPositionals } from '../flags.js';
-import { DEFAULT_GROUPS, rbacManifests, rbacYaml, type RbacMode } from '../../kube/rbac.js';
+import { DEFAULT_GROUPS, rbacManifests, type RbacMode } from '../../kube/rbac.js';
+import { formatManifestStream } from '../../sources/writer.js';
+import { environmentNameProblem } from '../../model/environment.js';
 
 const usage = `Usage: thanos-gitops rbac --namespace <ns> [-n <ns>...] [--mode apply|plan] [--group <group>]
 
@@ -40,6 +42,10 @@ export const rbacCommand: Command = {
     if (namespaces.length === 0) throw new UsageError('--namespace is required');
     const mode = values.mode;
     if (mode !== 'apply' && mode !== 'plan') throw new UsageError(`--mode must be 'apply' or 'plan', got '${mode}'`);
+    for (const environment of values.environment ?? []) {
+      const problem = environmentNameProblem(environment, '--environment');
+      if (problem !== undefined) throw new UsageError(problem);
+    }
     const set = rbacManifests({
       namespaces,
       mode: mode satisfies RbacMode,
@@ -48,7 +54,7 @@ export const rbacCommand: Command = {
       ...(values.user !== undefined && { users: values.user }),
       ...(values.environment !== undefined && { environments: values.environment }),
     });
-    io.stdout(rbacYaml(set));
+    io.stdout(formatManifestStream(set, { sourceComments: false }));
     return 0;
   },
 };

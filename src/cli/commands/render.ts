@@ -8,7 +8,7 @@ import {
   RENDER_RECORD,
   WriteAbortedError,
   writeManifestSet,
-} from '../../manifests/index.js';
+} from '../../sources/index.js';
 
 export const renderCommand: Command = {
   name: 'render',

@@ -1,5 +1,6 @@
 import type { Io } from '../command.js';
-import { describeSource, type ManifestSet, type SourceSpec } from '../../manifests/index.js';
+import { describeSource, type SourceSpec } from '../../sources/index.js';
+import type { ManifestSet } from '../../model/objects.js';
 import { formatValidationIssue, validateStack, type ValidationIssue } from '../../thanos/index.js';
 
 /** Where validation messages say a problem is: the stack config file for config sources, else the source. */

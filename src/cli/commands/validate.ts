@@ -1,5 +1,5 @@
 import { withDebugStack, type Command } from '../command.js';
-import { describeSource, duplicateWarnings, loadManifestSet } from '../../manifests/index.js';
+import { describeSource, duplicateWarnings, loadManifestSet } from '../../sources/index.js';
 import { caBundleRefusals, formatCaBundleRefusal } from '../../thanos/ca-bundle.js';
 import { withProgress } from '../progress.js';
 import { parseFlags, rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags } from '../flags.js';

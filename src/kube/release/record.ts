@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../manifests/types.js';
+import { describeObject, isRecord, objectId, type KubeObject, type ManifestSet } from '../../model/objects.js';
 import type { KubeClient } from '../client.js';
 
 /** `pending`: an operation is under way on this revision (an ordered apply); its state says which step it reached. */

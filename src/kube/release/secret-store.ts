@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { KubeObject } from '../../manifests/types.js';
+import type { KubeObject } from '../../model/objects.js';
+import { checkEnvironmentName } from '../../model/environment.js';
 import type { KubeClient } from '../client.js';
 import { SUMMARY_DESCRIPTION_CHARS, type Release, type ReleaseInfo, type ReleaseStatus } from './record.js';
 import type { ReleaseStore } from './store.js';
@@ -34,7 +35,9 @@ export class SecretReleaseStore implements ReleaseStore {
     readonly client: KubeClient,
     readonly namespace: string,
     readonly environment: string,
-  ) {}
+  ) {
+    checkEnvironmentName(environment);
+  }
 
   private key(revision: number) {
     return { apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: releaseSecretName(this.environment, revision) };

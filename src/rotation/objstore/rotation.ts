@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { KubeClient } from '../../kube/client.js';
-import { parseDuration } from '../../config/tls-objstore-schema.js';
+import { parseSettingDuration } from '../../config/tls-objstore-schema.js';
 import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type ObjectStorageTarget } from '../../render/tls-objstore-overlay.js';
 import type { SecurityPlan } from '../security-plan.js';
 import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
@@ -152,7 +152,7 @@ class ObjstoreRotation {
     else if (!live.credentials) reason = live.secret ? `Secret ${this.secretRef} holds no access key` : `Secret ${this.secretRef} does not exist`;
     else if (!current) reason = `key ${maskKeyId(live.credentials.accessKeyId)} is not a key of IAM user ${user}`;
     else if (current.status !== 'Active') reason = `key ${maskKeyId(current.accessKeyId)} is ${current.status}`;
-    else if (now.getTime() - current.createDate.getTime() > parseDuration(this.store.keyMaxAge)) reason = `key ${maskKeyId(current.accessKeyId)} is older than ${this.store.keyMaxAge}`;
+    else if (now.getTime() - current.createDate.getTime() > parseSettingDuration(this.store.keyMaxAge)) reason = `key ${maskKeyId(current.accessKeyId)} is older than ${this.store.keyMaxAge}`;
 
     if (reason) {
       if (this.options.dryRun) {

@@ -3,16 +3,16 @@ import type { SecurityPlan } from '../security-plan.js';
 import { describeResume, IDLE, pendingSteps, runSteps, type StepMachine } from '../steps.js';
 import { caDue, caRotation, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
 import { caSecretRef, readCa, type CaRecord } from './ca-secret.js';
-import { parseDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
+import { parseSettingDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
 import type { Lifetimes, PkiContext, PkiOptions, PkiReport } from './context.js';
 import { deliverLeaf, describeStaleTenants, issueLeafSecret, leafDue, removeStaleTenants, setLeafBundle } from './leaves.js';
 import { publishBundle, readBundle, rollBundleReaders } from './trust-bundle.js';
 
 function lifetimesOf(certificates: TlsConfig['certificates']): Lifetimes {
-  const leaf = parseDuration(certificates.duration);
-  const leafRenewBefore = certificates.renewBefore ? parseDuration(certificates.renewBefore) : leaf / 3;
-  const ca = parseDuration(certificates.caDuration);
-  const caRenewBefore = certificates.caRenewBefore ? parseDuration(certificates.caRenewBefore) : ca / 3;
+  const leaf = parseSettingDuration(certificates.duration);
+  const leafRenewBefore = certificates.renewBefore ? parseSettingDuration(certificates.renewBefore) : leaf / 3;
+  const ca = parseSettingDuration(certificates.caDuration);
+  const caRenewBefore = certificates.caRenewBefore ? parseSettingDuration(certificates.caRenewBefore) : ca / 3;
   if (leafRenewBefore >= leaf) throw new Error(`tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`);
   if (caRenewBefore >= ca) throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
   return { leaf, leafRenewBefore, ca, caRenewBefore };

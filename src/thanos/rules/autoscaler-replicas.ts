@@ -2,8 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RiskFinding, RiskRule } from '../rule.js';
 import { ALL_VERSIONS } from '../rule.js';
 import { kubernetesSource } from '../source.js';
-import { get, WORKLOAD_KINDS } from '../stack.js';
-import { describeObject } from '../../manifests/types.js';
+import { WORKLOAD_KINDS } from '../../model/workloads.js';
+import { describeObject } from '../../model/objects.js';
+import { valueAt } from '../../model/json.js';
 
 /** An autoscaler and a replica count in Git fight over the same field on every apply. */
 export const autoscalerReplicas: RiskRule = {
@@ -19,9 +20,9 @@ export const autoscalerReplicas: RiskRule = {
     for (const item of change.changes) {
       const hpa = item.after;
       if (hpa?.kind !== 'HorizontalPodAutoscaler') continue;
-      const target = byTarget.get(`${String(get(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${hpa.metadata.namespace ?? ''}/${String(get(hpa, 'spec', 'scaleTargetRef', 'name'))}`);
-      if (!target?.after || typeof get(target.after, 'spec', 'replicas') !== 'number') continue;
-      const replicasChanged = target.change === 'added' || !isDeepStrictEqual(get(target.before, 'spec', 'replicas'), get(target.after, 'spec', 'replicas'));
+      const target = byTarget.get(`${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${hpa.metadata.namespace ?? ''}/${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'name'))}`);
+      if (!target?.after || typeof valueAt(target.after, 'spec', 'replicas') !== 'number') continue;
+      const replicasChanged = target.change === 'added' || !isDeepStrictEqual(valueAt(target.before, 'spec', 'replicas'), valueAt(target.after, 'spec', 'replicas'));
       if (item.change !== 'added' && !replicasChanged) continue;
       findings.push({
         object: describeObject(target.after),

@@ -1,6 +1,7 @@
 import type { RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
-import { replicas, thanosComponent, WORKLOAD_KINDS } from '../stack.js';
+import { WORKLOAD_KINDS } from '../../model/workloads.js';
+import { replicas, thanosComponent } from '../stack.js';
 
 /** More than one compactor pod on one block stream. */
 export const compactorReplicas: RiskRule = {

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RiskFinding, RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
-import { flagValues, parseDuration } from '../stack.js';
+import { flagValues, flagDuration } from '../stack.js';
 
 /**
  * Stores must stop reading a block well before the compactor deletes it, so --ignore-deletion-marks-delay has to
@@ -22,11 +22,11 @@ export const deletionDelay: RiskRule = {
     const findings: RiskFinding[] = [];
     for (const compactor of change.head.byComponent('compact')) {
       const deleteText = flagValues(compactor.object, '--delete-delay')[0] ?? '48h';
-      const deleteDelay = parseDuration(deleteText);
+      const deleteDelay = flagDuration(deleteText);
       if (deleteDelay === undefined) continue;
       for (const store of change.head.byComponent('store')) {
         const ignoreText = flagValues(store.object, '--ignore-deletion-marks-delay')[0] ?? '24h';
-        const ignoreDelay = parseDuration(ignoreText);
+        const ignoreDelay = flagDuration(ignoreText);
         if (ignoreDelay === undefined || ignoreDelay < deleteDelay) continue;
         findings.push({
           object: store.name,

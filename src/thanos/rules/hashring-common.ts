@@ -1,7 +1,7 @@
-import type { KubeObject } from '../../manifests/types.js';
+import type { KubeObject } from '../../model/objects.js';
 import type { ObjectChange } from '../rule.js';
 import { algorithmFlag, parseHashrings, type Hashring, type StackView } from '../stack.js';
-import { isRecord } from '../../manifests/types.js';
+import { isRecord } from '../../model/objects.js';
 
 /** Hashring files of a ConfigMap by key. */
 export function hashringsOf(object: KubeObject | undefined): Map<string, Hashring[]> {

@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ALL_VERSIONS, type RiskRule } from '../rule.js';
 import { kubernetesSource } from '../source.js';
-import { get } from '../stack.js';
+import { valueAt } from '../../model/json.js';
+
 
 const STATEFULSET_SOURCE = kubernetesSource('StatefulSets: limitations and updates', 'https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/');
 
@@ -14,7 +15,7 @@ export const immutableField: RiskRule = {
   summary: 'a StatefulSet, Deployment selector or Service clusterIP change the API server rejects',
   check(change) {
     return change.modified().flatMap(({ before, after, name }) => {
-      const changed = (...path: string[]) => !isDeepStrictEqual(get(before, ...path), get(after, ...path));
+      const changed = (...path: string[]) => !isDeepStrictEqual(valueAt(before, ...path), valueAt(after, ...path));
       if (before.kind === 'StatefulSet' && after.kind === 'StatefulSet') {
         const fields = ['selector', 'serviceName', 'volumeClaimTemplates', 'podManagementPolicy'].filter((field) => changed('spec', field));
         if (fields.length === 0) return [];
@@ -33,8 +34,8 @@ export const immutableField: RiskRule = {
         }];
       }
       if (before.kind === 'Service' && after.kind === 'Service') {
-        const was = get(before, 'spec', 'clusterIP');
-        const now = get(after, 'spec', 'clusterIP');
+        const was = valueAt(before, 'spec', 'clusterIP');
+        const now = valueAt(after, 'spec', 'clusterIP');
         if (typeof was === 'string' && was !== '' && now !== undefined && was !== now) {
           return [{
             object: name,

@@ -1,6 +1,6 @@
 import type { RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
-import { flagValues, parseDuration, thanosComponent } from '../stack.js';
+import { flagValues, flagDuration, thanosComponent } from '../stack.js';
 
 /** Lower bucket retention: the compactor deletes older blocks for good. */
 export const retentionDecrease: RiskRule = {
@@ -16,8 +16,8 @@ export const retentionDecrease: RiskRule = {
         const flag = `--retention.resolution-${resolution}`;
         const wasText = flagValues(before, flag)[0] ?? '0d';
         const nowText = flagValues(after, flag)[0] ?? '0d';
-        const was = parseDuration(wasText);
-        const now = parseDuration(nowText);
+        const was = flagDuration(wasText);
+        const now = flagDuration(nowText);
         if (was === undefined || now === undefined || now === 0 || (was !== 0 && now >= was)) return [];
         return [{
           object: name,

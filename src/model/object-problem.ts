@@ -1,11 +1,6 @@
-import { imageProblems, namespaceProblem, nameProblem } from '../model/object-rules.js';
-import { apiGroup, isRecord } from './types.js';
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  return `a ${typeof value}`;
-}
+import { imageProblems, namespaceProblem, nameProblem } from './object-rules.js';
+import { describeType } from './json.js';
+import { apiGroup, isRecord } from './objects.js';
 
 /** Built-in kinds as the API spells them: kinds are case-sensitive, and a mis-cased one is no kind at all. */
 const BUILT_IN_KINDS = [
@@ -36,7 +31,7 @@ function spellingProblem(apiVersion: string, kind: string): string | undefined {
  * apiVersion, kind and metadata.name: diff, apply and prune identify objects by them.
  */
 export function objectProblem(value: unknown): string | undefined {
-  if (!isRecord(value)) return `expected a Kubernetes object (a mapping), got ${kindOf(value)}`;
+  if (!isRecord(value)) return `expected a Kubernetes object (a mapping), got ${describeType(value)}`;
   const missing: string[] = [];
   if (typeof value.apiVersion !== 'string' || value.apiVersion === '') missing.push('apiVersion');
   if (typeof value.kind !== 'string' || value.kind === '') missing.push('kind');
@@ -69,5 +64,3 @@ function apiServerProblem(object: { apiVersion: string; kind: string; metadata: 
 export function isListObject(value: Record<string, unknown>): value is Record<string, unknown> & { items: unknown[] } {
   return typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
-
-export { isRecord } from './types.js';

@@ -23,12 +23,6 @@ export interface Manifest {
 /** An ordered list of manifests: the single currency between sources, diff, apply and reports. */
 export type ManifestSet = Manifest[];
 
-/** Where a manifest set comes from. */
-export type SourceSpec =
-  | { type: 'config'; config: string }
-  | { type: 'jsonnet'; entrypoint: string; jpath: string[] }
-  | { type: 'manifests'; dir: string };
-
 export interface ObjectRef {
   group: string;
   version: string;
@@ -70,6 +64,3 @@ export function describeObject(object: KubeObject): string {
   const ns = object.metadata.namespace;
   return `${object.kind} ${ns ? `${ns}/` : ''}${object.metadata.name}`;
 }
-
-/** The engine's non-aliasing copy (defined with the other JSON helpers in src/model). */
-export { cloneTree } from '../model/json.js';

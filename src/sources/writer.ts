@@ -4,7 +4,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { toKubeYaml } from '../render/index.js';
 import { assertWritableSet } from './check.js';
 import { ManifestSourceError } from './errors.js';
-import type { ManifestSet } from './types.js';
+import type { ManifestSet } from '../model/objects.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /**
  * The record of the files a render wrote into its output directory. Only those are replaced or removed by the next
@@ -17,12 +18,15 @@ const RECORD_HEADER = `# Written by thanos-gitops render. The next render into t
 # here and leaves every other file alone. Deleting this record makes the next render refuse the directory.
 `;
 
-/** The YAML stream of a set: `---`-separated documents, each headed by its file name as a comment. */
-export function formatManifestStream(set: ManifestSet): string {
+/**
+ * The YAML stream of a set, as `kubectl apply -f -` reads it: `---`-separated documents in set order, each headed by
+ * its file name as a comment unless `sourceComments` is false.
+ */
+export function formatManifestStream(set: ManifestSet, { sourceComments = true }: { sourceComments?: boolean } = {}): string {
   return set
     .map(({ file, object }) => {
       const text = toKubeYaml(object);
-      return `---\n# Source: ${file}\n${text.endsWith('\n') ? text : `${text}\n`}`;
+      return `---\n${sourceComments ? `# Source: ${file}\n` : ''}${text.endsWith('\n') ? text : `${text}\n`}`;
     })
     .join('');
 }
@@ -35,7 +39,7 @@ export interface WriteOptions {
 }
 
 /** The write was stopped through WriteOptions.signal before the output directory was touched. */
-export class WriteAbortedError extends Error {
+export class WriteAbortedError extends ThanosGitopsError {
   override name = 'WriteAbortedError';
 }
 

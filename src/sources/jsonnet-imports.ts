@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, sep } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { realOrUndefined, within } from './repository.js';
+import { ThanosGitopsError } from '../model/errors.js';
 
 /**
  * Confines what a jsonnet evaluation may read, before it runs. A pull request controls the entrypoint and its
@@ -45,7 +46,7 @@ interface ImportReference {
 const IMPORT_KEYWORDS = new Set<string>(['import', 'importstr', 'importbin']);
 const MAX_FILES = 20_000;
 
-class LexError extends Error {}
+class LexError extends ThanosGitopsError {}
 
 function isIdentifierFirst(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';

@@ -1,6 +1,5 @@
-export * from './types.js';
 export { ManifestSourceError, SourceSpecError } from './errors.js';
-export { DEFAULT_CONFIG_FILE, SOURCE_TYPES, describeSource, sourceSpecFrom, type SourceOptions, type SourceType } from './spec.js';
+export { DEFAULT_CONFIG_FILE, SOURCE_TYPES, describeSource, sourceSpecFrom, type SourceOptions, type SourceSpec, type SourceType } from './spec.js';
 export { loadManifestSet, type LoadOptions } from './source.js';
 export { loadJsonnet, type JsonnetOptions } from './jsonnet.js';
 export { loadManifestDirectory, parseManifestFile, manifestFileName } from './directory.js';

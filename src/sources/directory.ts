@@ -5,8 +5,8 @@ import { progressCounter, type ProgressListener } from '../model/progress.js';
 import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ManifestSourceError } from './errors.js';
 import { assertInsideRepository, repositoryRoot } from './repository.js';
-import { isListObject, isRecord, objectProblem } from './objects.js';
-import type { KubeObject, ManifestSet } from './types.js';
+import { isListObject, objectProblem } from '../model/object-problem.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -144,7 +144,7 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
         texts.push(decodeUtf8(bytes, join(dir, batch[index] as string)));
         read(batch[index]);
       } catch (error) {
-        if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message);
+        if (error instanceof InvalidUtf8Error) throw new ManifestSourceError(error.message, { cause: error });
         throw error;
       }
     });

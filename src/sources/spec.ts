@@ -1,5 +1,10 @@
-import type { SourceSpec } from './types.js';
 import { SourceSpecError } from './errors.js';
+
+/** Where a manifest set comes from. */
+export type SourceSpec =
+  | { type: 'config'; config: string }
+  | { type: 'jsonnet'; entrypoint: string; jpath: string[] }
+  | { type: 'manifests'; dir: string };
 
 export const SOURCE_TYPES = ['config', 'jsonnet', 'manifests'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];

@@ -5,8 +5,8 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { confineImports } from './jsonnet-imports.js';
 import { repositoryRoot } from './repository.js';
-import { isListObject, isRecord, objectProblem } from './objects.js';
-import type { KubeObject, ManifestSet } from './types.js';
+import { isListObject, objectProblem } from '../model/object-problem.js';
+import { isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
 
 export interface JsonnetOptions {
   cwd?: string;
@@ -149,9 +149,9 @@ export async function loadJsonnet(entrypoint: string, jpath: readonly string[], 
     result = await run(await locate(binary), args, cwd);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ManifestSourceError(`the jsonnet binary '${binary}' was not found; ${INSTALL_HINT}`);
+      throw new ManifestSourceError(`the jsonnet binary '${binary}' was not found; ${INSTALL_HINT}`, { cause: error });
     }
-    throw new ManifestSourceError(`could not run jsonnet ('${binary}'): ${(error as Error).message}`);
+    throw new ManifestSourceError(`could not run jsonnet ('${binary}'): ${(error as Error).message}`, { cause: error });
   }
   if (result.truncated) {
     throw new ManifestSourceError(`jsonnet output of ${entrypoint} is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB; render fewer objects per entrypoint`);

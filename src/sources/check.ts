@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { ManifestSourceError } from './errors.js';
+import { sortKeysDeep } from '../model/json.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
-import { describeObject, objectId, type ManifestSet } from './types.js';
+import { describeObject, objectId, type ManifestSet } from '../model/objects.js';
 
 /** Why a manifest's file name cannot be written under an output directory, or undefined when it can. */
 function fileNameProblem(file: string): string | undefined {
@@ -33,18 +34,6 @@ export function assertWritableSet(set: ManifestSet): void {
   }
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 export interface DuplicateObject {
   /** As describeObject names it, e.g. `ServiceMonitor thanos/thanos-store`. */
   object: string;
@@ -60,7 +49,7 @@ export function conflictingDuplicates(set: ManifestSet, progress?: ProgressListe
     const id = objectId(object);
     const entry = byId.get(id) ?? { object: describeObject(object), files: [], contents: new Set<string>() };
     entry.files.push(file);
-    entry.contents.add(canonical(object));
+    entry.contents.add(JSON.stringify(sortKeysDeep(object)));
     byId.set(id, entry);
     compared(file);
   }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ManifestSourceError } from './errors.js';
 import { loadManifestSet, type LoadOptions } from './source.js';
-import type { ManifestSet, SourceSpec } from './types.js';
+import type { ManifestSet } from '../model/objects.js';
+import type { SourceSpec } from './spec.js';
 
 export class GitError extends ManifestSourceError {
   override name = 'GitError';
@@ -30,10 +31,10 @@ function git(args: string[], cwd: string, env: Record<string, string> = {}): Pro
         if (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') {
-            reject(new GitError('git was not found on PATH; install git (apt-get install git) to render a base ref'));
+            reject(new GitError('git was not found on PATH; install git (apt-get install git) to render a base ref', { cause: error }));
             return;
           }
-          reject(new GitError(`git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`));
+          reject(new GitError(`git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`, { cause: error }));
           return;
         }
         resolvePromise({ stdout, stderr });
@@ -170,8 +171,7 @@ export async function loadManifestSetAtRef(
     } catch (error) {
       // Name files as they are in the repository, not by the temporary checkout's path.
       const message = (error instanceof Error ? error.message : String(error)).split(`${tree}${sep}`).join('');
-      const wrapped = new ManifestSourceError(`at ${ref} (${sha.slice(0, 12)}): ${message}`);
-      throw wrapped;
+      throw new ManifestSourceError(`at ${ref} (${sha.slice(0, 12)}): ${message}`, { cause: error });
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });

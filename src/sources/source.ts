@@ -3,10 +3,11 @@ import { dirname, resolve, sep } from 'node:path';
 import { loadManifestDirectory } from './directory.js';
 import { ManifestSourceError } from './errors.js';
 import { loadJsonnet } from './jsonnet.js';
-import type { ManifestSet, SourceSpec } from './types.js';
+import type { ManifestSet } from '../model/objects.js';
+import type { SourceSpec } from './spec.js';
 import { assertWritableSet } from './check.js';
 import { assertInsideRepository, repositoryRoot } from './repository.js';
-import { objectProblem } from './objects.js';
+import { objectProblem } from '../model/object-problem.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
 
 export interface LoadOptions {
