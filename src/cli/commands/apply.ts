@@ -5,6 +5,7 @@ import { UsageError, parseFlags, type Command, type Io } from '../command.js';
 import { loadManifestSet, type ManifestSet } from '../../manifests/index.js';
 import { readFile } from 'node:fs/promises';
 import { reportStackIssues } from './stack-checks.js';
+import { caBundleCheck } from '../../thanos/ca-bundle.js';
 import { KubeClient, applyManifestSet, type ApplyResult, type ApplySetOptions, type LeaseOptions } from '../../kube/index.js';
 import { checkApplyPolicy, DEFAULT_APPLY_POLICY, parseApplyPolicy, PolicyViolationError, type ApplyPolicy } from '../../policy/index.js';
 import { withProgress } from '../progress.js';
@@ -153,6 +154,7 @@ export interface ApplyFlagValues extends ClusterFlagValues {
 
 export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string, io: Io): ApplySetOptions {
   if (values.prune && values['no-prune']) throw new UsageError('--prune and --no-prune contradict each other');
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, '--timeout');
   const options: ApplySetOptions = {
     environment: environmentFromFlags(values),
     namespace,
@@ -160,11 +162,11 @@ export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string
     recreate: !!values.recreate,
     prune: !values['no-prune'],
     missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
-    wait: !!values.wait,
+    wait: values.wait ? (timeoutMs === undefined ? true : { timeoutMs }) : false,
+    checks: [caBundleCheck],
     log: (line) => io.stderr(`${line}\n`),
   };
-  if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
-  if (values.commit) options.sourceCommit = values.commit;
+  if (values.commit) options.release = { sourceCommit: values.commit };
   if (values['allow-empty']) options.allowEmpty = true;
   const lease = leaseOptionsFromFlags(values);
   if (lease) options.lease = lease;

@@ -3,6 +3,7 @@ import { describeSource, loadManifestSet } from '../../manifests/index.js';
 import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
+import { analyzePlan, caBundleCheck } from '../../thanos/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsage, environmentFromFlags, namespaceFor } from './apply.js';
 import { withProgress } from '../progress.js';
 import { rejectPositionals, sourceFlagOptions, sourceFlagsUsage, sourceSpecFromFlags, withDebugStack } from './render.js';
@@ -63,7 +64,7 @@ Options:
       const environment = environmentFromFlags(values);
       const client = clientFromFlags(values);
       try {
-        const plan = await planManifestSet(client, set, {
+        const plan = analyzePlan(await planManifestSet(client, set, {
           progress,
           environment,
           namespace: namespaceFor(values, set),
@@ -71,7 +72,8 @@ Options:
           prune: !values['no-prune'],
           missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
           secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
-        });
+          checks: [caBundleCheck],
+        }));
         if (values.json) {
           const { live: _live, merged: _merged, ...rest } = plan;
           io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);

@@ -2,6 +2,7 @@ import { parseFlags, type Command } from '../command.js';
 import { detectDrift, reconcile, type DriftResult } from '../../kube/index.js';
 import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, formatApplyResult, leaseDurationUsage, parseDuration } from './apply.js';
 import { UsageError } from '../command.js';
+import { caBundleCheck } from '../../thanos/ca-bundle.js';
 import { rejectPositionals } from './render.js';
 
 export function formatDrift(drift: DriftResult, environment: string): string {
@@ -50,11 +51,11 @@ ${leaseDurationUsage}
     const client = clientFromFlags(values, io.signal);
     try {
       if (values['dry-run']) {
-        const drift = await detectDrift(client, { environment, namespace });
+        const drift = await detectDrift(client, { environment, namespace, checks: [caBundleCheck] });
         io.stdout(formatDrift(drift, environment));
         return drift.drifted.length ? 3 : 0;
       }
-      const { force: _force, history: _history, ...options } = applyOptionsFromFlags(values, namespace, io);
+      const { force: _force, release: _release, ...options } = applyOptionsFromFlags(values, namespace, io);
       const result = await reconcile(client, options);
       io.stdout(formatDrift(result.drift, environment));
       if (result.apply) io.stdout(formatApplyResult(result.apply));
