@@ -7,6 +7,7 @@ import type { ApplySet, MemberKind } from './applyset.js';
 import type { ChangeSetEntry } from './change-set.js';
 import { KubeApiError, keyOf, type KubeClient } from './client.js';
 import { ApplyError, type Conflict } from './errors.js';
+import { appliedUnchanged } from './managed-fields.js';
 import { byPhase } from './phases.js';
 import { isCrd, prepareSet, type Prepared, type PrepareOptions, type PreparedObject } from './prepare.js';
 import { waitForRollout, type RolloutState } from './rollout.js';
@@ -119,6 +120,8 @@ export class ResourceManager {
     const result: DryRunResult = { prepared, verdict: 'created', conflicts: [] };
     if (live) result.live = live;
     if (!prepared.resource) return { ...result, verdict: 'deferred' };
+    // What the server would answer for an object this manager applied as it is and nobody changed since, without asking.
+    if (live && appliedUnchanged(live, prepared.object, this.fieldManager)) return { ...result, verdict: 'unchanged', merged: live };
     const namespace = prepared.object.metadata.namespace;
     // An object in a namespace this set creates cannot be dry-run before the namespace exists; it is new either way.
     if (!live && namespace && options.newNamespaces?.has(namespace) && !(await this.namespaceExists(namespace))) return result;

@@ -94,4 +94,49 @@ describe('ResourceManager.dryRun', () => {
     // The caller's client is not stopped by the manager's signal.
     expect(await admin.get({ apiVersion: 'v1', kind: 'Namespace', name: ns })).toBeDefined();
   });
+
+  it('answers "unchanged" without a dry-run only for objects it applied as they are, and dry-runs as soon as anything differs', async () => {
+    const manager = new ResourceManager(admin);
+    const deployment: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'defaulted', namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: 'defaulted' } },
+        minReadySeconds: 0,
+        template: {
+          metadata: { labels: { app: 'defaulted' } },
+          spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], env: [{ name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] }] },
+        },
+      },
+    };
+    const account: KubeObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'plain', namespace: ns, annotations: {} } };
+    const set: ManifestSet = [
+      { file: 'cm.yaml', object: configMap('applied', { a: '1' }) },
+      { file: 'sa.yaml', object: account },
+      { file: 'deploy.yaml', object: deployment },
+    ];
+    const objects = await prepared(manager, set);
+    await manager.applyAll(objects.map((p) => ({ prepared: p, action: 'created' as const })), { force: false });
+
+    const dryRuns = async () => {
+      const before = admin.requests.length;
+      const results = await manager.planAll(objects, { force: false });
+      const sent = admin.requests.slice(before).filter((r) => r.dryRun).map((r) => r.path.split('?')[0]?.split('/').at(-1));
+      return { verdicts: results.map((r) => r.verdict), sent };
+    };
+    // The ConfigMap and the ServiceAccount (an empty map the server leaves out) are known unchanged from their managed
+    // fields; the Deployment's env fieldRef is defaulted by the server (apiVersion: v1), so it is dry-run.
+    expect(await dryRuns()).toEqual({ verdicts: ['unchanged', 'unchanged', 'unchanged'], sent: ['defaulted'] });
+
+    // Another manager's update of a field takes it over: the object is dry-run again, and the server names the conflict.
+    await admin.patchMerge({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' }, { data: { a: '2' } }, { fieldManager: 'kubectl-edit' });
+    expect(await dryRuns()).toEqual({ verdicts: ['conflict', 'unchanged', 'unchanged'], sent: ['applied', 'defaulted'] });
+    // So does an extra field another manager adds next to ours, and a changed configuration.
+    await manager.applyAll(objects.slice(0, 1).map((p) => ({ prepared: p, action: 'configured' as const })), { force: true });
+    await admin.patchMerge({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' }, { data: { b: '1' } }, { fieldManager: 'kubectl-edit' });
+    expect((await dryRuns()).verdicts).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const changed = await prepared(manager, [{ file: 'cm.yaml', object: configMap('applied', { a: '1', c: '3' }) }]);
+    expect((await manager.planAll(changed, { force: false })).map((r) => r.verdict)).toEqual(['configured']);
+  });
 });
