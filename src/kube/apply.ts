@@ -119,19 +119,28 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   const lease = options.lease === false ? undefined : (options.lease ?? {});
   const leaseName = lease?.leaseName ?? LEASE_NAME;
   // The Lease as it was before we looked at the cluster: if it is unchanged when we take it, no other run wrote since.
-  const leaseBefore = lease === undefined ? undefined : await kube.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: leaseName });
+  // Preparing the set reads discovery only, never an object, so it runs alongside.
+  const [leaseBefore, firstPrepared] = await Promise.all([
+    lease === undefined ? undefined : kube.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: leaseName }),
+    manager.prepare(set, options),
+  ]);
 
-  const survey = async (): Promise<Survey> => {
-    const prepared = await manager.prepare(set, options);
-    await prepared.applySet.load();
-    const [inspected, prune] = await Promise.all([
+  const survey = async (prepared: Prepared): Promise<Survey> => {
+    // The parent is read while the objects are dry-run; a run that stops settles every request it started first.
+    const loaded = prepared.applySet.load();
+    const [parent, inspected, prune] = await Promise.allSettled([
+      loaded,
       inspect(manager, prepared.objects, options),
-      options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, prepared.objects),
+      loaded.then(() => (options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, prepared.objects))),
     ]);
-    return { prepared, inspected, prune };
+    if (parent.status === 'rejected') throw parent.reason;
+    if (inspected.status === 'rejected') throw inspected.reason;
+    if (prune.status === 'rejected') throw prune.reason;
+    return { prepared, inspected: inspected.value, prune: prune.value };
   };
+  const resurvey = async () => survey(await manager.prepare(set, options));
 
-  let state = await survey();
+  let state = await survey(firstPrepared);
   if (state.prepared.objects.length === 0 && state.prune.candidates.length > 0 && !options.allowEmpty) {
     throw new Error(
       `the manifest set is empty: applying it would prune all ${state.prune.candidates.length} members of ${state.prepared.applySet.description}; ` +
@@ -152,7 +161,7 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     const createdFresh = held && held.previousResourceVersion === undefined && leaseBefore === undefined;
     if (held && !untouched && !createdFresh) {
       log('another run held the lock since this one read the cluster: re-checking the live state');
-      state = await survey();
+      state = await resurvey();
     }
     // Objects of kinds whose CustomResourceDefinition is in this set cannot be dry-run until it is served: apply the
     // definitions first and wait until they are Established (as Flux does), then check everything else with dry-runs
@@ -161,7 +170,7 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     if (state.prepared.objects.some((p) => !p.resource) && crds.length > 0) {
       log(`applying ${crds.length} CustomResourceDefinition(s) first: ${deferredObjects(state.prepared).length} object(s) of this set use their kinds`);
       await manager.applyAll(crds, { force: !!options.force, reportProgress: false });
-      state = await survey();
+      state = await resurvey();
       const staged = new Map(crds.map((i) => [i.prepared.id, i]));
       state.inspected = state.inspected.map((i) => {
         const before = staged.get(i.prepared.id);

@@ -1,7 +1,7 @@
 // The resource manager: server-side apply of prepared objects, shaped after fluxcd/pkg/ssa's ResourceManager. One
 // dry-run primitive classifies what applying an object would do; plan, drift, apply and prune are built from it, and
 // every request goes through one client whose AbortSignal stops the run at the next request boundary.
-import { describeObject, objectId, type KubeObject } from '../manifests/types.js';
+import { describeObject, objectId, type KubeObject, type ManifestSet } from '../manifests/types.js';
 import { progressCounter, type ProgressListener } from '../model/progress.js';
 import type { ApplySet, MemberKind } from './applyset.js';
 import type { ChangeSetEntry } from './change-set.js';
@@ -81,7 +81,7 @@ export class ResourceManager {
   }
 
   /** Checks the set and resolves every object against discovery (see prepareSet). */
-  prepare(set: Parameters<typeof prepareSet>[1], options: PrepareOptions): Promise<Prepared> {
+  prepare(set: ManifestSet, options: PrepareOptions): Promise<Prepared> {
     return prepareSet(this.client, set, options);
   }
 

@@ -77,14 +77,16 @@ export function planManifestSet(client: KubeClient, set: ManifestSet, options: P
 async function planSet(client: KubeClient, set: ManifestSet, options: PlanOptions): Promise<PlanResult> {
   const manager = new ResourceManager(client, options);
   const prepared = await manager.prepare(set, options);
-  await prepared.applySet.load();
+  const loaded = prepared.applySet.load();
+  loaded.catch(() => undefined);
   const writeOnly = options.secrets === 'write-only';
   const secrets = writeOnly ? prepared.objects.filter((p) => isCoreSecret(p.object)) : [];
   const compared = writeOnly ? prepared.objects.filter((p) => !isCoreSecret(p.object)) : prepared.objects;
   const skipKinds = new Set(writeOnly ? [SECRET_GROUP_KIND] : []);
-  const pruning = options.prune === false ? Promise.resolve({ candidates: [], unlisted: [] }) : pruneCandidates(prepared.applySet, compared, skipKinds);
+  const pruning = loaded.then(() => (options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, compared, skipKinds)));
   pruning.catch(() => undefined);
   const dryRuns = await manager.planAll(compared, { force: !!options.force, settleConflicts: true });
+  await loaded;
   const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [], deferred: deferredObjects(prepared) };
   for (const { object, crd } of result.deferred) options.log?.(`${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`);
   if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {

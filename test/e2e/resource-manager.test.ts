@@ -122,7 +122,7 @@ describe('ResourceManager.dryRun', () => {
     const dryRuns = async () => {
       const before = admin.requests.length;
       const results = await manager.planAll(objects, { force: false });
-      const sent = admin.requests.slice(before).filter((r) => r.dryRun).map((r) => r.path.split('?')[0]?.split('/').at(-1));
+      const sent = admin.requests.slice(before).filter((r) => r.dryRun).map((r) => r.path.split('?')[0]?.split('/').at(-1)).sort();
       return { verdicts: results.map((r) => r.verdict), sent };
     };
     // The ConfigMap and the ServiceAccount (an empty map the server leaves out) are known unchanged from their managed
