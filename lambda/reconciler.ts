@@ -9,6 +9,7 @@ import {
   planManifestSet,
   reconcile,
   ReleaseHistory,
+  SecretReleaseStore,
   rollback,
   uniqueHolder,
   type ApplyResult,
@@ -235,7 +236,7 @@ export async function runEvent(
     }
     case 'rollback': {
       // A revision recorded under an older or looser policy must not bring back what today's policy refuses.
-      const recorded = await new ReleaseHistory(client, namespace, environment).get(event.revision);
+      const recorded = await new SecretReleaseStore(client, namespace, environment).get(event.revision);
       if (recorded) {
         const violations = checkApplyPolicy(recorded.manifests, { ...(config.policy.apply ?? DEFAULT_APPLY_POLICY), kinds: config.policy.allowedKinds }, { defaultNamespace: namespace });
         if (violations.length) throw new RefusedError(`rollback to revision ${event.revision} refused, nothing was applied: ${formatViolations(violations, config.policy.applySource ?? 'built-in default')}`);
@@ -257,7 +258,7 @@ async function rotateFromRelease(
   holder: string,
   log: (line: string) => void,
 ): Promise<ReconcilerResult> {
-  const history = new ReleaseHistory(client, config.namespace, config.policy.environment);
+  const history = new ReleaseHistory(new SecretReleaseStore(client, config.namespace, config.policy.environment));
   const release = await history.deployed();
   if (!release) {
     result.warnings.push(`no deployed release for environment ${config.policy.environment} in namespace ${config.namespace}: nothing to rotate yet`);

@@ -8,11 +8,16 @@ import { ApplyConflictError, ApplyError, ImmutableFieldError, type ApplyResult, 
 import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions } from './lease.js';
 import { entryOf, pruneCandidates, ResourceManager, type ResourceManagerOptions } from './manager.js';
 import { deferredObjects, isCrd, type Prepared, type PreparedObject, type SetCheck } from './prepare.js';
-import { recordsManifests, ReleaseHistory } from './release/record.js';
+import { ReleaseHistory } from './release/history.js';
+import { recordsManifests } from './release/record.js';
+import { SecretReleaseStore } from './release/secret-store.js';
+import type { ReleaseStore } from './release/store.js';
 import { RolloutTimeoutError } from './rollout.js';
 
 /** The release revision an apply records. */
 export interface ReleaseOptions {
+  /** Where the history lives (default: the Secrets of the namespace, Helm-style). */
+  store?: ReleaseStore | undefined;
   /** Revisions kept (default 10; the deployed one is never deleted). */
   limit?: number | undefined;
   sourceCommit?: string | undefined;
@@ -196,6 +201,11 @@ function waitOptions(options: ApplySetOptions): { timeoutMs?: number | undefined
   return typeof options.wait === 'object' ? options.wait : {};
 }
 
+/** The environment's release history, in the store the options name (the namespace's Secrets by default). */
+export function releaseHistory(client: KubeClient, options: Pick<ApplySetOptions, 'namespace' | 'environment'>, release: ReleaseOptions = {}): ReleaseHistory {
+  return new ReleaseHistory(release.store ?? new SecretReleaseStore(client, options.namespace, options.environment), release.limit ?? 10);
+}
+
 /** The manifests a release records for a prepared set. */
 function recordedManifests(prepared: Prepared): ManifestSet {
   return prepared.objects.map((p) => ({ file: p.manifest.file, object: p.manifest.object }));
@@ -208,7 +218,7 @@ function recordedManifests(prepared: Prepared): ManifestSet {
  */
 async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
   if (options.release === false) return true;
-  const deployed = await new ReleaseHistory(client, options.namespace, options.environment).deployed();
+  const deployed = await releaseHistory(client, options, options.release).deployed();
   return deployed !== undefined && recordsManifests(deployed, recordedManifests(prepared));
 }
 
@@ -222,7 +232,7 @@ async function write(manager: ResourceManager, state: Survey, options: ApplySetO
   const { applySet } = prepared;
   const log = options.log ?? (() => undefined);
   const release = options.release === false ? undefined : (options.release ?? {});
-  const history = release === undefined ? undefined : new ReleaseHistory(client, options.namespace, options.environment, release.limit ?? 10);
+  const history = release === undefined ? undefined : releaseHistory(client, options, release);
   const members = prepared.objects.map((p) => p.object);
   const writesBefore = client.writeCount;
   const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };

@@ -1,9 +1,10 @@
 import { diffManifestSets, redactSecret, withFingerprintKey, type ManifestDiff } from '../diff/index.js';
 import type { KubeObject, ManifestSet } from '../manifests/types.js';
 import type { KubeClient } from './client.js';
+import { releaseHistory, type ApplySetOptions } from './apply.js';
 import { ResourceManager } from './manager.js';
 import type { PlanOptions } from './plan.js';
-import { ReleaseHistory, restoreSecretValues } from './release/record.js';
+import { restoreSecretValues } from './release/record.js';
 
 export interface DriftedObject {
   id: string;
@@ -27,13 +28,16 @@ export interface DriftResult {
  * Compares the last deployed release with the live cluster: each object is dry-run applied with force (what reconcile
  * would do) and compared with the live object. Never writes.
  */
-export function detectDrift(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+/** What drift detection reads: the set as plan reads it, the deployed release from the release store. */
+export type DriftOptions = PlanOptions & Pick<ApplySetOptions, 'release'>;
+
+export function detectDrift(client: KubeClient, options: DriftOptions): Promise<DriftResult> {
   return withFingerprintKey(() => driftOf(client, options));
 }
 
-async function driftOf(client: KubeClient, options: PlanOptions): Promise<DriftResult> {
+async function driftOf(client: KubeClient, options: DriftOptions): Promise<DriftResult> {
   const manager = new ResourceManager(client, options);
-  const history = new ReleaseHistory(manager.client, options.namespace, options.environment);
+  const history = releaseHistory(manager.client, options, options.release || undefined);
   const release = await history.deployed();
   if (!release) return { drifted: [], checked: 0, diff: diffManifestSets([], []) };
   // Records keep no Secret values: live ones stand in, and a Secret whose values are not the recorded ones is drift.

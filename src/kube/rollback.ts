@@ -1,13 +1,13 @@
-import { applyManifestSet, type ApplySetOptions } from './apply.js';
+import { applyManifestSet, releaseHistory, type ApplySetOptions } from './apply.js';
 import type { KubeClient } from './client.js';
 import type { ApplyResult } from './errors.js';
-import { ReleaseHistory, restoreSecretValues } from './release/record.js';
+import { restoreSecretValues } from './release/record.js';
 
 /** Re-applies a recorded revision as a new revision (like `helm rollback`). */
 export async function rollback(caller: KubeClient, revision: number, options: ApplySetOptions): Promise<ApplyResult> {
   const client = options.signal ? caller.withSignal(options.signal) : caller;
   const recording = options.release === false ? undefined : (options.release ?? {});
-  const history = new ReleaseHistory(client, options.namespace, options.environment, recording?.limit ?? 10);
+  const history = releaseHistory(client, options, recording);
   const release = await history.get(revision);
   if (!release) {
     const known = (await history.list()).map((r) => r.revision);

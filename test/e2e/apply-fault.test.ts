@@ -3,7 +3,7 @@
 // duplicated, taking over the Lease the interrupted run could not release.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-import { KubeClient, ReleaseHistory, applyManifestSet, applySetId, applySetParentName, APPLYSET_PART_OF_LABEL } from '../../src/kube/index.js';
+import { KubeClient, ReleaseHistory, SecretReleaseStore, applyManifestSet, applySetId, applySetParentName, APPLYSET_PART_OF_LABEL } from '../../src/kube/index.js';
 import type { KubeObject, ManifestSet } from '../../src/manifests/types.js';
 import { missingFields } from './kube-helpers.js';
 
@@ -89,7 +89,7 @@ it('an apply interrupted by an apiserver crash is converged by the next apply, n
     const live = members.find((x) => x.kind === m.object.kind && x.metadata.name === m.object.metadata.name);
     expect(missingFields(m.object, live), m.file).toEqual([]);
   }
-  const history = await new ReleaseHistory(second, ns, 'fault').list();
+  const history = await new ReleaseHistory(new SecretReleaseStore(second, ns, 'fault')).list();
   expect(history.at(-1)?.status).toBe('deployed');
   expect(history.filter((r) => r.status === 'deployed')).toHaveLength(1);
 

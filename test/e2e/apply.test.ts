@@ -14,7 +14,7 @@ import {
   KubeClient,
   LeaseHeldError,
   MissingKindsError,
-  ReleaseHistory,
+  ReleaseHistory, SecretReleaseStore,
   applyManifestSet,
   applySetId,
   applySetParentName,
@@ -308,7 +308,7 @@ describe('plan, drift and reconcile', () => {
     expect([...after].filter(([id, rv]) => before.get(id) !== rv).map(([id]) => id)).toEqual([`apps/StatefulSet/${ns}/thanos-store`]);
     expect(((await admin.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: 'thanos-store' }))?.spec as { replicas: number }).replicas).toBe(1);
     expect((await detectDrift(admin, opts(ns))).drifted).toEqual([]);
-    expect((await new ReleaseHistory(admin, ns, 'test').list()).map((r) => r.revision)).toEqual([1]);
+    expect((await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test')).list()).map((r) => r.revision)).toEqual([1]);
   });
 
   it('reports conflicts by field and manager before writing, and takes them over with force', async () => {
@@ -470,7 +470,7 @@ describe('history, rollback and rollout', () => {
     const back = await rollback(admin, 1, opts(ns));
     expect(back.revision).toBe(3);
     expect(back.objects.filter((o) => o.action === 'configured').map((o) => o.object)).toEqual([`StatefulSet ${ns}/thanos-store`]);
-    const history = new ReleaseHistory(admin, ns, 'test', 3);
+    const history = new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test'), 3);
     expect((await history.list()).map((r) => [r.revision, r.status, r.sourceCommit, r.description])).toEqual([
       [1, 'superseded', 'c1', undefined],
       [2, 'superseded', 'c2', undefined],
@@ -521,7 +521,7 @@ describe('history, rollback and rollout', () => {
     const error = await applyManifestSet(client, withReplicas(bad, 'thanos-store-statefulSet.yaml', 2), opts(ns)).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(new RegExp(`Service ${ns}/thanos-query: Service "thanos-query" is invalid: \\[spec.ports\\[0\\].port: Invalid value: 99999: must be between 1 and 65535`));
     expect(client.writeCount).toBe(0);
-    expect((await new ReleaseHistory(admin, ns, 'test').list()).map((r) => r.status)).toEqual(['deployed']);
+    expect((await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test')).list()).map((r) => r.status)).toEqual(['deployed']);
     client.close();
   });
 
@@ -530,7 +530,7 @@ describe('history, rollback and rollout', () => {
     const set = (await goldenSet('example', ns)).filter((m) => m.object.kind !== 'StatefulSet' || m.file === 'thanos-store-statefulSet.yaml');
     const error = await applyManifestSet(admin, set, opts(ns, { wait: { timeoutMs: 1500 } })).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(new RegExp(`rollout not finished after 2s:\\n(  .*\\n)*  StatefulSet ${ns}/thanos-store: controller has not observed generation 1 yet`));
-    expect((await new ReleaseHistory(admin, ns, 'test').list()).map((r) => r.status)).toEqual(['failed']);
+    expect((await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test')).list()).map((r) => r.status)).toEqual(['failed']);
 
     for (const m of set.filter((x) => x.object.kind === 'StatefulSet' || x.object.kind === 'Deployment')) {
       const live = (await admin.get(key(m.object))) as KubeObject;
@@ -565,7 +565,7 @@ describe('the Lease lock', () => {
     const second = ra.revision === 3 ? ra : rb;
     // The second run re-surveyed after waiting, so it reverted the first run's change (each set is complete).
     expect(second.objects.filter((o) => o.action === 'configured')).toHaveLength(2);
-    expect((await new ReleaseHistory(admin, ns, 'test').list()).map((r) => r.status)).toEqual(['superseded', 'superseded', 'deployed']);
+    expect((await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test')).list()).map((r) => r.status)).toEqual(['superseded', 'superseded', 'deployed']);
     a.close();
     b.close();
   });

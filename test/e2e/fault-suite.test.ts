@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
-import { recordsManifests, withoutSecretValues } from '../../src/kube/release/record.js';
+import { KubeClient, LEASE_NAME, recordsManifests, ReleaseHistory, SecretReleaseStore, withoutSecretValues } from '../../src/kube/index.js';
 import type { KubeObject } from '../../src/manifests/types.js';
 import { STATE_ANNOTATION } from '../../src/pki/rotation.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
@@ -169,7 +168,7 @@ async function checkAfter(namespace: string, environment: string, killed: { pid?
   // Only a SIGKILLed run can leave its Lease behind (it expires after --lease-duration and never blocked the run that
   // followed); when that run had nothing to write it did not need the Lease, so the stale one may still be there.
   if (holder !== undefined) expect(killed?.signal === 'SIGKILL' && holder.split('/')[2] === String(killed.pid), `the Lease is held by ${holder} after the runs ended`).toBe(true);
-  const history = new ReleaseHistory(admin, namespace, environment);
+  const history = new ReleaseHistory(new SecretReleaseStore(admin, namespace, environment));
   const revisions = await history.list();
   expect(new Set(revisions.map((r) => r.revision)).size, 'duplicate release revisions').toBe(revisions.length);
   if (expected) {

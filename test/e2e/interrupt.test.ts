@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { KubeClient, LEASE_NAME, ReleaseHistory, applyManifestSet } from '../../src/kube/index.js';
+import { KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore, applyManifestSet } from '../../src/kube/index.js';
 import type { ManifestSet } from '../../src/manifests/types.js';
 import { createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
@@ -55,7 +55,7 @@ describe('interrupting the CLI', () => {
 
     // Released, not left for its duration: an empty holder.
     expect(await leaseHolder(ns)).toBe('');
-    const history = await new ReleaseHistory(admin, ns, 'default').list();
+    const history = await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default')).list();
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ revision: 1, status: 'failed' });
     expect(history[0]?.description).toMatch(/interrupted \(SIGINT\)/);
@@ -70,7 +70,7 @@ describe('interrupting the CLI', () => {
     const again = await runCliProcess(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as { writes: number }).writes).toBe(0);
-    const after = await new ReleaseHistory(admin, ns, 'default').list();
+    const after = await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default')).list();
     expect(after.map((r) => `${r.revision}:${r.status}`)).toEqual(['1:failed', '2:deployed']);
   });
 
@@ -97,7 +97,7 @@ describe('interrupting the CLI', () => {
     expect(exit.stderr).toMatch(/interrupted \(SIGTERM\) before the rollout wait/);
     expect(await leaseHolder(ns)).toBe('');
     // Everything was written before the wait: that revision stands.
-    const history = await new ReleaseHistory(admin, ns, 'default').list();
+    const history = await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default')).list();
     expect(history.map((r) => `${r.revision}:${r.status}`)).toEqual(['1:deployed']);
   });
 
@@ -108,7 +108,7 @@ describe('interrupting the CLI', () => {
     expect((await applyManifestSet(admin, configMaps('a'), options)).revision).toBe(1);
     // What a SIGKILL between the writes and the record leaves: the objects of the new set, the history of the old one.
     await applyManifestSet(admin, configMaps('b'), { ...options, release: false });
-    const history = new ReleaseHistory(admin, ns, 'default');
+    const history = new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default'));
     expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'a' }, { value: 'a' }, { value: 'a' }]);
 
     const next = await applyManifestSet(admin, configMaps('b'), options);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createEksToken } from '../../src/kube/eks-token.js';
-import { applyManifestSet, KubeClient, LEASE_NAME, ReleaseHistory } from '../../src/kube/index.js';
+import { applyManifestSet, KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore } from '../../src/kube/index.js';
 import type { KubeObject, Manifest } from '../../src/manifests/types.js';
 import { bindDeployer, bindPlanIdentity, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { buildBundles, runLambdaBundle, runLambdaBundleWarm, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation, type LambdaRunOptions } from '../helpers/fake-aws.js';
@@ -444,7 +444,7 @@ describe('reconciler Lambda bundle', () => {
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
     ]);
     const admin = KubeClient.fromFile(testCluster().adminKubeconfig);
-    const history = new ReleaseHistory(admin, deadlineNs, 'prod');
+    const history = new ReleaseHistory(new SecretReleaseStore(admin, deadlineNs, 'prod'));
     const configMaps = (round: number) =>
       Array.from({ length: 500 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: deadlineNs }, data: { round: String(round), pad: 'x'.repeat(1000) } }));
     let midWrite = false;

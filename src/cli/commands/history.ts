@@ -1,6 +1,6 @@
 import { parseFlags, type Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { ReleaseHistory, type ReleaseInfo } from '../../kube/index.js';
+import { ReleaseHistory, SecretReleaseStore, type ReleaseInfo } from '../../kube/index.js';
 import { clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags } from './apply.js';
 import { rejectPositionals } from './render.js';
 
@@ -36,7 +36,7 @@ Options:
     const environment = environmentFromFlags(values);
     const client = clientFromFlags(values);
     try {
-      const releases = await new ReleaseHistory(client, values.namespace, environment).list();
+      const releases = await new ReleaseHistory(new SecretReleaseStore(client, values.namespace, environment)).list();
       if (values.json) io.stdout(`${JSON.stringify(releases, null, 2)}\n`);
       else if (releases.length === 0) io.stdout(`no releases recorded for environment ${environment} in namespace ${values.namespace}\n`);
       else io.stdout(formatHistory(releases));

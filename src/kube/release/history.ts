@@ -1,0 +1,65 @@
+import { mapLimit } from '../util.js';
+import { withoutSecretValues, type Release, type ReleaseInfo, type ReleaseStatus } from './record.js';
+import type { ReleaseStore } from './store.js';
+
+/**
+ * An environment's release history over any ReleaseStore: revision numbers, superseding the deployed revision and
+ * trimming to the last `keep` records.
+ */
+export class ReleaseHistory {
+  constructor(
+    readonly store: ReleaseStore,
+    readonly keep = 10,
+  ) {}
+
+  /** Every recorded revision, oldest first, from the summaries only. */
+  async list(): Promise<ReleaseInfo[]> {
+    return (await this.store.list()).sort((a, b) => a.revision - b.revision);
+  }
+
+  get(revision: number): Promise<Release | undefined> {
+    return this.store.get(revision);
+  }
+
+  /** The newest revision whose status is deployed: the one reconcile, drift and rotation start from. */
+  async deployed(): Promise<Release | undefined> {
+    const latest = (await this.list()).filter((r) => r.status === 'deployed').at(-1);
+    return latest ? this.get(latest.revision) : undefined;
+  }
+
+  /**
+   * Records a new revision after the newest one. When it is deployed, earlier deployed revisions become superseded;
+   * then history is trimmed to `keep` entries, never deleting the deployed one. A writer that lost the race for the
+   * revision fails (the store refuses to overwrite a record); the Lease keeps writers apart.
+   */
+  async record(entry: Omit<Release, 'revision' | 'environment' | 'time'> & { time?: string }): Promise<Release> {
+    const existing = await this.list();
+    const revision = (existing.at(-1)?.revision ?? 0) + 1;
+    const { manifests, secretValues } = withoutSecretValues(entry.manifests);
+    const release: Release = { environment: this.store.environment, revision, time: entry.time ?? new Date().toISOString(), ...entry, manifests } as Release;
+    if (Object.keys(secretValues).length > 0) release.secretValues = secretValues;
+    await this.store.create(release);
+    if (release.status === 'deployed') {
+      await mapLimit(
+        existing.filter((r) => r.status === 'deployed'),
+        4,
+        (r) => this.setStatus(r.revision, 'superseded'),
+      );
+    }
+    await this.trim();
+    return release;
+  }
+
+  setStatus(revision: number, status: ReleaseStatus, description?: string): Promise<void> {
+    return this.store.update(revision, { status, description });
+  }
+
+  private async trim(): Promise<void> {
+    const all = await this.list();
+    const deployed = all.filter((r) => r.status === 'deployed').at(-1)?.revision;
+    const excess = all.length - this.keep;
+    if (excess <= 0) return;
+    const victims = all.filter((r) => r.revision !== deployed).slice(0, excess);
+    for (const victim of victims) await this.store.delete(victim.revision);
+  }
+}
