@@ -92,6 +92,8 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
   if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {
     result.warnings.push('Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them');
   }
+  // Objects the server (or the managed fields) say stay as they are: not normalized and diffed line by line.
+  const unchanged = new Set(dryRuns.filter((dryRun) => dryRun.verdict === 'unchanged').map((dryRun) => dryRun.prepared.id));
   for (const dryRun of dryRuns) {
     const p: PreparedObject = dryRun.prepared;
     result.conflicts.push(...dryRun.conflicts);
@@ -106,19 +108,19 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
       // A new object whose namespace does not exist yet (the set creates it) is simply new.
       if (!(error.status === 404 && !dryRun.live)) result.errors.push({ object: p.name, message: error.message });
     }
-    if (dryRun.live) result.live.push({ file: p.manifest.file, object: redactSecret(dryRun.live) });
+    if (dryRun.live) result.live.push({ file: p.manifest.file, object: masked(dryRun.live) });
     // Without a server answer (new namespace, immutable change, refused), the desired object stands for the result.
-    result.merged.push({ file: p.manifest.file, object: redactSecret(dryRun.merged ?? p.object) });
+    result.merged.push({ file: p.manifest.file, object: masked(dryRun.merged ?? p.object) });
   }
   if (options.prune !== false) {
     const { candidates, unlisted } = await pruning;
     for (const candidate of candidates) {
-      result.live.push({ file: '(live)', object: redactSecret(candidate) });
+      result.live.push({ file: '(live)', object: masked(candidate) });
       result.prune.push(describeObject(candidate));
     }
     for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
-  result.diff = diffWithoutRework(result.live, result.merged);
+  result.diff = diffWithoutRework(result.live, result.merged, unchanged);
   for (const p of secrets) {
     result.diff.entries.push(writeOnlySecretEntry(p.object));
     result.diff.counts.modified += 1;
@@ -127,13 +129,23 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
 }
 
 /**
- * diffManifestSets over the objects the server says would change; objects whose dry-run equals live are counted as
- * unchanged without normalizing and printing both sides (most of a 500-object plan).
+ * Secrets with their values replaced by fingerprints; every other object as it is (the plan's live and dry-run
+ * objects are its own: nothing else holds them).
  */
-function diffWithoutRework(live: ManifestSet, merged: ManifestSet): ManifestDiff {
+function masked(object: KubeObject): KubeObject {
+  return object.kind === 'Secret' ? redactSecret(object) : object;
+}
+
+/**
+ * diffManifestSets over the objects the server says would change; objects known unchanged (and any other whose dry-run
+ * equals live) are counted as unchanged without normalizing and printing both sides (most of a 500-object plan).
+ */
+function diffWithoutRework(live: ManifestSet, merged: ManifestSet, known: ReadonlySet<string>): ManifestDiff {
   const liveById = new Map(live.map((m) => [objectId(m.object), m.object]));
   const unchanged = merged.filter((m) => {
-    const before = liveById.get(objectId(m.object));
+    const id = objectId(m.object);
+    if (known.has(id)) return true;
+    const before = liveById.get(id);
     return before !== undefined && sameObject(before, m.object);
   });
   const skip = new Set(unchanged.map((m) => objectId(m.object)));
