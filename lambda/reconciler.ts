@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { jsonLogger } from '../src/reconciler/log.js';
 import { driftMetricFields } from '../src/reconciler/metric.js';
 import { renderReport, type ManifestDiff } from '../src/diff/index.js';
-import { formatValidationIssue, validateStack } from '../src/thanos/index.js';
+import { analyzePlan, caBundleCheck, formatValidationIssue, validateStack } from '../src/thanos/index.js';
 import { connectEks } from '../src/kube/eks-cluster.js';
 import { applyInOrder, applyOrderFor, podProxyObserver } from '../src/ring/index.js';
 import {
@@ -162,14 +162,14 @@ export async function runEvent(
   const namespace = config.namespace;
   const holder = uniqueHolder(`thanos-gitops-lambda-${environment}${context?.awsRequestId ? `-${context.awsRequestId.slice(0, 8)}` : ''}`);
   const log = run.progress ?? (() => undefined);
-  const base = { environment, namespace, lease: { holder }, log };
+  const base = { environment, namespace, lease: { holder }, log, checks: [caBundleCheck] };
 
   switch (event.action) {
     case 'plan': {
       await checkScopes(client, set as ManifestSet, config);
       const writesBefore = connected.writeCount;
       // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
-      const plan = await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log });
+      const plan = analyzePlan(await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log, checks: [caBundleCheck] }));
       const order = applyOrderFor(plan.live, set as ManifestSet, namespace);
       if (order) plan.diff.order = order;
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
@@ -196,8 +196,7 @@ export async function runEvent(
       result.warnings.push(...issues.map((issue) => formatValidationIssue(issue)));
       const applyOptions = {
         ...base,
-        sourceCommit: event.release.commit,
-        description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}`,
+        release: { sourceCommit: event.release.commit, description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}` },
         ...(event.options?.force !== undefined ? { force: event.options.force } : {}),
         ...(event.options?.recreate !== undefined ? { recreate: event.options.recreate } : {}),
         ...(event.options?.prune !== undefined ? { prune: event.options.prune } : {}),
@@ -222,7 +221,7 @@ export async function runEvent(
     case 'rollback': {
       const recorded = await new SecretReleaseStore(client, namespace, environment).get(event.revision);
       if (recorded) checkFields(recorded.manifests, config.policy, namespace, `rollback to revision ${event.revision}`);
-      const apply = await rollback(client, event.revision, { ...base, description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` });
+      const apply = await rollback(client, event.revision, { ...base, release: { description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` } });
       return fromApply(result, apply);
     }
     case 'rotate': {

@@ -12,6 +12,7 @@ import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../model/environmen
 import { parseDuration as durationMs } from '../model/duration.js';
 import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../policy/index.js';
 import { UsageError, type Io } from './command.js';
+import { caBundleCheck } from '../thanos/ca-bundle.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -231,6 +232,7 @@ export interface ApplyFlagValues extends ClusterFlagValues {
 
 export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string, io: Io): ApplySetOptions {
   if (values.prune && values['no-prune']) throw new UsageError('--prune and --no-prune contradict each other');
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, '--timeout');
   const options: ApplySetOptions = {
     environment: environmentFromFlags(values),
     namespace,
@@ -238,11 +240,11 @@ export function applyOptionsFromFlags(values: ApplyFlagValues, namespace: string
     recreate: !!values.recreate,
     prune: !values['no-prune'],
     missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
-    wait: !!values.wait,
+    wait: values.wait ? (timeoutMs === undefined ? true : { timeoutMs }) : false,
+    checks: [caBundleCheck],
     log: (line) => io.stderr(`${line}\n`),
   };
-  if (values.timeout !== undefined) options.timeoutMs = parseDuration(values.timeout, '--timeout');
-  if (values.commit) options.sourceCommit = values.commit;
+  if (values.commit) options.release = { sourceCommit: values.commit };
   if (values['allow-empty']) options.allowEmpty = true;
   const lease = leaseOptionsFromFlags(values);
   if (lease) options.lease = lease;

@@ -213,6 +213,16 @@ export class KubeClient {
     return view;
   }
 
+  /**
+   * A view of this client that also stops when `signal` fires: the same connections, discovery cache and request
+   * records (so writes counted on this client include the view's), with both signals checked at every request.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const view = Object.create(this) as KubeClient;
+    Object.defineProperty(view, 'signal', { value: this.signal ? AbortSignal.any([this.signal, signal]) : signal, enumerable: true });
+    return view;
+  }
+
   /** Sleeps between polls; ends early with InterruptedError when this client's signal fires. */
   pause(ms: number, what: string): Promise<void> {
     return sleepUnlessInterrupted(ms, this.signal, what);

@@ -1,7 +1,11 @@
+import { ThanosGitopsError } from '../model/errors.js';
 import { createHash } from 'node:crypto';
 import type { KubeObject, ManifestSet } from '../model/objects.js';
 import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../thanos/ring-observation.js';
-import { applyManifestSet, fetchLive, prepareSet, type ApplyResult, type ApplySetOptions } from '../kube/apply.js';
+import { applyManifestSet, releaseHistory, type ApplySetOptions } from '../kube/apply.js';
+import type { ApplyResult } from '../kube/errors.js';
+import { ResourceManager } from '../kube/manager.js';
+import { prepareSet } from '../kube/prepare.js';
 import { InterruptedError, uninterruptible, type KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease } from '../kube/lease.js';
 import { ReleaseHistory, SecretReleaseStore } from '../kube/index.js';
@@ -121,7 +125,7 @@ export interface OrderedApplyResult {
 }
 
 /** A wait step ran out of time. The ring is consistent with the running pods; the pending release says where it stopped. */
-export class OrderedStepTimeoutError extends Error {
+export class OrderedStepTimeoutError extends ThanosGitopsError {
   override name = 'OrderedStepTimeoutError';
 }
 
@@ -170,15 +174,16 @@ function replicasIn(set: ManifestSet, kind: string, namespace: string, name: str
  */
 export async function applyInOrder(client: KubeClient, set: ManifestSet, options: OrderedApplyOptions): Promise<OrderedApplyResult> {
   const run = async (): Promise<OrderedApplyResult> => executeOrdered(client, set, options);
-  if (options.lock === false) return run();
+  if (options.lease === false) return run();
   const holder = options.lease?.holder ?? uniqueHolder(`thanos-gitops-${options.environment}`);
   return withLease(client, options.namespace, holder, run, { waitTimeoutMs: 60_000, ...options.lease });
 }
 
 async function executeOrdered(client: KubeClient, set: ManifestSet, options: OrderedApplyOptions): Promise<OrderedApplyResult> {
   const log = options.log ?? (() => undefined);
-  const inner: ApplySetOptions = { ...options, lock: false };
-  const history = new ReleaseHistory(new SecretReleaseStore(client, options.namespace, options.environment), options.historyLimit ?? 10);
+  const inner: ApplySetOptions = { ...options, lease: false };
+  const release = options.release || {};
+  const history = releaseHistory(client, options, release);
   const digest = digestOf(set);
 
   let steps: RingStep[] | undefined;
@@ -206,14 +211,14 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
   if (!steps) {
     const prepared = await prepareSet(client, set, options);
     const head: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object }));
-    const liveObjects = await fetchLive(client, prepared.objects, options.concurrency ?? 8);
+    const liveObjects = await new ResourceManager(client, options).readLive(prepared.objects);
     const base: ManifestSet = [...liveObjects.values()].filter((o): o is KubeObject => o !== undefined).map((object) => ({ file: '(live)', object }));
     const plan = planRingSteps(base, head, options.namespace);
     for (const warning of plan.warnings) log(`warning: ${warning}`);
     if (plan.steps.length === 0) return { apply: await applyManifestSet(client, set, inner), steps: [] };
     steps = plan.steps;
     pinned = plan.pinned;
-    const record = await history.record({ status: 'pending', manifests: set, description: `ordered apply: ${steps.length} steps`, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}) });
+    const record = await history.record({ status: 'pending', manifests: set, description: `ordered apply: ${steps.length} steps`, ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}) });
     revision = record.revision;
     await history.mergeState(revision, { [ORDER_DIGEST_ANNOTATION]: digest, [ORDER_STEPS_ANNOTATION]: JSON.stringify(steps), [ORDER_DONE_ANNOTATION]: '-1', [ORDER_PINS_ANNOTATION]: JSON.stringify({ replicaChanges: plan.replicaChanges, ringChanges: plan.ringChanges }) });
     log(`ordered apply, release revision ${revision} (pending):\n${steps.map((s, i) => `  ${i + 1}. ${s.kind}: ${s.summary}`).join('\n')}`);
@@ -231,8 +236,8 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
       finalApply = await applyManifestSet(client, set, inner);
       // The steps already wrote every change, so the final apply may find nothing to do: the release is still the
       // one now deployed, and history must say so.
-      if (finalApply.revision === undefined && inner.history !== false) {
-        const deployed = await history.record({ status: 'deployed', manifests: set, ...(options.sourceCommit ? { sourceCommit: options.sourceCommit } : {}), ...(options.description ? { description: options.description } : {}) });
+      if (finalApply.revision === undefined && options.release !== false) {
+        const deployed = await history.record({ status: 'deployed', manifests: set, ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}), ...(release.description ? { description: release.description } : {}) });
         finalApply.revision = deployed.revision;
       }
       await uninterruptible(() => history.setStatus(revision!, 'superseded', `ordered apply finished as revision ${finalApply!.revision ?? '(unchanged)'}`));
@@ -262,7 +267,7 @@ class StepExecutor {
   }
 
   private async write(current: ManifestSet): Promise<void> {
-    await applyManifestSet(this.client, current, { ...this.options, lock: false, history: false, prune: false, wait: false });
+    await applyManifestSet(this.client, current, { ...this.options, lease: false, release: false, prune: false, wait: false });
   }
 
   /** Polls `check` until it returns undefined (done) or the step times out with its last answer. */

@@ -1,3 +1,4 @@
+import { ThanosGitopsError } from '../model/errors.js';
 import { isRecord, objectId, type KubeObject, type ManifestSet } from '../model/objects.js';
 import type { ApplyOrder } from '../diff/types.js';
 import { hashringsOf } from '../thanos/rules/hashring-common.js';
@@ -80,7 +81,7 @@ export interface RingStepPlan {
 }
 
 /** A step would leave a hashring with fewer endpoints than the replication factor of its readers. */
-export class RingBelowReplicationFactorError extends Error {
+export class RingBelowReplicationFactorError extends ThanosGitopsError {
   override name = 'RingBelowReplicationFactorError';
   constructor(readonly problems: string[]) {
     super(

@@ -122,3 +122,11 @@ export function formatCaBundleRefusal(refusal: CaBundleRefusal): string {
     `Fix: put PEM certificates there, or leave the Secret out of the set and let \`thanos-gitops rotate\` publish the bundle`
   );
 }
+
+/**
+ * The set check every apply and plan of a Thanos stack runs before reading or writing the cluster (the resource
+ * manager's SetCheck): one line per CA bundle the set would publish that Thanos would not load.
+ */
+export function caBundleCheck(set: ManifestSet): string[] {
+  return caBundleRefusals(set).map(formatCaBundleRefusal);
+}

@@ -1,4 +1,5 @@
-export { analyzeDiff, analyzeManifestSets } from './analyze.js';
+export { analyzeDiff, analyzeManifestSets, analyzePlan } from './analyze.js';
+export { caBundleCheck } from './ca-bundle.js';
 export { capacityDelta, parseQuantity } from './capacity.js';
 export { forecastRestarts } from './forecast.js';
 export { detectRisks } from './risks.js';

@@ -64,7 +64,7 @@ describe('apply of the kube-thanos sets', () => {
   it('applies `example`, keeps every field, and a re-apply writes nothing', async () => {
     const ns = await freshNamespace('apply-example');
     const set = await goldenSet('example', ns);
-    const first = await applyManifestSet(admin, set, opts(ns, { sourceCommit: 'abc123' }));
+    const first = await applyManifestSet(admin, set, opts(ns, { release: { sourceCommit: 'abc123' } }));
     expect(first.objects.map((o) => o.action)).toEqual(set.map(() => 'created'));
     expect(first.revision).toBe(1);
 
@@ -465,8 +465,8 @@ describe('history, rollback and rollout', () => {
   it('records revisions Helm-style, keeps the last N, and rollback re-applies one as a new revision', async () => {
     const ns = await freshNamespace('apply-history');
     const set = await goldenSet('example', ns);
-    await applyManifestSet(admin, set, opts(ns, { sourceCommit: 'c1' }));
-    await applyManifestSet(admin, withReplicas(set, 'thanos-store-statefulSet.yaml', 2), opts(ns, { sourceCommit: 'c2' }));
+    await applyManifestSet(admin, set, opts(ns, { release: { sourceCommit: 'c1' } }));
+    await applyManifestSet(admin, withReplicas(set, 'thanos-store-statefulSet.yaml', 2), opts(ns, { release: { sourceCommit: 'c2' } }));
     const back = await rollback(admin, 1, opts(ns));
     expect(back.revision).toBe(3);
     expect(back.objects.filter((o) => o.action === 'configured').map((o) => o.object)).toEqual([`StatefulSet ${ns}/thanos-store`]);
@@ -481,7 +481,7 @@ describe('history, rollback and rollout', () => {
     expect(secret?.metadata.labels).toMatchObject({ name: 'test', owner: 'thanos-gitops', status: 'deployed', version: '3' });
 
     // History is capped (here at 3) without ever dropping the deployed revision.
-    for (const replicas of [3, 4]) await applyManifestSet(admin, withReplicas(set, 'thanos-store-statefulSet.yaml', replicas), opts(ns, { historyLimit: 3 }));
+    for (const replicas of [3, 4]) await applyManifestSet(admin, withReplicas(set, 'thanos-store-statefulSet.yaml', replicas), opts(ns, { release: { limit: 3 } }));
     expect((await history.list()).map((r) => [r.revision, r.status])).toEqual([
       [3, 'superseded'],
       [4, 'superseded'],
@@ -528,7 +528,7 @@ describe('history, rollback and rollout', () => {
   it('waits for rollouts (status driven through the status subresource: there is no kubelet) and reports what is not ready', async () => {
     const ns = await freshNamespace('apply-rollout');
     const set = (await goldenSet('example', ns)).filter((m) => m.object.kind !== 'StatefulSet' || m.file === 'thanos-store-statefulSet.yaml');
-    const error = await applyManifestSet(admin, set, opts(ns, { wait: true, timeoutMs: 1500 })).catch((e: unknown) => e);
+    const error = await applyManifestSet(admin, set, opts(ns, { wait: { timeoutMs: 1500 } })).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(new RegExp(`rollout not finished after 2s:\\n(  .*\\n)*  StatefulSet ${ns}/thanos-store: controller has not observed generation 1 yet`));
     expect((await new ReleaseHistory(new SecretReleaseStore(admin, ns, 'test')).list()).map((r) => r.status)).toEqual(['failed']);
 
@@ -536,7 +536,7 @@ describe('history, rollback and rollout', () => {
       const live = (await admin.get(key(m.object))) as KubeObject;
       await admin.replaceStatus({ ...live, status: { observedGeneration: live.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } });
     }
-    const done = await applyManifestSet(admin, set, opts(ns, { wait: true, timeoutMs: 10_000 }));
+    const done = await applyManifestSet(admin, set, opts(ns, { wait: { timeoutMs: 10_000 } }));
     expect(done.rollout?.every((r) => r.ready)).toBe(true);
     expect(done.rollout?.map((r) => r.object).sort()).toEqual([`Deployment ${ns}/thanos-query`, `Deployment ${ns}/thanos-receive-router`, `StatefulSet ${ns}/thanos-store`]);
   });

@@ -107,7 +107,7 @@ describe('interrupting the CLI', () => {
     const options = { environment: 'default', namespace: ns };
     expect((await applyManifestSet(admin, configMaps('a'), options)).revision).toBe(1);
     // What a SIGKILL between the writes and the record leaves: the objects of the new set, the history of the old one.
-    await applyManifestSet(admin, configMaps('b'), { ...options, history: false });
+    await applyManifestSet(admin, configMaps('b'), { ...options, release: false });
     const history = new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default'));
     expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'a' }, { value: 'a' }, { value: 'a' }]);
 

@@ -4,6 +4,7 @@ import { reportStackIssues } from './stack-checks.js';
 import { renderFullReport } from '../../diff/index.js';
 import { planManifestSet, type PlanResult } from '../../kube/index.js';
 import { applyOrderFor } from '../../ring/ring-steps.js';
+import { analyzePlan, caBundleCheck } from '../../thanos/index.js';
 import { withProgress } from '../progress.js';
 import {
   clientFromFlags,
@@ -78,7 +79,7 @@ Options:
       const client = await clientFromFlags(values);
       try {
         const namespace = namespaceFor(values, set);
-        const plan = await planManifestSet(client, set, {
+        const plan = analyzePlan(await planManifestSet(client, set, {
           progress,
           environment,
           namespace,
@@ -86,7 +87,8 @@ Options:
           prune: !values['no-prune'],
           missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
           secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
-        });
+          checks: [caBundleCheck],
+        }));
         const order = applyOrderFor(plan.live, set, namespace);
         if (order) plan.diff.order = order;
         if (values.json) {

@@ -14,6 +14,7 @@ import {
   rejectPositionals,
 } from '../flags.js';
 import { formatApplyResult } from './apply.js';
+import { caBundleCheck } from '../../thanos/ca-bundle.js';
 
 export function formatDrift(drift: DriftResult, environment: string): string {
   if (drift.revision === undefined) return `${environment}: no deployed release recorded; nothing to compare\n`;
@@ -58,11 +59,11 @@ ${leaseFlagsUsage}
     const client = await clientFromFlags(values, io.signal);
     try {
       if (values['dry-run']) {
-        const drift = await detectDrift(client, { environment, namespace });
+        const drift = await detectDrift(client, { environment, namespace, checks: [caBundleCheck] });
         io.stdout(formatDrift(drift, environment));
         return drift.drifted.length ? 3 : 0;
       }
-      const { force: _force, history: _history, ...options } = applyOptionsFromFlags(values, namespace, io);
+      const { force: _force, release: _release, ...options } = applyOptionsFromFlags(values, namespace, io);
       const result = await reconcile(client, options);
       io.stdout(formatDrift(result.drift, environment));
       if (result.apply) io.stdout(formatApplyResult(result.apply));
