@@ -22,6 +22,9 @@ export const commonOptions = {
   logLevel: 'warning',
   // src/model/version.ts: --version, the ApplySet tooling annotation and the User-Agent say what was built.
   define: { __THANOS_GITOPS_VERSION__: JSON.stringify(version) },
+  // The AWS SDK's browser user-agent provider loads bowser with a dynamic import(); on Node the SDK uses its Node
+  // provider and never runs that import, so no bundle carries bowser's 35 KB.
+  external: ['bowser'],
 };
 
 /** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
