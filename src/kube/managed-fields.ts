@@ -1,14 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isRecord, type KubeObject } from '../model/objects.js';
+import type { ManagedFieldsEntry } from './util.js';
 
-interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: string;
-  apiVersion?: string;
-  fieldsType?: string;
-  fieldsV1?: unknown;
-  subresource?: string;
-}
 
 /**
  * Whether server-side applying `desired` as `fieldManager` would leave `live` exactly as it is, decided from the live

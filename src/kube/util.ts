@@ -64,7 +64,8 @@ export function groupKindString(apiVersion: string, kind: string): string {
   return group ? `${kind}.${group}` : kind;
 }
 
-interface ManagedFieldsEntry {
+/** One entry of metadata.managedFields. */
+export interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
   apiVersion?: string;

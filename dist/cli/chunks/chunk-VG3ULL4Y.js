@@ -1,2 +1,0 @@
-#!/usr/bin/env node
-import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
