@@ -2,7 +2,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { isRecord, type KubeObject } from '../model/objects.js';
 import type { ManagedFieldsEntry } from './util.js';
 
-
 /**
  * Whether server-side applying `desired` as `fieldManager` would leave `live` exactly as it is, decided from the live
  * object alone. Server-side apply changes nothing when the manager's applied fields (its managedFields entry) are
