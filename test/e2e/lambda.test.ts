@@ -450,9 +450,13 @@ describe('reconciler Lambda bundle', () => {
     let midWrite = false;
     const seen: string[] = [];
     try {
-      // The fake timeout grows until the deadline lands while objects are being written.
-      // Fine steps: on an idle machine the whole apply takes about a second, so the window is narrow.
-      for (const [round, timeoutMs] of [1000, 1500, 1700, 1900, 2100, 2300, 2500, 2750, 3000, 3500, 4000, 5000, 6500, 8000, 10000].entries()) {
+      // The fake timeout is bisected until the deadline lands while objects are being written: between a timeout that
+      // stops the run before its first write and one it finishes within. The write phase of 500 objects is a short
+      // window whose place depends on the machine's load, so no fixed list of timeouts finds it every time.
+      let stopsBeforeWriting = 500;
+      let finishes = 20_000;
+      for (let round = 0; round < 16 && finishes - stopsBeforeWriting > 10; round++) {
+        const timeoutMs = round === 0 ? finishes : Math.round((stopsBeforeWriting + finishes) / 2);
         const before = await history.list();
         const outcome = await invoke('apply', { action: 'apply', release: { ...release(configMaps(round), 'dead'.padEnd(40, String(round % 10))), environment: 'prod' } }, { namespace: deadlineNs, timeoutMs });
         const lines = logLines(outcome.logs);
@@ -464,7 +468,10 @@ describe('reconciler Lambda bundle', () => {
         if (lease) expect((lease.spec as { holderIdentity?: string }).holderIdentity).toBe('');
         const after = await history.list();
         expect(new Set(after.map((r) => r.revision)).size).toBe(after.length);
-        if (!outcome.error) continue;
+        if (!outcome.error) {
+          finishes = timeoutMs;
+          continue;
+        }
         expect(outcome.error).toMatchObject({ errorType: 'InterruptedError' });
         expect(outcome.error.errorMessage).toMatch(/interrupted \(\d+(\.\d+)?s before the function timeout\)/);
         if (wrote) {
@@ -476,6 +483,7 @@ describe('reconciler Lambda bundle', () => {
           break;
         }
         expect(after).toEqual(before);
+        stopsBeforeWriting = timeoutMs;
       }
       expect(midWrite, seen.join('; ')).toBe(true);
       const next = await invoke('apply', { action: 'apply', release: { ...release(configMaps(99), 'dead'.padEnd(40, 'f')), environment: 'prod' } }, { namespace: deadlineNs });
