@@ -99,6 +99,7 @@ function logRisks(core: ActionCore, diff: ManifestDiff): void {
 
 async function postComment(inputs: ActionInputs, deps: ActionDeps, diff: ManifestDiff, context: ReportContext, pullRequest: number): Promise<StickyCommentResult | undefined> {
   if (!inputs.githubToken) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, quoted for the user
     throw new Error("input 'github-token' is empty; keep its default (${{ github.token }}) or set comment: false");
   }
   const octokit = deps.github(inputs.githubToken);

@@ -1,7 +1,7 @@
 // The apply orchestrator: the namespace Lease, the release history and the rollout wait, composed around one run of
 // the resource manager (dry-run everything, apply what changes, prune what left the ApplySet).
 import type { KubeObject, ManifestSet } from '../model/objects.js';
-import { ApplySet, spanOf } from './applyset.js';
+import { type ApplySet, spanOf } from './applyset.js';
 import type { ChangeSetEntry } from './change-set.js';
 import { InterruptedError, uninterruptible, type KubeClient } from './client.js';
 import { ApplyConflictError, ApplyError, ImmutableFieldError, type ApplyResult, type Conflict } from './errors.js';

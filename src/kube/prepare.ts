@@ -46,20 +46,24 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
   const problems: string[] = [];
   const seen = new Map<string, PreparedObject>();
   let objects: PreparedObject[] = [];
-  set.forEach((manifest, index) => {
+  for (const [index, manifest] of set.entries()) {
     const where = `${manifest.file || `object #${index + 1}`}`;
     // Sets built in code (a Lambda release, a rollback) reach here without a source's checks: the same rule applies.
     const problem = objectProblem(manifest.object);
-    if (problem) return void problems.push(`${where}: ${problem}`);
+    if (problem) {
+      problems.push(`${where}: ${problem}`);
+      continue;
+    }
     const object = clone(manifest.object);
-    const labels = (object.metadata.labels ??= {});
+    object.metadata.labels ??= {};
+    const labels = object.metadata.labels;
     const existing = labels[APPLYSET_PART_OF_LABEL];
     if (existing !== undefined && existing !== applySet.id) {
       problems.push(`${where}: .metadata.labels["${APPLYSET_PART_OF_LABEL}"] is "${existing}", which belongs to another ApplySet; fix: remove the label, thanos-gitops sets it`);
     }
     labels[APPLYSET_PART_OF_LABEL] = applySet.id;
     objects.push({ manifest, object, id: '', name: '' });
-  });
+  }
   for (const check of options.checks ?? []) problems.push(...check(set));
   if (problems.length) throw new Error(`invalid manifest set:\n  ${problems.join('\n  ')}`);
 

@@ -114,7 +114,7 @@ export function imageProblems(value: unknown, path = ''): string[] {
     if (POD_CONTAINER_LISTS.includes(key) && Array.isArray(child)) {
       child.forEach((container: unknown, index) => {
         const image = typeof container === 'object' && container !== null ? (container as { image?: unknown }).image : undefined;
-        // eslint-disable-next-line no-control-regex
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
         if (typeof image === 'string' && /[\s\u0000-\u001f\u007f-\u009f]/.test(image)) {
           problems.push(`${at}[${index}].image ${show(image)} contains whitespace or a control character; an image reference has neither`);
         }

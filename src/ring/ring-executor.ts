@@ -8,7 +8,7 @@ import { ResourceManager } from '../kube/manager.js';
 import { prepareSet } from '../kube/prepare.js';
 import { InterruptedError, uninterruptible, type KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease } from '../kube/lease.js';
-import { ReleaseHistory, SecretReleaseStore } from '../kube/index.js';
+import type { ReleaseHistory } from '../kube/index.js';
 import { clone } from '../kube/util.js';
 import { pinnedSet, planRingSteps, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind } from './ring-steps.js';
 

@@ -154,7 +154,7 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
   files.forEach((file, fileIndex) => {
     const objects = parseManifestFile(texts[fileIndex] as string, join(dir, file));
     parsed(file);
-    objects.forEach((object, index) => set.push({ file: manifestFileName(file, index, objects.length), object }));
+    for (const [index, object] of objects.entries()) set.push({ file: manifestFileName(file, index, objects.length), object });
   });
   return set;
 }

@@ -61,7 +61,7 @@ function isHorizontalSpace(c: string): boolean {
 }
 
 /** jsonnet_string_unescape (core/string_utils.cpp): the escapes allowed in '...' and "..." strings. */
-function unescape(raw: string): string {
+function unescapeJsonnetString(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
@@ -142,7 +142,7 @@ export function importReferences(source: string): ImportReference[] {
         raw += source[i]!;
       }
       i++;
-      string(unescape(raw));
+      string(unescapeJsonnetString(raw));
       continue;
     }
     if (c === '@') {
@@ -283,6 +283,7 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
       throw refusal(options, real, undefined, `cannot be read as jsonnet (${error.message})`, 'fix the file so jsonnet can parse it');
     }
     for (const reference of references) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       if (reference.path === '' || /[\0-\x1f]/.test(reference.path)) {
         throw refusal(options, real, reference, 'has an empty path or one with control characters', 'import a plain file path');
       }

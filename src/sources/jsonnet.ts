@@ -101,6 +101,7 @@ export function safeJsonnetError(stderr: string, dataFiles: readonly string[]): 
 function fieldNameProblem(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..') return 'is empty, . or ..';
   if (/[/\\]/.test(name)) return 'contains a path separator';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
   if (/[\0-\x1f\x7f]/.test(name)) return 'contains a control character';
   if (name.length > 200) return 'is longer than 200 characters';
   return undefined;

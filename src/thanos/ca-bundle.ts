@@ -68,7 +68,7 @@ export interface CaBundleRefusal {
   problem: string;
 }
 
-function valueOf(object: KubeObject, key: string): string | undefined {
+function dataValue(object: KubeObject, key: string): string | undefined {
   if (object.kind === 'Secret') {
     const stringData = (object.stringData as Record<string, string> | undefined)?.[key];
     if (stringData !== undefined) return stringData;
@@ -105,7 +105,7 @@ export function caBundleRefusals(set: ManifestSet): CaBundleRefusal[] {
         const holder = byKey.get(`${source.kind}/${object.metadata.namespace ?? ''}/${source.name}`);
         // Objects the set does not carry (the bundle `rotate` writes) are checked where they are written.
         if (!holder) continue;
-        const value = key === undefined ? undefined : valueOf(holder, key);
+        const value = key === undefined ? undefined : dataValue(holder, key);
         const problem = value === undefined ? `it has no key ${key ?? relative}, so the file ${file} does not exist` : caBundleProblem(value);
         if (problem) refusals.push({ object: describeObject(holder), key: key ?? relative, reader: describeObject(object), flag, problem });
       }

@@ -1,7 +1,7 @@
 import type { CapacityItem, ResourceTotals } from '../diff/types.js';
 import type { KubeObject } from '../model/objects.js';
 import { podContainers, WORKLOAD_KINDS } from '../model/workloads.js';
-import { replicas, StackView } from './stack.js';
+import { replicas, type StackView } from './stack.js';
 import { valueAt } from '../model/json.js';
 
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ChangeType, RiskSeverity, SourceLink } from '../diff/types.js';
 import { describeObject, objectId, type KubeObject } from '../model/objects.js';
-import { compareVersions, parseVersion, StackView, type ThanosVersion } from './stack.js';
+import { compareVersions, parseVersion, type StackView, type ThanosVersion } from './stack.js';
 
 /** One object present on either side of a change, with what happened to it. */
 export interface ObjectChange {

@@ -336,7 +336,7 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
     github = await startFakeGitHub({ token: TOKEN });
     const stack = join(checkout.repo, 'thanos-stack.yaml');
     writeFileSync(stack, readFileSync(stack, 'utf8')
-      .replace(/receiveIngestor:\n  replicas: 1\n  replicaLabels: \[receive_replica\]\n  replicationFactor: 1/, 'receiveIngestor:\n  replicas: 3\n  replicaLabels: [receive_replica]\n  replicationFactor: 3'));
+      .replace(/receiveIngestor:\n {2}replicas: 1\n {2}replicaLabels: \[receive_replica\]\n {2}replicationFactor: 1/, 'receiveIngestor:\n  replicas: 3\n  replicaLabels: [receive_replica]\n  replicationFactor: 3'));
     const run = await runBundledAction(checkout, github.url, {});
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toContain('rendering stack config thanos-stack.yaml for environment default');

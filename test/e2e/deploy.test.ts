@@ -133,7 +133,7 @@ function writeDeployDir(namespace: string, extra: Record<string, unknown> = {}):
   mkdirSync(dir, { recursive: true });
   for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(dir, file));
   // Point the golden objects at the test namespace, as a repository for this environment would.
-  for (const file of readdirSync(dir)) writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8').replace(/^  namespace: thanos$/m, `  namespace: ${namespace}`));
+  for (const file of readdirSync(dir)) writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8').replace(/^ {2}namespace: thanos$/m, `  namespace: ${namespace}`));
   writeFileSync(join(dir, 'thanos-objectstorage-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace }, type: 'Opaque', stringData: { 'thanos.yaml': `type: S3\nconfig:\n  secret_key: ${PLANTED}\n` } }));
   for (const [file, object] of Object.entries(extra)) writeFileSync(join(dir, file), stringify(object));
 }
@@ -305,7 +305,7 @@ describe('mode: deploy on a push to the default branch', () => {
     writeDeployDir(ns);
     // A change the live diff must show: one more ingestor replica.
     const file = join(workspace, 'deploy/thanos-receive-ingestor-default-statefulSet.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/^  replicas: 1$/m, '  replicas: 2'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^ {2}replicas: 1$/m, '  replicas: 2'));
     const before = kubectl('get', 'statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
     const run = await runAction(
       { INPUT_MODE: 'diff', 'INPUT_LIVE-DIFF': 'true', INPUT_COMMENT: 'false', 'INPUT_ROLE-TO-ASSUME': APPLY_ROLE },
@@ -330,7 +330,7 @@ describe('mode: deploy on a push to the default branch', () => {
   });
 
   it('source config: the stack config is rendered on the runner and its tls section travels as rotation settings', async () => {
-    const stack = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(/^  namespace: thanos$/m, `  namespace: ${ns}`);
+    const stack = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(/^ {2}namespace: thanos$/m, `  namespace: ${ns}`);
     writeFileSync(join(workspace, 'thanos-stack.yaml'), `${stack}\ntls:\n  certificates:\n    tenants:\n      - id: team-a\n`);
     // The config resizes the ingestor ring against the live objects; this control plane has no controllers or pods to
     // observe, so the release is applied in one shot (the ordered steps are proven on real Thanos in thanos-ring-scaling).

@@ -83,7 +83,7 @@ afterAll(() => {
   };
   const stale = kills.filter((k) => k.staleLease);
   process.stderr.write(
-    [
+    `${[
       `fault suite (seed ${SEED}): ${kills.length} kill points, ${finishedBeforeKill} runs finished before their kill point`,
       ...[...table].map(([key, count]) => `  ${key}: ${count}`),
       `  by time offset: ${kills.filter((k) => k.how.startsWith('after ') && k.how.endsWith('ms')).length}, by progress lines: ${kills.filter((k) => k.how.includes('line')).length}, by deadline: ${kills.filter((k) => k.signal === 'deadline').length}`,
@@ -91,7 +91,7 @@ afterAll(() => {
       `  convergence after SIGKILL with a stale Lease (takeover, Lease duration ${LEASE_DURATION}): ${converge(stale)}`,
       `  convergence after SIGKILL without a Lease held: ${converge(kills.filter((k) => k.signal === 'SIGKILL' && !k.staleLease))}`,
       `  convergence after a Lambda deadline: ${converge(kills.filter((k) => k.signal === 'deadline'))}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 });
 

@@ -182,7 +182,7 @@ async function launch(binary: string, dataDir: string, port: number, readyTimeou
   const stderrTail = new LineTail(40);
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);
-    log.write(line + '\n');
+    log.write(`${line}\n`);
   });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

@@ -187,7 +187,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   async function verifyPresigned(req: http.IncomingMessage, url: URL): Promise<KnownKey | string> {
     const q = queryOf(url);
     const credential = q['X-Amz-Credential']?.split('/');
-    if (!credential || credential.length !== 5) return 'missing X-Amz-Credential';
+    if (credential?.length !== 5) return 'missing X-Amz-Credential';
     const [accessKeyId, , region, service] = credential as [string, string, string, string, string];
     const key = lookup(accessKeyId);
     if (!key) return `The security token included in the request is invalid (unknown access key ${accessKeyId})`;
@@ -259,7 +259,7 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     if (form.Action === 'AssumeRole') {
       const roleArn = form.RoleArn ?? '';
       const role = options.roles?.[roleArn];
-      if (!role || !role.trusted.some((prefix) => verified.key.arn.startsWith(prefix))) {
+      if (!role?.trusted.some((prefix) => verified.key.arn.startsWith(prefix))) {
         return xml(403, stsError('AccessDenied', `User: ${verified.key.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`));
       }
       if (role.externalId !== undefined && role.externalId !== form.ExternalId) {

@@ -67,7 +67,7 @@ function source(file: string): string {
 function defaultsBlock(file: string): string[] {
   const lines = source(file).split('\n');
   let start = lines.findIndex((line) => /^local defaults = .*\{$/.test(line));
-  if (start < 0) start = lines.findIndex((line) => line === '{');
+  if (start < 0) start = lines.indexOf('{');
   if (start < 0) return [];
   const end = lines.findIndex((line, i) => i > start && /^\}/.test(line));
   return lines.slice(start + 1, end);

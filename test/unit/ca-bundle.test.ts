@@ -1,7 +1,7 @@
 // The plain-HTTP trap: Thanos serves plain HTTP when its client-CA file holds no certificate. `validate` refuses a
 // config or manifest set that would mount such a bundle (tried on the shipped dist/cli).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -22,7 +22,7 @@ beforeAll(async () => {
   example = join(work, 'thanos-stack.yaml');
   next = join(work, 'thanos-stack.next.yaml');
   await writeFile(example, withoutProfile(await readFile(bundledExample, 'utf8')));
-  const grown = withoutProfile(await readFile(bundledNext, 'utf8')).replace(/^  replicas: 6 .*$/m, '  replicas: 4');
+  const grown = withoutProfile(await readFile(bundledNext, 'utf8')).replace(/^ {2}replicas: 6 .*$/m, '  replicas: 4');
   if (!grown.includes('  replicas: 4\n')) throw new Error('thanos-stack.next.yaml no longer sets receiveIngestor.replicas: 6');
   await writeFile(next, grown);
 });

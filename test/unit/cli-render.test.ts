@@ -63,7 +63,7 @@ describe('thanos-gitops render', () => {
     await writeFile(broken, text);
     const result = await cli('render', '--config', broken, '--out', out);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^error: .*broken\\.yaml:\\d+:\\d+`));
+    expect(result.stderr).toMatch(/^error: .*broken\.yaml:\d+:\d+/);
     expect(result.stderr).toContain('store.replicas');
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(await snapshot(out)).toEqual(before);
@@ -135,7 +135,7 @@ describe('thanos-gitops validate', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^OK: .* renders 56 objects/);
     const lines = result.stderr.trimEnd().split('\n');
-    expect(lines.slice(0, 3).join('\n') + '\n').toBe(
+    expect(`${lines.slice(0, 3).join('\n')}\n`).toBe(
       'warning: ServiceMonitor thanos/thanos-compact is defined 2 times with different content (thanos-compact-serviceMonitor.yaml, thanos-compact-shards-serviceMonitor.yaml); the last one wins when applied\n' +
         'warning: ServiceMonitor thanos/thanos-receive is defined 2 times with different content (thanos-receive-hashrings-serviceMonitor.yaml, thanos-receive-serviceMonitor.yaml); the last one wins when applied\n' +
         'warning: ServiceMonitor thanos/thanos-store is defined 2 times with different content (thanos-store-serviceMonitor.yaml, thanos-store-shards-serviceMonitor.yaml); the last one wins when applied\n',

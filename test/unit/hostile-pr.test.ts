@@ -208,11 +208,11 @@ describe('a pull request cannot make jsonnet read the runner (dist/action)', () 
   });
 
   it('refuses an importstr hidden in an imported library, and an import that jsonnet would look up outside (JSONNET_PATH)', async () => {
-    await attack("local lib = import 'lib.libsonnet'; " + configMapField('lib.v'), /lib\.libsonnet:1: importstr "\/etc\/passwd" is an absolute path/,
+    await attack(`local lib = import 'lib.libsonnet'; ${configMapField('lib.v')}`, /lib\.libsonnet:1: importstr "\/etc\/passwd" is an absolute path/,
       { 'lib.libsonnet': "{ v: importstr '/etc/passwd' }\n" });
     mkdirSync(join(checkout.scratch, 'outside-lib'), { recursive: true });
     writeFileSync(join(checkout.scratch, 'outside-lib/planted.libsonnet'), `{ v: '${PLANTED_PASSWD}' }\n`);
-    await attack("local lib = import 'planted.libsonnet'; " + configMapField('lib.v'), /import "planted\.libsonnet" was not found next to the importing file nor in a library directory \(input 'jpath'\)/,
+    await attack(`local lib = import 'planted.libsonnet'; ${configMapField('lib.v')}`, /import "planted\.libsonnet" was not found next to the importing file nor in a library directory \(input 'jpath'\)/,
       {}, { JSONNET_PATH: join(checkout.scratch, 'outside-lib') });
   });
 

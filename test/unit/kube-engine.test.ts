@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { applySetId, decodeRelease, encodeRelease, phaseOf, PHASES, releaseSecretName, rolloutState } from '../../src/kube/index.js';
+import { applySetId, decodeRelease, encodeRelease, phaseOf, releaseSecretName, rolloutState } from '../../src/kube/index.js';
 import { mapLimit, sameObject } from '../../src/kube/util.js';
 import type { KubeObject } from '../../src/model/objects.js';
 

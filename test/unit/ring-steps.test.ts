@@ -180,7 +180,7 @@ describe('per-zone ingestor StatefulSets (the example\'s production profile)', (
   });
 
   it('a zone added with the release: its new StatefulSet is created at its replicas and Ready before the ring names it', () => {
-    const fourZones = (text: string) => text.replace('ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c]', 'ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c, eu-west-1d]').replace(/^  replicas: 3 *$/m, '  replicas: 4');
+    const fourZones = (text: string) => text.replace('ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c]', 'ingestorZones: [eu-west-1a, eu-west-1b, eu-west-1c, eu-west-1d]').replace(/^ {2}replicas: 3 *$/m, '  replicas: 4');
     const plan = planRingSteps(example('thanos-stack.yaml'), example('thanos-stack.yaml', fourZones), 'thanos');
     expect(plan.replicaChanges).toEqual([]);
     expect(plan.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
@@ -211,7 +211,7 @@ describe('the order in diff, plan and the PR report', () => {
     const work = mkdtempSync(join(tmpdir(), 'ring-steps-'));
     const withoutProfile = (file: string) => readFileSync(join(repoRoot, 'examples/stack', file), 'utf8').split('\n# Production profile')[0]!;
     writeFileSync(join(work, 'base.yaml'), withoutProfile('thanos-stack.yaml'));
-    writeFileSync(join(work, 'head.yaml'), withoutProfile('thanos-stack.next.yaml').replace(/^  replicas: 6 .*$/m, '  replicas: 4'));
+    writeFileSync(join(work, 'head.yaml'), withoutProfile('thanos-stack.next.yaml').replace(/^ {2}replicas: 6 .*$/m, '  replicas: 4'));
     const args = ['diff', '--base-config', join(work, 'base.yaml'), '--config', join(work, 'head.yaml')];
     const markdown = await runCli(...args, '--format', 'markdown');
     expect(markdown.code, markdown.stderr).toBe(0);

@@ -32,7 +32,7 @@ export function leafProblem(secret: LiveSecret | undefined, leaf: LeafRequest, c
   const certificate = secret?.data['tls.crt'];
   const key = secret?.data['tls.key'];
   if (!certificate || !key) return 'missing';
-  let info;
+  let info: ReturnType<typeof inspectCertificate>;
   try {
     info = inspectCertificate(certificate);
   } catch {
@@ -153,7 +153,7 @@ export async function removeStaleTenants(context: PkiContext, caCertificate: str
       if (copyNamespace && copyName) await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: copyNamespace, name: copyName });
     }
     await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: secret.metadata.name });
-    const certificate = Buffer.from(((secret.data as Record<string, string> | undefined) ?? {})['tls.crt'] ?? '', 'base64').toString('utf8');
+    const certificate = Buffer.from((secret.data as Record<string, string> | undefined)?.['tls.crt'] ?? '', 'base64').toString('utf8');
     const until = certificate && isIssuedBy(certificate, caCertificate) ? inspectCertificate(certificate).notAfter.toISOString() : undefined;
     context.log(
       `removed ${id} (no longer in tls.certificates.tenants): deleted Secret ${namespace}/${secret.metadata.name}${delivered ? ` and ${delivered}` : ''}` +

@@ -23,9 +23,9 @@ export const hashringRemoved: RiskRule = {
           change.base.hashringFileOf(workload.object)?.key === key && change.base.hashringFileOf(workload.object)?.configMap.metadata.name === before!.metadata.name);
         return {
           object: name,
-          message: `removes hashring file ${key} (${listed(rings.map((ring) => ring.name))})` + (readers.length > 0
+          message: `removes hashring file ${key} (${listed(rings.map((ring) => ring.name))})${readers.length > 0
             ? `, which ${readers.map((reader) => reader.name).join(', ')} still mount: running receivers keep the ring they loaded, but any pod that restarts cannot mount the ConfigMap and stays in ContainerCreating, so receivers go down one restart at a time`
-            : ': running receivers keep the ring they loaded until they restart'),
+            : ': running receivers keep the ring they loaded until they restart'}`,
           action: 'keep the hashring ConfigMap while any receiver mounts it; point routers and ingestors at the new hashring file first, then remove the old one',
           source: readers.length > 0 ? CONFIGMAP_VOLUME : SOURCES.keepLastGoodFile,
         };
