@@ -31,8 +31,6 @@ export const SOURCES = {
   flushOnExit: thanosSource('cmd/thanos/receive.go', { lines: [722, 737] }),
   writeQuorum: thanosSource('pkg/receive/handler.go', { lines: [1077, 1087] }),
   badReplica: thanosSource('pkg/receive/handler.go', { lines: [676, 686] }),
-  receiverMode: thanosSource('cmd/thanos/receive.go', { lines: [1155, 1174] }),
-  ingestorOnlyWrite: thanosSource('pkg/receive/handler.go', { lines: [1114, 1134] }),
   keepLastGoodFile: thanosSource('pkg/receive/config.go', { lines: [331, 341] }),
   receiveDocs: thanosSource('docs/components/receive.md'),
   receiveAlgorithms: thanosSource('docs/components/receive.md', { anchor: 'series-distribution-algorithms' }),

@@ -47,7 +47,7 @@ let ingestorFlag: 'ketama' | 'hashmod' = 'ketama';
  */
 const INGESTOR_ONLY = { hashringConfigMapName: '', hashringsAlgorithm: null, hashringsFileRefreshInterval: null };
 /** Router-ingestors (kube-thanos's default): the ingestors read the ring too, and flush on its changes under hashmod. */
-const ROUTER_INGESTOR_HASHMOD = { hashringConfigMapName: 'hashring-config', hashringsAlgorithm: null };
+const ROUTER_INGESTOR_HASHMOD = { hashringConfigMapName: 'hashring-config', hashringsAlgorithm: null, hashringsFileRefreshInterval: '5s' };
 
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
   const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: Record<string, unknown>; receiveRouter: Record<string, unknown> };

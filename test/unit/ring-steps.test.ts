@@ -175,9 +175,22 @@ describe('planRingSteps', () => {
 
 describe('per-zone ingestor StatefulSets (the example\'s production profile)', () => {
   const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8'))) as Config);
+  const shipped = (file: string) => render(parse(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')) as Config);
+  // The example's ingestors mount no hashrings file; these cases run them as router-ingestors (kube-thanos's default,
+  // the ConfigMap named under common:), which read the ring too, with the router's ketama flag.
+  const routerIngestors = (text: string) => text.replace(/^  hashringConfigMapName: ''\n/m, '  hashringsAlgorithm: ketama\n');
+  const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(routerIngestors(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')))) as Config);
   const zoned = (zone: string) => `${INGESTOR}-${zone}`;
   const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+  it('the example as shipped: its ingestors read no ring, so 3 -> 6 awaits only the router and 6 -> 3 the exits', () => {
+    const grow = planRingSteps(shipped('thanos-stack.yaml'), shipped('thanos-stack.next.yaml'), 'thanos');
+    expect(grow.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(grow.ringChanges[0]!.readers.map((r) => `${r.kind} ${r.name}`)).toEqual(['Deployment thanos-receive-router']);
+    const shrink = planRingSteps(shipped('thanos-stack.next.yaml'), shipped('thanos-stack.yaml'), 'thanos');
+    expect(shrink.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(shrink.ringChanges[0]!.flushingReaders).toEqual([]);
+  });
 
   it('3 -> 6 over three zones: every zone grows, all new pods are Ready before the one ring publish names them', () => {
     const plan = planRingSteps(example('thanos-stack.yaml'), example('thanos-stack.next.yaml'), 'thanos');
