@@ -253,17 +253,22 @@ function checkRouterEndpoints(component: ResolvedComponent, issues: RequirementI
   }
 }
 
-/** Ingestors mount the ConfigMap the router writes; two different names leave the ingestors waiting for a volume. */
+/**
+ * Ingestors mount the ConfigMap the router writes; two different names leave the ingestors waiting for a volume.
+ * Ingestors without one (`hashringConfigMapName: ''`, which kube-thanos renders without the file) are accepted: Thanos
+ * v0.42.4 runs a receiver without a hashrings file as IngestorOnly (determineMode, cmd/thanos/receive.go), which
+ * writes every series the router forwards to its own TSDB (Handler.RemoteWrite, pkg/receive/handler.go).
+ */
 function checkRouterConfigMap(router: ResolvedComponent, ingestor: ResolvedComponent | undefined, issues: RequirementIssue[]): void {
   if (!ingestor) return;
   const routerName = router.config.hashringConfigMapName;
   const ingestorName = ingestor.config.hashringConfigMapName;
-  if (routerName === ingestorName) return;
+  if (routerName === ingestorName || ingestorName === '') return;
   issues.push({
     at: at(ingestor, 'hashringConfigMapName'),
     path: 'receiveIngestor.hashringConfigMapName',
     message: `the ingestors mount ConfigMap \`${String(ingestorName)}\` but the router writes \`${String(routerName)}\``,
-    fix: 'set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does)',
+    fix: 'set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does), or `hashringConfigMapName: \'\'` on receiveIngestor for ingestors that read no hashrings file',
   });
 }
 

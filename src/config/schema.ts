@@ -241,7 +241,12 @@ export const optionSchemas = named('option', {
   replicationFactor: z.number().int().min(1).describe('--receive.replication-factor.'),
   minReadySeconds: z.number().int().min(0).describe('Default 0.'),
   podDisruptionBudgetMaxUnavailable: z.number().int().min(0).describe('Default floor(replicationFactor / 2); 0 renders no PDB.'),
-  hashringConfigMapName: z.string().describe('ConfigMap with hashrings.json. Receive default "", router/ingestor "hashring-config".'),
+  hashringConfigMapName: z
+    .string()
+    .describe(
+      'ConfigMap with hashrings.json. Receive default "", router/ingestor "hashring-config". "" on receiveIngestor: the ingestors mount no hashrings file ' +
+        'and Thanos runs them as ingestors only (they store what the router forwards and never re-route it).',
+    ),
   enableLocalEndpoint: z.boolean().describe('--receive.local-endpoint. Default true.'),
   retention: z.string().describe('--tsdb.retention. Default 15d (receive), 48h (rule).'),
   labels: z.array(z.string()).describe('External labels (--label). Default replica="$(NAME)", receive="true".'),

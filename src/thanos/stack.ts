@@ -225,6 +225,16 @@ export class StackView {
     return this.byComponent('receive').filter((workload) => flagValues(workload.object, '--receive.local-endpoint').length > 0);
   }
 
+  /**
+   * Ingestors that also route: they read a hashrings file (RouterIngestor in determineMode, Thanos v0.42.4
+   * cmd/thanos/receive.go) and re-distribute what they receive by their own ring with their own replication factor
+   * (Handler.RemoteWrite -> handleRequest, pkg/receive/handler.go). Ingestors without the file run IngestorOnly and
+   * write every forwarded series locally, whatever their replication factor.
+   */
+  routingIngestors(): ThanosWorkload[] {
+    return this.ingestors().filter((workload) => flagValues(workload.object, '--receive.hashrings-file').length > 0);
+  }
+
   /** Receivers that only route: a hashring file and no local endpoint (RoutingOnly mode in cmd/thanos/receive.go). */
   routers(): ThanosWorkload[] {
     return this.byComponent('receive').filter((workload) =>

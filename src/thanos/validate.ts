@@ -48,7 +48,9 @@ export function validateStack(set: ManifestSet): ValidationIssue[] {
 
   for (const router of view.routers()) {
     const rf = replicationFactor(router.object);
-    for (const ingestor of view.ingestors()) {
+    // Ingestors without a hashrings file write forwarded series locally, never checking their replica number
+    // (IngestorOnly, Thanos v0.42.4 pkg/receive/handler.go, Handler.RemoteWrite): their RF plays no part.
+    for (const ingestor of view.routingIngestors()) {
       const other = replicationFactor(ingestor.object);
       if (other === rf) continue;
       issues.push({

@@ -1,5 +1,5 @@
-// Resizing the ingestor ring on real Thanos (the example: ketama, RF 2, mTLS remote-write) while two tenants write
-// every 50 ms through the router, SERIES series per write: 3 -> 4 -> 2 -> 3 ingestors through `dist/cli apply` of
+// Resizing the ingestor ring on real Thanos (the example: ketama router, ingestors without the hashrings file, RF 2,
+// mTLS remote-write) while two tenants write every 50 ms through the router, SERIES series per write: 3 -> 4 -> 2 -> 3 ingestors through `dist/cli apply` of
 // changed stack configs, in the ordered steps (0 failed writes asserted, every accepted sample queried back), then
 // the same with --no-order (its figures reported, not asserted). At RF 2 Thanos v0.42.4 acknowledges a write once one
 // replica took it (writeQuorum, pkg/receive/handler.go), so a one-shot resize fails a series only when both of its
@@ -33,15 +33,28 @@ interface Resize {
 }
 const resizes: Resize[] = [];
 
-/** Set by the last test: ingestors run --receive.hashrings-algorithm hashmod (the flag unset), so they flush on a ring change. */
+/**
+ * Set by the last test: ingestors read the hashrings file (kube-thanos's default) and run
+ * --receive.hashrings-algorithm hashmod (the flag unset), so they flush on a ring change.
+ */
 let ingestorFlag: 'ketama' | 'hashmod' = 'ketama';
+
+/**
+ * Ingestors without the hashrings file (`hashringConfigMapName: ''`, as kube-thanos renders it): Thanos v0.42.4 runs
+ * them IngestorOnly (determineMode, cmd/thanos/receive.go) and writes whatever the router forwards locally
+ * (Handler.RemoteWrite, pkg/receive/handler.go), so only the router places series and a ring change reaches no
+ * ingestor. Without a ring they build none, so --receive.hashrings-algorithm and the refresh interval are left unset.
+ */
+const INGESTOR_ONLY = { hashringConfigMapName: '', hashringsAlgorithm: null, hashringsFileRefreshInterval: null };
+/** Router-ingestors (kube-thanos's default): the ingestors read the ring too, and flush on its changes under hashmod. */
+const ROUTER_INGESTOR_HASHMOD = { hashringConfigMapName: 'hashring-config', hashringsAlgorithm: null, hashringsFileRefreshInterval: '5s' };
 
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
   const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: Record<string, unknown>; receiveRouter: Record<string, unknown> };
   // exampleConfig sets hashringsFileRefreshInterval 5s; the ordered steps wait for the load whatever the interval.
   return {
     ...base,
-    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors, ...(ingestorFlag === 'hashmod' ? { hashringsAlgorithm: null } : {}) },
+    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors, ...(ingestorFlag === 'hashmod' ? ROUTER_INGESTOR_HASHMOD : INGESTOR_ONLY) },
     tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] } },
   };
 }
@@ -159,7 +172,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const writer of writers) await writer.stop();
-  if (resizes.length || rows.length) console.log(`\nring resize on real Thanos (two tenants, one write of ${SERIES} series every 50 ms each, RF ${RF}, ketama):\n${table()}\n${rows.join('\n')}\n`);
+  if (resizes.length || rows.length) console.log(`\nring resize on real Thanos (two tenants, one write of ${SERIES} series every 50 ms each, RF ${RF}, ketama router, ingestors without the hashrings file):\n${table()}\n${rows.join('\n')}\n`);
   await stack?.stop();
 });
 

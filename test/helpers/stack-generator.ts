@@ -291,7 +291,8 @@ export const GENERATED_OPTIONS: Record<ComponentKey, string[]> = Object.fromEntr
   Object.entries(OPTIONS).map(([key, options]) => [key, Object.keys(options).sort()]),
 ) as Record<ComponentKey, string[]>;
 
-// Options that must take one value across the stack (the router writes the ConfigMap the ingestors mount).
+// Options that must take one value across the stack (the router writes the ConfigMap the ingestors mount; ingestors
+// may instead mount none, set at the end of generateStack).
 const SHARED_IN_COMMON = new Set(['hashringConfigMapName']);
 // Options every component section needs for kube-thanos to render (its `error 'must provide'` fields and asserts).
 const COMMON_BASE: JsonObject = {
@@ -350,6 +351,8 @@ export function generateStack(seed: number): GeneratedStack {
     (components.receiveRouter as JsonObject).endpoints = { default: ['a:10901'], 'tenant-a': ['b:10901'] };
     (components.receiveRouter as JsonObject).hashrings = [{ hashring: 'default', tenants: [] }, { hashring: 'tenant-a', tenants: ['a'] }];
   }
+  // Ingestors without the hashrings file (kube-thanos renders neither the flag nor the mount): ingestor-only receivers.
+  if (components.receiveIngestor && d.chance(components.receiveRouter ? 0.7 : 0.3)) (components.receiveIngestor as JsonObject).hashringConfigMapName = '';
   return { seed, common, components };
 }
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadStackConfig, parseStackConfig, resolveStack } from '../../src/config/index.js';
 import { stackSchemaJson } from '../../src/config/json-schema.js';
+import { renderStack } from '../../src/render/index.js';
 
 const SHARED = resolve(process.cwd(), '../shared/kube-thanos');
 
@@ -173,6 +174,17 @@ describe('ConfigError names file:line:col, the path, the problem and the fix', (
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]).toMatchObject({ path: 'receiveIngestor.hashringConfigMapName', line: 11, column: 3 });
     expect(error.issues[0]?.fix).toContain('under `common:`');
+  });
+
+  it('ingestors without the hashrings ConfigMap (hashringConfigMapName \'\') are accepted next to the router, as kube-thanos renders them', () => {
+    const set = renderStack(parseStackConfig(
+      yaml(...HEADER, ...COMMON, '  hashringConfigMapName: rings', 'receiveIngestor:', '  replicas: 1', '  replicationFactor: 1', "  hashringConfigMapName: ''", 'receiveRouter:', '  replicationFactor: 1'),
+      'stack.yaml',
+    ));
+    const ingestor = JSON.stringify(set.find((m) => m.object.kind === 'StatefulSet')!.object);
+    expect(ingestor).not.toContain('--receive.hashrings-file');
+    expect(ingestor).not.toContain('"rings"');
+    expect(JSON.stringify(set.find((m) => m.object.kind === 'Deployment')!.object)).toContain('--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json');
   });
 
   it('a ruler with mounted ConfigMaps needs the reloader image and port', () => {

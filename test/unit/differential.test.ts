@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMPONENT_KEYS, componentOptions, EXTENSION_OPTIONS } from '../../src/config/schema.js';
-import { check, coverage, describeFailure, runDifferential, type RunResult } from '../helpers/differential.js';
+import { check, coverage, describeFailure, renderOurs, runDifferential, type RunResult } from '../helpers/differential.js';
 import { generateStack, stackJsonnet, stackYaml, type GeneratedStack } from '../helpers/stack-generator.js';
 
 // 300 generated stacks against real kube-thanos (../shared/kube-thanos/src, /usr/bin/jsonnet) on every run; more with
@@ -53,6 +53,34 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
     process.stdout.write(`differential coverage: ${rows.length} component options, min ${Math.min(...values)}, median ${values.sort((a, b) => a - b)[Math.floor(values.length / 2)]}\n${rows.join(' ')}\n`);
     expect(low).toEqual([]);
   }, 900_000);
+
+  it('ingestors without the hashrings ConfigMap (hashringConfigMapName \'\') are among the compared stacks, with a router', async () => {
+    const run = await differential();
+    const ingestorOnly = run.stacks.filter((stack) => stack.components.receiveIngestor?.['hashringConfigMapName'] === '');
+    const withRouter = ingestorOnly.filter((stack) => stack.components.receiveRouter !== undefined);
+    expect(ingestorOnly.length).toBeGreaterThanOrEqual(MIN_NON_DEFAULT);
+    expect(withRouter.length).toBeGreaterThanOrEqual(5);
+    expect(run.failures.filter((failure) => ingestorOnly.includes(failure.stack))).toEqual([]);
+  }, 900_000);
+
+  it('router + ingestors without the hashrings ConfigMap: byte for byte kube-thanos, no hashrings flag or mount on the ingestors', async () => {
+    const stack: GeneratedStack = {
+      seed: 11,
+      common: { namespace: 'thanos', version: 'v0.42.4', image: 'quay.io/thanos/thanos:v0.42.4', objectStorageConfig: { name: 'o', key: 'k' }, hashringConfigMapName: 'hashring-config' },
+      components: {
+        receiveIngestor: { replicas: 3, replicationFactor: 2, replicaLabels: ['receive_replica'], hashringConfigMapName: '' },
+        receiveRouter: { replicationFactor: 2, replicaLabels: ['receive_replica'] },
+      },
+    };
+    expect(await check(stack)).toEqual({ differences: [] });
+    const files = renderOurs(stack);
+    const ingestor = files.get('thanos-receive-ingestor-default-statefulSet.yaml') ?? '';
+    expect(ingestor).toContain('--receive.local-endpoint=');
+    expect(ingestor).not.toContain('--receive.hashrings-file');
+    expect(ingestor).not.toContain('hashring-config');
+    expect(files.get('thanos-receive-router-deployment.yaml')).toContain('--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json');
+    expect(files.get('thanos-receive-router-configmap.yaml')).toContain('name: hashring-config');
+  }, 120_000);
 
   it('the generator is reproducible from the seed', () => {
     expect(stackYaml(generateStack(42))).toBe(stackYaml(generateStack(42)));

@@ -20,7 +20,7 @@ type Config = Record<string, any>;
 const INGESTOR = 'thanos-receive-ingestor-default';
 const endpoint = (i: number, sts = INGESTOR) => `${sts}-${i}.${sts}.thanos:10901`;
 
-function stackConfig(options: { ingestors: number; rf?: number; flag?: 'ketama' | 'hashmod'; ring?: number; regions?: boolean; storeReplicas?: number }): Config {
+function stackConfig(options: { ingestors: number; rf?: number; flag?: 'ketama' | 'hashmod'; ring?: number; regions?: boolean; storeReplicas?: number; ingestorOnly?: boolean }): Config {
   const rings = options.regions ? [{ hashring: 'default', tenants: [] }, { hashring: 'region-1', tenants: ['eu'] }] : [{ hashring: 'default', tenants: [] }];
   return {
     apiVersion: 'thanos-gitops/v1alpha1',
@@ -33,7 +33,7 @@ function stackConfig(options: { ingestors: number; rf?: number; flag?: 'ketama' 
       hashringConfigMapName: 'hashring-config',
       volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } },
     },
-    receiveIngestor: { replicas: options.ingestors, replicationFactor: options.rf ?? 2, hashrings: rings, ...(options.flag ? { hashringsAlgorithm: options.flag } : {}) },
+    receiveIngestor: { replicas: options.ingestors, replicationFactor: options.rf ?? 2, hashrings: rings, ...(options.flag ? { hashringsAlgorithm: options.flag } : {}), ...(options.ingestorOnly ? { hashringConfigMapName: '' } : {}) },
     receiveRouter: {
       routerReplicas: 2,
       replicationFactor: options.rf ?? 2,
@@ -75,6 +75,22 @@ describe('planRingSteps', () => {
     expect(plan.steps.find((s) => s.kind === 'await-heads-uploaded')!.pods!.map((p) => p.name)).toEqual([`${INGESTOR}-2`, `${INGESTOR}-3`]);
     expect(plan.steps.find((s) => s.kind === 'scale-down')!.summary).toContain('PersistentVolumeClaims are kept');
     expect(plan.steps.find((s) => s.kind === 'await-scaled-down')!.summary).toContain('cmd/thanos/receive.go');
+  });
+
+  it('ingestors without the hashrings file (IngestorOnly): only the router is awaited, and departing ingestors upload on exit', () => {
+    const grow = planRingSteps(render(stackConfig({ ingestors: 3, ingestorOnly: true })), render(stackConfig({ ingestors: 4, ingestorOnly: true })), 'thanos');
+    expect(grow.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(grow.ringChanges[0]!.readers.map((r) => `${r.kind} ${r.name}`)).toEqual(['Deployment thanos-receive-router']);
+    expect(grow.ringChanges[0]!.flushingReaders).toEqual([]);
+    expect(grow.warnings.join('\n')).not.toContain(INGESTOR);
+    // No ring change reaches the ingestors, so none flushes on it: the departing ones upload their head on exit.
+    const shrink = planRingSteps(render(stackConfig({ ingestors: 4, ingestorOnly: true })), render(stackConfig({ ingestors: 2, ingestorOnly: true })), 'thanos');
+    expect(shrink.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(shrink.steps.find((s) => s.kind === 'await-ring-loaded')!.summary).toContain('Deployment thanos/thanos-receive-router');
+    expect(shrink.steps.find((s) => s.kind === 'await-ring-loaded')!.summary).not.toContain(INGESTOR);
+    expect(shrink.steps.find((s) => s.kind === 'await-scaled-down')!.pods!.map((p) => p.name)).toEqual([`${INGESTOR}-2`, `${INGESTOR}-3`]);
+    // The RF check counts the readers of the ring: the router, at RF 2.
+    expect(() => planRingSteps(render(stackConfig({ ingestors: 2, ingestorOnly: true })), render(stackConfig({ ingestors: 1, ingestorOnly: true })), 'thanos')).toThrow(RingBelowReplicationFactorError);
   });
 
   it('2 -> 3 (the ring was at RF): grows before publishing', () => {
@@ -159,9 +175,22 @@ describe('planRingSteps', () => {
 
 describe('per-zone ingestor StatefulSets (the example\'s production profile)', () => {
   const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8'))) as Config);
+  const shipped = (file: string) => render(parse(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')) as Config);
+  // The example's ingestors mount no hashrings file; these cases run them as router-ingestors (kube-thanos's default,
+  // the ConfigMap named under common:), which read the ring too, with the router's ketama flag.
+  const routerIngestors = (text: string) => text.replace(/^  hashringConfigMapName: ''\n/m, '  hashringsAlgorithm: ketama\n');
+  const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(routerIngestors(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')))) as Config);
   const zoned = (zone: string) => `${INGESTOR}-${zone}`;
   const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+  it('the example as shipped: its ingestors read no ring, so 3 -> 6 awaits only the router and 6 -> 3 the exits', () => {
+    const grow = planRingSteps(shipped('thanos-stack.yaml'), shipped('thanos-stack.next.yaml'), 'thanos');
+    expect(grow.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(grow.ringChanges[0]!.readers.map((r) => `${r.kind} ${r.name}`)).toEqual(['Deployment thanos-receive-router']);
+    const shrink = planRingSteps(shipped('thanos-stack.next.yaml'), shipped('thanos-stack.yaml'), 'thanos');
+    expect(shrink.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(shrink.ringChanges[0]!.flushingReaders).toEqual([]);
+  });
 
   it('3 -> 6 over three zones: every zone grows, all new pods are Ready before the one ring publish names them', () => {
     const plan = planRingSteps(example('thanos-stack.yaml'), example('thanos-stack.next.yaml'), 'thanos');

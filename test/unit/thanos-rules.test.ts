@@ -206,6 +206,20 @@ describe('replication-factor and replication-factor-mismatch', () => {
     expect(issues(head, 'replication-factor-mismatch')[0]).toMatchObject({ severity: 'error', option: 'receiveRouter.replicationFactor / receiveIngestor.replicationFactor' });
   });
 
+  it('ingestors without the hashrings file (IngestorOnly) are not held to the router RF: they never check the replica number', () => {
+    const ingestorOnly = (config: Config) => edit(config, (c) => { c.receiveIngestor.hashringConfigMapName = ''; });
+    const head = ingestorOnly(stackConfig({ rf: 2, routerRf: 3, ingestors: 4 }));
+    expect(only(risks(ingestorOnly(stackConfig({ rf: 2, ingestors: 4 })), head), 'replication-factor-mismatch')).toEqual([]);
+    expect(issues(head, 'replication-factor-mismatch')).toEqual([]);
+    // The ring the router reads is checked against the router's RF.
+    expect(issues(ingestorOnly(stackConfig({ rf: 2, routerRf: 3, ingestors: 2 })), 'hashring-too-small')).toHaveLength(1);
+    // No ingestor reads the ring, so none flushes on its change, and none is told to set the flag.
+    const membership = only(risks(ingestorOnly(stackConfig({ rf: 2, ingestors: 3 })), ingestorOnly(stackConfig({ rf: 2, ingestors: 4 }))), 'hashring-membership');
+    expect(membership.length).toBeGreaterThan(0);
+    expect(membership.map((finding) => finding.message).join('\n')).toContain('no ingestor of this stack reads the file, so none flushes');
+    expect(issues(ingestorOnly(edit(stackConfig({ rf: 2, fileAlgorithm: 'ketama' }), (c) => { c.receiveRouter.hashringsAlgorithm = 'ketama'; })), 'ketama-without-flag')).toEqual([]);
+  });
+
   it('router RF below the ingestors: fewer copies than configured (warning)', () => {
     const head = stackConfig({ rf: 2, routerRf: 1 });
     expect(only(risks(stackConfig({ rf: 2 }), head), 'replication-factor-mismatch')[0]!.message).toContain('keeps 1 copy of each series, not the 2');

@@ -13,8 +13,8 @@ export const hashringAlgorithm: RiskRule = {
   check(change) {
     const findings: RiskFinding[] = hashringChanges(change.changes).flatMap(({ before, after, name }) => {
       const headFiles = hashringsOf(after);
-      const flagBefore = algorithmFlag(change.base.routers()[0]?.object ?? change.base.ingestors()[0]?.object);
-      const flagAfter = algorithmFlag(change.head.routers()[0]?.object ?? change.head.ingestors()[0]?.object);
+      const flagBefore = algorithmFlag(change.base.routers()[0]?.object ?? change.base.routingIngestors()[0]?.object);
+      const flagAfter = algorithmFlag(change.head.routers()[0]?.object ?? change.head.routingIngestors()[0]?.object);
       return [...hashringsOf(before)].flatMap(([key, rings]) => rings.flatMap((ring) => {
         const next = headFiles.get(key)?.find((item) => item.name === ring.name);
         if (!next) return [];

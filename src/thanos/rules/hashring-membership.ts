@@ -20,11 +20,14 @@ export const hashringMembership: RiskRule = {
       const ingestors = ingestorsReading(change.head, after);
       const flushing = ingestors.filter((ingestor) => ingestor.algorithm !== 'ketama');
       const flushPods = flushing.reduce((sum, ingestor) => sum + ingestor.pods, 0);
-      const routerFlag = algorithmFlag(change.head.routers()[0]?.object ?? change.head.ingestors()[0]?.object);
+      const routerFlag = algorithmFlag(change.head.routers()[0]?.object ?? change.head.routingIngestors()[0]?.object);
       const flushText = flushing.length > 0
         ? `${flushPods} ingestor pod${flushPods === 1 ? '' : 's'} (${flushing.map((item) => `${item.name} with --receive.hashrings-algorithm=${item.algorithm}`).join(', ')}) flush their head, upload it and are not ready until done`
-        : ingestors.length > 0 ? `the ingestors run --receive.hashrings-algorithm=ketama, so they keep their heads` : 'no ingestor of this stack reads the file';
-      const flushAction = flushing.length > 0 ? '; set `hashringsAlgorithm: ketama` on receiveIngestor (--receive.hashrings-algorithm=ketama) so ring changes stop flushing heads' : '';
+        : ingestors.length > 0 ? `the ingestors run --receive.hashrings-algorithm=ketama, so they keep their heads` : 'no ingestor of this stack reads the file, so none flushes';
+      // Ingestors without the file run IngestorOnly and never see a ring change (determineMode, cmd/thanos/receive.go).
+      const flushAction = flushing.length > 0
+        ? "; set `hashringConfigMapName: ''` on receiveIngestor (ingestors without the file only write what the router forwards) or `hashringsAlgorithm: ketama` (--receive.hashrings-algorithm=ketama) so ring changes stop flushing heads"
+        : '';
       const baseFiles = hashringsOf(before);
       const findings: RiskFinding[] = [];
       for (const [key, headRings] of hashringsOf(after)) {

@@ -3,8 +3,10 @@ import { SOURCES } from '../source.js';
 import { replicationFactor } from '../stack.js';
 
 /**
- * Routers replicate with their own RF; ingestors use theirs for quorum when they forward. When the two differ,
- * the stack keeps fewer (or more) copies than one side assumes.
+ * Routers replicate with their own RF; ingestors that read the hashrings file use theirs for quorum when they forward.
+ * When the two differ, the stack keeps fewer (or more) copies than one side assumes. Ingestors without the file run
+ * IngestorOnly and write every forwarded series locally, never checking its replica number (Thanos v0.42.4
+ * pkg/receive/handler.go, Handler.RemoteWrite), so their RF does not matter.
  */
 export const replicationFactorMismatch: RiskRule = {
   id: 'replication-factor-mismatch',
@@ -14,7 +16,7 @@ export const replicationFactorMismatch: RiskRule = {
   summary: 'routers and ingestors with different replication factors',
   check(change) {
     const routers = change.head.routers();
-    const ingestors = change.head.ingestors();
+    const ingestors = change.head.routingIngestors();
     if (routers.length === 0 || ingestors.length === 0) return [];
     const relevant = [...routers, ...ingestors].some((workload) => change.changeOf(workload.object) !== 'unchanged');
     if (!relevant) return [];
