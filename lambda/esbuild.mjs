@@ -5,5 +5,5 @@
 import { fileURLToPath } from 'node:url';
 
 export const lambdaBuildOptions = {
-  alias: { '@kubernetes/client-node': fileURLToPath(new URL('./kubeconfig-lite.ts', import.meta.url)) },
+  alias: { '@kubernetes/client-node/dist/config.js': fileURLToPath(new URL('./kubeconfig-lite.ts', import.meta.url)) },
 };

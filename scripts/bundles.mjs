@@ -1,6 +1,7 @@
 // The esbuild options of every shipped bundle: scripts/build.mjs writes them to dist/, and the benchmarks build the
 // same bundles elsewhere, so what they measure is what ships.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { lambdaBuildOptions } from '../lambda/esbuild.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -27,6 +28,16 @@ export const commonOptions = {
   external: ['bowser'],
 };
 
+// The CLI imports KubeConfig from client-node's config module, never its index; that module still imports the generated
+// API client and undici, which only makeApiClient and applyToFetchOptions use: see client-node-unbundled.mjs.
+const clientNodeUnbundled = {
+  name: 'client-node-unbundled',
+  setup(build) {
+    const stub = fileURLToPath(new URL('./client-node-unbundled.mjs', import.meta.url));
+    build.onResolve({ filter: /^(undici|\.\/gen\/index\.js)$/ }, (args) => (/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer) ? { path: stub } : undefined));
+  },
+};
+
 /** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
 export const bundles = {
   action: { ...commonOptions, entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
@@ -40,5 +51,6 @@ export const bundles = {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: `#!/usr/bin/env node\n${banner.js}` },
+    plugins: [clientNodeUnbundled],
   },
 };

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { KubeObject } from '../model/objects.js';
 import { abortReason, interrupted, InterruptedError, sleepUnlessInterrupted } from './interrupt.js';
 import { ThanosGitopsError } from '../model/errors.js';

@@ -1,7 +1,7 @@
 // Connecting to an EKS cluster from AWS credentials alone: optional sts:AssumeRole into the cluster-access role,
 // eks:DescribeCluster for endpoint and CA, an in-memory kubeconfig, and a token provider that renews EKS tokens.
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeClient, type KubeClientOptions } from './client.js';
 import {
   assumeClusterRole,

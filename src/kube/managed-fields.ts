@@ -25,7 +25,7 @@ export function appliedUnchanged(live: KubeObject, desired: KubeObject, fieldMan
 function covers(owned: Record<string, unknown>, desired: unknown, live: unknown): boolean {
   const children = Object.keys(owned).filter((key) => key !== '.');
   // Owned whole (a scalar, or a map or list of the schema's atomic kind): applying it again sets exactly this value.
-  if (children.length === 0) return isDeepStrictEqual(desired, live) || (live === undefined && isZeroValue(desired));
+  if (children.length === 0) return sameValue(desired, live) || (live === undefined && isZeroValue(desired));
   if (Array.isArray(desired)) {
     // An associative list, its items owned by key: the live list must hold exactly our items, in our order.
     if (!Array.isArray(live) || live.length !== desired.length || children.length !== desired.length || !children.every((key) => key.startsWith('k:'))) return false;
@@ -34,7 +34,7 @@ function covers(owned: Record<string, unknown>, desired: unknown, live: unknown)
       const liveItem: unknown = live[index];
       if (!isRecord(item) || !isRecord(liveItem)) return false;
       // Key fields the configuration leaves out (a port's protocol) are defaulted: the live item carries the key.
-      const matches = items.filter(({ key }) => isRecord(key) && Object.entries(key).every(([field, value]) => isDeepStrictEqual(liveItem[field], value) && (item[field] === undefined || isDeepStrictEqual(item[field], value))));
+      const matches = items.filter(({ key }) => isRecord(key) && Object.entries(key).every(([field, value]) => sameValue(liveItem[field], value) && (item[field] === undefined || sameValue(item[field], value))));
       const match = matches[0];
       return matches.length === 1 && match !== undefined && isRecord(match.node) && covers(match.node, item, liveItem);
     });
@@ -45,6 +45,15 @@ function covers(owned: Record<string, unknown>, desired: unknown, live: unknown)
     const node = owned[`f:${key}`];
     return isRecord(node) && covers(node, desired[key], Object.hasOwn(live, key) ? live[key] : undefined);
   });
+}
+
+/**
+ * isDeepStrictEqual, answering two scalars (most of what covers compares) without its generic walk: for them it is
+ * Object.is.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b);
+  return isDeepStrictEqual(a, b);
 }
 
 /**

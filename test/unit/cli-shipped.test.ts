@@ -259,6 +259,12 @@ describe('CLI rough edges', () => {
     for (const flag of ['--version', '-V']) expect(await runBundle([flag])).toEqual({ code: 0, signal: null, stdout: `thanos-gitops ${version}\n`, stderr: '' });
   });
 
+  it("ships without client-node's generated API client and undici transport: the CLI connects through KubeConfig alone", async () => {
+    // scripts/client-node-unbundled.mjs stands in for them; a command that talks to a cluster loads 1.2 MB less.
+    const chunks = join(repoRoot, 'dist', 'cli', 'chunks');
+    for (const file of await readdir(chunks)) expect(await readFile(join(chunks, file), 'utf8'), file).not.toMatch(/CoreV1Event|llhttp/);
+  });
+
   it('without a kubeconfig says how to provide one', async () => {
     await writeFile(join(work, 'stack.yaml'), await readFile(join(repoRoot, '..', 'shared', 'kube-thanos', 'example.yaml')));
     const env = { HOME: work, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' };
