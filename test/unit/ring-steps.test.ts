@@ -178,7 +178,7 @@ describe('per-zone ingestor StatefulSets (the example\'s production profile)', (
   const shipped = (file: string) => render(parse(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')) as Config);
   // The example's ingestors mount no hashrings file; these cases run them as router-ingestors (kube-thanos's default,
   // the ConfigMap named under common:), which read the ring too, with the router's ketama flag.
-  const routerIngestors = (text: string) => text.replace(/^  hashringConfigMapName: ''\n/m, '  hashringsAlgorithm: ketama\n');
+  const routerIngestors = (text: string) => text.replace(/^ {2}hashringConfigMapName: ''\n/m, '  hashringsAlgorithm: ketama\n');
   const example = (file: string, edit: (text: string) => string = (t) => t) => render(parse(edit(routerIngestors(readFileSync(join(repoRoot, 'examples/stack', file), 'utf8')))) as Config);
   const zoned = (zone: string) => `${INGESTOR}-${zone}`;
   const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
