@@ -28,7 +28,11 @@ function loadGolden(name: string): ManifestSet {
     .filter((f) => f.endsWith('.yaml'))
     .sort()
     .map((file) => ({ file, object: parse(readFileSync(join(golden(name), file), 'utf8')) as KubeObject }))
-    .filter(({ object }) => !seen.has(`${object.kind}/${object.metadata.name}`) && Boolean(seen.add(`${object.kind}/${object.metadata.name}`)));
+    .filter(
+      ({ object }) =>
+        !seen.has(`${object.kind}/${object.metadata.name}`) &&
+        Boolean(seen.add(`${object.kind}/${object.metadata.name}`)),
+    );
 }
 
 /** 500 objects: copies of kube-thanos `all` with suffixed names (selectors keep pointing at their own copy). */
@@ -61,9 +65,16 @@ function writeDir(set: ManifestSet, namespace: string, name: string): string {
 
 function run(command: string, args: string[], okCodes = [0]): number {
   const started = performance.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, KUBECTL_APPLYSET: 'true' } });
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, KUBECTL_APPLYSET: 'true' },
+  });
   const elapsed = performance.now() - started;
-  if (!okCodes.includes(result.status ?? -1)) throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  if (!okCodes.includes(result.status ?? -1))
+    throw new Error(
+      `${command} ${args.slice(0, 3).join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`,
+    );
   return elapsed;
 }
 
@@ -74,7 +85,10 @@ const cli = process.env.BENCH_CLI ?? join(root, 'dist/cli/index.js');
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
 
 // What a process costs before it talks to the cluster: node loading the bundle vs the kubectl binary.
-const startup = { ours: median(Array.from({ length: 5 }, () => run('node', [cli, '--help']))), kubectl: median(Array.from({ length: 5 }, () => run('kubectl', ['version', '--client']))) };
+const startup = {
+  ours: median(Array.from({ length: 5 }, () => run('node', [cli, '--help']))),
+  kubectl: median(Array.from({ length: 5 }, () => run('kubectl', ['version', '--client']))),
+};
 
 const cp = await startControlPlane();
 const kubeconfig = cp.adminKubeconfig;
@@ -86,9 +100,41 @@ function namespace(prefix: string): string {
 }
 // The copies of kube-thanos `all` fail stack validation (one querier, many receive rings) and hold kinds beyond the
 // default apply policy: both checks are local and cheap, and this measures the cluster work, so both are off.
-const ours = (command: string, dir: string, ns: string) => [cli, command, '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'bench', ...(command === 'apply' ? ['--ignore-validation', '--no-policy'] : [])];
-const kubectlApply = (dir: string, ns: string) => ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--field-manager=kubectl-bench', '-n', ns, '-f', dir];
-const kubectlDiff = (dir: string, ns: string) => ['--kubeconfig', kubeconfig, 'diff', '--server-side', '--field-manager=kubectl-bench', '-n', ns, '-f', dir];
+const ours = (command: string, dir: string, ns: string) => [
+  cli,
+  command,
+  '--dir',
+  dir,
+  '--kubeconfig',
+  kubeconfig,
+  '-n',
+  ns,
+  '-e',
+  'bench',
+  ...(command === 'apply' ? ['--ignore-validation', '--no-policy'] : []),
+];
+const kubectlApply = (dir: string, ns: string) => [
+  '--kubeconfig',
+  kubeconfig,
+  'apply',
+  '--server-side',
+  '--field-manager=kubectl-bench',
+  '-n',
+  ns,
+  '-f',
+  dir,
+];
+const kubectlDiff = (dir: string, ns: string) => [
+  '--kubeconfig',
+  kubeconfig,
+  'diff',
+  '--server-side',
+  '--field-manager=kubectl-bench',
+  '-n',
+  ns,
+  '-f',
+  dir,
+];
 
 interface Row {
   operation: string;
@@ -126,12 +172,35 @@ try {
       noop.ours.push(run('node', ours('apply', dirOurs, lastOurs)));
       noop.kubectl.push(run('kubectl', kubectlApply(dirKubectl, lastKubectl)));
     }
-    rows.push({ operation: 'apply (create)', objects: set.length, ours: median(create.ours), kubectl: median(create.kubectl) });
-    rows.push({ operation: 'apply (unchanged)', objects: set.length, ours: median(noop.ours), kubectl: median(noop.kubectl) });
+    rows.push({
+      operation: 'apply (create)',
+      objects: set.length,
+      ours: median(create.ours),
+      kubectl: median(create.kubectl),
+    });
+    rows.push({
+      operation: 'apply (unchanged)',
+      objects: set.length,
+      ours: median(noop.ours),
+      kubectl: median(noop.kubectl),
+    });
 
     if (set.length >= 500) {
       // One changed object, as in a typical PR.
-      const changed = set.map((m, index) => (index === 7 ? { ...m, object: { ...m.object, metadata: { ...m.object.metadata, labels: { ...m.object.metadata.labels, 'example.com/changed': 'v2' } } } } : m));
+      const changed = set.map((m, index) =>
+        index === 7
+          ? {
+              ...m,
+              object: {
+                ...m.object,
+                metadata: {
+                  ...m.object.metadata,
+                  labels: { ...m.object.metadata.labels, 'example.com/changed': 'v2' },
+                },
+              },
+            }
+          : m,
+      );
       const dirOurs = writeDir(changed, lastOurs, `ours-${label}-plan`);
       const dirKubectl = writeDir(changed, lastKubectl, `kubectl-${label}-plan`);
       const plan = { ours: [] as number[], kubectl: [] as number[] };
@@ -139,7 +208,12 @@ try {
         plan.ours.push(run('node', ours('plan', dirOurs, lastOurs)));
         plan.kubectl.push(run('kubectl', kubectlDiff(dirKubectl, lastKubectl), [0, 1]));
       }
-      rows.push({ operation: 'plan vs kubectl diff', objects: set.length, ours: median(plan.ours), kubectl: median(plan.kubectl) });
+      rows.push({
+        operation: 'plan vs kubectl diff',
+        objects: set.length,
+        ours: median(plan.ours),
+        kubectl: median(plan.kubectl),
+      });
     }
   }
 } finally {
@@ -148,10 +222,16 @@ try {
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-console.log(`\napply engine vs kubectl --server-side (test kube-apiserver ${cp.version}, median of ${RUNS} runs (${RUNS * 3} for the 16 objects), wall time per process)\n`);
+console.log(
+  `\napply engine vs kubectl --server-side (test kube-apiserver ${cp.version}, median of ${RUNS} runs (${RUNS * 3} for the 16 objects), wall time per process)\n`,
+);
 console.log('| operation              | objects | thanos-gitops | kubectl  | ratio |');
 console.log('|------------------------|--------:|--------------:|---------:|------:|');
-console.log(`| ${'process start only'.padEnd(22)} | ${'0'.padStart(7)} | ${fmt(startup.ours).padStart(13)} | ${fmt(startup.kubectl).padStart(8)} | ${(startup.ours / startup.kubectl).toFixed(2).padStart(5)} |`);
+console.log(
+  `| ${'process start only'.padEnd(22)} | ${'0'.padStart(7)} | ${fmt(startup.ours).padStart(13)} | ${fmt(startup.kubectl).padStart(8)} | ${(startup.ours / startup.kubectl).toFixed(2).padStart(5)} |`,
+);
 for (const row of rows) {
-  console.log(`| ${row.operation.padEnd(22)} | ${String(row.objects).padStart(7)} | ${fmt(row.ours).padStart(13)} | ${fmt(row.kubectl).padStart(8)} | ${(row.ours / row.kubectl).toFixed(2).padStart(5)} |`);
+  console.log(
+    `| ${row.operation.padEnd(22)} | ${String(row.objects).padStart(7)} | ${fmt(row.ours).padStart(13)} | ${fmt(row.kubectl).padStart(8)} | ${(row.ours / row.kubectl).toFixed(2).padStart(5)} |`,
+  );
 }

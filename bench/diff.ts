@@ -19,9 +19,14 @@ type Mutable = Record<string, any>;
 
 function sets(): { base: ManifestSet; head: ManifestSet } {
   const seen = new Set<string>();
-  const golden = readdirSync(GOLDEN).sort()
+  const golden = readdirSync(GOLDEN)
+    .sort()
     .map((file) => ({ file, object: parse(readFileSync(join(GOLDEN, file), 'utf8')) as KubeObject }))
-    .filter(({ object }) => !seen.has(`${object.kind}/${object.metadata.name}`) && Boolean(seen.add(`${object.kind}/${object.metadata.name}`)));
+    .filter(
+      ({ object }) =>
+        !seen.has(`${object.kind}/${object.metadata.name}`) &&
+        Boolean(seen.add(`${object.kind}/${object.metadata.name}`)),
+    );
   const base: ManifestSet = [];
   for (let copy = 0; base.length < 500; copy++) {
     for (const manifest of golden) {
@@ -36,8 +41,10 @@ function sets(): { base: ManifestSet; head: ManifestSet } {
   head.forEach(({ object }, position) => {
     const mutable = object as Mutable;
     mutable.metadata.labels = { ...mutable.metadata.labels, 'example.com/owner': 'observability' };
-    for (const container of mutable.spec?.template?.spec?.containers ?? []) container.image = String(container.image).replace(/v0\.30\.2$/, 'v0.32.0');
-    if (object.kind === 'StatefulSet' && position % 5 === 0) mutable.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '50Gi';
+    for (const container of mutable.spec?.template?.spec?.containers ?? [])
+      container.image = String(container.image).replace(/v0\.30\.2$/, 'v0.32.0');
+    if (object.kind === 'StatefulSet' && position % 5 === 0)
+      mutable.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '50Gi';
   });
   return { base, head };
 }
@@ -65,17 +72,36 @@ const comment = renderReport(diff, context);
 const full = renderFullReport(diff, context);
 
 const rows: Array<[string, number, string]> = [
-  ['diffManifestSets (500 vs 500 objects)', time(() => diffManifestSets(base, head)), `${diff.counts.modified} modified`],
-  ['analyzeManifestSets (diff + Thanos rules, forecast, capacity, validation)', time(() => analyzeManifestSets(base, head)), `${diff.risks.length} risks, ${diff.forecast?.length ?? 0} forecast rows`],
-  ['renderReport (PR comment, 60k budget)', time(() => renderReport(diff, context)), `${comment.length.toLocaleString('en')} chars`],
-  ['renderFullReport (summary/file)', time(() => renderFullReport(diff, context)), `${full.length.toLocaleString('en')} chars`],
+  [
+    'diffManifestSets (500 vs 500 objects)',
+    time(() => diffManifestSets(base, head)),
+    `${diff.counts.modified} modified`,
+  ],
+  [
+    'analyzeManifestSets (diff + Thanos rules, forecast, capacity, validation)',
+    time(() => analyzeManifestSets(base, head)),
+    `${diff.risks.length} risks, ${diff.forecast?.length ?? 0} forecast rows`,
+  ],
+  [
+    'renderReport (PR comment, 60k budget)',
+    time(() => renderReport(diff, context)),
+    `${comment.length.toLocaleString('en')} chars`,
+  ],
+  [
+    'renderFullReport (summary/file)',
+    time(() => renderFullReport(diff, context)),
+    `${full.length.toLocaleString('en')} chars`,
+  ],
 ];
 const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
 
 let gnuDiff: number | undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'thanos-gitops-bench-'));
 try {
-  for (const [side, set] of [['base', base], ['head', head]] as const) {
+  for (const [side, set] of [
+    ['base', base],
+    ['head', head],
+  ] as const) {
     for (const { file, object } of set) {
       mkdirSync(join(scratch, side, file, '..'), { recursive: true });
       writeFileSync(join(scratch, side, file), stringify(object));
@@ -101,6 +127,8 @@ console.log(`${'-'.repeat(42)} ${'-'.repeat(9)} ${'-'.repeat(30)}`);
 for (const [name, ms, note] of rows) console.log(`${pad(name, 42)} ${pad(ms.toFixed(1), 9)} ${note}`);
 console.log(`${pad('total (diff + comment + full report)', 42)} ${pad(total.toFixed(1), 9)}`);
 if (gnuDiff !== undefined) {
-  console.log(`${pad('diff -ru base/ head/ (GNU diffutils)', 42)} ${pad(gnuDiff.toFixed(1), 9)} no matching, masking or risk flags`);
+  console.log(
+    `${pad('diff -ru base/ head/ (GNU diffutils)', 42)} ${pad(gnuDiff.toFixed(1), 9)} no matching, masking or risk flags`,
+  );
   console.log(`\nratio total / diff -ru: ${(total / gnuDiff).toFixed(1)}x`);
 }

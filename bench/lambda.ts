@@ -52,11 +52,19 @@ rmSync(dir, { recursive: true, force: true });
 
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 console.log('Biggest contributors to the Lambda bundle (bytes in output):');
-for (const [name, size] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${kb(size).padStart(9)}  ${name}`);
+for (const [name, size] of [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`  ${kb(size).padStart(9)}  ${name}`);
 console.log('');
 console.log('| measure | value | target | ok |');
 console.log('|---|---|---|---|');
-console.log(`| bundle size (fresh build) | ${kb(bytes)} | <= ${kb(SIZE_TARGET)} | ${bytes <= SIZE_TARGET ? 'yes' : 'NO'} |`);
-if (distBytes !== undefined) console.log(`| dist/lambda/ size | ${kb(distBytes)} | <= ${kb(SIZE_TARGET)} | ${distBytes <= SIZE_TARGET ? 'yes' : 'NO'} |`);
-console.log(`| import time, median of ${RUNS} fresh processes | ${median(times).toFixed(1)} ms | <= ${IMPORT_TARGET_MS} ms | ${median(times) <= IMPORT_TARGET_MS ? 'yes' : 'NO'} |`);
+console.log(
+  `| bundle size (fresh build) | ${kb(bytes)} | <= ${kb(SIZE_TARGET)} | ${bytes <= SIZE_TARGET ? 'yes' : 'NO'} |`,
+);
+if (distBytes !== undefined)
+  console.log(
+    `| dist/lambda/ size | ${kb(distBytes)} | <= ${kb(SIZE_TARGET)} | ${distBytes <= SIZE_TARGET ? 'yes' : 'NO'} |`,
+  );
+console.log(
+  `| import time, median of ${RUNS} fresh processes | ${median(times).toFixed(1)} ms | <= ${IMPORT_TARGET_MS} ms | ${median(times) <= IMPORT_TARGET_MS ? 'yes' : 'NO'} |`,
+);
 console.log(`| import time, min / max | ${Math.min(...times).toFixed(1)} / ${Math.max(...times).toFixed(1)} ms | | |`);

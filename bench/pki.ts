@@ -22,7 +22,12 @@ async function ours(): Promise<{ ca: number; leaves: number }> {
   const ca = await createCa({ commonName: 'bench CA', validityMs: 365 * DAY });
   const t1 = performance.now();
   for (let i = 0; i < tenants; i++) {
-    await issueLeaf(ca, { subject: { commonName: `thanos-tenant-${i}`, organization: `tenant-${i}` }, dnsNames: [], usages: ['clientAuth'], validityMs: 90 * DAY });
+    await issueLeaf(ca, {
+      subject: { commonName: `thanos-tenant-${i}`, organization: `tenant-${i}` },
+      dnsNames: [],
+      usages: ['clientAuth'],
+      validityMs: 90 * DAY,
+    });
   }
   return { ca: t1 - t0, leaves: performance.now() - t1 };
 }
@@ -36,13 +41,66 @@ function openssl(): { ca: number; leaves: number } | undefined {
     return undefined;
   }
   try {
-    writeFileSync(join(dir, 'client.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+    writeFileSync(
+      join(dir, 'client.ext'),
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
+    );
     const t0 = performance.now();
-    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '365', '-subj', '/CN=bench CA', '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '365',
+      '-subj',
+      '/CN=bench CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const t1 = performance.now();
     for (let i = 0; i < tenants; i++) {
-      run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `t${i}.key`, '-out', `t${i}.csr`, '-subj', `/O=tenant-${i}/CN=thanos-tenant-${i}`]);
-      run(['x509', '-req', '-in', `t${i}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `t${i}.crt`, '-days', '90', '-extfile', 'client.ext']);
+      run([
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `t${i}.key`,
+        '-out',
+        `t${i}.csr`,
+        '-subj',
+        `/O=tenant-${i}/CN=thanos-tenant-${i}`,
+      ]);
+      run([
+        'x509',
+        '-req',
+        '-in',
+        `t${i}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `t${i}.crt`,
+        '-days',
+        '90',
+        '-extfile',
+        'client.ext',
+      ]);
     }
     return { ca: t1 - t0, leaves: performance.now() - t1 };
   } finally {
@@ -59,12 +117,28 @@ const reference = openssl();
 
 const rows: [string, string, string, string, string][] = [
   ['tool', 'CA (ms)', `${tenants} tenant certs (ms)`, 'per cert (ms)', 'total (ms)'],
-  ['thanos-gitops (in-process)', ca.toFixed(1), leaves.toFixed(1), (leaves / tenants).toFixed(2), (ca + leaves).toFixed(1)],
+  [
+    'thanos-gitops (in-process)',
+    ca.toFixed(1),
+    leaves.toFixed(1),
+    (leaves / tenants).toFixed(2),
+    (ca + leaves).toFixed(1),
+  ],
 ];
 if (reference) {
-  rows.push(['openssl CLI (2 calls/cert)', reference.ca.toFixed(1), reference.leaves.toFixed(1), (reference.leaves / tenants).toFixed(2), (reference.ca + reference.leaves).toFixed(1)]);
+  rows.push([
+    'openssl CLI (2 calls/cert)',
+    reference.ca.toFixed(1),
+    reference.leaves.toFixed(1),
+    (reference.leaves / tenants).toFixed(2),
+    (reference.ca + reference.leaves).toFixed(1),
+  ]);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 console.log(`PKI issuance: ECDSA P-256, fresh key per certificate; median of ${runs} runs (openssl: 1 run)`);
-for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-if (reference) console.log(`ratio thanos-gitops / openssl (total): ${((ca + leaves) / (reference.ca + reference.leaves)).toFixed(3)}`);
+for (const row of rows)
+  console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+if (reference)
+  console.log(
+    `ratio thanos-gitops / openssl (total): ${((ca + leaves) / (reference.ca + reference.leaves)).toFixed(3)}`,
+  );

@@ -79,8 +79,12 @@ try {
   const header = ['stack', 'objects', 'process ms', 'in-process ms', 'in-process share', 'over bare node ms'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padStart(widths[i]!)).join(' | ')} |`;
-  console.log(`thanos-gitops render, median of ${runs} runs, node ${process.version}, ${cli.replace(`${repoRoot}/`, '')}`);
-  console.log(`bare node start-up: ${nodeStart.toFixed(1)} ms; CLI --help (start-up + bundle load): ${cliHelp.toFixed(1)} ms`);
+  console.log(
+    `thanos-gitops render, median of ${runs} runs, node ${process.version}, ${cli.replace(`${repoRoot}/`, '')}`,
+  );
+  console.log(
+    `bare node start-up: ${nodeStart.toFixed(1)} ms; CLI --help (start-up + bundle load): ${cliHelp.toFixed(1)} ms`,
+  );
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));

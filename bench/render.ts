@@ -95,9 +95,13 @@ const rows: Row[] = [
 const ms = (value: number) => value.toFixed(2).padStart(8);
 console.log(`render benchmark: median of ${RUNS} runs (node ${process.version}), times in ms`);
 console.log('');
-console.log(`${'config'.padEnd(32)}${'files'.padStart(7)}${'parse'.padStart(9)}${'render'.padStart(9)}${'yaml'.padStart(9)}${'total'.padStart(9)}${'µs/file'.padStart(9)}`);
+console.log(
+  `${'config'.padEnd(32)}${'files'.padStart(7)}${'parse'.padStart(9)}${'render'.padStart(9)}${'yaml'.padStart(9)}${'total'.padStart(9)}${'µs/file'.padStart(9)}`,
+);
 for (const row of rows) {
-  console.log(`${row.name.padEnd(32)}${String(row.files).padStart(7)}${ms(row.parse)} ${ms(row.render)} ${ms(row.serialize)} ${ms(row.total)} ${((row.total * 1000) / row.files).toFixed(0).padStart(8)}`);
+  console.log(
+    `${row.name.padEnd(32)}${String(row.files).padStart(7)}${ms(row.parse)} ${ms(row.render)} ${ms(row.serialize)} ${ms(row.total)} ${((row.total * 1000) / row.files).toFixed(0).padStart(8)}`,
+  );
 }
 console.log('');
 const byName = (name: string) => rows.find((row) => row.name === name) as Row;

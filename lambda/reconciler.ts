@@ -21,7 +21,13 @@ import { readOnlyClient } from '../src/kube/read-only.js';
 import { isRecord, type KubeObject, type ManifestSet } from '../src/model/objects.js';
 import type { ReconcilerConfig } from './config.js';
 import type { ReconcilerResult } from '../src/reconciler/result.js';
-import { parseEvent, RefusedError, WRITING_ACTIONS, type ReconcilerAction, type ReconcilerEvent } from '../src/reconciler/event.js';
+import {
+  parseEvent,
+  RefusedError,
+  WRITING_ACTIONS,
+  type ReconcilerAction,
+  type ReconcilerEvent,
+} from '../src/reconciler/event.js';
 import { checkFields, checkRelease } from '../src/reconciler/release-policy.js';
 import type { ReleasePayload } from '../src/reconciler/release.js';
 
@@ -107,7 +113,9 @@ function emptyResult(action: ReconcilerAction, config: ReconcilerConfig): Reconc
 }
 
 function fromApply(result: ReconcilerResult, apply: ApplyResult): ReconcilerResult {
-  const applied = apply.objects.filter((o) => o.action === 'created' || o.action === 'configured' || o.action === 'recreated');
+  const applied = apply.objects.filter(
+    (o) => o.action === 'created' || o.action === 'configured' || o.action === 'recreated',
+  );
   result.revision = apply.revision;
   result.applied = applied.length;
   result.unchanged = apply.objects.filter((o) => o.action === 'unchanged').length;
@@ -130,7 +138,10 @@ async function checkScopes(client: KubeClient, set: ManifestSet, config: Reconci
     const info = await client.resource(object.apiVersion, object.kind);
     if (!info.namespaced) refused.push(`${object.kind} (${object.apiVersion}) is cluster-scoped`);
   }
-  if (refused.length) throw new RefusedError(`release refused, nothing was applied: ${refused.join('; ')}; set ALLOW_CLUSTER_SCOPED=true to permit cluster-scoped objects`);
+  if (refused.length)
+    throw new RefusedError(
+      `release refused, nothing was applied: ${refused.join('; ')}; set ALLOW_CLUSTER_SCOPED=true to permit cluster-scoped objects`,
+    );
 }
 
 /** Strips object bodies from a diff so the response stays small; patches, counts and risks are what reports need. */
@@ -146,7 +157,9 @@ export async function runEvent(
   run: { signal?: AbortSignal; progress?: (line: string) => void } = {},
 ): Promise<ReconcilerResult> {
   if (config.mode === 'plan' && WRITING_ACTIONS.has(event.action)) {
-    throw new RefusedError(`this is a plan function (THANOS_GITOPS_MODE=plan): it refuses '${event.action}' and never writes; invoke the apply function for it`);
+    throw new RefusedError(
+      `this is a plan function (THANOS_GITOPS_MODE=plan): it refuses '${event.action}' and never writes; invoke the apply function for it`,
+    );
   }
   let set: ManifestSet | undefined;
   if (event.action === 'plan' || event.action === 'apply') {
@@ -160,7 +173,9 @@ export async function runEvent(
   const result = emptyResult(event.action, config);
   const environment = config.policy.environment;
   const namespace = config.namespace;
-  const holder = uniqueHolder(`thanos-gitops-lambda-${environment}${context?.awsRequestId ? `-${context.awsRequestId.slice(0, 8)}` : ''}`);
+  const holder = uniqueHolder(
+    `thanos-gitops-lambda-${environment}${context?.awsRequestId ? `-${context.awsRequestId.slice(0, 8)}` : ''}`,
+  );
   const log = run.progress ?? (() => undefined);
   const base = { environment, namespace, lease: { holder }, log, checks: [caBundleCheck] };
 
@@ -169,7 +184,15 @@ export async function runEvent(
       await checkScopes(client, set as ManifestSet, config);
       const writesBefore = connected.writeCount;
       // A pull request's Secrets are never compared with the cluster: "unchanged" would confirm a guessed value.
-      const plan = analyzePlan(await planManifestSet(client, set as ManifestSet, { environment, namespace, secrets: 'write-only', log, checks: [caBundleCheck] }));
+      const plan = analyzePlan(
+        await planManifestSet(client, set as ManifestSet, {
+          environment,
+          namespace,
+          secrets: 'write-only',
+          log,
+          checks: [caBundleCheck],
+        }),
+      );
       const order = applyOrderFor(plan.live, set as ManifestSet, namespace);
       if (order) plan.diff.order = order;
       // Counted by the client itself: requests that were neither GETs nor dry-runs (the guard makes it 0).
@@ -178,11 +201,27 @@ export async function runEvent(
       result.applied = plan.diff.counts.added + plan.diff.counts.modified;
       result.pruned = plan.prune.length;
       result.unchanged = plan.diff.counts.unchanged;
-      result.objects.applied = plan.diff.entries.filter((e) => e.change === 'added' || e.change === 'modified').map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}`);
+      result.objects.applied = plan.diff.entries
+        .filter((e) => e.change === 'added' || e.change === 'modified')
+        .map((e) => `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}`);
       result.objects.pruned = [...plan.prune];
-      result.warnings.push(...plan.warnings, ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`), ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`), ...plan.errors.map((e) => `${e.object}: ${e.message}`), ...plan.deferred.map((d) => `${d.object}: will be created after CustomResourceDefinition ${d.crd} (not dry-run: its kind is not served yet)`));
+      result.warnings.push(
+        ...plan.warnings,
+        ...plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by field manager "${c.manager}"`),
+        ...plan.immutable.map((i) => `${i.object}: immutable field change: ${i.message}`),
+        ...plan.errors.map((e) => `${e.object}: ${e.message}`),
+        ...plan.deferred.map(
+          (d) =>
+            `${d.object}: will be created after CustomResourceDefinition ${d.crd} (not dry-run: its kind is not served yet)`,
+        ),
+      );
       result.diff = slimDiff(plan.diff);
-      result.report = renderReport(plan.diff, { environment, headSha: event.release.commit, baseRef: 'live cluster', title: `thanos-gitops plan for \`${environment}\` (live cluster → ${event.release.commit.slice(0, 7)})` });
+      result.report = renderReport(plan.diff, {
+        environment,
+        headSha: event.release.commit,
+        baseRef: 'live cluster',
+        title: `thanos-gitops plan for \`${environment}\` (live cluster → ${event.release.commit.slice(0, 7)})`,
+      });
       return result;
     }
     case 'apply': {
@@ -191,29 +230,41 @@ export async function runEvent(
       const issues = validateStack(set as ManifestSet);
       const errors = issues.filter((issue) => issue.severity === 'error');
       if (errors.length > 0) {
-        throw new RefusedError(`release refused, nothing was applied: stack validation found ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => formatValidationIssue(issue)).join('; ')}`);
+        throw new RefusedError(
+          `release refused, nothing was applied: stack validation found ${errors.length} error${errors.length === 1 ? '' : 's'}: ${errors.map((issue) => formatValidationIssue(issue)).join('; ')}`,
+        );
       }
       result.warnings.push(...issues.map((issue) => formatValidationIssue(issue)));
       const applyOptions = {
         ...base,
-        release: { sourceCommit: event.release.commit, description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}` },
+        release: {
+          sourceCommit: event.release.commit,
+          description: `${event.release.repository}@${event.release.commit.slice(0, 12)} by ${event.release.actor}`,
+        },
         ...(event.options?.force !== undefined ? { force: event.options.force } : {}),
         ...(event.options?.recreate !== undefined ? { recreate: event.options.recreate } : {}),
         ...(event.options?.prune !== undefined ? { prune: event.options.prune } : {}),
       };
       result.commit = event.release.commit;
-      if (event.options?.order === false) return fromApply(result, await applyManifestSet(client, set as ManifestSet, applyOptions));
+      if (event.options?.order === false)
+        return fromApply(result, await applyManifestSet(client, set as ManifestSet, applyOptions));
       // Ingestor ring resizes run as ordered steps, observed through the apiserver's pod proxy; a run stopped by the
       // function's deadline leaves a pending release that the next invocation with the same release resumes.
-      const ordered = await applyInOrder(client, set as ManifestSet, { ...applyOptions, observer: podProxyObserver(client) });
-      for (const step of ordered.steps) result.warnings.push(`ordered step ${step.kind} took ${(step.ms / 1000).toFixed(1)}s: ${step.summary}`);
+      const ordered = await applyInOrder(client, set as ManifestSet, {
+        ...applyOptions,
+        observer: podProxyObserver(client),
+      });
+      for (const step of ordered.steps)
+        result.warnings.push(`ordered step ${step.kind} took ${(step.ms / 1000).toFixed(1)}s: ${step.summary}`);
       return fromApply(result, ordered.apply);
     }
     case 'reconcile': {
       const outcome = await reconcile(client, base);
       result.revision = outcome.drift.revision;
       result.drifted = outcome.drift.drifted.length;
-      result.objects.drifted = outcome.drift.drifted.map((d) => `${d.object} (${d.change}${d.managers.length ? `, changed by ${d.managers.join(', ')}` : ''})`);
+      result.objects.drifted = outcome.drift.drifted.map(
+        (d) => `${d.object} (${d.change}${d.managers.length ? `, changed by ${d.managers.join(', ')}` : ''})`,
+      );
       if (outcome.apply) fromApply(result, outcome.apply);
       result.revision = outcome.drift.revision;
       return result;
@@ -221,7 +272,10 @@ export async function runEvent(
     case 'rollback': {
       const recorded = await new SecretReleaseStore(client, namespace, environment).get(event.revision);
       if (recorded) checkFields(recorded.manifests, config.policy, namespace, `rollback to revision ${event.revision}`);
-      const apply = await rollback(client, event.revision, { ...base, release: { description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` } });
+      const apply = await rollback(client, event.revision, {
+        ...base,
+        release: { description: `rollback to ${event.revision}${event.actor ? ` by ${event.actor}` : ''}` },
+      });
       return fromApply(result, apply);
     }
     case 'rotate': {
@@ -241,18 +295,24 @@ async function rotateFromRelease(
   const history = new ReleaseHistory(new SecretReleaseStore(client, config.namespace, config.policy.environment));
   const release = await history.deployed();
   if (!release) {
-    result.warnings.push(`no deployed release for environment ${config.policy.environment} in namespace ${config.namespace}: nothing to rotate yet`);
+    result.warnings.push(
+      `no deployed release for environment ${config.policy.environment} in namespace ${config.namespace}: nothing to rotate yet`,
+    );
     return result;
   }
   result.revision = release.revision;
   result.commit = release.sourceCommit;
   const settingsEntry = release.manifests.find((m) => m.file === SETTINGS_FILE);
   const settingsText = (settingsEntry?.object.data as Record<string, string> | undefined)?.['settings.json'];
-  const settings = settingsText ? (JSON.parse(settingsText) as { tls?: unknown; objectStorage?: Record<string, unknown> }) : {};
+  const settings = settingsText
+    ? (JSON.parse(settingsText) as { tls?: unknown; objectStorage?: Record<string, unknown> })
+    : {};
   // infra/ scopes the function's IAM key permissions to IAM_USER_NAME: another user in the config would be AccessDenied.
   const configUser = settings.objectStorage?.iamUserName;
   if (config.iamUserName && typeof configUser === 'string' && configUser !== config.iamUserName) {
-    result.warnings.push(`objectStorage.iamUserName is ${configUser} but the function may only rotate keys of IAM_USER_NAME=${config.iamUserName}; align the stack config with the infra stack`);
+    result.warnings.push(
+      `objectStorage.iamUserName is ${configUser} but the function may only rotate keys of IAM_USER_NAME=${config.iamUserName}; align the stack config with the infra stack`,
+    );
   }
   if (!settings.tls && !settings.objectStorage) {
     result.warnings.push('the deployed release carries no tls or objectStorage settings: nothing to rotate');
@@ -260,7 +320,10 @@ async function rotateFromRelease(
   }
   // Loaded lazily: rotation pulls in X.509 code that plan and apply never need.
   const { rotateTarget, formatRotateReport } = await import('../src/rotation/rotate.js');
-  const accessKeys = config.rotationMode === 'accessKeys' ? (await import('../src/rotation/objstore/access-keys.js')).awsAccessKeyApi({ region: config.region }) : undefined;
+  const accessKeys =
+    config.rotationMode === 'accessKeys'
+      ? (await import('../src/rotation/objstore/access-keys.js')).awsAccessKeyApi({ region: config.region })
+      : undefined;
   const set = release.manifests.filter((m) => m.file !== SETTINGS_FILE);
   const report = await rotateTarget(
     client,
@@ -296,7 +359,12 @@ export interface HandlerOutcome {
  * as structured lines while the run goes on; with a context that knows its remaining time, the run stops starting
  * new work deadlineMarginMs before the timeout, records what it wrote as a failed revision and releases the Lease.
  */
-export async function handleInvocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context?: InvocationContext): Promise<HandlerOutcome> {
+export async function handleInvocation(
+  raw: unknown,
+  config: ReconcilerConfig | Error,
+  deps: ReconcilerDeps,
+  context?: InvocationContext,
+): Promise<HandlerOutcome> {
   const started = Date.now();
   const controller = new AbortController();
   let deadline: NodeJS.Timeout | undefined;
@@ -312,7 +380,14 @@ export async function handleInvocation(raw: unknown, config: ReconcilerConfig | 
   }
 }
 
-async function invocation(raw: unknown, config: ReconcilerConfig | Error, deps: ReconcilerDeps, context: InvocationContext | undefined, signal: AbortSignal, started: number): Promise<HandlerOutcome> {
+async function invocation(
+  raw: unknown,
+  config: ReconcilerConfig | Error,
+  deps: ReconcilerDeps,
+  context: InvocationContext | undefined,
+  signal: AbortSignal,
+  started: number,
+): Promise<HandlerOutcome> {
   let action: string = isRecord(raw) && typeof raw.action === 'string' ? raw.action : 'unknown';
   const release = isRecord(raw) && isRecord(raw.release) ? raw.release : undefined;
   const log = jsonLogger(deps.log ?? ((line) => process.stdout.write(`${line}\n`)), {
@@ -352,7 +427,15 @@ async function invocation(raw: unknown, config: ReconcilerConfig | Error, deps: 
     return { result, logLine: line };
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    const line = log.format({ level: 'error', message: `${action} failed`, action, ...fields, errorType: failure.name, error: failure.message, durationMs: Date.now() - started });
+    const line = log.format({
+      level: 'error',
+      message: `${action} failed`,
+      action,
+      ...fields,
+      errorType: failure.name,
+      error: failure.message,
+      durationMs: Date.now() - started,
+    });
     return { error: failure, logLine: line };
   }
 }

@@ -34,14 +34,21 @@ const clientNodeUnbundled = {
   name: 'client-node-unbundled',
   setup(build) {
     const stub = fileURLToPath(new URL('./client-node-unbundled.mjs', import.meta.url));
-    build.onResolve({ filter: /^(undici|\.\/gen\/index\.js)$/ }, (args) => (/[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer) ? { path: stub } : undefined));
+    build.onResolve({ filter: /^(undici|\.\/gen\/index\.js)$/ }, (args) =>
+      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer) ? { path: stub } : undefined,
+    );
   },
 };
 
 /** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
 export const bundles = {
   action: { ...commonOptions, entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
-  lambda: { ...commonOptions, entryPoints: ['lambda/handler.ts'], outfile: 'dist/lambda/index.mjs', ...lambdaBuildOptions },
+  lambda: {
+    ...commonOptions,
+    entryPoints: ['lambda/handler.ts'],
+    outfile: 'dist/lambda/index.mjs',
+    ...lambdaBuildOptions,
+  },
   cli: {
     ...commonOptions,
     // Split so each command's dependencies load only when it runs (see src/cli/commands/index.ts). index.js is the

@@ -25,7 +25,8 @@ process.stdout.write(
 );
 if (values.coverage) {
   const counts = coverage(result.stacks);
-  for (const [option, n] of [...counts].sort((a, b) => a[1] - b[1])) process.stdout.write(`${String(n).padStart(6)}  ${option}\n`);
+  for (const [option, n] of [...counts].sort((a, b) => a[1] - b[1]))
+    process.stdout.write(`${String(n).padStart(6)}  ${option}\n`);
 }
 for (const failure of result.failures.slice(0, 5)) process.stdout.write(`\n${await describeFailure(failure)}\n`);
 process.exitCode = result.failures.length > 0 ? 1 : 0;

@@ -16,4 +16,7 @@ const stack = new ThanosGitopsStack(app, `ThanosGitops-${config.environment}`, {
 });
 const assembly = app.synth();
 // The same Role/RoleBinding `thanos-gitops rbac` prints, shipped beside the template for the cluster admin.
-writeFileSync(join(assembly.directory, `${stack.stackName}.rbac.yaml`), formatManifestStream(stack.rbac, { sourceComments: false }));
+writeFileSync(
+  join(assembly.directory, `${stack.stackName}.rbac.yaml`),
+  formatManifestStream(stack.rbac, { sourceComments: false }),
+);

@@ -19,7 +19,8 @@ const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
 const NUMERIC_ID = /^[1-9]\d*$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // EventBridge Scheduler expressions: rate(value unit), cron(six fields), at(yyyy-mm-ddThh:mm:ss).
-const SCHEDULE = /^(rate\(([1-9]\d*) (minutes?|hours?|days?)\)|cron\(\S+( \S+){5}\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/;
+const SCHEDULE =
+  /^(rate\(([1-9]\d*) (minutes?|hours?|days?)\)|cron\(\S+( \S+){5}\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
@@ -28,7 +29,10 @@ const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
 const BRANCH = /^(?!\/|-)(?!.*\.\.)[^\s~^:?*[\\]{1,255}$/;
 
 const id = (what: string) =>
-  z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(NUMERIC_ID, `${what} must be a positive integer (the numeric id)`));
+  z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(NUMERIC_ID, `${what} must be a positive integer (the numeric id)`));
 
 function rateMinutes(expression: string): number | undefined {
   const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
@@ -53,10 +57,14 @@ export const infraConfigSchema = z
     defaultBranch: z.string().regex(BRANCH, 'defaultBranch must be a branch name such as "main"').default('main'),
     namespace: z.string().regex(NAMESPACE, 'namespace must be a DNS-1123 label such as "thanos"'),
     /** Further namespaces the reconciler manages besides `namespace`. */
-    additionalNamespaces: z.array(z.string().regex(NAMESPACE, 'additionalNamespaces entries must be DNS-1123 labels')).default([]),
+    additionalNamespaces: z
+      .array(z.string().regex(NAMESPACE, 'additionalNamespaces entries must be DNS-1123 labels'))
+      .default([]),
     environment: z
       .string()
-      .refine(isEnvironmentName, { error: (issue) => `${environmentNameProblem(String(issue.input))}, such as "production"` })
+      .refine(isEnvironmentName, {
+        error: (issue) => `${environmentNameProblem(String(issue.input))}, such as "production"`,
+      })
       .default('production'),
     reconcileSchedule: z
       .string()
@@ -66,14 +74,25 @@ export const infraConfigSchema = z
       .string()
       .regex(SCHEDULE, 'rotateSchedule must be an EventBridge Scheduler expression such as "rate(1 day)"')
       .default('rate(1 day)'),
-    rotationMode: z.enum(['irsa', 'accessKeys'], { error: 'rotationMode must be "irsa" or "accessKeys"' }).default('irsa'),
-    iamUserName: z.string().regex(IAM_USER_NAME, 'iamUserName must be an IAM user name (letters, digits, +=,.@_-)').optional(),
-    clusterAccessRoleArn: z.string().regex(ROLE_ARN, 'clusterAccessRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)').optional(),
+    rotationMode: z
+      .enum(['irsa', 'accessKeys'], { error: 'rotationMode must be "irsa" or "accessKeys"' })
+      .default('irsa'),
+    iamUserName: z
+      .string()
+      .regex(IAM_USER_NAME, 'iamUserName must be an IAM user name (letters, digits, +=,.@_-)')
+      .optional(),
+    clusterAccessRoleArn: z
+      .string()
+      .regex(ROLE_ARN, 'clusterAccessRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+      .optional(),
     /** A separate cluster-access role for plan; without it plan assumes `clusterAccessRoleArn` too. */
     planClusterAccessRoleArn: z.string().regex(ROLE_ARN, 'planClusterAccessRoleArn must be an IAM role ARN').optional(),
     existingOidcProviderArn: z
       .string()
-      .regex(OIDC_PROVIDER_ARN, 'existingOidcProviderArn must be arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com')
+      .regex(
+        OIDC_PROVIDER_ARN,
+        'existingOidcProviderArn must be arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com',
+      )
       .optional(),
     alarmTopicArn: z.string().regex(TOPIC_ARN, 'alarmTopicArn must be an SNS topic ARN').optional(),
     allowClusterScoped: z.boolean().default(false),
@@ -82,45 +101,79 @@ export const infraConfigSchema = z
     logRetentionDays: z
       .number()
       .int()
-      .refine((d) => LOG_RETENTION_DAYS.includes(d), `logRetentionDays must be one of ${'1, 3, 5, 7, 14, 30, 60, 90, ...'} (CloudWatch's allowed values)`)
+      .refine(
+        (d) => LOG_RETENTION_DAYS.includes(d),
+        `logRetentionDays must be one of ${'1, 3, 5, 7, 14, 30, 60, 90, ...'} (CloudWatch's allowed values)`,
+      )
       .default(30),
   })
   .strict()
   .superRefine((config, ctx) => {
     if (config.rotationMode === 'accessKeys' && !config.iamUserName) {
-      ctx.addIssue({ code: 'custom', path: ['iamUserName'], message: 'iamUserName is required when rotationMode is "accessKeys" (the IAM user whose keys are rotated)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['iamUserName'],
+        message: 'iamUserName is required when rotationMode is "accessKeys" (the IAM user whose keys are rotated)',
+      });
     }
     if (config.rotationMode === 'irsa' && config.iamUserName) {
-      ctx.addIssue({ code: 'custom', path: ['iamUserName'], message: 'iamUserName is only used with rotationMode "accessKeys"; remove it or set rotationMode' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['iamUserName'],
+        message: 'iamUserName is only used with rotationMode "accessKeys"; remove it or set rotationMode',
+      });
     }
     if ((config.githubOwnerId === undefined) !== (config.githubRepoId === undefined)) {
       ctx.addIssue({
         code: 'custom',
         path: [config.githubOwnerId === undefined ? 'githubOwnerId' : 'githubRepoId'],
-        message: 'githubOwnerId and githubRepoId go together (the immutable OIDC subject needs both); set both or neither',
+        message:
+          'githubOwnerId and githubRepoId go together (the immutable OIDC subject needs both); set both or neither',
       });
     }
     if (config.planClusterAccessRoleArn && !config.clusterAccessRoleArn) {
-      ctx.addIssue({ code: 'custom', path: ['planClusterAccessRoleArn'], message: 'planClusterAccessRoleArn needs clusterAccessRoleArn (the apply side) as well' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['planClusterAccessRoleArn'],
+        message: 'planClusterAccessRoleArn needs clusterAccessRoleArn (the apply side) as well',
+      });
     }
-    if (config.clusterAccessRoleArn && config.planClusterAccessRoleArn && roleAccount(config.clusterAccessRoleArn) !== roleAccount(config.planClusterAccessRoleArn)) {
-      ctx.addIssue({ code: 'custom', path: ['planClusterAccessRoleArn'], message: 'planClusterAccessRoleArn must be in the same account as clusterAccessRoleArn (the cluster account)' });
+    if (
+      config.clusterAccessRoleArn &&
+      config.planClusterAccessRoleArn &&
+      roleAccount(config.clusterAccessRoleArn) !== roleAccount(config.planClusterAccessRoleArn)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['planClusterAccessRoleArn'],
+        message: 'planClusterAccessRoleArn must be in the same account as clusterAccessRoleArn (the cluster account)',
+      });
     }
     for (const key of ['reconcileSchedule', 'rotateSchedule'] as const) {
       const minutes = rateMinutes(config[key]);
       // The apply function may run 15 minutes and holds the Lease meanwhile; faster schedules only queue up behind it.
       if (minutes !== undefined && minutes < 5) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${key} "${config[key]}" is too frequent: use at least "rate(5 minutes)"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} "${config[key]}" is too frequent: use at least "rate(5 minutes)"`,
+        });
       }
       const singular = /^rate\(1 (minute|hour|day)s\)$/.test(config[key]);
       const plural = /^rate\(([2-9]|\d{2,}) (minute|hour|day)\)$/.test(config[key]);
       if (singular || plural) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `${key} "${config[key]}": EventBridge wants the singular unit for 1 and plural otherwise, e.g. "rate(1 day)", "rate(15 minutes)"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} "${config[key]}": EventBridge wants the singular unit for 1 and plural otherwise, e.g. "rate(1 day)", "rate(15 minutes)"`,
+        });
       }
     }
   });
 
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export type InfraConfigInput = z.input<typeof infraConfigSchema>;
 export type InfraConfig = z.output<typeof infraConfigSchema>;
@@ -142,7 +195,10 @@ export function parseInfraConfig(input: unknown, source = 'infra config'): Infra
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const key = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling against infra/README.md` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}: check the spelling against infra/README.md`
+        : issue.message;
     return `  ${source} ${key}: ${message}`;
   });
   return fail(`invalid thanos-gitops infra configuration:\n${lines.join('\n')}`);
@@ -167,12 +223,18 @@ export function configFromContext(tryGetContext: (key: string) => unknown): Infr
     if (typeof value === 'string') {
       if (key === 'allowClusterScoped' && (value === 'true' || value === 'false')) value = value === 'true';
       else if (key === 'logRetentionDays' && /^\d+$/.test(value)) value = Number(value);
-      else if (key === 'additionalNamespaces') value = value.split(',').map((s) => s.trim()).filter(Boolean);
+      else if (key === 'additionalNamespaces')
+        value = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       else if (key === 'applyPolicy') {
         try {
           value = JSON.parse(value) as unknown;
         } catch {
-          fail(`invalid thanos-gitops infra configuration:\n  context applyPolicy: not JSON; pass the policy as a JSON object (-c 'applyPolicy={"kinds":[...],...}') or put it in cdk.json`);
+          fail(
+            `invalid thanos-gitops infra configuration:\n  context applyPolicy: not JSON; pass the policy as a JSON object (-c 'applyPolicy={"kinds":[...],...}') or put it in cdk.json`,
+          );
         }
       }
     }

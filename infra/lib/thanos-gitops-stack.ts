@@ -73,7 +73,9 @@ export function githubSubjects(config: InfraConfig, suffix: string): string[] {
 
 /** The `sub` suffix the apply role trusts: the environment when deployments are gated by one, else the default branch. */
 export function applySubjectSuffix(config: InfraConfig): string {
-  return config.githubEnvironment ? `environment:${config.githubEnvironment}` : `ref:refs/heads/${config.defaultBranch}`;
+  return config.githubEnvironment
+    ? `environment:${config.githubEnvironment}`
+    : `ref:refs/heads/${config.defaultBranch}`;
 }
 
 export class ThanosGitopsStack extends Stack {
@@ -97,7 +99,12 @@ export class ThanosGitopsStack extends Stack {
     const namespaces = [...new Set([config.namespace, ...config.additionalNamespaces])];
     const crossAccount = config.clusterAccessRoleArn !== undefined;
     const clusterAccount = crossAccount ? roleAccount(config.clusterAccessRoleArn!) : this.account;
-    const clusterArn = this.formatArn({ service: 'eks', account: clusterAccount, resource: 'cluster', resourceName: config.clusterName });
+    const clusterArn = this.formatArn({
+      service: 'eks',
+      account: clusterAccount,
+      resource: 'cluster',
+      resourceName: config.clusterName,
+    });
 
     this.rbac = [
       ...rbacManifests({ namespaces, mode: 'apply' }),
@@ -136,7 +143,7 @@ export class ThanosGitopsStack extends Stack {
         sid: 'WriteOwnLogGroup',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [logGroup.logGroupArn],
-        reason: 'Function logs (and the EMF drift metric) go to this function\'s own log group only.',
+        reason: "Function logs (and the EMF drift metric) go to this function's own log group only.",
       });
       if (clusterRoleArn) {
         this.grant(role, {
@@ -144,7 +151,8 @@ export class ThanosGitopsStack extends Stack {
           sid: 'AssumeClusterAccessRole',
           actions: ['sts:AssumeRole'],
           resources: [clusterRoleArn],
-          reason: 'The cluster lives in another account: that role is the one its access entry maps, and it calls eks:DescribeCluster.',
+          reason:
+            'The cluster lives in another account: that role is the one its access entry maps, and it calls eks:DescribeCluster.',
         });
       } else {
         this.grant(role, {
@@ -152,7 +160,8 @@ export class ThanosGitopsStack extends Stack {
           sid: 'DescribeCluster',
           actions: ['eks:DescribeCluster'],
           resources: [clusterArn],
-          reason: 'Endpoint and CA of the one cluster; the bearer token itself is a presigned sts:GetCallerIdentity, which needs no permission.',
+          reason:
+            'Endpoint and CA of the one cluster; the bearer token itself is a presigned sts:GetCallerIdentity, which needs no permission.',
         });
       }
       const sizing = FUNCTION_SIZING[mode];
@@ -190,7 +199,8 @@ export class ThanosGitopsStack extends Stack {
         sid: 'RotateObjectStoreAccessKeys',
         actions: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
         resources: [this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: userName })],
-        reason: 'rotationMode accessKeys: create the new key, deactivate and delete the old one, of this one IAM user only.',
+        reason:
+          'rotationMode accessKeys: create the new key, deactivate and delete the old one, of this one IAM user only.',
       });
     }
 
@@ -205,11 +215,15 @@ export class ThanosGitopsStack extends Stack {
       sid: 'SendFailedRunsToDeadLetterQueue',
       actions: ['sqs:SendMessage'],
       resources: [this.deadLetterQueue.queueArn],
-      reason: 'On-failure destination of scheduled (asynchronous) runs: the failed event goes to the dead-letter queue.',
+      reason:
+        'On-failure destination of scheduled (asynchronous) runs: the failed event goes to the dead-letter queue.',
     });
 
     if (!crossAccount) {
-      for (const [mode, side] of [['plan', plan], ['apply', apply]] as const) {
+      for (const [mode, side] of [
+        ['plan', plan],
+        ['apply', apply],
+      ] as const) {
         new eks.CfnAccessEntry(this, `${mode === 'plan' ? 'Plan' : 'Apply'}AccessEntry`, {
           clusterName: config.clusterName,
           principalArn: side.role.roleArn,
@@ -240,7 +254,10 @@ export class ThanosGitopsStack extends Stack {
     // GitHub OIDC: pull requests may only plan; only the default branch (or the gated environment) may apply.
     const provider: iam.IOidcProvider = config.existingOidcProviderArn
       ? iam.OidcProviderNative.fromOidcProviderArn(this, 'GitHubOidcProvider', config.existingOidcProviderArn)
-      : new iam.OidcProviderNative(this, 'GitHubOidcProvider', { url: `https://${GITHUB_OIDC_HOST}`, clientIds: [GITHUB_OIDC_AUDIENCE] });
+      : new iam.OidcProviderNative(this, 'GitHubOidcProvider', {
+          url: `https://${GITHUB_OIDC_HOST}`,
+          clientIds: [GITHUB_OIDC_AUDIENCE],
+        });
     const githubRole = (name: 'Plan' | 'Apply', subjects: string[], fn: lambda.Function) => {
       const role = new iam.Role(this, `GitHub${name}Role`, {
         assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
@@ -270,10 +287,13 @@ export class ThanosGitopsStack extends Stack {
         conditions: {
           // Confused-deputy guard: only schedules of this account's default group may use the role.
           StringEquals: { 'aws:SourceAccount': this.account },
-          ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: 'default/*' }) },
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: 'default/*' }),
+          },
         },
       }),
-      description: 'EventBridge Scheduler: may invoke only the thanos-gitops apply function and send to its dead-letter queue',
+      description:
+        'EventBridge Scheduler: may invoke only the thanos-gitops apply function and send to its dead-letter queue',
     });
     this.grant(schedulerRole, {
       principal: 'SchedulerRole',
@@ -309,7 +329,9 @@ export class ThanosGitopsStack extends Stack {
     // The role's policy must exist before the schedules first fire.
     for (const s of [reconcileSchedule, rotateSchedule]) s.node.addDependency(schedulerRole);
 
-    const alarmTopic = config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : undefined;
+    const alarmTopic = config.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn)
+      : undefined;
     const alarms = [
       new cloudwatch.Alarm(this, 'ApplyErrorsAlarm', {
         alarmDescription: `thanos-gitops apply function (${config.environment}) failed: see its log group`,
@@ -335,7 +357,10 @@ export class ThanosGitopsStack extends Stack {
       }),
       new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
         alarmDescription: `thanos-gitops scheduled runs (${config.environment}) failed or were not delivered: see the dead-letter queue`,
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -357,21 +382,28 @@ export class ThanosGitopsStack extends Stack {
     output(
       'RbacCommand',
       (['apply', 'plan'] as const)
-        .map((mode) => `thanos-gitops rbac ${namespaces.map((ns) => `--namespace ${ns}`).join(' ')} --mode ${mode} | kubectl apply -f -`)
+        .map(
+          (mode) =>
+            `thanos-gitops rbac ${namespaces.map((ns) => `--namespace ${ns}`).join(' ')} --mode ${mode} | kubectl apply -f -`,
+        )
         .join(' && '),
-      'run once as a cluster admin: the namespace Roles/RoleBindings the access entries\' groups need',
+      "run once as a cluster admin: the namespace Roles/RoleBindings the access entries' groups need",
     );
   }
 
   private grant(role: iam.Role, grant: PermissionGrant): void {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: grant.sid, actions: grant.actions, resources: grant.resources }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: grant.sid, actions: grant.actions, resources: grant.resources }),
+    );
     this.permissions.push(grant);
   }
 }
 
 function defaultLambdaCode(): lambda.Code {
   if (!existsSync(join(DEFAULT_LAMBDA_ASSET_DIR, 'index.mjs'))) {
-    throw new Error(`thanos-gitops infra: ${join(DEFAULT_LAMBDA_ASSET_DIR, 'index.mjs')} not found: run 'npm run build' in the repository root first (it bundles the Lambda)`);
+    throw new Error(
+      `thanos-gitops infra: ${join(DEFAULT_LAMBDA_ASSET_DIR, 'index.mjs')} not found: run 'npm run build' in the repository root first (it bundles the Lambda)`,
+    );
   }
   return lambda.Code.fromAsset(DEFAULT_LAMBDA_ASSET_DIR);
 }

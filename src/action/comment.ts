@@ -51,11 +51,16 @@ function isOwnComment(comment: IssueComment, login: string | undefined): boolean
   if (login !== undefined) return comment.user.login === login;
   // Without GET /user the token is an app installation (the workflow token is the github-actions app):
   // only bot-authored comments can be ours, which keeps a human's quoted marker from being overwritten.
-  return comment.user.login === ACTIONS_BOT_LOGIN || comment.user.type === 'Bot' || Boolean(comment.performed_via_github_app);
+  return (
+    comment.user.login === ACTIONS_BOT_LOGIN || comment.user.type === 'Bot' || Boolean(comment.performed_via_github_app)
+  );
 }
 
 /** The comment carrying `marker` written by the token's own user, oldest first, across every page. */
-export async function findStickyComment(octokit: Octokit, target: StickyCommentTarget): Promise<IssueComment | undefined> {
+export async function findStickyComment(
+  octokit: Octokit,
+  target: StickyCommentTarget,
+): Promise<IssueComment | undefined> {
   const login = await tokenLogin(octokit);
   const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
     owner: target.owner,
@@ -79,10 +84,20 @@ export async function upsertStickyComment(
   const existing = await findStickyComment(octokit, target);
   if (existing) {
     if (existing.body === body) return { action: 'unchanged', id: existing.id, url: existing.html_url };
-    const { data } = await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body });
+    const { data } = await octokit.rest.issues.updateComment({
+      owner: target.owner,
+      repo: target.repo,
+      comment_id: existing.id,
+      body,
+    });
     return { action: 'updated', id: data.id, url: data.html_url };
   }
   if (!options.createIfMissing) return { action: 'skipped' };
-  const { data } = await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body });
+  const { data } = await octokit.rest.issues.createComment({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issueNumber,
+    body,
+  });
   return { action: 'created', id: data.id, url: data.html_url };
 }

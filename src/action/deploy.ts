@@ -37,7 +37,10 @@ export function requireInput(value: string, name: string, why: string): string {
  * Credentials to invoke with: the role in `role-to-assume` entered with the job's GitHub OIDC token, or (when it is
  * empty) whatever the SDK finds in the environment, e.g. from aws-actions/configure-aws-credentials.
  */
-export async function invokeCredentials(inputs: ActionInputs, { core, env, sts: stsClient }: ActionDeps): Promise<AwsCredentialIdentity | undefined> {
+export async function invokeCredentials(
+  inputs: ActionInputs,
+  { core, env, sts: stsClient }: ActionDeps,
+): Promise<AwsCredentialIdentity | undefined> {
   if (!inputs.roleToAssume) return undefined;
   let idToken: string;
   try {
@@ -62,7 +65,12 @@ export async function invokeCredentials(inputs: ActionInputs, { core, env, sts: 
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('the response carried no credentials');
     core.setSecret(c.SecretAccessKey);
     if (c.SessionToken) core.setSecret(c.SessionToken);
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}), ...(c.Expiration ? { expiration: c.Expiration } : {}) };
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
   } catch (error) {
     throw new Error(
       `sts:AssumeRoleWithWebIdentity into ${inputs.roleToAssume} failed: ${(error as Error).message}. ` +
@@ -86,7 +94,11 @@ async function securitySettings(inputs: ActionInputs): Promise<ReleasePayload['s
 }
 
 /** The release the reconciler receives, checked here first so a bad one never leaves the runner. */
-export async function buildRelease(inputs: ActionInputs, set: ManifestSet, context: ActionContext): Promise<ReleasePayload> {
+export async function buildRelease(
+  inputs: ActionInputs,
+  set: ManifestSet,
+  context: ActionContext,
+): Promise<ReleasePayload> {
   const { owner, repo } = context.repo;
   const settings = await securitySettings(inputs);
   const candidate = {
@@ -103,10 +115,17 @@ export async function buildRelease(inputs: ActionInputs, set: ManifestSet, conte
 }
 
 /** Invokes a reconciler function synchronously; a FunctionError becomes FunctionFailedError with the function's reason. */
-export async function invokeReconciler(inputs: ActionInputs, functionName: string, event: ReconcilerEvent, deps: ActionDeps): Promise<ReconcilerResult> {
+export async function invokeReconciler(
+  inputs: ActionInputs,
+  functionName: string,
+  event: ReconcilerEvent,
+  deps: ActionDeps,
+): Promise<ReconcilerResult> {
   const payload = Buffer.from(JSON.stringify(event));
   if (payload.length > MAX_PAYLOAD_BYTES) {
-    throw new Error(`the release is ${payload.length} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte synchronous payload limit; split the stack into environments`);
+    throw new Error(
+      `the release is ${payload.length} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte synchronous payload limit; split the stack into environments`,
+    );
   }
   const credentials = await invokeCredentials(inputs, deps);
   const lambda = deps.lambda({
@@ -116,7 +135,9 @@ export async function invokeReconciler(inputs: ActionInputs, functionName: strin
     requestHandler: { requestTimeout: 16 * 60_000 },
   });
   try {
-    const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: payload }));
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: payload }),
+    );
     const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
     if (response.FunctionError) {
       let reason = text;
@@ -145,7 +166,10 @@ function list(items: string[], limit = 50): string {
 }
 
 /** The job summary of a deploy: what the reconciler applied and pruned (names only). */
-export function deploySummary(result: ReconcilerResult, release: Pick<ReleasePayload, 'repository' | 'commit' | 'environment'>): string {
+export function deploySummary(
+  result: ReconcilerResult,
+  release: Pick<ReleasePayload, 'repository' | 'commit' | 'environment'>,
+): string {
   const lines = [
     `## thanos-gitops deploy to \`${release.environment}\``,
     '',
@@ -156,17 +180,28 @@ export function deploySummary(result: ReconcilerResult, release: Pick<ReleasePay
     `| ${result.applied} | ${result.pruned} | ${result.unchanged} | ${result.writes} |`,
     '',
   ];
-  if (result.objects.applied.length) lines.push('<details><summary>Applied</summary>', '', list(result.objects.applied), '</details>', '');
-  if (result.objects.pruned.length) lines.push('<details><summary>Pruned</summary>', '', list(result.objects.pruned), '</details>', '');
-  if (result.warnings.length) lines.push('> [!WARNING]', ...result.warnings.slice(0, 20).map((w) => `> ${w.replace(/\n/g, ' ')}`), '');
+  if (result.objects.applied.length)
+    lines.push('<details><summary>Applied</summary>', '', list(result.objects.applied), '</details>', '');
+  if (result.objects.pruned.length)
+    lines.push('<details><summary>Pruned</summary>', '', list(result.objects.pruned), '</details>', '');
+  if (result.warnings.length)
+    lines.push('> [!WARNING]', ...result.warnings.slice(0, 20).map((w) => `> ${w.replace(/\n/g, ' ')}`), '');
   return lines.join('\n');
 }
 
 function isDefaultBranchPush({ eventName, payload, ref }: ActionContext): { ok: true } | { ok: false; reason: string } {
   const defaultBranch = (payload.repository as { default_branch?: string } | undefined)?.default_branch;
-  if (eventName !== 'push') return { ok: false, reason: `mode 'deploy' runs on push events to the default branch, not '${eventName || 'unknown'}'` };
+  if (eventName !== 'push')
+    return {
+      ok: false,
+      reason: `mode 'deploy' runs on push events to the default branch, not '${eventName || 'unknown'}'`,
+    };
   if (!defaultBranch) return { ok: false, reason: 'the push event payload has no repository.default_branch' };
-  if (ref !== `refs/heads/${defaultBranch}`) return { ok: false, reason: `mode 'deploy' applies pushes to the default branch (${defaultBranch}); this push is to ${ref}` };
+  if (ref !== `refs/heads/${defaultBranch}`)
+    return {
+      ok: false,
+      reason: `mode 'deploy' applies pushes to the default branch (${defaultBranch}); this push is to ${ref}`,
+    };
   return { ok: true };
 }
 
@@ -175,16 +210,31 @@ export async function runDeploy(inputs: ActionInputs, deps: ActionDeps): Promise
   const { core } = deps;
   const trigger = isDefaultBranchPush(deps.context);
   if (!trigger.ok) {
-    throw new Error(`${trigger.reason}; trigger the deploy workflow with 'on: push: branches: [<default branch>]' (see examples/workflows/)`);
+    throw new Error(
+      `${trigger.reason}; trigger the deploy workflow with 'on: push: branches: [<default branch>]' (see examples/workflows/)`,
+    );
   }
   requireInput(inputs.awsRegion, 'aws-region', 'set the region of the reconciler functions');
-  const functionName = requireInput(inputs.applyFunction, 'apply-function', 'set the name or ARN of the apply function (an output of the infra stack)');
+  const functionName = requireInput(
+    inputs.applyFunction,
+    'apply-function',
+    'set the name or ARN of the apply function (an output of the infra stack)',
+  );
   core.info(`thanos-gitops: rendering ${describeSource(inputs.source)} for environment ${inputs.environment}`);
   const set = await loadManifestSet(inputs.source, { cwd: inputs.workspace });
   const release = await buildRelease(inputs, set, deps.context);
-  core.info(`thanos-gitops: applying ${set.length} objects from ${release.repository}@${release.commit.slice(0, 12)} through ${functionName}`);
-  const result = await invokeReconciler(inputs, functionName, { action: 'apply', release, ...(inputs.orderedApply ? {} : { options: { order: false } }) }, deps);
-  core.info(`thanos-gitops: revision ${result.revision ?? '-'}: ${result.applied} applied, ${result.pruned} pruned, ${result.unchanged} unchanged`);
+  core.info(
+    `thanos-gitops: applying ${set.length} objects from ${release.repository}@${release.commit.slice(0, 12)} through ${functionName}`,
+  );
+  const result = await invokeReconciler(
+    inputs,
+    functionName,
+    { action: 'apply', release, ...(inputs.orderedApply ? {} : { options: { order: false } }) },
+    deps,
+  );
+  core.info(
+    `thanos-gitops: revision ${result.revision ?? '-'}: ${result.applied} applied, ${result.pruned} pruned, ${result.unchanged} unchanged`,
+  );
   for (const warning of result.warnings) core.warning(warning, { title: 'thanos-gitops deploy' });
   try {
     await core.summary.addRaw(deploySummary(result, release)).write();

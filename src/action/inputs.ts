@@ -58,12 +58,16 @@ function booleanInput(getInput: GetInput, name: string, fallback: boolean): bool
 }
 
 function listInput(getInput: GetInput, name: string): string[] {
-  return getInput(name).split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+  return getInput(name)
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 export function readInputs({ getInput }: Pick<ActionCore, 'getInput'>, env: NodeJS.ProcessEnv): ActionInputs {
   const modeInput = getInput('mode').trim() || 'diff';
-  if (modeInput !== 'diff' && modeInput !== 'deploy') throw new InputError(`input 'mode' is '${modeInput}'; use diff or deploy`);
+  if (modeInput !== 'diff' && modeInput !== 'deploy')
+    throw new InputError(`input 'mode' is '${modeInput}'; use diff or deploy`);
   const sourceInput = getInput('source').trim() || 'config';
   let source: SourceSpec;
   try {
@@ -76,7 +80,9 @@ export function readInputs({ getInput }: Pick<ActionCore, 'getInput'>, env: Node
       dir: getInput('manifests-dir'),
     });
   } catch (error) {
-    throw new InputError(`inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`);
+    throw new InputError(
+      `inputs source/config/entrypoint/jpath/manifests-dir: ${inActionWords((error as Error).message)}`,
+    );
   }
   const environment = getInput('environment').trim() || DEFAULT_ENVIRONMENT;
   const environmentProblem = environmentNameProblem(environment, "input 'environment'");

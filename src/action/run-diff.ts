@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { commentMarker, renderFullReport, renderJsonReport, renderReport, type ManifestDiff, type ReportContext } from '../diff/index.js';
+import {
+  commentMarker,
+  renderFullReport,
+  renderJsonReport,
+  renderReport,
+  type ManifestDiff,
+  type ReportContext,
+} from '../diff/index.js';
 import { analyzeManifestSets } from '../thanos/index.js';
 import { describeSource, loadManifestSet, loadManifestSetAtRef } from '../sources/index.js';
 import type { ManifestSet } from '../model/objects.js';
@@ -30,7 +37,9 @@ export function revisionsFromEvent(eventName: string, payload: Record<string, un
     | undefined;
   if ((eventName === 'pull_request' || eventName === 'pull_request_target') && pr) {
     if (!pr.base?.sha || typeof pr.number !== 'number') {
-      throw new Error(`the ${eventName} event payload has no pull_request.base.sha or number; the Action needs GitHub's event file (GITHUB_EVENT_PATH)`);
+      throw new Error(
+        `the ${eventName} event payload has no pull_request.base.sha or number; the Action needs GitHub's event file (GITHUB_EVENT_PATH)`,
+      );
     }
     const revisions: Revisions = { baseSha: pr.base.sha, pullRequest: pr.number };
     if (pr.base.ref) revisions.baseRef = pr.base.ref;
@@ -55,7 +64,12 @@ export function revisionsFromEvent(eventName: string, payload: Record<string, un
 }
 
 /** Writes `<environment>-report.<extension>` under RUNNER_TEMP/thanos-gitops and returns its path. */
-async function writeReportFile(inputs: ActionInputs, report: string, env: NodeJS.ProcessEnv, extension = 'md'): Promise<string> {
+async function writeReportFile(
+  inputs: ActionInputs,
+  report: string,
+  env: NodeJS.ProcessEnv,
+  extension = 'md',
+): Promise<string> {
   const dir = join(env['RUNNER_TEMP'] || tmpdir(), 'thanos-gitops');
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${inputs.environment}-report.${extension}`);
@@ -69,7 +83,7 @@ async function writeJobSummary(core: ActionCore, diff: ManifestDiff, context: Re
   let text = renderReport(diff, summaryContext, { maxLength });
   // The budget counts characters, the limit bytes: shrink until multi-byte text fits too.
   for (let bytes = Buffer.byteLength(text); bytes > SUMMARY_LIMIT_BYTES; bytes = Buffer.byteLength(text)) {
-    maxLength = Math.floor((maxLength * SUMMARY_LIMIT_BYTES) / bytes * 0.97);
+    maxLength = Math.floor(((maxLength * SUMMARY_LIMIT_BYTES) / bytes) * 0.97);
     text = renderReport(diff, summaryContext, { maxLength });
   }
   try {
@@ -97,7 +111,13 @@ function logRisks(core: ActionCore, diff: ManifestDiff): void {
   }
 }
 
-async function postComment(inputs: ActionInputs, deps: ActionDeps, diff: ManifestDiff, context: ReportContext, pullRequest: number): Promise<StickyCommentResult | undefined> {
+async function postComment(
+  inputs: ActionInputs,
+  deps: ActionDeps,
+  diff: ManifestDiff,
+  context: ReportContext,
+  pullRequest: number,
+): Promise<StickyCommentResult | undefined> {
   if (!inputs.githubToken) {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, quoted for the user
     throw new Error("input 'github-token' is empty; keep its default (${{ github.token }}) or set comment: false");
@@ -155,7 +175,9 @@ export async function runDiff(inputs: ActionInputs, deps: ActionDeps): Promise<v
 
   const { added, removed, modified } = diff.counts;
   const changed = added + removed + modified > 0;
-  core.info(`thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`);
+  core.info(
+    `thanos-gitops: ${added} added, ${removed} removed, ${modified} modified, ${diff.counts.unchanged} unchanged; ${diff.risks.length} risk flag${diff.risks.length === 1 ? '' : 's'}`,
+  );
   logRisks(core, diff);
   logStackIssues(core, diff);
 

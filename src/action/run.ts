@@ -1,4 +1,15 @@
-import { debug, error, getIDToken, getInput, info, setFailed, setOutput, setSecret, summary, warning } from '@actions/core';
+import {
+  debug,
+  error,
+  getIDToken,
+  getInput,
+  info,
+  setFailed,
+  setOutput,
+  setSecret,
+  summary,
+  warning,
+} from '@actions/core';
 import * as github from '@actions/github';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';

@@ -4,7 +4,9 @@ const MINIMUM = [22, 15] as const;
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
-  process.stderr.write(`thanos-gitops requires Node >= ${MINIMUM.join('.')}; this is Node ${process.versions.node} (${process.execPath}). Install Node 22.15 or later (or 24), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'.\n`);
+  process.stderr.write(
+    `thanos-gitops requires Node >= ${MINIMUM.join('.')}; this is Node ${process.versions.node} (${process.execPath}). Install Node 22.15 or later (or 24), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'.\n`,
+  );
   process.exitCode = 1;
 } else {
   // runProcess, not main: it routes SIGINT/SIGTERM to the commands that stop cleanly (release the Lease).

@@ -19,7 +19,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** node:util parseArgs with strict checking turned into UsageError. */
 export function parseFlags<O extends Options>(argv: string[], options: O) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -104,7 +109,6 @@ export interface ClusterFlagValues {
   environment?: string | undefined;
 }
 
-
 /**
  * The client for --kubeconfig, else the first $KUBECONFIG entry, else ~/.kube/config. A missing file is an error that
  * says how to provide one (the Kubernetes client would otherwise fall back to http://localhost and fail obscurely).
@@ -118,9 +122,12 @@ export async function clientFromFlags(values: ClusterFlagValues, signal?: AbortS
   const path = values.kubeconfig ?? fromEnvironment ?? join(homedir(), '.kube', 'config');
   if (!existsSync(path)) {
     // Inside a pod with no kubeconfig, the client's default is the pod's service account, as kubectl's is.
-    const inCluster = process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
-    if (inCluster && values.kubeconfig === undefined && fromEnvironment === undefined) return KubeClient.fromFile(undefined, values.context);
-    const origin = values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
+    const inCluster =
+      process.env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+    if (inCluster && values.kubeconfig === undefined && fromEnvironment === undefined)
+      return KubeClient.fromFile(undefined, values.context);
+    const origin =
+      values.kubeconfig !== undefined ? '--kubeconfig' : fromEnvironment !== undefined ? '$KUBECONFIG' : 'the default';
     throw new Error(
       `no kubeconfig: ${path} (${origin}) does not exist; pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config ` +
         '(for EKS: aws eks update-kubeconfig --name <cluster> --region <region>)',
@@ -148,7 +155,9 @@ export function namespaceFor(values: ClusterFlagValues, set?: ManifestSet): stri
   const namespaces = new Set((set ?? []).map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns));
   if (namespaces.size === 1) return [...namespaces][0] as string;
   throw new UsageError(
-    namespaces.size === 0 ? '--namespace is required (the set names no namespace)' : `--namespace is required: the set spans ${[...namespaces].sort().join(', ')}`,
+    namespaces.size === 0
+      ? '--namespace is required (the set names no namespace)'
+      : `--namespace is required: the set spans ${[...namespaces].sort().join(', ')}`,
   );
 }
 
@@ -183,15 +192,21 @@ export const applyFlagOptions = {
 } as const;
 
 /** The policy `apply` enforces: `--policy <file>`, the built-in default, or none with `--no-policy`. */
-export async function applyPolicyFromFlags(values: { policy?: string | undefined; 'no-policy'?: boolean | undefined }): Promise<{ policy?: ApplyPolicy; source: string }> {
-  if (values.policy !== undefined && values['no-policy']) throw new UsageError('--policy and --no-policy contradict each other');
+export async function applyPolicyFromFlags(values: {
+  policy?: string | undefined;
+  'no-policy'?: boolean | undefined;
+}): Promise<{ policy?: ApplyPolicy; source: string }> {
+  if (values.policy !== undefined && values['no-policy'])
+    throw new UsageError('--policy and --no-policy contradict each other');
   if (values['no-policy']) return { source: 'none' };
   if (values.policy === undefined) return { policy: DEFAULT_APPLY_POLICY, source: 'built-in default' };
   let text: string;
   try {
     text = await readFile(values.policy, 'utf8');
   } catch (error) {
-    throw new Error(`--policy ${values.policy}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix: pass the path of a policy YAML file`);
+    throw new Error(
+      `--policy ${values.policy}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix: pass the path of a policy YAML file`,
+    );
   }
   return { policy: parseApplyPolicy(text, values.policy), source: values.policy };
 }
@@ -205,9 +220,13 @@ export const leaseFlagsUsage = `  --lock-timeout <duration> how long to wait for
 ${leaseDurationUsage}`;
 
 /** Lease options from --lock-timeout and --lease-duration. */
-export function leaseOptionsFromFlags(values: { 'lock-timeout'?: string | undefined; 'lease-duration'?: string | undefined }): LeaseOptions | undefined {
+export function leaseOptionsFromFlags(values: {
+  'lock-timeout'?: string | undefined;
+  'lease-duration'?: string | undefined;
+}): LeaseOptions | undefined {
   const lease: LeaseOptions = {};
-  if (values['lock-timeout'] !== undefined) lease.waitTimeoutMs = parseDuration(values['lock-timeout'], '--lock-timeout');
+  if (values['lock-timeout'] !== undefined)
+    lease.waitTimeoutMs = parseDuration(values['lock-timeout'], '--lock-timeout');
   if (values['lease-duration'] !== undefined) {
     const seconds = Math.ceil(parseDuration(values['lease-duration'], '--lease-duration') / 1000);
     if (seconds < 1) throw new UsageError(`--lease-duration '${values['lease-duration']}' must be at least 1s`);

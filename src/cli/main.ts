@@ -47,7 +47,8 @@ export async function main(argv: string[], io: Io = processIo, onInterruptible?:
     return 0;
   }
   if (command.interruptible) onInterruptible?.();
-  const stoppedBy = () => (io.signal?.aborted && typeof io.signal.reason === 'string' ? SIGNAL_EXIT_CODES[io.signal.reason] : undefined);
+  const stoppedBy = () =>
+    io.signal?.aborted && typeof io.signal.reason === 'string' ? SIGNAL_EXIT_CODES[io.signal.reason] : undefined;
   try {
     const code = await command.run(rest, io);
     // The work finished before the stop request took effect; the caller still asked the process to stop.
@@ -92,7 +93,9 @@ export async function runProcess(): Promise<void> {
       if (!interruptible && process.listenerCount(signal) > 1) return;
       process.exit(code);
     }
-    process.stderr.write(`thanos-gitops: ${signal} received: stopping at the next safe point and releasing the lock (send it again to exit at once)\n`);
+    process.stderr.write(
+      `thanos-gitops: ${signal} received: stopping at the next safe point and releasing the lock (send it again to exit at once)\n`,
+    );
     controller.abort(signal);
     setTimeout(() => {
       process.stderr.write(`thanos-gitops: clean-up after ${signal} did not finish within 20s; exiting\n`);

@@ -69,7 +69,13 @@ export function progressReporter(io: Io, now: () => number = Date.now): Progress
     if (!finished && !newPhase && t - lastWrite < JSON_INTERVAL_MS) return;
     lastWrite = t;
     lastPhase = event.phase;
-    machine.write({ progress: event.phase, done: event.done, total: event.total, current: event.current, elapsedMs: elapsed });
+    machine.write({
+      progress: event.phase,
+      done: event.done,
+      total: event.total,
+      current: event.current,
+      elapsedMs: elapsed,
+    });
   };
 
   const clear = () => {

@@ -107,7 +107,12 @@ export const COMPONENT_DEFAULTS: Record<ComponentKey, ComponentParams> = {
   receive: RECEIVE_DEFAULTS,
   receiveHashrings: { ...RECEIVE_DEFAULTS, hashrings: DEFAULT_HASHRINGS },
   receiveIngestor: { ...RECEIVE_DEFAULTS, hashrings: DEFAULT_HASHRINGS, hashringConfigMapName: 'hashring-config' },
-  receiveRouter: { ...RECEIVE_DEFAULTS, hashrings: DEFAULT_HASHRINGS, hashringConfigMapName: 'hashring-config', routerReplicas: 1 },
+  receiveRouter: {
+    ...RECEIVE_DEFAULTS,
+    hashrings: DEFAULT_HASHRINGS,
+    hashringConfigMapName: 'hashring-config',
+    routerReplicas: 1,
+  },
   rule: {
     ...WORKLOAD_DEFAULTS,
     name: 'thanos-rule',

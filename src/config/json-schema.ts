@@ -3,7 +3,10 @@ import { COMPONENT_KEYS, stackConfigSchema } from './schema.js';
 
 /** The JSON Schema of the stack config file (what users write, so the input side of the zod schema). */
 export function stackSchemaJson(): string {
-  const schema = z.toJSONSchema(stackConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown> & {
+  const schema = z.toJSONSchema(stackConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  > & {
     properties: Record<string, unknown>;
   };
   // The parser reads an empty section (`compact:`) as `{}`; editors validating the file should accept it too.

@@ -6,7 +6,16 @@ import { InvalidUtf8Error, decodeUtf8 } from '../model/text.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkRequirements } from './requirements.js';
 import { resolveStack } from './resolve.js';
-import { API_VERSION, COMPONENT_KEYS, IGNORED_OPTIONS, KIND, stackConfigSchema, type ComponentKey, type OptionName, type StackConfig } from './schema.js';
+import {
+  API_VERSION,
+  COMPONENT_KEYS,
+  IGNORED_OPTIONS,
+  KIND,
+  stackConfigSchema,
+  type ComponentKey,
+  type OptionName,
+  type StackConfig,
+} from './schema.js';
 
 /** Where a parsed config came from, kept beside it so later stages (render) can point errors at lines. */
 export interface ConfigSource {
@@ -27,10 +36,24 @@ export function parseStackConfig(text: string, file: string): StackConfig {
   try {
     // resolveKnownTags: false: YAML 1.1 tags (!!binary, !!set, !!timestamp) are reported as unknown, not turned into
     // Buffers, Sets and Dates that JSON would silently change.
-    documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
+    documents = parseAllDocuments(text, {
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: true,
+      resolveKnownTags: false,
+    });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'invalid YAML: it nests too deeply to read', fix: 'flatten the structure' }]);
+    throw new ConfigError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'invalid YAML: it nests too deeply to read',
+        fix: 'flatten the structure',
+      },
+    ]);
   }
   const all = Array.isArray(documents) ? documents : [];
   const position = (offset: number) => {
@@ -42,25 +65,52 @@ export function parseStackConfig(text: string, file: string): StackConfig {
   for (const doc of all) {
     for (const error of doc.errors) {
       const { line, column } = position(error.pos[0]);
-      syntaxIssues.push({ file, line, column, path: '', message: `invalid YAML: ${firstLine(error.message)}`, fix: 'fix the YAML syntax at this position' });
+      syntaxIssues.push({
+        file,
+        line,
+        column,
+        path: '',
+        message: `invalid YAML: ${firstLine(error.message)}`,
+        fix: 'fix the YAML syntax at this position',
+      });
     }
     for (const warning of doc.warnings) {
       if (warning.code !== 'TAG_RESOLVE_FAILED') continue;
       const { line, column } = position(warning.pos[0]);
-      syntaxIssues.push({ file, line, column, path: '', message: `invalid YAML: ${firstLine(warning.message)}`, fix: 'remove the tag (quote the value to keep it a string)' });
+      syntaxIssues.push({
+        file,
+        line,
+        column,
+        path: '',
+        message: `invalid YAML: ${firstLine(warning.message)}`,
+        fix: 'remove the tag (quote the value to keep it a string)',
+      });
     }
   }
   if (syntaxIssues.length > 0) throw new ConfigError(syntaxIssues);
   const emptyDocument = () =>
     new ConfigError([
-      { file, line: 1, column: 1, path: '', message: 'the document must be a mapping', fix: `start with \`apiVersion: ${API_VERSION}\` and \`kind: ${KIND}\`` },
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'the document must be a mapping',
+        fix: `start with \`apiVersion: ${API_VERSION}\` and \`kind: ${KIND}\``,
+      },
     ]);
   if (all.length === 0) throw emptyDocument();
   if (all.length !== 1 || !all[0]) {
     const second = all[1];
     const at = second?.range ? position(second.range[0]) : { line: 1, column: 1 };
     throw new ConfigError([
-      { file, ...at, path: '', message: `expected exactly one YAML document, found ${all.length}`, fix: 'keep one ThanosStack document per file' },
+      {
+        file,
+        ...at,
+        path: '',
+        message: `expected exactly one YAML document, found ${all.length}`,
+        fix: 'keep one ThanosStack document per file',
+      },
     ]);
   }
   const doc = all[0];
@@ -71,7 +121,19 @@ export function parseStackConfig(text: string, file: string): StackConfig {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // e.g. an alias bomb; the yaml library names the problem, not the content.
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `invalid YAML: ${firstLine((error as Error).message)}`, fix: 'remove the excess aliases' }], { cause: error });
+    throw new ConfigError(
+      [
+        {
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: `invalid YAML: ${firstLine((error as Error).message)}`,
+          fix: 'remove the excess aliases',
+        },
+      ],
+      { cause: error },
+    );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw emptyDocument();
 
@@ -81,7 +143,9 @@ export function parseStackConfig(text: string, file: string): StackConfig {
 
   const parsed = stackConfigSchema.safeParse(data);
   if (!parsed.success) {
-    throw new ConfigError(byPosition(parsed.error.issues.flatMap((issue) => describeZodIssue(issue, data, file, doc, position))));
+    throw new ConfigError(
+      byPosition(parsed.error.issues.flatMap((issue) => describeZodIssue(issue, data, file, doc, position))),
+    );
   }
   const config = parsed.data;
 
@@ -104,10 +168,34 @@ export async function loadStackConfig(path: string): Promise<StackConfig> {
     text = decodeUtf8(await readFile(path), path);
   } catch (error) {
     if (error instanceof InvalidUtf8Error) {
-      throw new ConfigError([{ file: path, line: error.line, column: error.column, path: '', message: error.detail, fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)' }], { cause: error });
+      throw new ConfigError(
+        [
+          {
+            file: path,
+            line: error.line,
+            column: error.column,
+            path: '',
+            message: error.detail,
+            fix: 'save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)',
+          },
+        ],
+        { cause: error },
+      );
     }
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the stack config (${code})`, fix: 'check the path passed as the config source' }], { cause: error });
+    throw new ConfigError(
+      [
+        {
+          file: path,
+          line: 0,
+          column: 0,
+          path: '',
+          message: `cannot read the stack config (${code})`,
+          fix: 'check the path passed as the config source',
+        },
+      ],
+      { cause: error },
+    );
   }
   return parseStackConfig(text, path);
 }
@@ -131,11 +219,14 @@ function locateNode(
   atValue = false,
 ): { line: number; column: number } {
   let node: unknown = doc.contents;
-  let best: { line: number; column: number } = node && isNode(node) && node.range ? position(node.range[0]) : { line: 1, column: 1 };
+  let best: { line: number; column: number } =
+    node && isNode(node) && node.range ? position(node.range[0]) : { line: 1, column: 1 };
   let matched = 0;
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (!pair) break;
       const key = pair.key as Node;
       if (key.range) best = position(key.range[0]);
@@ -154,7 +245,12 @@ function locateNode(
   return best;
 }
 
-function locateKey(doc: Document, path: readonly (string | number)[], key: string, position: (offset: number) => { line: number; column: number }) {
+function locateKey(
+  doc: Document,
+  path: readonly (string | number)[],
+  key: string,
+  position: (offset: number) => { line: number; column: number },
+) {
   return locateNode(doc, [...path, key], position);
 }
 
@@ -203,16 +299,53 @@ function describeZodIssue(
   const { line, column } = locateNode(doc, path, position, present);
   if (issue.code === 'invalid_type') {
     if (!present) {
-      return [{ file, line, column, path: dotted(path), message: `missing required field (expected ${issue.expected})`, fix: requiredFieldFix(path) }];
+      return [
+        {
+          file,
+          line,
+          column,
+          path: dotted(path),
+          message: `missing required field (expected ${issue.expected})`,
+          fix: requiredFieldFix(path),
+        },
+      ];
     }
-    return [{ file, line, column, path: dotted(path), message: `expected ${issue.expected}, got ${describeType(valueAt(data, ...path))}`, fix: `write a ${issue.expected} here` }];
+    return [
+      {
+        file,
+        line,
+        column,
+        path: dotted(path),
+        message: `expected ${issue.expected}, got ${describeType(valueAt(data, ...path))}`,
+        fix: `write a ${issue.expected} here`,
+      },
+    ];
   }
   if (issue.code === 'invalid_value') {
     const values = issue.values.map((value) => JSON.stringify(value)).join(', ');
-    if (!present) return [{ file, line, column, path: dotted(path), message: 'missing required field', fix: requiredFieldFix(path, values) }];
+    if (!present)
+      return [
+        {
+          file,
+          line,
+          column,
+          path: dotted(path),
+          message: 'missing required field',
+          fix: requiredFieldFix(path, values),
+        },
+      ];
     return [{ file, line, column, path: dotted(path), message: `not an allowed value`, fix: `use one of ${values}` }];
   }
-  return [{ file, line, column, path: dotted(path), message: issue.message.replace(/^Invalid input: /, ''), fix: fixFor(issue) }];
+  return [
+    {
+      file,
+      line,
+      column,
+      path: dotted(path),
+      message: issue.message.replace(/^Invalid input: /, ''),
+      fix: fixFor(issue),
+    },
+  ];
 }
 
 function requiredFieldFix(path: readonly (string | number)[], values?: string): string {
@@ -235,7 +368,6 @@ function fixFor(issue: z.core.$ZodIssue): string | undefined {
   }
 }
 
-
 interface ZodDefLike {
   type: string;
   innerType?: { _zod: { def: ZodDefLike } };
@@ -248,7 +380,13 @@ interface ZodDefLike {
 function unwrap(def: ZodDefLike): ZodDefLike {
   let current = def;
   for (let i = 0; i < 10; i++) {
-    if ((current.type === 'optional' || current.type === 'nullable' || current.type === 'default' || current.type === 'prefault') && current.innerType) {
+    if (
+      (current.type === 'optional' ||
+        current.type === 'nullable' ||
+        current.type === 'default' ||
+        current.type === 'prefault') &&
+      current.innerType
+    ) {
       current = current.innerType._zod.def;
     } else if (current.type === 'pipe' && current.in) {
       current = current.in._zod.def;
@@ -263,7 +401,8 @@ function unwrap(def: ZodDefLike): ZodDefLike {
 function allowedKeys(path: readonly (string | number)[]): string[] {
   let def = unwrap((stackConfigSchema as unknown as { _zod: { def: ZodDefLike } })._zod.def);
   for (const segment of path) {
-    if (def.type === 'object' && def.shape && typeof segment === 'string' && def.shape[segment]) def = unwrap(def.shape[segment]._zod.def);
+    if (def.type === 'object' && def.shape && typeof segment === 'string' && def.shape[segment])
+      def = unwrap(def.shape[segment]._zod.def);
     else if (def.type === 'array' && def.element) def = unwrap(def.element._zod.def);
     else if (def.type === 'record' && def.valueType) def = unwrap(def.valueType._zod.def);
     else return [];

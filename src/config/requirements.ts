@@ -12,14 +12,35 @@ export interface RequirementIssue {
 }
 
 const WORKLOADS: ComponentKey[] = [
-  'query', 'queryFrontend', 'receiveRouter', 'receiveIngestor', 'receive', 'receiveHashrings', 'store', 'storeShards',
-  'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate',
+  'query',
+  'queryFrontend',
+  'receiveRouter',
+  'receiveIngestor',
+  'receive',
+  'receiveHashrings',
+  'store',
+  'storeShards',
+  'compact',
+  'compactShards',
+  'rule',
+  'bucket',
+  'bucketReplicate',
 ];
 
 // kube-thanos hard-codes one compactor and sizes the router with routerReplicas.
-const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter((key) => key !== 'compact' && key !== 'compactShards' && key !== 'receiveRouter');
+const NEEDS_REPLICAS: ComponentKey[] = WORKLOADS.filter(
+  (key) => key !== 'compact' && key !== 'compactShards' && key !== 'receiveRouter',
+);
 
-const NEEDS_OBJSTORE: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate'];
+const NEEDS_OBJSTORE: ComponentKey[] = [
+  'store',
+  'storeShards',
+  'compact',
+  'compactShards',
+  'rule',
+  'bucket',
+  'bucketReplicate',
+];
 const RECEIVE_FAMILY: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor', 'receiveRouter'];
 // The router is a Deployment of its own (kube-thanos-receive-router.libsonnet) that never reads objectStorageConfig.
 const RECEIVE_STATEFULSETS: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor'];
@@ -67,15 +88,32 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
     };
     need('namespace', 'kube-thanos: must provide namespace', 'namespace: thanos');
     need('version', 'kube-thanos: must provide version', 'version: v0.31.0');
-    if (WORKLOADS.includes(key)) need('image', 'kube-thanos: must provide image', 'image: quay.io/thanos/thanos:v0.31.0');
+    if (WORKLOADS.includes(key))
+      need('image', 'kube-thanos: must provide image', 'image: quay.io/thanos/thanos:v0.31.0');
     if (NEEDS_REPLICAS.includes(key)) need('replicas', 'kube-thanos: must provide replicas', 'replicas: 1');
-    if (key === 'query') need('replicaLabels', 'kube-thanos: must provide replicaLabels', 'replicaLabels: [prometheus_replica, rule_replica]');
-    if (key === 'queryFrontend') need('downstreamURL', 'kube-thanos: must provide downstreamURL', 'downstreamURL: http://thanos-query.thanos:9090');
-    if (key === 'sidecar') need('podLabelSelector', 'kube-thanos: must provide podLabelSelector', 'podLabelSelector: {app: prometheus}');
+    if (key === 'query')
+      need(
+        'replicaLabels',
+        'kube-thanos: must provide replicaLabels',
+        'replicaLabels: [prometheus_replica, rule_replica]',
+      );
+    if (key === 'queryFrontend')
+      need(
+        'downstreamURL',
+        'kube-thanos: must provide downstreamURL',
+        'downstreamURL: http://thanos-query.thanos:9090',
+      );
+    if (key === 'sidecar')
+      need('podLabelSelector', 'kube-thanos: must provide podLabelSelector', 'podLabelSelector: {app: prometheus}');
     if (key === 'bucketReplicate') {
-      need('objectStorageToConfig', 'kube-thanos: must provide objectStorageToConfig', 'objectStorageToConfig: {name: thanos-objectstorage-dr, key: thanos.yaml}');
+      need(
+        'objectStorageToConfig',
+        'kube-thanos: must provide objectStorageToConfig',
+        'objectStorageToConfig: {name: thanos-objectstorage-dr, key: thanos.yaml}',
+      );
     }
-    if (key === 'compactShards') need('sourceLabels', 'kube-thanos: compactShards needs sourceLabels to shard by', 'sourceLabels: [cluster]');
+    if (key === 'compactShards')
+      need('sourceLabels', 'kube-thanos: compactShards needs sourceLabels to shard by', 'sourceLabels: [cluster]');
     if (RECEIVE_FAMILY.includes(key)) {
       need('replicationFactor', 'kube-thanos: must provide replication factor', 'replicationFactor: 1');
     }
@@ -83,12 +121,26 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
     // without it renders what kube-thanos renders with any list, so it is not demanded here.
     if (RECEIVE_STATEFULSETS.includes(key)) {
       if (!('objectStorageConfig' in config)) {
-        issues.push(missing(component, 'objectStorageConfig', 'kube-thanos: must provide objectStorageConfig', 'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml} (or null to keep blocks local)'));
+        issues.push(
+          missing(
+            component,
+            'objectStorageConfig',
+            'kube-thanos: must provide objectStorageConfig',
+            'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml} (or null to keep blocks local)',
+          ),
+        );
       }
     }
     if (NEEDS_OBJSTORE.includes(key)) {
       if (config.objectStorageConfig === undefined) {
-        issues.push(missing(component, 'objectStorageConfig', 'kube-thanos: must provide objectStorageConfig', 'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml}'));
+        issues.push(
+          missing(
+            component,
+            'objectStorageConfig',
+            'kube-thanos: must provide objectStorageConfig',
+            'objectStorageConfig: {name: thanos-objectstorage, key: thanos.yaml}',
+          ),
+        );
       } else if (config.objectStorageConfig === null) {
         issues.push({
           at: at(component, 'objectStorageConfig'),
@@ -99,7 +151,11 @@ export function checkRequirements(stack: ResolvedStack): RequirementIssue[] {
       }
     }
     if (key === 'rule' && ruleNeedsReloader(config)) {
-      need('reloaderImage', 'kube-thanos: must provide reloader image (a ConfigMap is mounted, so configmap-reload runs beside the ruler)', 'reloaderImage: jimmidyson/configmap-reload:v0.5.0');
+      need(
+        'reloaderImage',
+        'kube-thanos: must provide reloader image (a ConfigMap is mounted, so configmap-reload runs beside the ruler)',
+        'reloaderImage: jimmidyson/configmap-reload:v0.5.0',
+      );
     }
     if (key === 'receiveRouter') {
       checkRouterReplicas(component, issues);
@@ -142,17 +198,32 @@ function checkOnePod(component: ResolvedComponent, issues: RequirementIssue[]): 
     at: at(component, 'replicas'),
     path: `${component.key}.replicas`,
     message: `kube-thanos always runs exactly one ${component.key} pod and ignores replicas (got ${String(replicas)})`,
-    fix: component.key.startsWith('compact') ? 'set `replicas: 1`; to stop compaction remove the section' : 'set `replicas: 1`',
+    fix: component.key.startsWith('compact')
+      ? 'set `replicas: 1`; to stop compaction remove the section'
+      : 'set `replicas: 1`',
   });
 }
 
 /** Components whose container securityContext kube-thanos derives from the pod securityContext when not given. */
-const DERIVES_CONTAINER_SECURITY: ComponentKey[] = ['query', 'queryFrontend', 'store', 'storeShards', 'rule', 'receiveRouter', 'bucket'];
+const DERIVES_CONTAINER_SECURITY: ComponentKey[] = [
+  'query',
+  'queryFrontend',
+  'store',
+  'storeShards',
+  'rule',
+  'receiveRouter',
+  'bucket',
+];
 const DERIVED_SECURITY_FIELDS = ['runAsUser', 'runAsGroup', 'runAsNonRoot', 'seccompProfile'];
 
 function checkDerivedSecurityContext(component: ResolvedComponent, issues: RequirementIssue[]): void {
   const { securityContext, securityContextContainer } = component.config;
-  if (!DERIVES_CONTAINER_SECURITY.includes(component.key) || securityContextContainer !== undefined || component.source.securityContext === 'default') return;
+  if (
+    !DERIVES_CONTAINER_SECURITY.includes(component.key) ||
+    securityContextContainer !== undefined ||
+    component.source.securityContext === 'default'
+  )
+    return;
   const missingFields = DERIVED_SECURITY_FIELDS.filter((field) => securityContext?.[field] === undefined);
   if (missingFields.length === 0) return;
   issues.push({
@@ -164,8 +235,24 @@ function checkDerivedSecurityContext(component: ResolvedComponent, issues: Requi
 }
 
 /** Components whose anti-affinity kube-thanos builds from their own labels (name, and instance for some). */
-const READS_NAME_LABEL: ComponentKey[] = ['query', 'queryFrontend', 'store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_STATEFULSETS];
-const READS_INSTANCE_LABEL: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_STATEFULSETS];
+const READS_NAME_LABEL: ComponentKey[] = [
+  'query',
+  'queryFrontend',
+  'store',
+  'storeShards',
+  'compact',
+  'compactShards',
+  'rule',
+  ...RECEIVE_STATEFULSETS,
+];
+const READS_INSTANCE_LABEL: ComponentKey[] = [
+  'store',
+  'storeShards',
+  'compact',
+  'compactShards',
+  'rule',
+  ...RECEIVE_STATEFULSETS,
+];
 
 function checkLabelsReadBack(component: ResolvedComponent, issues: RequirementIssue[]): void {
   const labels = component.config.commonLabels;
@@ -259,7 +346,11 @@ function checkRouterEndpoints(component: ResolvedComponent, issues: RequirementI
  * v0.42.4 runs a receiver without a hashrings file as IngestorOnly (determineMode, cmd/thanos/receive.go), which
  * writes every series the router forwards to its own TSDB (Handler.RemoteWrite, pkg/receive/handler.go).
  */
-function checkRouterConfigMap(router: ResolvedComponent, ingestor: ResolvedComponent | undefined, issues: RequirementIssue[]): void {
+function checkRouterConfigMap(
+  router: ResolvedComponent,
+  ingestor: ResolvedComponent | undefined,
+  issues: RequirementIssue[],
+): void {
   if (!ingestor) return;
   const routerName = router.config.hashringConfigMapName;
   const ingestorName = ingestor.config.hashringConfigMapName;
@@ -268,7 +359,7 @@ function checkRouterConfigMap(router: ResolvedComponent, ingestor: ResolvedCompo
     at: at(ingestor, 'hashringConfigMapName'),
     path: 'receiveIngestor.hashringConfigMapName',
     message: `the ingestors mount ConfigMap \`${String(ingestorName)}\` but the router writes \`${String(routerName)}\``,
-    fix: 'set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does), or `hashringConfigMapName: \'\'` on receiveIngestor for ingestors that read no hashrings file',
+    fix: "set hashringConfigMapName once under `common:` (as kube-thanos example.jsonnet does), or `hashringConfigMapName: ''` on receiveIngestor for ingestors that read no hashrings file",
   });
 }
 

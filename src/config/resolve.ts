@@ -1,5 +1,12 @@
 import { COMPONENT_DEFAULTS } from './defaults.js';
-import { COMPONENT_KEYS, componentOptions, type ComponentKey, type ComponentParams, type Hashring, type StackConfig } from './schema.js';
+import {
+  COMPONENT_KEYS,
+  componentOptions,
+  type ComponentKey,
+  type ComponentParams,
+  type Hashring,
+  type StackConfig,
+} from './schema.js';
 
 /** Where a resolved option came from, so errors can point at the line that set it (or should set it). */
 export type OptionSource = 'component' | 'common' | 'default' | 'wired';
@@ -50,7 +57,11 @@ function mergeComponent(key: ComponentKey, common: ComponentParams, params: Comp
   }
   const resolved = merged as ComponentParams;
   // kube-thanos computes this default from the final replicationFactor (late-bound `self`).
-  if (key.startsWith('receive') && resolved.podDisruptionBudgetMaxUnavailable === undefined && typeof resolved.replicationFactor === 'number') {
+  if (
+    key.startsWith('receive') &&
+    resolved.podDisruptionBudgetMaxUnavailable === undefined &&
+    typeof resolved.replicationFactor === 'number'
+  ) {
     resolved.podDisruptionBudgetMaxUnavailable = Math.floor(resolved.replicationFactor / 2);
     source.podDisruptionBudgetMaxUnavailable = 'default';
   }
@@ -68,7 +79,10 @@ export function ingestorEndpoints(ingestor: ComponentParams): Record<string, str
   const endpoints: Record<string, string[]> = {};
   for (const ring of ingestor.hashrings ?? []) {
     const service = ingestorServiceName(ingestor, ring.hashring);
-    endpoints[ring.hashring] = Array.from({ length: replicas }, (_, i) => `${service}-${i}.${service}.${String(ingestor.namespace)}:${String(grpc)}`);
+    endpoints[ring.hashring] = Array.from(
+      { length: replicas },
+      (_, i) => `${service}-${i}.${service}.${String(ingestor.namespace)}:${String(grpc)}`,
+    );
   }
   return endpoints;
 }
@@ -97,13 +111,18 @@ export function storeApiEndpoints(resolved: ResolvedStack): string[] {
   const store = resolved.store?.config;
   if (store) endpoints.push(dnssrv(String(store.name), store));
   const shards = resolved.storeShards?.config;
-  if (shards) for (let i = 0; i < (shards.shards ?? 0); i++) endpoints.push(dnssrv(`${String(shards.name)}-${i}`, shards));
+  if (shards)
+    for (let i = 0; i < (shards.shards ?? 0); i++) endpoints.push(dnssrv(`${String(shards.name)}-${i}`, shards));
   const ingestor = resolved.receiveIngestor?.config;
-  if (ingestor) for (const ring of ingestor.hashrings ?? []) endpoints.push(dnssrv(ingestorServiceName(ingestor, ring.hashring), ingestor));
+  if (ingestor)
+    for (const ring of ingestor.hashrings ?? [])
+      endpoints.push(dnssrv(ingestorServiceName(ingestor, ring.hashring), ingestor));
   const receive = resolved.receive?.config;
   if (receive) endpoints.push(dnssrv(String(receive.name), receive));
   const hashrings = resolved.receiveHashrings?.config;
-  if (hashrings) for (const ring of hashrings.hashrings ?? []) endpoints.push(dnssrv(`${String(hashrings.name)}-${ring.hashring}`, hashrings));
+  if (hashrings)
+    for (const ring of hashrings.hashrings ?? [])
+      endpoints.push(dnssrv(`${String(hashrings.name)}-${ring.hashring}`, hashrings));
   const rule = resolved.rule?.config;
   if (rule) endpoints.push(dnssrv(String(rule.name), rule));
   const sidecar = resolved.sidecar?.config;
@@ -116,6 +135,7 @@ function wireQueryStores(resolved: ResolvedStack): void {
   if (!query || query.config.stores !== undefined) return;
   const endpoints = storeApiEndpoints(resolved);
   // With nothing to wire, kube-thanos's own default: the store gateway's DNS SRV name.
-  query.config.stores = endpoints.length > 0 ? endpoints : [`dnssrv+_grpc._tcp.thanos-store.${String(query.config.namespace)}`];
+  query.config.stores =
+    endpoints.length > 0 ? endpoints : [`dnssrv+_grpc._tcp.thanos-store.${String(query.config.namespace)}`];
   query.source.stores = endpoints.length > 0 ? 'wired' : 'default';
 }

@@ -14,7 +14,10 @@ import { objectStorageSchema, tlsSchema } from './tls-objstore-schema.js';
 const KUBE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const kubeName = (what: string) =>
-  z.string().max(63).regex(KUBE_NAME, { message: `${what} must be a lowercase DNS label (a-z, 0-9 and '-')` });
+  z
+    .string()
+    .max(63)
+    .regex(KUBE_NAME, { message: `${what} must be a lowercase DNS label (a-z, 0-9 and '-')` });
 
 const quantity = z.union([z.string(), z.number()]);
 
@@ -27,13 +30,19 @@ const resourcesSchema = z
   .describe('Container resources (requests/limits), as in a Pod spec. Default {}.');
 
 const portsSchema = z
-  .record(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'port names are lowercase DNS labels' }), z.number().int().min(1).max(65535))
+  .record(
+    z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'port names are lowercase DNS labels' }),
+    z.number().int().min(1).max(65535),
+  )
   .describe('Named ports; the object replaces the component default as a whole (kube-thanos `defaults + params`).');
 
 const tracingSchema = z
   .object({
     type: z.string().optional().describe('Tracing provider, e.g. JAEGER, OTLP, ELASTIC_APM.'),
-    config: z.record(z.string(), z.unknown()).optional().describe('Provider config; `service_name` defaults to the component name.'),
+    config: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Provider config; `service_name` defaults to the component name.'),
   })
   .strict()
   .describe('Thanos tracing config passed as --tracing.config. Default {} (off).');
@@ -50,7 +59,10 @@ const objectStorageConfigSchema = z
   .object({
     name: z.string().min(1).describe('Secret holding the Thanos objstore config.'),
     key: z.string().min(1).describe('Key of that Secret.'),
-    tlsSecretName: z.string().optional().describe('Secret with TLS material for the object store client (mounted when non-empty).'),
+    tlsSecretName: z
+      .string()
+      .optional()
+      .describe('Secret with TLS material for the object store client (mounted when non-empty).'),
     tlsSecretMountPath: z.string().optional().describe('Where that Secret is mounted.'),
   })
   .strict();
@@ -94,7 +106,9 @@ const volumeClaimTemplateSchema = z
   .strict()
   .describe('PersistentVolumeClaim template for the `data` volume (accessModes must be [ReadWriteOnce]). Default {}.');
 
-const cacheConfigSchema = z.record(z.string(), z.unknown()).describe('Backend config; for memcached `addresses` is required.');
+const cacheConfigSchema = z
+  .record(z.string(), z.unknown())
+  .describe('Backend config; for memcached `addresses` is required.');
 
 const responseCacheSchema = z
   .object({
@@ -149,7 +163,9 @@ const probeSchema = z
 
 /** Registers each option under its own JSON Schema definition name, so the generated schema lists it once. */
 function named<T extends Record<string, z.ZodType>>(prefix: string, schemas: T): T {
-  return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, schema.meta({ id: `${prefix}.${name}` })])) as T;
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => [name, schema.meta({ id: `${prefix}.${name}` })]),
+  ) as T;
 }
 
 /** Every kube-thanos option any component takes, by name: one schema per name, shared by all components. */
@@ -167,14 +183,20 @@ export const optionSchemas = named('option', {
   ports: portsSchema,
   tracing: tracingSchema,
   extraEnv: z.array(envVarSchema).describe('Extra container env, appended after kube-thanos env. Default [].'),
-  securityContext: z.record(z.string(), z.unknown()).describe('Pod securityContext (replaces the kube-thanos default).'),
+  securityContext: z
+    .record(z.string(), z.unknown())
+    .describe('Pod securityContext (replaces the kube-thanos default).'),
   securityContextContainer: z
     .record(z.string(), z.unknown())
-    .describe('Container securityContext (replaces the kube-thanos default; query, query-frontend, store, rule, router, bucket).'),
+    .describe(
+      'Container securityContext (replaces the kube-thanos default; query, query-frontend, store, rule, router, bucket).',
+    ),
   serviceAccountAnnotations: z
     .record(z.string(), z.string())
     .describe('ServiceAccount annotations, e.g. eks.amazonaws.com/role-arn for IRSA. Default {}.'),
-  objectStorageConfig: objectStorageConfigSchema.nullable().describe('Secret reference for --objstore.config; null only for receive.'),
+  objectStorageConfig: objectStorageConfigSchema
+    .nullable()
+    .describe('Secret reference for --objstore.config; null only for receive.'),
   volumeClaimTemplate: volumeClaimTemplateSchema,
   commonLabels: z
     .record(z.string(), z.string())
@@ -184,11 +206,15 @@ export const optionSchemas = named('option', {
     ),
   podLabelSelector: z
     .record(z.string(), z.string())
-    .describe('Selector of the Service, workload, PVCs and ServiceMonitor. Default: commonLabels without app.kubernetes.io/version. sidecar: selector of the Prometheus pods (required).'),
+    .describe(
+      'Selector of the Service, workload, PVCs and ServiceMonitor. Default: commonLabels without app.kubernetes.io/version. sidecar: selector of the Prometheus pods (required).',
+    ),
 
   // query
   replicaLabels: z.array(z.string()).describe('Labels query deduplicates on (--query.replica-label).'),
-  stores: z.array(z.string()).describe('Store API endpoints (--endpoint). Default: every store API component of this stack.'),
+  stores: z
+    .array(z.string())
+    .describe('Store API endpoints (--endpoint). Default: every store API component of this stack.'),
   rules: z.array(z.string()).describe('Rules API endpoints (--rule).'),
   externalPrefix: z.string().describe('--web.external-prefix. Default "".'),
   prefixHeader: z.string().describe('--web.prefix-header. Default "".'),
@@ -222,8 +248,12 @@ export const optionSchemas = named('option', {
       downloadedBytes: z.number().int().min(0).describe('--store.grpc.downloaded-bytes-limit when > 0.'),
     })
     .strict()
-    .describe('Store gRPC limits; the object replaces the default as a whole, so all three are required. Default all 0 (off).'),
-  livenessProbe: probeSchema.describe('Store liveness probe timings, all three required. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.'),
+    .describe(
+      'Store gRPC limits; the object replaces the default as a whole, so all three are required. Default all 0 (off).',
+    ),
+  livenessProbe: probeSchema.describe(
+    'Store liveness probe timings, all three required. Default failureThreshold 8, periodSeconds 30, timeoutSeconds 1.',
+  ),
   shards: z.number().int().min(0).describe('Number of shards (storeShards, compactShards). Default 1.'),
 
   // compact
@@ -240,7 +270,11 @@ export const optionSchemas = named('option', {
   // receive
   replicationFactor: z.number().int().min(1).describe('--receive.replication-factor.'),
   minReadySeconds: z.number().int().min(0).describe('Default 0.'),
-  podDisruptionBudgetMaxUnavailable: z.number().int().min(0).describe('Default floor(replicationFactor / 2); 0 renders no PDB.'),
+  podDisruptionBudgetMaxUnavailable: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Default floor(replicationFactor / 2); 0 renders no PDB.'),
   hashringConfigMapName: z
     .string()
     .describe(
@@ -276,24 +310,40 @@ export const optionSchemas = named('option', {
     .strict()
     .describe('Store API limits of the receivers. Default {} (none).'),
   debug: z.string().describe('Sets env DEBUG on hashring receivers when non-empty.'),
-  routerReplicas: z.number().int().min(0).describe('receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.'),
-  hashrings: z.array(hashringSchema).min(1).describe('Hashrings: receiveHashrings/receiveIngestor default [{hashring: default, tenants: []}].'),
+  routerReplicas: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'receiveRouter: router Deployment replicas (kube-thanos sizes the router with this, not `replicas`). Default 1.',
+    ),
+  hashrings: z
+    .array(hashringSchema)
+    .min(1)
+    .describe('Hashrings: receiveHashrings/receiveIngestor default [{hashring: default, tenants: []}].'),
   endpoints: z
     .record(z.string(), z.array(z.string()))
     .describe('receiveRouter: hashring name -> ingestor endpoints. Default: the receiveIngestor endpoints.'),
 
   // rule
   reloaderImage: z.string().min(1).describe('configmap-reload image; required once a ConfigMap is mounted.'),
-  reloaderImagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).describe('Pull policy of the configmap-reload container. Default IfNotPresent.'),
+  reloaderImagePullPolicy: z
+    .enum(['Always', 'IfNotPresent', 'Never'])
+    .describe('Pull policy of the configmap-reload container. Default IfNotPresent.'),
   extraVolumeMounts: z
     .array(
       z
         .object({
           name: kubeName('extraVolumeMounts[].name').describe('ConfigMap name (also the volume name).'),
-          mountPath: z.string().min(1).describe('Where it is mounted in the ruler and the reloader (which watches it).'),
+          mountPath: z
+            .string()
+            .min(1)
+            .describe('Where it is mounted in the ruler and the reloader (which watches it).'),
           type: z
             .literal('configMap')
-            .describe("Only configMap: for any other type kube-thanos writes `secret: {name}`, which Kubernetes refuses (a secret volume needs secretName)."),
+            .describe(
+              'Only configMap: for any other type kube-thanos writes `secret: {name}`, which Kubernetes refuses (a secret volume needs secretName).',
+            ),
         })
         .strict(),
     )
@@ -302,7 +352,9 @@ export const optionSchemas = named('option', {
   rulesConfig: z.array(configMapKeySchema).describe('Rule ConfigMaps mounted under /etc/thanos/rules. Default [].'),
   alertmanagersURLs: z.array(z.string()).describe('--alertmanagers.url. Default [].'),
   alertmanagerConfigFile: configMapKeySchema.describe('--alertmanagers.config-file ConfigMap. Default {}.'),
-  remoteWriteConfigFile: configMapKeySchema.describe('--remote-write.config-file ConfigMap (stateless ruler). Default {}.'),
+  remoteWriteConfigFile: configMapKeySchema.describe(
+    '--remote-write.config-file ConfigMap (stateless ruler). Default {}.',
+  ),
   queriers: z.array(z.string()).describe('--query endpoints. Default [].'),
   blockDuration: z.string().describe('--tsdb.block-duration. Default 2h.'),
 
@@ -324,25 +376,72 @@ export const optionSchemas = named('option', {
 export type OptionName = keyof typeof optionSchemas;
 
 const WORKLOAD = [
-  'name', 'namespace', 'version', 'image', 'imagePullPolicy', 'replicas', 'logLevel', 'logFormat', 'resources',
-  'ports', 'tracing', 'extraEnv', 'securityContext', 'serviceAccountAnnotations', 'commonLabels', 'podLabelSelector',
+  'name',
+  'namespace',
+  'version',
+  'image',
+  'imagePullPolicy',
+  'replicas',
+  'logLevel',
+  'logFormat',
+  'resources',
+  'ports',
+  'tracing',
+  'extraEnv',
+  'securityContext',
+  'serviceAccountAnnotations',
+  'commonLabels',
+  'podLabelSelector',
 ] as const satisfies readonly OptionName[];
 
 const STORE = [
-  ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'ignoreDeletionMarksDelay',
-  'volumeClaimTemplate', 'indexCache', 'bucketCache', 'minTime', 'maxTime', 'livenessProbe', 'limits',
+  ...WORKLOAD,
+  'serviceMonitor',
+  'securityContextContainer',
+  'objectStorageConfig',
+  'ignoreDeletionMarksDelay',
+  'volumeClaimTemplate',
+  'indexCache',
+  'bucketCache',
+  'minTime',
+  'maxTime',
+  'livenessProbe',
+  'limits',
 ] as const satisfies readonly OptionName[];
 
 const COMPACT = [
-  ...WORKLOAD, 'serviceMonitor', 'objectStorageConfig', 'volumeClaimTemplate', 'retentionResolutionRaw',
-  'retentionResolution5m', 'retentionResolution1h', 'compactConcurrency', 'downsampleConcurrency',
-  'deduplicationReplicaLabels', 'deleteDelay', 'disableDownsampling',
+  ...WORKLOAD,
+  'serviceMonitor',
+  'objectStorageConfig',
+  'volumeClaimTemplate',
+  'retentionResolutionRaw',
+  'retentionResolution5m',
+  'retentionResolution1h',
+  'compactConcurrency',
+  'downsampleConcurrency',
+  'deduplicationReplicaLabels',
+  'deleteDelay',
+  'disableDownsampling',
 ] as const satisfies readonly OptionName[];
 
 const RECEIVE = [
-  ...WORKLOAD, 'serviceMonitor', 'replicaLabels', 'replicationFactor', 'minReadySeconds', 'objectStorageConfig',
-  'podDisruptionBudgetMaxUnavailable', 'hashringConfigMapName', 'enableLocalEndpoint', 'volumeClaimTemplate',
-  'retention', 'labels', 'tenantLabelName', 'tenantHeader', 'receiveLimitsConfigFile', 'storeLimits', 'hashringsAlgorithm',
+  ...WORKLOAD,
+  'serviceMonitor',
+  'replicaLabels',
+  'replicationFactor',
+  'minReadySeconds',
+  'objectStorageConfig',
+  'podDisruptionBudgetMaxUnavailable',
+  'hashringConfigMapName',
+  'enableLocalEndpoint',
+  'volumeClaimTemplate',
+  'retention',
+  'labels',
+  'tenantLabelName',
+  'tenantHeader',
+  'receiveLimitsConfigFile',
+  'storeLimits',
+  'hashringsAlgorithm',
   'hashringsFileRefreshInterval',
 ] as const satisfies readonly OptionName[];
 
@@ -358,13 +457,34 @@ export const EXTENSION_OPTIONS: readonly OptionName[] = ['hashringsAlgorithm', '
 /** Which options each component section accepts (the kube-thanos defaults object of that component). */
 export const componentOptions = {
   query: [
-    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'replicaLabels', 'stores', 'rules', 'externalPrefix',
-    'prefixHeader', 'queryUrl', 'autoDownsampling', 'useThanosEngine', 'queryTimeout', 'lookbackDelta',
-    'telemetryDurationQuantiles', 'telemetrySamplesQuantiles', 'telemetrySeriesQuantiles',
+    ...WORKLOAD,
+    'serviceMonitor',
+    'securityContextContainer',
+    'replicaLabels',
+    'stores',
+    'rules',
+    'externalPrefix',
+    'prefixHeader',
+    'queryUrl',
+    'autoDownsampling',
+    'useThanosEngine',
+    'queryTimeout',
+    'lookbackDelta',
+    'telemetryDurationQuantiles',
+    'telemetrySamplesQuantiles',
+    'telemetrySeriesQuantiles',
   ],
   queryFrontend: [
-    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'downstreamURL', 'splitInterval', 'maxRetries',
-    'logQueriesLongerThan', 'queryRangeCache', 'labelsCache', 'queryUrl',
+    ...WORKLOAD,
+    'serviceMonitor',
+    'securityContextContainer',
+    'downstreamURL',
+    'splitInterval',
+    'maxRetries',
+    'logQueriesLongerThan',
+    'queryRangeCache',
+    'labelsCache',
+    'queryUrl',
   ],
   receiveRouter: [...ROUTER, 'securityContextContainer', 'routerReplicas', 'hashrings', 'endpoints'],
   receiveIngestor: [...RECEIVE, 'hashrings', 'debug'],
@@ -375,15 +495,43 @@ export const componentOptions = {
   compact: [...COMPACT],
   compactShards: [...COMPACT, 'shards', 'sourceLabels'],
   rule: [
-    ...WORKLOAD, 'serviceMonitor', 'securityContextContainer', 'objectStorageConfig', 'volumeClaimTemplate',
-    'reloaderImage', 'reloaderImagePullPolicy', 'ruleFiles', 'rulesConfig', 'alertmanagersURLs', 'alertmanagerConfigFile',
-    'remoteWriteConfigFile', 'extraVolumeMounts', 'queriers', 'retention', 'blockDuration',
+    ...WORKLOAD,
+    'serviceMonitor',
+    'securityContextContainer',
+    'objectStorageConfig',
+    'volumeClaimTemplate',
+    'reloaderImage',
+    'reloaderImagePullPolicy',
+    'ruleFiles',
+    'rulesConfig',
+    'alertmanagersURLs',
+    'alertmanagerConfigFile',
+    'remoteWriteConfigFile',
+    'extraVolumeMounts',
+    'queriers',
+    'retention',
+    'blockDuration',
   ],
   bucket: [...WORKLOAD, 'securityContextContainer', 'objectStorageConfig', 'label', 'refresh'],
   bucketReplicate: [
-    ...WORKLOAD, 'objectStorageConfig', 'objectStorageToConfig', 'minTime', 'maxTime', 'compactionLevels', 'resolutions',
+    ...WORKLOAD,
+    'objectStorageConfig',
+    'objectStorageToConfig',
+    'minTime',
+    'maxTime',
+    'compactionLevels',
+    'resolutions',
   ],
-  sidecar: ['name', 'namespace', 'version', 'serviceMonitor', 'ports', 'podLabelSelector', 'commonLabels', 'serviceLabelSelector'],
+  sidecar: [
+    'name',
+    'namespace',
+    'version',
+    'serviceMonitor',
+    'ports',
+    'podLabelSelector',
+    'commonLabels',
+    'serviceLabelSelector',
+  ],
 } as const satisfies Record<string, readonly OptionName[]>;
 
 /**
@@ -391,20 +539,35 @@ export const componentOptions = {
  * with the reason the parser gives instead of a bare "unknown option".
  */
 export const IGNORED_OPTIONS: Partial<Record<ComponentKey, Partial<Record<OptionName, string>>>> = {
-  compact: { securityContextContainer: 'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
-  compactShards: { securityContextContainer: 'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
-  receive: { securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
-  receiveHashrings: { securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead' },
+  compact: {
+    securityContextContainer:
+      'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+  },
+  compactShards: {
+    securityContextContainer:
+      'kube-thanos-compact.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+  },
+  receive: {
+    securityContextContainer:
+      'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+  },
+  receiveHashrings: {
+    securityContextContainer:
+      'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+  },
   receiveIngestor: {
-    securityContextContainer: 'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+    securityContextContainer:
+      'kube-thanos-receive.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
     routerReplicas: 'only the receiveRouter Deployment reads routerReplicas; size the ingestors with replicas',
   },
   receiveRouter: {
-    podLabelSelector: 'kube-thanos-receive-router.libsonnet derives the router selector from commonLabels; set commonLabels instead',
+    podLabelSelector:
+      'kube-thanos-receive-router.libsonnet derives the router selector from commonLabels; set commonLabels instead',
     storeLimits: 'the router serves no Store API; set storeLimits on the ingestors',
   },
   bucketReplicate: {
-    securityContextContainer: 'kube-thanos-bucket-replicate.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
+    securityContextContainer:
+      'kube-thanos-bucket-replicate.libsonnet writes no container securityContext; set securityContext (the pod one) instead',
   },
 };
 
@@ -467,9 +630,9 @@ export const stackConfigSchema = z
     apiVersion: z.literal(API_VERSION),
     kind: z.literal(KIND),
     common: commonSchema.optional(),
-    ...Object.fromEntries(COMPONENT_KEYS.map((key) => [key, componentSchemas[key].optional()])) as {
+    ...(Object.fromEntries(COMPONENT_KEYS.map((key) => [key, componentSchemas[key].optional()])) as {
       [K in ComponentKey]: z.ZodOptional<(typeof componentSchemas)[K]>;
-    },
+    }),
     tls: tlsSchema.optional(),
     objectStorage: objectStorageSchema.optional(),
     production: productionSchema.optional(),

@@ -30,7 +30,9 @@ const tenantSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
         message: 'tenant id must start with a letter or digit and use only letters, digits, ".", "_" and "-"',
       })
-      .describe('Tenant id. Written into the client certificate subject field named by tls.remoteWrite.tenantCertificateField.'),
+      .describe(
+        'Tenant id. Written into the client certificate subject field named by tls.remoteWrite.tenantCertificateField.',
+      ),
     namespace: z
       .string()
       .regex(DNS_LABEL, { message: 'namespace must be a lowercase DNS label' })
@@ -51,13 +53,21 @@ export const remoteWriteTlsSchema = z
     tenantCertificateField: z
       .enum(['organization', 'organizationalUnit', 'commonName'])
       .optional()
-      .describe('Read the tenant from this client certificate field (--receive.tenant-certificate-field, Thanos >= v0.27.0).'),
+      .describe(
+        'Read the tenant from this client certificate field (--receive.tenant-certificate-field, Thanos >= v0.27.0).',
+      ),
     minVersion: z
       .enum(['1.2', '1.3'])
       .optional()
-      .describe('Minimum TLS version of the remote-write server (--remote-write.server-tls-min-version); Thanos defaults to 1.3.'),
+      .describe(
+        'Minimum TLS version of the remote-write server (--remote-write.server-tls-min-version); Thanos defaults to 1.3.',
+      ),
     dnsNames: z
-      .array(z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { message: 'must be a DNS name' }))
+      .array(
+        z.string().regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+          message: 'must be a DNS name',
+        }),
+      )
       .default([])
       .describe('Extra SANs for the router certificate, e.g. the load balancer name Prometheus dials from outside.'),
   })
@@ -81,11 +91,18 @@ export const certificatesSchema = z
     caRenewBefore: duration('tls.certificates.caRenewBefore')
       .optional()
       .describe('Start a CA rotation when less than this remains (default: a third of caDuration).'),
-    duration: duration('tls.certificates.duration').default('2160h').describe('Lifetime of leaf certificates (default 90 days).'),
+    duration: duration('tls.certificates.duration')
+      .default('2160h')
+      .describe('Lifetime of leaf certificates (default 90 days).'),
     renewBefore: duration('tls.certificates.renewBefore')
       .optional()
-      .describe('Re-issue a leaf (always with a fresh key) when less than this remains (default: a third of duration).'),
-    tenants: z.array(tenantSchema).default([]).describe('One client certificate per tenant, stored as Secret thanos-tenant-<id>.'),
+      .describe(
+        'Re-issue a leaf (always with a fresh key) when less than this remains (default: a third of duration).',
+      ),
+    tenants: z
+      .array(tenantSchema)
+      .default([])
+      .describe('One client certificate per tenant, stored as Secret thanos-tenant-<id>.'),
   })
   .strict();
 
@@ -98,7 +115,9 @@ export const deliverySchema = z
       .describe('Copy every tenant Secret into this namespace (e.g. where Prometheus runs).'),
     secretName: z
       .string()
-      .regex(/^[a-z0-9-]*\{tenant\}[a-z0-9-]*$/, { message: 'secretName must contain {tenant}, e.g. thanos-remote-write-{tenant}' })
+      .regex(/^[a-z0-9-]*\{tenant\}[a-z0-9-]*$/, {
+        message: 'secretName must contain {tenant}, e.g. thanos-remote-write-{tenant}',
+      })
       .default('thanos-remote-write-{tenant}')
       .describe('Name of the delivered Secret; {tenant} is replaced with the tenant id.'),
   })
@@ -116,7 +135,11 @@ export const tlsSchema = z
     const seen = new Set<string>();
     tls.certificates.tenants.forEach((tenant, index) => {
       if (seen.has(tenant.id)) {
-        ctx.addIssue({ code: 'custom', path: ['certificates', 'tenants', index, 'id'], message: `tenant '${tenant.id}' is listed twice: tenant ids must be unique` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['certificates', 'tenants', index, 'id'],
+          message: `tenant '${tenant.id}' is listed twice: tenant ids must be unique`,
+        });
       }
       seen.add(tenant.id);
     });
@@ -140,7 +163,8 @@ export const tlsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['remoteWrite', 'tenantCertificateField'],
-        message: 'tenantCertificateField needs remote-write TLS with a client CA: set tls.remoteWrite.enabled: true or remove tenantCertificateField',
+        message:
+          'tenantCertificateField needs remote-write TLS with a client CA: set tls.remoteWrite.enabled: true or remove tenantCertificateField',
       });
     }
   })
@@ -156,29 +180,55 @@ export const objectStorageSchema = z
     mode: z
       .enum(['irsa', 'accessKeys'])
       .default('irsa')
-      .describe('irsa: no keys in the Secret, pods assume irsaRoleArn; accessKeys: an IAM user key pair rotated by `thanos-gitops rotate`.'),
+      .describe(
+        'irsa: no keys in the Secret, pods assume irsaRoleArn; accessKeys: an IAM user key pair rotated by `thanos-gitops rotate`.',
+      ),
     irsaRoleArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { message: 'irsaRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)' })
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+        message: 'irsaRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+      })
       .optional()
-      .describe('Role ARN set as eks.amazonaws.com/role-arn on the ServiceAccount of every component that reads object storage.'),
+      .describe(
+        'Role ARN set as eks.amazonaws.com/role-arn on the ServiceAccount of every component that reads object storage.',
+      ),
     iamUserName: z.string().min(1).optional().describe('IAM user whose access keys are rotated (mode accessKeys).'),
-    keyMaxAge: duration('objectStorage.keyMaxAge').default('90d').describe('Rotate the access key when it is older than this (mode accessKeys).'),
+    keyMaxAge: duration('objectStorage.keyMaxAge')
+      .default('90d')
+      .describe('Rotate the access key when it is older than this (mode accessKeys).'),
     secretName: secretName('objectStorage.secretName')
       .optional()
-      .describe('Name of the objstore Secret (default: the Secret the workloads reference, else thanos-objectstorage).'),
-    key: z.string().min(1).optional().describe('Data key in the Secret (default: the key the workloads reference, else thanos.yaml).'),
+      .describe(
+        'Name of the objstore Secret (default: the Secret the workloads reference, else thanos-objectstorage).',
+      ),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Data key in the Secret (default: the key the workloads reference, else thanos.yaml).'),
   })
   .strict()
   .superRefine((store, ctx) => {
     if (store.mode === 'accessKeys' && !store.iamUserName) {
-      ctx.addIssue({ code: 'custom', path: ['iamUserName'], message: 'mode accessKeys needs iamUserName: the IAM user whose keys are rotated' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['iamUserName'],
+        message: 'mode accessKeys needs iamUserName: the IAM user whose keys are rotated',
+      });
     }
     if (store.mode === 'accessKeys' && store.irsaRoleArn) {
-      ctx.addIssue({ code: 'custom', path: ['irsaRoleArn'], message: 'irsaRoleArn is only used with mode irsa: remove it or set mode: irsa' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['irsaRoleArn'],
+        message: 'irsaRoleArn is only used with mode irsa: remove it or set mode: irsa',
+      });
     }
     if (store.mode === 'irsa' && store.iamUserName) {
-      ctx.addIssue({ code: 'custom', path: ['iamUserName'], message: 'iamUserName is only used with mode accessKeys: remove it or set mode: accessKeys' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['iamUserName'],
+        message: 'iamUserName is only used with mode accessKeys: remove it or set mode: accessKeys',
+      });
     }
   })
   .describe('The S3 bucket Thanos uses; renders the objstore Secret and IRSA annotations.');

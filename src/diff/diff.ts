@@ -8,7 +8,10 @@ export interface DiffOptions {
   progress?: ProgressListener;
 }
 
-const PATCH_OPTIONS = { context: 3, headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true } };
+const PATCH_OPTIONS = {
+  context: 3,
+  headerOptions: { includeIndex: false, includeUnderline: false, includeFileHeaders: true },
+};
 
 interface Indexed {
   manifest: Manifest;
@@ -28,7 +31,11 @@ function index(set: ManifestSet, side: 'base' | 'head', normalized: (current: st
   const byId = new Map<string, Indexed>();
   for (const [position, manifest] of set.entries()) {
     const object = manifest.object;
-    if (typeof object?.kind !== 'string' || typeof object.apiVersion !== 'string' || typeof object.metadata?.name !== 'string') {
+    if (
+      typeof object?.kind !== 'string' ||
+      typeof object.apiVersion !== 'string' ||
+      typeof object.metadata?.name !== 'string'
+    ) {
       throw new Error(
         `${side} manifest ${manifest.file || `#${position}`}: object #${position} lacks apiVersion, kind or metadata.name; every object needs all three`,
       );
@@ -59,7 +66,13 @@ function countLines(patch: string): { additions: number; deletions: number } {
 function entryFor(id: string, base: Indexed | undefined, head: Indexed | undefined): DiffEntry {
   const object = (head ?? base)!.normalized;
   const ref = objectRef(object);
-  const change: ChangeType = !base ? 'added' : !head ? 'removed' : base.json === head.json || yamlOf(base) === yamlOf(head) ? 'unchanged' : 'modified';
+  const change: ChangeType = !base
+    ? 'added'
+    : !head
+      ? 'removed'
+      : base.json === head.json || yamlOf(base) === yamlOf(head)
+        ? 'unchanged'
+        : 'modified';
   const patch =
     change === 'unchanged'
       ? ''
@@ -72,7 +85,15 @@ function entryFor(id: string, base: Indexed | undefined, head: Indexed | undefin
           undefined,
           PATCH_OPTIONS,
         );
-  const entry: DiffEntry = { id, kind: ref.kind, namespace: ref.namespace, name: ref.name, change, patch, ...countLines(patch) };
+  const entry: DiffEntry = {
+    id,
+    kind: ref.kind,
+    namespace: ref.namespace,
+    name: ref.name,
+    change,
+    patch,
+    ...countLines(patch),
+  };
   if (base) entry.before = base.normalized;
   if (head) entry.after = head.normalized;
   return entry;

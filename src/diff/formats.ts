@@ -1,4 +1,14 @@
-import type { ApplyOrder, CapacityItem, ChangeType, ForecastItem, ManifestDiff, ReportContext, RiskSeverity, SourceLink, StackIssue } from './types.js';
+import type {
+  ApplyOrder,
+  CapacityItem,
+  ChangeType,
+  ForecastItem,
+  ManifestDiff,
+  ReportContext,
+  RiskSeverity,
+  SourceLink,
+  StackIssue,
+} from './types.js';
 
 /** The machine-readable report (`diff --format json`, the Action's JSON report file). */
 export interface JsonReport {
@@ -7,8 +17,24 @@ export interface JsonReport {
   base: { ref?: string; sha?: string };
   head: { ref?: string; sha?: string };
   counts: ManifestDiff['counts'];
-  objects: Array<{ id: string; kind: string; namespace: string; name: string; change: ChangeType; additions: number; deletions: number; patch: string }>;
-  risks: Array<{ id: string; severity: RiskSeverity; object: string; message: string; action: string; source: SourceLink | null }>;
+  objects: Array<{
+    id: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    change: ChangeType;
+    additions: number;
+    deletions: number;
+    patch: string;
+  }>;
+  risks: Array<{
+    id: string;
+    severity: RiskSeverity;
+    object: string;
+    message: string;
+    action: string;
+    source: SourceLink | null;
+  }>;
   forecast: ForecastItem[];
   capacity: CapacityItem[];
   issues: StackIssue[];
@@ -17,7 +43,10 @@ export interface JsonReport {
 
 /** Every object (unchanged ones included, without patch text), risk, forecast row and capacity row. */
 export function jsonReport(diff: ManifestDiff, context: ReportContext): JsonReport {
-  const side = (ref: string | undefined, sha: string | undefined) => ({ ...(ref !== undefined ? { ref } : {}), ...(sha !== undefined ? { sha } : {}) });
+  const side = (ref: string | undefined, sha: string | undefined) => ({
+    ...(ref !== undefined ? { ref } : {}),
+    ...(sha !== undefined ? { sha } : {}),
+  });
   return {
     schemaVersion: 1,
     environment: context.environment,
@@ -25,10 +54,23 @@ export function jsonReport(diff: ManifestDiff, context: ReportContext): JsonRepo
     head: side(context.headRef, context.headSha),
     counts: diff.counts,
     objects: diff.entries.map((entry) => ({
-      id: entry.id, kind: entry.kind, namespace: entry.namespace, name: entry.name, change: entry.change,
-      additions: entry.additions, deletions: entry.deletions, patch: entry.patch,
+      id: entry.id,
+      kind: entry.kind,
+      namespace: entry.namespace,
+      name: entry.name,
+      change: entry.change,
+      additions: entry.additions,
+      deletions: entry.deletions,
+      patch: entry.patch,
     })),
-    risks: diff.risks.map((risk) => ({ id: risk.id, severity: risk.severity, object: risk.object, message: risk.message, action: risk.action, source: risk.source ?? null })),
+    risks: diff.risks.map((risk) => ({
+      id: risk.id,
+      severity: risk.severity,
+      object: risk.object,
+      message: risk.message,
+      action: risk.action,
+      source: risk.source ?? null,
+    })),
     forecast: diff.forecast ?? [],
     capacity: diff.capacity ?? [],
     issues: diff.issues ?? [],
@@ -47,15 +89,27 @@ export function renderJsonReport(diff: ManifestDiff, context: ReportContext): st
 export function renderUnifiedReport(diff: ManifestDiff, context: ReportContext): string {
   const oneLine = (text: string) => text.replace(/[\r\n]+/g, ' ');
   const { added, removed, modified, unchanged } = diff.counts;
-  const lines = [`# thanos-gitops diff for ${oneLine(context.environment)}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${diff.risks.length} risk${diff.risks.length === 1 ? '' : 's'}`];
+  const lines = [
+    `# thanos-gitops diff for ${oneLine(context.environment)}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${diff.risks.length} risk${diff.risks.length === 1 ? '' : 's'}`,
+  ];
   for (const risk of diff.risks) {
     lines.push(`# [${risk.severity}] ${risk.id} ${oneLine(risk.object)}: ${oneLine(risk.message)}`);
-    lines.push(`#   what to do: ${oneLine(risk.action)}${risk.source ? ` (${risk.source.label}: ${risk.source.url})` : ''}`);
+    lines.push(
+      `#   what to do: ${oneLine(risk.action)}${risk.source ? ` (${risk.source.label}: ${risk.source.url})` : ''}`,
+    );
   }
-  for (const issue of diff.issues ?? []) lines.push(`# ${issue.severity}: ${issue.id} ${oneLine(issue.object)}: ${oneLine(issue.message)}; fix: ${oneLine(issue.fix)}`);
+  for (const issue of diff.issues ?? [])
+    lines.push(
+      `# ${issue.severity}: ${issue.id} ${oneLine(issue.object)}: ${oneLine(issue.message)}; fix: ${oneLine(issue.fix)}`,
+    );
   if (diff.order?.refused) lines.push(`# order: refused: ${oneLine(diff.order.refused)}`);
   for (const step of diff.order?.steps ?? []) lines.push(`# order: ${oneLine(step)}`);
-  for (const item of diff.forecast ?? []) lines.push(`# restart: ${oneLine(item.object)} (${item.pods.base} -> ${item.pods.head} pods) ${item.effect}: ${oneLine(item.order)}; ${oneLine(item.reason)}`);
-  const patches = diff.entries.filter((entry) => entry.change !== 'unchanged').map((entry) => (entry.patch.endsWith('\n') ? entry.patch : `${entry.patch}\n`));
+  for (const item of diff.forecast ?? [])
+    lines.push(
+      `# restart: ${oneLine(item.object)} (${item.pods.base} -> ${item.pods.head} pods) ${item.effect}: ${oneLine(item.order)}; ${oneLine(item.reason)}`,
+    );
+  const patches = diff.entries
+    .filter((entry) => entry.change !== 'unchanged')
+    .map((entry) => (entry.patch.endsWith('\n') ? entry.patch : `${entry.patch}\n`));
   return `${lines.join('\n')}\n${patches.join('')}`;
 }

@@ -8,7 +8,14 @@ import { setEntry, sortKeysDeep } from '../model/json.js';
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Fields the API server owns: they differ between any two reads and say nothing about the desired state. */
-const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink'] as const;
+const SERVER_METADATA = [
+  'managedFields',
+  'resourceVersion',
+  'uid',
+  'creationTimestamp',
+  'generation',
+  'selfLink',
+] as const;
 
 const FINGERPRINT = /^hmac-sha256:[0-9a-f]{10}$/;
 
@@ -24,7 +31,6 @@ const fingerprintKeys = new AsyncLocalStorage<Buffer>();
 export function withFingerprintKey<T>(work: () => T): T {
   return fingerprintKeys.getStore() ? work() : fingerprintKeys.run(randomBytes(32), work);
 }
-
 
 /**
  * `hmac-sha256:<first 10 hex>`: shows that a value changed without revealing it, nor its length (a length narrows a
@@ -44,8 +50,11 @@ export function isFingerprint(value: unknown): boolean {
  * like a Secret in any case is masked as one.
  */
 function isSecret(object: KubeObject): boolean {
-  return typeof object.kind === 'string' && object.kind.toLowerCase() === 'secret' &&
-    (typeof object.apiVersion !== 'string' || /^(?:(?:core\/)?v1)?$/i.test(object.apiVersion));
+  return (
+    typeof object.kind === 'string' &&
+    object.kind.toLowerCase() === 'secret' &&
+    (typeof object.apiVersion !== 'string' || /^(?:(?:core\/)?v1)?$/i.test(object.apiVersion))
+  );
 }
 
 /**
@@ -138,7 +147,8 @@ export function normalizeObject(object: KubeObject): KubeObject {
   }
   if (copy.kind === 'ConfigMap' && isRecord(copy['data'])) {
     const data: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(copy['data'])) setEntry(data, key, typeof value === 'string' ? prettyJson(value) : value);
+    for (const [key, value] of Object.entries(copy['data']))
+      setEntry(data, key, typeof value === 'string' ? prettyJson(value) : value);
     copy['data'] = data;
   }
   return sortKeysDeep(copy);

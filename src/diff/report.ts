@@ -1,5 +1,17 @@
 import { codeText, escapeMarkdown } from './markdown.js';
-import type { ApplyOrder, CapacityItem, DiffEntry, ForecastItem, ManifestDiff, ReportContext, ReportOptions, Risk, RiskSeverity, SourceLink, StackIssue } from './types.js';
+import type {
+  ApplyOrder,
+  CapacityItem,
+  DiffEntry,
+  ForecastItem,
+  ManifestDiff,
+  ReportContext,
+  ReportOptions,
+  Risk,
+  RiskSeverity,
+  SourceLink,
+  StackIssue,
+} from './types.js';
 
 /** GitHub rejects issue comments over 65,536 characters; stay well below for headers and edits. */
 export const COMMENT_LIMIT = 65_536;
@@ -27,7 +39,10 @@ function shortSha(sha: string | undefined): string | undefined {
 function oneLine(text: string, limit = Infinity): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
   const cut = clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
-  return cut.split(/`([^`]*)`/).map((part, index) => (index % 2 === 1 ? `<code>${escapeMarkdown(part)}</code>` : escapeMarkdown(part))).join('');
+  return cut
+    .split(/`([^`]*)`/)
+    .map((part, index) => (index % 2 === 1 ? `<code>${escapeMarkdown(part)}</code>` : escapeMarkdown(part)))
+    .join('');
 }
 
 function plural(count: number, word: string): string {
@@ -51,13 +66,14 @@ function summaryLine(diff: ManifestDiff): string {
   const { added, removed, modified, unchanged } = diff.counts;
   const changed = added + removed + modified;
   const bySeverity = (severity: RiskSeverity) => diff.risks.filter((risk) => risk.severity === severity).length;
-  const riskText = diff.risks.length === 0
-    ? 'no risks flagged'
-    : `**${plural(diff.risks.length, 'risk')}** (${(['high', 'medium', 'low'] as const)
-      .map((severity) => [severity, bySeverity(severity)] as const)
-      .filter(([, count]) => count > 0)
-      .map(([severity, count]) => `${count} ${severity}`)
-      .join(', ')})`;
+  const riskText =
+    diff.risks.length === 0
+      ? 'no risks flagged'
+      : `**${plural(diff.risks.length, 'risk')}** (${(['high', 'medium', 'low'] as const)
+          .map((severity) => [severity, bySeverity(severity)] as const)
+          .filter(([, count]) => count > 0)
+          .map(([severity, count]) => `${count} ${severity}`)
+          .join(', ')})`;
   return `**${plural(changed, 'object')} ${changed === 1 ? 'changes' : 'change'}**: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged; ${riskText}.`;
 }
 
@@ -68,7 +84,9 @@ function footer(context: ReportContext): string {
     return `${label} ${short ? codeText(short) : ''}${short && ref ? ' ' : ''}${ref ? `(${escapeMarkdown(ref)})` : ''}`;
   };
   // A side nobody named is left out rather than printed as "(unknown)", which reads like a failure.
-  const sides = [side('base', context.baseSha, context.baseRef), side('head', context.headSha, context.headRef)].filter((text) => text !== undefined);
+  const sides = [side('base', context.baseSha, context.baseRef), side('head', context.headSha, context.headRef)].filter(
+    (text) => text !== undefined,
+  );
   return `<sub>${sides.length ? `${sides.join(' → ')} · ` : ''}rendered by thanos-gitops</sub>`;
 }
 
@@ -80,12 +98,14 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   if (risks.length === 0) return '';
   if (level === 'full') {
     return risks
-      .map((risk) => [
-        `> [!${alertType(risk.severity)}]`,
-        `> **${codeText(risk.object)}** · ${codeText(risk.id)} (${risk.severity}): ${oneLine(risk.message)}`,
-        `> **What to do:** ${oneLine(risk.action)}`,
-        ...(risk.source ? [`> **Source:** ${sourceLink(risk.source)}`] : []),
-      ].join('\n'))
+      .map((risk) =>
+        [
+          `> [!${alertType(risk.severity)}]`,
+          `> **${codeText(risk.object)}** · ${codeText(risk.id)} (${risk.severity}): ${oneLine(risk.message)}`,
+          `> **What to do:** ${oneLine(risk.action)}`,
+          ...(risk.source ? [`> **Source:** ${sourceLink(risk.source)}`] : []),
+        ].join('\n'),
+      )
       .join('\n\n');
   }
   // Shorter forms group risks by kind so the advice is printed once; every risk still gets its object named.
@@ -100,7 +120,10 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
   for (const group of groups.values()) {
     const first = group[0]!;
     const source = level === 'compact' && first.source ? ` (${sourceLink(first.source)})` : '';
-    const lines = [`> [!${alertType(first.severity)}]`, `> ${codeText(first.id)} (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}${source}`];
+    const lines = [
+      `> [!${alertType(first.severity)}]`,
+      `> ${codeText(first.id)} (${first.severity}, ${plural(group.length, 'object')}). **What to do:** ${oneLine(first.action, 300)}${source}`,
+    ];
     if (level === 'compact') {
       for (const risk of group) lines.push(`> - ${codeText(risk.object)}: ${oneLine(risk.message, 240)}`);
     } else {
@@ -112,7 +135,8 @@ function renderRisks(risks: Risk[], level: RiskLevel, maxLength = Infinity): str
     length += block.length + 2;
     shown += group.length;
   }
-  if (shown < risks.length) blocks.push(`> [!CAUTION]\n> ${risks.length - shown} more risks did not fit; they are listed in the full report.`);
+  if (shown < risks.length)
+    blocks.push(`> [!CAUTION]\n> ${risks.length - shown} more risks did not fit; they are listed in the full report.`);
   return blocks.join('\n\n');
 }
 
@@ -138,9 +162,17 @@ const EFFECT_TEXT: Record<ForecastItem['effect'], string> = {
 
 function renderForecast(items: ForecastItem[] | undefined): string {
   if (!items || items.length === 0) return '';
-  const rows = items.map((item) =>
-    `| ${tableCell(item.object)} | ${item.pods.base} → ${item.pods.head} | ${EFFECT_TEXT[item.effect]} | ${tableCell(item.order)} | ${tableCell(item.reason)}${item.source ? ` (${sourceLink(item.source)})` : ''} |`);
-  return ['#### Restart impact', '', '| Workload | Pods | Effect | Order | Why |', '|---|---|---|---|---|', ...rows].join('\n');
+  const rows = items.map(
+    (item) =>
+      `| ${tableCell(item.object)} | ${item.pods.base} → ${item.pods.head} | ${EFFECT_TEXT[item.effect]} | ${tableCell(item.order)} | ${tableCell(item.reason)}${item.source ? ` (${sourceLink(item.source)})` : ''} |`,
+  );
+  return [
+    '#### Restart impact',
+    '',
+    '| Workload | Pods | Effect | Order | Why |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function cpu(millis: number): string {
@@ -149,7 +181,12 @@ function cpu(millis: number): string {
 
 function bytes(value: number): string {
   if (value === 0) return '0';
-  for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (value >= size) return `${Number((value / size).toFixed(2))}${unit}`;
   }
   return `${value}`;
@@ -164,15 +201,25 @@ function change(base: number, head: number, format: (value: number) => string): 
 function renderCapacity(items: CapacityItem[] | undefined): string {
   const changed = (items ?? []).filter((item) => JSON.stringify(item.base) !== JSON.stringify(item.head));
   if (changed.length === 0) return '';
-  const rows = changed.map((item) =>
-    `| ${tableCell(item.component)} | ${change(item.base.pods, item.head.pods, String)} | ${change(item.base.cpuMillis, item.head.cpuMillis, cpu)} | ${change(item.base.memoryBytes, item.head.memoryBytes, bytes)} | ${change(item.base.storageBytes, item.head.storageBytes, bytes)} |`);
-  return ['#### Requested capacity', '', '| Component | Pods | CPU | Memory | PVC storage |', '|---|---|---|---|---|', ...rows].join('\n');
+  const rows = changed.map(
+    (item) =>
+      `| ${tableCell(item.component)} | ${change(item.base.pods, item.head.pods, String)} | ${change(item.base.cpuMillis, item.head.cpuMillis, cpu)} | ${change(item.base.memoryBytes, item.head.memoryBytes, bytes)} | ${change(item.base.storageBytes, item.head.storageBytes, bytes)} |`,
+  );
+  return [
+    '#### Requested capacity',
+    '',
+    '| Component | Pods | CPU | Memory | PVC storage |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function renderIssues(issues: StackIssue[] | undefined): string {
   if (!issues || issues.length === 0) return '';
-  const lines = issues.map((issue) =>
-    `- **${issue.severity}** ${codeText(issue.id)} ${codeText(issue.object)}${issue.option ? ` (${codeText(issue.option)})` : ''}: ${oneLine(issue.message)}. **Fix:** ${oneLine(issue.fix)}${issue.source ? ` (${sourceLink(issue.source)})` : ''}`);
+  const lines = issues.map(
+    (issue) =>
+      `- **${issue.severity}** ${codeText(issue.id)} ${codeText(issue.object)}${issue.option ? ` (${codeText(issue.option)})` : ''}: ${oneLine(issue.message)}. **Fix:** ${oneLine(issue.fix)}${issue.source ? ` (${sourceLink(issue.source)})` : ''}`,
+  );
   return ['#### Stack validation (head)', '', ...lines].join('\n');
 }
 
@@ -180,14 +227,26 @@ function renderOrder(order: ApplyOrder | undefined): string {
   if (!order || (order.steps.length === 0 && !order.refused)) return '';
   const lines = ['#### Order of the apply', ''];
   if (order.refused) lines.push(`> [!CAUTION]\n> ${oneLine(order.refused)}`);
-  else lines.push('The ingestor ring changes, so apply runs these steps in this order (`apply --no-order` applies everything at once):', '', ...order.steps.map((step) => oneLine(step)));
+  else
+    lines.push(
+      'The ingestor ring changes, so apply runs these steps in this order (`apply --no-order` applies everything at once):',
+      '',
+      ...order.steps.map((step) => oneLine(step)),
+    );
   for (const warning of order.warnings) lines.push('', `- **warning** ${oneLine(warning)}`);
   return lines.join('\n');
 }
 
 /** Apply order, stack validation, restart forecast and capacity delta, when an analysis layer provided them. */
 function renderImpact(diff: ManifestDiff): string {
-  return [renderOrder(diff.order), renderIssues(diff.issues), renderForecast(diff.forecast), renderCapacity(diff.capacity)].filter(Boolean).join('\n\n');
+  return [
+    renderOrder(diff.order),
+    renderIssues(diff.issues),
+    renderForecast(diff.forecast),
+    renderCapacity(diff.capacity),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 function tableHeader(): string {
@@ -210,7 +269,8 @@ function renderTable(entries: DiffEntry[], maxLength = Infinity): string {
     length += row.length + 1;
     shown++;
   }
-  if (shown < entries.length) lines.push(`\n_…and ${entries.length - shown} more changed objects; the full report lists them all._`);
+  if (shown < entries.length)
+    lines.push(`\n_…and ${entries.length - shown} more changed objects; the full report lists them all._`);
   return lines.join('\n');
 }
 
@@ -262,8 +322,9 @@ function blockOverhead(entry: DiffEntry): number {
  */
 function renderDetails(entries: DiffEntry[], budget: number, risky: Set<string>): string {
   // Drop order: objects without risks before flagged ones, longer diffs before shorter ones.
-  const byLengthDesc = [...entries].sort((a, b) =>
-    Number(risky.has(describe(a))) - Number(risky.has(describe(b))) || b.patch.length - a.patch.length);
+  const byLengthDesc = [...entries].sort(
+    (a, b) => Number(risky.has(describe(a))) - Number(risky.has(describe(b))) || b.patch.length - a.patch.length,
+  );
   const dropped = new Set<DiffEntry>();
   // Mentions past this share collapse into one "and N more" line, so they never crowd out every diff.
   const mentionsCap = Math.floor(budget * 0.3);
@@ -402,7 +463,8 @@ export function renderReport(diff: ManifestDiff, context: ReportContext, options
   remaining -= impact.length + (impact ? 2 : 0);
   const table = remaining > 400 ? renderTable(changed, Math.floor(remaining * 0.4)) : '';
   remaining -= table.length + 4;
-  const details = remaining > 300 ? renderDetails(changed, remaining, new Set(diff.risks.map((risk) => risk.object))) : '';
+  const details =
+    remaining > 300 ? renderDetails(changed, remaining, new Set(diff.risks.map((risk) => risk.object))) : '';
   const text = `${[head, notice, risks, impact, table, details, tail].filter(Boolean).join('\n\n')}\n`;
   if (text.length <= maxLength) return text;
   // Unreachable with sane budgets; a hard guarantee that GitHub never rejects the comment.

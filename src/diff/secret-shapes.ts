@@ -35,7 +35,9 @@ export function maskSecretShapes(text: string, mask: (secret: string) => string)
   let out = text;
   for (const shape of SHAPES) out = out.replace(shape, (match) => mask(match));
   // A credential has a digit or base64 padding; "Basic configuration" in a comment is prose.
-  out = out.replace(AUTH_SCHEME, (match, scheme: string, space: string, value: string) => (/[0-9=]/.test(value) ? `${scheme}${space}${mask(value)}` : match));
+  out = out.replace(AUTH_SCHEME, (match, scheme: string, space: string, value: string) =>
+    /[0-9=]/.test(value) ? `${scheme}${space}${mask(value)}` : match,
+  );
   out = out.replace(URL_PASSWORD, (_match, prefix: string, value: string) => `${prefix}${mask(value)}`);
   out = out.replace(CREDENTIAL_KEY, (match, key: string, separator: string, value: string) => {
     if (REFERENCE_KEY.test(key) || REFERENCE_VALUE.test(value) || value.startsWith('hmac-sha256:')) return match;

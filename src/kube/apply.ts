@@ -72,7 +72,11 @@ interface Survey {
  * Dry-runs every object and decides what to do with it; throws, having written nothing, when an object was refused,
  * immutable fields would change (without recreate) or other managers own fields (without force).
  */
-async function inspect(manager: ResourceManager, objects: readonly PreparedObject[], options: ApplySetOptions): Promise<Inspected[]> {
+async function inspect(
+  manager: ResourceManager,
+  objects: readonly PreparedObject[],
+  options: ApplySetOptions,
+): Promise<Inspected[]> {
   const conflicts: Conflict[] = [];
   const immutable: Array<{ object: string; message: string }> = [];
   const failures: Array<{ object: string; error: Error }> = [];
@@ -108,7 +112,13 @@ async function inspect(manager: ResourceManager, objects: readonly PreparedObjec
 
 function sameSpan(applySet: ApplySet, groupKinds: Set<string>, namespaces: Set<string>): boolean {
   const ns = new Set([...namespaces, applySet.namespace]);
-  return applySet.exists && groupKinds.size === applySet.currentGroupKinds.size && [...groupKinds].every((g) => applySet.currentGroupKinds.has(g)) && ns.size === applySet.currentNamespaces.size && [...ns].every((n) => applySet.currentNamespaces.has(n));
+  return (
+    applySet.exists &&
+    groupKinds.size === applySet.currentGroupKinds.size &&
+    [...groupKinds].every((g) => applySet.currentGroupKinds.has(g)) &&
+    ns.size === applySet.currentNamespaces.size &&
+    [...ns].every((n) => applySet.currentNamespaces.has(n))
+  );
 }
 
 /**
@@ -116,7 +126,11 @@ function sameSpan(applySet: ApplySet, groupKinds: Set<string>, namespaces: Set<s
  * kind is missing, an immutable field would change or another manager owns a field), then applies only the objects
  * that would change, phase by phase, prunes what left the set, and records a release revision.
  */
-export async function applyManifestSet(client: KubeClient, set: ManifestSet, options: ApplySetOptions): Promise<ApplyResult> {
+export async function applyManifestSet(
+  client: KubeClient,
+  set: ManifestSet,
+  options: ApplySetOptions,
+): Promise<ApplyResult> {
   const manager = new ResourceManager(client, options);
   const kube = manager.client;
   const log = options.log ?? (() => undefined);
@@ -126,7 +140,14 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   // The Lease as it was before we looked at the cluster: if it is unchanged when we take it, no other run wrote since.
   // Preparing the set reads discovery only, never an object, so it runs alongside.
   const [leaseBefore, firstPrepared] = await Promise.all([
-    lease === undefined ? undefined : kube.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: leaseName }),
+    lease === undefined
+      ? undefined
+      : kube.get({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          namespace: options.namespace,
+          name: leaseName,
+        }),
     manager.prepare(set, options),
   ]);
 
@@ -136,7 +157,11 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     const [parent, inspected, prune] = await Promise.allSettled([
       loaded,
       inspect(manager, prepared.objects, options),
-      loaded.then(() => (options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, prepared.objects))),
+      loaded.then(() =>
+        options.prune === false
+          ? { candidates: [], unlisted: [] }
+          : pruneCandidates(prepared.applySet, prepared.objects),
+      ),
     ]);
     if (parent.status === 'rejected') throw parent.reason;
     if (inspected.status === 'rejected') throw inspected.reason;
@@ -154,15 +179,32 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
   }
   const changes = () => state.inspected.filter((i) => i.action !== 'unchanged').length + state.prune.candidates.length;
   const { groupKinds, namespaces } = spanOf(state.prepared.objects.map((p) => p.object));
-  if (changes() === 0 && (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces)) && (await recordedAsDeployed(kube, state.prepared, options))) {
+  if (
+    changes() === 0 &&
+    (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces)) &&
+    (await recordedAsDeployed(kube, state.prepared, options))
+  ) {
     log(`no changes: ${state.inspected.length} object(s) already match`);
-    const result: ApplyResult = { environment: options.environment, objects: outcomes(state.inspected, state.prepared.skipped), pruned: [], warnings: state.prepared.warnings, writes: 0 };
-    if (options.wait) result.rollout = await manager.wait(state.prepared.objects.map((p) => p.object), waitOptions(options));
+    const result: ApplyResult = {
+      environment: options.environment,
+      objects: outcomes(state.inspected, state.prepared.skipped),
+      pruned: [],
+      warnings: state.prepared.warnings,
+      writes: 0,
+    };
+    if (options.wait)
+      result.rollout = await manager.wait(
+        state.prepared.objects.map((p) => p.object),
+        waitOptions(options),
+      );
     return result;
   }
 
   const run = async (held?: HeldLease): Promise<ApplyResult> => {
-    const untouched = held && held.previousResourceVersion !== undefined && held.previousResourceVersion === leaseBefore?.metadata.resourceVersion;
+    const untouched =
+      held &&
+      held.previousResourceVersion !== undefined &&
+      held.previousResourceVersion === leaseBefore?.metadata.resourceVersion;
     const createdFresh = held && held.previousResourceVersion === undefined && leaseBefore === undefined;
     if (held && !untouched && !createdFresh) {
       log('another run held the lock since this one read the cluster: re-checking the live state');
@@ -171,9 +213,13 @@ export async function applyManifestSet(client: KubeClient, set: ManifestSet, opt
     // Objects of kinds whose CustomResourceDefinition is in this set cannot be dry-run until it is served: apply the
     // definitions first and wait until they are Established (as Flux does), then check everything else with dry-runs
     // before writing it, as for any other set.
-    const crds = state.inspected.filter((i) => isCrd(i.prepared.object) && i.action !== 'unchanged') as Array<Inspected & { action: 'created' | 'configured' | 'recreated' }>;
+    const crds = state.inspected.filter((i) => isCrd(i.prepared.object) && i.action !== 'unchanged') as Array<
+      Inspected & { action: 'created' | 'configured' | 'recreated' }
+    >;
     if (state.prepared.objects.some((p) => !p.resource) && crds.length > 0) {
-      log(`applying ${crds.length} CustomResourceDefinition(s) first: ${deferredObjects(state.prepared).length} object(s) of this set use their kinds`);
+      log(
+        `applying ${crds.length} CustomResourceDefinition(s) first: ${deferredObjects(state.prepared).length} object(s) of this set use their kinds`,
+      );
       await manager.applyAll(crds, { force: !!options.force, reportProgress: false });
       state = await resurvey();
       const staged = new Map(crds.map((i) => [i.prepared.id, i]));
@@ -202,8 +248,15 @@ function waitOptions(options: ApplySetOptions): { timeoutMs?: number | undefined
 }
 
 /** The environment's release history, in the store the options name (the namespace's Secrets by default). */
-export function releaseHistory(client: KubeClient, options: Pick<ApplySetOptions, 'namespace' | 'environment'>, release: ReleaseOptions = {}): ReleaseHistory {
-  return new ReleaseHistory(release.store ?? new SecretReleaseStore(client, options.namespace, options.environment), release.limit ?? 10);
+export function releaseHistory(
+  client: KubeClient,
+  options: Pick<ApplySetOptions, 'namespace' | 'environment'>,
+  release: ReleaseOptions = {},
+): ReleaseHistory {
+  return new ReleaseHistory(
+    release.store ?? new SecretReleaseStore(client, options.namespace, options.environment),
+    release.limit ?? 10,
+  );
 }
 
 /** The manifests a release records for a prepared set. */
@@ -226,7 +279,12 @@ function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObj
   return [...inspected.map((i) => entryOf(i.prepared, i.action)), ...skipped.map((p) => entryOf(p, 'skipped'))];
 }
 
-async function write(manager: ResourceManager, state: Survey, options: ApplySetOptions, startWrites: number): Promise<ApplyResult> {
+async function write(
+  manager: ResourceManager,
+  state: Survey,
+  options: ApplySetOptions,
+  startWrites: number,
+): Promise<ApplyResult> {
   const client = manager.client;
   const { prepared, inspected, prune } = state;
   const { applySet } = prepared;
@@ -235,8 +293,17 @@ async function write(manager: ResourceManager, state: Survey, options: ApplySetO
   const history = release === undefined ? undefined : releaseHistory(client, options, release);
   const members = prepared.objects.map((p) => p.object);
   const writesBefore = client.writeCount;
-  const result: ApplyResult = { environment: options.environment, objects: outcomes(inspected, prepared.skipped), pruned: [], warnings: [...prepared.warnings], writes: 0 };
-  for (const kind of prune.unlisted) result.warnings.push(`cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`);
+  const result: ApplyResult = {
+    environment: options.environment,
+    objects: outcomes(inspected, prepared.skipped),
+    pruned: [],
+    warnings: [...prepared.warnings],
+    writes: 0,
+  };
+  for (const kind of prune.unlisted)
+    result.warnings.push(
+      `cannot prune ${kind}: the API server no longer serves it; its objects stay in the set's parent annotation`,
+    );
   const provenance = { ...(release?.sourceCommit ? { sourceCommit: release.sourceCommit } : {}) };
 
   const manifests: ManifestSet = recordedManifests(prepared);
@@ -244,7 +311,9 @@ async function write(manager: ResourceManager, state: Survey, options: ApplySetO
   const recordFailure = async (error: Error) => {
     if (!history) return;
     try {
-      const failed = await uninterruptible(() => history.record({ status: 'failed', manifests, description: error.message, ...provenance }));
+      const failed = await uninterruptible(() =>
+        history.record({ status: 'failed', manifests, description: error.message, ...provenance }),
+      );
       result.revision = failed.revision;
     } catch (recordError) {
       log(`could not record the failed release: ${(recordError as Error).message}`);
@@ -258,7 +327,10 @@ async function write(manager: ResourceManager, state: Survey, options: ApplySetO
     if (recreate.length) await manager.recreate(recreate, { deleteTimeoutMs: options.deleteTimeoutMs });
 
     await manager.applyAll(
-      inspected.filter((i): i is Inspected & { action: 'created' | 'configured' | 'recreated' } => i.action !== 'unchanged' && !i.staged),
+      inspected.filter(
+        (i): i is Inspected & { action: 'created' | 'configured' | 'recreated' } =>
+          i.action !== 'unchanged' && !i.staged,
+      ),
       { force: !!options.force },
     );
 
@@ -282,14 +354,20 @@ async function write(manager: ResourceManager, state: Survey, options: ApplySetO
   if (history) {
     // Every object is written: the revision is recorded (and earlier ones superseded) even if a stop request arrives now.
     const deployed = await uninterruptible(() =>
-      history.record({ status: 'deployed', manifests, ...provenance, ...(release?.description ? { description: release.description } : {}) }),
+      history.record({
+        status: 'deployed',
+        manifests,
+        ...provenance,
+        ...(release?.description ? { description: release.description } : {}),
+      }),
     );
     result.revision = deployed.revision;
   }
   try {
     if (options.wait) result.rollout = await manager.wait(members, waitOptions(options));
   } catch (error) {
-    if (history && result.revision !== undefined && error instanceof RolloutTimeoutError) await history.setStatus(result.revision, 'failed', error.message).catch(() => undefined);
+    if (history && result.revision !== undefined && error instanceof RolloutTimeoutError)
+      await history.setStatus(result.revision, 'failed', error.message).catch(() => undefined);
     throw error;
   } finally {
     result.writes = client.writeCount - startWrites;

@@ -57,7 +57,12 @@ export class ApplySet {
 
   /** Reads the parent and refuses one that another tool owns or that is not a parent at all. */
   async load(): Promise<void> {
-    const parent = await this.client.get({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: this.name });
+    const parent = await this.client.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: this.namespace,
+      name: this.name,
+    });
     if (!parent) {
       this.exists = false;
       return;
@@ -67,14 +72,20 @@ export class ApplySet {
     const labels = parent.metadata.labels ?? {};
     const tooling = annotations[APPLYSET_TOOLING_ANNOTATION];
     if (tooling === undefined) {
-      throw new Error(`${this.description} already exists and is missing the annotation ${APPLYSET_TOOLING_ANNOTATION}: it is not an ApplySet parent; choose another environment name or delete the Secret`);
+      throw new Error(
+        `${this.description} already exists and is missing the annotation ${APPLYSET_TOOLING_ANNOTATION}: it is not an ApplySet parent; choose another environment name or delete the Secret`,
+      );
     }
     const toolName = tooling.includes('/') ? tooling.slice(0, tooling.lastIndexOf('/')) : tooling;
     if (toolName !== TOOL_NAME) {
-      throw new Error(`${this.description} is managed by tooling "${toolName}" (${APPLYSET_TOOLING_ANNOTATION}=${tooling}), not ${TOOL_NAME}; refusing to change a set another tool owns`);
+      throw new Error(
+        `${this.description} is managed by tooling "${toolName}" (${APPLYSET_TOOLING_ANNOTATION}=${tooling}), not ${TOOL_NAME}; refusing to change a set another tool owns`,
+      );
     }
     if (labels[APPLYSET_ID_LABEL] !== this.id) {
-      throw new Error(`${this.description} has label ${APPLYSET_ID_LABEL}=${labels[APPLYSET_ID_LABEL] ?? '(missing)'}, expected ${this.id}; the parent was copied or edited by hand`);
+      throw new Error(
+        `${this.description} has label ${APPLYSET_ID_LABEL}=${labels[APPLYSET_ID_LABEL] ?? '(missing)'}, expected ${this.id}; the parent was copied or edited by hand`,
+      );
     }
     const kinds = annotations[APPLYSET_GROUP_KINDS_ANNOTATION] ?? '';
     this.currentGroupKinds = new Set(kinds ? kinds.split(',') : []);
@@ -95,7 +106,10 @@ export class ApplySet {
         annotations: {
           [APPLYSET_TOOLING_ANNOTATION]: this.tooling,
           [APPLYSET_GROUP_KINDS_ANNOTATION]: [...new Set(groupKinds)].sort().join(','),
-          [APPLYSET_NAMESPACES_ANNOTATION]: [...new Set(namespaces)].filter((ns) => ns && ns !== this.namespace).sort().join(','),
+          [APPLYSET_NAMESPACES_ANNOTATION]: [...new Set(namespaces)]
+            .filter((ns) => ns && ns !== this.namespace)
+            .sort()
+            .join(','),
         },
       },
     };
@@ -104,7 +118,8 @@ export class ApplySet {
       await this.client.apply(parent, { fieldManager });
     } catch (error) {
       // kubectl retries with force on conflict: the parent's metadata belongs to the set's tooling.
-      if (error instanceof KubeApiError && error.status === 409) await this.client.apply(parent, { fieldManager, force: true });
+      if (error instanceof KubeApiError && error.status === 409)
+        await this.client.apply(parent, { fieldManager, force: true });
       else throw error;
     }
     this.exists = true;
@@ -113,7 +128,12 @@ export class ApplySet {
   /** Record the superset of old and new group-kinds/namespaces before writing members, so an interrupted run leaks nothing. */
   async widen(members: readonly KubeObject[]): Promise<void> {
     const { groupKinds, namespaces } = spanOf(members);
-    if (this.exists && [...groupKinds].every((g) => this.currentGroupKinds.has(g)) && [...namespaces].every((n) => this.currentNamespaces.has(n))) return;
+    if (
+      this.exists &&
+      [...groupKinds].every((g) => this.currentGroupKinds.has(g)) &&
+      [...namespaces].every((n) => this.currentNamespaces.has(n))
+    )
+      return;
     await this.write([...this.currentGroupKinds, ...groupKinds], [...this.currentNamespaces, ...namespaces]);
     for (const g of groupKinds) this.currentGroupKinds.add(g);
     for (const n of namespaces) this.currentNamespaces.add(n);
@@ -123,7 +143,11 @@ export class ApplySet {
   async narrow(members: readonly KubeObject[]): Promise<void> {
     const { groupKinds, namespaces } = spanOf(members);
     const wanted = new Set([...namespaces, this.namespace]);
-    const same = groupKinds.size === this.currentGroupKinds.size && [...groupKinds].every((g) => this.currentGroupKinds.has(g)) && wanted.size === this.currentNamespaces.size && [...wanted].every((n) => this.currentNamespaces.has(n));
+    const same =
+      groupKinds.size === this.currentGroupKinds.size &&
+      [...groupKinds].every((g) => this.currentGroupKinds.has(g)) &&
+      wanted.size === this.currentNamespaces.size &&
+      [...wanted].every((n) => this.currentNamespaces.has(n));
     if (!same) await this.write(groupKinds, namespaces);
     this.currentGroupKinds = groupKinds;
     this.currentNamespaces = new Set([...namespaces, this.namespace]);
@@ -133,7 +157,10 @@ export class ApplySet {
    * Live members: every object carrying this set's part-of label, listed per recorded group-kind and namespace.
    * Group-kinds whose API is no longer served are returned in `unlisted` (they cannot be pruned and are reported).
    */
-  async listMembers(extraGroupKinds: Iterable<MemberKind> = [], skipGroupKinds: ReadonlySet<string> = new Set()): Promise<{ members: KubeObject[]; unlisted: string[] }> {
+  async listMembers(
+    extraGroupKinds: Iterable<MemberKind> = [],
+    skipGroupKinds: ReadonlySet<string> = new Set(),
+  ): Promise<{ members: KubeObject[]; unlisted: string[] }> {
     const kinds = new Map<string, MemberKind>();
     for (const kind of extraGroupKinds) if (!skipGroupKinds.has(kind.groupKind)) kinds.set(kind.groupKind, kind);
     const unlisted: string[] = [];
@@ -146,9 +173,12 @@ export class ApplySet {
     const lists: Array<{ kind: MemberKind; namespace: string | undefined }> = [];
     for (const kind of kinds.values()) {
       const info = await this.client.resource(kind.apiVersion, kind.kind);
-      for (const namespace of info.namespaced ? [...this.currentNamespaces] : [undefined]) lists.push({ kind, namespace });
+      for (const namespace of info.namespaced ? [...this.currentNamespaces] : [undefined])
+        lists.push({ kind, namespace });
     }
-    const pages = await mapLimit(lists, 8, ({ kind, namespace }) => this.client.list(kind.apiVersion, kind.kind, namespace, this.memberSelector));
+    const pages = await mapLimit(lists, 8, ({ kind, namespace }) =>
+      this.client.list(kind.apiVersion, kind.kind, namespace, this.memberSelector),
+    );
     return { members: pages.flat(), unlisted };
   }
 }

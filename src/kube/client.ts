@@ -141,7 +141,18 @@ interface StatusBody {
   details?: { causes?: StatusCause[] };
 }
 
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'ERR_SOCKET_CLOSED', 'ECONNABORTED', 'EHOSTUNREACH']);
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'ERR_SOCKET_CLOSED',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+]);
 
 function groupVersionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
@@ -219,7 +230,10 @@ export class KubeClient {
    */
   withSignal(signal: AbortSignal): KubeClient {
     const view = Object.create(this) as KubeClient;
-    Object.defineProperty(view, 'signal', { value: this.signal ? AbortSignal.any([this.signal, signal]) : signal, enumerable: true });
+    Object.defineProperty(view, 'signal', {
+      value: this.signal ? AbortSignal.any([this.signal, signal]) : signal,
+      enumerable: true,
+    });
     return view;
   }
 
@@ -232,7 +246,10 @@ export class KubeClient {
     const user = kc.getCurrentUser();
     // Exec plugins, auth providers and authenticators added with kc.addAuthenticator mint tokens that expire: ask the
     // kubeconfig for headers on every request (they cache internally). A static token or client cert is read once.
-    const dynamicAuth = !options.tokenProvider && !!user && (!!user.exec || !!user.authProvider || (!user.token && !user.certData && !user.certFile));
+    const dynamicAuth =
+      !options.tokenProvider &&
+      !!user &&
+      (!!user.exec || !!user.authProvider || (!user.token && !user.certData && !user.certFile));
     const tls: https.AgentOptions = {};
     const optsForTls: https.RequestOptions = {};
     // applyHTTPSOptions is synchronous inside applyToHTTPSOptions; we read only TLS material here.
@@ -251,7 +268,14 @@ export class KubeClient {
     else kc.loadFromDefault();
     if (context) {
       if (!kc.getContextObject(context)) {
-        throw new Error(`kubeconfig ${path ?? '(default)'} has no context '${context}'; available: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+        throw new Error(
+          `kubeconfig ${path ?? '(default)'} has no context '${context}'; available: ${
+            kc
+              .getContexts()
+              .map((c) => c.name)
+              .join(', ') || 'none'
+          }`,
+        );
       }
       kc.setCurrentContext(context);
     }
@@ -286,7 +310,15 @@ export class KubeClient {
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; contentType?: string; object: string; kind?: string; allow404?: boolean; dryRun?: boolean; retryConflict?: boolean } = { object: path },
+    options: {
+      body?: unknown;
+      contentType?: string;
+      object: string;
+      kind?: string;
+      allow404?: boolean;
+      dryRun?: boolean;
+      retryConflict?: boolean;
+    } = { object: path },
   ): Promise<T | undefined> {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     // What the server will do is decided by the URL, so that is what the record says (a `dryRun` option alone is not).
@@ -315,10 +347,16 @@ export class KubeClient {
         return outcome.text ? (JSON.parse(outcome.text) as T) : undefined;
       }
       if (outcome.status === 404 && options.allow404) return undefined;
-      const retryable = outcome.status === 429 || outcome.status >= 500 || (outcome.status === 409 && options.retryConflict === true);
+      const retryable =
+        outcome.status === 429 || outcome.status >= 500 || (outcome.status === 409 && options.retryConflict === true);
       if (retryable && attempt < this.retry.retries) {
         const hinted = Number(outcome.retryAfter);
-        await this.pause(Number.isFinite(hinted) && hinted > 0 ? Math.min(hinted * 1000, this.retry.maxDelayMs) : this.backoff(attempt), options.object);
+        await this.pause(
+          Number.isFinite(hinted) && hinted > 0
+            ? Math.min(hinted * 1000, this.retry.maxDelayMs)
+            : this.backoff(attempt),
+          options.object,
+        );
         attempt++;
         continue;
       }
@@ -338,11 +376,26 @@ export class KubeClient {
     } catch {
       body = { message: text.slice(0, 300) || http.STATUS_CODES[status] || 'error' };
     }
-    const causes = (body.details?.causes ?? []).map((cause) => ({ ...cause, message: cause.message === undefined ? undefined : scrubMessage(kind, cause.message) }));
-    return new KubeApiError(status, body.reason ?? '', object, scrubMessage(kind, body.message ?? http.STATUS_CODES[status] ?? 'error'), causes);
+    const causes = (body.details?.causes ?? []).map((cause) => ({
+      ...cause,
+      message: cause.message === undefined ? undefined : scrubMessage(kind, cause.message),
+    }));
+    return new KubeApiError(
+      status,
+      body.reason ?? '',
+      object,
+      scrubMessage(kind, body.message ?? http.STATUS_CODES[status] ?? 'error'),
+      causes,
+    );
   }
 
-  private async send(method: string, path: string, payload: Buffer | undefined, contentType: string, auth: Record<string, string>): Promise<{ status: number; text: string; retryAfter?: string }> {
+  private async send(
+    method: string,
+    path: string,
+    payload: Buffer | undefined,
+    contentType: string,
+    auth: Record<string, string>,
+  ): Promise<{ status: number; text: string; retryAfter?: string }> {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent, ...auth };
     if (payload) {
       headers['Content-Type'] = contentType;
@@ -356,13 +409,18 @@ export class KubeClient {
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
         res.on('end', () => {
-          const result: { status: number; text: string; retryAfter?: string } = { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+          const result: { status: number; text: string; retryAfter?: string } = {
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+          };
           const retryAfter = res.headers['retry-after'];
           if (typeof retryAfter === 'string') result.retryAfter = retryAfter;
           resolve(result);
         });
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error(`no response within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', reject);
       if (payload) req.write(payload);
       req.end();
@@ -374,7 +432,10 @@ export class KubeClient {
   private resourceList(apiVersion: string, refresh: boolean): Promise<ApiResourceList | undefined> {
     let cached = this.discovery.get(apiVersion);
     if (!cached || refresh) {
-      cached = this.request<ApiResourceList>('GET', groupVersionPath(apiVersion), { object: `API group ${apiVersion}`, allow404: true });
+      cached = this.request<ApiResourceList>('GET', groupVersionPath(apiVersion), {
+        object: `API group ${apiVersion}`,
+        allow404: true,
+      });
       this.discovery.set(apiVersion, cached);
       cached.catch(() => this.discovery.delete(apiVersion));
     }
@@ -385,7 +446,9 @@ export class KubeClient {
     const pick = (list: ApiResourceList | undefined) => {
       const entry = list?.resources?.find((r) => r.kind === kind && !r.name.includes('/'));
       if (!entry || !list) return undefined;
-      const subresources = list.resources.filter((r) => r.name.startsWith(`${entry.name}/`)).map((r) => r.name.slice(entry.name.length + 1));
+      const subresources = list.resources
+        .filter((r) => r.name.startsWith(`${entry.name}/`))
+        .map((r) => r.name.slice(entry.name.length + 1));
       return { plural: entry.name, namespaced: entry.namespaced, verbs: entry.verbs ?? [], subresources };
     };
     // A CRD may have been installed since the list was cached: look again once before saying "not served".
@@ -394,10 +457,14 @@ export class KubeClient {
 
   /** Served versions of an API group, preferred first (empty when the group is not served). */
   async preferredVersions(group: string): Promise<string[]> {
-    const found = await this.request<{ preferredVersion?: { version: string }; versions?: Array<{ version: string }> }>('GET', `/apis/${group}`, {
-      object: `API group ${group}`,
-      allow404: true,
-    });
+    const found = await this.request<{ preferredVersion?: { version: string }; versions?: Array<{ version: string }> }>(
+      'GET',
+      `/apis/${group}`,
+      {
+        object: `API group ${group}`,
+        allow404: true,
+      },
+    );
     if (!found) return [];
     const versions = (found.versions ?? []).map((v) => v.version);
     const preferred = found.preferredVersion?.version;
@@ -411,17 +478,24 @@ export class KubeClient {
 
   async resource(apiVersion: string, kind: string): Promise<ResourceInfo> {
     const info = await this.findResource(apiVersion, kind);
-    if (!info) throw new Error(`the API server does not serve ${kind} in ${apiVersion}: install its CustomResourceDefinition or remove the objects`);
+    if (!info)
+      throw new Error(
+        `the API server does not serve ${kind} in ${apiVersion}: install its CustomResourceDefinition or remove the objects`,
+      );
     return info;
   }
 
   /** The REST path of a collection or, with a name, of one object. */
-  async path(key: { apiVersion: string; kind: string; namespace?: string; name?: string }, subresource?: string): Promise<string> {
+  async path(
+    key: { apiVersion: string; kind: string; namespace?: string; name?: string },
+    subresource?: string,
+  ): Promise<string> {
     const info = await this.resource(key.apiVersion, key.kind);
     let path = groupVersionPath(key.apiVersion);
     if (info.namespaced) {
       if (key.namespace) path += `/namespaces/${encodeURIComponent(key.namespace)}`;
-      else if (key.name) throw new Error(`${describeKey({ ...key, name: key.name })}: namespaced kind without a namespace`);
+      else if (key.name)
+        throw new Error(`${describeKey({ ...key, name: key.name })}: namespaced kind without a namespace`);
     }
     path += `/${info.plural}`;
     if (key.name) path += `/${encodeURIComponent(key.name)}`;
@@ -441,7 +515,11 @@ export class KubeClient {
   }
 
   async get(key: ObjectKey): Promise<KubeObject | undefined> {
-    return this.request<KubeObject>('GET', await this.path(key), { object: describeKey(key), kind: key.kind, allow404: true });
+    return this.request<KubeObject>('GET', await this.path(key), {
+      object: describeKey(key),
+      kind: key.kind,
+      allow404: true,
+    });
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
@@ -452,10 +530,14 @@ export class KubeClient {
       const query = new URLSearchParams({ limit: '500' });
       if (labelSelector) query.set('labelSelector', labelSelector);
       if (continueToken) query.set('continue', continueToken);
-      const page = await this.request<{ items: KubeObject[]; metadata?: { continue?: string } }>('GET', `${base}?${query}`, {
-        object: `${kind} list${namespace ? ` in ${namespace}` : ''}`,
-        kind,
-      });
+      const page = await this.request<{ items: KubeObject[]; metadata?: { continue?: string } }>(
+        'GET',
+        `${base}?${query}`,
+        {
+          object: `${kind} list${namespace ? ` in ${namespace}` : ''}`,
+          kind,
+        },
+      );
       // List items omit apiVersion/kind; put them back so objects are self-describing.
       for (const item of page?.items ?? []) items.push({ ...item, apiVersion, kind });
       continueToken = page?.metadata?.continue || undefined;
@@ -481,12 +563,16 @@ export class KubeClient {
 
   async create(object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const key = keyOf(object);
-    const result = await this.request<KubeObject>('POST', `${await this.path(key.namespace ? { apiVersion: key.apiVersion, kind: key.kind, namespace: key.namespace } : { apiVersion: key.apiVersion, kind: key.kind })}${this.writeQuery(options)}`, {
-      body: object,
-      object: describeKey(key),
-      kind: object.kind,
-      dryRun: !!options.dryRun,
-    });
+    const result = await this.request<KubeObject>(
+      'POST',
+      `${await this.path(key.namespace ? { apiVersion: key.apiVersion, kind: key.kind, namespace: key.namespace } : { apiVersion: key.apiVersion, kind: key.kind })}${this.writeQuery(options)}`,
+      {
+        body: object,
+        object: describeKey(key),
+        kind: object.kind,
+        dryRun: !!options.dryRun,
+      },
+    );
     if (!result) throw new Error(`${describeKey(key)}: empty create response`);
     return result;
   }
@@ -507,7 +593,11 @@ export class KubeClient {
   /** PUT on the status subresource (tests drive rollout status this way: there is no kubelet). */
   async replaceStatus(object: KubeObject): Promise<KubeObject> {
     const key = keyOf(object);
-    const result = await this.request<KubeObject>('PUT', await this.path(key, 'status'), { body: object, object: describeKey(key), kind: object.kind });
+    const result = await this.request<KubeObject>('PUT', await this.path(key, 'status'), {
+      body: object,
+      object: describeKey(key),
+      kind: object.kind,
+    });
     if (!result) throw new Error(`${describeKey(key)}: empty status response`);
     return result;
   }
@@ -517,7 +607,11 @@ export class KubeClient {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
     if (options.dryRun) body.dryRun = ['All'];
-    const result = await this.request<unknown>('DELETE', `${await this.path(key)}${options.dryRun ? '?dryRun=All' : ''}`, { body, object: describeKey(key), kind: key.kind, allow404: true, dryRun: !!options.dryRun });
+    const result = await this.request<unknown>(
+      'DELETE',
+      `${await this.path(key)}${options.dryRun ? '?dryRun=All' : ''}`,
+      { body, object: describeKey(key), kind: key.kind, allow404: true, dryRun: !!options.dryRun },
+    );
     return result !== undefined;
   }
 

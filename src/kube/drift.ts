@@ -58,7 +58,9 @@ async function driftOf(client: KubeClient, options: DriftOptions): Promise<Drift
     liveSet.push({ file: p.manifest.file, object: redactSecret(live) });
     mergedSet.push({ file: p.manifest.file, object: redactSecret(merged as KubeObject) });
     if (dryRun.verdict !== 'unchanged') {
-      const managers = ((live.metadata.managedFields as Array<{ manager?: string }> | undefined) ?? []).map((m) => m.manager ?? '').filter((m) => m && m !== manager.fieldManager && !m.endsWith('-applyset'));
+      const managers = ((live.metadata.managedFields as Array<{ manager?: string }> | undefined) ?? [])
+        .map((m) => m.manager ?? '')
+        .filter((m) => m && m !== manager.fieldManager && !m.endsWith('-applyset'));
       drifted.push({ id: p.id, object: p.name, change: 'modified', managers: [...new Set(managers)] });
     }
   }

@@ -49,31 +49,51 @@ export function defaultCredentials(region: string): () => Promise<AwsCredentials
   const client = new EKSClient({ region });
   return async () => {
     const identity = await client.config.credentials();
-    return { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey, sessionToken: identity.sessionToken, expiration: identity.expiration };
+    return {
+      accessKeyId: identity.accessKeyId,
+      secretAccessKey: identity.secretAccessKey,
+      sessionToken: identity.sessionToken,
+      expiration: identity.expiration,
+    };
   };
 }
 
 /** The credentials that sign tokens and call EKS: the assumed cluster-access role or the caller's own. */
-export function eksCredentials(options: Pick<EksConnectionOptions, 'region' | 'roleArn' | 'sessionName' | 'externalId' | 'credentials' | 'clock'>): () => Promise<AwsCredentials> {
+export function eksCredentials(
+  options: Pick<EksConnectionOptions, 'region' | 'roleArn' | 'sessionName' | 'externalId' | 'credentials' | 'clock'>,
+): () => Promise<AwsCredentials> {
   const base = options.credentials ?? defaultCredentials(options.region);
   const clock = options.clock ?? systemClock;
   if (!options.roleArn) return cachedCredentials(base, clock);
   const roleArn = options.roleArn;
   return cachedCredentials(
-    () => assumeClusterRole({ roleArn, sessionName: options.sessionName, externalId: options.externalId, region: options.region, credentials: base }),
+    () =>
+      assumeClusterRole({
+        roleArn,
+        sessionName: options.sessionName,
+        externalId: options.externalId,
+        region: options.region,
+        credentials: base,
+      }),
     clock,
   );
 }
 
 /** eks:DescribeCluster (AWS_ENDPOINT_URL_EKS overrides the endpoint in tests). */
-export async function describeEksCluster(options: { clusterName: string; region: string; credentials: () => Promise<AwsCredentials> }): Promise<EksClusterInfo> {
+export async function describeEksCluster(options: {
+  clusterName: string;
+  region: string;
+  credentials: () => Promise<AwsCredentials>;
+}): Promise<EksClusterInfo> {
   const client = new EKSClient({ region: options.region, credentials: options.credentials });
   try {
     const response = await client.send(new DescribeClusterCommand({ name: options.clusterName }));
     const cluster = response.cluster;
     if (!cluster) throw new Error('the response carried no cluster');
     if (cluster.status && cluster.status !== 'ACTIVE') {
-      throw new Error(`cluster status is ${cluster.status}; endpoint and CA are only final once it is ACTIVE: retry later`);
+      throw new Error(
+        `cluster status is ${cluster.status}; endpoint and CA are only final once it is ACTIVE: retry later`,
+      );
     }
     if (!cluster.endpoint || !cluster.certificateAuthority?.data) {
       throw new Error('the cluster has no endpoint or certificate authority yet: retry once it is ACTIVE');
@@ -86,7 +106,9 @@ export async function describeEksCluster(options: { clusterName: string; region:
       authenticationMode: cluster.accessConfig?.authenticationMode,
     };
   } catch (error) {
-    throw new Error(`eks:DescribeCluster ${options.clusterName} in ${options.region} failed: ${(error as Error).message}`);
+    throw new Error(
+      `eks:DescribeCluster ${options.clusterName} in ${options.region} failed: ${(error as Error).message}`,
+    );
   } finally {
     client.destroy();
   }
@@ -110,7 +132,15 @@ export async function connectEks(options: EksConnectionOptions): Promise<EksConn
   const credentials = eksCredentials(options);
   const cluster = await describeEksCluster({ clusterName: options.clusterName, region: options.region, credentials });
   const kubeConfig = eksKubeConfig(cluster);
-  const tokens = new EksTokenProvider({ clusterName: options.clusterName, region: options.region, credentials, clock: options.clock ?? systemClock });
-  const client = KubeClient.fromKubeConfig(kubeConfig, { ...options.kubeClientOptions, tokenProvider: () => tokens.token() });
+  const tokens = new EksTokenProvider({
+    clusterName: options.clusterName,
+    region: options.region,
+    credentials,
+    clock: options.clock ?? systemClock,
+  });
+  const client = KubeClient.fromKubeConfig(kubeConfig, {
+    ...options.kubeClientOptions,
+    tokenProvider: () => tokens.token(),
+  });
   return { cluster, kubeConfig, tokens, client };
 }

@@ -142,10 +142,16 @@ export function formatExecCredential(token: EksToken, apiVersion: ExecCredential
 // json.dumps(obj) with default separators (', ', ': ') and ensure_ascii: enough for the strings above.
 function pythonJson(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`);
+  const entries = Object.entries(value as Record<string, unknown>).map(
+    ([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`,
+  );
   return `{${entries.join(', ')}}`;
 }
 
@@ -190,9 +196,16 @@ export async function assumeClusterRole(options: AssumeRoleOptions): Promise<Aws
     );
     const c = response.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('the response carried no credentials');
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
   } catch (error) {
-    throw new Error(`sts:AssumeRole into ${options.roleArn} failed: ${(error as Error).message}. Check that the caller may assume the role and the role's trust policy (external id, session name).`);
+    throw new Error(
+      `sts:AssumeRole into ${options.roleArn} failed: ${(error as Error).message}. Check that the caller may assume the role and the role's trust policy (external id, session name).`,
+    );
   } finally {
     client.destroy();
   }
@@ -234,7 +247,12 @@ export class EksTokenProvider {
     this.pending ??= (async () => {
       try {
         const credentials = await this.options.credentials();
-        const token = await createEksToken({ clusterName: this.options.clusterName, region: this.options.region, credentials, now });
+        const token = await createEksToken({
+          clusterName: this.options.clusterName,
+          region: this.options.region,
+          credentials,
+          now,
+        });
         this.minted += 1;
         this.cached = token;
         return token;
@@ -250,7 +268,11 @@ export class EksTokenProvider {
  * Caches credentials from `load` until they are within `marginMs` of their expiration (static credentials
  * without an expiration are loaded once).
  */
-export function cachedCredentials(load: () => Promise<AwsCredentials>, clock: Clock = systemClock, marginMs = 5 * 60_000): () => Promise<AwsCredentials> {
+export function cachedCredentials(
+  load: () => Promise<AwsCredentials>,
+  clock: Clock = systemClock,
+  marginMs = 5 * 60_000,
+): () => Promise<AwsCredentials> {
   let cached: AwsCredentials | undefined;
   return async () => {
     if (cached && (!cached.expiration || cached.expiration.getTime() - clock().getTime() > marginMs)) return cached;

@@ -62,6 +62,8 @@ export class ApplyError extends ThanosGitopsError {
     readonly stage: string,
     readonly partial: Partial<ApplyResult> = {},
   ) {
-    super(`${stage} failed for ${failures.length} object(s):\n${failures.map((f) => `  ${f.error.message.startsWith(f.object) ? f.error.message : `${f.object}: ${f.error.message}`}`).join('\n')}\nRe-running the apply is safe: it converges from wherever this one stopped.`);
+    super(
+      `${stage} failed for ${failures.length} object(s):\n${failures.map((f) => `  ${f.error.message.startsWith(f.object) ? f.error.message : `${f.object}: ${f.error.message}`}`).join('\n')}\nRe-running the apply is safe: it converges from wherever this one stopped.`,
+    );
   }
 }

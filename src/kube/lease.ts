@@ -77,7 +77,13 @@ function lastActivity(spec: LeaseSpec): Date | undefined {
  * Runs fn while holding the namespace's coordination.k8s.io/v1 Lease, client-go leader-election style: GET, then create
  * (409 = someone else won) or PUT with the read resourceVersion (409 = lost the race). Never a forced apply.
  */
-export async function withLease<T>(client: KubeClient, namespace: string, holder: string, fn: (lease: HeldLease) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+export async function withLease<T>(
+  client: KubeClient,
+  namespace: string,
+  holder: string,
+  fn: (lease: HeldLease) => Promise<T>,
+  options: LeaseOptions = {},
+): Promise<T> {
   const name = options.leaseName ?? LEASE_NAME;
   const duration = options.leaseDurationSeconds ?? 30;
   const renewEvery = options.renewIntervalMs ?? (duration * 1000) / 3;
@@ -95,7 +101,10 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
     if (Date.now() >= deadline) throw new LeaseHeldError(namespace, attempt.holder, attempt.expires);
     if (!waited) options.onWait?.(attempt.holder);
     waited = true;
-    await client.pause(Math.min(options.pollIntervalMs ?? 500, Math.max(10, deadline - Date.now())), `Lease ${namespace}/${name}`);
+    await client.pause(
+      Math.min(options.pollIntervalMs ?? 500, Math.max(10, deadline - Date.now())),
+      `Lease ${namespace}/${name}`,
+    );
   }
 
   let current = held.lease;
@@ -108,7 +117,8 @@ export async function withLease<T>(client: KubeClient, namespace: string, holder
         current = await client.replace({ ...current, spec });
       } catch (error) {
         // A 409 here means someone took the Lease over (our renewals stalled past its duration): stop claiming it.
-        if (error instanceof KubeApiError && error.status === 409) lost = new Error(`lost Lease ${namespace}/${name}: another run took it over after our renewals stalled`);
+        if (error instanceof KubeApiError && error.status === 409)
+          lost = new Error(`lost Lease ${namespace}/${name}: another run took it over after our renewals stalled`);
       }
     })();
   }, renewEvery);
@@ -134,15 +144,30 @@ async function tryAcquire(
   key: { apiVersion: string; kind: string; namespace: string; name: string },
   holder: string,
   duration: number,
-): Promise<{ lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string } | { holder: string; expires: Date }> {
+): Promise<
+  { lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string } | { holder: string; expires: Date }
+> {
   const now = new Date();
   const existing = (await client.get(key)) as LeaseObject | undefined;
-  const spec: LeaseSpec = { holderIdentity: holder, leaseDurationSeconds: duration, acquireTime: microTime(now), renewTime: microTime(now) };
+  const spec: LeaseSpec = {
+    holderIdentity: holder,
+    leaseDurationSeconds: duration,
+    acquireTime: microTime(now),
+    renewTime: microTime(now),
+  };
   if (!existing) {
     try {
-      return { lease: await client.create({ apiVersion: key.apiVersion, kind: key.kind, metadata: { name: key.name, namespace: key.namespace }, spec }) };
+      return {
+        lease: await client.create({
+          apiVersion: key.apiVersion,
+          kind: key.kind,
+          metadata: { name: key.name, namespace: key.namespace },
+          spec,
+        }),
+      };
     } catch (error) {
-      if (error instanceof KubeApiError && error.status === 409) return { holder: '(another run, just created)', expires: new Date(Date.now() + duration * 1000) };
+      if (error instanceof KubeApiError && error.status === 409)
+        return { holder: '(another run, just created)', expires: new Date(Date.now() + duration * 1000) };
       throw error;
     }
   }
@@ -157,18 +182,27 @@ async function tryAcquire(
     const previousActivity = lastActivity(current);
     const taken: { lease: LeaseObject; previousActivity?: Date; previousResourceVersion?: string } = { lease };
     if (previousActivity) taken.previousActivity = previousActivity;
-    if (typeof existing.metadata.resourceVersion === 'string') taken.previousResourceVersion = existing.metadata.resourceVersion;
+    if (typeof existing.metadata.resourceVersion === 'string')
+      taken.previousResourceVersion = existing.metadata.resourceVersion;
     return taken;
   } catch (error) {
-    if (error instanceof KubeApiError && error.status === 409) return { holder: '(another run, just took over)', expires: new Date(Date.now() + duration * 1000) };
+    if (error instanceof KubeApiError && error.status === 409)
+      return { holder: '(another run, just took over)', expires: new Date(Date.now() + duration * 1000) };
     throw error;
   }
 }
 
 /** Releases by shortening the duration to 1s and clearing the holder, as client-go's ReleaseOnCancel does. */
-async function release(client: KubeClient, key: { apiVersion: string; kind: string; namespace: string; name: string }, holder: string): Promise<void> {
+async function release(
+  client: KubeClient,
+  key: { apiVersion: string; kind: string; namespace: string; name: string },
+  holder: string,
+): Promise<void> {
   const existing = (await client.get(key)) as LeaseObject | undefined;
   if (!existing || existing.spec?.holderIdentity !== holder) return;
   const now = microTime(new Date());
-  await client.replace({ ...existing, spec: { ...existing.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now } });
+  await client.replace({
+    ...existing,
+    spec: { ...existing.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now },
+  });
 }

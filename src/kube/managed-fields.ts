@@ -12,9 +12,18 @@ import type { ManagedFieldsEntry } from './util.js';
  */
 export function appliedUnchanged(live: KubeObject, desired: KubeObject, fieldManager: string): boolean {
   if (live.apiVersion !== desired.apiVersion || live.kind !== desired.kind) return false;
-  const entries = ((live.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? []).filter((entry) => entry.manager === fieldManager && entry.operation === 'Apply' && entry.subresource === undefined);
+  const entries = ((live.metadata.managedFields as ManagedFieldsEntry[] | undefined) ?? []).filter(
+    (entry) => entry.manager === fieldManager && entry.operation === 'Apply' && entry.subresource === undefined,
+  );
   const entry = entries[0];
-  if (entries.length !== 1 || !entry || entry.apiVersion !== desired.apiVersion || entry.fieldsType !== 'FieldsV1' || !isRecord(entry.fieldsV1)) return false;
+  if (
+    entries.length !== 1 ||
+    !entry ||
+    entry.apiVersion !== desired.apiVersion ||
+    entry.fieldsType !== 'FieldsV1' ||
+    !isRecord(entry.fieldsV1)
+  )
+    return false;
   // apiVersion, kind, name and namespace identify the object; managed fields never list them.
   const { apiVersion: _apiVersion, kind: _kind, metadata, ...rest } = desired;
   const { name: _name, namespace: _namespace, ...fields } = metadata;
@@ -28,23 +37,39 @@ function covers(owned: Record<string, unknown>, desired: unknown, live: unknown)
   if (children.length === 0) return sameValue(desired, live) || (live === undefined && isZeroValue(desired));
   if (Array.isArray(desired)) {
     // An associative list, its items owned by key: the live list must hold exactly our items, in our order.
-    if (!Array.isArray(live) || live.length !== desired.length || children.length !== desired.length || !children.every((key) => key.startsWith('k:'))) return false;
+    if (
+      !Array.isArray(live) ||
+      live.length !== desired.length ||
+      children.length !== desired.length ||
+      !children.every((key) => key.startsWith('k:'))
+    )
+      return false;
     const items = children.map((key) => ({ key: JSON.parse(key.slice(2)) as unknown, node: owned[key] }));
     return desired.every((item, index) => {
       const liveItem: unknown = live[index];
       if (!isRecord(item) || !isRecord(liveItem)) return false;
       // Key fields the configuration leaves out (a port's protocol) are defaulted: the live item carries the key.
-      const matches = items.filter(({ key }) => isRecord(key) && Object.entries(key).every(([field, value]) => sameValue(liveItem[field], value) && (item[field] === undefined || sameValue(item[field], value))));
+      const matches = items.filter(
+        ({ key }) =>
+          isRecord(key) &&
+          Object.entries(key).every(
+            ([field, value]) =>
+              sameValue(liveItem[field], value) && (item[field] === undefined || sameValue(item[field], value)),
+          ),
+      );
       const match = matches[0];
       return matches.length === 1 && match !== undefined && isRecord(match.node) && covers(match.node, item, liveItem);
     });
   }
   if (!isRecord(desired) || !isRecord(live) || !children.every((key) => key.startsWith('f:'))) return false;
   const keys = Object.keys(desired);
-  return keys.length === children.length && keys.every((key) => {
-    const node = owned[`f:${key}`];
-    return isRecord(node) && covers(node, desired[key], Object.hasOwn(live, key) ? live[key] : undefined);
-  });
+  return (
+    keys.length === children.length &&
+    keys.every((key) => {
+      const node = owned[`f:${key}`];
+      return isRecord(node) && covers(node, desired[key], Object.hasOwn(live, key) ? live[key] : undefined);
+    })
+  );
 }
 
 /**
@@ -61,5 +86,12 @@ function sameValue(a: unknown, b: unknown): boolean {
  * "", empty maps and lists) by leaving them out, so a field we own that is absent live holds exactly such a value.
  */
 function isZeroValue(value: unknown): boolean {
-  return value === 0 || value === false || value === '' || value === null || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0);
+  return (
+    value === 0 ||
+    value === false ||
+    value === '' ||
+    value === null ||
+    (Array.isArray(value) && value.length === 0) ||
+    (isRecord(value) && Object.keys(value).length === 0)
+  );
 }

@@ -58,7 +58,8 @@ export interface DryRunOptions {
 }
 
 /** What the API server says when an update would change a field that cannot change. */
-const IMMUTABLE = /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
+const IMMUTABLE =
+  /field is immutable|Forbidden: updates to \S+ spec for fields other than|may not change once set|is immutable/i;
 
 export function isImmutableFieldError(error: unknown): error is KubeApiError {
   return error instanceof KubeApiError && error.status === 422 && IMMUTABLE.test(error.message);
@@ -121,11 +122,14 @@ export class ResourceManager {
     if (live) result.live = live;
     if (!prepared.resource) return { ...result, verdict: 'deferred' };
     // What the server would answer for an object this manager applied as it is and nobody changed since, without asking.
-    if (live && appliedUnchanged(live, prepared.object, this.fieldManager)) return { ...result, verdict: 'unchanged', merged: live };
+    if (live && appliedUnchanged(live, prepared.object, this.fieldManager))
+      return { ...result, verdict: 'unchanged', merged: live };
     const namespace = prepared.object.metadata.namespace;
     // An object in a namespace this set creates cannot be dry-run before the namespace exists; it is new either way.
-    if (!live && namespace && options.newNamespaces?.has(namespace) && !(await this.namespaceExists(namespace))) return result;
-    const apply = (force: boolean) => this.client.apply(prepared.object, { fieldManager: this.fieldManager, force, dryRun: true });
+    if (!live && namespace && options.newNamespaces?.has(namespace) && !(await this.namespaceExists(namespace)))
+      return result;
+    const apply = (force: boolean) =>
+      this.client.apply(prepared.object, { fieldManager: this.fieldManager, force, dryRun: true });
     try {
       result.merged = await apply(options.force);
       result.verdict = !live ? 'created' : sameObject(live, result.merged) ? 'unchanged' : 'configured';
@@ -139,7 +143,11 @@ export class ResourceManager {
         if (options.settleConflicts) result.merged = await apply(true);
       } else if (live && isImmutableFieldError(error)) {
         result.verdict = 'immutable';
-        result.immutable = error.causes.filter((c) => IMMUTABLE.test(c.message ?? '')).map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`).join('; ') || error.message;
+        result.immutable =
+          error.causes
+            .filter((c) => IMMUTABLE.test(c.message ?? ''))
+            .map((c) => `${c.field ? `${c.field}: ` : ''}${c.message}`)
+            .join('; ') || error.message;
       } else {
         result.verdict = 'refused';
       }
@@ -152,19 +160,35 @@ export class ResourceManager {
    * after retries) classify the object as `refused`; an interrupted run throws. With `skipMissing`, objects that do
    * not exist are `created` without a dry-run.
    */
-  async planAll(objects: readonly PreparedObject[], options: DryRunOptions & { skipMissing?: boolean }): Promise<DryRunResult[]> {
-    const newNamespaces = new Set(objects.filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1').map((p) => p.object.metadata.name));
+  async planAll(
+    objects: readonly PreparedObject[],
+    options: DryRunOptions & { skipMissing?: boolean },
+  ): Promise<DryRunResult[]> {
+    const newNamespaces = new Set(
+      objects
+        .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
+        .map((p) => p.object.metadata.name),
+    );
     const live = await this.readLive(objects);
     const tick = progressCounter(this.progress, 'dry-run', objects.length);
-    const outcomes = await settleLimit(objects, this.concurrency, counted(tick, async (prepared: PreparedObject): Promise<DryRunResult> => {
-      const current = live.get(prepared.id);
-      if (!current && options.skipMissing) return { prepared, verdict: 'created', conflicts: [] };
-      return this.dryRun(prepared, current, { newNamespaces, ...options });
-    }));
+    const outcomes = await settleLimit(
+      objects,
+      this.concurrency,
+      counted(tick, async (prepared: PreparedObject): Promise<DryRunResult> => {
+        const current = live.get(prepared.id);
+        if (!current && options.skipMissing) return { prepared, verdict: 'created', conflicts: [] };
+        return this.dryRun(prepared, current, { newNamespaces, ...options });
+      }),
+    );
     return outcomes.map((outcome, index) => {
       if (outcome.ok) return outcome.value;
       const prepared = objects[index] as PreparedObject;
-      const result: DryRunResult = { prepared, verdict: 'refused', conflicts: [], error: outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)) };
+      const result: DryRunResult = {
+        prepared,
+        verdict: 'refused',
+        conflicts: [],
+        error: outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)),
+      };
       const current = live.get(prepared.id);
       if (current) result.live = current;
       return result;
@@ -176,25 +200,41 @@ export class ResourceManager {
    * resourceVersion races; after the first phase, waits until the set's CustomResourceDefinitions are served. Throws
    * an ApplyError naming every failed object of the first phase that had failures.
    */
-  async applyAll(entries: ReadonlyArray<{ prepared: PreparedObject; action: 'created' | 'configured' | 'recreated' }>, options: { force: boolean; reportProgress?: boolean }): Promise<ChangeSetEntry[]> {
+  async applyAll(
+    entries: ReadonlyArray<{ prepared: PreparedObject; action: 'created' | 'configured' | 'recreated' }>,
+    options: { force: boolean; reportProgress?: boolean },
+  ): Promise<ChangeSetEntry[]> {
     const changes: ChangeSetEntry[] = [];
     for (const { phase, items } of byPhase(entries.map((entry) => ({ ...entry, object: entry.prepared.object })))) {
       const tick = progressCounter(options.reportProgress === false ? undefined : this.progress, 'apply', items.length);
-      const results = await settleLimit(items, this.concurrency, counted(tick, async (item: (typeof items)[number]) => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.client.apply(item.object, { fieldManager: this.fieldManager, force: options.force });
-            this.log(`${item.action} ${item.prepared.name}`);
-            return;
-          } catch (error) {
-            // A 409 without field-manager causes is an optimistic-concurrency race with a controller: apply again.
-            const race = error instanceof KubeApiError && error.status === 409 && error.conflicts.length === 0;
-            if (!race || attempt >= 4) throw error;
-            await this.client.pause(100 * 2 ** attempt, item.prepared.name);
+      const results = await settleLimit(
+        items,
+        this.concurrency,
+        counted(tick, async (item: (typeof items)[number]) => {
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await this.client.apply(item.object, { fieldManager: this.fieldManager, force: options.force });
+              this.log(`${item.action} ${item.prepared.name}`);
+              return;
+            } catch (error) {
+              // A 409 without field-manager causes is an optimistic-concurrency race with a controller: apply again.
+              const race = error instanceof KubeApiError && error.status === 409 && error.conflicts.length === 0;
+              if (!race || attempt >= 4) throw error;
+              await this.client.pause(100 * 2 ** attempt, item.prepared.name);
+            }
           }
-        }
-      }));
-      const failures = results.flatMap((r, index) => (r.ok ? [] : [{ object: items[index]?.prepared.name ?? '?', error: r.error instanceof Error ? r.error : new Error(String(r.error)) }]));
+        }),
+      );
+      const failures = results.flatMap((r, index) =>
+        r.ok
+          ? []
+          : [
+              {
+                object: items[index]?.prepared.name ?? '?',
+                error: r.error instanceof Error ? r.error : new Error(String(r.error)),
+              },
+            ],
+      );
       if (failures.length) throw new ApplyError(failures, `apply (phase ${phase})`);
       for (const item of items) changes.push(entryOf(item.prepared, item.action));
       if (phase === 'namespaces') await this.waitForDefinedKinds(items.map((item) => item.object));
@@ -206,12 +246,17 @@ export class ResourceManager {
    * Deletes objects whose immutable fields change (workloads with propagationPolicy Orphan: their pods and volumes
    * stay) and waits until each is gone, so it can be created again.
    */
-  async recreate(entries: ReadonlyArray<{ prepared: PreparedObject; live?: KubeObject | undefined; immutable?: string | undefined }>, options: { deleteTimeoutMs?: number | undefined } = {}): Promise<void> {
+  async recreate(
+    entries: ReadonlyArray<{ prepared: PreparedObject; live?: KubeObject | undefined; immutable?: string | undefined }>,
+    options: { deleteTimeoutMs?: number | undefined } = {},
+  ): Promise<void> {
     const orphanKinds = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'ReplicaSet', 'Job']);
     for (const entry of entries) {
       const key = keyOf(entry.prepared.object);
       const propagationPolicy = orphanKinds.has(key.kind) ? 'Orphan' : 'Background';
-      this.log(`recreating ${entry.prepared.name} (${entry.immutable}); deleting with propagationPolicy ${propagationPolicy}`);
+      this.log(
+        `recreating ${entry.prepared.name} (${entry.immutable}); deleting with propagationPolicy ${propagationPolicy}`,
+      );
       await this.client.delete(key, { propagationPolicy });
     }
     const timeoutMs = options.deleteTimeoutMs ?? 120_000;
@@ -222,7 +267,9 @@ export class ResourceManager {
         if (!live || live.metadata.uid !== entry.live?.metadata.uid) break;
         if (Date.now() > deadline) {
           const finalizers = (live.metadata.finalizers as string[] | undefined) ?? [];
-          throw new Error(`${entry.prepared.name}: still being deleted after ${Math.round(timeoutMs / 1000)}s (finalizers: ${finalizers.join(', ') || 'none'}); the garbage collector processes the orphan finalizer; re-run when it is gone`);
+          throw new Error(
+            `${entry.prepared.name}: still being deleted after ${Math.round(timeoutMs / 1000)}s (finalizers: ${finalizers.join(', ') || 'none'}); the garbage collector processes the orphan finalizer; re-run when it is gone`,
+          );
         }
         await this.client.pause(250, entry.prepared.name);
       }
@@ -233,7 +280,9 @@ export class ResourceManager {
    * Deletes live objects (the ApplySet prune), dependents first: workloads go before the Services, config and
    * accounts they use. Keeps going past failures and returns them with what was deleted.
    */
-  async deleteAll(objects: readonly KubeObject[]): Promise<{ deleted: ChangeSetEntry[]; failures: Array<{ object: string; error: Error }> }> {
+  async deleteAll(
+    objects: readonly KubeObject[],
+  ): Promise<{ deleted: ChangeSetEntry[]; failures: Array<{ object: string; error: Error }> }> {
     const deleted: ChangeSetEntry[] = [];
     const failures: Array<{ object: string; error: Error }> = [];
     for (const { items } of byPhase(objects.map((object) => ({ object }))).reverse()) {
@@ -242,8 +291,18 @@ export class ResourceManager {
         return object;
       });
       outcomes.forEach((outcome, index) => {
-        if (outcome.ok) deleted.push({ id: objectId(outcome.value), object: describeObject(outcome.value), file: '(live)', action: 'deleted' });
-        else failures.push({ object: describeObject((items[index] as { object: KubeObject }).object), error: outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)) });
+        if (outcome.ok)
+          deleted.push({
+            id: objectId(outcome.value),
+            object: describeObject(outcome.value),
+            file: '(live)',
+            action: 'deleted',
+          });
+        else
+          failures.push({
+            object: describeObject((items[index] as { object: KubeObject }).object),
+            error: outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)),
+          });
       });
     }
     return { deleted, failures };
@@ -251,7 +310,11 @@ export class ResourceManager {
 
   /** Waits until the Deployments and StatefulSets among the objects are rolled out (see waitForRollout). */
   wait(objects: readonly KubeObject[], options: { timeoutMs?: number | undefined } = {}): Promise<RolloutState[]> {
-    return waitForRollout(this.client, objects, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    return waitForRollout(
+      this.client,
+      objects,
+      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+    );
   }
 
   /**
@@ -261,18 +324,29 @@ export class ResourceManager {
   async waitForDefinedKinds(objects: readonly KubeObject[], timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const crd of objects.filter(isCrd)) {
-      const spec = (crd.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> };
+      const spec = (crd.spec ?? {}) as {
+        group?: string;
+        names?: { kind?: string };
+        versions?: Array<{ name: string; served?: boolean }>;
+      };
       const version = spec.versions?.find((v) => v.served !== false)?.name;
       const kind = spec.names?.kind;
       if (!spec.group || !kind || !version) continue;
       const apiVersion = `${spec.group}/${version}`;
       const established = async () => {
         const live = await this.client.get(keyOf(crd));
-        const conditions = ((live?.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> }).conditions ?? [];
-        return conditions.some((c) => c.type === 'Established' && c.status === 'True') && (await this.client.isServed(apiVersion, kind));
+        const conditions =
+          ((live?.status ?? {}) as { conditions?: Array<{ type?: string; status?: string }> }).conditions ?? [];
+        return (
+          conditions.some((c) => c.type === 'Established' && c.status === 'True') &&
+          (await this.client.isServed(apiVersion, kind))
+        );
       };
       while (!(await established())) {
-        if (Date.now() > deadline) throw new Error(`${describeObject(crd)}: ${kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${describeObject(crd)}: ${kind} is still not served ${Math.round(timeoutMs / 1000)}s after applying its CustomResourceDefinition`,
+          );
         await this.client.pause(250, describeObject(crd));
       }
       this.log(`${kind} (${apiVersion}) is served`);
@@ -290,7 +364,11 @@ export class ResourceManager {
 }
 
 /** Live members of the set that it no longer contains: what the ApplySet prune deletes. */
-export async function pruneCandidates(applySet: ApplySet, objects: readonly PreparedObject[], skipGroupKinds: ReadonlySet<string> = new Set()): Promise<{ candidates: KubeObject[]; unlisted: string[] }> {
+export async function pruneCandidates(
+  applySet: ApplySet,
+  objects: readonly PreparedObject[],
+  skipGroupKinds: ReadonlySet<string> = new Set(),
+): Promise<{ candidates: KubeObject[]; unlisted: string[] }> {
   const kinds: MemberKind[] = [];
   const seen = new Set<string>();
   for (const p of objects) {
@@ -301,7 +379,10 @@ export async function pruneCandidates(applySet: ApplySet, objects: readonly Prep
     }
   }
   if (!applySet.exists) return { candidates: [], unlisted: [] };
-  const { members, unlisted } = await applySet.listMembers(kinds.filter((k) => applySet.currentGroupKinds.has(k.groupKind)), skipGroupKinds);
+  const { members, unlisted } = await applySet.listMembers(
+    kinds.filter((k) => applySet.currentGroupKinds.has(k.groupKind)),
+    skipGroupKinds,
+  );
   const keep = new Set(objects.map((p) => p.id));
   return { candidates: members.filter((m) => !keep.has(objectId(m))), unlisted };
 }

@@ -4,7 +4,16 @@ import { apiGroup, type KubeObject } from '../model/objects.js';
  * Apply order: what others depend on goes first. RBAC rides with service accounts so workloads never start without
  * their permissions; anything unknown goes last.
  */
-export const PHASES = ['namespaces', 'service-accounts', 'config', 'services', 'workloads', 'disruption-budgets', 'monitors', 'others'] as const;
+export const PHASES = [
+  'namespaces',
+  'service-accounts',
+  'config',
+  'services',
+  'workloads',
+  'disruption-budgets',
+  'monitors',
+  'others',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 const BY_KIND: Record<string, Phase> = {
@@ -34,10 +43,20 @@ export function phaseOf(object: KubeObject): Phase {
   if (!phase) return 'others';
   // Only the well-known groups: a CRD kind that happens to be called `Service` is not a core Service.
   const group = apiGroup(object.apiVersion);
-  const expected = ['', 'apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'apiextensions.k8s.io', 'monitoring.coreos.com'];
+  const expected = [
+    '',
+    'apps',
+    'batch',
+    'policy',
+    'rbac.authorization.k8s.io',
+    'apiextensions.k8s.io',
+    'monitoring.coreos.com',
+  ];
   return expected.includes(group) ? phase : 'others';
 }
 
 export function byPhase<T extends { object: KubeObject }>(items: readonly T[]): Array<{ phase: Phase; items: T[] }> {
-  return PHASES.map((phase) => ({ phase, items: items.filter((item) => phaseOf(item.object) === phase) })).filter((group) => group.items.length > 0);
+  return PHASES.map((phase) => ({ phase, items: items.filter((item) => phaseOf(item.object) === phase) })).filter(
+    (group) => group.items.length > 0,
+  );
 }

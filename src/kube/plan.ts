@@ -1,4 +1,10 @@
-import { diffManifestSets, redactSecret, withFingerprintKey, type DiffEntry, type ManifestDiff } from '../diff/index.js';
+import {
+  diffManifestSets,
+  redactSecret,
+  withFingerprintKey,
+  type DiffEntry,
+  type ManifestDiff,
+} from '../diff/index.js';
 import { describeObject, isRecord, objectId, objectRef, type KubeObject, type ManifestSet } from '../model/objects.js';
 import type { ApplySetOptions } from './apply.js';
 import { KubeApiError, type KubeClient } from './client.js';
@@ -7,7 +13,20 @@ import { pruneCandidates, ResourceManager } from './manager.js';
 import { deferredObjects, type PreparedObject } from './prepare.js';
 import { sameObject } from './util.js';
 
-export type PlanOptions = Pick<ApplySetOptions, 'environment' | 'namespace' | 'fieldManager' | 'force' | 'prune' | 'missingKinds' | 'checks' | 'concurrency' | 'signal' | 'log' | 'progress'> & {
+export type PlanOptions = Pick<
+  ApplySetOptions,
+  | 'environment'
+  | 'namespace'
+  | 'fieldManager'
+  | 'force'
+  | 'prune'
+  | 'missingKinds'
+  | 'checks'
+  | 'concurrency'
+  | 'signal'
+  | 'log'
+  | 'progress'
+> & {
   /**
    * `compare` (default): Secrets are read and dry-run like everything else (values masked in the diff).
    * `write-only`: Secrets are never read, dry-run or listed: each is reported as "will be written" with its key
@@ -29,15 +48,34 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 
 /** A Secret of the set as a plan without Secret access shows it: its key names, no values, no comparison. */
 function writeOnlySecretEntry(object: KubeObject): DiffEntry {
-  const all = [...new Set([...Object.keys(isRecord(object.data) ? object.data : {}), ...Object.keys(isRecord(object.stringData) ? object.stringData : {})])].sort();
+  const all = [
+    ...new Set([
+      ...Object.keys(isRecord(object.data) ? object.data : {}),
+      ...Object.keys(isRecord(object.stringData) ? object.stringData : {}),
+    ]),
+  ].sort();
   // The names come from the pull request and the server never sees them in a write-only plan: only names Kubernetes
   // accepts as Secret keys are echoed.
   const keys = all.filter((key) => SECRET_KEY.test(key));
   const invalid = all.length - keys.length;
   const ref = objectRef(object);
-  const listed = [...keys, ...(invalid ? [`(${invalid} invalid key name${invalid === 1 ? '' : 's'}: the API server will refuse the Secret)`] : [])];
+  const listed = [
+    ...keys,
+    ...(invalid
+      ? [`(${invalid} invalid key name${invalid === 1 ? '' : 's'}: the API server will refuse the Secret)`]
+      : []),
+  ];
   const patch = `# will be written: Secret values are never read from the cluster or compared by plan\n# keys: ${listed.length ? listed.join(', ') : '(none)'}\n`;
-  return { id: objectId(object), kind: ref.kind, namespace: ref.namespace, name: ref.name, change: 'modified', patch, additions: 0, deletions: 0 };
+  return {
+    id: objectId(object),
+    kind: ref.kind,
+    namespace: ref.namespace,
+    name: ref.name,
+    change: 'modified',
+    patch,
+    additions: 0,
+    deletions: 0,
+  };
 }
 
 /**
@@ -83,17 +121,38 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
   const secrets = writeOnly ? prepared.objects.filter((p) => isCoreSecret(p.object)) : [];
   const compared = writeOnly ? prepared.objects.filter((p) => !isCoreSecret(p.object)) : prepared.objects;
   const skipKinds = new Set(writeOnly ? [SECRET_GROUP_KIND] : []);
-  const pruning = loaded.then(() => (options.prune === false ? { candidates: [], unlisted: [] } : pruneCandidates(prepared.applySet, compared, skipKinds)));
+  const pruning = loaded.then(() =>
+    options.prune === false
+      ? { candidates: [], unlisted: [] }
+      : pruneCandidates(prepared.applySet, compared, skipKinds),
+  );
   pruning.catch(() => undefined);
   const dryRuns = await manager.planAll(compared, { force: !!options.force, settleConflicts: true });
   await loaded;
-  const result: PlanResult = { diff: diffManifestSets([], []), live: [], merged: [], conflicts: [], immutable: [], prune: [], warnings: [...prepared.warnings], errors: [], deferred: deferredObjects(prepared) };
-  for (const { object, crd } of result.deferred) options.log?.(`${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`);
+  const result: PlanResult = {
+    diff: diffManifestSets([], []),
+    live: [],
+    merged: [],
+    conflicts: [],
+    immutable: [],
+    prune: [],
+    warnings: [...prepared.warnings],
+    errors: [],
+    deferred: deferredObjects(prepared),
+  };
+  for (const { object, crd } of result.deferred)
+    options.log?.(
+      `${object}: will be created after CustomResourceDefinition ${crd} (not dry-run: its kind is not served yet)`,
+    );
   if (writeOnly && options.prune !== false && prepared.applySet.currentGroupKinds.has(SECRET_GROUP_KIND)) {
-    result.warnings.push('Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them');
+    result.warnings.push(
+      'Secrets that left the set are not listed by plan (it has no Secret access): the apply prunes them, this plan does not show them',
+    );
   }
   // Objects the server (or the managed fields) say stay as they are: not normalized and diffed line by line.
-  const unchanged = new Set(dryRuns.filter((dryRun) => dryRun.verdict === 'unchanged').map((dryRun) => dryRun.prepared.id));
+  const unchanged = new Set(
+    dryRuns.filter((dryRun) => dryRun.verdict === 'unchanged').map((dryRun) => dryRun.prepared.id),
+  );
   for (const dryRun of dryRuns) {
     const p: PreparedObject = dryRun.prepared;
     result.conflicts.push(...dryRun.conflicts);
@@ -118,7 +177,8 @@ async function planSet(client: KubeClient, set: ManifestSet, options: PlanOption
       result.live.push({ file: '(live)', object: masked(candidate) });
       result.prune.push(describeObject(candidate));
     }
-    for (const kind of unlisted) result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
+    for (const kind of unlisted)
+      result.warnings.push(`cannot list ${kind} members for pruning: the kind is no longer served`);
   }
   result.diff = diffWithoutRework(result.live, result.merged, unchanged);
   for (const p of secrets) {
@@ -155,7 +215,16 @@ function diffWithoutRework(live: ManifestSet, merged: ManifestSet, known: Readon
   );
   for (const m of unchanged) {
     const ref = objectRef(m.object);
-    diff.entries.push({ id: objectId(m.object), kind: ref.kind, namespace: ref.namespace, name: ref.name, change: 'unchanged', patch: '', additions: 0, deletions: 0 });
+    diff.entries.push({
+      id: objectId(m.object),
+      kind: ref.kind,
+      namespace: ref.namespace,
+      name: ref.name,
+      change: 'unchanged',
+      patch: '',
+      additions: 0,
+      deletions: 0,
+    });
   }
   diff.counts.unchanged += unchanged.length;
   return diff;

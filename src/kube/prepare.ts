@@ -1,5 +1,12 @@
 import { objectProblem } from '../model/object-problem.js';
-import { apiGroup, describeObject, objectId, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
+import {
+  apiGroup,
+  describeObject,
+  objectId,
+  type KubeObject,
+  type Manifest,
+  type ManifestSet,
+} from '../model/objects.js';
 import { APPLYSET_PART_OF_LABEL, ApplySet, applySetParentName } from './applyset.js';
 import type { KubeClient, ResourceInfo } from './client.js';
 import { MissingKindsError } from './errors.js';
@@ -59,7 +66,9 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
     const labels = object.metadata.labels;
     const existing = labels[APPLYSET_PART_OF_LABEL];
     if (existing !== undefined && existing !== applySet.id) {
-      problems.push(`${where}: .metadata.labels["${APPLYSET_PART_OF_LABEL}"] is "${existing}", which belongs to another ApplySet; fix: remove the label, thanos-gitops sets it`);
+      problems.push(
+        `${where}: .metadata.labels["${APPLYSET_PART_OF_LABEL}"] is "${existing}", which belongs to another ApplySet; fix: remove the label, thanos-gitops sets it`,
+      );
     }
     labels[APPLYSET_PART_OF_LABEL] = applySet.id;
     objects.push({ manifest, object, id: '', name: '' });
@@ -69,7 +78,9 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
 
   const kinds = new Map<string, Promise<ResourceInfo | typeof MEMBER_KIND_NOT_SERVED>>();
   // Kinds whose CustomResourceDefinition is part of this set are served once the first phase has run.
-  const crdKinds = new Set(set.filter((m) => m.object.kind === 'CustomResourceDefinition').map((m) => definedKind(m.object)));
+  const crdKinds = new Set(
+    set.filter((m) => m.object.kind === 'CustomResourceDefinition').map((m) => definedKind(m.object)),
+  );
   const definedHere = (object: KubeObject) => crdKinds.has(`${object.kind}.${apiGroup(object.apiVersion)}`);
   await mapLimit(objects, 8, async (prepared) => {
     const { apiVersion, kind } = prepared.object;
@@ -115,7 +126,8 @@ export async function prepareSet(client: KubeClient, set: ManifestSet, options: 
   if (missing.size) {
     const list = [...missing].map(([kind, names]) => ({ kind, objects: names }));
     if ((options.missingKinds ?? 'fail') === 'fail') throw new MissingKindsError(list);
-    for (const entry of list) warnings.push(`skipped ${entry.objects.length} ${entry.kind} object(s): the API server does not serve this kind`);
+    for (const entry of list)
+      warnings.push(`skipped ${entry.objects.length} ${entry.kind} object(s): the API server does not serve this kind`);
   }
   return { objects: served, skipped, warnings, applySet };
 }
@@ -136,5 +148,8 @@ export function deferredObjects(prepared: Prepared): Array<{ object: string; crd
   for (const p of prepared.objects) if (isCrd(p.object)) definitions.set(definedKind(p.object), p.object.metadata.name);
   return prepared.objects
     .filter((p) => !p.resource)
-    .map((p) => ({ object: p.name, crd: definitions.get(`${p.object.kind}.${apiGroup(p.object.apiVersion)}`) ?? '(unknown)' }));
+    .map((p) => ({
+      object: p.name,
+      crd: definitions.get(`${p.object.kind}.${apiGroup(p.object.apiVersion)}`) ?? '(unknown)',
+    }));
 }

@@ -77,11 +77,18 @@ export function rbacRules(mode: RbacMode, environments: readonly string[] = [DEF
   const groups = [...new Set(MANAGED_KINDS.map((k) => k.group))];
   const rules: PolicyRule[] = groups.map((group) => ({
     apiGroups: [group],
-    resources: MANAGED_KINDS.filter((k) => k.group === group && (mode === 'apply' || !KEY_MATERIAL_RESOURCES.has(k.resource))).map((k) => k.resource),
+    resources: MANAGED_KINDS.filter(
+      (k) => k.group === group && (mode === 'apply' || !KEY_MATERIAL_RESOURCES.has(k.resource)),
+    ).map((k) => k.resource),
     verbs: [...verbs],
   }));
   if (mode === 'plan') {
-    rules.splice(1, 0, { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: [...new Set(environments)].map(applySetParentName) });
+    rules.splice(1, 0, {
+      apiGroups: [''],
+      resources: ['secrets'],
+      verbs: ['get'],
+      resourceNames: [...new Set(environments)].map(applySetParentName),
+    });
   } else {
     // Rollout waits read workload status and the pods behind it; nothing here is writable.
     rules.push({ apiGroups: [''], resources: ['pods', 'pods/status'], verbs: [...READ] });
@@ -174,7 +181,16 @@ export function rbacManifests(options: RbacOptions): ManifestSet {
     set.push({ file: `${namespace}-${name}-role.yaml`, object: role });
     set.push({ file: `${namespace}-${name}-roleBinding.yaml`, object: binding });
   }
-  if (mode === 'plan') set.push(...planDryRunOnlyPolicy({ name, group, users: options.users ?? [], namespaces: [...new Set(namespaces)], labels }));
+  if (mode === 'plan')
+    set.push(
+      ...planDryRunOnlyPolicy({
+        name,
+        group,
+        users: options.users ?? [],
+        namespaces: [...new Set(namespaces)],
+        labels,
+      }),
+    );
   return set;
 }
 
@@ -183,10 +199,19 @@ export function rbacManifests(options: RbacOptions): ManifestSet {
  * server deny every create, update, delete or connect by the plan identity in the target namespaces unless the request
  * is a dry-run (`request.dryRun`). RBAC alone cannot: a dry-run needs the same verbs as the write.
  */
-export function planDryRunOnlyPolicy(options: { name: string; group: string; users: readonly string[]; namespaces: readonly string[]; labels: Record<string, string> }): ManifestSet {
+export function planDryRunOnlyPolicy(options: {
+  name: string;
+  group: string;
+  users: readonly string[];
+  namespaces: readonly string[];
+  labels: Record<string, string>;
+}): ManifestSet {
   const policyName = `${options.name}-dry-run-only`;
   const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const identity = [`${quote(options.group)} in request.userInfo.groups`, ...(options.users.length ? [`request.userInfo.username in [${options.users.map(quote).join(', ')}]`] : [])].join(' || ');
+  const identity = [
+    `${quote(options.group)} in request.userInfo.groups`,
+    ...(options.users.length ? [`request.userInfo.username in [${options.users.map(quote).join(', ')}]`] : []),
+  ].join(' || ');
   const policy: KubeObject = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingAdmissionPolicy',
@@ -194,11 +219,26 @@ export function planDryRunOnlyPolicy(options: { name: string; group: string; use
     spec: {
       failurePolicy: 'Fail',
       matchConstraints: {
-        namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...options.namespaces] }] },
-        resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] }],
+        namespaceSelector: {
+          matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: [...options.namespaces] }],
+        },
+        resourceRules: [
+          {
+            apiGroups: ['*'],
+            apiVersions: ['*'],
+            resources: ['*'],
+            operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+          },
+        ],
       },
       matchConditions: [{ name: 'plan-identity', expression: identity }],
-      validations: [{ expression: 'request.dryRun == true', reason: 'Forbidden', message: `the thanos-gitops plan identity may only dry-run (policy ${policyName})` }],
+      validations: [
+        {
+          expression: 'request.dryRun == true',
+          reason: 'Forbidden',
+          message: `the thanos-gitops plan identity may only dry-run (policy ${policyName})`,
+        },
+      ],
     },
   };
   const binding: KubeObject = {
@@ -217,4 +257,3 @@ export function planDryRunOnlyPolicy(options: { name: string; group: string; use
 export function allowedKindsValue(): string {
   return MANAGED_KINDS.map((k) => (k.group ? `${k.kind}.${k.group}` : k.kind)).join(',');
 }
-

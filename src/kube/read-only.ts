@@ -21,9 +21,11 @@ export function readOnlyClient(client: KubeClient, who = 'plan function'): KubeC
       if (property === 'request') {
         return async (method: string, path: string, ...rest: unknown[]) => {
           if (!READ_METHODS.has(method.toUpperCase()) && !isDryRunPath(path)) {
-            throw new ReadOnlyRefusedError(`${who} refused a ${method} of ${path.split('?')[0]}: it only reads and dry-runs (the request has no dryRun=All)`);
+            throw new ReadOnlyRefusedError(
+              `${who} refused a ${method} of ${path.split('?')[0]}: it only reads and dry-runs (the request has no dryRun=All)`,
+            );
           }
-          return await ((value as (...args: unknown[]) => Promise<unknown>).call(proxy, method, path, ...rest));
+          return await (value as (...args: unknown[]) => Promise<unknown>).call(proxy, method, path, ...rest);
         };
       }
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(proxy) : value;

@@ -21,9 +21,16 @@ export async function reconcile(caller: KubeClient, options: Omit<ApplySetOption
   const release = await releaseHistory(client, options, options.release || undefined).get(drift.revision);
   if (!release) return { drift };
   const restored = await restoreSecretValues(client, release, options.namespace, 'live');
-  const apply = await applyManifestSet(client, restored.manifests, { ...options, force: true, release: false, missingKinds: 'skip' });
+  const apply = await applyManifestSet(client, restored.manifests, {
+    ...options,
+    force: true,
+    release: false,
+    missingKinds: 'skip',
+  });
   for (const { object: name } of restored.changedSecrets) {
-    apply.warnings.push(`${name} differs from revision ${release.revision} (or is gone) and release records keep no Secret values: its live values were kept; deploy the source again to restore it`);
+    apply.warnings.push(
+      `${name} differs from revision ${release.revision} (or is gone) and release records keep no Secret values: its live values were kept; deploy the source again to restore it`,
+    );
   }
   return { drift, apply };
 }

@@ -11,11 +11,21 @@ export async function rollback(caller: KubeClient, revision: number, options: Ap
   const release = await history.get(revision);
   if (!release) {
     const known = (await history.list()).map((r) => r.revision);
-    throw new Error(`environment ${options.environment} has no release revision ${revision} in namespace ${options.namespace}; recorded revisions: ${known.join(', ') || 'none'}`);
+    throw new Error(
+      `environment ${options.environment} has no release revision ${revision} in namespace ${options.namespace}; recorded revisions: ${known.join(', ') || 'none'}`,
+    );
   }
   const applyOptions: ApplySetOptions = {
     ...options,
-    ...(recording ? { release: { ...recording, description: recording.description ?? `rollback to ${revision}`, ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}) } } : {}),
+    ...(recording
+      ? {
+          release: {
+            ...recording,
+            description: recording.description ?? `rollback to ${revision}`,
+            ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}),
+          },
+        }
+      : {}),
   };
   // Refused, not guessed, when a Secret no longer holds the revision's values: the record cannot bring them back.
   const restored = await restoreSecretValues(client, release, options.namespace, 'exact');

@@ -4,7 +4,11 @@ import { apiGroup, type KubeObject } from '../model/objects.js';
 import { InterruptedError } from './interrupt.js';
 
 /** Runs fn over items with at most `limit` in flight; rejects with the first error after in-flight work settles. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -27,7 +31,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  * Like mapLimit but keeps going and returns every outcome; except when the run is interrupted: then no new item is
  * started and the InterruptedError is thrown once the items in flight have settled.
  */
-export async function settleLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
+export async function settleLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
   return mapLimit(items, limit, async (item) => {
     try {
       return { ok: true as const, value: await fn(item) };
@@ -44,7 +52,9 @@ export function counted<T, R>(tick: (current?: string) => void, fn: (item: T) =>
     try {
       return await fn(item);
     } finally {
-      const name = (item as { name?: unknown; prepared?: { name?: unknown } }).name ?? (item as { prepared?: { name?: unknown } }).prepared?.name;
+      const name =
+        (item as { name?: unknown; prepared?: { name?: unknown } }).name ??
+        (item as { prepared?: { name?: unknown } }).prepared?.name;
       tick(typeof name === 'string' ? name : undefined);
     }
   };
@@ -56,7 +66,6 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function clone<T>(value: T): T {
   return cloneTree(value);
 }
-
 
 /** Go's schema.GroupKind.String(): `Kind.group`, or `Kind` for the core group. */
 export function groupKindString(apiVersion: string, kind: string): string {
@@ -86,9 +95,7 @@ export function sameObject(live: KubeObject, merged: KubeObject): boolean {
   // The server keeps entries ordered by time, and a dry-run refreshes our entry's time: after another manager applied
   // (a rotation's pod-template checksum), our entry would move behind it in every dry-run. Order carries no ownership.
   const untimed = (fields: ManagedFieldsEntry[] | undefined) =>
-    (fields ?? [])
-      .map(({ time: _time, ...rest }) => JSON.stringify(rest))
-      .sort();
+    (fields ?? []).map(({ time: _time, ...rest }) => JSON.stringify(rest)).sort();
   return isDeepStrictEqual(untimed(liveFields), untimed(mergedFields));
 }
 

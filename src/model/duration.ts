@@ -4,7 +4,15 @@
  * its duration flags such as --retention.resolution-raw and --delete-delay): a year is 365 days, a week 7 days, a
  * day 24 hours. A use may allow fewer units: the stack config's certificate and key lifetimes take d, h, m and s.
  */
-export const DURATION_UNIT_MS = { y: 31_536_000_000, w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+export const DURATION_UNIT_MS = {
+  y: 31_536_000_000,
+  w: 604_800_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+} as const;
 
 export type DurationUnit = keyof typeof DURATION_UNIT_MS;
 
@@ -20,6 +28,7 @@ export function parseDuration(text: string, units: readonly DurationUnit[] = ALL
   if (!durationPattern(units).test(text)) return undefined;
   let total = 0;
   // Longer unit names first, so `ms` is not read as `m` followed by a stray `s`.
-  for (const match of text.matchAll(/(\d+)(ms|[ywdhms])/g)) total += Number(match[1]) * DURATION_UNIT_MS[match[2] as DurationUnit];
+  for (const match of text.matchAll(/(\d+)(ms|[ywdhms])/g))
+    total += Number(match[1]) * DURATION_UNIT_MS[match[2] as DurationUnit];
   return total;
 }

@@ -33,7 +33,8 @@ export function stringsOf(value: unknown): string[] {
  * inherited setter instead (changing the prototype and dropping the entry), so that key is defined explicitly.
  */
 export function setEntry(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 

@@ -4,10 +4,33 @@ import { apiGroup, isRecord } from './objects.js';
 
 /** Built-in kinds as the API spells them: kinds are case-sensitive, and a mis-cased one is no kind at all. */
 const BUILT_IN_KINDS = [
-  'Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Pod', 'Namespace', 'Endpoints', 'PersistentVolumeClaim',
-  'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Role', 'RoleBinding', 'ClusterRole',
-  'ClusterRoleBinding', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'HorizontalPodAutoscaler',
-  'ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'LimitRange', 'ResourceQuota',
+  'Secret',
+  'ConfigMap',
+  'Service',
+  'ServiceAccount',
+  'Pod',
+  'Namespace',
+  'Endpoints',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Ingress',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'HorizontalPodAutoscaler',
+  'ServiceMonitor',
+  'PodMonitor',
+  'PrometheusRule',
+  'LimitRange',
+  'ResourceQuota',
 ];
 const KIND_BY_LOWER = new Map(BUILT_IN_KINDS.map((kind) => [kind.toLowerCase(), kind]));
 
@@ -45,17 +68,31 @@ export function objectProblem(value: unknown): string | undefined {
   if (missing.length > 0) {
     return `missing ${missing.join(', ')}: every object needs apiVersion, kind and metadata.name`;
   }
-  if (metadata !== undefined && isRecord(metadata) && metadata.namespace !== undefined && typeof metadata.namespace !== 'string') {
+  if (
+    metadata !== undefined &&
+    isRecord(metadata) &&
+    metadata.namespace !== undefined &&
+    typeof metadata.namespace !== 'string'
+  ) {
     return 'metadata.namespace must be a string';
   }
-  return spellingProblem(value.apiVersion as string, value.kind as string) ?? apiServerProblem(value as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+  return (
+    spellingProblem(value.apiVersion as string, value.kind as string) ??
+    apiServerProblem(value as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } })
+  );
 }
 
 /** What the API server would refuse for this kind (name, namespace) or what would fail later (image), if anything. */
-function apiServerProblem(object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string | undefined {
+function apiServerProblem(object: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string | undefined {
   const problem =
     nameProblem(apiGroup(object.apiVersion), object.kind, object.metadata.name) ??
-    (object.metadata.namespace === undefined || object.metadata.namespace === '' ? undefined : namespaceProblem(object.metadata.namespace)) ??
+    (object.metadata.namespace === undefined || object.metadata.namespace === ''
+      ? undefined
+      : namespaceProblem(object.metadata.namespace)) ??
     imageProblems(object)[0];
   return problem;
 }

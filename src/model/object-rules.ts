@@ -16,7 +16,8 @@
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What a DNS-1123 label is (apimachinery IsDNS1123Label), in the words of every message that asks for one. */
-export const DNS1123_LABEL_RULE = "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+export const DNS1123_LABEL_RULE =
+  "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
 
 export function isDns1123Label(value: string): boolean {
   return value.length <= 63 && DNS1123_LABEL.test(value);
@@ -113,10 +114,13 @@ export function imageProblems(value: unknown, path = ''): string[] {
     const at = `${path}.${key}`;
     if (POD_CONTAINER_LISTS.includes(key) && Array.isArray(child)) {
       child.forEach((container: unknown, index) => {
-        const image = typeof container === 'object' && container !== null ? (container as { image?: unknown }).image : undefined;
+        const image =
+          typeof container === 'object' && container !== null ? (container as { image?: unknown }).image : undefined;
         // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
         if (typeof image === 'string' && /[\s\u0000-\u001f\u007f-\u009f]/.test(image)) {
-          problems.push(`${at}[${index}].image ${show(image)} contains whitespace or a control character; an image reference has neither`);
+          problems.push(
+            `${at}[${index}].image ${show(image)} contains whitespace or a control character; an image reference has neither`,
+          );
         }
       });
     }

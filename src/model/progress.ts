@@ -15,9 +15,14 @@ export interface ProgressEvent {
 export type ProgressListener = (event: ProgressEvent) => void;
 
 /** Announces a phase of `total` items and returns the function to call as each one finishes. */
-export function progressCounter(listener: ProgressListener | undefined, phase: string, total: number): (current?: string) => void {
+export function progressCounter(
+  listener: ProgressListener | undefined,
+  phase: string,
+  total: number,
+): (current?: string) => void {
   if (!listener) return () => undefined;
   let done = 0;
   listener({ phase, done, total });
-  return (current) => listener(current === undefined ? { phase, done: ++done, total } : { phase, done: ++done, total, current });
+  return (current) =>
+    listener(current === undefined ? { phase, done: ++done, total } : { phase, done: ++done, total, current });
 }

@@ -15,7 +15,9 @@ export class InvalidUtf8Error extends ThanosGitopsError {
     readonly byte: number,
   ) {
     const detail = `byte offset ${offset} (0x${byte.toString(16).toUpperCase().padStart(2, '0')}) is not valid UTF-8`;
-    super(`${file}:${line}:${column}: ${detail}; save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)`);
+    super(
+      `${file}:${line}:${column}: ${detail}; save the file as UTF-8 (reading it as Latin-1 or any other encoding would change the data)`,
+    );
     this.detail = detail;
   }
 }
@@ -33,7 +35,8 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   let line = 1;
   let column = 1;
   for (const char of text) {
-    if (char === '\uFFFD' && !(buffer[offset] === 0xef && buffer[offset + 1] === 0xbf && buffer[offset + 2] === 0xbd)) break;
+    if (char === '\uFFFD' && !(buffer[offset] === 0xef && buffer[offset + 1] === 0xbf && buffer[offset + 2] === 0xbd))
+      break;
     offset += Buffer.byteLength(char);
     if (char === '\n') {
       line++;

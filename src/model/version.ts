@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 declare const __THANOS_GITOPS_VERSION__: string | undefined;
 
 /** package.json's version, as the bundles were built with; read from package.json when running from source. */
-export const TOOL_VERSION: string = typeof __THANOS_GITOPS_VERSION__ === 'string' ? __THANOS_GITOPS_VERSION__ : versionFromPackageJson();
+export const TOOL_VERSION: string =
+  typeof __THANOS_GITOPS_VERSION__ === 'string' ? __THANOS_GITOPS_VERSION__ : versionFromPackageJson();
 
 function versionFromPackageJson(): string {
   try {

@@ -8,10 +8,26 @@ import { isRecord, type KubeObject } from './objects.js';
  */
 
 /** Kinds that run pods from a pod template at spec.template (a CronJob's is under spec.jobTemplate). */
-export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set([
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+]);
 
 /** The Thanos subcommands a container can run (`thanos <subcommand>`). */
-const THANOS_SUBCOMMANDS = new Set(['receive', 'query', 'store', 'compact', 'rule', 'sidecar', 'query-frontend', 'bucket', 'tools']);
+const THANOS_SUBCOMMANDS = new Set([
+  'receive',
+  'query',
+  'store',
+  'compact',
+  'rule',
+  'sidecar',
+  'query-frontend',
+  'bucket',
+  'tools',
+]);
 
 export interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -26,7 +42,9 @@ function templateOf(object: KubeObject): unknown {
 /** The pod template of a workload, when it has one with a containers list. */
 export function podTemplate(object: KubeObject): PodTemplate | undefined {
   const template = templateOf(object);
-  return isRecord(template) && isRecord(template['spec']) && Array.isArray(template['spec']['containers']) ? (template as unknown as PodTemplate) : undefined;
+  return isRecord(template) && isRecord(template['spec']) && Array.isArray(template['spec']['containers'])
+    ? (template as unknown as PodTemplate)
+    : undefined;
 }
 
 /** The pod spec an object runs: a Pod's own, a workload's template's. */

@@ -50,7 +50,12 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
 /** The pod spec of an object and its path, if the object runs pods. */
 export function podSpecOf(object: KubeObject): { spec: Record<string, unknown>; path: string[] } | undefined {
   const known = POD_SPEC_PATHS[`${object.kind}.${apiGroup(object.apiVersion)}`];
-  const candidates = known ? [known] : [['spec', 'template', 'spec'], ['spec', 'jobTemplate', 'spec', 'template', 'spec']];
+  const candidates = known
+    ? [known]
+    : [
+        ['spec', 'template', 'spec'],
+        ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+      ];
   for (const path of candidates) {
     const spec = valueAt(object, ...path);
     if (isRecord(spec) && (known || Array.isArray(spec.containers))) return { spec, path };
@@ -64,25 +69,39 @@ export interface PolicyCheckOptions {
 }
 
 /** Every field of the set the policy refuses, in set order. An empty list means the set may be applied. */
-export function checkApplyPolicy(set: ManifestSet, policy: ApplyPolicy, options: PolicyCheckOptions = {}): PolicyViolation[] {
+export function checkApplyPolicy(
+  set: ManifestSet,
+  policy: ApplyPolicy,
+  options: PolicyCheckOptions = {},
+): PolicyViolation[] {
   const violations: PolicyViolation[] = [];
-  const allowedKinds = new Set(policy.kinds.map((entry) => {
-    const { kind, group } = qualifiedKind(entry);
-    return formatKind(kind, group);
-  }));
+  const allowedKinds = new Set(
+    policy.kinds.map((entry) => {
+      const { kind, group } = qualifiedKind(entry);
+      return formatKind(kind, group);
+    }),
+  );
   const namespaceOf = (object: KubeObject) => object.metadata.namespace ?? options.defaultNamespace ?? '';
   const serviceAccounts = new Set(
-    set.filter((m) => m.object.kind === 'ServiceAccount' && apiGroup(m.object.apiVersion) === '').map((m) => `${namespaceOf(m.object)}/${m.object.metadata.name}`),
+    set
+      .filter((m) => m.object.kind === 'ServiceAccount' && apiGroup(m.object.apiVersion) === '')
+      .map((m) => `${namespaceOf(m.object)}/${m.object.metadata.name}`),
   );
   const skip = new Set(policy.podSecurity.skip);
 
   for (const { file, object } of set) {
     const name = `${describeObject(object)}${file ? ` (${file})` : ''}`;
-    const add = (path: string, problem: string, fix: string, rule: string) => violations.push({ object: name, path, problem, fix, rule });
+    const add = (path: string, problem: string, fix: string, rule: string) =>
+      violations.push({ object: name, path, problem, fix, rule });
     const group = apiGroup(object.apiVersion);
     const groupKind = formatKind(object.kind, group);
     if (!allowedKinds.has(groupKind)) {
-      add('.apiVersion/.kind', `${groupKind} (apiVersion ${object.apiVersion}) is not an allowed kind`, `remove the object, or add ${groupKind} to the policy's kinds (allowed: ${[...allowedKinds].join(', ')})`, 'kinds');
+      add(
+        '.apiVersion/.kind',
+        `${groupKind} (apiVersion ${object.apiVersion}) is not an allowed kind`,
+        `remove the object, or add ${groupKind} to the policy's kinds (allowed: ${[...allowedKinds].join(', ')})`,
+        'kinds',
+      );
       continue;
     }
 
@@ -101,7 +120,12 @@ export function checkApplyPolicy(set: ManifestSet, policy: ApplyPolicy, options:
             add(
               `${prefix}.${field}`,
               `ServiceAccount "${String(account)}" is not defined in this set (namespace ${namespaceOf(object) || '(default)'}): the pod would run with another identity's permissions`,
-              `add a ServiceAccount ${String(account)} to the set, or name one of ${[...serviceAccounts].filter((sa) => sa.startsWith(`${namespaceOf(object)}/`)).map((sa) => sa.split('/')[1]).join(', ') || '(none defined)'}`,
+              `add a ServiceAccount ${String(account)} to the set, or name one of ${
+                [...serviceAccounts]
+                  .filter((sa) => sa.startsWith(`${namespaceOf(object)}/`))
+                  .map((sa) => sa.split('/')[1])
+                  .join(', ') || '(none defined)'
+              }`,
               'serviceAccounts',
             );
           }
@@ -113,15 +137,30 @@ export function checkApplyPolicy(set: ManifestSet, policy: ApplyPolicy, options:
       const spec = isRecord(object.spec) ? object.spec : {};
       const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
       if (!(policy.serviceTypes as string[]).includes(type)) {
-        add('.spec.type', `Service type ${type} is not allowed (allowed: ${policy.serviceTypes.join(', ')})`, `remove .spec.type (a ClusterIP Service; set .spec.clusterIP: None for a headless one), or add ${type} to the policy's serviceTypes`, 'serviceTypes');
+        add(
+          '.spec.type',
+          `Service type ${type} is not allowed (allowed: ${policy.serviceTypes.join(', ')})`,
+          `remove .spec.type (a ClusterIP Service; set .spec.clusterIP: None for a headless one), or add ${type} to the policy's serviceTypes`,
+          'serviceTypes',
+        );
       }
       if (!policy.allowExternalIPs && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0) {
-        add('.spec.externalIPs', 'the Service claims external IPs: it could intercept traffic the cluster sends to those addresses', 'remove .spec.externalIPs, or set allowExternalIPs: true in the policy', 'allowExternalIPs');
+        add(
+          '.spec.externalIPs',
+          'the Service claims external IPs: it could intercept traffic the cluster sends to those addresses',
+          'remove .spec.externalIPs, or set allowExternalIPs: true in the policy',
+          'allowExternalIPs',
+        );
       }
     }
 
     if (object.kind === 'Secret' && group === '' && object.type === 'kubernetes.io/service-account-token') {
-      add('.type', 'a kubernetes.io/service-account-token Secret makes the cluster mint a long-lived token for a ServiceAccount', 'remove the Secret; pods get short-lived projected tokens without it', 'secrets.serviceAccountToken');
+      add(
+        '.type',
+        'a kubernetes.io/service-account-token Secret makes the cluster mint a long-lived token for a ServiceAccount',
+        'remove the Secret; pods get short-lived projected tokens without it',
+        'secrets.serviceAccountToken',
+      );
     }
   }
   return violations;

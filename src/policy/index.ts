@@ -10,5 +10,12 @@ export {
   type BaselineCheck,
   type RestrictedCheck,
 } from './policy.js';
-export { checkApplyPolicy, formatViolations, podSpecOf, PolicyViolationError, type PolicyViolation, type PolicyCheckOptions } from './check.js';
+export {
+  checkApplyPolicy,
+  formatViolations,
+  podSpecOf,
+  PolicyViolationError,
+  type PolicyViolation,
+  type PolicyCheckOptions,
+} from './check.js';
 export { podSecurityFindings, type PodFinding } from './pod-security.js';

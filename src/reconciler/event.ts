@@ -5,15 +5,28 @@ import { ThanosGitopsError } from '../model/errors.js';
 import { formatIssues, releaseSchema } from './release.js';
 
 const applyOptionsSchema = z
-  .object({ force: z.boolean().optional(), recreate: z.boolean().optional(), prune: z.boolean().optional(), order: z.boolean().optional() })
+  .object({
+    force: z.boolean().optional(),
+    recreate: z.boolean().optional(),
+    prune: z.boolean().optional(),
+    order: z.boolean().optional(),
+  })
   .strict();
 
 export const reconcilerEventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('plan'), release: releaseSchema }).strict(),
   z.object({ action: z.literal('apply'), release: releaseSchema, options: applyOptionsSchema.optional() }).strict(),
   z.object({ action: z.literal('reconcile') }).strict(),
-  z.object({ action: z.literal('rotate'), forceCaRotation: z.boolean().optional(), forceKeyRotation: z.boolean().optional() }).strict(),
-  z.object({ action: z.literal('rollback'), revision: z.number().int().positive(), actor: z.string().optional() }).strict(),
+  z
+    .object({
+      action: z.literal('rotate'),
+      forceCaRotation: z.boolean().optional(),
+      forceKeyRotation: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({ action: z.literal('rollback'), revision: z.number().int().positive(), actor: z.string().optional() })
+    .strict(),
 ]);
 
 export type ReconcilerEvent = z.infer<typeof reconcilerEventSchema>;

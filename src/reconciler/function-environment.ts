@@ -9,7 +9,12 @@ const notSet = (name: string) => `environment variable ${name} is not set`;
 const required = (name: string) => z.string({ error: notSet(name) }).min(1, notSet(name));
 const text = z.string().optional();
 const optional = text.transform((value) => value || undefined);
-const list = text.transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+const list = text.transform((value) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z.enum(values, { error: (issue) => `${name} is '${String(issue.input ?? '')}'; set it to ${values.join(' or ')}` });
 
@@ -62,6 +67,7 @@ export type StackVariables = {
  */
 export function parseFunctionEnvironment(env: NodeJS.ProcessEnv): FunctionEnvironment {
   const result = functionEnvironmentSchema.safeParse({ ...env, AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION });
-  if (!result.success) throw new RefusedError(`function misconfigured: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
+  if (!result.success)
+    throw new RefusedError(`function misconfigured: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
   return result.data;
 }

@@ -15,11 +15,21 @@ export const DRIFT_METRIC_DIMENSION = 'Environment';
  * The fields of the EMF record for one reconcile that found `driftedObjects` drifted objects (0 is a value, not a
  * gap): merged into a JSON log line, they make that line the metric.
  */
-export function driftMetricFields(environment: string, driftedObjects: number, timestamp = Date.now()): Record<string, unknown> {
+export function driftMetricFields(
+  environment: string,
+  driftedObjects: number,
+  timestamp = Date.now(),
+): Record<string, unknown> {
   return {
     _aws: {
       Timestamp: timestamp,
-      CloudWatchMetrics: [{ Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [[DRIFT_METRIC_DIMENSION]], Metrics: [{ Name: DRIFT_METRIC_NAME, Unit: 'Count' }] }],
+      CloudWatchMetrics: [
+        {
+          Namespace: DRIFT_METRIC_NAMESPACE,
+          Dimensions: [[DRIFT_METRIC_DIMENSION]],
+          Metrics: [{ Name: DRIFT_METRIC_NAME, Unit: 'Count' }],
+        },
+      ],
     },
     [DRIFT_METRIC_DIMENSION]: environment,
     [DRIFT_METRIC_NAME]: driftedObjects,

@@ -1,7 +1,13 @@
 // The policy every release must pass before the function touches the cluster.
 import { describeKey, keyOf } from '../kube/client.js';
 import { apiGroup, type KubeObject, type Manifest, type ManifestSet } from '../model/objects.js';
-import { checkApplyPolicy, DEFAULT_APPLY_POLICY, formatViolations, qualifiedKind, type ApplyPolicy } from '../policy/index.js';
+import {
+  checkApplyPolicy,
+  DEFAULT_APPLY_POLICY,
+  formatViolations,
+  qualifiedKind,
+  type ApplyPolicy,
+} from '../policy/index.js';
 import { RefusedError } from './event.js';
 import { MAX_PAYLOAD_BYTES, type ReleasePayload } from './release.js';
 
@@ -44,7 +50,6 @@ export interface ReleasePolicy {
   applySource?: string | undefined;
 }
 
-
 /** Kind and API group must both match: `Deployment` of `evil.example.com/v1` is not an apps Deployment. */
 export function kindAllowed(object: Pick<KubeObject, 'apiVersion' | 'kind'>, allowed: readonly string[]): boolean {
   const group = apiGroup(object.apiVersion);
@@ -71,13 +76,18 @@ export function toManifestSet(manifests: ReleasePayload['manifests']): ManifestS
 export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, payloadBytes?: number): ManifestSet {
   const bytes = payloadBytes ?? Buffer.byteLength(JSON.stringify(release));
   if (bytes > MAX_PAYLOAD_BYTES) {
-    throw new RefusedError(`release of ${release.repository}@${release.commit} is ${bytes} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte synchronous payload limit; split the stack into environments or drop large embedded files`);
+    throw new RefusedError(
+      `release of ${release.repository}@${release.commit} is ${bytes} bytes, over Lambda's ${MAX_PAYLOAD_BYTES}-byte synchronous payload limit; split the stack into environments or drop large embedded files`,
+    );
   }
   if (policy.environment && release.environment !== policy.environment) {
-    throw new RefusedError(`release is for environment '${release.environment}' but this function serves '${policy.environment}'; invoke that environment's function`);
+    throw new RefusedError(
+      `release is for environment '${release.environment}' but this function serves '${policy.environment}'; invoke that environment's function`,
+    );
   }
   const home = policy.namespaces[0];
-  if (!home) throw new RefusedError('the function has no TARGET_NAMESPACES configured; set it in the function environment');
+  if (!home)
+    throw new RefusedError('the function has no TARGET_NAMESPACES configured; set it in the function environment');
   const problems: string[] = [];
   const set = toManifestSet(release.manifests);
   const seen = new Set<string>();
@@ -86,19 +96,25 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
     const where = `${describeKey(keyOf(object))} (${file})`;
     if (!kindAllowed(object, policy.allowedKinds)) {
       const group = apiGroup(object.apiVersion);
-      problems.push(`${where}: kind ${object.kind} is not allowed in ${group ? `group ${group}` : 'the core group'} (ALLOWED_KINDS: ${policy.allowedKinds.join(', ')}); fix: remove the object or add ${object.kind}${group ? `.${group}` : ''} to ALLOWED_KINDS`);
+      problems.push(
+        `${where}: kind ${object.kind} is not allowed in ${group ? `group ${group}` : 'the core group'} (ALLOWED_KINDS: ${policy.allowedKinds.join(', ')}); fix: remove the object or add ${object.kind}${group ? `.${group}` : ''} to ALLOWED_KINDS`,
+      );
       continue;
     }
     const clusterScoped = CLUSTER_SCOPED_KINDS.has(object.kind);
     if (clusterScoped) {
       if (!policy.allowClusterScoped) {
-        problems.push(`${where}: cluster-scoped objects are not allowed (set ALLOW_CLUSTER_SCOPED=true to permit them)`);
+        problems.push(
+          `${where}: cluster-scoped objects are not allowed (set ALLOW_CLUSTER_SCOPED=true to permit them)`,
+        );
         continue;
       }
     } else {
       const namespace = object.metadata.namespace ?? home;
       if (!policy.namespaces.includes(namespace)) {
-        problems.push(`${where}: namespace ${namespace} is not one of the target namespaces (${policy.namespaces.join(', ')})`);
+        problems.push(
+          `${where}: namespace ${namespace} is not one of the target namespaces (${policy.namespaces.join(', ')})`,
+        );
         continue;
       }
     }
@@ -108,12 +124,23 @@ export function checkRelease(release: ReleasePayload, policy: ReleasePolicy, pay
       continue;
     }
     seen.add(key);
-    out.push({ file, object: clusterScoped || object.metadata.namespace ? object : { ...object, metadata: { ...object.metadata, namespace: home } } });
+    out.push({
+      file,
+      object:
+        clusterScoped || object.metadata.namespace
+          ? object
+          : { ...object, metadata: { ...object.metadata, namespace: home } },
+    });
   }
   if (problems.length > 0) {
-    const shown = problems.slice(0, 20).map((p) => `  ${p}`).join('\n');
+    const shown = problems
+      .slice(0, 20)
+      .map((p) => `  ${p}`)
+      .join('\n');
     const more = problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : '';
-    throw new RefusedError(`release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied:\n${shown}${more}`);
+    throw new RefusedError(
+      `release ${release.repository}@${release.commit.slice(0, 12)} refused, nothing was applied:\n${shown}${more}`,
+    );
   }
   // Kinds were checked above (with ALLOW_CLUSTER_SCOPED's scope rule); the policy judges the fields of what is left.
   checkFields(out, policy, home, `release ${release.repository}@${release.commit.slice(0, 12)}`);
@@ -128,6 +155,8 @@ export function checkFields(set: ManifestSet, policy: ReleasePolicy, defaultName
   const rules: ApplyPolicy = { ...(policy.apply ?? DEFAULT_APPLY_POLICY), kinds: policy.allowedKinds };
   const violations = checkApplyPolicy(set, rules, { defaultNamespace });
   if (violations.length > 0) {
-    throw new RefusedError(`${what} refused, nothing was applied: ${formatViolations(violations, policy.applySource ?? 'built-in default')}`);
+    throw new RefusedError(
+      `${what} refused, nothing was applied: ${formatViolations(violations, policy.applySource ?? 'built-in default')}`,
+    );
   }
 }

@@ -15,7 +15,10 @@ const kubeObjectSchema = z
     metadata: z
       .object({
         name: z.string().regex(NAME, 'metadata.name must be a DNS subdomain (lower case letters, digits, - and .)'),
-        namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'metadata.namespace must be a DNS label').optional(),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'metadata.namespace must be a DNS label')
+          .optional(),
       })
       .passthrough(),
   })
@@ -36,12 +39,22 @@ export const securitySettingsSchema = z
 
 export const releaseSchema = z
   .object({
-    repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'repository must be owner/name').describe('GitHub repository, owner/name'),
-    commit: z.string().regex(/^[0-9a-f]{7,64}$/, 'commit must be a hex git sha').describe('The commit the manifests were rendered from'),
+    repository: z
+      .string()
+      .regex(/^[^/\s]+\/[^/\s]+$/, 'repository must be owner/name')
+      .describe('GitHub repository, owner/name'),
+    commit: z
+      .string()
+      .regex(/^[0-9a-f]{7,64}$/, 'commit must be a hex git sha')
+      .describe('The commit the manifests were rendered from'),
     actor: z.string().min(1).describe('Who caused the release (GitHub actor)'),
-    environment: z.string().refine(isEnvironmentName, { error: (issue) => environmentNameProblem(String(issue.input)) }),
+    environment: z
+      .string()
+      .refine(isEnvironmentName, { error: (issue) => environmentNameProblem(String(issue.input)) }),
     manifests: z.array(manifestSchema).describe('KubeObjects, or {file, object} manifests as rendered'),
-    settings: securitySettingsSchema.optional().describe('tls/objectStorage stack-config sections for scheduled rotation'),
+    settings: securitySettingsSchema
+      .optional()
+      .describe('tls/objectStorage stack-config sections for scheduled rotation'),
   })
   .strict();
 

@@ -16,10 +16,23 @@ export type Labels = Record<string, string>;
 export type ComponentObjects = Record<string, KubeObject | null>;
 
 /** Reads a merged option that requirements.ts guarantees; a programmatic config that skipped parsing fails here. */
-export function need<K extends keyof ComponentParams>(config: ComponentParams, key: K, where: string): NonNullable<ComponentParams[K]> {
+export function need<K extends keyof ComponentParams>(
+  config: ComponentParams,
+  key: K,
+  where: string,
+): NonNullable<ComponentParams[K]> {
   const value = config[key];
   if (value === undefined || value === null) {
-    throw new ConfigError([{ file: '<config>', line: 0, column: 0, path: `${where}.${String(key)}`, message: 'missing required option', fix: `set ${String(key)}` }]);
+    throw new ConfigError([
+      {
+        file: '<config>',
+        line: 0,
+        column: 0,
+        path: `${where}.${String(key)}`,
+        message: 'missing required option',
+        fix: `set ${String(key)}`,
+      },
+    ]);
   }
   return value as NonNullable<ComponentParams[K]>;
 }
@@ -27,7 +40,16 @@ export function need<K extends keyof ComponentParams>(config: ComponentParams, k
 export function port(config: ComponentParams, name: string, where: string): number {
   const value = config.ports?.[name];
   if (value === undefined) {
-    throw new ConfigError([{ file: '<config>', line: 0, column: 0, path: `${where}.ports.${name}`, message: 'missing port', fix: `add ${name} to ports` }]);
+    throw new ConfigError([
+      {
+        file: '<config>',
+        line: 0,
+        column: 0,
+        path: `${where}.ports.${name}`,
+        message: 'missing port',
+        fix: `add ${name} to ports`,
+      },
+    ]);
   }
   return value;
 }
@@ -56,7 +78,16 @@ export function selectorOf(config: ComponentParams, labels: Labels): Labels {
 export function labelValue(labels: Labels, key: string, where: string): string {
   const value = labels[key];
   if (value === undefined) {
-    throw new ConfigError([{ file: '<config>', line: 0, column: 0, path: `${where}.commonLabels`, message: `missing label ${key}`, fix: `add ${key} to commonLabels` }]);
+    throw new ConfigError([
+      {
+        file: '<config>',
+        line: 0,
+        column: 0,
+        path: `${where}.commonLabels`,
+        message: `missing label ${key}`,
+        fix: `add ${key} to commonLabels`,
+      },
+    ]);
   }
   return value;
 }
@@ -92,13 +123,25 @@ export function kubeObject(apiVersion: string, kind: string, body: JsonObject): 
   return { apiVersion, kind, ...body } as unknown as KubeObject;
 }
 
-export function service(name: string, namespace: string, labels: Labels, selector: Labels, ports: JsonObject[], headless: boolean): KubeObject {
+export function service(
+  name: string,
+  namespace: string,
+  labels: Labels,
+  selector: Labels,
+  ports: JsonObject[],
+  headless: boolean,
+): KubeObject {
   const spec: JsonObject = { ports, selector };
   if (headless) spec.clusterIP = 'None';
   return kubeObject('v1', 'Service', { metadata: metadata(name, namespace, labels), spec });
 }
 
-export function serviceAccount(name: string, namespace: string, labels: Labels, annotations: Record<string, string>): KubeObject {
+export function serviceAccount(
+  name: string,
+  namespace: string,
+  labels: Labels,
+  annotations: Record<string, string>,
+): KubeObject {
   return kubeObject('v1', 'ServiceAccount', { metadata: { ...metadata(name, namespace, labels), annotations } });
 }
 
@@ -127,10 +170,22 @@ export function serviceMonitor(
 }
 
 /** The ServiceMonitor that the sharded variants share: selects every shard and turns the shard label into `shard`. */
-export function shardsServiceMonitor(name: string, namespace: string, labels: Labels, selector: Labels, shardLabelMeta: string): KubeObject {
+export function shardsServiceMonitor(
+  name: string,
+  namespace: string,
+  labels: Labels,
+  selector: Labels,
+  shardLabelMeta: string,
+): KubeObject {
   return serviceMonitor(name, namespace, labels, without(selector, 'app.kubernetes.io/instance'), [
     INSTANCE_RELABELING,
-    { action: 'replace', sourceLabels: [shardLabelMeta], regex: 'shard\\-(\\d+)', replacement: '$1', targetLabel: 'shard' },
+    {
+      action: 'replace',
+      sourceLabels: [shardLabelMeta],
+      regex: 'shard\\-(\\d+)',
+      replacement: '$1',
+      targetLabel: 'shard',
+    },
   ]);
 }
 
@@ -164,7 +219,9 @@ export function tracingArgs(config: ComponentParams, serviceName: string): strin
   return [`--tracing.config=${manifestYamlDoc(doc)}`];
 }
 
-export function hasTlsSecret(ref: ObjectStorageConfigRef | null | undefined): ref is ObjectStorageConfigRef & { tlsSecretName: string } {
+export function hasTlsSecret(
+  ref: ObjectStorageConfigRef | null | undefined,
+): ref is ObjectStorageConfigRef & { tlsSecretName: string } {
   return !!ref && typeof ref.tlsSecretName === 'string' && ref.tlsSecretName.length > 0;
 }
 
@@ -254,13 +311,21 @@ export function podSpec(options: PodSpecOptions): JsonObject {
     nodeSelector: NODE_SELECTOR,
   };
   if (options.volumes) spec.volumes = options.volumes;
-  if (options.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = options.terminationGracePeriodSeconds;
+  if (options.terminationGracePeriodSeconds !== undefined)
+    spec.terminationGracePeriodSeconds = options.terminationGracePeriodSeconds;
   if (options.affinity) spec.affinity = options.affinity;
   return spec;
 }
 
 /** A Deployment running `pod`, labelled and templated with `labels`, selecting `selector`. */
-export function deployment(name: string, namespace: string, labels: Labels, selector: Labels, replicas: number, pod: JsonObject): KubeObject {
+export function deployment(
+  name: string,
+  namespace: string,
+  labels: Labels,
+  selector: Labels,
+  replicas: number,
+  pod: JsonObject,
+): KubeObject {
   return kubeObject('apps/v1', 'Deployment', {
     metadata: metadata(name, namespace, labels),
     spec: { replicas, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: pod } },
@@ -291,11 +356,19 @@ export function statefulSet(options: StatefulSetOptions): KubeObject {
     volumeClaimTemplates: volumeClaimTemplates(config, selector),
   };
   if (options.minReadySeconds !== undefined) spec.minReadySeconds = options.minReadySeconds;
-  return kubeObject('apps/v1', 'StatefulSet', { metadata: metadata(name, options.namespace, options.metadataLabels ?? labels), spec });
+  return kubeObject('apps/v1', 'StatefulSet', {
+    metadata: metadata(name, options.namespace, options.metadataLabels ?? labels),
+    spec,
+  });
 }
 
 /** kube-thanos's per-instance anti-affinity: spread the pods of one `appName` instance over nodes (and zones). */
-export function instanceAntiAffinity(namespace: string, labels: Labels, where: string, topologyKeys: string[] = ['kubernetes.io/hostname']): JsonObject {
+export function instanceAntiAffinity(
+  namespace: string,
+  labels: Labels,
+  where: string,
+  topologyKeys: string[] = ['kubernetes.io/hostname'],
+): JsonObject {
   return antiAffinity(
     namespace,
     [
@@ -331,7 +404,11 @@ export function volumeClaimTemplates(config: ComponentParams, selector: Labels):
 }
 
 /** The memcached defaults merged under a cache of that type (kube-thanos `defaults.memcachedDefaults + params`). */
-export function mergeMemcached(cache: Record<string, unknown>, topDefaults: Record<string, unknown>, configDefaults: Record<string, unknown>): Record<string, unknown> {
+export function mergeMemcached(
+  cache: Record<string, unknown>,
+  topDefaults: Record<string, unknown>,
+  configDefaults: Record<string, unknown>,
+): Record<string, unknown> {
   const userConfig = (cache.config ?? {}) as Record<string, unknown>;
   return { ...topDefaults, ...cache, config: { ...configDefaults, ...userConfig } };
 }

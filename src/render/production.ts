@@ -27,8 +27,25 @@ export interface ProductionContext {
 const ZONE = 'topology.kubernetes.io/zone';
 /** Thanos v0.35.0 made --enable-auto-gomemlimit a global flag (cmd/thanos/main.go, cmd/thanos/config.go goMemLimitConfig). */
 const AUTO_GOMEMLIMIT_SINCE: [number, number, number] = [0, 35, 0];
-const OBJSTORE_COMPONENTS = new Set<ComponentKey>(['store', 'storeShards', 'compact', 'compactShards', 'rule', 'bucket', 'bucketReplicate', 'receive', 'receiveHashrings', 'receiveIngestor']);
-const STARTUP_PROBED = new Set<ComponentKey>(['store', 'storeShards', 'receive', 'receiveHashrings', 'receiveIngestor']);
+const OBJSTORE_COMPONENTS = new Set<ComponentKey>([
+  'store',
+  'storeShards',
+  'compact',
+  'compactShards',
+  'rule',
+  'bucket',
+  'bucketReplicate',
+  'receive',
+  'receiveHashrings',
+  'receiveIngestor',
+]);
+const STARTUP_PROBED = new Set<ComponentKey>([
+  'store',
+  'storeShards',
+  'receive',
+  'receiveHashrings',
+  'receiveIngestor',
+]);
 
 interface Container {
   name: string;
@@ -47,7 +64,10 @@ interface Workload {
   spec: {
     replicas?: number;
     selector: { matchLabels: Labels };
-    template: { metadata: { labels: Labels; annotations?: Labels }; spec: JsonObject & { containers: Container[]; affinity?: JsonObject; nodeSelector?: Labels } };
+    template: {
+      metadata: { labels: Labels; annotations?: Labels };
+      spec: JsonObject & { containers: Container[]; affinity?: JsonObject; nodeSelector?: Labels };
+    };
   };
 }
 
@@ -71,13 +91,21 @@ export function productionProblems(production: Production, resolved: ResolvedSta
     [['autoscaling', 'queryFrontend'], 'queryFrontend'],
     [['exposure', 'queryFrontend'], 'queryFrontend'],
     [['exposure', 'remoteWrite'], 'receiveRouter'],
-    ...Object.keys(production.components ?? {}).map((key): [string[], ComponentKey] => [['components', key], key as ComponentKey]),
+    ...Object.keys(production.components ?? {}).map((key): [string[], ComponentKey] => [
+      ['components', key],
+      key as ComponentKey,
+    ]),
   ];
   for (const [path, component] of targets) {
     let value: unknown = production;
     for (const segment of path) value = (value as Record<string, unknown> | undefined)?.[segment];
     if (value === undefined || resolved[component] !== undefined) continue;
-    problems.push({ at: ['production', ...path], path: `production.${path.join('.')}`, message: `the stack has no ${component} section`, fix: `add a ${component} section or remove production.${path.join('.')}` });
+    problems.push({
+      at: ['production', ...path],
+      path: `production.${path.join('.')}`,
+      message: `the stack has no ${component} section`,
+      fix: `add a ${component} section or remove production.${path.join('.')}`,
+    });
   }
   return [...problems, ...zoneProblems(production, resolved)];
 }
@@ -85,30 +113,60 @@ export function productionProblems(production: Production, resolved: ResolvedSta
 function zoneProblems(production: Production, resolved: ResolvedStack): RequirementIssue[] {
   const zones = production.ingestorZones;
   if (!zones) return [];
-  const issue = (message: string, fix: string): RequirementIssue => ({ at: ['production', 'ingestorZones'], path: 'production.ingestorZones', message, fix });
+  const issue = (message: string, fix: string): RequirementIssue => ({
+    at: ['production', 'ingestorZones'],
+    path: 'production.ingestorZones',
+    message,
+    fix,
+  });
   const ingestor = resolved.receiveIngestor;
-  if (!ingestor) return [issue('pins receiveIngestor pods to zones, but the stack has no receiveIngestor', 'add a receiveIngestor section or remove ingestorZones')];
+  if (!ingestor)
+    return [
+      issue(
+        'pins receiveIngestor pods to zones, but the stack has no receiveIngestor',
+        'add a receiveIngestor section or remove ingestorZones',
+      ),
+    ];
   const problems: RequirementIssue[] = [];
   const replicas = ingestor.config.replicas ?? 0;
   if (replicas % zones.length !== 0) {
-    problems.push(issue(`receiveIngestor.replicas (${replicas}) is not a multiple of the ${zones.length} zones`, `set receiveIngestor.replicas to a multiple of ${zones.length}`));
+    problems.push(
+      issue(
+        `receiveIngestor.replicas (${replicas}) is not a multiple of the ${zones.length} zones`,
+        `set receiveIngestor.replicas to a multiple of ${zones.length}`,
+      ),
+    );
   }
   const router = resolved.receiveRouter;
   if (router) {
     if (router.source.endpoints !== 'wired') {
-      problems.push(issue('receiveRouter.endpoints is set by hand, so the per-zone endpoints cannot be wired in', 'remove receiveRouter.endpoints'));
+      problems.push(
+        issue(
+          'receiveRouter.endpoints is set by hand, so the per-zone endpoints cannot be wired in',
+          'remove receiveRouter.endpoints',
+        ),
+      );
     }
     // Thanos v0.42.4 pkg/receive/hashring.go: "Hashmod algorithm does not support AZ aware hashring configuration".
     for (const ring of router.config.hashrings ?? []) {
       if (ring.algorithm !== 'ketama') {
-        problems.push(issue(`hashring ${ring.hashring} uses ${ring.algorithm ?? 'hashmod (the default)'}, which Thanos refuses with zone (az) endpoints`, `set algorithm: ketama on hashring ${ring.hashring}`));
+        problems.push(
+          issue(
+            `hashring ${ring.hashring} uses ${ring.algorithm ?? 'hashmod (the default)'}, which Thanos refuses with zone (az) endpoints`,
+            `set algorithm: ketama on hashring ${ring.hashring}`,
+          ),
+        );
       }
     }
   }
   return problems;
 }
 
-export function applyProduction(input: OwnedManifest[], production: Production, context: ProductionContext): ManifestSet {
+export function applyProduction(
+  input: OwnedManifest[],
+  production: Production,
+  context: ProductionContext,
+): ManifestSet {
   const set = production.ingestorZones ? pinIngestorZones(input, production.ingestorZones, context) : input;
   const out: { file: string; object: KubeObject }[] = [];
   const added: { file: string; object: KubeObject }[] = [];
@@ -136,13 +194,21 @@ export function applyProduction(input: OwnedManifest[], production: Production, 
       ];
     }
     if (production.podSecurity === 'restricted') {
-      pod.securityContext = { ...((pod.securityContext ?? {}) as JsonObject), runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+      pod.securityContext = {
+        ...((pod.securityContext ?? {}) as JsonObject),
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      };
       for (const container of pod.containers) container.securityContext = restricted(container.securityContext);
     }
     if (production.goMemLimit) goMemLimit(thanos, String(config.version ?? ''), production.goMemLimit.ratio);
     if (production.startupProbes && STARTUP_PROBED.has(manifest.component) && thanos.readinessProbe) {
       const httpGet = (thanos.readinessProbe as { httpGet: JsonObject }).httpGet;
-      thanos.startupProbe = { httpGet, failureThreshold: production.startupProbes.failureThreshold, periodSeconds: production.startupProbes.periodSeconds };
+      thanos.startupProbe = {
+        httpGet,
+        failureThreshold: production.startupProbes.failureThreshold,
+        periodSeconds: production.startupProbes.periodSeconds,
+      };
     }
     const knobs = production.components?.[manifest.component as keyof NonNullable<Production['components']>];
     if (knobs) applyKnobs(workload, thanos, knobs);
@@ -153,34 +219,66 @@ export function applyProduction(input: OwnedManifest[], production: Production, 
     out.push({ file: manifest.file, object });
 
     const stem = manifest.file.replace(/-(deployment|statefulSet)\.yaml$/, '');
-    const replicas = workload.spec.replicas ?? (autoscaled.has(manifest.component) ? production.autoscaling?.[manifest.component as 'query']?.minReplicas ?? 1 : 1);
+    const replicas =
+      workload.spec.replicas ??
+      (autoscaled.has(manifest.component)
+        ? (production.autoscaling?.[manifest.component as 'query']?.minReplicas ?? 1)
+        : 1);
     // A pod covered by two PDBs cannot be evicted at all (the eviction API refuses), so an existing one wins.
     const podLabels = workload.spec.template.metadata.labels;
     const hasPdb = set.some((other) => {
       if (other.object.kind !== 'PodDisruptionBudget') return false;
-      const selector = (other.object as unknown as { spec: { selector: { matchLabels: Labels } } }).spec.selector.matchLabels;
+      const selector = (other.object as unknown as { spec: { selector: { matchLabels: Labels } } }).spec.selector
+        .matchLabels;
       return Object.entries(selector).every(([key, value]) => podLabels[key] === value);
     });
     if (production.podDisruptionBudgets && replicas > 1 && !hasPdb) {
       added.push({
         file: `${stem}-podDisruptionBudget.yaml`,
         object: kube('policy/v1', 'PodDisruptionBudget', {
-          metadata: { name: workload.metadata.name, namespace: context.namespace, labels: workload.metadata.labels ?? {} },
+          metadata: {
+            name: workload.metadata.name,
+            namespace: context.namespace,
+            labels: workload.metadata.labels ?? {},
+          },
           spec: { maxUnavailable: 1, selector: { matchLabels: workload.spec.selector.matchLabels } },
         }),
       });
     }
     const hpa = production.autoscaling?.[manifest.component as 'query' | 'queryFrontend'];
     if (hpa && object.kind === 'Deployment') {
-      const metrics: JsonObject[] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: hpa.targetCPUUtilizationPercentage } } }];
+      const metrics: JsonObject[] = [
+        {
+          type: 'Resource',
+          resource: {
+            name: 'cpu',
+            target: { type: 'Utilization', averageUtilization: hpa.targetCPUUtilizationPercentage },
+          },
+        },
+      ];
       if (hpa.targetMemoryUtilizationPercentage !== undefined) {
-        metrics.push({ type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.targetMemoryUtilizationPercentage } } });
+        metrics.push({
+          type: 'Resource',
+          resource: {
+            name: 'memory',
+            target: { type: 'Utilization', averageUtilization: hpa.targetMemoryUtilizationPercentage },
+          },
+        });
       }
       added.push({
         file: `${stem}-horizontalPodAutoscaler.yaml`,
         object: kube('autoscaling/v2', 'HorizontalPodAutoscaler', {
-          metadata: { name: workload.metadata.name, namespace: context.namespace, labels: workload.metadata.labels ?? {} },
-          spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workload.metadata.name }, minReplicas: hpa.minReplicas, maxReplicas: hpa.maxReplicas, metrics },
+          metadata: {
+            name: workload.metadata.name,
+            namespace: context.namespace,
+            labels: workload.metadata.labels ?? {},
+          },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workload.metadata.name },
+            minReplicas: hpa.minReplicas,
+            maxReplicas: hpa.maxReplicas,
+            metrics,
+          },
         }),
       });
     }
@@ -232,20 +330,34 @@ function versionAtLeast(version: string, minimum: [number, number, number]): boo
   return true;
 }
 
-const UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12, '': 1 };
+const UNITS: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  '': 1,
+};
 
 /** Bytes of a Kubernetes memory quantity (binary and decimal suffixes), or undefined when it is not one. */
 export function memoryBytes(quantity: string | number): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T|)$/.exec(String(quantity));
   if (!match) return undefined;
-  return Number(match[1]) * (UNITS[match[2] ?? ""] ?? 1);
+  return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
 }
 
 function goMemLimit(container: Container, version: string, ratio: number): void {
   const limit = container.resources?.limits?.memory;
   if (limit === undefined) return;
   if (versionAtLeast(version, AUTO_GOMEMLIMIT_SINCE)) {
-    container.args = [...(container.args ?? []), '--enable-auto-gomemlimit', ...(ratio !== 0.9 ? [`--auto-gomemlimit.ratio=${ratio}`] : [])];
+    container.args = [
+      ...(container.args ?? []),
+      '--enable-auto-gomemlimit',
+      ...(ratio !== 0.9 ? [`--auto-gomemlimit.ratio=${ratio}`] : []),
+    ];
     return;
   }
   const bytes = memoryBytes(limit);
@@ -262,7 +374,8 @@ function applyKnobs(workload: Workload, thanos: Container, knobs: ComponentProdu
   if (knobs.affinity) pod.affinity = { ...(pod.affinity ?? {}), ...(knobs.affinity as JsonObject) };
   if (knobs.priorityClassName) pod.priorityClassName = knobs.priorityClassName;
   if (knobs.podLabels) template.metadata.labels = { ...knobs.podLabels, ...template.metadata.labels };
-  if (knobs.podAnnotations) template.metadata.annotations = { ...(template.metadata.annotations ?? {}), ...knobs.podAnnotations };
+  if (knobs.podAnnotations)
+    template.metadata.annotations = { ...(template.metadata.annotations ?? {}), ...knobs.podAnnotations };
 }
 
 function serviceOf(set: OwnedManifest[], component: ComponentKey): KubeObject | undefined {
@@ -274,7 +387,11 @@ function servicePort(service: KubeObject, name: string): number | undefined {
   return ports.find((p) => p.name === name)?.port;
 }
 
-function exposure(set: OwnedManifest[], production: Production, context: ProductionContext): { file: string; object: KubeObject }[] {
+function exposure(
+  set: OwnedManifest[],
+  production: Production,
+  context: ProductionContext,
+): { file: string; object: KubeObject }[] {
   const out: { file: string; object: KubeObject }[] = [];
   const qf = production.exposure?.queryFrontend;
   const qfService = serviceOf(set, 'queryFrontend');
@@ -287,26 +404,43 @@ function exposure(set: OwnedManifest[], production: Production, context: Product
         file: 'thanos-query-frontend-httpRoute.yaml',
         object: kube('gateway.networking.k8s.io/v1', 'HTTPRoute', {
           metadata: { name, namespace: context.namespace, labels },
-          spec: { parentRefs: qf.parentRefs as Json[], hostnames: [qf.host], rules: [{ backendRefs: [{ name, port }] }] },
+          spec: {
+            parentRefs: qf.parentRefs as Json[],
+            hostnames: [qf.host],
+            rules: [{ backendRefs: [{ name, port }] }],
+          },
         }),
       });
     } else {
       const spec: JsonObject = {
         ingressClassName: qf.ingressClassName,
-        rules: [{ host: qf.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: port } } } }] } }],
+        rules: [
+          {
+            host: qf.host,
+            http: {
+              paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: port } } } }],
+            },
+          },
+        ],
       };
       if (qf.tlsSecretName) spec.tls = [{ hosts: [qf.host], secretName: qf.tlsSecretName }];
       out.push({
         file: 'thanos-query-frontend-ingress.yaml',
         object: kube('networking.k8s.io/v1', 'Ingress', {
-          metadata: { name, namespace: context.namespace, labels, ...(qf.annotations ? { annotations: qf.annotations } : {}) },
+          metadata: {
+            name,
+            namespace: context.namespace,
+            labels,
+            ...(qf.annotations ? { annotations: qf.annotations } : {}),
+          },
           spec,
         }),
       });
     }
   }
   const rw = production.exposure?.remoteWrite;
-  const router = set.find((manifest) => manifest.component === 'receiveRouter' && manifest.object.kind === 'Deployment')?.object as unknown as Workload | undefined;
+  const router = set.find((manifest) => manifest.component === 'receiveRouter' && manifest.object.kind === 'Deployment')
+    ?.object as unknown as Workload | undefined;
   const routerService = serviceOf(set, 'receiveRouter');
   if (rw && router && routerService) {
     const port = servicePort(routerService, 'remote-write') as number;
@@ -316,7 +450,11 @@ function exposure(set: OwnedManifest[], production: Production, context: Product
         file: 'thanos-receive-router-tlsRoute.yaml',
         object: kube('gateway.networking.k8s.io/v1alpha2', 'TLSRoute', {
           metadata: { name: routerService.metadata.name, namespace: context.namespace, labels },
-          spec: { parentRefs: rw.parentRefs as Json[], hostnames: [rw.host], rules: [{ backendRefs: [{ name: routerService.metadata.name, port }] }] },
+          spec: {
+            parentRefs: rw.parentRefs as Json[],
+            hostnames: [rw.host],
+            rules: [{ backendRefs: [{ name: routerService.metadata.name, port }] }],
+          },
         }),
       });
     } else {
@@ -348,7 +486,11 @@ function exposure(set: OwnedManifest[], production: Production, context: Product
   return out;
 }
 
-function peer(entry: { cidr?: string | undefined; namespaceSelector?: Labels | undefined; podSelector?: Labels | undefined }): JsonObject {
+function peer(entry: {
+  cidr?: string | undefined;
+  namespaceSelector?: Labels | undefined;
+  podSelector?: Labels | undefined;
+}): JsonObject {
   if (entry.cidr) return { ipBlock: { cidr: entry.cidr } };
   const out: JsonObject = {};
   if (entry.namespaceSelector) out.namespaceSelector = { matchLabels: entry.namespaceSelector };
@@ -356,7 +498,11 @@ function peer(entry: { cidr?: string | undefined; namespaceSelector?: Labels | u
   return out;
 }
 
-function networkPolicies(set: OwnedManifest[], production: Production, context: ProductionContext): { file: string; object: KubeObject }[] {
+function networkPolicies(
+  set: OwnedManifest[],
+  production: Production,
+  context: ProductionContext,
+): { file: string; object: KubeObject }[] {
   const policy = production.networkPolicies;
   if (!policy) return [];
   const workloads = set.filter((manifest) => isWorkload(manifest.object));
@@ -366,10 +512,15 @@ function networkPolicies(set: OwnedManifest[], production: Production, context: 
   for (const manifest of workloads) {
     const workload = manifest.object as unknown as Workload;
     const selector = workload.spec.selector.matchLabels;
-    const ports = (workload.spec.template.spec.containers[0]?.ports ?? []).map((p) => ({ name: p.name, port: p.containerPort }));
+    const ports = (workload.spec.template.spec.containers[0]?.ports ?? []).map((p) => ({
+      name: p.name,
+      port: p.containerPort,
+    }));
     const stem = manifest.file.replace(/-(deployment|statefulSet)\.yaml$/, '');
     const ingress: JsonObject[] = [];
-    const internalPorts = ports.filter((p) => p.name !== 'remote-write').map((p) => ({ protocol: 'TCP', port: p.port }));
+    const internalPorts = ports
+      .filter((p) => p.name !== 'remote-write')
+      .map((p) => ({ protocol: 'TCP', port: p.port }));
     // gRPC and HTTP between the components of the stack (query -> stores, router -> ingestors, frontend -> query).
     if (internalPorts.length > 0) ingress.push({ from: [sameNamespace, ...allowFrom], ports: internalPorts });
     const remoteWrite = ports.find((p) => p.name === 'remote-write');
@@ -383,7 +534,13 @@ function networkPolicies(set: OwnedManifest[], production: Production, context: 
       spec.egress = [
         { to: policy.objectStoreCIDRs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 443 }] },
         // DNS, and the rest of the stack (memcached, other components) in this namespace.
-        { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+        {
+          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
         { to: [sameNamespace] },
         ...(policy.egressTo.length > 0 ? [{ to: policy.egressTo.map(peer) }] : []),
       ];
@@ -391,7 +548,11 @@ function networkPolicies(set: OwnedManifest[], production: Production, context: 
     out.push({
       file: `${stem}-networkPolicy.yaml`,
       object: kube('networking.k8s.io/v1', 'NetworkPolicy', {
-        metadata: { name: workload.metadata.name, namespace: context.namespace, labels: workload.metadata.labels ?? {} },
+        metadata: {
+          name: workload.metadata.name,
+          namespace: context.namespace,
+          labels: workload.metadata.labels ?? {},
+        },
         spec,
       }),
     });
@@ -418,7 +579,8 @@ function pinIngestorZones(set: OwnedManifest[], zones: string[], context: Produc
   const out: OwnedManifest[] = [];
   for (const manifest of set) {
     const { object } = manifest;
-    const splittable = manifest.component === 'receiveIngestor' && (object.kind === 'StatefulSet' || object.kind === 'Service');
+    const splittable =
+      manifest.component === 'receiveIngestor' && (object.kind === 'StatefulSet' || object.kind === 'Service');
     if (!splittable) {
       out.push(manifest);
       continue;
@@ -426,9 +588,14 @@ function pinIngestorZones(set: OwnedManifest[], zones: string[], context: Produc
     const name = object.metadata.name;
     const stem = manifest.file.replace(/-(statefulSet|service)\.yaml$/, '');
     const suffix = manifest.file.slice(stem.length);
-    split.set(name, zones.map((zone) => `${name}-${zone}`));
+    split.set(
+      name,
+      zones.map((zone) => `${name}-${zone}`),
+    );
     for (const zone of zones) {
-      const zoned = clone(object) as unknown as Workload & { spec: { selector: Labels | { matchLabels: Labels }; serviceName?: string; volumeClaimTemplates?: JsonObject[] } };
+      const zoned = clone(object) as unknown as Workload & {
+        spec: { selector: Labels | { matchLabels: Labels }; serviceName?: string; volumeClaimTemplates?: JsonObject[] };
+      };
       const zoneName = `${name}-${zone}`;
       zoned.metadata.name = zoneName;
       zoned.metadata.labels = { ...(zoned.metadata.labels ?? {}), [ZONE_LABEL]: zone };
@@ -446,15 +613,26 @@ function pinIngestorZones(set: OwnedManifest[], zones: string[], context: Produc
           meta.labels = { ...(meta.labels ?? {}), [ZONE_LABEL]: zone };
         }
         const container = template.spec.containers[0] as Container;
-        container.args = (container.args ?? []).map((arg) => arg.replace(`--receive.local-endpoint=$(NAME).${name}.$(NAMESPACE):`, `--receive.local-endpoint=$(NAME).${zoneName}.$(NAMESPACE):`));
+        container.args = (container.args ?? []).map((arg) =>
+          arg.replace(
+            `--receive.local-endpoint=$(NAME).${name}.$(NAMESPACE):`,
+            `--receive.local-endpoint=$(NAME).${zoneName}.$(NAMESPACE):`,
+          ),
+        );
         template.spec.affinity = {
           ...(template.spec.affinity ?? {}),
           nodeAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: 'In', values: [zone] }] }] },
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: 'In', values: [zone] }] }],
+            },
           },
         };
       }
-      out.push({ file: `${stem}-${zone}${suffix}`, object: zoned as unknown as KubeObject, component: manifest.component });
+      out.push({
+        file: `${stem}-${zone}${suffix}`,
+        object: zoned as unknown as KubeObject,
+        component: manifest.component,
+      });
     }
   }
   for (const manifest of out) {
@@ -465,7 +643,10 @@ function pinIngestorZones(set: OwnedManifest[], zones: string[], context: Produc
         const zoned = split.get(`${String(ingestor.name)}-ingestor-${ring.hashring}`);
         if (!zoned) continue;
         ring.endpoints = zoned.flatMap((service, z) =>
-          Array.from({ length: perZone }, (_, i) => ({ address: `${service}-${i}.${service}.${context.namespace}:${String(grpc)}`, az: zones[z] as string })),
+          Array.from({ length: perZone }, (_, i) => ({
+            address: `${service}-${i}.${service}.${context.namespace}:${String(grpc)}`,
+            az: zones[z] as string,
+          })),
         );
       }
       object.data['hashrings.json'] = jsonnetToString(rings);
@@ -477,7 +658,10 @@ function pinIngestorZones(set: OwnedManifest[], zones: string[], context: Produc
       container.args = (container.args ?? []).flatMap((arg) => {
         for (const [service, zoned] of split) {
           const prefix = `--endpoint=dnssrv+_grpc._tcp.${service}.`;
-          if (arg.startsWith(prefix)) return zoned.map((zoneService) => `--endpoint=dnssrv+_grpc._tcp.${zoneService}.${arg.slice(prefix.length)}`);
+          if (arg.startsWith(prefix))
+            return zoned.map(
+              (zoneService) => `--endpoint=dnssrv+_grpc._tcp.${zoneService}.${arg.slice(prefix.length)}`,
+            );
         }
         return [arg];
       });

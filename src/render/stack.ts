@@ -9,7 +9,13 @@ import { renderBucket, renderBucketReplicate } from './components/bucket.js';
 import { renderCompact, renderCompactShards } from './components/compact.js';
 import { renderQueryFrontend } from './components/query-frontend.js';
 import { renderQuery } from './components/query.js';
-import { renderReceive, renderReceiveHashrings, renderReceiveIngestor, renderReceiveRouter, type HashringObjects } from './components/receive.js';
+import {
+  renderReceive,
+  renderReceiveHashrings,
+  renderReceiveIngestor,
+  renderReceiveRouter,
+  type HashringObjects,
+} from './components/receive.js';
 import { renderRule } from './components/rule.js';
 import { renderSidecar } from './components/sidecar.js';
 import { renderStore, renderStoreShards, type ShardedObjects } from './components/store.js';
@@ -48,7 +54,10 @@ function sharded(key: ComponentKey, objects: ShardedObjects): Rendered {
   return {
     key,
     files: [
-      ...objects.shards.map(({ shard, objects: shardObjects }): [string, ComponentObjects] => [`${PREFIX[key]}-shard${shard}`, shardObjects]),
+      ...objects.shards.map(({ shard, objects: shardObjects }): [string, ComponentObjects] => [
+        `${PREFIX[key]}-shard${shard}`,
+        shardObjects,
+      ]),
       [`${PREFIX[key]}-shards`, objects.shared],
     ],
   };
@@ -58,7 +67,10 @@ function hashringed(key: ComponentKey, sharedStem: string, objects: HashringObje
   return {
     key,
     files: [
-      ...objects.hashrings.map(({ hashring, objects: ringObjects }): [string, ComponentObjects] => [`${PREFIX[key]}-${hashring}`, ringObjects]),
+      ...objects.hashrings.map(({ hashring, objects: ringObjects }): [string, ComponentObjects] => [
+        `${PREFIX[key]}-${hashring}`,
+        ringObjects,
+      ]),
       [sharedStem, objects.shared],
     ],
   };
@@ -70,7 +82,8 @@ const RENDERERS: Record<ComponentKey, (config: ComponentParams) => Rendered> = {
   receiveRouter: (config) => plain('receiveRouter', renderReceiveRouter(config)),
   receiveIngestor: (config) => hashringed('receiveIngestor', PREFIX.receiveIngestor, renderReceiveIngestor(config)),
   receive: (config) => plain('receive', renderReceive(config)),
-  receiveHashrings: (config) => hashringed('receiveHashrings', 'thanos-receive-hashrings', renderReceiveHashrings(config)),
+  receiveHashrings: (config) =>
+    hashringed('receiveHashrings', 'thanos-receive-hashrings', renderReceiveHashrings(config)),
   store: (config) => plain('store', renderStore(config)),
   storeShards: (config) => sharded('storeShards', renderStoreShards(config)),
   compact: (config) => plain('compact', renderCompact(config)),
@@ -124,17 +137,25 @@ export function renderStack(config: StackConfig): ManifestSet {
   set.sort((a, b) => compareFiles(a.file, b.file));
   const productionIssues = config.production ? productionProblems(config.production, resolved) : [];
   if (productionIssues.length > 0) throw located(config, productionIssues);
-  const configs = Object.fromEntries(Object.values(resolved).flatMap((component) => (component ? [[component.key, component.config]] : [])));
+  const configs = Object.fromEntries(
+    Object.values(resolved).flatMap((component) => (component ? [[component.key, component.config]] : [])),
+  );
   const layered: ManifestSet = config.production
     ? applyProduction(set, config.production, { namespace: stackNamespace(resolved), configs })
     : set.map(({ file, object }) => ({ file, object }));
 
   try {
-    return applySecurity(layered, { tls: config.tls, objectStorage: config.objectStorage, namespace: stackNamespace(resolved) });
+    return applySecurity(layered, {
+      tls: config.tls,
+      objectStorage: config.objectStorage,
+      namespace: stackNamespace(resolved),
+    });
   } catch (error) {
     if (error instanceof SecurityConfigError) {
       const path = error.path.split('.');
-      throw located(config, [{ at: path, path: error.path, message: error.message.replace(`${error.path}: `, ''), fix: '' }]);
+      throw located(config, [
+        { at: path, path: error.path, message: error.message.replace(`${error.path}: `, ''), fix: '' },
+      ]);
     }
     throw error;
   }
@@ -151,7 +172,13 @@ function located(config: StackConfig, problems: RequirementIssue[]): ConfigError
   const source = configSource(config);
   const issues: ConfigIssue[] = problems.map((problem) => {
     const where = source ? source.locate(problem.at) : { line: 0, column: 0 };
-    return { file: source?.file ?? '<config>', ...where, path: problem.path, message: problem.message, ...(problem.fix ? { fix: problem.fix } : {}) };
+    return {
+      file: source?.file ?? '<config>',
+      ...where,
+      path: problem.path,
+      message: problem.message,
+      ...(problem.fix ? { fix: problem.fix } : {}),
+    };
   });
   return new ConfigError(issues);
 }

@@ -85,7 +85,6 @@ export interface WorkloadInfo {
   objstore?: { name: string; key: string };
 }
 
-
 function roleOf(object: KubeObject, container: Container): WorkloadRole {
   const component = object.metadata.labels?.['app.kubernetes.io/component'];
   const args = container.args ?? [];
@@ -93,7 +92,8 @@ function roleOf(object: KubeObject, container: Container): WorkloadRole {
     case 'receive':
       if (component === 'thanos-receive-router') return 'router';
       // kube-thanos's single `receive` routes and ingests in one pod; split ingestors never face clients.
-      return args.some((a) => a.startsWith('--receive.hashrings-file')) && !object.metadata.labels?.['controller.receive.thanos.io/hashring']
+      return args.some((a) => a.startsWith('--receive.hashrings-file')) &&
+        !object.metadata.labels?.['controller.receive.thanos.io/hashring']
         ? 'receive'
         : 'ingestor';
     case 'store':
@@ -117,7 +117,12 @@ export function workloads(set: ManifestSet): WorkloadInfo[] {
     if (index < 0) continue;
     const container = template.spec.containers[index]!;
     const ref = container.env?.find((e) => e.name === 'OBJSTORE_CONFIG')?.valueFrom?.secretKeyRef;
-    found.push({ manifest, role: roleOf(manifest.object, container), container: index, ...(ref ? { objstore: { name: ref.name, key: ref.key } } : {}) });
+    found.push({
+      manifest,
+      role: roleOf(manifest.object, container),
+      container: index,
+      ...(ref ? { objstore: { name: ref.name, key: ref.key } } : {}),
+    });
   }
   return found;
 }
@@ -199,7 +204,9 @@ export function securityWiring(set: ManifestSet, settings: SecuritySettings): Se
   }
   if (tls.grpc.enabled) {
     wiring.grpcServers = infos.filter((i) => ['receive', 'ingestor', 'store', 'rule'].includes(i.role));
-    for (const i of infos) if (['router', 'receive', 'ingestor', 'store', 'rule', 'query'].includes(i.role)) caReaders.add(i.manifest.object);
+    for (const i of infos)
+      if (['router', 'receive', 'ingestor', 'store', 'rule', 'query'].includes(i.role))
+        caReaders.add(i.manifest.object);
   }
   wiring.caReaders = [...caReaders];
   return wiring;
@@ -234,7 +241,8 @@ function addVolume(pod: PodSpec, volume: Record<string, unknown>): void {
 
 function addMount(container: Container, name: string, mountPath: string): void {
   container.volumeMounts ??= [];
-  if (!container.volumeMounts.some((m) => m.name === name)) container.volumeMounts.push({ mountPath, name, readOnly: true });
+  if (!container.volumeMounts.some((m) => m.name === name))
+    container.volumeMounts.push({ mountPath, name, readOnly: true });
 }
 
 function secretVolume(name: string, secretName: string): Record<string, unknown> {
@@ -243,10 +251,20 @@ function secretVolume(name: string, secretName: string): Record<string, unknown>
 }
 
 /** The objstore config file as Thanos parses it (strict keys; no access keys with IRSA). */
-export function objstoreConfigYaml(store: ObjectStorageSettings, credentials?: { accessKeyId: string; secretAccessKey: string }): string {
+export function objstoreConfigYaml(
+  store: ObjectStorageSettings,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): string {
   const q = (s: string) => JSON.stringify(s);
-  const lines = ['type: S3', 'config:', `  bucket: ${q(store.bucket)}`, `  endpoint: ${q(store.endpoint)}`, `  region: ${q(store.region)}`];
-  if (credentials) lines.push(`  access_key: ${q(credentials.accessKeyId)}`, `  secret_key: ${q(credentials.secretAccessKey)}`);
+  const lines = [
+    'type: S3',
+    'config:',
+    `  bucket: ${q(store.bucket)}`,
+    `  endpoint: ${q(store.endpoint)}`,
+    `  region: ${q(store.region)}`,
+  ];
+  if (credentials)
+    lines.push(`  access_key: ${q(credentials.accessKeyId)}`, `  secret_key: ${q(credentials.secretAccessKey)}`);
   lines.push(`prefix: ${q(store.prefix ?? '')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -275,7 +293,10 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
       const object = info.manifest.object;
       const template = podTemplate(object) as PodTemplate;
       const original = template.spec.containers[info.container]!;
-      const frontDoor = rwSecret && wiring.caReaders.includes(object) && (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
+      const frontDoor =
+        rwSecret &&
+        wiring.caReaders.includes(object) &&
+        (info.role === 'router' || (info.role === 'receive' && !infos.some((i) => i.role === 'router')));
       const grpcServer = grpcSecret && ['receive', 'ingestor', 'store', 'rule'].includes(info.role);
       const grpcForwarder = grpcSecret && (info.role === 'router' || info.role === 'receive');
       const grpcQuery = grpcSecret && info.role === 'query';
@@ -314,15 +335,22 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
           `--remote-write.server-tls-key=${MOUNTS.remoteWrite.path}/tls.key`,
           `--remote-write.server-tls-client-ca=${ca}`,
         );
-        if (tls.remoteWrite.minVersion) newArgs.push(`--remote-write.server-tls-min-version=${tls.remoteWrite.minVersion}`);
-        if (tls.remoteWrite.tenantCertificateField) newArgs.push(`--receive.tenant-certificate-field=${tls.remoteWrite.tenantCertificateField}`);
+        if (tls.remoteWrite.minVersion)
+          newArgs.push(`--remote-write.server-tls-min-version=${tls.remoteWrite.minVersion}`);
+        if (tls.remoteWrite.tenantCertificateField)
+          newArgs.push(`--receive.tenant-certificate-field=${tls.remoteWrite.tenantCertificateField}`);
       }
       if (grpcSecret && (grpcServer || grpcForwarder || grpcQuery)) {
         addVolume(pod, secretVolume(MOUNTS.grpc.volume, grpcSecret));
         addMount(container, MOUNTS.grpc.volume, MOUNTS.grpc.path);
         const cert = `${MOUNTS.grpc.path}/tls.crt`;
         const key = `${MOUNTS.grpc.path}/tls.key`;
-        if (grpcServer) newArgs.push(`--grpc-server-tls-cert=${cert}`, `--grpc-server-tls-key=${key}`, `--grpc-server-tls-client-ca=${ca}`);
+        if (grpcServer)
+          newArgs.push(
+            `--grpc-server-tls-cert=${cert}`,
+            `--grpc-server-tls-key=${key}`,
+            `--grpc-server-tls-client-ca=${ca}`,
+          );
         if (grpcForwarder) {
           newArgs.push(
             '--remote-write.client-tls-secure',
@@ -349,7 +377,11 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
   const store = wiring.objectStorage;
   if (store && store.mode === 'irsa') {
     if (store.irsaRoleArn) {
-      const accounts = new Set(infos.filter((i) => i.objstore).map((i) => (podTemplate(i.manifest.object) as PodTemplate).spec.serviceAccountName ?? 'default'));
+      const accounts = new Set(
+        infos
+          .filter((i) => i.objstore)
+          .map((i) => (podTemplate(i.manifest.object) as PodTemplate).spec.serviceAccountName ?? 'default'),
+      );
       for (const manifest of set) {
         if (manifest.object.kind !== 'ServiceAccount' || !accounts.has(manifest.object.metadata.name)) continue;
         const existing = manifest.object.metadata.annotations?.[IRSA_ANNOTATION];
@@ -377,7 +409,13 @@ export function applySecurity(set: ManifestSet, settings: SecuritySettings): Man
     });
   }
   if (extra.some((e) => set.some((m) => m.file === e.file))) {
-    throw new SecurityConfigError('objectStorage.secretName', `the rendered set already has a file named ${extra[0]!.file}: choose another objectStorage.secretName`);
+    throw new SecurityConfigError(
+      'objectStorage.secretName',
+      `the rendered set already has a file named ${extra[0]!.file}: choose another objectStorage.secretName`,
+    );
   }
-  return [...set.map((m) => (byOriginal.has(m.object) ? { file: m.file, object: byOriginal.get(m.object)! } : m)), ...extra];
+  return [
+    ...set.map((m) => (byOriginal.has(m.object) ? { file: m.file, object: byOriginal.get(m.object)! } : m)),
+    ...extra,
+  ];
 }

@@ -1,7 +1,14 @@
 import { ThanosGitopsError } from '../model/errors.js';
 import { createHash } from 'node:crypto';
 import type { KubeObject, ManifestSet } from '../model/objects.js';
-import { CONFIG_HASH_METRIC, CONFIG_RELOAD_OK_METRIC, FLUSH_COMPLETED_METRIC, FLUSH_STARTED_METRIC, metricValue, RING_OBSERVATION_SOURCES } from '../thanos/ring-observation.js';
+import {
+  CONFIG_HASH_METRIC,
+  CONFIG_RELOAD_OK_METRIC,
+  FLUSH_COMPLETED_METRIC,
+  FLUSH_STARTED_METRIC,
+  metricValue,
+  RING_OBSERVATION_SOURCES,
+} from '../thanos/ring-observation.js';
 import { applyManifestSet, releaseHistory, type ApplySetOptions } from '../kube/apply.js';
 import type { ApplyResult } from '../kube/errors.js';
 import { ResourceManager } from '../kube/manager.js';
@@ -10,7 +17,15 @@ import { InterruptedError, uninterruptible, type KubeClient } from '../kube/clie
 import { uniqueHolder, withLease } from '../kube/lease.js';
 import type { ReleaseHistory } from '../kube/index.js';
 import { clone } from '../kube/util.js';
-import { pinnedSet, planRingSteps, type PodRef, type ReplicaChange, type RingFileChange, type RingStep, type RingStepKind } from './ring-steps.js';
+import {
+  pinnedSet,
+  planRingSteps,
+  type PodRef,
+  type ReplicaChange,
+  type RingFileChange,
+  type RingStep,
+  type RingStepKind,
+} from './ring-steps.js';
 
 // Carries out the ordered ring steps. The state machine is the rotations' (src/pki/rotation.ts,
 // src/objstore/rotation.ts): a fixed list of steps, each idempotent, the state advanced only after the step's
@@ -49,18 +64,40 @@ export interface RingObserver {
   metrics(pod: ObservedPod): Promise<string>;
 }
 
-async function listPods(client: KubeClient, workload: { kind: string; namespace: string; name: string }): Promise<ObservedPod[]> {
-  const object = await client.get({ apiVersion: 'apps/v1', kind: workload.kind, namespace: workload.namespace, name: workload.name });
-  const labels = ((object?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels) ?? {};
-  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+async function listPods(
+  client: KubeClient,
+  workload: { kind: string; namespace: string; name: string },
+): Promise<ObservedPod[]> {
+  const object = await client.get({
+    apiVersion: 'apps/v1',
+    kind: workload.kind,
+    namespace: workload.namespace,
+    name: workload.name,
+  });
+  const labels =
+    (object?.['spec'] as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ??
+    {};
+  const selector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (!selector) return [];
   const pods = await client.list('v1', 'Pod', workload.namespace, selector);
   return pods.map((pod) => {
     const status = (pod['status'] ?? {}) as { podIP?: string; conditions?: Array<{ type: string; status: string }> };
-    const ready = !pod.metadata.deletionTimestamp && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-    const containers = ((pod['spec'] as { containers?: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> } | undefined)?.containers) ?? [];
+    const ready =
+      !pod.metadata.deletionTimestamp &&
+      (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    const containers =
+      (pod['spec'] as { containers?: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> } | undefined)
+        ?.containers ?? [];
     const httpPort = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === 'http')?.containerPort;
-    return { namespace: workload.namespace, name: pod.metadata.name, ready, ...(status.podIP ? { ip: status.podIP } : {}), ...(httpPort ? { httpPort } : {}) };
+    return {
+      namespace: workload.namespace,
+      name: pod.metadata.name,
+      ready,
+      ...(status.podIP ? { ip: status.podIP } : {}),
+      ...(httpPort ? { httpPort } : {}),
+    };
   });
 }
 
@@ -73,7 +110,10 @@ export function podProxyObserver(client: KubeClient, httpPort = 10902): RingObse
   return {
     pods: (workload) => listPods(client, workload),
     metrics(pod) {
-      return client.getText(`/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${pod.httpPort ?? httpPort}/proxy/metrics`, `Pod ${pod.namespace}/${pod.name} /metrics`);
+      return client.getText(
+        `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${pod.httpPort ?? httpPort}/proxy/metrics`,
+        `Pod ${pod.namespace}/${pod.name} /metrics`,
+      );
     },
   };
 }
@@ -94,7 +134,9 @@ export function directPodObserver(client: KubeClient, httpPort = 10902, timeoutM
       }
       if (!ip) throw new Error(`Pod ${pod.namespace}/${pod.name} has no status.podIP yet`);
       const host = ip.includes(':') ? `[${ip}]` : ip;
-      const response = await fetch(`http://${host}:${pod.httpPort ?? httpPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(`http://${host}:${pod.httpPort ?? httpPort}/metrics`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (!response.ok) throw new Error(`Pod ${pod.namespace}/${pod.name} /metrics answered HTTP ${response.status}`);
       return await response.text();
     },
@@ -130,7 +172,9 @@ export class OrderedStepTimeoutError extends ThanosGitopsError {
 }
 
 function digestOf(set: ManifestSet): string {
-  return createHash('sha256').update(JSON.stringify(set.map((m) => m.object))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(set.map((m) => m.object)))
+    .digest('hex');
 }
 
 /** The set a step writes: the pinned set with the effects of steps up to `index` (inclusive). */
@@ -138,7 +182,8 @@ function setAt(pinned: ManifestSet, steps: RingStep[], index: number): ManifestS
   const replicas = new Map<string, number>();
   const rings = new Map<string, Map<string, string>>();
   for (const step of steps.slice(0, index + 1)) {
-    if (step.kind === 'scale-up' || step.kind === 'scale-down') for (const c of step.replicas ?? []) replicas.set(`${c.namespace}/${c.name}`, c.to);
+    if (step.kind === 'scale-up' || step.kind === 'scale-down')
+      for (const c of step.replicas ?? []) replicas.set(`${c.namespace}/${c.name}`, c.to);
     if (step.kind === 'publish-ring') {
       for (const ring of step.rings ?? []) {
         const key = `${ring.namespace}/${ring.configMap}`;
@@ -163,7 +208,12 @@ function setAt(pinned: ManifestSet, steps: RingStep[], index: number): ManifestS
 }
 
 function replicasIn(set: ManifestSet, kind: string, namespace: string, name: string): number {
-  const object = set.find((m) => m.object.kind === kind && m.object.metadata.name === name && (m.object.metadata.namespace ?? namespace) === namespace)?.object;
+  const object = set.find(
+    (m) =>
+      m.object.kind === kind &&
+      m.object.metadata.name === name &&
+      (m.object.metadata.namespace ?? namespace) === namespace,
+  )?.object;
   const value = (object?.['spec'] as { replicas?: unknown } | undefined)?.replicas;
   return typeof value === 'number' ? value : 1;
 }
@@ -172,14 +222,22 @@ function replicasIn(set: ManifestSet, kind: string, namespace: string, name: str
  * Applies `set` in the order planRingSteps gives when it resizes an ingestor ring, resuming a pending ordered
  * apply of the same set; a release without ring changes is one apply, as applyManifestSet does it.
  */
-export async function applyInOrder(client: KubeClient, set: ManifestSet, options: OrderedApplyOptions): Promise<OrderedApplyResult> {
+export async function applyInOrder(
+  client: KubeClient,
+  set: ManifestSet,
+  options: OrderedApplyOptions,
+): Promise<OrderedApplyResult> {
   const run = async (): Promise<OrderedApplyResult> => executeOrdered(client, set, options);
   if (options.lease === false) return run();
   const holder = options.lease?.holder ?? uniqueHolder(`thanos-gitops-${options.environment}`);
   return withLease(client, options.namespace, holder, run, { waitTimeoutMs: 60_000, ...options.lease });
 }
 
-async function executeOrdered(client: KubeClient, set: ManifestSet, options: OrderedApplyOptions): Promise<OrderedApplyResult> {
+async function executeOrdered(
+  client: KubeClient,
+  set: ManifestSet,
+  options: OrderedApplyOptions,
+): Promise<OrderedApplyResult> {
   const log = options.log ?? (() => undefined);
   const inner: ApplySetOptions = { ...options, lease: false };
   const release = options.release || {};
@@ -194,17 +252,36 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
   if (pending) {
     const annotations = await history.state(pending.revision);
     const release = await history.get(pending.revision);
-    if (annotations[ORDER_DIGEST_ANNOTATION] === digest && release && annotations[ORDER_STEPS_ANNOTATION] && annotations[ORDER_PINS_ANNOTATION]) {
+    if (
+      annotations[ORDER_DIGEST_ANNOTATION] === digest &&
+      release &&
+      annotations[ORDER_STEPS_ANNOTATION] &&
+      annotations[ORDER_PINS_ANNOTATION]
+    ) {
       steps = JSON.parse(annotations[ORDER_STEPS_ANNOTATION]) as RingStep[];
-      const pins = JSON.parse(annotations[ORDER_PINS_ANNOTATION]) as { replicaChanges: ReplicaChange[]; ringChanges: RingFileChange[] };
+      const pins = JSON.parse(annotations[ORDER_PINS_ANNOTATION]) as {
+        replicaChanges: ReplicaChange[];
+        ringChanges: RingFileChange[];
+      };
       const prepared = await prepareSet(client, set, options);
-      pinned = pinnedSet(prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })), pins.replicaChanges, pins.ringChanges, options.namespace);
+      pinned = pinnedSet(
+        prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })),
+        pins.replicaChanges,
+        pins.ringChanges,
+        options.namespace,
+      );
       done = Number(annotations[ORDER_DONE_ANNOTATION] ?? '-1');
       revision = pending.revision;
       log(`resuming the ordered apply of release revision ${revision} after step ${done + 1}/${steps.length}`);
     } else {
-      await history.setStatus(pending.revision, 'failed', 'ordered apply abandoned: a different set was applied before it finished');
-      log(`release revision ${pending.revision} was an unfinished ordered apply of another set: marked failed, planning from the live state`);
+      await history.setStatus(
+        pending.revision,
+        'failed',
+        'ordered apply abandoned: a different set was applied before it finished',
+      );
+      log(
+        `release revision ${pending.revision} was an unfinished ordered apply of another set: marked failed, planning from the live state`,
+      );
     }
   }
 
@@ -212,16 +289,30 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
     const prepared = await prepareSet(client, set, options);
     const head: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object }));
     const liveObjects = await new ResourceManager(client, options).readLive(prepared.objects);
-    const base: ManifestSet = [...liveObjects.values()].filter((o): o is KubeObject => o !== undefined).map((object) => ({ file: '(live)', object }));
+    const base: ManifestSet = [...liveObjects.values()]
+      .filter((o): o is KubeObject => o !== undefined)
+      .map((object) => ({ file: '(live)', object }));
     const plan = planRingSteps(base, head, options.namespace);
     for (const warning of plan.warnings) log(`warning: ${warning}`);
     if (plan.steps.length === 0) return { apply: await applyManifestSet(client, set, inner), steps: [] };
     steps = plan.steps;
     pinned = plan.pinned;
-    const record = await history.record({ status: 'pending', manifests: set, description: `ordered apply: ${steps.length} steps`, ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}) });
+    const record = await history.record({
+      status: 'pending',
+      manifests: set,
+      description: `ordered apply: ${steps.length} steps`,
+      ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}),
+    });
     revision = record.revision;
-    await history.mergeState(revision, { [ORDER_DIGEST_ANNOTATION]: digest, [ORDER_STEPS_ANNOTATION]: JSON.stringify(steps), [ORDER_DONE_ANNOTATION]: '-1', [ORDER_PINS_ANNOTATION]: JSON.stringify({ replicaChanges: plan.replicaChanges, ringChanges: plan.ringChanges }) });
-    log(`ordered apply, release revision ${revision} (pending):\n${steps.map((s, i) => `  ${i + 1}. ${s.kind}: ${s.summary}`).join('\n')}`);
+    await history.mergeState(revision, {
+      [ORDER_DIGEST_ANNOTATION]: digest,
+      [ORDER_STEPS_ANNOTATION]: JSON.stringify(steps),
+      [ORDER_DONE_ANNOTATION]: '-1',
+      [ORDER_PINS_ANNOTATION]: JSON.stringify({ replicaChanges: plan.replicaChanges, ringChanges: plan.ringChanges }),
+    });
+    log(
+      `ordered apply, release revision ${revision} (pending):\n${steps.map((s, i) => `  ${i + 1}. ${s.kind}: ${s.summary}`).join('\n')}`,
+    );
   }
 
   const timings: StepTiming[] = [];
@@ -237,10 +328,21 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
       // The steps already wrote every change, so the final apply may find nothing to do: the release is still the
       // one now deployed, and history must say so.
       if (finalApply.revision === undefined && options.release !== false) {
-        const deployed = await history.record({ status: 'deployed', manifests: set, ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}), ...(release.description ? { description: release.description } : {}) });
+        const deployed = await history.record({
+          status: 'deployed',
+          manifests: set,
+          ...(release.sourceCommit ? { sourceCommit: release.sourceCommit } : {}),
+          ...(release.description ? { description: release.description } : {}),
+        });
         finalApply.revision = deployed.revision;
       }
-      await uninterruptible(() => history.setStatus(revision!, 'superseded', `ordered apply finished as revision ${finalApply!.revision ?? '(unchanged)'}`));
+      await uninterruptible(() =>
+        history.setStatus(
+          revision!,
+          'superseded',
+          `ordered apply finished as revision ${finalApply!.revision ?? '(unchanged)'}`,
+        ),
+      );
     } else {
       await executor.run(step, setAt(pinned, steps, index), index, steps.length);
     }
@@ -251,7 +353,12 @@ async function executeOrdered(client: KubeClient, set: ManifestSet, options: Ord
     log(`step ${index + 1}/${steps.length} ${step.kind} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     await options.afterStep?.(step.kind, index);
   }
-  return { apply: finalApply ?? (await applyManifestSet(client, set, inner)), steps: timings, ...(resumedFrom !== undefined ? { resumedFrom } : {}), pendingRevision: revision! };
+  return {
+    apply: finalApply ?? (await applyManifestSet(client, set, inner)),
+    steps: timings,
+    ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+    pendingRevision: revision!,
+  };
 }
 
 class StepExecutor {
@@ -267,11 +374,23 @@ class StepExecutor {
   }
 
   private async write(current: ManifestSet): Promise<void> {
-    await applyManifestSet(this.client, current, { ...this.options, lease: false, release: false, prune: false, wait: false });
+    await applyManifestSet(this.client, current, {
+      ...this.options,
+      lease: false,
+      release: false,
+      prune: false,
+      wait: false,
+    });
   }
 
   /** Polls `check` until it returns undefined (done) or the step times out with its last answer. */
-  private async until(step: RingStep, index: number, total: number, check: () => Promise<string | undefined>, consistent: string): Promise<void> {
+  private async until(
+    step: RingStep,
+    index: number,
+    total: number,
+    check: () => Promise<string | undefined>,
+    consistent: string,
+  ): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       let waiting: string | undefined;
@@ -284,7 +403,8 @@ class StepExecutor {
       }
       if (waiting === undefined) return;
       if (Date.now() > deadline) {
-        const message = `step ${index + 1}/${total} ${step.kind} timed out after ${Math.round(this.timeoutMs / 1000)}s: ${waiting}. ${consistent} ` +
+        const message =
+          `step ${index + 1}/${total} ${step.kind} timed out after ${Math.round(this.timeoutMs / 1000)}s: ${waiting}. ${consistent} ` +
           `Release revision ${this.revision} stays pending at this step: fix the cause and run apply again to resume here, or apply --no-order to apply everything at once.`;
         await uninterruptible(() => this.history.setStatus(this.revision, 'pending', message)).catch(() => undefined);
         throw new OrderedStepTimeoutError(message);
@@ -293,10 +413,22 @@ class StepExecutor {
     }
   }
 
-  private async statefulSetStatus(namespace: string, name: string): Promise<{ replicas: number; ready: number; generation: number; observed: number }> {
+  private async statefulSetStatus(
+    namespace: string,
+    name: string,
+  ): Promise<{ replicas: number; ready: number; generation: number; observed: number }> {
     const object = await this.client.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name });
-    const status = (object?.['status'] ?? {}) as { replicas?: number; readyReplicas?: number; observedGeneration?: number };
-    return { replicas: status.replicas ?? 0, ready: status.readyReplicas ?? 0, generation: Number(object?.metadata.generation ?? 0), observed: status.observedGeneration ?? 0 };
+    const status = (object?.['status'] ?? {}) as {
+      replicas?: number;
+      readyReplicas?: number;
+      observedGeneration?: number;
+    };
+    return {
+      replicas: status.replicas ?? 0,
+      ready: status.readyReplicas ?? 0,
+      generation: Number(object?.metadata.generation ?? 0),
+      observed: status.observedGeneration ?? 0,
+    };
   }
 
   private async flushCounters(pod: PodRef): Promise<{ started: number; completed: number } | undefined> {
@@ -319,76 +451,121 @@ class StepExecutor {
         // "flushed since the change" is observed and not inferred from a counter that an earlier change moved.
         const annotations = await this.history.state(this.revision);
         if (!annotations[ORDER_BASELINE_ANNOTATION]) {
-          const departing = (JSON.parse(annotations[ORDER_STEPS_ANNOTATION] ?? '[]') as RingStep[]).find((s) => s.kind === 'await-heads-uploaded')?.pods ?? [];
+          const departing =
+            (JSON.parse(annotations[ORDER_STEPS_ANNOTATION] ?? '[]') as RingStep[]).find(
+              (s) => s.kind === 'await-heads-uploaded',
+            )?.pods ?? [];
           const baseline: Record<string, number> = {};
-          for (const pod of departing) baseline[pod.name] = (await this.flushCounters(pod).catch(() => undefined))?.started ?? 0;
+          for (const pod of departing)
+            baseline[pod.name] = (await this.flushCounters(pod).catch(() => undefined))?.started ?? 0;
           await this.history.mergeState(this.revision, { [ORDER_BASELINE_ANNOTATION]: JSON.stringify(baseline) });
         }
         await this.write(current);
         return;
       }
       case 'await-ready':
-        await this.until(step, index, total, async () => {
-          const waiting: string[] = [];
-          const bySet = new Map<string, PodRef[]>();
-          for (const pod of step.pods ?? []) bySet.set(`${pod.namespace}/${pod.statefulSet}`, [...(bySet.get(`${pod.namespace}/${pod.statefulSet}`) ?? []), pod]);
-          for (const [key, pods] of bySet) {
-            const [namespace, name] = key.split('/') as [string, string];
-            const want = replicasIn(current, 'StatefulSet', namespace, name);
-            const status = await this.statefulSetStatus(namespace, name);
-            if (status.observed < status.generation || status.ready < want) waiting.push(`StatefulSet ${key} has ${status.ready}/${want} Ready pods (waiting for ${pods.map((p) => p.name).join(', ')})`);
-          }
-          return waiting.length ? waiting.join('; ') : undefined;
-        }, 'No ring names the new pods yet, so writes go only to running ingestors.');
+        await this.until(
+          step,
+          index,
+          total,
+          async () => {
+            const waiting: string[] = [];
+            const bySet = new Map<string, PodRef[]>();
+            for (const pod of step.pods ?? [])
+              bySet.set(`${pod.namespace}/${pod.statefulSet}`, [
+                ...(bySet.get(`${pod.namespace}/${pod.statefulSet}`) ?? []),
+                pod,
+              ]);
+            for (const [key, pods] of bySet) {
+              const [namespace, name] = key.split('/') as [string, string];
+              const want = replicasIn(current, 'StatefulSet', namespace, name);
+              const status = await this.statefulSetStatus(namespace, name);
+              if (status.observed < status.generation || status.ready < want)
+                waiting.push(
+                  `StatefulSet ${key} has ${status.ready}/${want} Ready pods (waiting for ${pods.map((p) => p.name).join(', ')})`,
+                );
+            }
+            return waiting.length ? waiting.join('; ') : undefined;
+          },
+          'No ring names the new pods yet, so writes go only to running ingestors.',
+        );
         return;
       case 'await-ring-loaded':
-        await this.until(step, index, total, async () => {
-          const waiting: string[] = [];
-          for (const ring of step.rings ?? []) {
-            for (const reader of ring.readers) {
-              const want = replicasIn(current, reader.kind, reader.namespace, reader.name);
-              const pods = await observer.pods(reader);
-              if (pods.length < want) waiting.push(`${reader.kind} ${reader.namespace}/${reader.name} has ${pods.length}/${want} pods`);
-              for (const pod of pods) {
-                const text = await observer.metrics(pod);
-                const hash = metricValue(text, CONFIG_HASH_METRIC);
-                if (hash !== ring.configHash) waiting.push(`${pod.name} reports ${CONFIG_HASH_METRIC} ${hash ?? 'absent'}, the published ${ring.configMap} ${ring.key} is ${ring.configHash}${metricValue(text, CONFIG_RELOAD_OK_METRIC) === 0 ? ' and its last reload failed' : ''}`);
-                else if (!pod.ready) waiting.push(`${pod.name} loaded the ring but is not Ready`);
+        await this.until(
+          step,
+          index,
+          total,
+          async () => {
+            const waiting: string[] = [];
+            for (const ring of step.rings ?? []) {
+              for (const reader of ring.readers) {
+                const want = replicasIn(current, reader.kind, reader.namespace, reader.name);
+                const pods = await observer.pods(reader);
+                if (pods.length < want)
+                  waiting.push(`${reader.kind} ${reader.namespace}/${reader.name} has ${pods.length}/${want} pods`);
+                for (const pod of pods) {
+                  const text = await observer.metrics(pod);
+                  const hash = metricValue(text, CONFIG_HASH_METRIC);
+                  if (hash !== ring.configHash)
+                    waiting.push(
+                      `${pod.name} reports ${CONFIG_HASH_METRIC} ${hash ?? 'absent'}, the published ${ring.configMap} ${ring.key} is ${ring.configHash}${metricValue(text, CONFIG_RELOAD_OK_METRIC) === 0 ? ' and its last reload failed' : ''}`,
+                    );
+                  else if (!pod.ready) waiting.push(`${pod.name} loaded the ring but is not Ready`);
+                }
               }
             }
-          }
-          return waiting.length ? waiting.join('; ') : undefined;
-        }, `The published ring names only pods that run (${RING_OBSERVATION_SOURCES.configHash.label}).`);
+            return waiting.length ? waiting.join('; ') : undefined;
+          },
+          `The published ring names only pods that run (${RING_OBSERVATION_SOURCES.configHash.label}).`,
+        );
         return;
       case 'await-heads-uploaded': {
-        const baseline = JSON.parse((await this.history.state(this.revision))[ORDER_BASELINE_ANNOTATION] ?? '{}') as Record<string, number>;
-        await this.until(step, index, total, async () => {
-          const waiting: string[] = [];
-          for (const pod of step.pods ?? []) {
-            const counters = await this.flushCounters(pod);
-            if (!counters) waiting.push(`${pod.name} exposes no ${FLUSH_STARTED_METRIC}`);
-            // Thanos v0.42.4 counts a finished flush twice in ..._completed_total (cmd/thanos/receive.go lines 777
-            // and 780, startTSDBAndUpload), once per start in ..._attempted_total: all are done at twice as many.
-            else if (counters.started <= (baseline[pod.name] ?? 0) || counters.completed < 2 * counters.started) {
-              waiting.push(`${pod.name} has not finished the flush and upload the ring change started (${FLUSH_STARTED_METRIC} ${counters.started}, baseline ${baseline[pod.name] ?? 0}, ${FLUSH_COMPLETED_METRIC} ${counters.completed})`);
+        const baseline = JSON.parse(
+          (await this.history.state(this.revision))[ORDER_BASELINE_ANNOTATION] ?? '{}',
+        ) as Record<string, number>;
+        await this.until(
+          step,
+          index,
+          total,
+          async () => {
+            const waiting: string[] = [];
+            for (const pod of step.pods ?? []) {
+              const counters = await this.flushCounters(pod);
+              if (!counters) waiting.push(`${pod.name} exposes no ${FLUSH_STARTED_METRIC}`);
+              // Thanos v0.42.4 counts a finished flush twice in ..._completed_total (cmd/thanos/receive.go lines 777
+              // and 780, startTSDBAndUpload), once per start in ..._attempted_total: all are done at twice as many.
+              else if (counters.started <= (baseline[pod.name] ?? 0) || counters.completed < 2 * counters.started) {
+                waiting.push(
+                  `${pod.name} has not finished the flush and upload the ring change started (${FLUSH_STARTED_METRIC} ${counters.started}, baseline ${baseline[pod.name] ?? 0}, ${FLUSH_COMPLETED_METRIC} ${counters.completed})`,
+                );
+              }
             }
-          }
-          return waiting.length ? waiting.join('; ') : undefined;
-        }, `The ring no longer names these pods and they still run; nothing was shrunk (${RING_OBSERVATION_SOURCES.flushCounters.label}).`);
+            return waiting.length ? waiting.join('; ') : undefined;
+          },
+          `The ring no longer names these pods and they still run; nothing was shrunk (${RING_OBSERVATION_SOURCES.flushCounters.label}).`,
+        );
         return;
       }
       case 'await-scaled-down':
-        await this.until(step, index, total, async () => {
-          const waiting: string[] = [];
-          for (const change of step.replicas ?? []) {
-            const status = await this.statefulSetStatus(change.namespace, change.name);
-            const pods = await observer.pods({ kind: 'StatefulSet', namespace: change.namespace, name: change.name });
-            if (status.observed < status.generation || status.replicas > change.to || pods.length > change.to) {
-              waiting.push(`StatefulSet ${change.namespace}/${change.name} still runs ${Math.max(status.replicas, pods.length)} pods, ${change.to} wanted`);
+        await this.until(
+          step,
+          index,
+          total,
+          async () => {
+            const waiting: string[] = [];
+            for (const change of step.replicas ?? []) {
+              const status = await this.statefulSetStatus(change.namespace, change.name);
+              const pods = await observer.pods({ kind: 'StatefulSet', namespace: change.namespace, name: change.name });
+              if (status.observed < status.generation || status.replicas > change.to || pods.length > change.to) {
+                waiting.push(
+                  `StatefulSet ${change.namespace}/${change.name} still runs ${Math.max(status.replicas, pods.length)} pods, ${change.to} wanted`,
+                );
+              }
             }
-          }
-          return waiting.length ? waiting.join('; ') : undefined;
-        }, 'The ring no longer names the departing pods.');
+            return waiting.length ? waiting.join('; ') : undefined;
+          },
+          'The ring no longer names the departing pods.',
+        );
         return;
       case 'apply-final':
         return;

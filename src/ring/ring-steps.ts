@@ -96,7 +96,12 @@ function ref(object: KubeObject, namespace: string): StatefulSetRef {
 }
 
 function podsOf(set: StatefulSetRef, ordinals: number[]): PodRef[] {
-  return ordinals.map((ordinal) => ({ namespace: set.namespace, statefulSet: set.name, ordinal, name: `${set.name}-${ordinal}` }));
+  return ordinals.map((ordinal) => ({
+    namespace: set.namespace,
+    statefulSet: set.name,
+    ordinal,
+    name: `${set.name}-${ordinal}`,
+  }));
 }
 
 function range(from: number, to: number): number[] {
@@ -112,8 +117,10 @@ function newlySmall(base: StackView, state: StackView, step: string): string[] {
   const before = new Set(smallRings(base).map(ringKey));
   return smallRings(state)
     .filter((use) => !before.has(ringKey(use)))
-    .map((use) =>
-      `${step}: ConfigMap ${use.file.configMap.metadata.namespace ?? ''}/${use.file.configMap.metadata.name} ${use.file.key}: hashring \`${use.ring.name}\` would have ${use.ring.endpoints.length} endpoint${use.ring.endpoints.length === 1 ? '' : 's'} for replication factor ${use.replicationFactor}: ${smallRingConsequence(use)} (${(use.algorithm === 'ketama' ? SOURCES.ketamaMinEndpoints : SOURCES.hashmodGetN).label})`);
+    .map(
+      (use) =>
+        `${step}: ConfigMap ${use.file.configMap.metadata.namespace ?? ''}/${use.file.configMap.metadata.name} ${use.file.key}: hashring \`${use.ring.name}\` would have ${use.ring.endpoints.length} endpoint${use.ring.endpoints.length === 1 ? '' : 's'} for replication factor ${use.replicationFactor}: ${smallRingConsequence(use)} (${(use.algorithm === 'ketama' ? SOURCES.ketamaMinEndpoints : SOURCES.hashmodGetN).label})`,
+    );
 }
 
 function withNamespace(object: KubeObject, namespace: string): KubeObject {
@@ -166,21 +173,31 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
         content,
         previous: typeof liveContent === 'string' ? liveContent : '',
         configHash: ringConfigHash(content),
-        readers: readers.map((r) => ({ kind: r.object.kind, namespace: r.object.metadata.namespace ?? namespace, name: r.object.metadata.name })),
+        readers: readers.map((r) => ({
+          kind: r.object.kind,
+          namespace: r.object.metadata.namespace ?? namespace,
+          name: r.object.metadata.name,
+        })),
         added: [...newEndpoints].filter((e) => !oldEndpoints.has(e)),
         removed: [...oldEndpoints].filter((e) => !newEndpoints.has(e)),
         // The flag decides whether an ingestor flushes on a ring change, whatever the file says (cmd/thanos/receive.go).
-        flushingReaders: readers.filter((r) => headView.ingestors().includes(r) && algorithmFlag(r.object) !== 'ketama').map((r) => r.object.metadata.name),
+        flushingReaders: readers
+          .filter((r) => headView.ingestors().includes(r) && algorithmFlag(r.object) !== 'ketama')
+          .map((r) => r.object.metadata.name),
       });
     }
   }
 
-  if (replicaChanges.length === 0 && ringChanges.length === 0) return { steps: [], replicaChanges, ringChanges, pinned: headSet, warnings };
+  if (replicaChanges.length === 0 && ringChanges.length === 0)
+    return { steps: [], replicaChanges, ringChanges, pinned: headSet, warnings };
 
   const pinned = pinnedSet(headSet, replicaChanges, ringChanges, namespace);
 
   // Every state a step leaves: after step 1 (live rings read with the new flags and RF), after the ring is published.
-  const problems = [...newlySmall(baseView, new StackView(pinned), 'after applying the other objects'), ...newlySmall(baseView, headView, 'after publishing the ring')];
+  const problems = [
+    ...newlySmall(baseView, new StackView(pinned), 'after applying the other objects'),
+    ...newlySmall(baseView, headView, 'after publishing the ring'),
+  ];
   if (problems.length) throw new RingBelowReplicationFactorError(problems);
 
   const growing = replicaChanges.filter((c) => c.to > c.from);
@@ -190,42 +207,78 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
   // release creates (a new zone or hashring) that the ring starts naming. The first step creates those at their
   // replicas while the ring keeps its live endpoints, so they too are awaited before the ring names them.
   const addedEndpoints = ringChanges.flatMap((c) => c.added);
-  const created = headView.ingestors()
+  const created = headView
+    .ingestors()
     .filter((ingestor) => ingestor.object.kind === 'StatefulSet' && !baseView.objects.get(objectId(ingestor.object)))
     .map((ingestor) => ({ set: ref(ingestor.object, namespace), replicas: replicas(ingestor.object) }))
     .filter(({ set }) => addedEndpoints.some((e) => endpointOrdinal(e, set.name) !== undefined));
-  const newPods = [...growing.flatMap((c) => podsOf(c, range(c.from, c.to))), ...created.flatMap(({ set, replicas: n }) => podsOf(set, range(0, n)))];
+  const newPods = [
+    ...growing.flatMap((c) => podsOf(c, range(c.from, c.to))),
+    ...created.flatMap(({ set, replicas: n }) => podsOf(set, range(0, n))),
+  ];
   const departing: PodRef[] = [];
   for (const ingestor of baseView.ingestors()) {
     if (ingestor.object.kind !== 'StatefulSet') continue;
     const set = ref(ingestor.object, namespace);
-    const ordinals = [...removedEndpoints].map((e) => endpointOrdinal(e, set.name)).filter((o): o is number => o !== undefined);
-    departing.push(...podsOf(set, [...new Set(ordinals)].sort((a, b) => a - b)));
+    const ordinals = [...removedEndpoints]
+      .map((e) => endpointOrdinal(e, set.name))
+      .filter((o): o is number => o !== undefined);
+    departing.push(
+      ...podsOf(
+        set,
+        [...new Set(ordinals)].sort((a, b) => a - b),
+      ),
+    );
   }
   for (const change of shrinking) {
-    const stillNamed = headView.hashringFiles()
+    const stillNamed = headView
+      .hashringFiles()
       .flatMap((file) => file.rings.flatMap((ring) => ring.endpoints))
-      .filter((e) => { const o = endpointOrdinal(e, change.name); return o !== undefined && o >= change.to; });
-    if (stillNamed.length) warnings.push(`StatefulSet ${change.namespace}/${change.name} shrinks to ${change.to} but the hashring still names ${stillNamed.join(', ')}: writes replicated to them fail once they are gone; remove them from the ring in the same release`);
+      .filter((e) => {
+        const o = endpointOrdinal(e, change.name);
+        return o !== undefined && o >= change.to;
+      });
+    if (stillNamed.length)
+      warnings.push(
+        `StatefulSet ${change.namespace}/${change.name} shrinks to ${change.to} but the hashring still names ${stillNamed.join(', ')}: writes replicated to them fail once they are gone; remove them from the ring in the same release`,
+      );
   }
 
   const slowReaders = [...new Set(ringChanges.flatMap((c) => c.readers))].filter((reader) => {
-    const workload = headView.byComponent('receive').find((w) => w.object.metadata.name === reader.name && w.object.kind === reader.kind);
+    const workload = headView
+      .byComponent('receive')
+      .find((w) => w.object.metadata.name === reader.name && w.object.kind === reader.kind);
     return workload && flagValues(workload.object, '--receive.hashrings-file-refresh-interval').length === 0;
   });
   if (slowReaders.length) {
-    warnings.push(`${[...new Set(slowReaders.map((r) => `${r.kind} ${r.namespace}/${r.name}`))].join(', ')} re-read the hashrings file only every 5m after its first ConfigMap update (Thanos v0.42.4 pkg/receive/config.go watches it with fsnotify until kubelet's symlink swap removes the watched file; --receive.hashrings-file-refresh-interval defaults to 5m in cmd/thanos/receive.go): waiting for the ring to load can take that long; set hashringsFileRefreshInterval (e.g. 15s) on receiveRouter and receiveIngestor`);
+    warnings.push(
+      `${[...new Set(slowReaders.map((r) => `${r.kind} ${r.namespace}/${r.name}`))].join(', ')} re-read the hashrings file only every 5m after its first ConfigMap update (Thanos v0.42.4 pkg/receive/config.go watches it with fsnotify until kubelet's symlink swap removes the watched file; --receive.hashrings-file-refresh-interval defaults to 5m in cmd/thanos/receive.go): waiting for the ring to load can take that long; set hashringsFileRefreshInterval (e.g. 15s) on receiveRouter and receiveIngestor`,
+    );
   }
 
   const names = (pods: PodRef[]) => pods.map((p) => p.name).join(', ');
-  const scaleText = (changes: ReplicaChange[]) => changes.map((c) => `StatefulSet ${c.namespace}/${c.name} ${c.from} -> ${c.to}`).join(', ');
-  const ringText = (changes: RingFileChange[]) => changes.map((c) => `ConfigMap ${c.namespace}/${c.configMap} ${c.key}${c.added.length ? ` (+${c.added.length} endpoint${c.added.length === 1 ? '' : 's'})` : ''}${c.removed.length ? ` (-${c.removed.length} endpoint${c.removed.length === 1 ? '' : 's'})` : ''}`).join(', ');
+  const scaleText = (changes: ReplicaChange[]) =>
+    changes.map((c) => `StatefulSet ${c.namespace}/${c.name} ${c.from} -> ${c.to}`).join(', ');
+  const ringText = (changes: RingFileChange[]) =>
+    changes
+      .map(
+        (c) =>
+          `ConfigMap ${c.namespace}/${c.configMap} ${c.key}${c.added.length ? ` (+${c.added.length} endpoint${c.added.length === 1 ? '' : 's'})` : ''}${c.removed.length ? ` (-${c.removed.length} endpoint${c.removed.length === 1 ? '' : 's'})` : ''}`,
+      )
+      .join(', ');
 
   const steps: RingStep[] = [];
-  steps.push({ kind: 'apply-pinned', summary: `apply the other changes; ${[...(replicaChanges.length ? [`ingestor StatefulSets keep their live replicas`] : []), ...(ringChanges.length ? ['hashrings keep their live endpoints'] : [])].join(' and ')}` });
+  steps.push({
+    kind: 'apply-pinned',
+    summary: `apply the other changes; ${[...(replicaChanges.length ? [`ingestor StatefulSets keep their live replicas`] : []), ...(ringChanges.length ? ['hashrings keep their live endpoints'] : [])].join(' and ')}`,
+  });
   if (growing.length) steps.push({ kind: 'scale-up', summary: `grow ${scaleText(growing)}`, replicas: growing });
   if (newPods.length) {
-    steps.push({ kind: 'await-ready', summary: `wait until ${names(newPods)} ${newPods.length === 1 ? 'is' : 'are'} Ready (pod status), before any ring names ${newPods.length === 1 ? 'it' : 'them'}`, pods: newPods });
+    steps.push({
+      kind: 'await-ready',
+      summary: `wait until ${names(newPods)} ${newPods.length === 1 ? 'is' : 'are'} Ready (pod status), before any ring names ${newPods.length === 1 ? 'it' : 'them'}`,
+      pods: newPods,
+    });
   }
   if (ringChanges.length) {
     const flushing = [...new Set(ringChanges.flatMap((c) => c.flushingReaders))];
@@ -245,13 +298,27 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
     const flushing = new Set(ringChanges.flatMap((c) => c.flushingReaders));
     const flushNow = departing.filter((p) => flushing.has(p.statefulSet));
     if (flushNow.length) {
-      steps.push({ kind: 'await-heads-uploaded', summary: `wait until ${names(flushNow)} finished the flush and upload the ring change started (thanos_receive_multi_db_updates_completed_total, cmd/thanos/receive.go)`, pods: flushNow });
+      steps.push({
+        kind: 'await-heads-uploaded',
+        summary: `wait until ${names(flushNow)} finished the flush and upload the ring change started (thanos_receive_multi_db_updates_completed_total, cmd/thanos/receive.go)`,
+        pods: flushNow,
+      });
     }
   }
   if (shrinking.length) {
     const leaving = shrinking.flatMap((c) => podsOf(c, range(c.to, c.from)));
-    steps.push({ kind: 'scale-down', summary: `shrink ${scaleText(shrinking)} (PersistentVolumeClaims are kept)`, replicas: shrinking, pods: leaving });
-    steps.push({ kind: 'await-scaled-down', replicas: shrinking, summary: `wait until ${names(leaving)} ${leaving.length === 1 ? 'has' : 'have'} exited: they flush their head and upload it before exiting (${SOURCES.flushOnExit.label})`, pods: leaving });
+    steps.push({
+      kind: 'scale-down',
+      summary: `shrink ${scaleText(shrinking)} (PersistentVolumeClaims are kept)`,
+      replicas: shrinking,
+      pods: leaving,
+    });
+    steps.push({
+      kind: 'await-scaled-down',
+      replicas: shrinking,
+      summary: `wait until ${names(leaving)} ${leaving.length === 1 ? 'has' : 'have'} exited: they flush their head and upload it before exiting (${SOURCES.flushOnExit.label})`,
+      pods: leaving,
+    });
   }
   steps.push({ kind: 'apply-final', summary: 'apply the set as committed (prune, record the release)' });
   return { steps, replicaChanges, ringChanges, pinned, warnings };
@@ -261,7 +328,12 @@ export function planRingSteps(base: ManifestSet, head: ManifestSet, namespace: s
  * What the first step applies: `head` with the changing StatefulSets at their live replicas and the changing rings at
  * their live content. The executor rebuilds it from the release and the recorded changes when it resumes.
  */
-export function pinnedSet(head: ManifestSet, replicaChanges: readonly ReplicaChange[], ringChanges: readonly RingFileChange[], namespace: string): ManifestSet {
+export function pinnedSet(
+  head: ManifestSet,
+  replicaChanges: readonly ReplicaChange[],
+  ringChanges: readonly RingFileChange[],
+  namespace: string,
+): ManifestSet {
   const pinnedReplicas = new Map(replicaChanges.map((c) => [`${c.namespace}/${c.name}`, c.from]));
   return head.map((manifest) => {
     const object = manifest.object;

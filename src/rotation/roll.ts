@@ -26,7 +26,13 @@ function templateAnnotations(object: KubeObject): Record<string, string> {
  * already has that value), then waits for the rollout. Workloads not on the cluster yet are skipped: their pods will
  * read the current files when they first start. Returns the workloads that were patched.
  */
-export async function rollWorkloads(client: KubeClient, workloads: readonly KubeObject[], annotation: string, checksum: string, options: RollOptions = {}): Promise<string[]> {
+export async function rollWorkloads(
+  client: KubeClient,
+  workloads: readonly KubeObject[],
+  annotation: string,
+  checksum: string,
+  options: RollOptions = {},
+): Promise<string[]> {
   const live: KubeObject[] = [];
   const patched: string[] = [];
   for (const workload of workloads) {
@@ -52,7 +58,12 @@ export async function rollWorkloads(client: KubeClient, workloads: readonly Kube
   }
   if (live.length > 0) {
     if (options.awaitRollout) await options.awaitRollout(live);
-    else await waitForRollout(client, live, options.rolloutTimeoutMs === undefined ? {} : { timeoutMs: options.rolloutTimeoutMs });
+    else
+      await waitForRollout(
+        client,
+        live,
+        options.rolloutTimeoutMs === undefined ? {} : { timeoutMs: options.rolloutTimeoutMs },
+      );
   }
   return patched;
 }

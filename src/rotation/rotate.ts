@@ -3,7 +3,12 @@ import type { StackConfig } from '../config/schema.js';
 import { renderStack } from '../render/stack.js';
 import type { KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease, type LeaseOptions } from '../kube/lease.js';
-import type { ObjectStorageInput, ObjectStorageSettings, TlsConfig, TlsConfigInput } from '../config/tls-objstore-schema.js';
+import type {
+  ObjectStorageInput,
+  ObjectStorageSettings,
+  TlsConfig,
+  TlsConfigInput,
+} from '../config/tls-objstore-schema.js';
 import { securityPlan, type SecurityPlan } from './security-plan.js';
 import { reconcileCertificates } from './pki/certificates.js';
 import type { PkiOptions, PkiReport } from './pki/context.js';
@@ -18,7 +23,9 @@ export interface RotationTarget {
   objectStorage?: ObjectStorageSettings | ObjectStorageInput;
 }
 
-export interface RotateOptions extends Omit<PkiOptions, 'afterStep'>, Omit<ObjstoreOptions, 'afterStep' | 'accessKeys'> {
+export interface RotateOptions
+  extends Omit<PkiOptions, 'afterStep'>,
+    Omit<ObjstoreOptions, 'afterStep' | 'accessKeys'> {
   /** IAM operations for accessKeys mode; the CLI and Lambda pass awsAccessKeyApi(...). */
   accessKeys?: AccessKeyApi;
   /** Called after each persisted step (CA, leaf, delivery and key steps); throwing here simulates a crash. */
@@ -38,22 +45,37 @@ export interface RotateReport {
  * the config and rotate its access key when due. Writes run under the namespace Lease (the one apply uses), so a
  * rotation never interleaves with an apply; a dry run only reads.
  */
-export async function rotateTarget(client: KubeClient, target: RotationTarget, options: RotateOptions = {}): Promise<RotateReport> {
-  const plan: SecurityPlan = securityPlan(target.set, { namespace: target.namespace, ...(target.tls ? { tls: target.tls } : {}), ...(target.objectStorage ? { objectStorage: target.objectStorage } : {}) });
+export async function rotateTarget(
+  client: KubeClient,
+  target: RotationTarget,
+  options: RotateOptions = {},
+): Promise<RotateReport> {
+  const plan: SecurityPlan = securityPlan(target.set, {
+    namespace: target.namespace,
+    ...(target.tls ? { tls: target.tls } : {}),
+    ...(target.objectStorage ? { objectStorage: target.objectStorage } : {}),
+  });
   const work = async (): Promise<RotateReport> => {
     const certificates = await reconcileCertificates(client, plan, options);
     const objectStorage = await reconcileObjectStorage(client, plan, options);
     return { dryRun: !!options.dryRun, certificates, objectStorage };
   };
   if (options.dryRun) return work();
-  return withLease(client, target.namespace, options.holder ?? uniqueHolder('thanos-gitops-rotate'), work, { waitTimeoutMs: 60_000, ...options.lease });
+  return withLease(client, target.namespace, options.holder ?? uniqueHolder('thanos-gitops-rotate'), work, {
+    waitTimeoutMs: 60_000,
+    ...options.lease,
+  });
 }
 
 /** The one namespace the rendered stack lives in (where its Secrets, Lease and workloads are). */
 export function stackNamespace(set: ManifestSet): string {
   const namespaces = new Set(set.map((m) => m.object.metadata.namespace).filter((ns): ns is string => !!ns));
   if (namespaces.size !== 1) {
-    throw new Error(namespaces.size === 0 ? 'the stack renders no namespaced objects: set common.namespace' : `the stack spans namespaces ${[...namespaces].sort().join(', ')}: rotation needs one (set common.namespace)`);
+    throw new Error(
+      namespaces.size === 0
+        ? 'the stack renders no namespaced objects: set common.namespace'
+        : `the stack spans namespaces ${[...namespaces].sort().join(', ')}: rotation needs one (set common.namespace)`,
+    );
   }
   return [...namespaces][0]!;
 }
@@ -61,11 +83,20 @@ export function stackNamespace(set: ManifestSet): string {
 /** The rotation target a stack config describes: its rendered set, namespace and tls/objectStorage sections. */
 export function rotationTargetFor(config: StackConfig): RotationTarget {
   const set = renderStack(config);
-  return { set, namespace: stackNamespace(set), ...(config.tls ? { tls: config.tls } : {}), ...(config.objectStorage ? { objectStorage: config.objectStorage } : {}) };
+  return {
+    set,
+    namespace: stackNamespace(set),
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(config.objectStorage ? { objectStorage: config.objectStorage } : {}),
+  };
 }
 
 /** `rotate(client, config, options)`: one rotation pass for a stack config (the CLI command and the Lambda's rotate event). */
-export async function rotate(client: KubeClient, config: StackConfig, options: RotateOptions = {}): Promise<RotateReport> {
+export async function rotate(
+  client: KubeClient,
+  config: StackConfig,
+  options: RotateOptions = {},
+): Promise<RotateReport> {
   return rotateTarget(client, rotationTargetFor(config), options);
 }
 

@@ -32,7 +32,8 @@ export async function readSecret(client: KubeClient, namespace: string, name: st
 /** Decodes a Secret object as the API server returns it. */
 export function liveSecretOf(object: KubeObject): LiveSecret {
   const data: Record<string, string> = {};
-  for (const [key, value] of Object.entries((object.data as Record<string, string> | undefined) ?? {})) data[key] = Buffer.from(value, 'base64').toString('utf8');
+  for (const [key, value] of Object.entries((object.data as Record<string, string> | undefined) ?? {}))
+    data[key] = Buffer.from(value, 'base64').toString('utf8');
   return {
     type: typeof object.type === 'string' ? object.type : 'Opaque',
     data,
@@ -43,7 +44,8 @@ export function liveSecretOf(object: KubeObject): LiveSecret {
 
 export function secretObject(content: SecretContent): KubeObject {
   const data: Record<string, string> = {};
-  for (const key of Object.keys(content.data).sort()) data[key] = Buffer.from(content.data[key]!, 'utf8').toString('base64');
+  for (const key of Object.keys(content.data).sort())
+    data[key] = Buffer.from(content.data[key]!, 'utf8').toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -51,7 +53,9 @@ export function secretObject(content: SecretContent): KubeObject {
       name: content.name,
       namespace: content.namespace,
       labels: { ...MANAGED_BY_LABEL, ...content.labels },
-      ...(content.annotations && Object.keys(content.annotations).length > 0 ? { annotations: content.annotations } : {}),
+      ...(content.annotations && Object.keys(content.annotations).length > 0
+        ? { annotations: content.annotations }
+        : {}),
     },
     type: content.type,
     data,

@@ -1,6 +1,11 @@
 import type { KubeObject, ManifestSet } from '../model/objects.js';
 import type { TlsConfig } from '../config/tls-objstore-schema.js';
-import { grpcServerName, securityWiring, type ObjectStorageTarget, type SecuritySettings } from '../render/tls-objstore-overlay.js';
+import {
+  grpcServerName,
+  securityWiring,
+  type ObjectStorageTarget,
+  type SecuritySettings,
+} from '../render/tls-objstore-overlay.js';
 
 // The security plan: what rotation issues, where it writes it and whom it restarts, derived from the rendered set
 // (through the render overlay's wiring, so rotation and rendering agree on every Secret name) and the config.
@@ -29,21 +34,32 @@ export interface SecurityPlan {
   objstoreConsumers: KubeObject[];
 }
 
-function selectorMatches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+function selectorMatches(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
 function serviceNamesFor(set: ManifestSet, workload: KubeObject): string[] {
-  const labels = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels;
+  const labels = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)
+    ?.template?.metadata?.labels;
   return set
     .filter((m) => m.object.kind === 'Service')
-    .filter((m) => selectorMatches((m.object.spec as { selector?: Record<string, string> } | undefined)?.selector, labels))
+    .filter((m) =>
+      selectorMatches((m.object.spec as { selector?: Record<string, string> } | undefined)?.selector, labels),
+    )
     .map((m) => m.object.metadata.name);
 }
 
 function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
 /** Everything rotation needs to know, derived from the rendered set and the two config sections. */
@@ -55,7 +71,9 @@ export function securityPlan(set: ManifestSet, settings: SecuritySettings): Secu
 
   if (tls.remoteWrite.enabled) {
     const services = [...new Set(frontDoors.flatMap((f) => serviceNamesFor(set, f.manifest.object)))].sort();
-    const dnsNames = [...new Set([...services.flatMap((s) => serviceDnsNames(s, namespace)), ...tls.remoteWrite.dnsNames])];
+    const dnsNames = [
+      ...new Set([...services.flatMap((s) => serviceDnsNames(s, namespace)), ...tls.remoteWrite.dnsNames]),
+    ];
     plan.leaves.push({
       id: 'remote-write',
       secretName: tls.remoteWrite.secretName,
@@ -68,7 +86,8 @@ export function securityPlan(set: ManifestSet, settings: SecuritySettings): Secu
   if (tls.grpc.enabled) {
     const dnsNames = new Set<string>([grpcServerName(namespace)]);
     for (const s of grpcServers) {
-      for (const svc of serviceNamesFor(set, s.manifest.object)) for (const n of serviceDnsNames(svc, namespace)) dnsNames.add(n);
+      for (const svc of serviceNamesFor(set, s.manifest.object))
+        for (const n of serviceDnsNames(svc, namespace)) dnsNames.add(n);
       const object = s.manifest.object;
       const spec = object.spec as { serviceName?: string; replicas?: number };
       if (object.kind === 'StatefulSet' && spec.serviceName) {
@@ -101,11 +120,23 @@ export function securityPlan(set: ManifestSet, settings: SecuritySettings): Secu
       commonName: field === 'commonName' ? tenant.id : `thanos-tenant-${tenant.id}`,
       dnsNames: [],
       usages: ['clientAuth'],
-      subject: { commonName: field === 'commonName' ? tenant.id : `thanos-tenant-${tenant.id}`, ...(field === 'organization' ? { organization: tenant.id } : {}), ...(field === 'organizationalUnit' ? { organizationalUnit: tenant.id } : {}) },
+      subject: {
+        commonName: field === 'commonName' ? tenant.id : `thanos-tenant-${tenant.id}`,
+        ...(field === 'organization' ? { organization: tenant.id } : {}),
+        ...(field === 'organizationalUnit' ? { organizationalUnit: tenant.id } : {}),
+      },
       tenant: {
         id: tenant.id,
         ...(deliveryNamespace
-          ? { deliverTo: { namespace: deliveryNamespace, secretName: tls.delivery.secretName.replace('{tenant}', tenant.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')) } }
+          ? {
+              deliverTo: {
+                namespace: deliveryNamespace,
+                secretName: tls.delivery.secretName.replace(
+                  '{tenant}',
+                  tenant.id.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+                ),
+              },
+            }
           : {}),
       },
     });

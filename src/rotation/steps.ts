@@ -47,7 +47,9 @@ export interface RunStepsOptions {
 export function pendingSteps<R>(machine: StepMachine<R>, state: string): readonly Step<R>[] {
   const index = machine.steps.findIndex((step) => step.recordedAs === state);
   if (index < 0) {
-    throw new Error(`Secret ${machine.secretRef} has unknown ${machine.annotation} '${state}': set it to one of ${machine.steps.map((step) => step.recordedAs).join(', ')}`);
+    throw new Error(
+      `Secret ${machine.secretRef} has unknown ${machine.annotation} '${state}': set it to one of ${machine.steps.map((step) => step.recordedAs).join(', ')}`,
+    );
   }
   return machine.steps.slice(index + 1);
 }
@@ -60,7 +62,12 @@ export function describeResume<R>(machine: StepMachine<R>, state: string): strin
 }
 
 /** Runs the given steps in order, recording each one's state before the next starts. */
-export async function runSteps<R>(machine: StepMachine<R>, steps: readonly Step<R>[], start: R, options: RunStepsOptions = {}): Promise<R> {
+export async function runSteps<R>(
+  machine: StepMachine<R>,
+  steps: readonly Step<R>[],
+  start: R,
+  options: RunStepsOptions = {},
+): Promise<R> {
   let record = start;
   for (const step of steps) {
     record = await machine.commit(await step.run(record), step.recordedAs);

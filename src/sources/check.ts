@@ -28,7 +28,9 @@ export function assertWritableSet(set: ManifestSet): void {
     const fileKey = file.toLowerCase();
     const previousFile = byFile.get(fileKey);
     if (previousFile !== undefined) {
-      throw new ManifestSourceError(`two objects map to the same file ${file}: ${previousFile} and ${describeObject(object)}; rename one of them`);
+      throw new ManifestSourceError(
+        `two objects map to the same file ${file}: ${previousFile} and ${describeObject(object)}; rename one of them`,
+      );
     }
     byFile.set(fileKey, describeObject(object));
   }
@@ -59,6 +61,7 @@ export function conflictingDuplicates(set: ManifestSet, progress?: ProgressListe
 /** One warning line per conflicting duplicate, for the CLI and the Action to print. */
 export function duplicateWarnings(set: ManifestSet, progress?: ProgressListener): string[] {
   return conflictingDuplicates(set, progress).map(
-    ({ object, files }) => `${object} is defined ${files.length} times with different content (${files.join(', ')}); the last one wins when applied`,
+    ({ object, files }) =>
+      `${object} is defined ${files.length} times with different content (${files.join(', ')}); the last one wins when applied`,
   );
 }

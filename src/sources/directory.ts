@@ -24,10 +24,21 @@ async function listManifestFiles(root: string, allowed: string, shown: string): 
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
       // Symlinked directories are not followed, so a link cycle cannot loop; symlinked files are read.
-      const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(full).then((s) => s.isFile(), () => false)));
+      const isFile =
+        entry.isFile() ||
+        (entry.isSymbolicLink() &&
+          (await stat(full).then(
+            (s) => s.isFile(),
+            () => false,
+          )));
       if (isFile && entry.isSymbolicLink() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
         const target = relative(allowedReal, await realpath(full));
-        if (target === '..' || target.startsWith(`..${sep}`) || isAbsolute(target) || target.split(sep).includes('.git')) {
+        if (
+          target === '..' ||
+          target.startsWith(`..${sep}`) ||
+          isAbsolute(target) ||
+          target.split(sep).includes('.git')
+        ) {
           throw new ManifestSourceError(
             `${join(shown, relative(root, full))} is a symlink to a file outside the repository (or inside .git); manifests are read only from the repository's own files: replace the link with the file`,
           );
@@ -45,8 +56,10 @@ async function listManifestFiles(root: string, allowed: string, shown: string): 
 
 /** The message for YAML that exhausts the parser: an alias bomb, or nesting deeper than the stack allows. */
 function exhaustionMessage(error: unknown): string {
-  if (error instanceof RangeError) return 'the YAML nests too deeply to read (Maximum call stack size exceeded); flatten the structure';
-  if (error instanceof ReferenceError && /alias/i.test(error.message)) return 'too many aliases (more than 1000 expansions: an alias bomb?); write the values out or use fewer aliases';
+  if (error instanceof RangeError)
+    return 'the YAML nests too deeply to read (Maximum call stack size exceeded); flatten the structure';
+  if (error instanceof ReferenceError && /alias/i.test(error.message))
+    return 'too many aliases (more than 1000 expansions: an alias bomb?); write the values out or use fewer aliases';
   throw error;
 }
 
@@ -65,7 +78,13 @@ export function parseManifestFile(text: string, file: string): KubeObject[] {
   };
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
-    docs = parseAllDocuments(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
+    docs = parseAllDocuments(text, {
+      lineCounter,
+      merge: true,
+      prettyErrors: false,
+      uniqueKeys: true,
+      resolveKnownTags: false,
+    });
   } catch (error) {
     throw new ManifestSourceError(`${file}: cannot parse the YAML: ${exhaustionMessage(error)}`);
   }
@@ -74,7 +93,9 @@ export function parseManifestFile(text: string, file: string): KubeObject[] {
     const number = index + 1;
     const firstError = doc.errors[0];
     if (firstError) {
-      const detail = /Maximum call stack/.test(firstError.message) ? exhaustionMessage(new RangeError(firstError.message)) : `${firstError.message.split('\n')[0]}; fix the syntax at that line`;
+      const detail = /Maximum call stack/.test(firstError.message)
+        ? exhaustionMessage(new RangeError(firstError.message))
+        : `${firstError.message.split('\n')[0]}; fix the syntax at that line`;
       throw new ManifestSourceError(`${where(firstError.pos[0])}: invalid YAML in document ${number}: ${detail}`);
     }
     const unknownTag = doc.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
@@ -88,7 +109,9 @@ export function parseManifestFile(text: string, file: string): KubeObject[] {
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (error) {
-      throw new ManifestSourceError(`${where(doc.contents.range?.[0])}: document ${number}: ${exhaustionMessage(error)}`);
+      throw new ManifestSourceError(
+        `${where(doc.contents.range?.[0])}: document ${number}: ${exhaustionMessage(error)}`,
+      );
     }
     if (value === null || value === undefined) return;
     const docStart = where(doc.contents.range?.[0] ?? doc.range?.[0]);
@@ -97,7 +120,9 @@ export function parseManifestFile(text: string, file: string): KubeObject[] {
         const node = doc.getIn(['items', itemIndex], true) as { range?: [number, number, number] } | undefined;
         const problem = objectProblem(item);
         if (problem) {
-          throw new ManifestSourceError(`${where(node?.range?.[0] ?? doc.contents?.range?.[0])}: document ${number}, items[${itemIndex}] of the ${String(value.kind)}: ${problem}`);
+          throw new ManifestSourceError(
+            `${where(node?.range?.[0] ?? doc.contents?.range?.[0])}: document ${number}, items[${itemIndex}] of the ${String(value.kind)}: ${problem}`,
+          );
         }
         objects.push(item as KubeObject);
       });
@@ -124,11 +149,20 @@ export function manifestFileName(relativePath: string, index: number, count: num
 /** Loads a directory of YAML/JSON manifests (recursive, multi-document files and List kinds allowed). */
 const READ_BATCH = 64;
 
-export async function loadManifestDirectory(dir: string, cwd: string = process.cwd(), repository?: string, progress?: ProgressListener): Promise<ManifestSet> {
+export async function loadManifestDirectory(
+  dir: string,
+  cwd: string = process.cwd(),
+  repository?: string,
+  progress?: ProgressListener,
+): Promise<ManifestSet> {
   const root = resolve(cwd, dir);
   const info = await stat(root).catch(() => undefined);
-  if (!info) throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
-  if (!info.isDirectory()) throw new ManifestSourceError(`manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`);
+  if (!info)
+    throw new ManifestSourceError(`manifests directory ${dir} does not exist; pass an existing directory with --dir`);
+  if (!info.isDirectory())
+    throw new ManifestSourceError(
+      `manifests directory ${dir} is not a directory; pass the directory that holds the YAML files with --dir`,
+    );
   const allowed = repository ?? (await repositoryRoot(root)) ?? root;
   await assertInsideRepository(root, allowed, `manifests directory ${dir}`);
   const files = await listManifestFiles(root, allowed, dir);
@@ -154,7 +188,8 @@ export async function loadManifestDirectory(dir: string, cwd: string = process.c
   files.forEach((file, fileIndex) => {
     const objects = parseManifestFile(texts[fileIndex] as string, join(dir, file));
     parsed(file);
-    for (const [index, object] of objects.entries()) set.push({ file: manifestFileName(file, index, objects.length), object });
+    for (const [index, object] of objects.entries())
+      set.push({ file: manifestFileName(file, index, objects.length), object });
   });
   return set;
 }

@@ -31,7 +31,11 @@ function git(args: string[], cwd: string, env: Record<string, string> = {}): Pro
         if (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') {
-            reject(new GitError('git was not found on PATH; install git (apt-get install git) to render a base ref', { cause: error }));
+            reject(
+              new GitError('git was not found on PATH; install git (apt-get install git) to render a base ref', {
+                cause: error,
+              }),
+            );
             return;
           }
           reject(new GitError(`git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`, { cause: error }));
@@ -72,7 +76,9 @@ export async function resolveRef(ref: string, repoDir: string = process.cwd()): 
   try {
     shallow = (await git(['rev-parse', '--is-shallow-repository'], repoDir)).stdout.trim() === 'true';
   } catch {
-    throw new GitError(`${repoDir} is not inside a git repository, so the ref '${ref}' cannot be rendered; run from the repository (or compare two configs with --base-config)`);
+    throw new GitError(
+      `${repoDir} is not inside a git repository, so the ref '${ref}' cannot be rendered; run from the repository (or compare two configs with --base-config)`,
+    );
   }
   if (shallow) {
     // `origin/main` is a remote-tracking name locally, but the remote itself calls it `main`.
@@ -92,7 +98,9 @@ export async function resolveRef(ref: string, repoDir: string = process.cwd()): 
         `${fetchError ? ` (${fetchError})` : ''}; fetch more history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout) or pass a commit sha`,
     );
   }
-  throw new GitError(`cannot resolve git ref '${ref}' in ${repoDir}; check the name (git log --oneline shows commits) or fetch it first`);
+  throw new GitError(
+    `cannot resolve git ref '${ref}' in ${repoDir}; check the name (git log --oneline shows commits) or fetch it first`,
+  );
 }
 
 function within(root: string, path: string): string | undefined {
@@ -140,7 +148,9 @@ export async function loadManifestSetAtRef(
     const inTree = (path: string): string => {
       const rel = within(top, resolve(cwd, path));
       if (rel === undefined) {
-        throw new GitError(`${path} lies outside the git repository ${top}; a base ref can only be rendered from files in the repository`);
+        throw new GitError(
+          `${path} lies outside the git repository ${top}; a base ref can only be rendered from files in the repository`,
+        );
       }
       return join(tree, rel);
     };
@@ -163,7 +173,8 @@ export async function loadManifestSetAtRef(
         baseSpec = { type: 'manifests', dir: inTree(spec.dir) };
         break;
     }
-    const sourcePath = baseSpec.type === 'config' ? baseSpec.config : baseSpec.type === 'jsonnet' ? baseSpec.entrypoint : baseSpec.dir;
+    const sourcePath =
+      baseSpec.type === 'config' ? baseSpec.config : baseSpec.type === 'jsonnet' ? baseSpec.entrypoint : baseSpec.dir;
     if (!(await exists(sourcePath))) return [];
 
     try {

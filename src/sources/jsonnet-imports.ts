@@ -71,12 +71,27 @@ function unescapeJsonnetString(raw: string): string {
     }
     const next = raw[++i];
     switch (next) {
-      case '"': case "'": case '\\': case '/': out += next; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+      case "'":
+      case '\\':
+      case '/':
+        out += next;
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         const hex = raw.slice(i + 1, i + 5);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new LexError('a \\u escape needs four hex digits');
@@ -111,13 +126,23 @@ export function importReferences(source: string): ImportReference[] {
     }
   };
   const token = () => {
-    if (pending) throw new LexError(`line ${pending.line}: ${pending.kind} must be followed by a string literal (computed imports are not allowed)`);
+    if (pending)
+      throw new LexError(
+        `line ${pending.line}: ${pending.kind} must be followed by a string literal (computed imports are not allowed)`,
+      );
   };
 
   while (i < n) {
     const c = source[i]!;
-    if (c === '\n') { line++; i++; continue; }
-    if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
+    if (c === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
     if (c === '#' || (c === '/' && source[i + 1] === '/')) {
       while (i < n && source[i] !== '\n') i++;
       continue;
@@ -133,11 +158,14 @@ export function importReferences(source: string): ImportReference[] {
       const start = line;
       let raw = '';
       i++;
-      for (;; i++) {
+      for (; ; i++) {
         if (i >= n) throw new LexError(`line ${start}: unterminated string`);
         const d = source[i]!;
         if (d === c) break;
-        if (d === '\\' && i + 1 < n) { raw += d; i++; }
+        if (d === '\\' && i + 1 < n) {
+          raw += d;
+          i++;
+        }
         if (source[i] === '\n') line++;
         raw += source[i]!;
       }
@@ -170,9 +198,14 @@ export function importReferences(source: string): ImportReference[] {
       if (source[i] === '-') i++;
       while (i < n && isHorizontalSpace(source[i]!)) i++;
       if (source[i] !== '\n') throw new LexError(`line ${start}: text block syntax requires new line after |||`);
-      i++; line++;
+      i++;
+      line++;
       let block = '';
-      while (source[i] === '\n') { i++; line++; block += '\n'; }
+      while (source[i] === '\n') {
+        i++;
+        line++;
+        block += '\n';
+      }
       let indent = 0;
       while (isHorizontalSpace(source[i + indent] ?? '')) indent++;
       if (indent === 0) throw new LexError(`line ${start}: text block's first line must start with whitespace`);
@@ -183,8 +216,13 @@ export function importReferences(source: string): ImportReference[] {
           block += source[i]!;
         }
         block += '\n';
-        i++; line++;
-        while (source[i] === '\n') { i++; line++; block += '\n'; }
+        i++;
+        line++;
+        while (source[i] === '\n') {
+          i++;
+          line++;
+          block += '\n';
+        }
         if (source.startsWith(prefix, i)) continue;
         while (isHorizontalSpace(source[i] ?? '')) i++;
         if (!source.startsWith('|||', i)) throw new LexError(`line ${start}: text block not terminated with |||`);
@@ -208,7 +246,10 @@ export function importReferences(source: string): ImportReference[] {
       // lex_number: digits, an optional fraction and an optional exponent; identifiers after it lex on their own.
       i++;
       while (i < n && /[0-9]/.test(source[i]!)) i++;
-      if (source[i] === '.') { i++; while (i < n && /[0-9]/.test(source[i]!)) i++; }
+      if (source[i] === '.') {
+        i++;
+        while (i < n && /[0-9]/.test(source[i]!)) i++;
+      }
       if (source[i] === 'e' || source[i] === 'E') {
         i++;
         if (source[i] === '+' || source[i] === '-') i++;
@@ -225,34 +266,61 @@ export function importReferences(source: string): ImportReference[] {
   return references;
 }
 
-function refusal(options: ConfineOptions, file: string, reference: ImportReference | undefined, why: string, fix: string): ManifestSourceError {
+function refusal(
+  options: ConfineOptions,
+  file: string,
+  reference: ImportReference | undefined,
+  why: string,
+  fix: string,
+): ManifestSourceError {
   const shown = within(options.displayRoot, file) ?? file;
   const what = reference ? `${shown}:${reference.line}: ${reference.kind} ${JSON.stringify(reference.path)}` : shown;
   return new ManifestSourceError(`jsonnet import refused before evaluation: ${what} ${why}; ${fix}`);
 }
 
-const CONFINE_FIX = 'imports must stay inside the repository or a library directory (--jpath): copy the file into the repository, or pass its directory with --jpath';
+const CONFINE_FIX =
+  'imports must stay inside the repository or a library directory (--jpath): copy the file into the repository, or pass its directory with --jpath';
 
 /**
  * Walks the import graph from the entrypoint and returns every file the evaluation may read; throws a
  * ManifestSourceError naming the file, line and import when one could read outside the allowed roots.
  */
 export async function confineImports(options: ConfineOptions): Promise<ImportClosure> {
-  const roots = (await Promise.all(options.roots.map(realOrUndefined))).filter((root): root is string => root !== undefined);
+  const roots = (await Promise.all(options.roots.map(realOrUndefined))).filter(
+    (root): root is string => root !== undefined,
+  );
   const searchDirs = options.jpath.map((dir) => (isAbsolute(dir) ? dir : `${options.cwd}/${dir}`));
   const code = new Set<string>();
   const data = new Set<string>();
 
   /** The real path of a place jsonnet may read, after checking it is allowed; undefined when it does not exist. */
-  const allowed = async (path: string, from: string, reference: ImportReference | undefined): Promise<string | undefined> => {
+  const allowed = async (
+    path: string,
+    from: string,
+    reference: ImportReference | undefined,
+  ): Promise<string | undefined> => {
     const real = await realOrUndefined(path);
     if (real === undefined) return undefined;
     const rel = roots.map((root) => within(root, real)).find((inside) => inside !== undefined);
     if (rel === undefined) {
-      throw refusal(options, from, reference, reference ? 'reads a file outside the repository and the library directories (--jpath)' : 'lies outside the repository and the library directories (--jpath)', CONFINE_FIX);
+      throw refusal(
+        options,
+        from,
+        reference,
+        reference
+          ? 'reads a file outside the repository and the library directories (--jpath)'
+          : 'lies outside the repository and the library directories (--jpath)',
+        CONFINE_FIX,
+      );
     }
     if (rel.split(sep).includes('.git')) {
-      throw refusal(options, from, reference, 'reads inside a .git directory (it holds credentials and is not part of the source)', 'import only files of the repository\'s tree');
+      throw refusal(
+        options,
+        from,
+        reference,
+        'reads inside a .git directory (it holds credentials and is not part of the source)',
+        "import only files of the repository's tree",
+      );
     }
     const info = await stat(real);
     if (!info.isFile()) throw refusal(options, from, reference, 'is not a regular file', 'import a file');
@@ -264,7 +332,10 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
   const queue: { found: string; real: string }[] = [];
   const entryFound = isAbsolute(options.entrypoint) ? options.entrypoint : `${options.cwd}/${options.entrypoint}`;
   const entryReal = await allowed(entryFound, entryFound, undefined);
-  if (entryReal === undefined) throw new ManifestSourceError(`jsonnet entrypoint ${options.entrypoint} does not exist; pass an existing .jsonnet file with --entrypoint`);
+  if (entryReal === undefined)
+    throw new ManifestSourceError(
+      `jsonnet entrypoint ${options.entrypoint} does not exist; pass an existing .jsonnet file with --entrypoint`,
+    );
   queue.push({ found: entryFound, real: entryReal });
   const scanned = new Set<string>();
 
@@ -273,26 +344,42 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
     const key = `${found}\0${real}`;
     if (scanned.has(key)) continue;
     scanned.add(key);
-    if (scanned.size > MAX_FILES) throw refusal(options, real, undefined, `imports more than ${MAX_FILES} files`, 'split the entrypoint');
+    if (scanned.size > MAX_FILES)
+      throw refusal(options, real, undefined, `imports more than ${MAX_FILES} files`, 'split the entrypoint');
     code.add(real);
     let references: ImportReference[];
     try {
       references = importReferences(await readFile(real, 'utf8'));
     } catch (error) {
       if (!(error instanceof LexError)) throw error;
-      throw refusal(options, real, undefined, `cannot be read as jsonnet (${error.message})`, 'fix the file so jsonnet can parse it');
+      throw refusal(
+        options,
+        real,
+        undefined,
+        `cannot be read as jsonnet (${error.message})`,
+        'fix the file so jsonnet can parse it',
+      );
     }
     for (const reference of references) {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check refuses
       if (reference.path === '' || /[\0-\x1f]/.test(reference.path)) {
-        throw refusal(options, real, reference, 'has an empty path or one with control characters', 'import a plain file path');
+        throw refusal(
+          options,
+          real,
+          reference,
+          'has an empty path or one with control characters',
+          'import a plain file path',
+        );
       }
       if (isAbsolute(reference.path)) {
         throw refusal(options, real, reference, 'is an absolute path', CONFINE_FIX);
       }
       // Every place jsonnet may look: the importing file's directory, then each library path. All of them are checked
       // (not only the first that exists), so the result does not depend on the order a jsonnet version searches in.
-      const candidates = [`${dirname(found)}/${reference.path}`, ...searchDirs.map((dir) => `${dir}/${reference.path}`)];
+      const candidates = [
+        `${dirname(found)}/${reference.path}`,
+        ...searchDirs.map((dir) => `${dir}/${reference.path}`),
+      ];
       let foundAny = false;
       for (const candidate of candidates) {
         const candidateReal = await allowed(candidate, real, reference);
@@ -304,8 +391,13 @@ export async function confineImports(options: ConfineOptions): Promise<ImportClo
       if (!foundAny) {
         // jsonnet would go on to its built-in library directories (/usr/share/jsonnet-<version>/ and JSONNET_PATH),
         // outside the repository: refuse instead.
-        throw refusal(options, real, reference, 'was not found next to the importing file nor in a library directory (--jpath)',
-          'an import was not found: pass the directory that holds it with --jpath (for kube-thanos, run `jb install` and pass --jpath vendor)');
+        throw refusal(
+          options,
+          real,
+          reference,
+          'was not found next to the importing file nor in a library directory (--jpath)',
+          'an import was not found: pass the directory that holds it with --jpath (for kube-thanos, run `jb install` and pass --jpath vendor)',
+        );
       }
     }
   }

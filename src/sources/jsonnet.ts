@@ -43,7 +43,13 @@ async function locate(binary: string): Promise<string> {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, binary);
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return binary;
 }
@@ -70,7 +76,13 @@ function run(binary: string, args: string[], cwd: string): Promise<RunResult> {
     });
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      resolvePromise({ code, signal, truncated, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
+      resolvePromise({
+        code,
+        signal,
+        truncated,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      }),
     );
   });
 }
@@ -85,13 +97,18 @@ export function safeJsonnetError(stderr: string, dataFiles: readonly string[]): 
   const headIndex = lines.findIndex((line) => /^(RUNTIME|STATIC) ERROR:|^[^\t].*:\d+:\d+/.test(line));
   const head = headIndex >= 0 ? lines[headIndex]! : (lines.find((line) => line.trim() !== '') ?? '');
   let message = head.length > MAX_MESSAGE_CHARS ? `${head.slice(0, MAX_MESSAGE_CHARS - 1)}…` : head;
-  const quoted = dataFiles.some((text) => text.split('\n').some((line) => line.trim().length >= 4 && head.includes(line.trim())));
-  if (quoted) message = `${/^(RUNTIME|STATIC) ERROR:/.exec(head)?.[0] ?? 'ERROR:'} (message not shown: it quotes a file read with importstr/importbin)`;
+  const quoted = dataFiles.some((text) =>
+    text.split('\n').some((line) => line.trim().length >= 4 && head.includes(line.trim())),
+  );
+  if (quoted)
+    message = `${/^(RUNTIME|STATIC) ERROR:/.exec(head)?.[0] ?? 'ERROR:'} (message not shown: it quotes a file read with importstr/importbin)`;
   const trace = lines
     .slice(headIndex + 1)
     .filter((line) => /^\t/.test(line))
     .map((line) => line.trim())
-    .filter((line) => /:\(?\d+:\d+/.test(line) || line === 'During evaluation' || line.startsWith('During manifestation'))
+    .filter(
+      (line) => /:\(?\d+:\d+/.test(line) || line === 'During evaluation' || line.startsWith('During manifestation'),
+    )
     .slice(0, MAX_TRACE_LINES)
     .map((line) => `\t${line}`);
   return [message, ...trace].join('\n');
@@ -118,19 +135,27 @@ async function readDataFiles(paths: readonly string[]): Promise<string[]> {
  * field named `../../x` is refused here before any file exists; imports are confined first (confineImports) and
  * jsonnet runs with an empty environment.
  */
-export async function loadJsonnet(entrypoint: string, jpath: readonly string[], options: JsonnetOptions = {}): Promise<ManifestSet> {
+export async function loadJsonnet(
+  entrypoint: string,
+  jpath: readonly string[],
+  options: JsonnetOptions = {},
+): Promise<ManifestSet> {
   const cwd = options.cwd ?? process.cwd();
   const binary = options.binary ?? (process.env.THANOS_GITOPS_JSONNET || 'jsonnet');
   const entryPath = resolve(cwd, entrypoint);
   const entryInfo = await stat(entryPath).catch(() => undefined);
   if (!entryInfo?.isFile()) {
-    throw new ManifestSourceError(`jsonnet entrypoint ${entrypoint} does not exist; pass an existing .jsonnet file with --entrypoint`);
+    throw new ManifestSourceError(
+      `jsonnet entrypoint ${entrypoint} does not exist; pass an existing .jsonnet file with --entrypoint`,
+    );
   }
   for (const dir of jpath) {
     const info = await stat(resolve(cwd, dir)).catch(() => undefined);
     // jsonnet itself ignores a missing -J directory and later fails on the import with a vaguer message.
     if (!info?.isDirectory()) {
-      throw new ManifestSourceError(`jsonnet library path ${dir} (--jpath) is not a directory; for kube-thanos run \`jb install\` first, or fix the path`);
+      throw new ManifestSourceError(
+        `jsonnet library path ${dir} (--jpath) is not a directory; for kube-thanos run \`jb install\` first, or fix the path`,
+      );
     }
   }
   // The repository the entrypoint's path names, not the one its symlink target lies in: a linked entrypoint leading
@@ -155,13 +180,19 @@ export async function loadJsonnet(entrypoint: string, jpath: readonly string[], 
     throw new ManifestSourceError(`could not run jsonnet ('${binary}'): ${(error as Error).message}`, { cause: error });
   }
   if (result.truncated) {
-    throw new ManifestSourceError(`jsonnet output of ${entrypoint} is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB; render fewer objects per entrypoint`);
+    throw new ManifestSourceError(
+      `jsonnet output of ${entrypoint} is larger than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB; render fewer objects per entrypoint`,
+    );
   }
   if (result.code !== 0) {
     const detail = result.stderr.trim()
       ? safeJsonnetError(result.stderr, await readDataFiles(closure.data))
-      : result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`;
-    throw new ManifestSourceError(`jsonnet failed to evaluate ${entrypoint}:\n${detail}\nfix the jsonnet at the location jsonnet reports above, then run again`);
+      : result.signal
+        ? `killed by ${result.signal}`
+        : `exit code ${result.code}`;
+    throw new ManifestSourceError(
+      `jsonnet failed to evaluate ${entrypoint}:\n${detail}\nfix the jsonnet at the location jsonnet reports above, then run again`,
+    );
   }
 
   let output: unknown;
@@ -201,7 +232,9 @@ export async function loadJsonnet(entrypoint: string, jpath: readonly string[], 
     }
     const problem = objectProblem(value);
     if (problem) {
-      throw new ManifestSourceError(`${where}: ${problem}; each top-level field of the entrypoint must be one object (filter out nulls in the entrypoint)`);
+      throw new ManifestSourceError(
+        `${where}: ${problem}; each top-level field of the entrypoint must be one object (filter out nulls in the entrypoint)`,
+      );
     }
     set.push({ file: `${key}.yaml`, object: value as KubeObject });
   }

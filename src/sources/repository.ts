@@ -26,7 +26,13 @@ export async function realOrUndefined(path: string): Promise<string | undefined>
 export async function repositoryRoot(start: string): Promise<string | undefined> {
   let dir = start;
   for (;;) {
-    if (await stat(`${dir}/.git`).then(() => true, () => false)) return dir;
+    if (
+      await stat(`${dir}/.git`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -42,6 +48,8 @@ export async function assertInsideRepository(path: string, repository: string, w
   if (real === undefined || repositoryReal === undefined) return;
   const rel = within(repositoryReal, real);
   if (rel === undefined || rel.split(sep).includes('.git')) {
-    throw new ManifestSourceError(`${what} resolves to a path outside the repository (or inside .git), through a symlink; sources are read only from the repository's own files: replace the link with the files`);
+    throw new ManifestSourceError(
+      `${what} resolves to a path outside the repository (or inside .git), through a symlink; sources are read only from the repository's own files: replace the link with the files`,
+    );
   }
 }

@@ -38,15 +38,23 @@ export async function loadManifestSet(spec: SourceSpec, options: LoadOptions = {
           `stack config ${spec.config} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)`,
         );
       }
-      await assertInsideRepository(path, options.root ?? (await repositoryRoot(dirname(path))) ?? dirname(path), `stack config ${spec.config}`);
+      await assertInsideRepository(
+        path,
+        options.root ?? (await repositoryRoot(dirname(path))) ?? dirname(path),
+        `stack config ${spec.config}`,
+      );
       // Loaded on demand: the jsonnet and directory sources need neither the schema nor the renderer.
-      const [{ loadStackConfig }, { renderStack }] = await Promise.all([import('../config/index.js'), import('../render/index.js')]);
+      const [{ loadStackConfig }, { renderStack }] = await Promise.all([
+        import('../config/index.js'),
+        import('../render/index.js'),
+      ]);
       try {
         // Keep the caller's spelling of the path so ConfigError messages name the file as the user wrote it.
         set = renderStack(await loadStackConfig(options.cwd === undefined ? spec.config : path));
       } catch (error) {
         // With an explicit cwd (the Action's workspace) name the file relative to it, as in the repository.
-        if (options.cwd !== undefined && error instanceof Error) error.message = error.message.split(`${resolve(cwd)}${sep}`).join('');
+        if (options.cwd !== undefined && error instanceof Error)
+          error.message = error.message.split(`${resolve(cwd)}${sep}`).join('');
         throw error;
       }
       break;

@@ -22,7 +22,10 @@ const RECORD_HEADER = `# Written by thanos-gitops render. The next render into t
  * The YAML stream of a set, as `kubectl apply -f -` reads it: `---`-separated documents in set order, each headed by
  * its file name as a comment unless `sourceComments` is false.
  */
-export function formatManifestStream(set: ManifestSet, { sourceComments = true }: { sourceComments?: boolean } = {}): string {
+export function formatManifestStream(
+  set: ManifestSet,
+  { sourceComments = true }: { sourceComments?: boolean } = {},
+): string {
   return set
     .map(({ file, object }) => {
       const text = toKubeYaml(object);
@@ -53,7 +56,8 @@ interface Existing {
 async function existingEntries(target: string, outDir: string): Promise<Existing | undefined> {
   const info = await lstat(target).catch(() => undefined);
   if (!info) return undefined;
-  if (!info.isDirectory()) throw new ManifestSourceError(`output path ${outDir} exists and is not a directory; choose a directory for --out`);
+  if (!info.isDirectory())
+    throw new ManifestSourceError(`output path ${outDir} exists and is not a directory; choose a directory for --out`);
   const found: Existing = { entries: [], emptyDirs: [] };
   async function walk(dir: string, prefix: string): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -86,7 +90,9 @@ const within = (parent: string, child: string) => {
 async function realOrResolved(path: string): Promise<string> {
   const absolute = resolve(path);
   // A path that does not exist yet is compared through its nearest existing parent.
-  return realpath(absolute).catch(async () => join(await realOrResolved(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute)));
+  return realpath(absolute).catch(async () =>
+    join(await realOrResolved(dirname(absolute)).catch(() => dirname(absolute)), basename(absolute)),
+  );
 }
 
 function shortList(items: string[]): string {
@@ -105,7 +111,9 @@ function shortList(items: string[]): string {
 export async function writeManifestSet(set: ManifestSet, outDir: string, options: WriteOptions = {}): Promise<void> {
   assertWritableSet(set);
   if (set.some(({ file }) => file === RENDER_RECORD)) {
-    throw new ManifestSourceError(`manifest file name '${RENDER_RECORD}' is reserved for the render record; rename that object's file`);
+    throw new ManifestSourceError(
+      `manifest file name '${RENDER_RECORD}' is reserved for the render record; rename that object's file`,
+    );
   }
   // Serialise everything before touching the disk.
   const files = set.map(({ file, object }) => ({ file, text: toKubeYaml(object) }));
@@ -114,7 +122,9 @@ export async function writeManifestSet(set: ManifestSet, outDir: string, options
   const fromTarget = relative(target, process.cwd());
   if (fromTarget === '' || (!fromTarget.startsWith('..') && !isAbsolute(fromTarget))) {
     // Swapping the directory the process (and the user's shell) stands in would leave both in a deleted directory.
-    throw new ManifestSourceError(`refusing to replace ${outDir}: it is the current directory or one of its parents; choose a subdirectory for --out`);
+    throw new ManifestSourceError(
+      `refusing to replace ${outDir}: it is the current directory or one of its parents; choose a subdirectory for --out`,
+    );
   }
   const realTarget = await realOrResolved(target);
   for (const source of options.sourceDirs ?? []) {
@@ -144,7 +154,11 @@ export async function writeManifestSet(set: ManifestSet, outDir: string, options
         const lower = file.toLowerCase();
         const parts = lower.split('/');
         // The file itself, a kept file where one of its directories goes, or kept files under a directory it would replace.
-        return keptSet.has(lower) || parts.slice(1).some((_, i) => keptSet.has(parts.slice(0, i + 1).join('/'))) || [...keptSet].some((k) => k.startsWith(`${lower}/`));
+        return (
+          keptSet.has(lower) ||
+          parts.slice(1).some((_, i) => keptSet.has(parts.slice(0, i + 1).join('/'))) ||
+          [...keptSet].some((k) => k.startsWith(`${lower}/`))
+        );
       });
     if (clashes.length > 0) {
       throw new ManifestSourceError(
@@ -178,7 +192,9 @@ export async function writeManifestSet(set: ManifestSet, outDir: string, options
       await link(join(target, ...entry.split('/')), path);
     }
     for (const dir of existing?.emptyDirs ?? []) await mkdir(join(staging, ...dir.split('/')), { recursive: true });
-    await writeFile(join(staging, RENDER_RECORD), `${RECORD_HEADER}${files.map(({ file }) => `${file}\n`).join('')}`, { flag: 'wx' });
+    await writeFile(join(staging, RENDER_RECORD), `${RECORD_HEADER}${files.map(({ file }) => `${file}\n`).join('')}`, {
+      flag: 'wx',
+    });
     abortIfAsked();
     // From here on the swap runs to its end: two renames, which a signal must not split.
     if (existing) await rename(target, retired);

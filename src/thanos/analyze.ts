@@ -35,6 +35,8 @@ export function analyzeDiff(diff: ManifestDiff, base: ManifestSet, head: Manifes
  * A plan of the live cluster with the Thanos analysis on top: the generic plan diffs live objects against the
  * server's dry-run results, and the analysis reads the same two sets.
  */
-export function analyzePlan<Plan extends { diff: ManifestDiff; live: ManifestSet; merged: ManifestSet }>(plan: Plan): Plan {
+export function analyzePlan<Plan extends { diff: ManifestDiff; live: ManifestSet; merged: ManifestSet }>(
+  plan: Plan,
+): Plan {
   return { ...plan, diff: analyzeDiff(plan.diff, plan.live, plan.merged) };
 }

@@ -84,9 +84,13 @@ function dataValue(object: KubeObject, key: string): string | undefined {
  */
 export function caBundleRefusals(set: ManifestSet): CaBundleRefusal[] {
   const refusals: CaBundleRefusal[] = [];
-  const byKey = new Map(set.map((m) => [`${m.object.kind}/${m.object.metadata.namespace ?? ''}/${m.object.metadata.name}`, m.object]));
+  const byKey = new Map(
+    set.map((m) => [`${m.object.kind}/${m.object.metadata.namespace ?? ''}/${m.object.metadata.name}`, m.object]),
+  );
   for (const { object } of set) {
-    const template = (object.spec as { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } | undefined)?.template?.spec;
+    const template = (
+      object.spec as { template?: { spec?: { containers?: Container[]; volumes?: Volume[] } } } | undefined
+    )?.template?.spec;
     if (!template?.containers) continue;
     for (const container of template.containers) {
       for (const arg of container.args ?? []) {
@@ -98,7 +102,11 @@ export function caBundleRefusals(set: ManifestSet): CaBundleRefusal[] {
           .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
         if (!mount) continue;
         const volume = template.volumes?.find((v) => v.name === mount.name);
-        const source = volume?.secret ? { kind: 'Secret', name: volume.secret.secretName, items: volume.secret.items } : volume?.configMap ? { kind: 'ConfigMap', name: volume.configMap.name, items: volume.configMap.items } : undefined;
+        const source = volume?.secret
+          ? { kind: 'Secret', name: volume.secret.secretName, items: volume.secret.items }
+          : volume?.configMap
+            ? { kind: 'ConfigMap', name: volume.configMap.name, items: volume.configMap.items }
+            : undefined;
         if (!source?.name) continue;
         const relative = path.relative(mount.mountPath, file);
         const key = source.items ? source.items.find((i) => i.path === relative)?.key : relative;
@@ -106,8 +114,18 @@ export function caBundleRefusals(set: ManifestSet): CaBundleRefusal[] {
         // Objects the set does not carry (the bundle `rotate` writes) are checked where they are written.
         if (!holder) continue;
         const value = key === undefined ? undefined : dataValue(holder, key);
-        const problem = value === undefined ? `it has no key ${key ?? relative}, so the file ${file} does not exist` : caBundleProblem(value);
-        if (problem) refusals.push({ object: describeObject(holder), key: key ?? relative, reader: describeObject(object), flag, problem });
+        const problem =
+          value === undefined
+            ? `it has no key ${key ?? relative}, so the file ${file} does not exist`
+            : caBundleProblem(value);
+        if (problem)
+          refusals.push({
+            object: describeObject(holder),
+            key: key ?? relative,
+            reader: describeObject(object),
+            flag,
+            problem,
+          });
       }
     }
   }

@@ -2,7 +2,16 @@ import { parse } from 'yaml';
 import type { RiskSeverity, SourceLink } from '../diff/types.js';
 import { isRecord, type KubeObject } from '../model/objects.js';
 import { SOURCES } from './source.js';
-import { flagSet, flagValues, formatDuration, flagDuration, perPodLabels, replicationFactor, StackView, type ThanosWorkload } from './stack.js';
+import {
+  flagSet,
+  flagValues,
+  formatDuration,
+  flagDuration,
+  perPodLabels,
+  replicationFactor,
+  StackView,
+  type ThanosWorkload,
+} from './stack.js';
 
 // Checks shared by the risk rules (what a change introduces) and by stack validation (what a stack is).
 
@@ -46,7 +55,9 @@ export function compactorRetentionProblems(object: KubeObject | undefined): Prob
 }
 
 /** Bucket, endpoint and prefix of an objstore config text; undefined when it cannot be read (masked or absent). */
-export function bucketOf(configText: string | undefined): { bucket: string; endpoint: string; prefix: string; type: string } | undefined {
+export function bucketOf(
+  configText: string | undefined,
+): { bucket: string; endpoint: string; prefix: string; type: string } | undefined {
   if (configText === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -74,7 +85,8 @@ export interface BucketGroup {
 
 export function bucketName(view: StackView, workload: KubeObject): string | undefined {
   const parsed = bucketOf(view.objstoreConfig(workload));
-  if (parsed) return `${parsed.type.toLowerCase() || 'bucket'}://${parsed.bucket}${parsed.prefix ? `/${parsed.prefix}` : ''}`;
+  if (parsed)
+    return `${parsed.type.toLowerCase() || 'bucket'}://${parsed.bucket}${parsed.prefix ? `/${parsed.prefix}` : ''}`;
   const ref = StackView.objstoreRef(workload);
   return ref ? `Secret ${workload.metadata.namespace ? `${workload.metadata.namespace}/` : ''}${ref}` : undefined;
 }
@@ -95,7 +107,13 @@ export function compactorsPerBucket(view: StackView): BucketGroup[] {
 }
 
 /** Per-pod external labels of receivers and rulers that the querier does not deduplicate on. */
-export function queryDedupProblems(view: StackView): Array<{ query: ThanosWorkload; producer: ThanosWorkload; missing: string[]; replicaLabels: string[]; copies: string }> {
+export function queryDedupProblems(view: StackView): Array<{
+  query: ThanosWorkload;
+  producer: ThanosWorkload;
+  missing: string[];
+  replicaLabels: string[];
+  copies: string;
+}> {
   const problems = [];
   for (const query of view.byComponent('query')) {
     const replicaLabels = flagValues(query.object, '--query.replica-label');
@@ -104,10 +122,21 @@ export function queryDedupProblems(view: StackView): Array<{ query: ThanosWorklo
       if (missing.length === 0) continue;
       const isReceive = producer.component === 'receive';
       const rf = isReceive ? replicationFactor(producer.object) : 0;
-      const pods = typeof (producer.object['spec'] as { replicas?: unknown })?.replicas === 'number' ? (producer.object['spec'] as { replicas: number }).replicas : 1;
+      const pods =
+        typeof (producer.object['spec'] as { replicas?: unknown })?.replicas === 'number'
+          ? (producer.object['spec'] as { replicas: number }).replicas
+          : 1;
       // One ruler pod or RF 1 writes each series once: a per-pod label then only splits nothing.
       if (isReceive ? rf < 2 : pods < 2) continue;
-      problems.push({ query, producer, missing, replicaLabels, copies: isReceive ? `RF ${rf} stores every series ${rf} times` : `${pods} ruler replicas evaluate every rule ${pods} times` });
+      problems.push({
+        query,
+        producer,
+        missing,
+        replicaLabels,
+        copies: isReceive
+          ? `RF ${rf} stores every series ${rf} times`
+          : `${pods} ruler replicas evaluate every rule ${pods} times`,
+      });
     }
   }
   return problems;

@@ -4,11 +4,25 @@ import { describeObject, isRecord, type KubeObject } from '../model/objects.js';
 import type { StackChange } from './rule.js';
 import { kubernetesSource, SOURCES } from './source.js';
 import { podSpec } from '../model/workloads.js';
-import { algorithmFlag, containers, gracePeriodSeconds, parseHashrings, replicas, thanosComponent, type StackView } from './stack.js';
+import {
+  algorithmFlag,
+  containers,
+  gracePeriodSeconds,
+  parseHashrings,
+  replicas,
+  thanosComponent,
+  type StackView,
+} from './stack.js';
 import { valueAt } from '../model/json.js';
 
-const STATEFULSET_UPDATES = kubernetesSource('StatefulSets: rolling updates', 'https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates');
-const DEPLOYMENT_UPDATES = kubernetesSource('Deployments: rolling update deployment', 'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment');
+const STATEFULSET_UPDATES = kubernetesSource(
+  'StatefulSets: rolling updates',
+  'https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#rolling-updates',
+);
+const DEPLOYMENT_UPDATES = kubernetesSource(
+  'Deployments: rolling update deployment',
+  'https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment',
+);
 const ROLLABLE = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /** maxSurge / maxUnavailable of a Deployment as pod counts (25% each by default; surge rounds up, unavailable down). */
@@ -34,16 +48,29 @@ function rollOrder(object: KubeObject, pods: number): { order: string; source: S
     for (let i = pods - 1; i >= partition; i--) ordinals.push(i);
     const parallel = valueAt(object, 'spec', 'podManagementPolicy') === 'Parallel';
     return {
-      order: ordinals.length === 0 ? 'none (partition covers every ordinal)' : `ordinal ${ordinals.join(', ')}, one at a time, each after the previous is Ready${parallel ? ' (Parallel pod management does not change update order)' : ''}`,
+      order:
+        ordinals.length === 0
+          ? 'none (partition covers every ordinal)'
+          : `ordinal ${ordinals.join(', ')}, one at a time, each after the previous is Ready${parallel ? ' (Parallel pod management does not change update order)' : ''}`,
       source: STATEFULSET_UPDATES,
     };
   }
   if (object.kind === 'Deployment') {
-    if (valueAt(object, 'spec', 'strategy', 'type') === 'Recreate') return { order: `Recreate: all ${pods} stop, then ${pods} start`, source: DEPLOYMENT_UPDATES };
+    if (valueAt(object, 'spec', 'strategy', 'type') === 'Recreate')
+      return { order: `Recreate: all ${pods} stop, then ${pods} start`, source: DEPLOYMENT_UPDATES };
     const { surge, unavailable } = deploymentBudget(object, pods);
-    return { order: `rolling: up to ${surge} new pod${surge === 1 ? '' : 's'} above ${pods} at a time, at most ${unavailable} of ${pods} unavailable`, source: DEPLOYMENT_UPDATES };
+    return {
+      order: `rolling: up to ${surge} new pod${surge === 1 ? '' : 's'} above ${pods} at a time, at most ${unavailable} of ${pods} unavailable`,
+      source: DEPLOYMENT_UPDATES,
+    };
   }
-  return { order: 'one node at a time (DaemonSet rolling update)', source: kubernetesSource('DaemonSet rolling update', 'https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/') };
+  return {
+    order: 'one node at a time (DaemonSet rolling update)',
+    source: kubernetesSource(
+      'DaemonSet rolling update',
+      'https://kubernetes.io/docs/tasks/manage-daemon/update-daemon-set/',
+    ),
+  };
 }
 
 /** The pod-template fields that differ, e.g. `image, args`. */
@@ -52,7 +79,8 @@ function templateChanges(before: KubeObject, after: KubeObject): string[] {
   const beforeContainers = new Map(containers(before).map((item) => [item.name, item]));
   const rawBefore = valueAt(podSpec(before), 'containers');
   const rawAfter = valueAt(podSpec(after), 'containers');
-  const byName = (list: unknown) => new Map((Array.isArray(list) ? list.filter(isRecord) : []).map((item) => [String(item['name']), item]));
+  const byName = (list: unknown) =>
+    new Map((Array.isArray(list) ? list.filter(isRecord) : []).map((item) => [String(item['name']), item]));
   const oldContainers = byName(rawBefore);
   for (const [name, container] of byName(rawAfter)) {
     const old = oldContainers.get(name);
@@ -60,7 +88,8 @@ function templateChanges(before: KubeObject, after: KubeObject): string[] {
       fields.add(`container ${name} added`);
       continue;
     }
-    for (const key of new Set([...Object.keys(old), ...Object.keys(container)])) if (!isDeepStrictEqual(old[key], container[key])) fields.add(key);
+    for (const key of new Set([...Object.keys(old), ...Object.keys(container)]))
+      if (!isDeepStrictEqual(old[key], container[key])) fields.add(key);
   }
   for (const name of oldContainers.keys()) if (!byName(rawAfter).has(name)) fields.add(`container ${name} removed`);
   const specBefore = podSpec(before) ?? {};
@@ -68,7 +97,10 @@ function templateChanges(before: KubeObject, after: KubeObject): string[] {
   for (const key of new Set([...Object.keys(specBefore), ...Object.keys(specAfter)])) {
     if (key !== 'containers' && !isDeepStrictEqual(specBefore[key], specAfter[key])) fields.add(key);
   }
-  if (!isDeepStrictEqual(valueAt(before, 'spec', 'template', 'metadata'), valueAt(after, 'spec', 'template', 'metadata'))) fields.add('pod labels/annotations');
+  if (
+    !isDeepStrictEqual(valueAt(before, 'spec', 'template', 'metadata'), valueAt(after, 'spec', 'template', 'metadata'))
+  )
+    fields.add('pod labels/annotations');
   return [...fields];
 }
 
@@ -113,14 +145,21 @@ function changedKeys(before: KubeObject | undefined, after: KubeObject | undefin
   });
   const was = data(before);
   const now = data(after);
-  return [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((key) => !isDeepStrictEqual(was[key], now[key]));
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])].filter(
+    (key) => !isDeepStrictEqual(was[key], now[key]),
+  );
 }
 
 function ringsChanged(before: KubeObject | undefined, after: KubeObject | undefined, key: string): boolean {
   return !isDeepStrictEqual(parseHashrings(valueAt(before, 'data', key)), parseHashrings(valueAt(after, 'data', key)));
 }
 
-function namespaced(view: StackView, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+function namespaced(
+  view: StackView,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): KubeObject | undefined {
   return view.objects.get(`/${kind}/${namespace ?? ''}/${name}`);
 }
 
@@ -137,15 +176,33 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
     const pods = { base: item.before ? replicas(item.before) : 0, head: item.after ? replicas(item.after) : 0 };
     const name = describeObject(object);
     const receiver = thanosComponent(object) === 'receive';
-    const ingestor = receiver && [...change.head.ingestors(), ...change.base.ingestors()].some((workload) => workload.object === item.after || workload.object === item.before);
+    const ingestor =
+      receiver &&
+      [...change.head.ingestors(), ...change.base.ingestors()].some(
+        (workload) => workload.object === item.after || workload.object === item.before,
+      );
     if (item.change === 'added') {
-      items.push({ object: name, pods, effect: 'created', order: object.kind === 'StatefulSet' && valueAt(object, 'spec', 'podManagementPolicy') !== 'Parallel' ? `ordinal 0 to ${pods.head - 1}, each after the previous is Ready` : 'all at once', reason: 'new workload' });
+      items.push({
+        object: name,
+        pods,
+        effect: 'created',
+        order:
+          object.kind === 'StatefulSet' && valueAt(object, 'spec', 'podManagementPolicy') !== 'Parallel'
+            ? `ordinal 0 to ${pods.head - 1}, each after the previous is Ready`
+            : 'all at once',
+        reason: 'new workload',
+      });
       continue;
     }
     if (item.change === 'removed') {
       items.push({
-        object: name, pods, effect: 'deleted', order: 'all at once',
-        reason: ingestor ? `each pod flushes its head and uploads the last block on SIGTERM within ${gracePeriodSeconds(object)} s; PVCs stay` : 'workload removed',
+        object: name,
+        pods,
+        effect: 'deleted',
+        order: 'all at once',
+        reason: ingestor
+          ? `each pod flushes its head and uploads the last block on SIGTERM within ${gracePeriodSeconds(object)} s; PVCs stay`
+          : 'workload removed',
         ...(ingestor ? { source: SOURCES.flushOnExit } : {}),
       });
       continue;
@@ -156,16 +213,28 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
     if (template.length > 0) {
       const { order, source } = rollOrder(after, Math.max(pods.head, 0));
       items.push({
-        object: name, pods, effect: 'rolls', order,
+        object: name,
+        pods,
+        effect: 'rolls',
+        order,
         reason: `pod template changes (${template.join(', ')})${ingestor ? `; each ingestor flushes its head and uploads it on SIGTERM (grace ${gracePeriodSeconds(after)} s) before its replacement starts` : ''}`,
         source,
       });
       continue;
     }
     if (pods.base !== pods.head) {
-      const removedOrdinals = object.kind === 'StatefulSet' && pods.head < pods.base
-        ? `, removing ordinal ${Array.from({ length: pods.base - pods.head }, (_, i) => pods.base - 1 - i).join(', ')} (highest first)` : '';
-      items.push({ object: name, pods, effect: 'scaled', order: `${pods.base} → ${pods.head}${removedOrdinals}`, reason: 'replicas change; other pods keep running', source: object.kind === 'StatefulSet' ? STATEFULSET_UPDATES : DEPLOYMENT_UPDATES });
+      const removedOrdinals =
+        object.kind === 'StatefulSet' && pods.head < pods.base
+          ? `, removing ordinal ${Array.from({ length: pods.base - pods.head }, (_, i) => pods.base - 1 - i).join(', ')} (highest first)`
+          : '';
+      items.push({
+        object: name,
+        pods,
+        effect: 'scaled',
+        order: `${pods.base} → ${pods.head}${removedOrdinals}`,
+        reason: 'replicas change; other pods keep running',
+        source: object.kind === 'StatefulSet' ? STATEFULSET_UPDATES : DEPLOYMENT_UPDATES,
+      });
     }
     // Pods that do not roll may still react to the files and Secrets they read.
     const mounted = mounts(after);
@@ -177,7 +246,11 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
       if (ringsChanged(previous, cm, hashringFile.key)) {
         const flushes = ingestor && algorithmFlag(after) !== 'ketama';
         items.push({
-          object: name, pods, effect: flushes ? 'flushes' : 'reloads', order: 'every pod once the kubelet updates the mounted file (up to a minute) or at the next --receive.hashrings-file-refresh-interval (5m)',
+          object: name,
+          pods,
+          effect: flushes ? 'flushes' : 'reloads',
+          order:
+            'every pod once the kubelet updates the mounted file (up to a minute) or at the next --receive.hashrings-file-refresh-interval (5m)',
           reason: flushes
             ? `hashring ${cm.metadata.name} changes and the pods run --receive.hashrings-algorithm=${algorithmFlag(after)}: each flushes its head, uploads it and is not ready meanwhile`
             : `hashring ${cm.metadata.name} changes: the pods re-read it in place${ingestor ? ' and keep their heads (ketama)' : ''}`,
@@ -187,30 +260,68 @@ export function forecastRestarts(change: StackChange): ForecastItem[] {
     }
     for (const configMap of mounted.configMaps) {
       if (hashringFile && configMap === hashringFile.configMap.metadata.name) continue;
-      const keys = changedKeys(namespaced(change.base, 'ConfigMap', namespace, configMap), namespaced(change.head, 'ConfigMap', namespace, configMap));
+      const keys = changedKeys(
+        namespaced(change.base, 'ConfigMap', namespace, configMap),
+        namespaced(change.head, 'ConfigMap', namespace, configMap),
+      );
       if (keys.length === 0) continue;
       const ruler = thanosComponent(after) === 'rule';
-      const reloader = containers(after).some((container) => container.tokens.some((token) => token.includes('/-/reload')));
+      const reloader = containers(after).some((container) =>
+        container.tokens.some((token) => token.includes('/-/reload')),
+      );
       items.push({
-        object: name, pods, effect: ruler && reloader ? 'reloads' : 'restart-needed', order: ruler && reloader ? 'every pod, when its reloader sees the new file' : 'at the next restart of each pod',
-        reason: ruler && reloader
-          ? `rule files in ${configMap} change: the configmap-reloader sidecar POSTs /-/reload and the ruler re-reads them`
-          : `ConfigMap ${configMap} changes (${keys.join(', ')}); the pods read it at start`,
+        object: name,
+        pods,
+        effect: ruler && reloader ? 'reloads' : 'restart-needed',
+        order: ruler && reloader ? 'every pod, when its reloader sees the new file' : 'at the next restart of each pod',
+        reason:
+          ruler && reloader
+            ? `rule files in ${configMap} change: the configmap-reloader sidecar POSTs /-/reload and the ruler re-reads them`
+            : `ConfigMap ${configMap} changes (${keys.join(', ')}); the pods read it at start`,
         ...(ruler && reloader ? { source: SOURCES.ruleReload } : {}),
       });
     }
     for (const secret of mounted.secretVolumes) {
-      const keys = changedKeys(namespaced(change.base, 'Secret', namespace, secret), namespaced(change.head, 'Secret', namespace, secret));
+      const keys = changedKeys(
+        namespaced(change.base, 'Secret', namespace, secret),
+        namespaced(change.head, 'Secret', namespace, secret),
+      );
       if (keys.length === 0) continue;
       const caKeys = keys.filter((key) => /(^|[-_.])ca([-_.]|$)|ca\.crt$|bundle/i.test(key));
-      items.push(caKeys.length > 0
-        ? { object: name, pods, effect: 'restart-needed', order: 'at the next restart of each pod', reason: `Secret ${secret} changes CA bundle ${caKeys.join(', ')}: Thanos reads CA files once at start, so the new trust applies only after a restart`, source: SOURCES.tlsCaAtStart }
-        : { object: name, pods, effect: 'reloads', order: 'on the next TLS handshake of each pod', reason: `Secret ${secret} changes ${keys.join(', ')}: Thanos re-reads certificate and key files when their modification time changes`, source: SOURCES.tlsLeafReload });
+      items.push(
+        caKeys.length > 0
+          ? {
+              object: name,
+              pods,
+              effect: 'restart-needed',
+              order: 'at the next restart of each pod',
+              reason: `Secret ${secret} changes CA bundle ${caKeys.join(', ')}: Thanos reads CA files once at start, so the new trust applies only after a restart`,
+              source: SOURCES.tlsCaAtStart,
+            }
+          : {
+              object: name,
+              pods,
+              effect: 'reloads',
+              order: 'on the next TLS handshake of each pod',
+              reason: `Secret ${secret} changes ${keys.join(', ')}: Thanos re-reads certificate and key files when their modification time changes`,
+              source: SOURCES.tlsLeafReload,
+            },
+      );
     }
     for (const secret of mounted.secretEnv) {
-      const keys = changedKeys(namespaced(change.base, 'Secret', namespace, secret), namespaced(change.head, 'Secret', namespace, secret));
+      const keys = changedKeys(
+        namespaced(change.base, 'Secret', namespace, secret),
+        namespaced(change.head, 'Secret', namespace, secret),
+      );
       if (keys.length === 0) continue;
-      items.push({ object: name, pods, effect: 'restart-needed', order: 'at the next restart of each pod', reason: `Secret ${secret} changes (${keys.join(', ')}) but reaches the pods as an environment variable, read once at start`, source: SOURCES.objstoreAtStart });
+      items.push({
+        object: name,
+        pods,
+        effect: 'restart-needed',
+        order: 'at the next restart of each pod',
+        reason: `Secret ${secret} changes (${keys.join(', ')}) but reaches the pods as an environment variable, read once at start`,
+        source: SOURCES.objstoreAtStart,
+      });
     }
   }
   return items;

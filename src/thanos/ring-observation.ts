@@ -35,7 +35,12 @@ export function metricValue(exposition: string, name: string): number | undefine
     if (line.startsWith('#') || !line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    const valueText = rest.startsWith('{') ? rest.slice(rest.indexOf('}') + 1).trim().split(/\s+/)[0] : rest.trim().split(/\s+/)[0];
+    const valueText = rest.startsWith('{')
+      ? rest
+          .slice(rest.indexOf('}') + 1)
+          .trim()
+          .split(/\s+/)[0]
+      : rest.trim().split(/\s+/)[0];
     const value = Number(valueText);
     if (Number.isFinite(value)) total = (total ?? 0) + value;
   }

@@ -15,7 +15,9 @@ export function detectRisks(base: StackView, head: StackView, rules: readonly Ri
   const version = head.version() ?? base.version();
   const risks: Risk[] = [];
   for (const rule of rules) {
-    const note = holdsFor(rule.versions, version) ? '' : ` (checked for Thanos ${rule.versions.from}${rule.versions.until ? ` to ${rule.versions.until}` : ' and later'}; this stack runs ${formatVersion(version!)})`;
+    const note = holdsFor(rule.versions, version)
+      ? ''
+      : ` (checked for Thanos ${rule.versions.from}${rule.versions.until ? ` to ${rule.versions.until}` : ' and later'}; this stack runs ${formatVersion(version!)})`;
     for (const finding of rule.check(change)) {
       risks.push({
         id: rule.id,

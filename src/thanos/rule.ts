@@ -17,20 +17,32 @@ export interface ObjectChange {
 export class StackChange {
   readonly changes: ObjectChange[];
 
-  constructor(readonly base: StackView, readonly head: StackView) {
+  constructor(
+    readonly base: StackView,
+    readonly head: StackView,
+  ) {
     const changes: ObjectChange[] = [];
     for (const [id, after] of head.objects) {
       const before = base.objects.get(id);
-      changes.push({ id, before, after, name: describeObject(after), change: !before ? 'added' : isDeepStrictEqual(before, after) ? 'unchanged' : 'modified' });
+      changes.push({
+        id,
+        before,
+        after,
+        name: describeObject(after),
+        change: !before ? 'added' : isDeepStrictEqual(before, after) ? 'unchanged' : 'modified',
+      });
     }
     for (const [id, before] of base.objects) {
-      if (!head.objects.has(id)) changes.push({ id, before, after: undefined, name: describeObject(before), change: 'removed' });
+      if (!head.objects.has(id))
+        changes.push({ id, before, after: undefined, name: describeObject(before), change: 'removed' });
     }
     this.changes = changes;
   }
 
   modified(): Array<ObjectChange & { before: KubeObject; after: KubeObject }> {
-    return this.changes.filter((item): item is ObjectChange & { before: KubeObject; after: KubeObject } => item.change === 'modified');
+    return this.changes.filter(
+      (item): item is ObjectChange & { before: KubeObject; after: KubeObject } => item.change === 'modified',
+    );
   }
 
   changeOf(object: KubeObject): ChangeType {

@@ -34,7 +34,10 @@ export const SOURCES = {
   keepLastGoodFile: thanosSource('pkg/receive/config.go', { lines: [331, 341] }),
   receiveDocs: thanosSource('docs/components/receive.md'),
   receiveAlgorithms: thanosSource('docs/components/receive.md', { anchor: 'series-distribution-algorithms' }),
-  compactSingleton: thanosSource('docs/components/compact.md', { anchor: 'warning-only-one-instance-of-compactor-may-run-against-a-single-stream-of-blocks-in-a-single-object-storage' }),
+  compactSingleton: thanosSource('docs/components/compact.md', {
+    anchor:
+      'warning-only-one-instance-of-compactor-may-run-against-a-single-stream-of-blocks-in-a-single-object-storage',
+  }),
   compactStreams: thanosSource('docs/components/compact.md', { anchor: 'compaction-groups--block-streams' }),
   compactRetention: thanosSource('docs/components/compact.md', { anchor: 'enforcing-retention-of-data' }),
   compactDownsampling: thanosSource('docs/components/compact.md', { anchor: 'downsampling' }),

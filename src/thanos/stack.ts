@@ -14,8 +14,6 @@ export interface Container {
   env: unknown[];
 }
 
-
-
 export function containers(object: KubeObject): Container[] {
   return podContainers(object).map((container) => ({
     name: typeof container['name'] === 'string' ? container['name'] : '',
@@ -53,7 +51,9 @@ export function flagValues(object: KubeObject | undefined, flag: string): string
 /** Whether a boolean flag is on (`--flag`, `--flag=true`). */
 export function flagSet(object: KubeObject | undefined, flag: string): boolean {
   if (!object) return false;
-  return containers(object).some((container) => container.tokens.some((token) => token === flag || token === `${flag}=true`));
+  return containers(object).some((container) =>
+    container.tokens.some((token) => token === flag || token === `${flag}=true`),
+  );
 }
 
 export function replicas(object: KubeObject | undefined): number {
@@ -79,7 +79,12 @@ export function flagDuration(text: string): number | undefined {
 /** `40h`, `10d`: the shortest exact Prometheus form of a duration, for messages. */
 export function formatDuration(ms: number): string {
   if (ms === 0) return 'unlimited';
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -137,7 +142,9 @@ export function externalLabels(object: KubeObject | undefined): Map<string, stri
 
 /** External labels whose value differs per pod: they name a replica, so the querier must deduplicate on them. */
 export function perPodLabels(object: KubeObject | undefined): string[] {
-  return [...externalLabels(object)].filter(([, value]) => /\$\((NAME|POD_NAME|HOSTNAME)\)|\$\{?HOSTNAME\}?/.test(value)).map(([name]) => name);
+  return [...externalLabels(object)]
+    .filter(([, value]) => /\$\((NAME|POD_NAME|HOSTNAME)\)|\$\{?HOSTNAME\}?/.test(value))
+    .map(([name]) => name);
 }
 
 export interface Hashring {
@@ -157,14 +164,19 @@ export function parseHashrings(text: unknown): Hashring[] | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((ring) => isRecord(ring) && Array.isArray(ring['endpoints']))) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length === 0 ||
+    !parsed.every((ring) => isRecord(ring) && Array.isArray(ring['endpoints']))
+  ) {
     return undefined;
   }
   return parsed.map((ring: Record<string, unknown>, position) => ({
     name: typeof ring['hashring'] === 'string' ? ring['hashring'] : `#${position}`,
     algorithm: typeof ring['algorithm'] === 'string' && ring['algorithm'] !== '' ? ring['algorithm'] : undefined,
     endpoints: (ring['endpoints'] as unknown[]).map((endpoint) =>
-      typeof endpoint === 'string' ? endpoint : String(valueAt(endpoint, 'address') ?? JSON.stringify(endpoint))),
+      typeof endpoint === 'string' ? endpoint : String(valueAt(endpoint, 'address') ?? JSON.stringify(endpoint)),
+    ),
     tenants: stringsOf(ring['tenants']),
   }));
 }
@@ -209,7 +221,12 @@ export class StackView {
     }
     this.workloads = [...this.objects.values()]
       .filter((object) => WORKLOAD_KINDS.has(object.kind) && thanosComponent(object) !== undefined)
-      .map((object) => ({ object, name: describeObject(object), file: this.files.get(objectId(object)), component: thanosComponent(object)! }));
+      .map((object) => ({
+        object,
+        name: describeObject(object),
+        file: this.files.get(objectId(object)),
+        component: thanosComponent(object)!,
+      }));
   }
 
   fileOf(object: KubeObject): string | undefined {
@@ -222,7 +239,9 @@ export class StackView {
 
   /** Receivers that store data: they know their own endpoint (kube-thanos ingestors and single receivers). */
   ingestors(): ThanosWorkload[] {
-    return this.byComponent('receive').filter((workload) => flagValues(workload.object, '--receive.local-endpoint').length > 0);
+    return this.byComponent('receive').filter(
+      (workload) => flagValues(workload.object, '--receive.local-endpoint').length > 0,
+    );
   }
 
   /**
@@ -237,8 +256,11 @@ export class StackView {
 
   /** Receivers that only route: a hashring file and no local endpoint (RoutingOnly mode in cmd/thanos/receive.go). */
   routers(): ThanosWorkload[] {
-    return this.byComponent('receive').filter((workload) =>
-      flagValues(workload.object, '--receive.local-endpoint').length === 0 && flagValues(workload.object, '--receive.hashrings-file').length > 0);
+    return this.byComponent('receive').filter(
+      (workload) =>
+        flagValues(workload.object, '--receive.local-endpoint').length === 0 &&
+        flagValues(workload.object, '--receive.hashrings-file').length > 0,
+    );
   }
 
   hashringFiles(): HashringFile[] {
@@ -258,8 +280,12 @@ export class StackView {
     const path = flagValues(workload, '--receive.hashrings-file')[0];
     if (!path) return undefined;
     const spec = podSpec(workload);
-    const volumes = Array.isArray(valueAt(spec, 'volumes')) ? (valueAt(spec, 'volumes') as unknown[]).filter(isRecord) : [];
-    for (const container of Array.isArray(valueAt(spec, 'containers')) ? (valueAt(spec, 'containers') as unknown[]).filter(isRecord) : []) {
+    const volumes = Array.isArray(valueAt(spec, 'volumes'))
+      ? (valueAt(spec, 'volumes') as unknown[]).filter(isRecord)
+      : [];
+    for (const container of Array.isArray(valueAt(spec, 'containers'))
+      ? (valueAt(spec, 'containers') as unknown[]).filter(isRecord)
+      : []) {
       for (const mount of Array.isArray(container['volumeMounts']) ? container['volumeMounts'].filter(isRecord) : []) {
         const mountPath = String(mount['mountPath'] ?? '').replace(/\/$/, '');
         if (!path.startsWith(`${mountPath}/`)) continue;
@@ -267,8 +293,12 @@ export class StackView {
         const volume = volumes.find((item) => item['name'] === mount['name']);
         const configMapName = valueAt(volume, 'configMap', 'name');
         if (typeof configMapName !== 'string') continue;
-        return this.hashringFiles().find((file) =>
-          file.configMap.metadata.name === configMapName && file.configMap.metadata.namespace === workload.metadata.namespace && file.key === key);
+        return this.hashringFiles().find(
+          (file) =>
+            file.configMap.metadata.name === configMapName &&
+            file.configMap.metadata.namespace === workload.metadata.namespace &&
+            file.key === key,
+        );
       }
     }
     return undefined;
@@ -372,7 +402,13 @@ export function ringUses(view: StackView): RingUse[] {
   for (const [file, readers] of readersByFile) {
     const rf = Math.max(...readers.map((reader) => replicationFactor(reader.object)));
     for (const ring of file.rings) {
-      uses.push({ file, ring, readers, replicationFactor: rf, algorithm: effectiveAlgorithm(ring, readers[0]?.object) });
+      uses.push({
+        file,
+        ring,
+        readers,
+        replicationFactor: rf,
+        algorithm: effectiveAlgorithm(ring, readers[0]?.object),
+      });
     }
   }
   return uses;

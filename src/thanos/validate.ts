@@ -59,9 +59,10 @@ export function validateStack(set: ManifestSet): ValidationIssue[] {
         object: router.name,
         file: router.file,
         option: 'receiveRouter.replicationFactor / receiveIngestor.replicationFactor',
-        message: rf > other
-          ? `the router replicates every write ${rf} times but ${ingestor.name} runs RF ${other}: ingestors reject copies numbered above their RF, so writes miss their quorum`
-          : `the router replicates every write ${rf} time${rf === 1 ? '' : 's'} but ${ingestor.name} runs RF ${other}: the stack keeps ${rf} cop${rf === 1 ? 'y' : 'ies'} of each series, not ${other}`,
+        message:
+          rf > other
+            ? `the router replicates every write ${rf} times but ${ingestor.name} runs RF ${other}: ingestors reject copies numbered above their RF, so writes miss their quorum`
+            : `the router replicates every write ${rf} time${rf === 1 ? '' : 's'} but ${ingestor.name} runs RF ${other}: the stack keeps ${rf} cop${rf === 1 ? 'y' : 'ies'} of each series, not ${other}`,
         fix: 'set the same replicationFactor on receiveRouter and receiveIngestor',
         source: rf > other ? SOURCES.badReplica : SOURCES.writeQuorum,
       });
@@ -81,9 +82,15 @@ export function validateStack(set: ManifestSet): ValidationIssue[] {
     });
   }
 
-  const replicaLabelsOfProducers = new Set([...view.ingestors(), ...view.byComponent('rule')].flatMap((producer) => perPodLabels(producer.object)));
-  const hasSidecar = [...view.objects.values()].some((object) => object.metadata.labels?.['app.kubernetes.io/name'] === 'thanos-sidecar');
-  const queryLabels = new Set(view.byComponent('query').flatMap((query) => flagValues(query.object, '--query.replica-label')));
+  const replicaLabelsOfProducers = new Set(
+    [...view.ingestors(), ...view.byComponent('rule')].flatMap((producer) => perPodLabels(producer.object)),
+  );
+  const hasSidecar = [...view.objects.values()].some(
+    (object) => object.metadata.labels?.['app.kubernetes.io/name'] === 'thanos-sidecar',
+  );
+  const queryLabels = new Set(
+    view.byComponent('query').flatMap((query) => flagValues(query.object, '--query.replica-label')),
+  );
   for (const compactor of view.byComponent('compact')) {
     const labels = flagValues(compactor.object, '--deduplication.replica-label');
     // Prometheus behind a sidecar sets its own external labels, which the rendered objects do not show.
@@ -119,7 +126,9 @@ export function validateStack(set: ManifestSet): ValidationIssue[] {
         severity: 'warning',
         object: compactor.name,
         file: compactor.file,
-        option: problem.message.startsWith('--retention.resolution-raw') ? 'compact.retentionResolutionRaw' : 'compact.retentionResolution5m',
+        option: problem.message.startsWith('--retention.resolution-raw')
+          ? 'compact.retentionResolutionRaw'
+          : 'compact.retentionResolution5m',
         message: problem.message,
         fix: problem.action,
         source: problem.source,

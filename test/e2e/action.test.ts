@@ -1,7 +1,16 @@
 // Runs the bundled Action (dist/action/index.js) the way the GitHub runner does: `node` with INPUT_* variables
 // (upper-cased, dashes kept), a pull_request event file, GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files and a real git
 // checkout, against a local fake of GitHub's REST API.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -21,7 +30,9 @@ const PLANTED_BASE64 = Buffer.from(PLANTED).toString('base64');
 
 /** The defaults action.yml declares, as the runner passes them (every declared input is set). */
 function defaultInputs(token: string): Record<string, string> {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
   const env: Record<string, string> = {};
   for (const [name, input] of Object.entries(action.inputs)) {
     const value = input.default === '${{ github.token }}' ? token : (input.default ?? '');
@@ -31,7 +42,13 @@ function defaultInputs(token: string): Record<string, string> {
 }
 
 function objstoreSecret(value: string): string {
-  return stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: 'thanos' }, type: 'Opaque', stringData: { 'thanos.yaml': value } });
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'thanos-objectstorage', namespace: 'thanos' },
+    type: 'Opaque',
+    stringData: { 'thanos.yaml': value },
+  });
 }
 
 type Mutable = Record<string, any>;
@@ -116,10 +133,10 @@ async function runBundledAction(
   });
 }
 
-
 beforeAll(() => {
   // `npm test` builds dist/ first, so this runs the current code exactly as the runner would.
-  if (!existsSync(join(ROOT, 'dist/action/index.js'))) throw new Error('dist/action/index.js is missing: run `npm run build` (npm test does)');
+  if (!existsSync(join(ROOT, 'dist/action/index.js')))
+    throw new Error('dist/action/index.js is missing: run `npm run build` (npm test does)');
 });
 
 describe('the bundled Action on a pull_request event', () => {
@@ -132,7 +149,10 @@ describe('the bundled Action on a pull_request event', () => {
     ({ scratch, repo, baseSha } = createCheckout((root) => {
       mkdirSync(join(root, 'deploy'));
       for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(root, 'deploy', file));
-      writeFileSync(join(root, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: old-${PLANTED}\n`));
+      writeFileSync(
+        join(root, 'deploy/thanos-objectstorage-secret.yaml'),
+        objstoreSecret(`type: S3\nconfig:\n  secret_key: old-${PLANTED}\n`),
+      );
     }));
   });
 
@@ -145,10 +165,22 @@ describe('the bundled Action on a pull_request event', () => {
   });
 
   const runAction = (inputs: Record<string, string> = {}, eventName: 'pull_request' | 'push' = 'pull_request') =>
-    runBundledAction({ scratch, repo, baseSha }, github.url, { 'INPUT_SOURCE': 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', 'INPUT_ENVIRONMENT': 'production', ...inputs }, eventName);
+    runBundledAction(
+      { scratch, repo, baseSha },
+      github.url,
+      { INPUT_SOURCE: 'manifests', 'INPUT_MANIFESTS-DIR': 'deploy', INPUT_ENVIRONMENT: 'production', ...inputs },
+      eventName,
+    );
 
   function expectNoSecret(run: ActionRun, extra: string[] = []): void {
-    const texts = [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs), JSON.stringify(github.calls), ...extra];
+    const texts = [
+      run.stdout,
+      run.stderr,
+      run.summary,
+      JSON.stringify(run.outputs),
+      JSON.stringify(github.calls),
+      ...extra,
+    ];
     if (run.outputs['report-path']) texts.push(readFileSync(run.outputs['report-path'], 'utf8'));
     if (run.outputs['json-report-path']) texts.push(readFileSync(run.outputs['json-report-path'], 'utf8'));
     for (const text of texts) {
@@ -160,18 +192,37 @@ describe('the bundled Action on a pull_request event', () => {
   async function start(user?: FakeUser): Promise<void> {
     github = await startFakeGitHub({ token: TOKEN, ...(user ? { user } : {}) });
     // Other people's comments fill more than one page, and one of them quotes the marker.
-    for (let i = 0; i < 130; i++) github.seedComment(`${REPOSITORY}#${PR}`, `LGTM ${i}`, { login: `reviewer-${i % 3}`, id: 500 + i, type: 'User' });
-    github.seedComment(`${REPOSITORY}#${PR}`, '> <!-- thanos-gitops:production -->\n> quoted by a human', { login: 'reviewer-0', id: 500, type: 'User' });
+    for (let i = 0; i < 130; i++)
+      github.seedComment(`${REPOSITORY}#${PR}`, `LGTM ${i}`, { login: `reviewer-${i % 3}`, id: 500 + i, type: 'User' });
+    github.seedComment(`${REPOSITORY}#${PR}`, '> <!-- thanos-gitops:production -->\n> quoted by a human', {
+      login: 'reviewer-0',
+      id: 500,
+      type: 'User',
+    });
   }
 
   it('creates one sticky comment, then updates it, then says when the change is gone', async () => {
     await start();
     const issue = `${REPOSITORY}#${PR}`;
     editYaml(join(repo, 'deploy/thanos-receive-router-configmap.yaml'), (configMap) => {
-      configMap.data['hashrings.json'] = JSON.stringify([{ hashring: 'default', endpoints: ['thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos:10901', 'thanos-receive-ingestor-default-1.thanos-receive-ingestor-default.thanos:10901'], tenants: [] }]);
+      configMap.data['hashrings.json'] = JSON.stringify([
+        {
+          hashring: 'default',
+          endpoints: [
+            'thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos:10901',
+            'thanos-receive-ingestor-default-1.thanos-receive-ingestor-default.thanos:10901',
+          ],
+          tenants: [],
+        },
+      ]);
     });
-    editYaml(join(repo, 'deploy/thanos-receive-ingestor-default-statefulSet.yaml'), (sts) => { sts.spec.replicas = 2; });
-    writeFileSync(join(repo, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret(`type: S3\nconfig:\n  secret_key: ${PLANTED}\n`));
+    editYaml(join(repo, 'deploy/thanos-receive-ingestor-default-statefulSet.yaml'), (sts) => {
+      sts.spec.replicas = 2;
+    });
+    writeFileSync(
+      join(repo, 'deploy/thanos-objectstorage-secret.yaml'),
+      objstoreSecret(`type: S3\nconfig:\n  secret_key: ${PLANTED}\n`),
+    );
 
     const first = await runAction();
     expect(first.stderr).toBe('');
@@ -193,18 +244,43 @@ describe('the bundled Action on a pull_request event', () => {
     const json = JSON.parse(readFileSync(first.outputs['json-report-path']!, 'utf8'));
     expect(json).toMatchObject({ schemaVersion: 1, environment: 'production', counts: { modified: 3 } });
     expect(json.objects.filter((object: { change: string }) => object.change === 'modified')).toHaveLength(3);
-    expect(json.risks).toEqual([expect.objectContaining({ id: 'hashring-membership', severity: expect.any(String), object: 'ConfigMap thanos/hashring-config', message: expect.any(String), source: expect.objectContaining({ url: expect.stringMatching(/^https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//) }) })]);
-    expect(json.forecast.map((item: { object: string }) => item.object)).toContain('StatefulSet thanos/thanos-receive-ingestor-default');
-    expect(json.capacity.find((item: { component: string }) => item.component === 'receive ingestor')).toMatchObject({ base: { pods: 1 }, head: { pods: 2 } });
-    expect(first.stdout).toMatch(/::warning title=thanos-gitops hashring-membership::ConfigMap thanos\/hashring-config/);
+    expect(json.risks).toEqual([
+      expect.objectContaining({
+        id: 'hashring-membership',
+        severity: expect.any(String),
+        object: 'ConfigMap thanos/hashring-config',
+        message: expect.any(String),
+        source: expect.objectContaining({
+          url: expect.stringMatching(/^https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//),
+        }),
+      }),
+    ]);
+    expect(json.forecast.map((item: { object: string }) => item.object)).toContain(
+      'StatefulSet thanos/thanos-receive-ingestor-default',
+    );
+    expect(json.capacity.find((item: { component: string }) => item.component === 'receive ingestor')).toMatchObject({
+      base: { pods: 1 },
+      head: { pods: 2 },
+    });
+    expect(first.stdout).toMatch(
+      /::warning title=thanos-gitops hashring-membership::ConfigMap thanos\/hashring-config/,
+    );
     const writes = () => github.calls.filter((call) => call.method !== 'GET');
-    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual([`POST /repos/${REPOSITORY}/issues/${PR}/comments`]);
+    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual([
+      `POST /repos/${REPOSITORY}/issues/${PR}/comments`,
+    ]);
     // Both pages of comments were read before deciding to create.
-    expect(github.calls.filter((call) => call.method === 'GET' && call.path.endsWith('/comments')).map((call) => call.query['page'] ?? '1')).toEqual(['1', '2']);
+    expect(
+      github.calls
+        .filter((call) => call.method === 'GET' && call.path.endsWith('/comments'))
+        .map((call) => call.query['page'] ?? '1'),
+    ).toEqual(['1', '2']);
     expect(github.calls.every((call) => call.authorization === `token ${TOKEN}`)).toBe(true);
     expectNoSecret(first);
 
-    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => { sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '200Gi'; });
+    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => {
+      sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage = '200Gi';
+    });
     const second = await runAction();
     expect(second.code, second.stdout).toBe(0);
     expect(second.outputs).toMatchObject({ changed: 'true', modified: '4', risks: '2' });
@@ -225,7 +301,9 @@ describe('the bundled Action on a pull_request event', () => {
     expect(mine()[0]!.body).toContain('**No changes.**');
     expect(writes()).toHaveLength(3);
     // The human's comment quoting the marker was never touched.
-    expect((github.comments.get(issue) ?? []).find((comment) => comment.body.includes('quoted by a human'))!.updated_at).toBe(
+    expect(
+      (github.comments.get(issue) ?? []).find((comment) => comment.body.includes('quoted by a human'))!.updated_at,
+    ).toBe(
       (github.comments.get(issue) ?? []).find((comment) => comment.body.includes('quoted by a human'))!.created_at,
     );
     expectNoSecret(third);
@@ -234,22 +312,31 @@ describe('the bundled Action on a pull_request event', () => {
   it('finds its comment by GET /user login when the token is a personal token, and keeps environments apart', async () => {
     const bot: FakeUser = { login: 'thanos-deployer', id: 7001, type: 'User' };
     await start(bot);
-    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 3; });
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => {
+      deployment.spec.replicas = 3;
+    });
     const staging = await runAction({ INPUT_ENVIRONMENT: 'staging' });
     const production = await runAction({ INPUT_ENVIRONMENT: 'production' });
     const again = await runAction({ INPUT_ENVIRONMENT: 'production' });
     for (const run of [staging, production, again]) expect(run.code, run.stdout).toBe(0);
-    const mine = (github.comments.get(`${REPOSITORY}#${PR}`) ?? []).filter((comment) => comment.user.login === bot.login);
-    expect(mine.map((comment) => comment.body.split('\n')[0])).toEqual(['<!-- thanos-gitops:staging -->', '<!-- thanos-gitops:production -->']);
+    const mine = (github.comments.get(`${REPOSITORY}#${PR}`) ?? []).filter(
+      (comment) => comment.user.login === bot.login,
+    );
+    expect(mine.map((comment) => comment.body.split('\n')[0])).toEqual([
+      '<!-- thanos-gitops:staging -->',
+      '<!-- thanos-gitops:production -->',
+    ]);
     expect(github.calls.filter((call) => call.path === '/user').length).toBe(3);
     // The third run (a new head commit) updates the production comment in place.
     expect(github.calls.filter((call) => call.method === 'POST')).toHaveLength(2);
-    expect(github.calls.filter((call) => call.method === 'PATCH').map((call) => call.path)).toEqual([`/repos/${REPOSITORY}/issues/comments/${mine[1]!.id}`]);
+    expect(github.calls.filter((call) => call.method === 'PATCH').map((call) => call.path)).toEqual([
+      `/repos/${REPOSITORY}/issues/comments/${mine[1]!.id}`,
+    ]);
   });
 
   it('fails with a message naming the input when the source is wrong', async () => {
     await start();
-    const run = await runAction({ 'INPUT_SOURCE': 'helm' });
+    const run = await runAction({ INPUT_SOURCE: 'helm' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/::error::.*unknown source 'helm'/);
     expect(github.calls).toHaveLength(0);
@@ -257,7 +344,9 @@ describe('the bundled Action on a pull_request event', () => {
 
   it('reports a push against the commit before it, without a comment', async () => {
     await start();
-    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => { sts.spec.serviceName = 'thanos-store-v2'; });
+    editYaml(join(repo, 'deploy/thanos-store-statefulSet.yaml'), (sts) => {
+      sts.spec.serviceName = 'thanos-store-v2';
+    });
     const run = await runAction({}, 'push');
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ changed: 'true', modified: '1', risks: '1' });
@@ -268,7 +357,9 @@ describe('the bundled Action on a pull_request event', () => {
 
   it('warns but succeeds when the token may not comment (a pull request from a fork)', async () => {
     github = await startFakeGitHub({ token: TOKEN, readOnly: true });
-    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 4; });
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => {
+      deployment.spec.replicas = 4;
+    });
     const run = await runAction();
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/::warning::could not write the pull request comment \(HTTP 403\)/);
@@ -278,7 +369,9 @@ describe('the bundled Action on a pull_request event', () => {
 
   it('sets every output, report-path included, before posting the comment, so a failed comment still leaves them', async () => {
     await start();
-    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 6; });
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => {
+      deployment.spec.replicas = 6;
+    });
     // An expired token: GitHub answers 401 and the step fails, as it should.
     const run = await runAction({ 'INPUT_GITHUB-TOKEN': 'expired-token' });
     expect(run.code).toBe(1);
@@ -294,20 +387,35 @@ describe('the bundled Action on a pull_request event', () => {
     await start();
     const missingDir = await runAction({ 'INPUT_MANIFESTS-DIR': 'no-such-dir' });
     expect(missingDir.code).toBe(1);
-    expect(missingDir.stdout).toContain("::error::manifests directory no-such-dir does not exist; pass an existing directory with input 'manifests-dir'");
+    expect(missingDir.stdout).toContain(
+      "::error::manifests directory no-such-dir does not exist; pass an existing directory with input 'manifests-dir'",
+    );
     const noDir = await runAction({ 'INPUT_MANIFESTS-DIR': '' });
-    expect(noDir.stdout).toContain("::error::inputs source/config/entrypoint/jpath/manifests-dir: the manifests source needs a directory (e.g. 'manifests-dir: deploy/thanos')");
+    expect(noDir.stdout).toContain(
+      "::error::inputs source/config/entrypoint/jpath/manifests-dir: the manifests source needs a directory (e.g. 'manifests-dir: deploy/thanos')",
+    );
     const stray = await runAction({ INPUT_SOURCE: 'config', INPUT_CONFIG: '' });
-    expect(stray.stdout).toContain("::error::inputs source/config/entrypoint/jpath/manifests-dir: 'manifests-dir' does not apply to the config source");
-    const missingConfig = await runAction({ INPUT_SOURCE: 'config', 'INPUT_MANIFESTS-DIR': '', INPUT_CONFIG: 'missing.yaml' });
-    expect(missingConfig.stdout).toContain("::error::stack config missing.yaml does not exist; pass one with input 'config'");
-    for (const run of [missingDir, noDir, stray, missingConfig]) expect(run.stdout).not.toMatch(/--(dir|config|jpath|entrypoint)\b/);
+    expect(stray.stdout).toContain(
+      "::error::inputs source/config/entrypoint/jpath/manifests-dir: 'manifests-dir' does not apply to the config source",
+    );
+    const missingConfig = await runAction({
+      INPUT_SOURCE: 'config',
+      'INPUT_MANIFESTS-DIR': '',
+      INPUT_CONFIG: 'missing.yaml',
+    });
+    expect(missingConfig.stdout).toContain(
+      "::error::stack config missing.yaml does not exist; pass one with input 'config'",
+    );
+    for (const run of [missingDir, noDir, stray, missingConfig])
+      expect(run.stdout).not.toMatch(/--(dir|config|jpath|entrypoint)\b/);
     expect(github.calls).toHaveLength(0);
   });
 
   it('skips the comment when comment is false but still writes the summary and outputs', async () => {
     await start();
-    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => { deployment.spec.replicas = 5; });
+    editYaml(join(repo, 'deploy/thanos-query-deployment.yaml'), (deployment) => {
+      deployment.spec.replicas = 5;
+    });
     const run = await runAction({ INPUT_COMMENT: 'false' });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs['changed']).toBe('true');
@@ -321,7 +429,9 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
   let github: FakeGitHub;
 
   beforeAll(() => {
-    checkout = createCheckout((root) => copyFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), join(root, 'thanos-stack.yaml')));
+    checkout = createCheckout((root) =>
+      copyFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), join(root, 'thanos-stack.yaml')),
+    );
   });
 
   afterAll(() => {
@@ -335,8 +445,13 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
   it('renders base and head with the stack renderer and flags scaling the ingestors', async () => {
     github = await startFakeGitHub({ token: TOKEN });
     const stack = join(checkout.repo, 'thanos-stack.yaml');
-    writeFileSync(stack, readFileSync(stack, 'utf8')
-      .replace(/receiveIngestor:\n {2}replicas: 1\n {2}replicaLabels: \[receive_replica\]\n {2}replicationFactor: 1/, 'receiveIngestor:\n  replicas: 3\n  replicaLabels: [receive_replica]\n  replicationFactor: 3'));
+    writeFileSync(
+      stack,
+      readFileSync(stack, 'utf8').replace(
+        /receiveIngestor:\n {2}replicas: 1\n {2}replicaLabels: \[receive_replica\]\n {2}replicationFactor: 1/,
+        'receiveIngestor:\n  replicas: 3\n  replicaLabels: [receive_replica]\n  replicationFactor: 3',
+      ),
+    );
     const run = await runBundledAction(checkout, github.url, {});
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toContain('rendering stack config thanos-stack.yaml for environment default');
@@ -346,7 +461,9 @@ describe('the bundled Action with its defaults (source: config, thanos-stack.yam
     expect(comment?.body).toContain('replication-factor');
     expect(comment?.body).toContain('thanos/thanos-receive-ingestor-default');
     // RF 3 makes three copies of every series: the querier's replica labels must name `replica`.
-    expect(run.stdout).toMatch(/::warning title=thanos-gitops query-replica-labels::Deployment thanos\/thanos-query \(query\.replicaLabels\): .*RF 3 stores every series 3 times/);
+    expect(run.stdout).toMatch(
+      /::warning title=thanos-gitops query-replica-labels::Deployment thanos\/thanos-query \(query\.replicaLabels\): .*RF 3 stores every series 3 times/,
+    );
     expect(comment?.body).toContain('#### Stack validation (head)');
     expect(comment?.body).toContain('#### Restart impact');
   });

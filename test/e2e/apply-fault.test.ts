@@ -3,7 +3,15 @@
 // duplicated, taking over the Lease the interrupted run could not release.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
-import { KubeClient, ReleaseHistory, SecretReleaseStore, applyManifestSet, applySetId, applySetParentName, APPLYSET_PART_OF_LABEL } from '../../src/kube/index.js';
+import {
+  KubeClient,
+  ReleaseHistory,
+  SecretReleaseStore,
+  applyManifestSet,
+  applySetId,
+  applySetParentName,
+  APPLYSET_PART_OF_LABEL,
+} from '../../src/kube/index.js';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 import { missingFields } from './kube-helpers.js';
 
@@ -19,12 +27,30 @@ const ns = 'fault';
 
 function hundredObjects(): ManifestSet {
   const set: ManifestSet = [];
-  for (let i = 0; i < 40; i++) set.push({ file: `cm-${i}.yaml`, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `thanos-config-${i}`, namespace: ns }, data: { 'hashrings.json': JSON.stringify([{ hashring: `h${i}`, endpoints: [`thanos-receive-${i}:10901`] }]) } } });
-  for (let i = 0; i < 30; i++) set.push({ file: `sa-${i}.yaml`, object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `thanos-sa-${i}`, namespace: ns } } });
+  for (let i = 0; i < 40; i++)
+    set.push({
+      file: `cm-${i}.yaml`,
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `thanos-config-${i}`, namespace: ns },
+        data: { 'hashrings.json': JSON.stringify([{ hashring: `h${i}`, endpoints: [`thanos-receive-${i}:10901`] }]) },
+      },
+    });
+  for (let i = 0; i < 30; i++)
+    set.push({
+      file: `sa-${i}.yaml`,
+      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `thanos-sa-${i}`, namespace: ns } },
+    });
   for (let i = 0; i < 30; i++) {
     set.push({
       file: `svc-${i}.yaml`,
-      object: { apiVersion: 'v1', kind: 'Service', metadata: { name: `thanos-svc-${i}`, namespace: ns }, spec: { clusterIP: 'None', selector: { app: `a${i}` }, ports: [{ name: 'grpc', port: 10901 }] } },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `thanos-svc-${i}`, namespace: ns },
+        spec: { clusterIP: 'None', selector: { app: `a${i}` }, ports: [{ name: 'grpc', port: 10901 }] },
+      },
     });
   }
   return set;
@@ -36,15 +62,30 @@ it('an apply interrupted by an apiserver crash is converged by the next apply, n
   admin.close();
   const set = hundredObjects();
 
-  const first = KubeClient.fromFile(cp.adminKubeconfig, undefined, { retry: { retries: 3, baseDelayMs: 100, maxDelayMs: 400 } });
-  const written = () => first.requests.filter((r) => r.method === 'PATCH' && !r.dryRun && (r.status === 200 || r.status === 201) && /\/(configmaps|serviceaccounts|services)\//.test(r.path));
-  let settled = false;
-  const interrupted = applyManifestSet(first, set, { environment: 'fault', namespace: ns, lease: { leaseDurationSeconds: 3 } }).then(
-    () => undefined,
-    (error: unknown) => error as Error,
-  ).finally(() => {
-    settled = true;
+  const first = KubeClient.fromFile(cp.adminKubeconfig, undefined, {
+    retry: { retries: 3, baseDelayMs: 100, maxDelayMs: 400 },
   });
+  const written = () =>
+    first.requests.filter(
+      (r) =>
+        r.method === 'PATCH' &&
+        !r.dryRun &&
+        (r.status === 200 || r.status === 201) &&
+        /\/(configmaps|serviceaccounts|services)\//.test(r.path),
+    );
+  let settled = false;
+  const interrupted = applyManifestSet(first, set, {
+    environment: 'fault',
+    namespace: ns,
+    lease: { leaseDurationSeconds: 3 },
+  })
+    .then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    )
+    .finally(() => {
+      settled = true;
+    });
   while (written().length < 30 && !settled) await new Promise((r) => setImmediate(r));
   expect(settled, `the apply ended before 30 writes: ${String(await (settled ? interrupted : undefined))}`).toBe(false);
   await cp.kill();
@@ -67,7 +108,12 @@ it('an apply interrupted by an apiserver crash is converged by the next apply, n
 
   // The crashed run's Lease was never released: the next run waits until it is stale, then takes it over.
   const logs: string[] = [];
-  const result = await applyManifestSet(second, set, { environment: 'fault', namespace: ns, lease: { waitTimeoutMs: 30_000, pollIntervalMs: 250 }, log: (l) => logs.push(l) });
+  const result = await applyManifestSet(second, set, {
+    environment: 'fault',
+    namespace: ns,
+    lease: { waitTimeoutMs: 30_000, pollIntervalMs: 250 },
+    log: (l) => logs.push(l),
+  });
   // A write the server committed but whose answer the crash cut off is found unchanged too: so every acknowledged
   // write is unchanged, and every object is either created or unchanged, exactly once.
   const created = result.objects.filter((o) => o.action === 'created');
@@ -76,7 +122,8 @@ it('an apply interrupted by an apiserver crash is converged by the next apply, n
   expect(unchanged.length).toBeGreaterThanOrEqual(acknowledged.length);
   expect(unchanged.length).toBeLessThanOrEqual(acknowledged.length + 8); // at most one in-flight write per worker
   const unchangedNames = new Set(unchanged.map((o) => o.object.split('/').at(-1)));
-  for (const objectPath of acknowledged) expect(unchangedNames.has(objectPath.split('/').at(-1)), objectPath).toBe(true);
+  for (const objectPath of acknowledged)
+    expect(unchangedNames.has(objectPath.split('/').at(-1)), objectPath).toBe(true);
 
   const id = applySetId(applySetParentName('fault'), ns);
   const members = [
@@ -84,7 +131,9 @@ it('an apply interrupted by an apiserver crash is converged by the next apply, n
     ...(await second.list('v1', 'ServiceAccount', ns, `${APPLYSET_PART_OF_LABEL}=${id}`)),
     ...(await second.list('v1', 'Service', ns, `${APPLYSET_PART_OF_LABEL}=${id}`)),
   ];
-  expect(members.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(set.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort());
+  expect(members.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(
+    set.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort(),
+  );
   for (const m of set) {
     const live = members.find((x) => x.kind === m.object.kind && x.metadata.name === m.object.metadata.name);
     expect(missingFields(m.object, live), m.file).toEqual([]);

@@ -40,14 +40,29 @@ interface Applied {
 }
 
 async function applyJson(namespace: string, source: string[]): Promise<Applied> {
-  const run = await runCli('apply', ...source, '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test', '--json', '--policy', EXAMPLE_POLICY);
+  const run = await runCli(
+    'apply',
+    ...source,
+    '--kubeconfig',
+    cluster.adminKubeconfig,
+    '-n',
+    namespace,
+    '-e',
+    'test',
+    '--json',
+    '--policy',
+    EXAMPLE_POLICY,
+  );
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Applied;
 }
 
 /** Fields holding label selectors and pod template labels, where the ApplySet membership label must never appear. */
 function selectorsAndTemplates(object: KubeObject): Array<[string, unknown]> {
-  const spec = (object.spec ?? {}) as Record<string, { matchLabels?: unknown; metadata?: { labels?: unknown } } | Record<string, unknown> | undefined>;
+  const spec = (object.spec ?? {}) as Record<
+    string,
+    { matchLabels?: unknown; metadata?: { labels?: unknown } } | Record<string, unknown> | undefined
+  >;
   const found: Array<[string, unknown]> = [];
   if (object.kind === 'Service') found.push(['.spec.selector', spec.selector]);
   else {
@@ -76,7 +91,16 @@ async function expectConverged(namespace: string, source: string[]): Promise<voi
     }
   }
 
-  const drift = await runCli('reconcile', '--dry-run', '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test');
+  const drift = await runCli(
+    'reconcile',
+    '--dry-run',
+    '--kubeconfig',
+    cluster.adminKubeconfig,
+    '-n',
+    namespace,
+    '-e',
+    'test',
+  );
   expect(drift.stdout + drift.stderr).toMatch(/^test: no drift \(\d+ objects match release revision 1\)\n$/);
   expect(drift.code).toBe(0);
 
@@ -170,7 +194,15 @@ spec:
     await expectConverged(namespace, ['--dir', dir]);
 
     // A later reconcile (not only its dry run) succeeds: the selector was never given the membership label.
-    const reconciled = await runCli('reconcile', '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test');
+    const reconciled = await runCli(
+      'reconcile',
+      '--kubeconfig',
+      cluster.adminKubeconfig,
+      '-n',
+      namespace,
+      '-e',
+      'test',
+    );
     expect(reconciled.stderr).toBe('');
     expect(reconciled.code).toBe(0);
   });
@@ -190,12 +222,16 @@ describe('progress of apply and plan', () => {
     } finally {
       delete process.env.THANOS_GITOPS_PROGRESS;
     }
-    const events = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string });
+    const events = lines
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { progress: string; done: number; total: number; current?: string });
     const last = (phase: string) => events.filter((e) => e.progress === phase).at(-1);
     // plan: check + dry-run; apply: check + dry-run + apply (16 objects, all new).
     expect(events.filter((e) => e.progress === 'dry-run' && e.done === e.total && e.total === 16)).toHaveLength(2);
     expect(last('apply')).toMatchObject({ total: expect.any(Number) });
-    expect(events.filter((e) => e.progress === 'apply' && e.done === e.total).reduce((sum, e) => sum + e.total, 0)).toBe(16);
+    expect(
+      events.filter((e) => e.progress === 'apply' && e.done === e.total).reduce((sum, e) => sum + e.total, 0),
+    ).toBe(16);
     expect(last('dry-run')?.current).toMatch(/^\w+ progress-[\w-]+\/thanos-/);
     // Other lines (what apply did) are whole lines, never mixed into a progress line.
     expect(lines.filter((line) => !line.startsWith('{')).every((line) => line.endsWith('\n'))).toBe(true);

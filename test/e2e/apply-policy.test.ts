@@ -24,7 +24,10 @@ interface Run {
 
 function cli(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, THANOS_GITOPS_DEBUG: '' } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, THANOS_GITOPS_DEBUG: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -35,7 +38,10 @@ function cli(args: string[]): Promise<Run> {
 }
 
 /** A directory with kube-thanos's example in `namespace`, changed by `edit`. */
-function setDir(namespace: string, edit: (objects: Map<string, Record<string, any>>) => void = () => undefined): string {
+function setDir(
+  namespace: string,
+  edit: (objects: Map<string, Record<string, any>>) => void = () => undefined,
+): string {
   const objects = new Map<string, Record<string, any>>();
   for (const file of readdirSync(GOLDEN).filter((f) => f.endsWith('.yaml'))) {
     const object = parse(readFileSync(join(GOLDEN, file), 'utf8')) as KubeObject;
@@ -50,7 +56,13 @@ function setDir(namespace: string, edit: (objects: Map<string, Record<string, an
 
 async function namespaceContents(namespace: string): Promise<string[]> {
   const names: string[] = [];
-  for (const path of [`/api/v1/namespaces/${namespace}/secrets`, `/api/v1/namespaces/${namespace}/services`, `/apis/apps/v1/namespaces/${namespace}/deployments`, `/apis/apps/v1/namespaces/${namespace}/statefulsets`, `/api/v1/namespaces/${namespace}/serviceaccounts`]) {
+  for (const path of [
+    `/api/v1/namespaces/${namespace}/secrets`,
+    `/api/v1/namespaces/${namespace}/services`,
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
+    `/api/v1/namespaces/${namespace}/serviceaccounts`,
+  ]) {
     const list = (await kubeRequest(adminAccess(), 'GET', path)) as { items: KubeObject[] };
     names.push(...list.items.map((item) => `${path.split('/').pop()}/${item.metadata.name}`));
   }
@@ -80,7 +92,9 @@ describe('thanos-gitops apply and its apply policy (dist/cli)', () => {
     const run = await cli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'policy']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the apply policy (built-in default) refuses 3 field(s), nothing was written');
-    expect(run.stderr).toContain(`Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged: container "thanos-query" is privileged [podSecurity.baseline.privileged]; fix: remove .spec.template.spec.containers[0].securityContext.privileged`);
+    expect(run.stderr).toContain(
+      `Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged: container "thanos-query" is privileged [podSecurity.baseline.privileged]; fix: remove .spec.template.spec.containers[0].securityContext.privileged`,
+    );
     expect(run.stderr).toContain('.spec.template.spec.hostPID: hostPID is true');
     expect(run.stderr).toContain('.spec.template.spec.volumes[0].hostPath: volume "host" mounts the node\'s /');
     expect(await namespaceContents(ns)).toEqual(before);
@@ -91,16 +105,32 @@ describe('thanos-gitops apply and its apply policy (dist/cli)', () => {
     const dir = setDir(ns, (objects) => (objects.get('thanos-query-service.yaml')!.spec.type = 'LoadBalancer'));
     const refused = await cli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'policy']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`Service ${ns}/thanos-query (thanos-query-service.yaml): .spec.type: Service type LoadBalancer is not allowed (allowed: ClusterIP) [serviceTypes]; fix: `);
+    expect(refused.stderr).toContain(
+      `Service ${ns}/thanos-query (thanos-query-service.yaml): .spec.type: Service type LoadBalancer is not allowed (allowed: ClusterIP) [serviceTypes]; fix: `,
+    );
     const policyFile = join(mkdtempSync(join(tmpdir(), 'policy-')), 'policy.yaml');
     writeFileSync(
       policyFile,
       'kinds: [ServiceAccount, Service, ConfigMap, Secret, StatefulSet.apps, Deployment.apps, PodDisruptionBudget.policy, ServiceMonitor.monitoring.coreos.com]\n' +
         'podSecurity: {profile: restricted, skip: [allowPrivilegeEscalation, capabilitiesDropAll]}\nserviceTypes: [ClusterIP, LoadBalancer]\nserviceAccounts: inSet\n',
     );
-    const applied = await cli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '-e', 'policy', '--policy', policyFile]);
+    const applied = await cli([
+      'apply',
+      '--dir',
+      dir,
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      ns,
+      '-e',
+      'policy',
+      '--policy',
+      policyFile,
+    ]);
     expect(applied.code, applied.stderr).toBe(0);
-    const service = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${ns}/services/thanos-query`)) as { spec: { type: string } };
+    const service = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${ns}/services/thanos-query`)) as {
+      spec: { type: string };
+    };
     expect(service.spec.type).toBe('LoadBalancer');
 
     writeFileSync(policyFile, 'kinds: [Deployment]\npodSecurity: {profile: strict}\n');

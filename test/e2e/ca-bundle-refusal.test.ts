@@ -36,16 +36,28 @@ afterAll(async () => {
 async function secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
   const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
   if (!secret) return undefined;
-  return Object.fromEntries(Object.entries((secret.data as Record<string, string>) ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return Object.fromEntries(
+    Object.entries((secret.data as Record<string, string>) ?? {}).map(([k, v]) => [
+      k,
+      Buffer.from(v, 'base64').toString('utf8'),
+    ]),
+  );
 }
 
 /** Starts `thanos receive` with the given client-CA file content; resolves with what a client without TLS sees. */
-async function receiveWithClientCa(caContent: string): Promise<{ plainHttpStatus: number | undefined; tlsWithoutCertificate: string; log: string }> {
+async function receiveWithClientCa(
+  caContent: string,
+): Promise<{ plainHttpStatus: number | undefined; tlsWithoutCertificate: string; log: string }> {
   const thanos = await buildTool('thanos');
   const work = join(dir, `receive-${randomInt(1e9)}`);
   mkdirSync(work, { recursive: true });
   const ca = await createCa({ commonName: 'trap CA', validityMs: 3_600_000 });
-  const server = await issueLeaf(ca, { subject: { commonName: 'receive' }, dnsNames: ['receive'], usages: ['serverAuth'], validityMs: 3_600_000 });
+  const server = await issueLeaf(ca, {
+    subject: { commonName: 'receive' },
+    dnsNames: ['receive'],
+    usages: ['serverAuth'],
+    validityMs: 3_600_000,
+  });
   writeFileSync(join(work, 'tls.crt'), server.certificate);
   writeFileSync(join(work, 'tls.key'), server.privateKey);
   writeFileSync(join(work, 'ca.crt'), caContent);
@@ -100,12 +112,16 @@ async function receiveWithClientCa(caContent: string): Promise<{ plainHttpStatus
 }
 
 describe('the plain-HTTP trap on real Thanos', () => {
-  it('an empty client-CA file makes receive serve plain HTTP without an error; a real bundle does not', { timeout: 120_000 }, async () => {
+  it('an empty client-CA file makes receive serve plain HTTP without an error; a real bundle does not', {
+    timeout: 120_000,
+  }, async () => {
     const empty = await receiveWithClientCa('');
     expect(empty.plainHttpStatus, empty.log).toBeGreaterThan(0);
     const notPem = await receiveWithClientCa('type: S3\n');
     expect(notPem.plainHttpStatus, notPem.log).toBeGreaterThan(0);
-    const real = await receiveWithClientCa((await createCa({ commonName: 'client CA', validityMs: 3_600_000 })).certificate);
+    const real = await receiveWithClientCa(
+      (await createCa({ commonName: 'client CA', validityMs: 3_600_000 })).certificate,
+    );
     expect(real.plainHttpStatus, real.log).toBe(-1);
     // And with the real bundle a client without a certificate does not get an answer.
     expect(real.tlsWithoutCertificate).not.toMatch(/^HTTP\/1\.1 [2-5]/);
@@ -120,7 +136,13 @@ describe('rotate and apply refuse an empty or unparsable CA bundle (dist/cli, re
   beforeAll(async () => {
     ns = await createNamespace(uniqueNamespace('ca-bundle'));
     configFile = join(dir, 'stack.yaml');
-    writeFileSync(configFile, stringify({ ...exampleConfig(ns), tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }] } } }));
+    writeFileSync(
+      configFile,
+      stringify({
+        ...exampleConfig(ns),
+        tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }] } },
+      }),
+    );
     const bootstrap = await cli(['rotate', '--config', configFile, '--kubeconfig', kubeconfig()]);
     expect(bootstrap.code, bootstrap.stderr).toBe(0);
   });
@@ -129,40 +151,87 @@ describe('rotate and apply refuse an empty or unparsable CA bundle (dist/cli, re
     const secret = (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-gitops-ca' }))!;
     const encoded = { ...(secret.data as Record<string, string>) };
     for (const [key, value] of Object.entries(data)) encoded[key] = Buffer.from(value).toString('base64');
-    await client.replace({ ...secret, data: encoded, metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, [STATE_ANNOTATION]: state } } });
+    await client.replace({
+      ...secret,
+      data: encoded,
+      metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, [STATE_ANNOTATION]: state } },
+    });
   }
 
-  it('rotate refuses to publish a bundle from a CA Secret whose certificate is not PEM (resumed at drop-old)', { timeout: 60_000 }, async () => {
+  it('rotate refuses to publish a bundle from a CA Secret whose certificate is not PEM (resumed at drop-old)', {
+    timeout: 60_000,
+  }, async () => {
     const before = await secretData(ns, 'thanos-gitops-ca-bundle');
     await corruptCa('leaves-in-use', { 'tls.crt': 'not a certificate\n' });
-    const run = await cli(['rotate', '--config', configFile, '--kubeconfig', kubeconfig(), '--propagation-delay', '1s']);
+    const run = await cli([
+      'rotate',
+      '--config',
+      configFile,
+      '--kubeconfig',
+      kubeconfig(),
+      '--propagation-delay',
+      '1s',
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`refusing to write CA bundle ${ns}/thanos-gitops-ca-bundle ca.crt: it holds no PEM block`);
+    expect(run.stderr).toContain(
+      `refusing to write CA bundle ${ns}/thanos-gitops-ca-bundle ca.crt: it holds no PEM block`,
+    );
     expect(run.stderr).toContain('plain HTTP');
     expect(await secretData(ns, 'thanos-gitops-ca-bundle')).toEqual(before);
   });
 
-  it('rotate refuses a bundle with an unparsable previous CA (resumed at publish-bundle)', { timeout: 60_000 }, async () => {
+  it('rotate refuses a bundle with an unparsable previous CA (resumed at publish-bundle)', {
+    timeout: 60_000,
+  }, async () => {
     const ca = await createCa({ commonName: 'restored', validityMs: 3_600_000 });
     const before = await secretData(ns, 'thanos-gitops-ca-bundle');
-    await corruptCa('generated', { 'tls.crt': ca.certificate, 'tls.key': ca.privateKey, 'previous.crt': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' });
+    await corruptCa('generated', {
+      'tls.crt': ca.certificate,
+      'tls.key': ca.privateKey,
+      'previous.crt': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    });
     const run = await cli(['rotate', '--config', configFile, '--kubeconfig', kubeconfig()]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('PEM block 1 is not a parseable X.509 certificate');
     expect(await secretData(ns, 'thanos-gitops-ca-bundle')).toEqual(before);
   });
 
-  it('apply refuses a set whose client-CA bundle Secret is empty, before writing anything', { timeout: 60_000 }, async () => {
+  it('apply refuses a set whose client-CA bundle Secret is empty, before writing anything', {
+    timeout: 60_000,
+  }, async () => {
     const applyNs = await createNamespace(uniqueNamespace('ca-bundle-apply'));
     const file = join(dir, 'apply.yaml');
-    writeFileSync(file, stringify({ ...exampleConfig(applyNs), tls: { certificates: { tenants: [{ id: 'team-a' }] } } }));
+    writeFileSync(
+      file,
+      stringify({ ...exampleConfig(applyNs), tls: { certificates: { tenants: [{ id: 'team-a' }] } } }),
+    );
     const rendered = join(dir, 'rendered');
     expect((await cli(['render', '--config', file, '--out', rendered])).code).toBe(0);
-    writeFileSync(join(rendered, 'thanos-gitops-ca-bundle-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-gitops-ca-bundle', namespace: applyNs }, data: { 'ca.crt': '' } }));
-    const run = await cli(['apply', '--dir', rendered, '--kubeconfig', kubeconfig(), '--namespace', applyNs, '--policy', EXAMPLE_POLICY]);
+    writeFileSync(
+      join(rendered, 'thanos-gitops-ca-bundle-secret.yaml'),
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'thanos-gitops-ca-bundle', namespace: applyNs },
+        data: { 'ca.crt': '' },
+      }),
+    );
+    const run = await cli([
+      'apply',
+      '--dir',
+      rendered,
+      '--kubeconfig',
+      kubeconfig(),
+      '--namespace',
+      applyNs,
+      '--policy',
+      EXAMPLE_POLICY,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Secret ${applyNs}/thanos-gitops-ca-bundle key ca.crt: it is empty`);
-    expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: applyNs, name: 'thanos-gitops-ca-bundle' })).toBeUndefined();
+    expect(
+      await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: applyNs, name: 'thanos-gitops-ca-bundle' }),
+    ).toBeUndefined();
     expect(await client.list('apps/v1', 'Deployment', applyNs)).toEqual([]);
   });
 });

@@ -25,7 +25,11 @@ interface Run {
 
 function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -36,14 +40,19 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 }
 
 /** `node --import tsx src/cli/main.ts ...`, the source as a process. */
-const viaTsx = (args: string[], cwd: string) => run(['--import', tsxLoader, join(repoRoot, 'src', 'cli', 'main.ts'), ...args], cwd);
+const viaTsx = (args: string[], cwd: string) =>
+  run(['--import', tsxLoader, join(repoRoot, 'src', 'cli', 'main.ts'), ...args], cwd);
 /** The bundled CLI run with plain node, as `npx thanos-gitops` runs dist/cli/index.js. */
 const viaBundle = (args: string[], cwd: string) => run([bundle, ...args], cwd);
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name !== RENDER_RECORD) out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    if (entry.isFile() && entry.name !== RENDER_RECORD)
+      out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(
+        join(entry.parentPath, entry.name),
+        'utf8',
+      );
   }
   return out;
 }
@@ -61,7 +70,9 @@ beforeAll(async () => {
     format: 'esm',
     minify: true,
     logLevel: 'warning',
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);",
+    },
   });
 });
 
@@ -73,7 +84,9 @@ describe('render as a process', () => {
   it('node --import tsx src/cli/main.ts render reproduces the kube-thanos example byte for byte', async () => {
     const out = join(root, 'tsx-out');
     const result = await viaTsx(['render', '--config', '../shared/kube-thanos/example.yaml', '--out', out], repoRoot);
-    expect(result.stderr).toBe(`Rendered 16 objects from stack config ../shared/kube-thanos/example.yaml into ${out}\n`);
+    expect(result.stderr).toBe(
+      `Rendered 16 objects from stack config ../shared/kube-thanos/example.yaml into ${out}\n`,
+    );
     expect(result.code).toBe(0);
     expect(await snapshot(out)).toEqual(await snapshot(join(goldens, 'example')));
   });
@@ -90,11 +103,19 @@ describe('render as a process', () => {
   it('the bundled CLI evaluates jsonnet with the real binary and reports its errors without a stack trace', async () => {
     const dir = join(root, 'jsonnet');
     await mkdir(join(dir, 'lib'), { recursive: true });
-    await writeFile(join(dir, 'lib', 'sa.libsonnet'), "function(name) { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: name, namespace: 'thanos' } }\n");
-    await writeFile(join(dir, 'main.jsonnet'), "local sa = import 'sa.libsonnet';\n{ 'thanos-query-serviceAccount': sa('thanos-query') }\n");
+    await writeFile(
+      join(dir, 'lib', 'sa.libsonnet'),
+      "function(name) { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: name, namespace: 'thanos' } }\n",
+    );
+    await writeFile(
+      join(dir, 'main.jsonnet'),
+      "local sa = import 'sa.libsonnet';\n{ 'thanos-query-serviceAccount': sa('thanos-query') }\n",
+    );
     await writeFile(join(dir, 'bad.jsonnet'), "local sa = import 'sa.libsonnet';\n{ x: sa('a') + 1 }\n");
     const ok = await viaBundle(['render', '--entrypoint', 'main.jsonnet', '-J', 'lib'], dir);
-    expect(ok.stdout).toBe('---\n# Source: thanos-query-serviceAccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: thanos-query\n  namespace: thanos\n');
+    expect(ok.stdout).toBe(
+      '---\n# Source: thanos-query-serviceAccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: thanos-query\n  namespace: thanos\n',
+    );
     const bad = await viaBundle(['render', '--entrypoint', 'bad.jsonnet', '-J', 'lib'], dir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: jsonnet failed to evaluate bad\.jsonnet:\n/);

@@ -11,8 +11,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { adminAccess, bindDeployer, createNamespace, deployerAccess, testCluster, uniqueNamespace } from '../helpers/cluster.js';
-import { apiserverDir, KubeRequestError, kubeRequest, runKubectl, startControlPlane, type ControlPlane } from '../helpers/control-plane.js';
+import {
+  adminAccess,
+  bindDeployer,
+  createNamespace,
+  deployerAccess,
+  testCluster,
+  uniqueNamespace,
+} from '../helpers/cluster.js';
+import {
+  apiserverDir,
+  KubeRequestError,
+  kubeRequest,
+  runKubectl,
+  startControlPlane,
+  type ControlPlane,
+} from '../helpers/control-plane.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const goldenServiceMonitor = path.join(repoRoot, '../shared/kube-thanos/example/thanos-query-serviceMonitor.yaml');
@@ -64,65 +78,125 @@ describe('the e2e control plane', () => {
       const goMod = await readFile(path.join(apiserverDir, 'go.mod'), 'utf8');
       const pinned = /^\s*k8s\.io\/kubernetes (v1\.\d+\.\d+)\s*$/m.exec(goMod)?.[1];
       expect(output.serverVersion.gitVersion).toBe(pinned);
-      expect(`v${output.serverVersion.major}.${output.serverVersion.minor}`).toBe(pinned?.split('.').slice(0, 2).join('.'));
+      expect(`v${output.serverVersion.major}.${output.serverVersion.minor}`).toBe(
+        pinned?.split('.').slice(0, 2).join('.'),
+      );
     }
   });
 
   it('server-side applies a ConfigMap with kubectl, records the field manager and refuses a conflicting owner', async () => {
-    const applied = await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'settings', { retention: '15d' }));
+    const applied = await kubectl(
+      cluster.adminKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      configMap(namespace, 'settings', { retention: '15d' }),
+    );
     expect(applied).toContain('configmap/settings serverside-applied');
 
-    const stored = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${namespace}/configmaps/settings`)) as ConfigMap;
+    const stored = (await kubeRequest(
+      adminAccess(),
+      'GET',
+      `/api/v1/namespaces/${namespace}/configmaps/settings`,
+    )) as ConfigMap;
     expect(stored.data).toEqual({ retention: '15d' });
-    expect(stored.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'kubectl', operation: 'Apply' }));
+    expect(stored.metadata.managedFields).toContainEqual(
+      expect.objectContaining({ manager: 'kubectl', operation: 'Apply' }),
+    );
 
     // A second manager claiming the same field with another value conflicts, as on any real cluster.
     const conflict = await rejectionOf(
-      kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '--field-manager=other-tool', '-f', '-'], configMap(namespace, 'settings', { retention: '30d' })),
+      kubectl(
+        cluster.adminKubeconfig,
+        ['apply', '--server-side', '--field-manager=other-tool', '-f', '-'],
+        configMap(namespace, 'settings', { retention: '30d' }),
+      ),
     );
     expect(conflict.message).toMatch(/conflict/i);
     expect(conflict.message).toContain('kubectl');
 
     // Re-applying the same intent is a no-op for the owner and leaves the value alone.
-    await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'settings', { retention: '15d' }));
-    const after = (await kubeRequest(adminAccess(), 'GET', `/api/v1/namespaces/${namespace}/configmaps/settings`)) as ConfigMap;
+    await kubectl(
+      cluster.adminKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      configMap(namespace, 'settings', { retention: '15d' }),
+    );
+    const after = (await kubeRequest(
+      adminAccess(),
+      'GET',
+      `/api/v1/namespaces/${namespace}/configmaps/settings`,
+    )) as ConfigMap;
     expect(after.data).toEqual({ retention: '15d' });
   });
 
   it('serves the ServiceMonitor CRD: the kube-thanos golden applies, and schema violations are refused', async () => {
-    const resources = await kubectl(cluster.adminKubeconfig, ['api-resources', '--api-group=monitoring.coreos.com', '-o', 'name']);
+    const resources = await kubectl(cluster.adminKubeconfig, [
+      'api-resources',
+      '--api-group=monitoring.coreos.com',
+      '-o',
+      'name',
+    ]);
     expect(resources.split('\n')).toContain('servicemonitors.monitoring.coreos.com');
 
-    const golden = parseYaml(await readFile(goldenServiceMonitor, 'utf8')) as { metadata: { namespace?: string; name: string }; spec: unknown };
+    const golden = parseYaml(await readFile(goldenServiceMonitor, 'utf8')) as {
+      metadata: { namespace?: string; name: string };
+      spec: unknown;
+    };
     golden.metadata.namespace = namespace;
-    const applied = await kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(golden));
+    const applied = await kubectl(
+      cluster.adminKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify(golden),
+    );
     expect(applied).toContain(`servicemonitor.monitoring.coreos.com/${golden.metadata.name} serverside-applied`);
 
-    const listed = JSON.parse(await kubectl(cluster.adminKubeconfig, ['get', 'smon', '-n', namespace, '-o', 'json'])) as {
+    const listed = JSON.parse(
+      await kubectl(cluster.adminKubeconfig, ['get', 'smon', '-n', namespace, '-o', 'json']),
+    ) as {
       items: { metadata: { name: string }; spec: unknown }[];
     };
     expect(listed.items.map((item) => item.metadata.name)).toEqual([golden.metadata.name]);
     expect(listed.items[0]?.spec).toEqual(golden.spec);
 
     // Structural errors fail while building the apply patch; value errors fail OpenAPI validation.
-    const wrongType = { ...golden, metadata: { name: 'wrong-type', namespace }, spec: { endpoints: 'http', selector: {} } };
-    const notAList = await rejectionOf(kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(wrongType)));
+    const wrongType = {
+      ...golden,
+      metadata: { name: 'wrong-type', namespace },
+      spec: { endpoints: 'http', selector: {} },
+    };
+    const notAList = await rejectionOf(
+      kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(wrongType)),
+    );
     expect(notAList.message).toMatch(/\.spec\.endpoints: expected list/);
-    const badValues = { ...golden, metadata: { name: 'bad-values', namespace }, spec: { endpoints: [{ port: 'http', interval: '5 minutes' }] } };
-    const refused = await rejectionOf(kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(badValues)));
+    const badValues = {
+      ...golden,
+      metadata: { name: 'bad-values', namespace },
+      spec: { endpoints: [{ port: 'http', interval: '5 minutes' }] },
+    };
+    const refused = await rejectionOf(
+      kubectl(cluster.adminKubeconfig, ['apply', '--server-side', '-f', '-'], JSON.stringify(badValues)),
+    );
     expect(refused.message).toContain('spec.endpoints[0].interval: Invalid value: "5 minutes"');
     expect(refused.message).toContain('spec.selector: Required value');
   });
 
   it('lets the deployer do only what a Role in its namespace grants (RBAC)', async () => {
-    await bindDeployer(namespace, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] }]);
+    await bindDeployer(namespace, [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create', 'patch'] },
+    ]);
 
-    const created = await kubectl(cluster.deployerKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(namespace, 'deployer-owned', { a: 'b' }));
+    const created = await kubectl(
+      cluster.deployerKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      configMap(namespace, 'deployer-owned', { a: 'b' }),
+    );
     expect(created).toContain('configmap/deployer-owned serverside-applied');
 
     // Same verb, another namespace: no binding there.
     const elsewhere = await rejectionOf(
-      kubectl(cluster.deployerKubeconfig, ['apply', '--server-side', '-f', '-'], configMap(otherNamespace, 'deployer-owned', { a: 'b' })),
+      kubectl(
+        cluster.deployerKubeconfig,
+        ['apply', '--server-side', '-f', '-'],
+        configMap(otherNamespace, 'deployer-owned', { a: 'b' }),
+      ),
     );
     expect(elsewhere.message).toMatch(/forbidden/i);
     expect(elsewhere.message).toContain(cluster.deployer.username);
@@ -137,7 +211,9 @@ describe('the e2e control plane', () => {
     const namespaces = await rejectionOf(kubeRequest(deployerAccess(), 'GET', '/api/v1/namespaces'));
     expect((namespaces as KubeRequestError).status).toBe(403);
 
-    const canI = (await kubectl(cluster.deployerKubeconfig, ['auth', 'can-i', 'patch', 'configmaps', '-n', namespace])).trim();
+    const canI = (
+      await kubectl(cluster.deployerKubeconfig, ['auth', 'can-i', 'patch', 'configmaps', '-n', namespace])
+    ).trim();
     expect(canI).toBe('yes');
   });
 });
@@ -166,7 +242,9 @@ async function startTokenWebhook(tokens: Record<string, { username: string; grou
         JSON.stringify({
           apiVersion: review.apiVersion,
           kind: 'TokenReview',
-          status: user ? { authenticated: true, user: { username: user.username, uid: user.username, groups: user.groups } } : { authenticated: false },
+          status: user
+            ? { authenticated: true, user: { username: user.username, uid: user.username, groups: user.groups } }
+            : { authenticated: false },
         }),
       );
     });
@@ -184,7 +262,12 @@ describe('a private control plane', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-webhook-'));
-    webhook = await startTokenWebhook({ [webhookToken]: { username: 'arn:aws:iam::111122223333:role/gitops-deployer', groups: ['thanos-gitops:deployers'] } });
+    webhook = await startTokenWebhook({
+      [webhookToken]: {
+        username: 'arn:aws:iam::111122223333:role/gitops-deployer',
+        groups: ['thanos-gitops:deployers'],
+      },
+    });
     const webhookConfig = path.join(dir, 'token-webhook.kubeconfig');
     await writeFile(
       webhookConfig,
@@ -199,7 +282,10 @@ describe('a private control plane', () => {
     );
     // Its own server and data dir, so crashing it leaves the shared one untouched.
     controlPlane = await startControlPlane({
-      extraArgs: [`--authentication-token-webhook-config-file=${webhookConfig}`, '--authentication-token-webhook-version=v1'],
+      extraArgs: [
+        `--authentication-token-webhook-config-file=${webhookConfig}`,
+        '--authentication-token-webhook-version=v1',
+      ],
     });
   }, 240_000);
 
@@ -212,21 +298,38 @@ describe('a private control plane', () => {
   it('keeps its objects, tokens and CRDs across SIGKILL and restart', async () => {
     const admin = { server: controlPlane.server, caFile: controlPlane.caFile, token: controlPlane.adminToken };
     await kubectl(controlPlane.adminKubeconfig, ['create', 'namespace', 'durable']);
-    await kubectl(controlPlane.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap('durable', 'state', { generation: '1' }));
-    const before = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & { metadata: { uid: string } };
+    await kubectl(
+      controlPlane.adminKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      configMap('durable', 'state', { generation: '1' }),
+    );
+    const before = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & {
+      metadata: { uid: string };
+    };
 
     await controlPlane.kill();
     const down = await rejectionOf(kubeRequest(admin, 'GET', '/readyz'));
     expect((down as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
 
     await controlPlane.restart();
-    const after = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & { metadata: { uid: string } };
+    const after = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap & {
+      metadata: { uid: string };
+    };
     expect(after.data).toEqual({ generation: '1' });
     expect(after.metadata.uid).toBe(before.metadata.uid);
     // Same port, same serving certificate and tokens: the kubeconfig written at first start still works.
-    const resources = await kubectl(controlPlane.adminKubeconfig, ['api-resources', '--api-group=monitoring.coreos.com', '-o', 'name']);
+    const resources = await kubectl(controlPlane.adminKubeconfig, [
+      'api-resources',
+      '--api-group=monitoring.coreos.com',
+      '-o',
+      'name',
+    ]);
     expect(resources).toContain('servicemonitors.monitoring.coreos.com');
-    await kubectl(controlPlane.adminKubeconfig, ['apply', '--server-side', '-f', '-'], configMap('durable', 'state', { generation: '2' }));
+    await kubectl(
+      controlPlane.adminKubeconfig,
+      ['apply', '--server-side', '-f', '-'],
+      configMap('durable', 'state', { generation: '2' }),
+    );
     const updated = (await kubeRequest(admin, 'GET', '/api/v1/namespaces/durable/configmaps/state')) as ConfigMap;
     expect(updated.data).toEqual({ generation: '2' });
   }, 240_000);
@@ -238,14 +341,18 @@ describe('a private control plane', () => {
       kind: 'SelfSubjectReview',
     })) as { status: { userInfo: { username: string; groups: string[] } } };
     expect(review.status.userInfo.username).toBe('arn:aws:iam::111122223333:role/gitops-deployer');
-    expect(review.status.userInfo.groups).toEqual(expect.arrayContaining(['thanos-gitops:deployers', 'system:authenticated']));
+    expect(review.status.userInfo.groups).toEqual(
+      expect.arrayContaining(['thanos-gitops:deployers', 'system:authenticated']),
+    );
     expect(webhook.reviewed).toContain(webhookToken);
 
     // Authenticated is not authorized: no binding names this identity yet.
     const forbidden = await rejectionOf(kubeRequest(asWebhookUser, 'GET', '/api/v1/namespaces/durable/configmaps'));
     expect((forbidden as KubeRequestError).status).toBe(403);
     // A token the webhook does not know is unauthenticated.
-    const unknown = await rejectionOf(kubeRequest({ ...asWebhookUser, token: 'k8s-aws-v1.unknown' }, 'GET', '/api/v1/namespaces'));
+    const unknown = await rejectionOf(
+      kubeRequest({ ...asWebhookUser, token: 'k8s-aws-v1.unknown' }, 'GET', '/api/v1/namespaces'),
+    );
     expect((unknown as KubeRequestError).status).toBe(401);
     // Static tokens never reach the webhook: the apiserver's own token file answers first.
     expect(webhook.reviewed).not.toContain(controlPlane.adminToken);
@@ -280,7 +387,11 @@ describe('startControlPlane failures are loud, never skips', () => {
 
   it('reports the exit and the last lines of stderr when the server dies during start-up', async () => {
     const binary = path.join(dir, 'dies.sh');
-    await writeFile(binary, '#!/bin/sh\necho "starting" >&2\necho "listen tcp 127.0.0.1:6443: bind: address already in use" >&2\nexit 3\n', { mode: 0o755 });
+    await writeFile(
+      binary,
+      '#!/bin/sh\necho "starting" >&2\necho "listen tcp 127.0.0.1:6443: bind: address already in use" >&2\nexit 3\n',
+      { mode: 0o755 },
+    );
     const dataDir = path.join(dir, 'dies-data');
     const error = await rejectionOf(startControlPlane({ binary, dataDir }));
     expect(error.message).toContain('did not become ready: it exited with code 3');
@@ -292,8 +403,12 @@ describe('startControlPlane failures are loud, never skips', () => {
   it('gives up on a server that never becomes ready, and kills it', async () => {
     const pidFile = path.join(dir, 'hangs.pid');
     const binary = path.join(dir, 'hangs.sh');
-    await writeFile(binary, `#!/bin/sh\necho $$ > ${pidFile}\necho "waiting for etcd" >&2\nexec sleep 600\n`, { mode: 0o755 });
-    const error = await rejectionOf(startControlPlane({ binary, dataDir: path.join(dir, 'hangs-data'), readyTimeoutMs: 1500 }));
+    await writeFile(binary, `#!/bin/sh\necho $$ > ${pidFile}\necho "waiting for etcd" >&2\nexec sleep 600\n`, {
+      mode: 0o755,
+    });
+    const error = await rejectionOf(
+      startControlPlane({ binary, dataDir: path.join(dir, 'hangs-data'), readyTimeoutMs: 1500 }),
+    );
     expect(error.message).toContain('/readyz was not ok within 1.5s');
     expect(error.message).toContain('waiting for etcd');
     const pid = Number(await readFile(pidFile, 'utf8'));

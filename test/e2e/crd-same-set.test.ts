@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin?.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName }).catch(() => undefined);
+  await admin
+    ?.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName })
+    .catch(() => undefined);
   admin?.close();
 });
 
@@ -40,50 +42,92 @@ function set(size: number): ManifestSet {
               name: 'v1',
               served: true,
               storage: true,
-              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 } } } } } },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: { spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 } } } },
+                },
+              },
             },
           ],
         },
       },
     },
-    { file: 'widget.yaml', object: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: ns }, spec: { size } } },
-    { file: 'config.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'next-to-widget', namespace: ns }, data: { a: '1' } } },
+    {
+      file: 'widget.yaml',
+      object: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1', namespace: ns }, spec: { size } },
+    },
+    {
+      file: 'config.yaml',
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'next-to-widget', namespace: ns },
+        data: { a: '1' },
+      },
+    },
   ];
 }
 
 describe('objects whose CustomResourceDefinition is in the same set', () => {
   it('plan reports them as created after the definition instead of skipping their dry-run silently', async () => {
     const logs: string[] = [];
-    const plan = await planManifestSet(admin, set(2), { environment: 'crd', namespace: ns, log: (line) => logs.push(line) });
+    const plan = await planManifestSet(admin, set(2), {
+      environment: 'crd',
+      namespace: ns,
+      log: (line) => logs.push(line),
+    });
     expect(plan.deferred).toEqual([{ object: `Widget ${ns}/w1`, crd: crdName }]);
     expect(plan.errors).toEqual([]);
     expect(plan.diff.counts.added).toBe(3);
-    expect(formatPlan(plan, 'crd')).toContain(`Widget ${ns}/w1: will be created after CustomResourceDefinition ${crdName}`);
+    expect(formatPlan(plan, 'crd')).toContain(
+      `Widget ${ns}/w1: will be created after CustomResourceDefinition ${crdName}`,
+    );
     expect(logs.join('\n')).toContain(`will be created after CustomResourceDefinition ${crdName}`);
   });
 
   it('apply creates the definition first, waits for Established, and dry-runs the rest: an invalid object stops the apply before anything else is written', async () => {
     const logs: string[] = [];
-    const failure = await applyManifestSet(admin, set(0), { environment: 'crd', namespace: ns, log: (line) => logs.push(line) }).then(
+    const failure = await applyManifestSet(admin, set(0), {
+      environment: 'crd',
+      namespace: ns,
+      log: (line) => logs.push(line),
+    }).then(
       () => undefined,
       (error: unknown) => error as Error,
     );
     expect(failure).toBeInstanceOf(ApplyError);
     expect(failure?.message).toMatch(/pre-flight check/);
     expect(failure?.message).toMatch(new RegExp(`Widget ${ns}/w1: .*spec.size`));
-    expect(logs.join('\n')).toMatch(/applying 1 CustomResourceDefinition\(s\) first: 1 object\(s\) of this set use their kinds/);
+    expect(logs.join('\n')).toMatch(
+      /applying 1 CustomResourceDefinition\(s\) first: 1 object\(s\) of this set use their kinds/,
+    );
     // The definition is there (and served); nothing else was written.
-    const crd = await admin.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName });
-    expect((crd?.status as { conditions?: Array<{ type: string; status: string }> }).conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
-    expect(await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'next-to-widget' })).toBeUndefined();
+    const crd = await admin.get({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: crdName,
+    });
+    expect((crd?.status as { conditions?: Array<{ type: string; status: string }> }).conditions).toContainEqual(
+      expect.objectContaining({ type: 'Established', status: 'True' }),
+    );
+    expect(
+      await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'next-to-widget' }),
+    ).toBeUndefined();
   });
 
   it('a valid set applies whole; a re-apply writes nothing and plan has nothing deferred', async () => {
     const result = await applyManifestSet(admin, set(2), { environment: 'crd', namespace: ns });
     expect(result.objects.map((o) => `${o.object}:${o.action}`).sort()).toEqual(
-      [`ConfigMap ${ns}/next-to-widget:created`, `CustomResourceDefinition ${crdName}:unchanged`, `Widget ${ns}/w1:created`].sort(),
+      [
+        `ConfigMap ${ns}/next-to-widget:created`,
+        `CustomResourceDefinition ${crdName}:unchanged`,
+        `Widget ${ns}/w1:created`,
+      ].sort(),
     );
-    expect(await admin.get({ apiVersion: `${group}/v1`, kind: 'Widget', namespace: ns, name: 'w1' })).toMatchObject({ spec: { size: 2 } });
+    expect(await admin.get({ apiVersion: `${group}/v1`, kind: 'Widget', namespace: ns, name: 'w1' })).toMatchObject({
+      spec: { size: 2 },
+    });
     const again = await applyManifestSet(admin, set(2), { environment: 'crd', namespace: ns });
     expect(again.writes).toBe(0);
     const plan = await planManifestSet(admin, set(2), { environment: 'crd', namespace: ns });

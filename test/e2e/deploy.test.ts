@@ -15,7 +15,15 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
-import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster } from '../helpers/fake-aws.js';
+import {
+  buildBundles,
+  runLambdaBundle,
+  startEksAuthProxy,
+  startFakeAws,
+  type EksAuthProxy,
+  type FakeAws,
+  type FakeCluster,
+} from '../helpers/fake-aws.js';
 import { runActionBundle, type ActionRun } from '../helpers/run-action.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -27,7 +35,12 @@ const PLAN_ROLE = `arn:aws:iam::${ACCOUNT}:role/thanos-gitops-gha-plan`;
 const CLUSTER_ACCESS_ROLE = `arn:aws:iam::${ACCOUNT}:role/thanos-gitops-cluster-access`;
 const PLANTED = 'planted-deploy-secret-Zx81Qw';
 const OIDC_REQUEST_TOKEN = 'oidc-request-token-e2e-0001';
-const EXEC = { id: 'ASIAEXECROLEKEY00001', secret: 'exec/role/secret/EXAMPLEKEY', token: 'IQoJexecsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-fn/thanos-gitops-fn` };
+const EXEC = {
+  id: 'ASIAEXECROLEKEY00001',
+  secret: 'exec/role/secret/EXAMPLEKEY',
+  token: 'IQoJexecsessiontoken',
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-fn/thanos-gitops-fn`,
+};
 
 let bundles: { lambda: string; action: string };
 let aws: FakeAws;
@@ -55,7 +68,8 @@ function signJwt(claims: Record<string, unknown>): string {
 function verifyJwt(token: string): Record<string, unknown> {
   const [head, body, signature] = token.split('.');
   if (!head || !body || !signature) throw new Error('not a JWT');
-  if (!createVerify('RSA-SHA256').update(`${head}.${body}`).verify(publicKey, Buffer.from(signature, 'base64url'))) throw new Error('bad JWT signature');
+  if (!createVerify('RSA-SHA256').update(`${head}.${body}`).verify(publicKey, Buffer.from(signature, 'base64url')))
+    throw new Error('bad JWT signature');
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
   if (claims.iss !== 'https://token.actions.githubusercontent.com') throw new Error('wrong issuer');
   if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) throw new Error('expired');
@@ -63,11 +77,17 @@ function verifyJwt(token: string): Record<string, unknown> {
 }
 
 function kubectl(...args: string[]): string {
-  return execFileSync('kubectl', ['--kubeconfig', testCluster().adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('kubectl', ['--kubeconfig', testCluster().adminKubeconfig, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs the bundled Action once, as the runner does (`node dist/action/index.js` with INPUT_* and GITHUB_* env). */
-async function runAction(inputs: Record<string, string>, event: { name: string; payload: Record<string, unknown>; ref: string }): Promise<ActionRun> {
+async function runAction(
+  inputs: Record<string, string>,
+  event: { name: string; payload: Record<string, unknown>; ref: string },
+): Promise<ActionRun> {
   const sha = 'd'.repeat(40);
   const env: Record<string, string> = {
     GITHUB_EVENT_NAME: event.name,
@@ -96,10 +116,26 @@ async function runAction(inputs: Record<string, string>, event: { name: string; 
     'INPUT_PLAN-FUNCTION': 'thanos-gitops-plan',
     ...inputs,
   };
-  return runActionBundle({ bundle: bundles.action, cwd: workspace, runDirPrefix: join(tmpdir(), 'thanos-gitops-deploy-run-'), event: event.payload, env });
+  return runActionBundle({
+    bundle: bundles.action,
+    cwd: workspace,
+    runDirPrefix: join(tmpdir(), 'thanos-gitops-deploy-run-'),
+    event: event.payload,
+    env,
+  });
 }
 
-const pushToMain = { name: 'push', ref: 'refs/heads/main', payload: { ref: 'refs/heads/main', before: 'c'.repeat(40), after: 'd'.repeat(40), repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' }, default_branch: 'main' }, pusher: { name: 'octocat' } } };
+const pushToMain = {
+  name: 'push',
+  ref: 'refs/heads/main',
+  payload: {
+    ref: 'refs/heads/main',
+    before: 'c'.repeat(40),
+    after: 'd'.repeat(40),
+    repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' }, default_branch: 'main' },
+    pusher: { name: 'octocat' },
+  },
+};
 
 function lambdaEnv(mode: 'plan' | 'apply'): Record<string, string> {
   return {
@@ -133,8 +169,21 @@ function writeDeployDir(namespace: string, extra: Record<string, unknown> = {}):
   mkdirSync(dir, { recursive: true });
   for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(dir, file));
   // Point the golden objects at the test namespace, as a repository for this environment would.
-  for (const file of readdirSync(dir)) writeFileSync(join(dir, file), readFileSync(join(dir, file), 'utf8').replace(/^ {2}namespace: thanos$/m, `  namespace: ${namespace}`));
-  writeFileSync(join(dir, 'thanos-objectstorage-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace }, type: 'Opaque', stringData: { 'thanos.yaml': `type: S3\nconfig:\n  secret_key: ${PLANTED}\n` } }));
+  for (const file of readdirSync(dir))
+    writeFileSync(
+      join(dir, file),
+      readFileSync(join(dir, file), 'utf8').replace(/^ {2}namespace: thanos$/m, `  namespace: ${namespace}`),
+    );
+  writeFileSync(
+    join(dir, 'thanos-objectstorage-secret.yaml'),
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'thanos-objectstorage', namespace },
+      type: 'Opaque',
+      stringData: { 'thanos.yaml': `type: S3\nconfig:\n  secret_key: ${PLANTED}\n` },
+    }),
+  );
   for (const [file, object] of Object.entries(extra)) writeFileSync(join(dir, file), stringify(object));
 }
 
@@ -143,7 +192,21 @@ beforeAll(async () => {
   const cluster = testCluster();
   ns = await createNamespace(uniqueNamespace('deploy'));
   await bindDeployer(ns, [
-    { apiGroups: ['', 'apps', 'policy', 'monitoring.coreos.com', 'coordination.k8s.io'], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts', 'statefulsets', 'deployments', 'poddisruptionbudgets', 'servicemonitors', 'leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+    {
+      apiGroups: ['', 'apps', 'policy', 'monitoring.coreos.com', 'coordination.k8s.io'],
+      resources: [
+        'configmaps',
+        'secrets',
+        'services',
+        'serviceaccounts',
+        'statefulsets',
+        'deployments',
+        'poddisruptionbudgets',
+        'servicemonitors',
+        'leases',
+      ],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
   ]);
   workspace = mkdtempSync(join(tmpdir(), 'thanos-gitops-deploy-ws-'));
   writeDeployDir(ns);
@@ -183,14 +246,29 @@ beforeAll(async () => {
     // The trust policies infra/ writes: audience sts.amazonaws.com; apply only from main, plan only from PRs.
     async verifyWebIdentity(token, roleArn) {
       const claims = verifyJwt(token);
-      if (claims.aud !== 'sts.amazonaws.com') throw new Error(`audience ${String(claims.aud)} is not sts.amazonaws.com`);
-      const allowed = roleArn === APPLY_ROLE ? `repo:${REPOSITORY}:ref:refs/heads/main` : roleArn === PLAN_ROLE ? `repo:${REPOSITORY}:pull_request` : '';
+      if (claims.aud !== 'sts.amazonaws.com')
+        throw new Error(`audience ${String(claims.aud)} is not sts.amazonaws.com`);
+      const allowed =
+        roleArn === APPLY_ROLE
+          ? `repo:${REPOSITORY}:ref:refs/heads/main`
+          : roleArn === PLAN_ROLE
+            ? `repo:${REPOSITORY}:pull_request`
+            : '';
       if (claims.sub !== allowed) throw new Error(`subject ${String(claims.sub)} may not assume ${roleArn}`);
       return claims;
     },
     functions: {
-      'thanos-gitops-apply': { handler: (payload) => runFunction('apply', payload), invokers: [`arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-apply/`] },
-      'thanos-gitops-plan': { handler: (payload) => runFunction('plan', payload), invokers: [`arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-plan/`, `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-apply/`] },
+      'thanos-gitops-apply': {
+        handler: (payload) => runFunction('apply', payload),
+        invokers: [`arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-apply/`],
+      },
+      'thanos-gitops-plan': {
+        handler: (payload) => runFunction('plan', payload),
+        invokers: [
+          `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-plan/`,
+          `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-apply/`,
+        ],
+      },
     },
   });
   proxy = await startEksAuthProxy({
@@ -198,7 +276,9 @@ beforeAll(async () => {
     region: 'eu-west-1',
     stsUrl: aws.url,
     upstream: { server: cluster.server, ca: readFileSync(cluster.caFile, 'utf8') },
-    identities: [{ arnPrefix: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-cluster-access/`, token: cluster.deployerToken }],
+    identities: [
+      { arnPrefix: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-cluster-access/`, token: cluster.deployerToken },
+    ],
   });
   clusters.prod = { endpoint: proxy.url, caData: proxy.caData };
 });
@@ -222,20 +302,45 @@ describe('mode: deploy on a push to the default branch', () => {
     expect(run.summary).toContain(`StatefulSet ${ns}/thanos-store`);
 
     // What kubectl sees.
-    expect(kubectl('get', 'statefulset', 'thanos-receive-ingestor-default', '-n', ns, '-o', 'jsonpath={.spec.replicas}')).toBe('1');
-    expect(kubectl('get', 'secrets', '-n', ns, '-l', 'owner=thanos-gitops,name=prod', '-o', 'jsonpath={.items[*].metadata.labels.status}')).toBe('deployed');
+    expect(
+      kubectl('get', 'statefulset', 'thanos-receive-ingestor-default', '-n', ns, '-o', 'jsonpath={.spec.replicas}'),
+    ).toBe('1');
+    expect(
+      kubectl(
+        'get',
+        'secrets',
+        '-n',
+        ns,
+        '-l',
+        'owner=thanos-gitops,name=prod',
+        '-o',
+        'jsonpath={.items[*].metadata.labels.status}',
+      ),
+    ).toBe('deployed');
 
     // The AWS calls, in order: the web identity exchange (unsigned), then Invoke signed by that session.
     const web = aws.calls.find((c) => c.operation === 'AssumeRoleWithWebIdentity');
-    expect(web).toMatchObject({ status: 200, accessKeyId: '', params: { RoleArn: APPLY_ROLE, RoleSessionName: 'thanos-gitops-4242' } });
+    expect(web).toMatchObject({
+      status: 200,
+      accessKeyId: '',
+      params: { RoleArn: APPLY_ROLE, RoleSessionName: 'thanos-gitops-4242' },
+    });
     expect(web?.params.WebIdentityToken).toBe(issuedJwts[0]);
     const invoke = aws.calls.find((c) => c.operation === 'Invoke');
     expect(invoke).toMatchObject({ status: 200, params: { FunctionName: 'thanos-gitops-apply' } });
     expect(invoke?.caller).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-gha-apply/thanos-gitops-4242`);
     expect(invoke?.headers['x-amz-invocation-type']).toBe('RequestResponse');
-    const event = JSON.parse(invoke?.body ?? '{}') as { action: string; release: { repository: string; commit: string; actor: string; environment: string; manifests: unknown[] } };
+    const event = JSON.parse(invoke?.body ?? '{}') as {
+      action: string;
+      release: { repository: string; commit: string; actor: string; environment: string; manifests: unknown[] };
+    };
     expect(event.action).toBe('apply');
-    expect(event.release).toMatchObject({ repository: REPOSITORY, commit: 'd'.repeat(40), actor: 'octocat', environment: 'prod' });
+    expect(event.release).toMatchObject({
+      repository: REPOSITORY,
+      commit: 'd'.repeat(40),
+      actor: 'octocat',
+      environment: 'prod',
+    });
     expect(event.release.manifests).toHaveLength(17);
   });
 
@@ -247,15 +352,40 @@ describe('mode: deploy on a push to the default branch', () => {
   });
 
   it('fails the step with the function reason when the release is refused, and applies nothing', async () => {
-    const before = kubectl('get', 'secrets,configmaps,services', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
-    writeDeployDir(ns, { 'evil-configmap.yaml': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'evil', namespace: 'kube-system' }, data: { a: 'b' } } });
+    const before = kubectl(
+      'get',
+      'secrets,configmaps,services',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+    );
+    writeDeployDir(ns, {
+      'evil-configmap.yaml': {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'evil', namespace: 'kube-system' },
+        data: { a: 'b' },
+      },
+    });
     try {
       const run = await runAction({}, pushToMain);
       runs.push(run);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/::error::function thanos-gitops-apply failed \(Unhandled\): RefusedError: release acme\/observability@dddddddddddd refused, nothing was applied:/);
+      expect(run.stdout).toMatch(
+        /::error::function thanos-gitops-apply failed \(Unhandled\): RefusedError: release acme\/observability@dddddddddddd refused, nothing was applied:/,
+      );
       expect(run.stdout).toContain('ConfigMap kube-system/evil');
-      expect(kubectl('get', 'secrets,configmaps,services', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+      expect(
+        kubectl(
+          'get',
+          'secrets,configmaps,services',
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+        ),
+      ).toBe(before);
     } finally {
       writeDeployDir(ns);
       execFileSync('rm', ['-f', join(workspace, 'deploy/evil-configmap.yaml')]);
@@ -263,21 +393,47 @@ describe('mode: deploy on a push to the default branch', () => {
   });
 
   it('a merged privileged pod is refused by the apply function before any request reaches the cluster', async () => {
-    const before = kubectl('get', 'secrets,configmaps,services,deployments,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const before = kubectl(
+      'get',
+      'secrets,configmaps,services,deployments,statefulsets',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+    );
     const file = join(workspace, 'deploy/thanos-query-deployment.yaml');
     const original = readFileSync(file, 'utf8');
     // privileged without allowPrivilegeEscalation: false (the API server refuses that pair itself): a pod it would run.
-    writeFileSync(file, original.replace('        securityContext:\n          allowPrivilegeEscalation: false', '        securityContext:\n          privileged: true'));
+    writeFileSync(
+      file,
+      original.replace(
+        '        securityContext:\n          allowPrivilegeEscalation: false',
+        '        securityContext:\n          privileged: true',
+      ),
+    );
     expect(readFileSync(file, 'utf8')).toContain('privileged: true');
     const forwarded = proxy.forwarded.length;
     try {
       const run = await runAction({}, pushToMain);
       runs.push(run);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/::error::function thanos-gitops-apply failed \(Unhandled\): RefusedError: release acme\/observability@dddddddddddd refused, nothing was applied: the apply policy \(built-in default\) refuses 1 field/);
-      expect(run.stdout).toContain(`Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`);
+      expect(run.stdout).toMatch(
+        /::error::function thanos-gitops-apply failed \(Unhandled\): RefusedError: release acme\/observability@dddddddddddd refused, nothing was applied: the apply policy \(built-in default\) refuses 1 field/,
+      );
+      expect(run.stdout).toContain(
+        `Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`,
+      );
       expect(proxy.forwarded.length).toBe(forwarded);
-      expect(kubectl('get', 'secrets,configmaps,services,deployments,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+      expect(
+        kubectl(
+          'get',
+          'secrets,configmaps,services,deployments,statefulsets',
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+        ),
+      ).toBe(before);
     } finally {
       writeFileSync(file, original);
     }
@@ -286,10 +442,15 @@ describe('mode: deploy on a push to the default branch', () => {
   it('refuses to deploy a push to another branch, before asking for any token', async () => {
     const calls = aws.calls.length;
     const tokens = issuedJwts.length;
-    const run = await runAction({}, { ...pushToMain, ref: 'refs/heads/feature', payload: { ...pushToMain.payload, ref: 'refs/heads/feature' } });
+    const run = await runAction(
+      {},
+      { ...pushToMain, ref: 'refs/heads/feature', payload: { ...pushToMain.payload, ref: 'refs/heads/feature' } },
+    );
     runs.push(run);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("::error::mode 'deploy' applies pushes to the default branch (main); this push is to refs/heads/feature");
+    expect(run.stdout).toContain(
+      "::error::mode 'deploy' applies pushes to the default branch (main); this push is to refs/heads/feature",
+    );
     expect(aws.calls.length).toBe(calls);
     expect(issuedJwts.length).toBe(tokens);
   });
@@ -298,7 +459,9 @@ describe('mode: deploy on a push to the default branch', () => {
     const run = await runAction({ 'INPUT_ROLE-TO-ASSUME': PLAN_ROLE }, pushToMain);
     runs.push(run);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::error::sts:AssumeRoleWithWebIdentity into arn:aws:iam::111122223333:role\/thanos-gitops-gha-plan failed: .*may not assume.*Check the role's trust policy/);
+    expect(run.stdout).toMatch(
+      /::error::sts:AssumeRoleWithWebIdentity into arn:aws:iam::111122223333:role\/thanos-gitops-gha-plan failed: .*may not assume.*Check the role's trust policy/,
+    );
   });
 
   it('live-diff on a pull request: the plan function plans the head against the live cluster', async () => {
@@ -306,13 +469,33 @@ describe('mode: deploy on a push to the default branch', () => {
     // A change the live diff must show: one more ingestor replica.
     const file = join(workspace, 'deploy/thanos-receive-ingestor-default-statefulSet.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^ {2}replicas: 1$/m, '  replicas: 2'));
-    const before = kubectl('get', 'statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const before = kubectl(
+      'get',
+      'statefulsets',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+    );
     const run = await runAction(
       { INPUT_MODE: 'diff', 'INPUT_LIVE-DIFF': 'true', INPUT_COMMENT: 'false', 'INPUT_ROLE-TO-ASSUME': APPLY_ROLE },
       {
         name: 'pull_request',
         ref: 'refs/pull/7/merge',
-        payload: { number: 7, pull_request: { number: 7, base: { ref: 'main', sha: 'c'.repeat(40) }, head: { ref: 'feature', sha: 'd'.repeat(40) } }, repository: { full_name: REPOSITORY, name: 'observability', owner: { login: 'acme' }, default_branch: 'main' } },
+        payload: {
+          number: 7,
+          pull_request: {
+            number: 7,
+            base: { ref: 'main', sha: 'c'.repeat(40) },
+            head: { ref: 'feature', sha: 'd'.repeat(40) },
+          },
+          repository: {
+            full_name: REPOSITORY,
+            name: 'observability',
+            owner: { login: 'acme' },
+            default_branch: 'main',
+          },
+        },
       },
     );
     runs.push(run);
@@ -325,37 +508,91 @@ describe('mode: deploy on a push to the default branch', () => {
     expect(run.summary).toMatch(/-\s+replicas: 1\n\+\s+replicas: 2/);
     const invoke = aws.calls.filter((c) => c.operation === 'Invoke').at(-1);
     expect(invoke?.params.FunctionName).toBe('thanos-gitops-plan');
-    expect(kubectl('get', 'statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+    expect(
+      kubectl(
+        'get',
+        'statefulsets',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+      ),
+    ).toBe(before);
     writeDeployDir(ns);
   });
 
   it('source config: the stack config is rendered on the runner and its tls section travels as rotation settings', async () => {
-    const stack = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(/^ {2}namespace: thanos$/m, `  namespace: ${ns}`);
-    writeFileSync(join(workspace, 'thanos-stack.yaml'), `${stack}\ntls:\n  certificates:\n    tenants:\n      - id: team-a\n`);
+    const stack = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(
+      /^ {2}namespace: thanos$/m,
+      `  namespace: ${ns}`,
+    );
+    writeFileSync(
+      join(workspace, 'thanos-stack.yaml'),
+      `${stack}\ntls:\n  certificates:\n    tenants:\n      - id: team-a\n`,
+    );
     // The config resizes the ingestor ring against the live objects; this control plane has no controllers or pods to
     // observe, so the release is applied in one shot (the ordered steps are proven on real Thanos in thanos-ring-scaling).
-    const run = await runAction({ INPUT_SOURCE: 'config', INPUT_CONFIG: 'thanos-stack.yaml', 'INPUT_MANIFESTS-DIR': '', 'INPUT_ORDERED-APPLY': 'false' }, pushToMain);
+    const run = await runAction(
+      {
+        INPUT_SOURCE: 'config',
+        INPUT_CONFIG: 'thanos-stack.yaml',
+        'INPUT_MANIFESTS-DIR': '',
+        'INPUT_ORDERED-APPLY': 'false',
+      },
+      pushToMain,
+    );
     runs.push(run);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(Number(run.outputs.revision)).toBeGreaterThan(1);
     const invoke = aws.calls.filter((c) => c.operation === 'Invoke').at(-1);
-    const event = JSON.parse(invoke?.body ?? '{}') as { release: { settings?: { tls?: { certificates?: { tenants?: Array<{ id: string }> } } } } };
+    const event = JSON.parse(invoke?.body ?? '{}') as {
+      release: { settings?: { tls?: { certificates?: { tenants?: Array<{ id: string }> } } } };
+    };
     expect(event.release.settings?.tls?.certificates?.tenants?.[0]?.id).toBe('team-a');
-    expect(kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}')).toContain('team-a');
+    expect(
+      kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}'),
+    ).toContain('team-a');
     // The router now serves remote-write over mTLS from the Secret rotation will issue.
-    expect(kubectl('get', 'deployment', 'thanos-receive-router', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].args}')).toContain('--remote-write.server-tls-cert');
+    expect(
+      kubectl(
+        'get',
+        'deployment',
+        'thanos-receive-router',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].args}',
+      ),
+    ).toContain('--remote-write.server-tls-cert');
   });
 
   it('no secret value, key or token appears in any output, summary or function log', () => {
     // `::add-mask::` commands are consumed by the runner (never shown); they are how the secrets get masked.
-    const masked = runs.flatMap((r) => r.stdout.split('\n')).filter((line) => line.startsWith('::add-mask::')).map((line) => line.slice('::add-mask::'.length));
+    const masked = runs
+      .flatMap((r) => r.stdout.split('\n'))
+      .filter((line) => line.startsWith('::add-mask::'))
+      .map((line) => line.slice('::add-mask::'.length));
     for (const key of [...aws.issued.values()].filter((k) => k.arn.includes('thanos-gitops-gha-'))) {
       expect(masked).toContain(key.secretAccessKey);
       expect(masked).toContain(key.sessionToken);
     }
-    const shown = (text: string) => text.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
-    const texts = [...runs.flatMap((r) => [shown(r.stdout), r.stderr, r.summary, JSON.stringify(r.outputs)]), ...functionLogs].join('\n');
-    const secrets = [PLANTED, EXEC.secret, EXEC.token, OIDC_REQUEST_TOKEN, ...issuedJwts, ...[...aws.issued.values()].flatMap((k) => [k.secretAccessKey, k.sessionToken ?? ''])].filter(Boolean);
+    const shown = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith('::add-mask::'))
+        .join('\n');
+    const texts = [
+      ...runs.flatMap((r) => [shown(r.stdout), r.stderr, r.summary, JSON.stringify(r.outputs)]),
+      ...functionLogs,
+    ].join('\n');
+    const secrets = [
+      PLANTED,
+      EXEC.secret,
+      EXEC.token,
+      OIDC_REQUEST_TOKEN,
+      ...issuedJwts,
+      ...[...aws.issued.values()].flatMap((k) => [k.secretAccessKey, k.sessionToken ?? '']),
+    ].filter(Boolean);
     for (const secret of secrets) {
       expect(texts).not.toContain(secret);
       expect(texts).not.toContain(Buffer.from(secret).toString('base64'));

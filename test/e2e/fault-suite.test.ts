@@ -11,12 +11,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { KubeClient, LEASE_NAME, recordsManifests, ReleaseHistory, SecretReleaseStore, withoutSecretValues } from '../../src/kube/index.js';
+import {
+  KubeClient,
+  LEASE_NAME,
+  recordsManifests,
+  ReleaseHistory,
+  SecretReleaseStore,
+  withoutSecretValues,
+} from '../../src/kube/index.js';
 import type { KubeObject } from '../../src/model/objects.js';
 import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
 import { startCli, type CliExit } from '../helpers/cli-process.js';
-import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster } from '../helpers/fake-aws.js';
+import {
+  buildBundles,
+  runLambdaBundle,
+  startEksAuthProxy,
+  startFakeAws,
+  type EksAuthProxy,
+  type FakeAws,
+  type FakeCluster,
+} from '../helpers/fake-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const RESTRICTED_POD = { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } };
@@ -76,7 +91,8 @@ afterAll(() => {
   admin?.close();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
   const table = new Map<string, number>();
-  for (const kill of kills) table.set(`${kill.family} ${kill.signal}`, (table.get(`${kill.family} ${kill.signal}`) ?? 0) + 1);
+  for (const kill of kills)
+    table.set(`${kill.family} ${kill.signal}`, (table.get(`${kill.family} ${kill.signal}`) ?? 0) + 1);
   const converge = (list: KillRecord[]) => {
     const ms = list.map((k) => k.convergeMs).sort((a, b) => a - b);
     return ms.length ? `median ${ms[Math.floor(ms.length / 2)]} ms, max ${ms.at(-1)} ms (n=${ms.length})` : 'n/a';
@@ -122,7 +138,13 @@ async function heldBy(namespace: string, pid: number): Promise<boolean> {
  * Starts the command and kills it at a random point: a time offset within `cleanMs`, or after a random number of
  * progress lines. Returns undefined when the run finished before the kill point (not a kill).
  */
-async function runAndKill(family: Family, args: string[], cleanMs: number, progress: RegExp, maxLines: number): Promise<{ signal: Signal; how: string; exit: CliExit; pid: number } | undefined> {
+async function runAndKill(
+  family: Family,
+  args: string[],
+  cleanMs: number,
+  progress: RegExp,
+  maxLines: number,
+): Promise<{ signal: Signal; how: string; exit: CliExit; pid: number } | undefined> {
   const random = FAMILY_RANDOM[family];
   const signal = SIGNALS[Math.floor(random() * SIGNALS.length)] as Signal;
   const run = cli(args);
@@ -155,19 +177,31 @@ async function runAndKill(family: Family, args: string[], cleanMs: number, progr
   } else {
     // Handled: stopped at a safe point with 130/143; or killed by the default action before the handler existed.
     const code = signal === 'SIGINT' ? 130 : 143;
-    expect(exit.code === code || exit.signal === signal, `${family} ${signal} ${how}: exit ${exit.code ?? exit.signal}\n${exit.stderr}`).toBe(true);
+    expect(
+      exit.code === code || exit.signal === signal,
+      `${family} ${signal} ${how}: exit ${exit.code ?? exit.signal}\n${exit.stderr}`,
+    ).toBe(true);
   }
   return { signal, how, exit, pid: run.child.pid as number };
 }
 
 /** What must hold after every kill and the run that follows it. */
-async function checkAfter(namespace: string, environment: string, killed: { pid?: number; signal: string } | undefined, expected?: KubeObject[]): Promise<void> {
+async function checkAfter(
+  namespace: string,
+  environment: string,
+  killed: { pid?: number; signal: string } | undefined,
+  expected?: KubeObject[],
+): Promise<void> {
   expect(readdirSync(processTmp), 'stray files in the CLI TMPDIR').toEqual([]);
   expect(readdirSync(processCwd), 'stray files in the CLI working directory').toEqual([]);
   const holder = await leaseHolder(namespace);
   // Only a SIGKILLed run can leave its Lease behind (it expires after --lease-duration and never blocked the run that
   // followed); when that run had nothing to write it did not need the Lease, so the stale one may still be there.
-  if (holder !== undefined) expect(killed?.signal === 'SIGKILL' && holder.split('/')[2] === String(killed.pid), `the Lease is held by ${holder} after the runs ended`).toBe(true);
+  if (holder !== undefined)
+    expect(
+      killed?.signal === 'SIGKILL' && holder.split('/')[2] === String(killed.pid),
+      `the Lease is held by ${holder} after the runs ended`,
+    ).toBe(true);
   const history = new ReleaseHistory(new SecretReleaseStore(admin, namespace, environment));
   const revisions = await history.list();
   expect(new Set(revisions.map((r) => r.revision)).size, 'duplicate release revisions').toBe(revisions.length);
@@ -176,10 +210,24 @@ async function checkAfter(namespace: string, environment: string, killed: { pid?
     // Records keep Secrets without their values (key names and a salted digest), so the comparison is in record form.
     const deployed = await history.deployed();
     expect(deployed, 'no deployed revision').toBeDefined();
-    const recorded = withoutSecretValues(expected.map((object) => ({ file: '', object }))).manifests.map((m) => m.object);
-    const names = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}=${JSON.stringify(o.data ?? o.spec ?? {})}`).sort();
+    const recorded = withoutSecretValues(expected.map((object) => ({ file: '', object }))).manifests.map(
+      (m) => m.object,
+    );
+    const names = (objects: KubeObject[]) =>
+      objects.map((o) => `${o.kind}/${o.metadata.name}=${JSON.stringify(o.data ?? o.spec ?? {})}`).sort();
     expect(names(deployed!.manifests.map((m) => m.object))).toEqual(names(recorded));
-    expect(recordsManifests(deployed!, deployed!.manifests.map((m, index) => ({ ...m, object: expected.find((o) => o.kind === m.object.kind && o.metadata.name === m.object.metadata.name) ?? recorded[index]! }))), 'the recorded Secret digests are those of the live values').toBe(true);
+    expect(
+      recordsManifests(
+        deployed!,
+        deployed!.manifests.map((m, index) => ({
+          ...m,
+          object:
+            expected.find((o) => o.kind === m.object.kind && o.metadata.name === m.object.metadata.name) ??
+            recorded[index]!,
+        })),
+      ),
+      'the recorded Secret digests are those of the live values',
+    ).toBe(true);
   }
 }
 
@@ -187,18 +235,48 @@ async function checkAfter(namespace: string, environment: string, killed: { pid?
 
 function applySet(namespace: string, variant: number): KubeObject[] {
   const objects: KubeObject[] = [];
-  for (let i = 0; i < 12; i++) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `config-${i}`, namespace }, data: { variant: String(variant), pad: 'x'.repeat(500) } });
-  objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `only-in-${variant % 2}`, namespace }, data: { variant: String(variant) } });
+  for (let i = 0; i < 12; i++)
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `config-${i}`, namespace },
+      data: { variant: String(variant), pad: 'x'.repeat(500) },
+    });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `only-in-${variant % 2}`, namespace },
+    data: { variant: String(variant) },
+  });
   objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'fault-sa', namespace } });
-  objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fault-secret', namespace }, type: 'Opaque', data: { key: Buffer.from(`v${variant}`).toString('base64') } });
-  objects.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'fault-svc', namespace }, spec: { clusterIP: 'None', selector: { app: 'fault' }, ports: [{ name: 'http', port: 8080 + (variant % 2) }] } });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'fault-secret', namespace },
+    type: 'Opaque',
+    data: { key: Buffer.from(`v${variant}`).toString('base64') },
+  });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'fault-svc', namespace },
+    spec: { clusterIP: 'None', selector: { app: 'fault' }, ports: [{ name: 'http', port: 8080 + (variant % 2) }] },
+  });
   objects.push({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'fault-deploy', namespace },
     spec: {
       selector: { matchLabels: { app: 'fault' } },
-      template: { metadata: { labels: { app: 'fault' } }, spec: { securityContext: RESTRICTED_POD, containers: [{ name: 'c', image: 'registry.invalid/fault:1', env: [{ name: 'VARIANT', value: String(variant) }] }] } },
+      template: {
+        metadata: { labels: { app: 'fault' } },
+        spec: {
+          securityContext: RESTRICTED_POD,
+          containers: [
+            { name: 'c', image: 'registry.invalid/fault:1', env: [{ name: 'VARIANT', value: String(variant) }] },
+          ],
+        },
+      },
     },
   });
   return objects;
@@ -230,9 +308,19 @@ describe('fault suite', () => {
       const stale = await heldBy(ns, killed.pid);
       if (killed.signal !== 'SIGKILL') expect(stale, `${killed.signal} ${killed.how} left its Lease held`).toBe(false);
       const converge = await runToEnd(['apply', ...common]);
-      kills.push({ family: 'apply', command: 'apply', signal: killed.signal, how: killed.how, staleLease: stale, convergeMs: converge.ms });
+      kills.push({
+        family: 'apply',
+        command: 'apply',
+        signal: killed.signal,
+        how: killed.how,
+        staleLease: stale,
+        convergeMs: converge.ms,
+      });
       const again = await runToEnd(['apply', ...common, '--json']);
-      expect((JSON.parse(again.stdout) as { writes: number }).writes, `re-apply after ${killed.signal} ${killed.how}`).toBe(0);
+      expect(
+        (JSON.parse(again.stdout) as { writes: number }).writes,
+        `re-apply after ${killed.signal} ${killed.how}`,
+      ).toBe(0);
       await checkAfter(ns, 'default', killed, objects);
     }
     expect(landed).toBe(KILLS.apply);
@@ -248,7 +336,11 @@ describe('fault suite', () => {
     const drift = async (round: number) => {
       // Another field manager edits five objects and deletes one.
       for (let i = 0; i < 5; i++) {
-        await admin.patchMerge({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `config-${i}` }, { data: { variant: `hand-edited-${round}` } }, { fieldManager: 'someone-else' });
+        await admin.patchMerge(
+          { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: `config-${i}` },
+          { data: { variant: `hand-edited-${round}` } },
+          { fieldManager: 'someone-else' },
+        );
       }
       await admin.delete({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'config-11' });
     };
@@ -263,10 +355,20 @@ describe('fault suite', () => {
       const stale = await heldBy(ns, killed.pid);
       if (killed.signal !== 'SIGKILL') expect(stale, `${killed.signal} ${killed.how} left its Lease held`).toBe(false);
       const converge = await runToEnd(['reconcile', ...common]);
-      kills.push({ family: 'reconcile', command: 'reconcile', signal: killed.signal, how: killed.how, staleLease: stale, convergeMs: converge.ms });
+      kills.push({
+        family: 'reconcile',
+        command: 'reconcile',
+        signal: killed.signal,
+        how: killed.how,
+        staleLease: stale,
+        convergeMs: converge.ms,
+      });
       // Converged: the set re-applies without forcing (no field left to another manager) and writes nothing.
       const again = await runToEnd(['apply', '--dir', dir, '-n', ns, '--json']);
-      expect((JSON.parse(again.stdout) as { writes: number }).writes, `re-apply after ${killed.signal} ${killed.how}`).toBe(0);
+      expect(
+        (JSON.parse(again.stdout) as { writes: number }).writes,
+        `re-apply after ${killed.signal} ${killed.how}`,
+      ).toBe(0);
       await checkAfter(ns, 'default', killed, objects);
     }
     expect(landed).toBe(KILLS.reconcile);
@@ -275,12 +377,27 @@ describe('fault suite', () => {
   it(`rotate killed at ${KILLS.rotate} random points resumes and converges every time`, async () => {
     const ns = await createNamespace(uniqueNamespace('fault-rotate'));
     const configFile = join(scratch, 'stack.yaml');
-    const example = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace('namespace: thanos', `namespace: ${ns}`);
-    writeFileSync(configFile, `${example}\ntls:\n  remoteWrite: {tenantCertificateField: organization}\n  certificates:\n    tenants: [{id: team-a}, {id: team-b}]\n`);
+    const example = readFileSync(join(ROOT, '../shared/kube-thanos/example.yaml'), 'utf8').replace(
+      'namespace: thanos',
+      `namespace: ${ns}`,
+    );
+    writeFileSync(
+      configFile,
+      `${example}\ntls:\n  remoteWrite: {tenantCertificateField: organization}\n  certificates:\n    tenants: [{id: team-a}, {id: team-b}]\n`,
+    );
     await runToEnd(['apply', '--config', configFile, '-n', ns]);
     const stopDriver = driveRollouts(ns);
     try {
-      const common = ['--config', configFile, '--lease-duration', LEASE_DURATION, '--propagation-delay', '200ms', '--rollout-timeout', '60s'];
+      const common = [
+        '--config',
+        configFile,
+        '--lease-duration',
+        LEASE_DURATION,
+        '--propagation-delay',
+        '200ms',
+        '--rollout-timeout',
+        '60s',
+      ];
       const clean = await runToEnd(['rotate', ...common]);
       const renewClean = await runToEnd(['rotate', ...common, '--renew-leaves']);
       const caClean = await runToEnd(['rotate', ...common, '--force-ca-rotation']);
@@ -288,18 +405,38 @@ describe('fault suite', () => {
       for (let attempt = 0; landed < KILLS.rotate && attempt < KILLS.rotate * 2; attempt++) {
         // Mostly leaf renewals (every certificate re-issued); every third run a full CA rotation (two rollouts).
         const ca = attempt % 3 === 2;
-        const killed = await runAndKill('rotate', ['rotate', ...common, ca ? '--force-ca-rotation' : '--renew-leaves'], ca ? caClean.ms : renewClean.ms, /(issued|generated|published|rolled|updated ca\.crt) /, ca ? 8 : 2);
+        const killed = await runAndKill(
+          'rotate',
+          ['rotate', ...common, ca ? '--force-ca-rotation' : '--renew-leaves'],
+          ca ? caClean.ms : renewClean.ms,
+          /(issued|generated|published|rolled|updated ca\.crt) /,
+          ca ? 8 : 2,
+        );
         if (!killed) continue;
         landed++;
         const stale = await heldBy(ns, killed.pid);
-        if (killed.signal !== 'SIGKILL') expect(stale, `${killed.signal} ${killed.how} left its Lease held`).toBe(false);
+        if (killed.signal !== 'SIGKILL')
+          expect(stale, `${killed.signal} ${killed.how} left its Lease held`).toBe(false);
         const converge = await runToEnd(['rotate', ...common]);
-        kills.push({ family: 'rotate', command: ca ? 'rotate --force-ca-rotation' : 'rotate --renew-leaves', signal: killed.signal, how: killed.how, staleLease: stale, convergeMs: converge.ms });
+        kills.push({
+          family: 'rotate',
+          command: ca ? 'rotate --force-ca-rotation' : 'rotate --renew-leaves',
+          signal: killed.signal,
+          how: killed.how,
+          staleLease: stale,
+          convergeMs: converge.ms,
+        });
         const caSecret = await admin.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-gitops-ca' });
-        expect(caSecret?.metadata.annotations?.[STATE_ANNOTATION], `CA rotation state after ${killed.signal} ${killed.how}`).toBe('idle');
+        expect(
+          caSecret?.metadata.annotations?.[STATE_ANNOTATION],
+          `CA rotation state after ${killed.signal} ${killed.how}`,
+        ).toBe('idle');
         // The rotation's pod-template annotations belong to their own field manager: the stack re-applies writing nothing.
         const again = await runToEnd(['apply', '--config', configFile, '-n', ns, '--json']);
-        expect((JSON.parse(again.stdout) as { writes: number }).writes, `re-apply after ${killed.signal} ${killed.how}`).toBe(0);
+        expect(
+          (JSON.parse(again.stdout) as { writes: number }).writes,
+          `re-apply after ${killed.signal} ${killed.how}`,
+        ).toBe(0);
         await checkAfter(ns, 'default', killed);
       }
       expect(landed).toBe(KILLS.rotate);
@@ -317,7 +454,12 @@ describe('fault suite', () => {
         commit: variant.toString(16).padStart(40, 'a'),
         actor: 'octocat',
         environment: 'prod',
-        manifests: Array.from({ length: 40 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: lambda.ns }, data: { variant: String(variant), pad: 'x'.repeat(500) } })),
+        manifests: Array.from({ length: 40 }, (_, i) => ({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `cm-${i}`, namespace: lambda.ns },
+          data: { variant: String(variant), pad: 'x'.repeat(500) },
+        })),
       });
       const clean = await lambda.invoke({ action: 'apply', release: release(0) });
       expect(clean.error).toBeUndefined();
@@ -337,7 +479,14 @@ describe('fault suite', () => {
         const started = Date.now();
         const converge = await lambda.invoke({ action: 'apply', release: release(variant) });
         expect(converge.error).toBeUndefined();
-        kills.push({ family: 'lambda', command: 'apply', signal: 'deadline', how: `timeout ${timeoutMs}ms`, staleLease: false, convergeMs: Date.now() - started });
+        kills.push({
+          family: 'lambda',
+          command: 'apply',
+          signal: 'deadline',
+          how: `timeout ${timeoutMs}ms`,
+          staleLease: false,
+          convergeMs: Date.now() - started,
+        });
         const again = await lambda.invoke({ action: 'apply', release: release(variant) });
         expect(again.result).toMatchObject({ applied: 0, writes: 0 });
         await checkAfter(lambda.ns, 'prod', undefined, release(variant).manifests as KubeObject[]);
@@ -347,7 +496,6 @@ describe('fault suite', () => {
       await lambda.close();
     }
   }, 240_000);
-
 });
 
 describe('fault suite coverage', () => {
@@ -367,7 +515,14 @@ function driveRollouts(namespace: string): () => Promise<void> {
           const generation = live.metadata.generation as number | undefined;
           const replicas = (live.spec as { replicas?: number }).replicas ?? 1;
           if ((live.status as { observedGeneration?: number } | undefined)?.observedGeneration === generation) continue;
-          const status = { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas, currentReplicas: replicas };
+          const status = {
+            observedGeneration: generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: replicas,
+            availableReplicas: replicas,
+            currentReplicas: replicas,
+          };
           await admin.replaceStatus({ ...live, status }).catch(() => undefined);
         }
       }
@@ -384,21 +539,44 @@ function driveRollouts(namespace: string): () => Promise<void> {
 async function startLambda() {
   const ACCOUNT = '111122223333';
   const ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-cluster-access';
-  const key = { id: 'ASIAFAULTEXECROLE001', secret: 'fault/exec/secret/EXAMPLEKEY', token: 'IQoJfaultsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply` };
+  const key = {
+    id: 'ASIAFAULTEXECROLE001',
+    secret: 'fault/exec/secret/EXAMPLEKEY',
+    token: 'IQoJfaultsessiontoken',
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply`,
+  };
   const cluster = testCluster();
   const ns = await createNamespace(uniqueNamespace('fault-lambda'));
   await bindDeployer(ns, [
-    { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+    {
+      apiGroups: [''],
+      resources: ['configmaps', 'secrets'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
   ]);
   const clusters: Record<string, FakeCluster> = {};
-  const aws: FakeAws = await startFakeAws({ accountId: ACCOUNT, keys: { [key.id]: { secretAccessKey: key.secret, sessionToken: key.token, arn: key.arn } }, roles: { [ROLE]: { trusted: [key.arn] } }, clusters });
+  const aws: FakeAws = await startFakeAws({
+    accountId: ACCOUNT,
+    keys: { [key.id]: { secretAccessKey: key.secret, sessionToken: key.token, arn: key.arn } },
+    roles: { [ROLE]: { trusted: [key.arn] } },
+    clusters,
+  });
   const proxy: EksAuthProxy = await startEksAuthProxy({
     clusterName: 'prod',
     region: 'eu-west-1',
     stsUrl: aws.url,
     upstream: { server: cluster.server, ca: readFileSync(cluster.caFile, 'utf8') },
-    identities: [{ arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/', token: cluster.deployerToken }],
+    identities: [
+      {
+        arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/',
+        token: cluster.deployerToken,
+      },
+    ],
   });
   clusters.prod = { endpoint: proxy.url, caData: proxy.caData };
   const bundles = buildBundles(ROOT);
@@ -417,7 +595,8 @@ async function startLambda() {
   };
   return {
     ns,
-    invoke: (event: unknown, timeoutMs?: number) => runLambdaBundle(bundles.lambda, event, env, timeoutMs === undefined ? {} : { timeoutMs }),
+    invoke: (event: unknown, timeoutMs?: number) =>
+      runLambdaBundle(bundles.lambda, event, env, timeoutMs === undefined ? {} : { timeoutMs }),
     close: async () => {
       await proxy.close();
       await aws.close();

@@ -30,7 +30,13 @@ afterAll(() => {
 function writeSet(dir: string, namespace: string, configMaps: number, extra: object[] = []): void {
   mkdirSync(dir, { recursive: true });
   const objects: object[] = [];
-  for (let i = 0; i < configMaps; i++) objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace }, data: { 'payload.txt': `${i}:${'x'.repeat(2000)}` } });
+  for (let i = 0; i < configMaps; i++)
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}`, namespace },
+      data: { 'payload.txt': `${i}:${'x'.repeat(2000)}` },
+    });
   objects.push(...extra);
   writeFileSync(join(dir, 'set.yaml'), objects.map((o) => stringify(o)).join('---\n'));
 }
@@ -64,7 +70,17 @@ describe('interrupting the CLI', () => {
     expect(written).toBeLessThan(200);
 
     // --lock-timeout 0s: a Lease still held would fail this run at once.
-    const next = await runCliProcess(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '--lock-timeout', '0s']);
+    const next = await runCliProcess([
+      'apply',
+      '--dir',
+      dir,
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      ns,
+      '--lock-timeout',
+      '0s',
+    ]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toMatch(/release revision 2/);
     const again = await runCliProcess(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '--json']);
@@ -83,7 +99,16 @@ describe('interrupting the CLI', () => {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'never-ready', namespace: ns },
-        spec: { selector: { matchLabels: { app: 'never-ready' } }, template: { metadata: { labels: { app: 'never-ready' } }, spec: { securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'c', image: 'registry.invalid/none:1' }] } } },
+        spec: {
+          selector: { matchLabels: { app: 'never-ready' } },
+          template: {
+            metadata: { labels: { app: 'never-ready' } },
+            spec: {
+              securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+              containers: [{ name: 'c', image: 'registry.invalid/none:1' }],
+            },
+          },
+        },
       },
     ]);
     const run = startCli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, '-n', ns, '--wait', '--timeout', '10m']);
@@ -103,18 +128,30 @@ describe('interrupting the CLI', () => {
 
   it('a run stopped after its last write but before recording: the next apply writes no object and records the revision', async () => {
     const ns = await createNamespace(uniqueNamespace('interrupt-record'));
-    const configMaps = (value: string): ManifestSet => [0, 1, 2].map((i) => ({ file: `cm-${i}.yaml`, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns }, data: { value } } }));
+    const configMaps = (value: string): ManifestSet =>
+      [0, 1, 2].map((i) => ({
+        file: `cm-${i}.yaml`,
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: ns }, data: { value } },
+      }));
     const options = { environment: 'default', namespace: ns };
     expect((await applyManifestSet(admin, configMaps('a'), options)).revision).toBe(1);
     // What a SIGKILL between the writes and the record leaves: the objects of the new set, the history of the old one.
     await applyManifestSet(admin, configMaps('b'), { ...options, release: false });
     const history = new ReleaseHistory(new SecretReleaseStore(admin, ns, 'default'));
-    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'a' }, { value: 'a' }, { value: 'a' }]);
+    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([
+      { value: 'a' },
+      { value: 'a' },
+      { value: 'a' },
+    ]);
 
     const next = await applyManifestSet(admin, configMaps('b'), options);
     expect(next.objects.every((o) => o.action === 'unchanged')).toBe(true);
     expect(next.revision).toBe(2);
-    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([{ value: 'b' }, { value: 'b' }, { value: 'b' }]);
+    expect((await history.deployed())?.manifests.map((m) => m.object.data)).toEqual([
+      { value: 'b' },
+      { value: 'b' },
+      { value: 'b' },
+    ]);
     const again = await applyManifestSet(admin, configMaps('b'), options);
     expect(again).toMatchObject({ writes: 0 });
     expect(again.revision).toBeUndefined();
@@ -123,10 +160,14 @@ describe('interrupting the CLI', () => {
   it('apply, reconcile, rollback and rotate document --lease-duration and what a signal does', async () => {
     for (const command of ['apply', 'reconcile', 'rollback', 'rotate']) {
       const help = await runCli(command, '--help');
-      expect(help.stdout, command).toContain('--lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL)');
+      expect(help.stdout, command).toContain(
+        '--lease-duration <d>      how long the Lease outlives a run killed without clean-up (SIGKILL)',
+      );
       expect(help.stdout, command).not.toContain('${');
     }
     expect((await runCli('apply', '--help')).stdout).toContain('exits 130 (SIGINT) or 143 (SIGTERM)');
-    expect((await runCli('rotate', '--config', 'x.yaml', '--lease-duration', '0s')).stderr).toMatch(/--lease-duration|x\.yaml/);
+    expect((await runCli('rotate', '--config', 'x.yaml', '--lease-duration', '0s')).stderr).toMatch(
+      /--lease-duration|x\.yaml/,
+    );
   });
 });

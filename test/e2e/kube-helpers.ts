@@ -33,7 +33,8 @@ export function moveToNamespace(object: KubeObject, namespace: string): KubeObje
     if (typeof value !== 'object' || value === null) return;
     const record = value as Record<string, unknown>;
     for (const [key, child] of Object.entries(record)) {
-      if ((key === 'namespaces' || key === 'matchNames') && Array.isArray(child)) record[key] = child.map((ns) => (ns === 'thanos' ? namespace : ns));
+      if ((key === 'namespaces' || key === 'matchNames') && Array.isArray(child))
+        record[key] = child.map((ns) => (ns === 'thanos' ? namespace : ns));
       else walk(child);
     }
   };
@@ -47,34 +48,63 @@ export function moveToNamespace(object: KubeObject, namespace: string): KubeObje
  * canonically (cpu 0.42 becomes "420m").
  */
 export function missingFields(desired: unknown, live: unknown, at = ''): string[] {
-  const empty = (value: unknown) => value === false || value === 0 || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  const empty = (value: unknown) =>
+    value === false ||
+    value === 0 ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
   if (live === undefined && empty(desired)) return [];
-  if (typeof desired === 'number' && typeof live === 'string' && /^\d+m$/.test(live) && Math.round(desired * 1000) === Number.parseInt(live, 10)) return [];
+  if (
+    typeof desired === 'number' &&
+    typeof live === 'string' &&
+    /^\d+m$/.test(live) &&
+    Math.round(desired * 1000) === Number.parseInt(live, 10)
+  )
+    return [];
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return [`${at} (array length)`];
     return desired.flatMap((item, index) => missingFields(item, live[index], `${at}[${index}]`));
   }
   if (typeof desired === 'object' && desired !== null) {
     if (typeof live !== 'object' || live === null) return [at || '.'];
-    return Object.entries(desired).flatMap(([key, value]) => missingFields(value, (live as Record<string, unknown>)[key], `${at}.${key}`));
+    return Object.entries(desired).flatMap(([key, value]) =>
+      missingFields(value, (live as Record<string, unknown>)[key], `${at}.${key}`),
+    );
   }
   return isDeepStrictEqual(desired, live) ? [] : [`${at}: ${JSON.stringify(desired)} != ${JSON.stringify(live)}`];
 }
 
 /** Runs kubectl with extra environment (e.g. KUBECTL_APPLYSET=true); resolves with exit code and output. */
-export function kubectl(args: string[], env: Record<string, string> = {}, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+export function kubectl(
+  args: string[],
+  env: Record<string, string> = {},
+  input = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.env.KUBECTL ?? 'kubectl', args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.env.KUBECTL ?? 'kubectl', args, {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.once('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     child.stdin.end(input);
   });
 }
 
 export function withReplicas(set: ManifestSet, file: string, replicas: number): ManifestSet {
-  return set.map((m) => (m.file === file ? { file: m.file, object: { ...structuredClone(m.object), spec: { ...(m.object.spec as object), replicas } } } : m));
+  return set.map((m) =>
+    m.file === file
+      ? { file: m.file, object: { ...structuredClone(m.object), spec: { ...(m.object.spec as object), replicas } } }
+      : m,
+  );
 }

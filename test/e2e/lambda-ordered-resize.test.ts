@@ -27,12 +27,26 @@ import { renderStack } from '../../src/render/index.js';
 import { ORDER_DONE_ANNOTATION, ORDER_STEPS_ANNOTATION } from '../../src/ring/ring-executor.js';
 import { ringConfigHash } from '../../src/thanos/ring-observation.js';
 import { bindDeployer, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
-import { buildBundles, runLambdaBundle, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation } from '../helpers/fake-aws.js';
+import {
+  buildBundles,
+  runLambdaBundle,
+  startEksAuthProxy,
+  startFakeAws,
+  type EksAuthProxy,
+  type FakeAws,
+  type FakeCluster,
+  type LambdaInvocation,
+} from '../helpers/fake-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ACCOUNT = '111122223333';
 const CLUSTER_ACCESS_ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-cluster-access';
-const EXEC = { id: 'ASIAAPPLYEXECROLE002', secret: 'apply/exec/secret/ORDEREDKEY', token: 'IQoJorderedsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply` };
+const EXEC = {
+  id: 'ASIAAPPLYEXECROLE002',
+  secret: 'apply/exec/secret/ORDEREDKEY',
+  token: 'IQoJorderedsessiontoken',
+  arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply`,
+};
 const INGESTOR = 'thanos-receive-ingestor-default';
 const ROUTER = 'thanos-receive-router';
 
@@ -52,13 +66,37 @@ const control = { paused: false, running: true };
 let frozenHash: number | undefined;
 
 function render(namespace: string, ingestors: number) {
-  return renderStack(parseStackConfig(stringify({
-    apiVersion: 'thanos-gitops/v1alpha1',
-    kind: 'ThanosStack',
-    common: { namespace, version: 'v0.42.4', image: 'quay.io/thanos/thanos:v0.42.4', objectStorageConfig: { name: 'thanos-objectstorage', key: 'thanos.yaml' }, hashringConfigMapName: 'hashring-config', volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } },
-    receiveIngestor: { replicas: ingestors, replicationFactor: 2, hashrings: [{ hashring: 'default', tenants: [] }], hashringsFileRefreshInterval: '5s' },
-    receiveRouter: { routerReplicas: 1, replicationFactor: 2, objectStorageConfig: null, hashringsFileRefreshInterval: '5s' },
-  }), 'thanos-stack.yaml'));
+  return renderStack(
+    parseStackConfig(
+      stringify({
+        apiVersion: 'thanos-gitops/v1alpha1',
+        kind: 'ThanosStack',
+        common: {
+          namespace,
+          version: 'v0.42.4',
+          image: 'quay.io/thanos/thanos:v0.42.4',
+          objectStorageConfig: { name: 'thanos-objectstorage', key: 'thanos.yaml' },
+          hashringConfigMapName: 'hashring-config',
+          volumeClaimTemplate: {
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        },
+        receiveIngestor: {
+          replicas: ingestors,
+          replicationFactor: 2,
+          hashrings: [{ hashring: 'default', tenants: [] }],
+          hashringsFileRefreshInterval: '5s',
+        },
+        receiveRouter: {
+          routerReplicas: 1,
+          replicationFactor: 2,
+          objectStorageConfig: null,
+          hashringsFileRefreshInterval: '5s',
+        },
+      }),
+      'thanos-stack.yaml',
+    ),
+  );
 }
 
 async function liveHash(): Promise<number> {
@@ -68,15 +106,32 @@ async function liveHash(): Promise<number> {
 
 /** One pass of what the controllers and kubelet would do: Pods for each workload's replicas, Ready; status. */
 async function reconcilePods(): Promise<void> {
-  for (const [kind, name] of [['StatefulSet', INGESTOR], ['Deployment', ROUTER]] as const) {
+  for (const [kind, name] of [
+    ['StatefulSet', INGESTOR],
+    ['Deployment', ROUTER],
+  ] as const) {
     const workload = await admin.get({ apiVersion: 'apps/v1', kind, namespace: ns, name });
     if (!workload) continue;
-    const spec = workload['spec'] as { replicas?: number; template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ name: string; image?: string }> } } };
+    const spec = workload['spec'] as {
+      replicas?: number;
+      template: {
+        metadata: { labels: Record<string, string> };
+        spec: { containers: Array<{ name: string; image?: string }> };
+      };
+    };
     const want = spec.replicas ?? 1;
-    const pods = await admin.list('v1', 'Pod', ns, Object.entries(spec.template.metadata.labels).map(([k, v]) => `${k}=${v}`).join(','));
+    const pods = await admin.list(
+      'v1',
+      'Pod',
+      ns,
+      Object.entries(spec.template.metadata.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
     for (const pod of pods) {
       const ordinal = Number(pod.metadata.name.slice(name.length + 1));
-      if (ordinal >= want) await admin.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod.metadata.name });
+      if (ordinal >= want)
+        await admin.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod.metadata.name });
     }
     for (let ordinal = 0; ordinal < want; ordinal++) {
       const podName = `${name}-${ordinal}`;
@@ -85,13 +140,41 @@ async function reconcilePods(): Promise<void> {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: podName, namespace: ns, labels: spec.template.metadata.labels },
-        spec: { containers: spec.template.spec.containers.map((c) => ({ name: c.name, image: c.image ?? 'thanos', ports: [{ name: 'http', containerPort: metricsPort }] })) },
+        spec: {
+          containers: spec.template.spec.containers.map((c) => ({
+            name: c.name,
+            image: c.image ?? 'thanos',
+            ports: [{ name: 'http', containerPort: metricsPort }],
+          })),
+        },
       });
-      await admin.replaceStatus({ ...created, status: { phase: 'Running', podIP: hostIp, podIPs: [{ ip: hostIp }], conditions: [{ type: 'Ready', status: 'True' }] } });
+      await admin.replaceStatus({
+        ...created,
+        status: {
+          phase: 'Running',
+          podIP: hostIp,
+          podIPs: [{ ip: hostIp }],
+          conditions: [{ type: 'Ready', status: 'True' }],
+        },
+      });
     }
-    const status = kind === 'StatefulSet'
-      ? { replicas: want, readyReplicas: want, currentReplicas: want, updatedReplicas: want, availableReplicas: want, observedGeneration: workload.metadata.generation }
-      : { replicas: want, readyReplicas: want, updatedReplicas: want, availableReplicas: want, observedGeneration: workload.metadata.generation };
+    const status =
+      kind === 'StatefulSet'
+        ? {
+            replicas: want,
+            readyReplicas: want,
+            currentReplicas: want,
+            updatedReplicas: want,
+            availableReplicas: want,
+            observedGeneration: workload.metadata.generation,
+          }
+        : {
+            replicas: want,
+            readyReplicas: want,
+            updatedReplicas: want,
+            availableReplicas: want,
+            observedGeneration: workload.metadata.generation,
+          };
     await admin.replaceStatus({ ...workload, status } as KubeObject);
   }
 }
@@ -120,11 +203,26 @@ function functionEnv(): Record<string, string> {
 }
 
 function applyEvent(ingestors: number) {
-  return { action: 'apply', release: { repository: 'acme/observability', commit: 'ab12'.padEnd(40, String(ingestors)), actor: 'octocat', environment: 'prod', manifests: render(ns, ingestors) } };
+  return {
+    action: 'apply',
+    release: {
+      repository: 'acme/observability',
+      commit: 'ab12'.padEnd(40, String(ingestors)),
+      actor: 'octocat',
+      environment: 'prod',
+      manifests: render(ns, ingestors),
+    },
+  };
 }
 
 function progress(outcome: LambdaInvocation): string[] {
-  return outcome.logs.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type?: string; message?: string }).filter((l) => l.type === 'progress').map((l) => String(l.message));
+  return outcome.logs
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type?: string; message?: string })
+    .filter((l) => l.type === 'progress')
+    .map((l) => String(l.message));
 }
 
 beforeAll(async () => {
@@ -134,13 +232,20 @@ beforeAll(async () => {
   ns = await createNamespace(uniqueNamespace('lambda-ordered'));
   // The apply identity's Role as shipped: it includes pods list and pods/proxy get for the ring observations.
   await bindDeployer(ns, rbacRules('apply', ['prod']));
-  const address = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-  if (!address) throw new Error('this test needs a non-loopback IPv4 address on this machine: the apiserver proxies only to global unicast pod IPs');
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!address)
+    throw new Error(
+      'this test needs a non-loopback IPv4 address on this machine: the apiserver proxies only to global unicast pod IPs',
+    );
   hostIp = address;
   metricsServer = http.createServer((_req, res) => {
     void (async () => {
       const hash = frozenHash ?? (await liveHash());
-      res.end(`# TYPE thanos_receive_config_hash gauge\nthanos_receive_config_hash ${hash}\nthanos_receive_config_last_reload_successful 1\n`);
+      res.end(
+        `# TYPE thanos_receive_config_hash gauge\nthanos_receive_config_hash ${hash}\nthanos_receive_config_last_reload_successful 1\n`,
+      );
     })().catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
@@ -159,7 +264,12 @@ beforeAll(async () => {
     region: 'eu-west-1',
     stsUrl: aws.url,
     upstream: { server: cluster.server, ca: readFileSync(cluster.caFile, 'utf8') },
-    identities: [{ arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/', token: cluster.deployerToken }],
+    identities: [
+      {
+        arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/',
+        token: cluster.deployerToken,
+      },
+    ],
   });
   clusters.prod = { endpoint: proxy.url, caData: proxy.caData };
   void controllerLoop();
@@ -180,18 +290,34 @@ describe('the Lambda deadline in the middle of an ordered ring resize', () => {
     const history = new ReleaseHistory(new SecretReleaseStore(admin, ns, 'prod'));
     const ringEndpoints = async () => {
       const ring = await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'hashring-config' });
-      return (JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>)[0]!.endpoints.length;
+      return (
+        JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>
+      )[0]!.endpoints.length;
     };
-    const replicas = async () => ((await admin.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: INGESTOR }))?.['spec'] as { replicas: number }).replicas;
+    const replicas = async () =>
+      (
+        (await admin.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: INGESTOR }))?.['spec'] as {
+          replicas: number;
+        }
+      ).replicas;
     const pending = async () => {
       const releases = (await history.list()).filter((r) => r.status === 'pending');
       expect(releases).toHaveLength(1);
       const annotations = await history.state(releases[0]!.revision);
       const steps = JSON.parse(annotations[ORDER_STEPS_ANNOTATION]!) as Array<{ kind: string }>;
-      return { revision: releases[0]!.revision, done: Number(annotations[ORDER_DONE_ANNOTATION]), steps: steps.map((s) => s.kind) };
+      return {
+        revision: releases[0]!.revision,
+        done: Number(annotations[ORDER_DONE_ANNOTATION]),
+        steps: steps.map((s) => s.kind),
+      };
     };
     const leaseReleased = async () => {
-      const lease = await admin.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns, name: LEASE_NAME });
+      const lease = await admin.get({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: ns,
+        name: LEASE_NAME,
+      });
       expect((lease?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity ?? '').toBe('');
     };
     await expect.poll(async () => (await admin.list('v1', 'Pod', ns)).length, { timeout: 20_000 }).toBe(4);
@@ -202,7 +328,14 @@ describe('the Lambda deadline in the middle of an ordered ring resize', () => {
     expect(first.error, first.logs).toMatchObject({ errorType: 'InterruptedError' });
     expect(first.error!.errorMessage).toMatch(/before the function timeout/);
     const stopped = await pending();
-    expect(stopped.steps).toEqual(['apply-pinned', 'scale-up', 'await-ready', 'publish-ring', 'await-ring-loaded', 'apply-final']);
+    expect(stopped.steps).toEqual([
+      'apply-pinned',
+      'scale-up',
+      'await-ready',
+      'publish-ring',
+      'await-ring-loaded',
+      'apply-final',
+    ]);
     expect(stopped.done).toBe(1); // scale-up done, stopped while waiting in await-ready
     expect(progress(first).some((line) => line.startsWith('step 3/6 await-ready:'))).toBe(true);
     expect(await replicas()).toBe(4);
@@ -214,7 +347,9 @@ describe('the Lambda deadline in the middle of an ordered ring resize', () => {
     frozenHash = await liveHash();
     const second = await runLambdaBundle(bundle, applyEvent(4), functionEnv(), { timeoutMs: 20_000 });
     expect(second.error, second.logs).toMatchObject({ errorType: 'InterruptedError' });
-    expect(progress(second)).toContain(`resuming the ordered apply of release revision ${stopped.revision} after step 2/6`);
+    expect(progress(second)).toContain(
+      `resuming the ordered apply of release revision ${stopped.revision} after step 2/6`,
+    );
     expect(progress(second).some((line) => line.startsWith('step 1/6') || line.startsWith('step 2/6'))).toBe(false);
     const stoppedAgain = await pending();
     expect(stoppedAgain).toMatchObject({ revision: stopped.revision, done: 3 }); // publish-ring done
@@ -225,8 +360,14 @@ describe('the Lambda deadline in the middle of an ordered ring resize', () => {
     frozenHash = undefined;
     const third = await runLambdaBundle(bundle, applyEvent(4), functionEnv());
     expect(third.error, third.logs).toBeUndefined();
-    expect(progress(third)).toContain(`resuming the ordered apply of release revision ${stopped.revision} after step 4/6`);
-    expect(progress(third).filter((line) => /^step \d\/6 \S+:/.test(line)).map((line) => line.split(':')[0])).toEqual(['step 5/6 await-ring-loaded', 'step 6/6 apply-final']);
+    expect(progress(third)).toContain(
+      `resuming the ordered apply of release revision ${stopped.revision} after step 4/6`,
+    );
+    expect(
+      progress(third)
+        .filter((line) => /^step \d\/6 \S+:/.test(line))
+        .map((line) => line.split(':')[0]),
+    ).toEqual(['step 5/6 await-ring-loaded', 'step 6/6 apply-final']);
     const releases = await history.list();
     expect(releases.filter((r) => r.status === 'pending')).toEqual([]);
     expect(releases.find((r) => r.revision === stopped.revision)?.status).toBe('superseded');
@@ -234,6 +375,8 @@ describe('the Lambda deadline in the middle of an ordered ring resize', () => {
     expect(await replicas()).toBe(4);
     expect(await ringEndpoints()).toBe(4);
     await leaseReleased();
-    process.stderr.write(`Lambda ordered resize: stopped after step ${stopped.done + 1}/6 and after step ${stoppedAgain.done + 1}/6, converged on the third invocation\n`);
+    process.stderr.write(
+      `Lambda ordered resize: stopped after step ${stopped.done + 1}/6 and after step ${stoppedAgain.done + 1}/6, converged on the third invocation\n`,
+    );
   }, 180_000);
 });

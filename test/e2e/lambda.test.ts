@@ -16,7 +16,18 @@ import { createEksToken } from '../../src/kube/eks-token.js';
 import { applyManifestSet, KubeClient, LEASE_NAME, ReleaseHistory, SecretReleaseStore } from '../../src/kube/index.js';
 import type { KubeObject, Manifest } from '../../src/model/objects.js';
 import { bindDeployer, bindPlanIdentity, createNamespace, testCluster, uniqueNamespace } from '../helpers/cluster.js';
-import { buildBundles, runLambdaBundle, runLambdaBundleWarm, startEksAuthProxy, startFakeAws, type EksAuthProxy, type FakeAws, type FakeCluster, type LambdaInvocation, type LambdaRunOptions } from '../helpers/fake-aws.js';
+import {
+  buildBundles,
+  runLambdaBundle,
+  runLambdaBundleWarm,
+  startEksAuthProxy,
+  startFakeAws,
+  type EksAuthProxy,
+  type FakeAws,
+  type FakeCluster,
+  type LambdaInvocation,
+  type LambdaRunOptions,
+} from '../helpers/fake-aws.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const GOLDEN = join(ROOT, '../shared/kube-thanos/example');
@@ -26,8 +37,18 @@ const CLUSTER_ACCESS_ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-cluste
 const PLAN_CLUSTER_ACCESS_ROLE = 'arn:aws:iam::444455556666:role/thanos-gitops-plan-cluster-access';
 const PLANTED = 'planted-s3-secret-9f8e7d6c5b4a';
 const EXEC_KEYS = {
-  apply: { id: 'ASIAAPPLYEXECROLE001', secret: 'apply/exec/secret/EXAMPLEKEY', token: 'IQoJapplyexecsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply` },
-  plan: { id: 'ASIAPLANEXECROLE0001', secret: 'plan/exec/secret/EXAMPLEKEY', token: 'IQoJplanexecsessiontoken', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-plan/thanos-gitops-plan` },
+  apply: {
+    id: 'ASIAAPPLYEXECROLE001',
+    secret: 'apply/exec/secret/EXAMPLEKEY',
+    token: 'IQoJapplyexecsessiontoken',
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-apply/thanos-gitops-apply`,
+  },
+  plan: {
+    id: 'ASIAPLANEXECROLE0001',
+    secret: 'plan/exec/secret/EXAMPLEKEY',
+    token: 'IQoJplanexecsessiontoken',
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/thanos-gitops-plan/thanos-gitops-plan`,
+  },
 };
 
 let bundle: string;
@@ -43,7 +64,10 @@ const WARM_SLOPE_LIMIT = 6 * 1024;
 let warmLogs = '';
 
 function kubectl(...args: string[]): string {
-  return execFileSync('kubectl', ['--kubeconfig', testCluster().adminKubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('kubectl', ['--kubeconfig', testCluster().adminKubeconfig, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function goldenManifests(namespace: string): Manifest[] {
@@ -57,7 +81,13 @@ function goldenManifests(namespace: string): Manifest[] {
     });
   manifests.push({
     file: 'thanos-objectstorage-secret.yaml',
-    object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace }, type: 'Opaque', stringData: { 'thanos.yaml': `type: S3\nconfig:\n  bucket: thanos\n  secret_key: ${PLANTED}\n` } },
+    object: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'thanos-objectstorage', namespace },
+      type: 'Opaque',
+      stringData: { 'thanos.yaml': `type: S3\nconfig:\n  bucket: thanos\n  secret_key: ${PLANTED}\n` },
+    },
   });
   return manifests;
 }
@@ -84,7 +114,11 @@ function functionEnv(mode: 'plan' | 'apply', namespace = ns): Record<string, str
   };
 }
 
-async function invoke(mode: 'plan' | 'apply', event: unknown, options: LambdaRunOptions & { namespace?: string } = {}): Promise<LambdaInvocation> {
+async function invoke(
+  mode: 'plan' | 'apply',
+  event: unknown,
+  options: LambdaRunOptions & { namespace?: string } = {},
+): Promise<LambdaInvocation> {
   const outcome = await runLambdaBundle(bundle, event, functionEnv(mode, options.namespace), options);
   invocations.push(outcome);
   return outcome;
@@ -100,9 +134,25 @@ function logLines(logs: string): Array<Record<string, unknown>> {
 }
 
 function liveNames(): string[] {
-  const out = kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,servicemonitors,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}');
+  const out = kubectl(
+    'get',
+    'serviceaccounts,configmaps,services,statefulsets,deployments,servicemonitors,secrets',
+    '-n',
+    ns,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}',
+  );
   // The plan identity's ServiceAccount is test setup, not part of any release.
-  return out.split('\n').filter((line) => line && !line.startsWith('ServiceAccount/default') && line !== 'ServiceAccount/planner' && !line.startsWith('ConfigMap/kube-root-ca.crt')).sort();
+  return out
+    .split('\n')
+    .filter(
+      (line) =>
+        line &&
+        !line.startsWith('ServiceAccount/default') &&
+        line !== 'ServiceAccount/planner' &&
+        !line.startsWith('ConfigMap/kube-root-ca.crt'),
+    )
+    .sort();
 }
 
 beforeAll(async () => {
@@ -111,17 +161,42 @@ beforeAll(async () => {
   ns = await createNamespace(uniqueNamespace('lambda'));
   // What the apply identity gets in its namespace (src/kube/rbac.ts ships the same verbs).
   await bindDeployer(ns, [
-    { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-    { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-    { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+    {
+      apiGroups: [''],
+      resources: ['configmaps', 'secrets', 'services', 'serviceaccounts'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['apps'],
+      resources: ['statefulsets', 'deployments'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['policy'],
+      resources: ['poddisruptionbudgets'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['monitoring.coreos.com'],
+      resources: ['servicemonitors'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    },
   ]);
   const planIdentity = await bindPlanIdentity(ns, 'prod');
   aws = await startFakeAws({
     accountId: ACCOUNT,
-    keys: Object.fromEntries(Object.values(EXEC_KEYS).map((k) => [k.id, { secretAccessKey: k.secret, sessionToken: k.token, arn: k.arn }])),
-    roles: { [CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.apply.arn] }, [PLAN_CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.plan.arn] } },
+    keys: Object.fromEntries(
+      Object.values(EXEC_KEYS).map((k) => [k.id, { secretAccessKey: k.secret, sessionToken: k.token, arn: k.arn }]),
+    ),
+    roles: {
+      [CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.apply.arn] },
+      [PLAN_CLUSTER_ACCESS_ROLE]: { trusted: [EXEC_KEYS.plan.arn] },
+    },
     clusters,
   });
   proxy = await startEksAuthProxy({
@@ -130,8 +205,14 @@ beforeAll(async () => {
     stsUrl: aws.url,
     upstream: { server: cluster.server, ca: readFileSync(cluster.caFile, 'utf8') },
     identities: [
-      { arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/', token: cluster.deployerToken },
-      { arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/', token: planIdentity.token },
+      {
+        arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-cluster-access/',
+        token: cluster.deployerToken,
+      },
+      {
+        arnPrefix: 'arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/',
+        token: planIdentity.token,
+      },
     ],
   });
   clusters.prod = { endpoint: proxy.url, caData: proxy.caData };
@@ -147,13 +228,22 @@ describe('reconciler Lambda bundle', () => {
     const before = liveNames();
     const outcome = await invoke('plan', { action: 'plan', release: release(goldenManifests(ns)) });
     expect(outcome.error).toBeUndefined();
-    const result = outcome.result as { applied: number; pruned: number; report: string; diff: { counts: { added: number; modified: number } }; writes: number; mode: string };
+    const result = outcome.result as {
+      applied: number;
+      pruned: number;
+      report: string;
+      diff: { counts: { added: number; modified: number } };
+      writes: number;
+      mode: string;
+    };
     expect(result.mode).toBe('plan');
     // The PR's Secret is never compared with the cluster: it "will be written", with its key names only.
     expect(result.diff.counts.added).toBe(16);
     expect(result.diff.counts.modified).toBe(1);
     expect(result.applied).toBe(17);
-    const secretEntry = (result.diff as unknown as { entries: Array<{ kind: string; name: string; patch: string }> }).entries.find((e) => e.kind === 'Secret');
+    const secretEntry = (
+      result.diff as unknown as { entries: Array<{ kind: string; name: string; patch: string }> }
+    ).entries.find((e) => e.kind === 'Secret');
     expect(secretEntry?.name).toBe('thanos-objectstorage');
     expect(secretEntry?.patch).toContain('will be written');
     expect(secretEntry?.patch).toContain('keys: thanos.yaml');
@@ -163,7 +253,11 @@ describe('reconciler Lambda bundle', () => {
 
     // The AWS side: AssumeRole signed by the execution role, DescribeCluster signed by the assumed role.
     const assume = aws.calls.find((c) => c.operation === 'AssumeRole');
-    expect(assume).toMatchObject({ accessKeyId: EXEC_KEYS.plan.id, status: 200, params: { RoleArn: PLAN_CLUSTER_ACCESS_ROLE, RoleSessionName: 'thanos-gitops-reconciler' } });
+    expect(assume).toMatchObject({
+      accessKeyId: EXEC_KEYS.plan.id,
+      status: 200,
+      params: { RoleArn: PLAN_CLUSTER_ACCESS_ROLE, RoleSessionName: 'thanos-gitops-reconciler' },
+    });
     const describe = aws.calls.find((c) => c.operation === 'DescribeCluster');
     expect(describe?.status).toBe(200);
     expect(describe?.accessKeyId).toMatch(/^ASIA/);
@@ -178,7 +272,9 @@ describe('reconciler Lambda bundle', () => {
       expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
       expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
       expect(url.searchParams.get('X-Amz-Security-Token')).toBeTruthy();
-      expect(check.arn).toBe('arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/thanos-gitops-reconciler');
+      expect(check.arn).toBe(
+        'arn:aws:sts::444455556666:assumed-role/thanos-gitops-plan-cluster-access/thanos-gitops-reconciler',
+      );
     }
     const replays = aws.calls.filter((c) => c.operation === 'GetCallerIdentity');
     expect(replays.length).toBe(proxy.checks.length);
@@ -195,15 +291,32 @@ describe('reconciler Lambda bundle', () => {
     expect(aws.calls.length).toBe(calls); // refused before any AWS or cluster call
     expect(liveNames()).toEqual(before);
     const log = JSON.parse(outcome.logs.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
-    expect(log).toMatchObject({ level: 'error', action: 'apply', mode: 'plan', errorType: 'RefusedError', repository: 'acme/observability' });
+    expect(log).toMatchObject({
+      level: 'error',
+      action: 'apply',
+      mode: 'plan',
+      errorType: 'RefusedError',
+      repository: 'acme/observability',
+    });
   });
 
   it('apply: the release lands; re-apply is a no-op; kubectl sees it', async () => {
     const outcome = await invoke('apply', { action: 'apply', release: release(goldenManifests(ns)) });
     expect(outcome.error).toBeUndefined();
-    expect(outcome.result).toMatchObject({ action: 'apply', mode: 'apply', revision: 1, applied: 17, pruned: 0, commit: 'c0ffee'.padEnd(40, '0') });
-    expect(kubectl('get', 'statefulset', 'thanos-store', '-n', ns, '-o', 'jsonpath={.spec.serviceName}')).toBe('thanos-store');
-    expect(kubectl('get', 'servicemonitor', 'thanos-query', '-n', ns, '-o', 'jsonpath={.metadata.name}')).toBe('thanos-query');
+    expect(outcome.result).toMatchObject({
+      action: 'apply',
+      mode: 'apply',
+      revision: 1,
+      applied: 17,
+      pruned: 0,
+      commit: 'c0ffee'.padEnd(40, '0'),
+    });
+    expect(kubectl('get', 'statefulset', 'thanos-store', '-n', ns, '-o', 'jsonpath={.spec.serviceName}')).toBe(
+      'thanos-store',
+    );
+    expect(kubectl('get', 'servicemonitor', 'thanos-query', '-n', ns, '-o', 'jsonpath={.metadata.name}')).toBe(
+      'thanos-query',
+    );
     expect(liveNames()).toHaveLength(17 + 2); // + ApplySet parent and the release record
 
     const again = await invoke('apply', { action: 'apply', release: release(goldenManifests(ns)) });
@@ -214,18 +327,48 @@ describe('reconciler Lambda bundle', () => {
   });
 
   it('refuses a release with a foreign namespace or a ClusterRoleBinding, naming them, and applies nothing', async () => {
-    const before = kubectl('get', 'secrets,configmaps', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const before = kubectl(
+      'get',
+      'secrets,configmaps',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+    );
     const manifests: unknown[] = goldenManifests(ns);
-    manifests.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sneaky', namespace: 'kube-system' }, data: {} });
-    manifests.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'thanos-gitops-pwn' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [] });
-    const outcome = await invoke('apply', { action: 'apply', release: release(manifests, 'bad'.padEnd(40, '1').replace(/[^0-9a-f]/g, 'b')) });
+    manifests.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'sneaky', namespace: 'kube-system' },
+      data: {},
+    });
+    manifests.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'thanos-gitops-pwn' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [],
+    });
+    const outcome = await invoke('apply', {
+      action: 'apply',
+      release: release(manifests, 'bad'.padEnd(40, '1').replace(/[^0-9a-f]/g, 'b')),
+    });
     expect(outcome.error?.errorType).toBe('RefusedError');
     expect(outcome.error?.errorMessage).toContain('nothing was applied');
     expect(outcome.error?.errorMessage).toContain('ConfigMap kube-system/sneaky');
     expect(outcome.error?.errorMessage).toContain('namespace kube-system is not one of the target namespaces');
     expect(outcome.error?.errorMessage).toContain('ClusterRoleBinding thanos-gitops-pwn');
     expect(() => kubectl('get', 'clusterrolebinding', 'thanos-gitops-pwn')).toThrow();
-    expect(kubectl('get', 'secrets,configmaps', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+    expect(
+      kubectl(
+        'get',
+        'secrets,configmaps',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+      ),
+    ).toBe(before);
   });
 
   describe('the apply policy refuses hostile releases before any request reaches the cluster', () => {
@@ -235,7 +378,10 @@ describe('reconciler Lambda bundle', () => {
       change(entry.object as Record<string, any>);
       return manifests;
     };
-    const add = (file: string, object: Record<string, unknown>) => (manifests: Manifest[]) => [...manifests, { file, object: object as KubeObject }];
+    const add = (file: string, object: Record<string, unknown>) => (manifests: Manifest[]) => [
+      ...manifests,
+      { file, object: object as KubeObject },
+    ];
     const attacks: Array<{ name: string; build: (manifests: Manifest[]) => Manifest[]; names: string[] }> = [
       {
         name: 'a privileged container',
@@ -245,25 +391,75 @@ describe('reconciler Lambda bundle', () => {
           context.privileged = true;
           delete context.allowPrivilegeEscalation;
         }),
-        names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged'] },
-      { name: 'a hostPath / volume', build: edit('thanos-store-statefulSet.yaml', (o) => (o.spec.template.spec.volumes = [{ name: 'host', hostPath: { path: '/' } }])), names: ['StatefulSet NS/thanos-store (thanos-store-statefulSet.yaml): .spec.template.spec.volumes[0].hostPath'] },
-      { name: 'hostNetwork (IMDS and the node network)', build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.hostNetwork = true)), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.hostNetwork'] },
-      { name: "another identity's ServiceAccount", build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.serviceAccountName = 'planner')), names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.serviceAccountName: ServiceAccount "planner" is not defined in this set'] },
-      { name: 'a LoadBalancer Service', build: edit('thanos-query-service.yaml', (o) => (o.spec.type = 'LoadBalancer')), names: ['Service NS/thanos-query (thanos-query-service.yaml): .spec.type: Service type LoadBalancer is not allowed'] },
+        names: [
+          'Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged',
+        ],
+      },
+      {
+        name: 'a hostPath / volume',
+        build: edit(
+          'thanos-store-statefulSet.yaml',
+          (o) => (o.spec.template.spec.volumes = [{ name: 'host', hostPath: { path: '/' } }]),
+        ),
+        names: ['StatefulSet NS/thanos-store (thanos-store-statefulSet.yaml): .spec.template.spec.volumes[0].hostPath'],
+      },
+      {
+        name: 'hostNetwork (IMDS and the node network)',
+        build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.hostNetwork = true)),
+        names: ['Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.hostNetwork'],
+      },
+      {
+        name: "another identity's ServiceAccount",
+        build: edit('thanos-query-deployment.yaml', (o) => (o.spec.template.spec.serviceAccountName = 'planner')),
+        names: [
+          'Deployment NS/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.serviceAccountName: ServiceAccount "planner" is not defined in this set',
+        ],
+      },
+      {
+        name: 'a LoadBalancer Service',
+        build: edit('thanos-query-service.yaml', (o) => (o.spec.type = 'LoadBalancer')),
+        names: [
+          'Service NS/thanos-query (thanos-query-service.yaml): .spec.type: Service type LoadBalancer is not allowed',
+        ],
+      },
       {
         name: 'a service-account-token Secret',
-        build: add('token.yaml', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'query-token', annotations: { 'kubernetes.io/service-account.name': 'thanos-query' } }, type: 'kubernetes.io/service-account-token' }),
+        build: add('token.yaml', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'query-token', annotations: { 'kubernetes.io/service-account.name': 'thanos-query' } },
+          type: 'kubernetes.io/service-account-token',
+        }),
         names: ['Secret NS/query-token (token.yaml): .type: a kubernetes.io/service-account-token Secret'],
       },
-      { name: 'a Deployment of a foreign API group', build: add('evil.yaml', { apiVersion: 'evil.example.com/v1', kind: 'Deployment', metadata: { name: 'evil' }, spec: {} }), names: ['Deployment evil (evil.yaml): kind Deployment is not allowed in group evil.example.com'] },
+      {
+        name: 'a Deployment of a foreign API group',
+        build: add('evil.yaml', {
+          apiVersion: 'evil.example.com/v1',
+          kind: 'Deployment',
+          metadata: { name: 'evil' },
+          spec: {},
+        }),
+        names: ['Deployment evil (evil.yaml): kind Deployment is not allowed in group evil.example.com'],
+      },
     ];
 
     for (const attack of attacks) {
       it(`apply function: ${attack.name}`, async () => {
-        const state = kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}');
+        const state = kubectl(
+          'get',
+          'serviceaccounts,configmaps,services,statefulsets,deployments,secrets',
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}',
+        );
         const forwarded = proxy.forwarded.length;
         const calls = aws.calls.length;
-        const outcome = await invoke('apply', { action: 'apply', release: release(attack.build(goldenManifests(ns)), 'a77ac4'.padEnd(40, '0')) });
+        const outcome = await invoke('apply', {
+          action: 'apply',
+          release: release(attack.build(goldenManifests(ns)), 'a77ac4'.padEnd(40, '0')),
+        });
         expect(outcome.error?.errorType).toBe('RefusedError');
         expect(outcome.error?.errorMessage).toContain('refused, nothing was applied');
         for (const name of attack.names) expect(outcome.error?.errorMessage).toContain(name.replace('NS/', `${ns}/`));
@@ -271,14 +467,26 @@ describe('reconciler Lambda bundle', () => {
         // Refused before any AWS call or any request to the API server, so nothing can have been written.
         expect(aws.calls.length).toBe(calls);
         expect(proxy.forwarded.length).toBe(forwarded);
-        expect(kubectl('get', 'serviceaccounts,configmaps,services,statefulsets,deployments,secrets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(state);
+        expect(
+          kubectl(
+            'get',
+            'serviceaccounts,configmaps,services,statefulsets,deployments,secrets',
+            '-n',
+            ns,
+            '-o',
+            'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion} {end}',
+          ),
+        ).toBe(state);
         expect(() => kubectl('get', 'secret', 'query-token', '-n', ns)).toThrow();
       });
     }
 
     it('the plan function refuses the same release too (the pull request learns it before merge)', async () => {
       const forwarded = proxy.forwarded.length;
-      const outcome = await invoke('plan', { action: 'plan', release: release(attacks[0]!.build(goldenManifests(ns))) });
+      const outcome = await invoke('plan', {
+        action: 'plan',
+        release: release(attacks[0]!.build(goldenManifests(ns))),
+      });
       expect(outcome.error?.errorType).toBe('RefusedError');
       expect(outcome.error?.errorMessage).toContain('.spec.template.spec.containers[0].securityContext.privileged');
       expect(proxy.forwarded.length).toBe(forwarded);
@@ -286,32 +494,98 @@ describe('reconciler Lambda bundle', () => {
   });
 
   it('refuses a release whose hashring is smaller than the replication factor, and applies nothing', async () => {
-    const before = kubectl('get', 'secrets,configmaps,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}');
+    const before = kubectl(
+      'get',
+      'secrets,configmaps,statefulsets',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+    );
     const manifests = goldenManifests(ns);
     for (const { object } of manifests) {
       const args = (object as any).spec?.template?.spec?.containers?.[0]?.args as string[] | undefined;
-      if (args?.[0] === 'receive') (object as any).spec.template.spec.containers[0].args = args.map((arg) => arg.replace(/^--receive\.replication-factor=\d+$/, '--receive.replication-factor=3'));
+      if (args?.[0] === 'receive')
+        (object as any).spec.template.spec.containers[0].args = args.map((arg) =>
+          arg.replace(/^--receive\.replication-factor=\d+$/, '--receive.replication-factor=3'),
+        );
     }
     const outcome = await invoke('apply', { action: 'apply', release: release(manifests, 'a11'.padEnd(40, '4')) });
     expect(outcome.error?.errorType).toBe('RefusedError');
     expect(outcome.error?.errorMessage).toContain('stack validation found 1 error');
     expect(outcome.error?.errorMessage).toContain('hashring `default` has 1 endpoint but the replication factor is 3');
     expect(outcome.error?.errorMessage).toContain('Thanos v0.42.4, pkg/receive/hashring.go');
-    expect(kubectl('get', 'secrets,configmaps,statefulsets', '-n', ns, '-o', 'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}')).toBe(before);
+    expect(
+      kubectl(
+        'get',
+        'secrets,configmaps,statefulsets',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}',
+      ),
+    ).toBe(before);
   });
 
   it('reconcile (from the schedule): finds drift made by another field manager and puts it back', async () => {
-    const original = kubectl('get', 'service', 'thanos-query', '-n', ns, '-o', 'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}');
-    kubectl('patch', 'service', 'thanos-query', '-n', ns, '--type', 'merge', '--field-manager', 'someone-else', '-p', '{"metadata":{"labels":{"app.kubernetes.io/version":"hand-edited"}}}');
-    const outcome = await invoke('apply', { version: '0', source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: { action: 'reconcile' } });
+    const original = kubectl(
+      'get',
+      'service',
+      'thanos-query',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}',
+    );
+    kubectl(
+      'patch',
+      'service',
+      'thanos-query',
+      '-n',
+      ns,
+      '--type',
+      'merge',
+      '--field-manager',
+      'someone-else',
+      '-p',
+      '{"metadata":{"labels":{"app.kubernetes.io/version":"hand-edited"}}}',
+    );
+    const outcome = await invoke('apply', {
+      version: '0',
+      source: 'aws.scheduler',
+      'detail-type': 'Scheduled Event',
+      detail: { action: 'reconcile' },
+    });
     expect(outcome.error).toBeUndefined();
     expect(outcome.result).toMatchObject({ action: 'reconcile', revision: 1, drifted: 1 });
-    expect((outcome.result as { objects: { drifted: string[] } }).objects.drifted[0]).toContain(`Service ${ns}/thanos-query`);
-    expect((outcome.result as { objects: { drifted: string[] } }).objects.drifted[0]).toContain('changed by someone-else');
-    expect(kubectl('get', 'service', 'thanos-query', '-n', ns, '-o', 'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}')).toBe(original);
+    expect((outcome.result as { objects: { drifted: string[] } }).objects.drifted[0]).toContain(
+      `Service ${ns}/thanos-query`,
+    );
+    expect((outcome.result as { objects: { drifted: string[] } }).objects.drifted[0]).toContain(
+      'changed by someone-else',
+    );
+    expect(
+      kubectl(
+        'get',
+        'service',
+        'thanos-query',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}',
+      ),
+    ).toBe(original);
     const log = JSON.parse(outcome.logs.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
     expect(log).toMatchObject({ action: 'reconcile', DriftedObjects: 1, Environment: 'prod' });
-    expect(log._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'ThanosGitops', Dimensions: [['Environment']], Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }] }] });
+    expect(log._aws).toMatchObject({
+      CloudWatchMetrics: [
+        {
+          Namespace: 'ThanosGitops',
+          Dimensions: [['Environment']],
+          Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }],
+        },
+      ],
+    });
 
     const quiet = await invoke('apply', { action: 'reconcile' });
     expect(quiet.result).toMatchObject({ drifted: 0, writes: 0 });
@@ -325,19 +599,33 @@ describe('reconciler Lambda bundle', () => {
     const back = await invoke('apply', { action: 'rollback', revision: 1 });
     expect(back.error).toBeUndefined();
     expect(back.result).toMatchObject({ action: 'rollback', revision: 3, applied: 1 });
-    expect(kubectl('get', 'servicemonitor', 'thanos-store', '-n', ns, '-o', 'jsonpath={.metadata.name}')).toBe('thanos-store');
+    expect(kubectl('get', 'servicemonitor', 'thanos-store', '-n', ns, '-o', 'jsonpath={.metadata.name}')).toBe(
+      'thanos-store',
+    );
 
     const rotate = await invoke('apply', { action: 'rotate' });
     expect(rotate.error).toBeUndefined();
-    expect((rotate.result as { warnings: string[] }).warnings.join('\n')).toContain('carries no tls or objectStorage settings');
+    expect((rotate.result as { warnings: string[] }).warnings.join('\n')).toContain(
+      'carries no tls or objectStorage settings',
+    );
   });
 
   it('rotate (from the schedule) issues certificates from the tls settings the release carried', async () => {
     const settings = { tls: { certificates: { tenants: [{ id: 'team-a' }] } } };
-    const applied = await invoke('apply', { action: 'apply', release: { ...release(goldenManifests(ns), 'feed'.padEnd(40, '3')), settings } });
+    const applied = await invoke('apply', {
+      action: 'apply',
+      release: { ...release(goldenManifests(ns), 'feed'.padEnd(40, '3')), settings },
+    });
     expect(applied.error).toBeUndefined();
-    expect(kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}')).toBe(JSON.stringify(settings));
-    const rotate = await invoke('apply', { version: '0', source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: { action: 'rotate' } });
+    expect(
+      kubectl('get', 'configmap', 'thanos-gitops-settings-prod', '-n', ns, '-o', 'jsonpath={.data.settings\\.json}'),
+    ).toBe(JSON.stringify(settings));
+    const rotate = await invoke('apply', {
+      version: '0',
+      source: 'aws.scheduler',
+      'detail-type': 'Scheduled Event',
+      detail: { action: 'rotate' },
+    });
     expect(rotate.error).toBeUndefined();
     const lines = (rotate.result as { rotation: string[] }).rotation;
     expect(lines.length).toBeGreaterThan(0);
@@ -350,7 +638,7 @@ describe('reconciler Lambda bundle', () => {
     expect(JSON.stringify(rotate.result)).not.toContain('PRIVATE KEY');
   });
 
-  it('rollback refuses a revision that today\'s policy refuses (recorded before the policy), applying nothing', async () => {
+  it("rollback refuses a revision that today's policy refuses (recorded before the policy), applying nothing", async () => {
     // A revision recorded by an admin without the policy, as an older version of the tool would have.
     const admin = KubeClient.fromFile(testCluster().adminKubeconfig);
     const privileged = goldenManifests(ns);
@@ -360,25 +648,51 @@ describe('reconciler Lambda bundle', () => {
     delete query.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation;
     const old = await applyManifestSet(admin, privileged, { environment: 'prod', namespace: ns, wait: false });
     admin.close();
-    const fixed = await invoke('apply', { action: 'apply', release: release(goldenManifests(ns), 'f1e2d3'.padEnd(40, '4')) });
+    const fixed = await invoke('apply', {
+      action: 'apply',
+      release: release(goldenManifests(ns), 'f1e2d3'.padEnd(40, '4')),
+    });
     expect(fixed.error).toBeUndefined();
-    const privilegedNow = () => kubectl('get', 'deployment', 'thanos-query', '-n', ns, '-o', 'jsonpath={.spec.template.spec.containers[0].securityContext.privileged}');
+    const privilegedNow = () =>
+      kubectl(
+        'get',
+        'deployment',
+        'thanos-query',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].securityContext.privileged}',
+      );
     expect(privilegedNow()).toBe('');
     const back = await invoke('apply', { action: 'rollback', revision: old.revision });
     expect(back.error?.errorType).toBe('RefusedError');
     expect(back.error?.errorMessage).toContain(`rollback to revision ${old.revision} refused, nothing was applied`);
-    expect(back.error?.errorMessage).toContain(`Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`);
+    expect(back.error?.errorMessage).toContain(
+      `Deployment ${ns}/thanos-query (thanos-query-deployment.yaml): .spec.template.spec.containers[0].securityContext.privileged`,
+    );
     expect(privilegedNow()).toBe('');
   });
 
   it('the proxy refuses a token minted for another cluster, as EKS does', async () => {
-    const other = await createEksToken({ clusterName: 'other', region: 'eu-west-1', credentials: { accessKeyId: EXEC_KEYS.apply.id, secretAccessKey: EXEC_KEYS.apply.secret, sessionToken: EXEC_KEYS.apply.token } });
+    const other = await createEksToken({
+      clusterName: 'other',
+      region: 'eu-west-1',
+      credentials: {
+        accessKeyId: EXEC_KEYS.apply.id,
+        secretAccessKey: EXEC_KEYS.apply.secret,
+        sessionToken: EXEC_KEYS.apply.token,
+      },
+    });
     const status = await new Promise<number>((resolve, reject) => {
       https
-        .get(`${proxy.url}/api/v1/namespaces/${ns}/secrets`, { ca: Buffer.from(proxy.caData, 'base64'), headers: { authorization: `Bearer ${other.token}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        })
+        .get(
+          `${proxy.url}/api/v1/namespaces/${ns}/secrets`,
+          { ca: Buffer.from(proxy.caData, 'base64'), headers: { authorization: `Bearer ${other.token}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
         .on('error', reject);
     });
     expect(status).toBe(401);
@@ -392,15 +706,33 @@ describe('reconciler Lambda bundle', () => {
 
   it('engine progress reaches CloudWatch: structured progress lines, then the summary line', async () => {
     const settings = { tls: { certificates: { tenants: [{ id: 'team-a' }] } } };
-    const extra = { file: 'progress-check.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'progress-check', namespace: ns }, data: { a: '1' } } };
-    const outcome = await invoke('apply', { action: 'apply', release: { ...release([...goldenManifests(ns), extra], 'abcd'.padEnd(40, '4')), settings } });
+    const extra = {
+      file: 'progress-check.yaml',
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'progress-check', namespace: ns },
+        data: { a: '1' },
+      },
+    };
+    const outcome = await invoke('apply', {
+      action: 'apply',
+      release: { ...release([...goldenManifests(ns), extra], 'abcd'.padEnd(40, '4')), settings },
+    });
     expect(outcome.error).toBeUndefined();
     const lines = logLines(outcome.logs);
     const summary = lines.at(-1) as Record<string, unknown>;
     expect(summary).toMatchObject({ level: 'info', message: 'apply ok', action: 'apply' });
     const progress = lines.slice(0, -1);
     expect(progress.length).toBeGreaterThan(0);
-    for (const line of progress) expect(line).toMatchObject({ level: 'info', type: 'progress', action: 'apply', environment: 'prod', requestId: summary.requestId });
+    for (const line of progress)
+      expect(line).toMatchObject({
+        level: 'info',
+        type: 'progress',
+        action: 'apply',
+        environment: 'prod',
+        requestId: summary.requestId,
+      });
     expect(progress.map((line) => line.message)).toContain(`created ConfigMap ${ns}/progress-check`);
   });
 
@@ -409,7 +741,11 @@ describe('reconciler Lambda bundle', () => {
     const reconciles = Array.from({ length: WARM_RECONCILES }, () => ({ action: 'reconcile' }));
     const { invocations: runs, logs } = await runLambdaBundleWarm(
       bundle,
-      [{ action: 'apply', release: { ...release(goldenManifests(ns), 'abcd'.padEnd(40, '5')), settings } }, { action: 'rotate' }, ...reconciles],
+      [
+        { action: 'apply', release: { ...release(goldenManifests(ns), 'abcd'.padEnd(40, '5')), settings } },
+        { action: 'rotate' },
+        ...reconciles,
+      ],
       functionEnv('apply'),
     );
     warmLogs = logs;
@@ -419,7 +755,8 @@ describe('reconciler Lambda bundle', () => {
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const xs = tail.map((_, i) => i);
     const [mx, my] = [mean(xs), mean(tail)];
-    const perInvocation = xs.reduce((a, x, i) => a + (x - mx) * ((tail[i] as number) - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const perInvocation =
+      xs.reduce((a, x, i) => a + (x - mx) * ((tail[i] as number) - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
     process.stderr.write(
       `warm Lambda: heap after GC ${((heap[22] as number) / 1048576).toFixed(2)} MiB at invocation 23, ${((heap.at(-1) as number) / 1048576).toFixed(2)} MiB at ${heap.length}; ` +
         `slope ${Math.round(perInvocation)} bytes per invocation; reconcile ${Math.round(mean(runs.slice(2).map((r) => r.ms)))} ms on average\n`,
@@ -440,13 +777,26 @@ describe('reconciler Lambda bundle', () => {
   it('the deadline: the run stops starting new work before the timeout, records a failed revision, releases the Lease; the next invocation converges', async () => {
     const deadlineNs = await createNamespace(uniqueNamespace('lambda-deadline'));
     await bindDeployer(deadlineNs, [
-      { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+      {
+        apiGroups: [''],
+        resources: ['configmaps', 'secrets'],
+        verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+      },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+      },
     ]);
     const admin = KubeClient.fromFile(testCluster().adminKubeconfig);
     const history = new ReleaseHistory(new SecretReleaseStore(admin, deadlineNs, 'prod'));
     const configMaps = (round: number) =>
-      Array.from({ length: 500 }, (_, i) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, namespace: deadlineNs }, data: { round: String(round), pad: 'x'.repeat(1000) } }));
+      Array.from({ length: 500 }, (_, i) => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${i}`, namespace: deadlineNs },
+        data: { round: String(round), pad: 'x'.repeat(1000) },
+      }));
     let midWrite = false;
     const seen: string[] = [];
     try {
@@ -458,13 +808,29 @@ describe('reconciler Lambda bundle', () => {
       for (let round = 0; round < 16 && finishes - stopsBeforeWriting > 10; round++) {
         const timeoutMs = round === 0 ? finishes : Math.round((stopsBeforeWriting + finishes) / 2);
         const before = await history.list();
-        const outcome = await invoke('apply', { action: 'apply', release: { ...release(configMaps(round), 'dead'.padEnd(40, String(round % 10))), environment: 'prod' } }, { namespace: deadlineNs, timeoutMs });
+        const outcome = await invoke(
+          'apply',
+          {
+            action: 'apply',
+            release: { ...release(configMaps(round), 'dead'.padEnd(40, String(round % 10))), environment: 'prod' },
+          },
+          { namespace: deadlineNs, timeoutMs },
+        );
         const lines = logLines(outcome.logs);
         const summary = lines.at(-1) as { durationMs: number };
-        const wrote = lines.some((line) => line.type === 'progress' && /^(created|configured) /.test(String(line.message)));
-        seen.push(`${timeoutMs}ms: ${outcome.error ? `stopped${wrote ? ' mid-write' : ''}` : 'finished'} in ${summary.durationMs}ms`);
+        const wrote = lines.some(
+          (line) => line.type === 'progress' && /^(created|configured) /.test(String(line.message)),
+        );
+        seen.push(
+          `${timeoutMs}ms: ${outcome.error ? `stopped${wrote ? ' mid-write' : ''}` : 'finished'} in ${summary.durationMs}ms`,
+        );
         expect(summary.durationMs).toBeLessThan(timeoutMs);
-        const lease = await admin.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: deadlineNs, name: LEASE_NAME });
+        const lease = await admin.get({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          namespace: deadlineNs,
+          name: LEASE_NAME,
+        });
         if (lease) expect((lease.spec as { holderIdentity?: string }).holderIdentity).toBe('');
         const after = await history.list();
         expect(new Set(after.map((r) => r.revision)).size).toBe(after.length);
@@ -486,9 +852,17 @@ describe('reconciler Lambda bundle', () => {
         stopsBeforeWriting = timeoutMs;
       }
       expect(midWrite, seen.join('; ')).toBe(true);
-      const next = await invoke('apply', { action: 'apply', release: { ...release(configMaps(99), 'dead'.padEnd(40, 'f')), environment: 'prod' } }, { namespace: deadlineNs });
+      const next = await invoke(
+        'apply',
+        { action: 'apply', release: { ...release(configMaps(99), 'dead'.padEnd(40, 'f')), environment: 'prod' } },
+        { namespace: deadlineNs },
+      );
       expect(next.error).toBeUndefined();
-      const again = await invoke('apply', { action: 'apply', release: { ...release(configMaps(99), 'dead'.padEnd(40, 'f')), environment: 'prod' } }, { namespace: deadlineNs });
+      const again = await invoke(
+        'apply',
+        { action: 'apply', release: { ...release(configMaps(99), 'dead'.padEnd(40, 'f')), environment: 'prod' } },
+        { namespace: deadlineNs },
+      );
       expect(again.result).toMatchObject({ applied: 0, writes: 0 });
       expect((await history.list()).filter((r) => r.status === 'deployed')).toHaveLength(1);
       process.stderr.write(`Lambda deadline: ${seen.join('; ')}\n`);
@@ -499,8 +873,17 @@ describe('reconciler Lambda bundle', () => {
 
   it('no secret value reaches any log line or result, plain or base64', () => {
     expect(invocations.length).toBeGreaterThan(5);
-    const everything = [warmLogs, ...invocations.map((i) => `${i.logs}\n${JSON.stringify(i.result ?? null)}\n${JSON.stringify(i.error ?? null)}`)].join('\n');
-    const secrets = [PLANTED, EXEC_KEYS.apply.secret, EXEC_KEYS.plan.secret, EXEC_KEYS.apply.token, ...[...aws.issued.values()].flatMap((k) => [k.secretAccessKey, k.sessionToken ?? ''])].filter(Boolean);
+    const everything = [
+      warmLogs,
+      ...invocations.map((i) => `${i.logs}\n${JSON.stringify(i.result ?? null)}\n${JSON.stringify(i.error ?? null)}`),
+    ].join('\n');
+    const secrets = [
+      PLANTED,
+      EXEC_KEYS.apply.secret,
+      EXEC_KEYS.plan.secret,
+      EXEC_KEYS.apply.token,
+      ...[...aws.issued.values()].flatMap((k) => [k.secretAccessKey, k.sessionToken ?? '']),
+    ].filter(Boolean);
     for (const secret of secrets) {
       expect(everything).not.toContain(secret);
       expect(everything).not.toContain(Buffer.from(secret).toString('base64'));

@@ -66,7 +66,11 @@ function apply(object: KubeObject, dryRun = false): Promise<Answer> {
       {
         method: 'PATCH',
         ca,
-        headers: { authorization: `Bearer ${cp.adminToken}`, 'content-type': 'application/apply-patch+yaml', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          authorization: `Bearer ${cp.adminToken}`,
+          'content-type': 'application/apply-patch+yaml',
+          'content-length': Buffer.byteLength(payload),
+        },
         timeout: 30_000,
       },
       (response) => {
@@ -92,21 +96,34 @@ describe('the EKS example with the production profile, in a Pod Security "restri
   it('the rendered Namespace carries enforce=restricted and warn=restricted, and PodSecurity enforces them here', async () => {
     const set = await exampleSet();
     const namespace = set.find((m) => m.object.kind === 'Namespace')?.object as KubeObject;
-    expect(namespace.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' });
+    expect(namespace.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
     const created = await apply(namespace);
     expect(created.status, created.body).toBeLessThan(300);
     expect(created.warnings).toEqual([]);
 
     // A pod without the restricted settings is refused (enforce), a Deployment with one gets a warning (warn).
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe', namespace: 'thanos' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'probe', namespace: 'thanos' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    };
     const refused = await apply(pod as unknown as KubeObject, true);
     expect(refused.status).toBe(403);
-    expect((JSON.parse(refused.body) as { message: string }).message).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect((JSON.parse(refused.body) as { message: string }).message).toMatch(
+      /violates PodSecurity "restricted:latest"/,
+    );
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'probe', namespace: 'thanos' },
-      spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
     };
     const warned = await apply(deployment as unknown as KubeObject, true);
     expect(warned.status).toBeLessThan(300);
@@ -117,7 +134,10 @@ describe('the EKS example with the production profile, in a Pod Security "restri
     const set = await exampleSet();
     const problems: string[] = [];
     // The Namespace first (a real apply creates it before its contents), then the rest in file order.
-    const ordered = [...set.filter((m) => m.object.kind === 'Namespace'), ...set.filter((m) => m.object.kind !== 'Namespace')];
+    const ordered = [
+      ...set.filter((m) => m.object.kind === 'Namespace'),
+      ...set.filter((m) => m.object.kind !== 'Namespace'),
+    ];
     for (const manifest of ordered) {
       const answer = await apply(manifest.object);
       if (answer.status >= 300) problems.push(`${manifest.file}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
@@ -126,6 +146,14 @@ describe('the EKS example with the production profile, in a Pod Security "restri
     expect(problems).toEqual([]);
     const kinds = [...new Set(set.map((m) => m.object.kind))].sort();
     process.stdout.write(`production profile: ${set.length} objects applied (${kinds.join(', ')})\n`);
-    expect(kinds).toEqual(expect.arrayContaining(['HorizontalPodAutoscaler', 'Ingress', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget']));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'HorizontalPodAutoscaler',
+        'Ingress',
+        'Namespace',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+      ]),
+    );
   });
 });

@@ -40,8 +40,20 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 function writeSet(namespace: string, secretValue: string, setting: string): void {
-  writeFileSync(join(dir, 'secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'objstore', namespace }, type: 'Opaque', stringData: { 'thanos.yaml': secretValue } }));
-  writeFileSync(join(dir, 'config.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace }, data: { setting } }));
+  writeFileSync(
+    join(dir, 'secret.yaml'),
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'objstore', namespace },
+      type: 'Opaque',
+      stringData: { 'thanos.yaml': secretValue },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace }, data: { setting } }),
+  );
 }
 
 async function liveSecretValue(namespace: string): Promise<string> {
@@ -52,7 +64,8 @@ async function liveSecretValue(namespace: string): Promise<string> {
 /** Every release record of the namespace, decoded (base64, gzip, JSON), as text. */
 async function releaseRecords(namespace: string): Promise<string[]> {
   const secrets = await admin.list('v1', 'Secret', namespace, 'owner=thanos-gitops');
-  return secrets.filter((secret) => secret.type === 'thanos-gitops.io/release.v1')
+  return secrets
+    .filter((secret) => secret.type === 'thanos-gitops.io/release.v1')
     .map((secret) => JSON.stringify(decodeRelease((secret.data as Record<string, string>)['release']!)));
 }
 
@@ -92,7 +105,9 @@ describe('release records keep no Secret values (dist/cli against the kube-apise
     expect((await cli('apply', '--dir', dir, ...cluster_)).code).toBe(0);
     const refused = await cli('rollback', '1', ...cluster_);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`cannot restore revision 1: Secret ${namespace}/objstore has other values than that revision, and release records keep no Secret values (only key names: thanos.yaml); deploy the revision's source again instead`);
+    expect(refused.stderr).toContain(
+      `cannot restore revision 1: Secret ${namespace}/objstore has other values than that revision, and release records keep no Secret values (only key names: thanos.yaml); deploy the revision's source again instead`,
+    );
     expect(await liveSecretValue(namespace)).toBe(PLANTED_V2);
     for (const text of [refused.stdout, refused.stderr, ...(await releaseRecords(namespace))]) {
       expect(text).not.toContain(PLANTED_V1);
@@ -100,7 +115,10 @@ describe('release records keep no Secret values (dist/cli against the kube-apise
     }
 
     // Changed out of band: drift names the Secret, and reconcile keeps its live value rather than wiping it.
-    await admin.patchMerge({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'objstore' }, { data: { 'thanos.yaml': Buffer.from('out-of-band').toString('base64') } });
+    await admin.patchMerge(
+      { apiVersion: 'v1', kind: 'Secret', namespace, name: 'objstore' },
+      { data: { 'thanos.yaml': Buffer.from('out-of-band').toString('base64') } },
+    );
     const drifted = await cli('reconcile', '--dry-run', ...cluster_);
     expect(drifted.code).toBe(3);
     expect(drifted.stdout).toContain(`Secret ${namespace}/objstore`);

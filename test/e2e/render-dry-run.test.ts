@@ -109,7 +109,12 @@ async function dryRunCreate(object: KubeObject): Promise<void> {
   if (!resource) throw new Error(`no resource path for ${object.kind}`);
   const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
   const namespace = object.metadata.namespace ?? '';
-  await kubeRequest(admin, 'POST', `${base}/namespaces/${namespace}/${resource}?dryRun=All&fieldValidation=Strict`, object);
+  await kubeRequest(
+    admin,
+    'POST',
+    `${base}/namespaces/${namespace}/${resource}?dryRun=All&fieldValidation=Strict`,
+    object,
+  );
 }
 
 describe.each([
@@ -122,7 +127,9 @@ describe.each([
     expect(set).toHaveLength(count);
     const failures: string[] = [];
     for (const manifest of set) {
-      await dryRunCreate(manifest.object).catch((error: unknown) => failures.push(`${manifest.file}: ${(error as Error).message}`));
+      await dryRunCreate(manifest.object).catch((error: unknown) =>
+        failures.push(`${manifest.file}: ${(error as Error).message}`),
+      );
     }
     expect(failures).toEqual([]);
   });

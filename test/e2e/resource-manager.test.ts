@@ -14,7 +14,12 @@ beforeAll(async () => {
 });
 afterAll(() => admin?.close());
 
-const configMap = (name: string, data: Record<string, string>, namespace = ns): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+const configMap = (name: string, data: Record<string, string>, namespace = ns): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace },
+  data,
+});
 const service = (name: string, clusterIP: string): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Service',
@@ -37,7 +42,8 @@ describe('ResourceManager.dryRun', () => {
       { file: 'e.yaml', object: service('fixed-ip', 'None') },
     ]);
     // Live state: `same` and `changed` applied by us, `owned`'s field by another manager, the Service with a cluster IP.
-    for (const p of [same, changed] as PreparedObject[]) await admin.apply({ ...p.object, data: { a: '1' } }, { fieldManager: manager.fieldManager });
+    for (const p of [same, changed] as PreparedObject[])
+      await admin.apply({ ...p.object, data: { a: '1' } }, { fieldManager: manager.fieldManager });
     await admin.apply(configMap('owned', { a: '1' }), { fieldManager: 'someone-else' });
     await admin.apply(service('fixed-ip', ''), { fieldManager: manager.fieldManager });
     const writes = admin.writeCount;
@@ -50,13 +56,19 @@ describe('ResourceManager.dryRun', () => {
       [`ConfigMap ${ns}/owned`, 'conflict'],
       [`Service ${ns}/fixed-ip`, 'immutable'],
     ]);
-    expect(results[3]?.conflicts).toEqual([{ object: `ConfigMap ${ns}/owned`, field: '.data.a', manager: 'someone-else' }]);
+    expect(results[3]?.conflicts).toEqual([
+      { object: `ConfigMap ${ns}/owned`, field: '.data.a', manager: 'someone-else' },
+    ]);
     expect(results[3]?.merged).toBeUndefined();
     expect(results[4]?.immutable).toMatch(/spec.clusterIP/);
     expect(admin.writeCount).toBe(writes);
 
     // settleConflicts shows what the apply would make of the object once it takes the field over.
-    const settled = await manager.dryRun(owned as PreparedObject, await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'owned' }), { force: false, settleConflicts: true });
+    const settled = await manager.dryRun(
+      owned as PreparedObject,
+      await admin.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'owned' }),
+      { force: false, settleConflicts: true },
+    );
     expect(settled.verdict).toBe('conflict');
     expect(settled.merged?.data).toEqual({ a: '2' });
   });
@@ -75,7 +87,9 @@ describe('ResourceManager.dryRun', () => {
     expect(results.map((r) => r.verdict)).toEqual(['created', 'created', 'refused']);
     expect(results[1]?.merged).toBeUndefined();
     expect(results[2]?.error).toMatchObject({ status: 404 });
-    expect(admin.requests.slice(before).filter((r) => r.method === 'PATCH' && r.path.includes(`/namespaces/${newNs}/`))).toEqual([]);
+    expect(
+      admin.requests.slice(before).filter((r) => r.method === 'PATCH' && r.path.includes(`/namespaces/${newNs}/`)),
+    ).toEqual([]);
   });
 
   it('skips the dry-run of objects that do not exist when asked (drift), and stops at the next request when its signal fires', async () => {
@@ -106,23 +120,43 @@ describe('ResourceManager.dryRun', () => {
         minReadySeconds: 0,
         template: {
           metadata: { labels: { app: 'defaulted' } },
-          spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], env: [{ name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] }] },
+          spec: {
+            containers: [
+              {
+                name: 'c',
+                image: 'busybox',
+                ports: [{ containerPort: 80 }],
+                env: [{ name: 'HOST', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
+              },
+            ],
+          },
         },
       },
     };
-    const account: KubeObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'plain', namespace: ns, annotations: {} } };
+    const account: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'plain', namespace: ns, annotations: {} },
+    };
     const set: ManifestSet = [
       { file: 'cm.yaml', object: configMap('applied', { a: '1' }) },
       { file: 'sa.yaml', object: account },
       { file: 'deploy.yaml', object: deployment },
     ];
     const objects = await prepared(manager, set);
-    await manager.applyAll(objects.map((p) => ({ prepared: p, action: 'created' as const })), { force: false });
+    await manager.applyAll(
+      objects.map((p) => ({ prepared: p, action: 'created' as const })),
+      { force: false },
+    );
 
     const dryRuns = async () => {
       const before = admin.requests.length;
       const results = await manager.planAll(objects, { force: false });
-      const sent = admin.requests.slice(before).filter((r) => r.dryRun).map((r) => r.path.split('?')[0]?.split('/').at(-1)).sort();
+      const sent = admin.requests
+        .slice(before)
+        .filter((r) => r.dryRun)
+        .map((r) => r.path.split('?')[0]?.split('/').at(-1))
+        .sort();
       return { verdicts: results.map((r) => r.verdict), sent };
     };
     // The ConfigMap and the ServiceAccount (an empty map the server leaves out) are known unchanged from their managed
@@ -130,11 +164,25 @@ describe('ResourceManager.dryRun', () => {
     expect(await dryRuns()).toEqual({ verdicts: ['unchanged', 'unchanged', 'unchanged'], sent: ['defaulted'] });
 
     // Another manager's update of a field takes it over: the object is dry-run again, and the server names the conflict.
-    await admin.patchMerge({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' }, { data: { a: '2' } }, { fieldManager: 'kubectl-edit' });
-    expect(await dryRuns()).toEqual({ verdicts: ['conflict', 'unchanged', 'unchanged'], sent: ['applied', 'defaulted'] });
+    await admin.patchMerge(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' },
+      { data: { a: '2' } },
+      { fieldManager: 'kubectl-edit' },
+    );
+    expect(await dryRuns()).toEqual({
+      verdicts: ['conflict', 'unchanged', 'unchanged'],
+      sent: ['applied', 'defaulted'],
+    });
     // So does an extra field another manager adds next to ours, and a changed configuration.
-    await manager.applyAll(objects.slice(0, 1).map((p) => ({ prepared: p, action: 'configured' as const })), { force: true });
-    await admin.patchMerge({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' }, { data: { b: '1' } }, { fieldManager: 'kubectl-edit' });
+    await manager.applyAll(
+      objects.slice(0, 1).map((p) => ({ prepared: p, action: 'configured' as const })),
+      { force: true },
+    );
+    await admin.patchMerge(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'applied' },
+      { data: { b: '1' } },
+      { fieldManager: 'kubectl-edit' },
+    );
     expect((await dryRuns()).verdicts).toEqual(['unchanged', 'unchanged', 'unchanged']);
     const changed = await prepared(manager, [{ file: 'cm.yaml', object: configMap('applied', { a: '1', c: '3' }) }]);
     expect((await manager.planAll(changed, { force: false })).map((r) => r.verdict)).toEqual(['configured']);

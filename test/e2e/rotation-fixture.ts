@@ -27,7 +27,8 @@ export function goldenIn(name: 'example' | 'all', namespace: string): ManifestSe
         if (Array.isArray(value)) return value.forEach(walk);
         if (typeof value !== 'object' || value === null) return;
         for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-          if (key === 'namespaces' && Array.isArray(child)) (value as Record<string, unknown>)[key] = child.map((n) => (n === 'thanos' ? namespace : n));
+          if (key === 'namespaces' && Array.isArray(child))
+            (value as Record<string, unknown>)[key] = child.map((n) => (n === 'thanos' ? namespace : n));
           else walk(child);
         }
       };
@@ -36,11 +37,16 @@ export function goldenIn(name: 'example' | 'all', namespace: string): ManifestSe
     });
 }
 
-async function secretData(client: KubeClient, namespace: string, name: string): Promise<Record<string, string> | undefined> {
+async function secretData(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
   const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
   if (!secret) return undefined;
   const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries((secret.data as Record<string, string>) ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries((secret.data as Record<string, string>) ?? {}))
+    data[k] = Buffer.from(v, 'base64').toString('utf8');
   return data;
 }
 
@@ -99,8 +105,15 @@ export class RouterFixture {
   }
 
   private async restartIfRolled(): Promise<void> {
-    const deployment = await this.client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.namespace, name: this.deployment });
-    const annotations = (deployment?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations;
+    const deployment = await this.client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: this.namespace,
+      name: this.deployment,
+    });
+    const annotations = (
+      deployment?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined
+    )?.template?.metadata?.annotations;
     const checksum = annotations?.[CA_CHECKSUM_ANNOTATION];
     if (checksum === this.loadedChecksum) return;
     // A new pod mounts the bundle Secret as it is now.
@@ -117,7 +130,12 @@ export class RouterFixture {
     const mtime = `${statSync(this.file('tls.crt')).mtimeMs}/${statSync(this.file('tls.key')).mtimeMs}`;
     if (!this.context || mtime !== this.loadedMtime) {
       this.serverCertificate = readFileSync(this.file('tls.crt'), 'utf8');
-      this.context = tls.createSecureContext({ cert: this.serverCertificate, key: readFileSync(this.file('tls.key'), 'utf8'), ca: this.caBundle, minVersion: 'TLSv1.3' });
+      this.context = tls.createSecureContext({
+        cert: this.serverCertificate,
+        key: readFileSync(this.file('tls.key'), 'utf8'),
+        ca: this.caBundle,
+        minVersion: 'TLSv1.3',
+      });
       this.loadedMtime = mtime;
     }
     return this.context;
@@ -154,14 +172,23 @@ export class RouterFixture {
         await sleep(25);
       }
     };
-    this.loops.push(loop(() => this.syncFiles()), loop(() => this.restartIfRolled()));
+    this.loops.push(
+      loop(() => this.syncFiles()),
+      loop(() => this.restartIfRolled()),
+    );
   }
 
   /** Resolves once the "pod" runs with the checksum currently on the Deployment (what a finished rollout means). */
   async awaitRestarted(): Promise<void> {
     for (let i = 0; i < 400; i++) {
-      const deployment = await this.client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.namespace, name: this.deployment });
-      const want = (deployment?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template?.metadata?.annotations?.[CA_CHECKSUM_ANNOTATION];
+      const deployment = await this.client.get({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: this.namespace,
+        name: this.deployment,
+      });
+      const want = (deployment?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } }).template
+        ?.metadata?.annotations?.[CA_CHECKSUM_ANNOTATION];
       if (want === this.loadedChecksum) return;
       await sleep(25);
     }
@@ -194,11 +221,23 @@ export interface HandshakeResult {
 }
 
 /** One remote-write client connection with the given material; ok only when the server answered (TLS 1.3 safe). */
-export function handshake(port: number, servername: string, material: { cert: string; key: string; ca: string }): Promise<HandshakeResult> {
+export function handshake(
+  port: number,
+  servername: string,
+  material: { cert: string; key: string; ca: string },
+): Promise<HandshakeResult> {
   const fingerprint = new X509Certificate(material.cert).fingerprint256;
   return new Promise((resolve) => {
     let answer = '';
-    const socket = tls.connect({ host: '127.0.0.1', port, servername, cert: material.cert, key: material.key, ca: material.ca, minVersion: 'TLSv1.3' });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername,
+      cert: material.cert,
+      key: material.key,
+      ca: material.ca,
+      minVersion: 'TLSv1.3',
+    });
     const timer = setTimeout(() => socket.destroy(new Error('timeout')), 5000);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (answer += chunk));
@@ -208,7 +247,11 @@ export function handshake(port: number, servername: string, material: { cert: st
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve(answer.startsWith('ok ') ? { ok: true, certificateFingerprint: fingerprint, tenant: answer.slice(3).trim() } : { ok: false, error: `closed without answer (${answer})`, certificateFingerprint: fingerprint });
+      resolve(
+        answer.startsWith('ok ')
+          ? { ok: true, certificateFingerprint: fingerprint, tenant: answer.slice(3).trim() }
+          : { ok: false, error: `closed without answer (${answer})`, certificateFingerprint: fingerprint },
+      );
     });
   });
 }
@@ -236,10 +279,18 @@ export class ContinuousClient {
   start(): void {
     const started = Date.now();
     this.running = (async () => {
-      while (!this.stopped && this.results.length < this.bounds.maxHandshakes && Date.now() - started < this.bounds.maxMs) {
+      while (
+        !this.stopped &&
+        this.results.length < this.bounds.maxHandshakes &&
+        Date.now() - started < this.bounds.maxMs
+      ) {
         const data = await secretData(this.client, this.namespace, this.secretName);
         if (data?.['tls.crt'] && data['tls.key'] && data['ca.crt']) {
-          const result = await handshake(this.port(), this.servername, { cert: data['tls.crt'], key: data['tls.key'], ca: data['ca.crt'] });
+          const result = await handshake(this.port(), this.servername, {
+            cert: data['tls.crt'],
+            key: data['tls.key'],
+            ca: data['ca.crt'],
+          });
           this.results.push(result);
           if (!result.ok) this.failures.push(result);
           else this.lastCertificate = data['tls.crt'];

@@ -48,7 +48,13 @@ class AwsStandIn {
   }
 
   private newKey(user: string): StandInKey {
-    const key = { id: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secret: randomBytes(30).toString('base64'), user, status: 'Active' as const, created: new Date() };
+    const key = {
+      id: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secret: randomBytes(30).toString('base64'),
+      user,
+      status: 'Active' as const,
+      created: new Date(),
+    };
     this.keys.push(key);
     this.issued.push(key.secret);
     return key;
@@ -67,7 +73,10 @@ class AwsStandIn {
   /** Re-signs the request with the secret of the key it claims and compares signatures, as AWS does. */
   private async authenticate(req: http.IncomingMessage, body: string): Promise<string | undefined> {
     const auth = req.headers.authorization ?? '';
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]+)$/.exec(auth);
+    const match =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]+)$/.exec(
+        auth,
+      );
     if (!match) return undefined;
     const [, keyId, , region, service, signedHeaders, signature] = match;
     const secret = this.secretFor(keyId!);
@@ -75,12 +84,29 @@ class AwsStandIn {
     const headers: Record<string, string> = {};
     for (const name of signedHeaders!.split(';')) headers[name] = String(req.headers[name] ?? '');
     const url = new URL(req.url ?? '/', this.url);
-    const request = new HttpRequest({ method: req.method ?? 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers, body });
-    const signer = new SignatureV4({ credentials: { accessKeyId: keyId!, secretAccessKey: secret }, region: region!, service: service!, sha256: Hash.bind(null, 'sha256') });
+    const request = new HttpRequest({
+      method: req.method ?? 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      headers,
+      body,
+    });
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: keyId!, secretAccessKey: secret },
+      region: region!,
+      service: service!,
+      sha256: Hash.bind(null, 'sha256'),
+    });
     const amzDate = headers['x-amz-date'] ?? '';
-    const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+    const signingDate = new Date(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
     const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(signedHeaders!.split(';')) });
-    const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
+    const expected = /Signature=([0-9a-f]+)/.exec(
+      String(signed.headers.authorization ?? signed.headers.Authorization),
+    )?.[1];
     return expected === signature ? keyId : undefined;
   }
 
@@ -96,39 +122,82 @@ class AwsStandIn {
     const form = new URLSearchParams(body);
     const action = form.get('Action') ?? '';
     const version = form.get('Version');
-    const ns = version === '2011-06-15' ? 'https://sts.amazonaws.com/doc/2011-06-15/' : 'https://iam.amazonaws.com/doc/2010-05-08/';
+    const ns =
+      version === '2011-06-15'
+        ? 'https://sts.amazonaws.com/doc/2011-06-15/'
+        : 'https://iam.amazonaws.com/doc/2010-05-08/';
     const keyId = await this.authenticate(req, body);
     this.calls.push({ action, keyId: keyId ?? '', ok: !!keyId });
-    if (!keyId) return { status: 403, xml: AwsStandIn.error(ns, 'InvalidClientTokenId', 'The security token included in the request is invalid.') };
+    if (!keyId)
+      return {
+        status: 403,
+        xml: AwsStandIn.error(ns, 'InvalidClientTokenId', 'The security token included in the request is invalid.'),
+      };
     const user = form.get('UserName') ?? '';
     switch (action) {
       case 'GetCallerIdentity': {
         const name = keyId === this.admin.accessKeyId ? 'admin' : this.keys.find((k) => k.id === keyId)!.user;
-        return { status: 200, xml: AwsStandIn.xml(action, ns, `<GetCallerIdentityResult>\n    <Arn>arn:aws:iam::${ACCOUNT}:user/${name}</Arn>\n    <UserId>AIDA${ACCOUNT}</UserId>\n    <Account>${ACCOUNT}</Account>\n  </GetCallerIdentityResult>`) };
+        return {
+          status: 200,
+          xml: AwsStandIn.xml(
+            action,
+            ns,
+            `<GetCallerIdentityResult>\n    <Arn>arn:aws:iam::${ACCOUNT}:user/${name}</Arn>\n    <UserId>AIDA${ACCOUNT}</UserId>\n    <Account>${ACCOUNT}</Account>\n  </GetCallerIdentityResult>`,
+          ),
+        };
       }
       case 'ListAccessKeys': {
         const members = this.keys
           .filter((k) => k.user === user)
-          .map((k) => `<member>\n        <UserName>${k.user}</UserName>\n        <AccessKeyId>${k.id}</AccessKeyId>\n        <Status>${k.status}</Status>\n        <CreateDate>${k.created.toISOString().replace(/\.\d+Z$/, 'Z')}</CreateDate>\n      </member>`)
+          .map(
+            (k) =>
+              `<member>\n        <UserName>${k.user}</UserName>\n        <AccessKeyId>${k.id}</AccessKeyId>\n        <Status>${k.status}</Status>\n        <CreateDate>${k.created.toISOString().replace(/\.\d+Z$/, 'Z')}</CreateDate>\n      </member>`,
+          )
           .join('\n      ');
-        return { status: 200, xml: AwsStandIn.xml(action, ns, `<ListAccessKeysResult>\n    <UserName>${user}</UserName>\n    <AccessKeyMetadata>\n      ${members}\n    </AccessKeyMetadata>\n    <IsTruncated>false</IsTruncated>\n  </ListAccessKeysResult>`) };
+        return {
+          status: 200,
+          xml: AwsStandIn.xml(
+            action,
+            ns,
+            `<ListAccessKeysResult>\n    <UserName>${user}</UserName>\n    <AccessKeyMetadata>\n      ${members}\n    </AccessKeyMetadata>\n    <IsTruncated>false</IsTruncated>\n  </ListAccessKeysResult>`,
+          ),
+        };
       }
       case 'CreateAccessKey': {
-        if (this.keys.filter((k) => k.user === user).length >= 2) return { status: 409, xml: AwsStandIn.error(ns, 'LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2') };
+        if (this.keys.filter((k) => k.user === user).length >= 2)
+          return {
+            status: 409,
+            xml: AwsStandIn.error(ns, 'LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2'),
+          };
         const key = this.newKey(user);
         return {
           status: 200,
-          xml: AwsStandIn.xml(action, ns, `<CreateAccessKeyResult>\n    <AccessKey>\n      <UserName>${user}</UserName>\n      <AccessKeyId>${key.id}</AccessKeyId>\n      <Status>Active</Status>\n      <SecretAccessKey>${key.secret}</SecretAccessKey>\n      <CreateDate>${key.created.toISOString().replace(/\.\d+Z$/, 'Z')}</CreateDate>\n    </AccessKey>\n  </CreateAccessKeyResult>`),
+          xml: AwsStandIn.xml(
+            action,
+            ns,
+            `<CreateAccessKeyResult>\n    <AccessKey>\n      <UserName>${user}</UserName>\n      <AccessKeyId>${key.id}</AccessKeyId>\n      <Status>Active</Status>\n      <SecretAccessKey>${key.secret}</SecretAccessKey>\n      <CreateDate>${key.created.toISOString().replace(/\.\d+Z$/, 'Z')}</CreateDate>\n    </AccessKey>\n  </CreateAccessKeyResult>`,
+          ),
         };
       }
       case 'DeleteAccessKey': {
         const index = this.keys.findIndex((k) => k.user === user && k.id === form.get('AccessKeyId'));
-        if (index < 0) return { status: 404, xml: AwsStandIn.error(ns, 'NoSuchEntity', `The Access Key with id ${form.get('AccessKeyId')} cannot be found.`) };
+        if (index < 0)
+          return {
+            status: 404,
+            xml: AwsStandIn.error(
+              ns,
+              'NoSuchEntity',
+              `The Access Key with id ${form.get('AccessKeyId')} cannot be found.`,
+            ),
+          };
         this.keys.splice(index, 1);
         return { status: 200, xml: AwsStandIn.xml(action, ns, '') };
       }
       default:
-        return { status: 400, xml: AwsStandIn.error(ns, 'InvalidAction', `Could not find operation ${action} for version ${version}`) };
+        return {
+          status: 400,
+          xml: AwsStandIn.error(ns, 'InvalidAction', `Could not find operation ${action} for version ${version}`),
+        };
     }
   }
 
@@ -138,7 +207,10 @@ class AwsStandIn {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         void this.handle(req, Buffer.concat(chunks).toString('utf8'))
-          .catch((error: unknown) => ({ status: 500, xml: AwsStandIn.error('https://iam.amazonaws.com/doc/2010-05-08/', 'ServiceFailure', String(error)) }))
+          .catch((error: unknown) => ({
+            status: 500,
+            xml: AwsStandIn.error('https://iam.amazonaws.com/doc/2010-05-08/', 'ServiceFailure', String(error)),
+          }))
           .then(({ status, xml }) => {
             res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
             res.end(xml);
@@ -161,7 +233,14 @@ let target: Parameters<typeof rotateTarget>[1];
 const logs: string[] = [];
 const errors: string[] = [];
 const rolled: string[] = [];
-const store: ObjectStorageInput = { type: 'S3', bucket: 'metrics', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1', mode: 'accessKeys', iamUserName: USER };
+const store: ObjectStorageInput = {
+  type: 'S3',
+  bucket: 'metrics',
+  endpoint: 's3.eu-west-1.amazonaws.com',
+  region: 'eu-west-1',
+  mode: 'accessKeys',
+  iamUserName: USER,
+};
 
 async function objstoreSecret(): Promise<{ config: Record<string, unknown>; annotations: Record<string, string> }> {
   const secret = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-objectstorage' });
@@ -176,7 +255,12 @@ function keyIn(config: Record<string, unknown>): { accessKeyId: string; secretAc
 }
 
 async function storeChecksum(): Promise<string | undefined> {
-  const sts = (await client.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: 'thanos-store' })) as KubeObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+  const sts = (await client.get({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    namespace: ns,
+    name: 'thanos-store',
+  })) as KubeObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
   return sts.spec.template.metadata.annotations?.[OBJSTORE_CHECKSUM_ANNOTATION];
 }
 
@@ -231,15 +315,29 @@ describe('objstore access key rotation', () => {
     expect(report.objectStorage.rotated).toBe(true);
     const { config, annotations } = await objstoreSecret();
     const key = keyIn(config);
-    expect(config).toEqual({ type: 'S3', config: { bucket: 'metrics', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1', access_key: key.accessKeyId, secret_key: key.secretAccessKey }, prefix: '' });
+    expect(config).toEqual({
+      type: 'S3',
+      config: {
+        bucket: 'metrics',
+        endpoint: 's3.eu-west-1.amazonaws.com',
+        region: 'eu-west-1',
+        access_key: key.accessKeyId,
+        secret_key: key.secretAccessKey,
+      },
+      prefix: '',
+    });
     expect(aws.keys.map((k) => k.id)).toEqual([key.accessKeyId]);
     expect(annotations[KEY_STATE_ANNOTATION]).toBe('idle');
     expect(await storeChecksum()).toMatch(/^[0-9a-f]{32}$/);
     expect(report.objectStorage.rolled).toEqual([`StatefulSet ${ns}/thanos-store`]);
-    expect(aws.calls.filter((c) => c.action === 'GetCallerIdentity' && c.keyId === key.accessKeyId && c.ok)).toHaveLength(1);
+    expect(
+      aws.calls.filter((c) => c.action === 'GetCallerIdentity' && c.keyId === key.accessKeyId && c.ok),
+    ).toHaveLength(1);
     await secretKeyWorks();
     // The stand-in really checks signatures: the right key id with a wrong secret does not authenticate.
-    await expect(api.verify({ accessKeyId: key.accessKeyId, secretAccessKey: randomBytes(30).toString('base64') })).rejects.toThrow(/does not authenticate \(STS GetCallerIdentity: InvalidClientTokenId/);
+    await expect(
+      api.verify({ accessKeyId: key.accessKeyId, secretAccessKey: randomBytes(30).toString('base64') }),
+    ).rejects.toThrow(/does not authenticate \(STS GetCallerIdentity: InvalidClientTokenId/);
   });
 
   it('does nothing when the key is young and the Secret matches the config', async () => {
@@ -263,7 +361,9 @@ describe('objstore access key rotation', () => {
         }),
       ).rejects.toThrow(`injected crash after ${step}`);
       await secretKeyWorks();
-      expect((await objstoreSecret()).annotations[KEY_STATE_ANNOTATION]).toBe(['written', 'rolled', 'verified', 'idle'][index]);
+      expect((await objstoreSecret()).annotations[KEY_STATE_ANNOTATION]).toBe(
+        ['written', 'rolled', 'verified', 'idle'][index],
+      );
       // The old key lives until the very last step.
       expect(aws.keys.some((k) => k.id === oldKey)).toBe(index < KEY_STEPS.length - 1);
     }
@@ -296,7 +396,9 @@ describe('objstore access key rotation', () => {
 
   it('refuses to rotate when the user already has a second key it does not know, naming the fix', async () => {
     const foreign = aws.addKey(USER);
-    await expect(run({ forceKeyRotation: true })).rejects.toThrow(/IAM user thanos-objstore already has two access keys .*delete the key that Secret .* does not use/);
+    await expect(run({ forceKeyRotation: true })).rejects.toThrow(
+      /IAM user thanos-objstore already has two access keys .*delete the key that Secret .* does not use/,
+    );
     aws.keys.splice(aws.keys.indexOf(foreign), 1);
     await secretKeyWorks();
   });
@@ -305,7 +407,11 @@ describe('objstore access key rotation', () => {
     const before = await storeChecksum();
     const key = keyIn((await objstoreSecret()).config);
     const changed = { ...store, bucket: 'metrics-v2', prefix: 'eu' };
-    target = { ...target, set: applySecurity(goldenIn('example', ns), { namespace: ns, objectStorage: changed }), objectStorage: changed };
+    target = {
+      ...target,
+      set: applySecurity(goldenIn('example', ns), { namespace: ns, objectStorage: changed }),
+      objectStorage: changed,
+    };
     await run();
     const { config } = await objstoreSecret();
     expect(config).toMatchObject({ config: { bucket: 'metrics-v2' }, prefix: 'eu' });
@@ -316,31 +422,55 @@ describe('objstore access key rotation', () => {
   it('resumes access key rotations recorded by the previous code (after each step, and mid-creation)', async () => {
     // The Secrets the rotation wrote before the step runner existed (test/unit/fixtures), with the stand-in's keys
     // put where the captured ones were: a cluster upgraded in the middle of a rotation holds exactly these.
-    const recorded = (JSON.parse(readFileSync(new URL('../unit/fixtures/rotation-recorded-state.json', import.meta.url), 'utf8')) as { objstore: Record<string, KubeObject> }).objstore;
+    const recorded = (
+      JSON.parse(readFileSync(new URL('../unit/fixtures/rotation-recorded-state.json', import.meta.url), 'utf8')) as {
+        objstore: Record<string, KubeObject>;
+      }
+    ).objstore;
     const user = 'thanos-objstore-upgraded';
     const upgraded = await createNamespace(uniqueNamespace('rotation-keys-upgraded'));
     const upgradedStore: ObjectStorageInput = { ...store, iamUserName: user };
-    const secretIn = async () => (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: upgraded, name: 'thanos-objectstorage' }))!;
+    const secretIn = async () =>
+      (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: upgraded, name: 'thanos-objectstorage' }))!;
     for (const step of [...KEY_STEPS.slice(0, -1), 'keys:creating']) {
       const previous = aws.addKey(user);
       const current = step === 'keys:creating' ? previous : aws.addKey(user);
       const orphan = step === 'keys:creating' ? aws.addKey(user) : undefined;
       const swap = (text: string) =>
-        text.replaceAll('AKIANEWKEY000002', current.id).replaceAll('new-secret-2', current.secret).replaceAll('AKIANEWKEY000001', previous.id);
+        text
+          .replaceAll('AKIANEWKEY000002', current.id)
+          .replaceAll('new-secret-2', current.secret)
+          .replaceAll('AKIANEWKEY000001', previous.id);
       const secret = structuredClone(recorded[step]!);
       secret.metadata.namespace = upgraded;
-      secret.metadata.annotations = Object.fromEntries(Object.entries(secret.metadata.annotations ?? {}).map(([k, v]) => [k, swap(v)]));
+      secret.metadata.annotations = Object.fromEntries(
+        Object.entries(secret.metadata.annotations ?? {}).map(([k, v]) => [k, swap(v)]),
+      );
       const data = secret.data as Record<string, string>;
-      data['thanos.yaml'] = Buffer.from(swap(Buffer.from(data['thanos.yaml']!, 'base64').toString('utf8'))).toString('base64');
+      data['thanos.yaml'] = Buffer.from(swap(Buffer.from(data['thanos.yaml']!, 'base64').toString('utf8'))).toString(
+        'base64',
+      );
       await client.apply(secret, { fieldManager: ROTATION_MANAGER, force: true });
 
       const ran: string[] = [];
-      const report = await rotateTarget(client, { set: [], namespace: upgraded, objectStorage: upgradedStore }, { accessKeys: api, log: (line) => logs.push(line), afterStep: (done) => void ran.push(done) });
+      const report = await rotateTarget(
+        client,
+        { set: [], namespace: upgraded, objectStorage: upgradedStore },
+        { accessKeys: api, log: (line) => logs.push(line), afterStep: (done) => void ran.push(done) },
+      );
       logs.push(formatRotateReport(report));
-      expect(ran, step).toEqual(step === 'keys:creating' ? [...KEY_STEPS] : KEY_STEPS.slice(KEY_STEPS.indexOf(step as (typeof KEY_STEPS)[number]) + 1));
+      expect(ran, step).toEqual(
+        step === 'keys:creating'
+          ? [...KEY_STEPS]
+          : KEY_STEPS.slice(KEY_STEPS.indexOf(step as (typeof KEY_STEPS)[number]) + 1),
+      );
       const after = await secretIn();
       expect(after.metadata.annotations?.[KEY_STATE_ANNOTATION], step).toBe('idle');
-      const inSecret = (parse(Buffer.from((after.data as Record<string, string>)['thanos.yaml']!, 'base64').toString('utf8')) as { config: { access_key: string } }).config.access_key;
+      const inSecret = (
+        parse(Buffer.from((after.data as Record<string, string>)['thanos.yaml']!, 'base64').toString('utf8')) as {
+          config: { access_key: string };
+        }
+      ).config.access_key;
       const left = aws.keys.filter((k) => k.user === user).map((k) => k.id);
       expect(left, step).toEqual([inSecret]);
       if (step === 'keys:creating') {
@@ -349,18 +479,27 @@ describe('objstore access key rotation', () => {
       } else {
         expect(inSecret, step).toBe(current.id);
       }
-      aws.keys.splice(aws.keys.findIndex((k) => k.id === inSecret), 1);
+      aws.keys.splice(
+        aws.keys.findIndex((k) => k.id === inSecret),
+        1,
+      );
     }
   });
 
   it('dry run: reports and writes nothing, neither to the cluster nor to IAM', async () => {
-    const secretVersion = async () => (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-objectstorage' }))!.metadata.resourceVersion;
+    const secretVersion = async () =>
+      (await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'thanos-objectstorage' }))!.metadata
+        .resourceVersion;
     const before = await secretVersion();
     const writes = aws.calls.filter((c) => c.action === 'CreateAccessKey' || c.action === 'DeleteAccessKey').length;
     const report = await run({ dryRun: true, forceKeyRotation: true });
-    expect(report.objectStorage.actions).toEqual([expect.stringMatching(/^would rotate the access key of IAM user thanos-objstore \(forced\)/)]);
+    expect(report.objectStorage.actions).toEqual([
+      expect.stringMatching(/^would rotate the access key of IAM user thanos-objstore \(forced\)/),
+    ]);
     expect(await secretVersion()).toBe(before);
-    expect(aws.calls.filter((c) => c.action === 'CreateAccessKey' || c.action === 'DeleteAccessKey').length).toBe(writes);
+    expect(aws.calls.filter((c) => c.action === 'CreateAccessKey' || c.action === 'DeleteAccessKey').length).toBe(
+      writes,
+    );
   });
 
   it('never prints a secret access key (plain or base64) in logs or errors', async () => {

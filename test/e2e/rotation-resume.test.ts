@@ -10,7 +10,9 @@ import { rotateTarget } from '../../src/rotation/rotate.js';
 import { ROTATION_MANAGER } from '../../src/rotation/secrets.js';
 import { CA_RECORDED_AFTER, CA_STEPS, STATE_ANNOTATION, isIssuedBy } from '../../src/rotation/pki/index.js';
 
-const fixtures = JSON.parse(readFileSync(new URL('../unit/fixtures/rotation-recorded-state.json', import.meta.url), 'utf8')) as { ca: Record<string, KubeObject> };
+const fixtures = JSON.parse(
+  readFileSync(new URL('../unit/fixtures/rotation-recorded-state.json', import.meta.url), 'utf8'),
+) as { ca: Record<string, KubeObject> };
 
 let client: KubeClient;
 
@@ -20,11 +22,15 @@ beforeAll(() => {
 
 afterAll(() => client?.close());
 
-async function secretData(namespace: string, name: string): Promise<{ data: Record<string, string>; annotations: Record<string, string> }> {
+async function secretData(
+  namespace: string,
+  name: string,
+): Promise<{ data: Record<string, string>; annotations: Record<string, string> }> {
   const object = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
   if (!object) throw new Error(`no Secret ${namespace}/${name}`);
   const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(object.data as Record<string, string>)) data[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(object.data as Record<string, string>))
+    data[k] = Buffer.from(v, 'base64').toString('utf8');
   return { data, annotations: object.metadata.annotations ?? {} };
 }
 
@@ -55,7 +61,8 @@ describe('a CA rotation recorded by the previous code', () => {
       expect(ca.data['tls.crt']).toBe(generated);
       expect(ca.data['previous.crt']).toBeUndefined();
       expect((await secretData(ns, 'thanos-gitops-ca-bundle')).data['ca.crt']).toBe(generated);
-      if (tenants.length > 0) expect(isIssuedBy((await secretData(ns, 'thanos-tenant-team-a')).data['tls.crt']!, generated)).toBe(true);
+      if (tenants.length > 0)
+        expect(isIssuedBy((await secretData(ns, 'thanos-tenant-team-a')).data['tls.crt']!, generated)).toBe(true);
     });
   }
 });

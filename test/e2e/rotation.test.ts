@@ -33,7 +33,8 @@ async function secret(namespace: string, name: string): Promise<Record<string, s
   const object = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
   if (!object) throw new Error(`no Secret ${namespace}/${name}`);
   const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(object.data as Record<string, string>)) data[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(object.data as Record<string, string>))
+    data[k] = Buffer.from(v, 'base64').toString('utf8');
   return { ...data, __annotations: JSON.stringify(object.metadata.annotations ?? {}) };
 }
 
@@ -94,7 +95,13 @@ beforeAll(async () => {
   for (const manifest of set) await client.apply(manifest.object, { fieldManager: 'thanos-gitops', force: true });
   target = { set, namespace: ns, tls: tlsConfig };
   servername = `thanos-receive-router.${ns}.svc`;
-  fixture = new RouterFixture(client, ns, 'thanos-receive-router-tls', 'thanos-gitops-ca-bundle', 'thanos-receive-router');
+  fixture = new RouterFixture(
+    client,
+    ns,
+    'thanos-receive-router-tls',
+    'thanos-gitops-ca-bundle',
+    'thanos-receive-router',
+  );
   prometheus = new ContinuousClient(client, tenantNs, 'thanos-remote-write-team-a', () => fixture.port, servername);
 });
 
@@ -143,7 +150,10 @@ describe('rotation against the real control plane', () => {
 
     const rotation = await run({ forceCaRotation: true });
     expect(rotation.certificates.caRotation).toEqual({ completed: true });
-    expect(rotation.certificates.rolled).toEqual([`Deployment ${ns}/thanos-receive-router`, `Deployment ${ns}/thanos-receive-router`]);
+    expect(rotation.certificates.rolled).toEqual([
+      `Deployment ${ns}/thanos-receive-router`,
+      `Deployment ${ns}/thanos-receive-router`,
+    ]);
     const secondCa = await currentCa();
     expect(secondCa).not.toBe(firstCa);
     expect(fixture.restarts).toBe(restartsBefore + 2);
@@ -162,7 +172,11 @@ describe('rotation against the real control plane', () => {
     expect(ca['previous.crt']).toBeUndefined();
     expect(JSON.parse(ca.__annotations!)[STATE_ANNOTATION]).toBe('idle');
     expect(splitPemBundle((await secret(ns, 'thanos-gitops-ca-bundle'))['ca.crt']!)).toHaveLength(1);
-    for (const [namespace, name] of [[ns, 'thanos-receive-router-tls'], [ns, 'thanos-tenant-team-a'], [tenantNs, 'thanos-remote-write-team-a']] as const) {
+    for (const [namespace, name] of [
+      [ns, 'thanos-receive-router-tls'],
+      [ns, 'thanos-tenant-team-a'],
+      [tenantNs, 'thanos-remote-write-team-a'],
+    ] as const) {
       const data = await secret(namespace, name);
       expect(isIssuedBy(data['tls.crt']!, secondCa)).toBe(true);
       expect(data['ca.crt']).toBe(secondCa);
@@ -174,7 +188,11 @@ describe('rotation against the real control plane', () => {
     const current = await secret(tenantNs, 'thanos-remote-write-team-a');
     const refused = await handshake(fixture.port, servername, { ...oldTenant, ca: current['ca.crt']! });
     expect(refused.ok).toBe(false);
-    const accepted = await handshake(fixture.port, servername, { cert: current['tls.crt']!, key: current['tls.key']!, ca: current['ca.crt']! });
+    const accepted = await handshake(fixture.port, servername, {
+      cert: current['tls.crt']!,
+      key: current['tls.key']!,
+      ca: current['ca.crt']!,
+    });
     expect(accepted.ok).toBe(true);
   });
 
@@ -183,9 +201,16 @@ describe('rotation against the real control plane', () => {
     try {
       const bundle = (await secret(ns, 'thanos-gitops-ca-bundle'))['ca.crt']!;
       writeFileSync(join(dir, 'ca.pem'), bundle);
-      for (const [name, purpose] of [['thanos-receive-router-tls', 'sslserver'], ['thanos-tenant-team-a', 'sslclient']] as const) {
+      for (const [name, purpose] of [
+        ['thanos-receive-router-tls', 'sslserver'],
+        ['thanos-tenant-team-a', 'sslclient'],
+      ] as const) {
         writeFileSync(join(dir, `${name}.pem`), (await secret(ns, name))['tls.crt']!);
-        const out = execFileSync('openssl', ['verify', '-x509_strict', '-purpose', purpose, '-CAfile', join(dir, 'ca.pem'), join(dir, `${name}.pem`)], { encoding: 'utf8' });
+        const out = execFileSync(
+          'openssl',
+          ['verify', '-x509_strict', '-purpose', purpose, '-CAfile', join(dir, 'ca.pem'), join(dir, `${name}.pem`)],
+          { encoding: 'utf8' },
+        );
         expect(out).toMatch(/: OK/);
       }
     } finally {
@@ -206,21 +231,36 @@ describe('rotation against the real control plane', () => {
         }),
       ).rejects.toThrow(`injected crash after ${step}`);
       const state = JSON.parse((await secret(ns, 'thanos-gitops-ca')).__annotations!)[STATE_ANNOTATION];
-      expect(state).toBe(index === CA_STEPS.length - 1 ? 'idle' : ['generated', 'bundle-published', 'trust-rolled', 'leaves-reissued', 'leaves-in-use', 'old-dropped'][index]);
+      expect(state).toBe(
+        index === CA_STEPS.length - 1
+          ? 'idle'
+          : ['generated', 'bundle-published', 'trust-rolled', 'leaves-reissued', 'leaves-in-use', 'old-dropped'][index],
+      );
     }
-    await expect(run({ forceLeafRenewal: true, afterStep: (done) => { if (done === 'leaf:remote-write') throw new Error('injected crash after leaf:remote-write'); } })).rejects.toThrow(/injected crash/);
+    await expect(
+      run({
+        forceLeafRenewal: true,
+        afterStep: (done) => {
+          if (done === 'leaf:remote-write') throw new Error('injected crash after leaf:remote-write');
+        },
+      }),
+    ).rejects.toThrow(/injected crash/);
     const converged = await run();
     expect(converged.certificates.caRotation).toBeUndefined();
     const after = await currentCa();
     expect(after).not.toBe(before);
     await prometheus.awaitHandshakeFrom(after);
     expect(prometheus.failures.slice(failuresBefore)).toEqual([]);
-    for (const name of ['thanos-receive-router-tls', 'thanos-tenant-team-a']) expect(isIssuedBy((await secret(ns, name))['tls.crt']!, after)).toBe(true);
+    for (const name of ['thanos-receive-router-tls', 'thanos-tenant-team-a'])
+      expect(isIssuedBy((await secret(ns, name))['tls.crt']!, after)).toBe(true);
     expect(splitPemBundle((await secret(ns, 'thanos-gitops-ca-bundle'))['ca.crt']!)).toHaveLength(1);
   });
 
   it('a dry run reports and writes nothing', async () => {
-    const versions = async () => (await client.list('v1', 'Secret', ns)).map((s) => `${s.metadata.name}@${String(s.metadata.resourceVersion)}`).sort();
+    const versions = async () =>
+      (await client.list('v1', 'Secret', ns))
+        .map((s) => `${s.metadata.name}@${String(s.metadata.resourceVersion)}`)
+        .sort();
     const before = await versions();
     const report = await run({ dryRun: true, forceCaRotation: true });
     expect(formatRotateReport(report)).toMatch(/\(dry run\) would rotate the CA \(forced\)/);
@@ -236,19 +276,34 @@ describe('rotation against the real control plane', () => {
     expect(added.certificates.delivered).toEqual(['tenant:team-b']);
     const teamB = await secret(tenantNs, 'thanos-remote-write-team-b');
     // The tenant of this connection (the fixture's other clients handshake concurrently, so the last one seen may be theirs).
-    expect(await handshake(fixture.port, servername, { cert: teamB['tls.crt']!, key: teamB['tls.key']!, ca: teamB['ca.crt']! })).toMatchObject({ ok: true, tenant: 'team-b' });
+    expect(
+      await handshake(fixture.port, servername, {
+        cert: teamB['tls.crt']!,
+        key: teamB['tls.key']!,
+        ca: teamB['ca.crt']!,
+      }),
+    ).toMatchObject({ ok: true, tenant: 'team-b' });
 
     target = original;
     const preview = await run({ dryRun: true });
-    expect(preview.certificates.actions).toEqual([`would remove tenant:team-b (no longer in tls.certificates.tenants): Secret ${ns}/thanos-tenant-team-b`]);
+    expect(preview.certificates.actions).toEqual([
+      `would remove tenant:team-b (no longer in tls.certificates.tenants): Secret ${ns}/thanos-tenant-team-b`,
+    ]);
     const removed = await run();
     expect(removed.certificates.actions.join('\n')).toMatch(
-      new RegExp(`removed tenant:team-b .*deleted Secret ${ns}/thanos-tenant-team-b and ${tenantNs}/thanos-remote-write-team-b; its certificate stays valid until .*: run rotate --force-ca-rotation to revoke it now`),
+      new RegExp(
+        `removed tenant:team-b .*deleted Secret ${ns}/thanos-tenant-team-b and ${tenantNs}/thanos-remote-write-team-b; its certificate stays valid until .*: run rotate --force-ca-rotation to revoke it now`,
+      ),
     );
-    for (const [namespace, name] of [[ns, 'thanos-tenant-team-b'], [tenantNs, 'thanos-remote-write-team-b']] as const) {
+    for (const [namespace, name] of [
+      [ns, 'thanos-tenant-team-b'],
+      [tenantNs, 'thanos-remote-write-team-b'],
+    ] as const) {
       expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace, name })).toBeUndefined();
     }
-    expect(await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNs, name: 'thanos-remote-write-team-a' })).toBeDefined();
+    expect(
+      await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: tenantNs, name: 'thanos-remote-write-team-a' }),
+    ).toBeDefined();
   });
 
   it('starts a CA rotation by itself once less than caRenewBefore (a third of caDuration) remains', async () => {
@@ -273,7 +328,9 @@ describe('rotation against the real control plane', () => {
       await done;
     });
     await holding;
-    await expect(run({ lease: { waitTimeoutMs: 300, pollIntervalMs: 50 } })).rejects.toThrow(/another thanos-gitops run holds Lease .* \(holder "thanos-gitops-apply\/test-holder"/);
+    await expect(run({ lease: { waitTimeoutMs: 300, pollIntervalMs: 50 } })).rejects.toThrow(
+      /another thanos-gitops run holds Lease .* \(holder "thanos-gitops-apply\/test-holder"/,
+    );
     release();
     await apply;
     await expect(run()).resolves.toMatchObject({ dryRun: false });

@@ -20,8 +20,12 @@ describe('a `__proto__` key is data', () => {
   it('apply sends it, render and plan show it, and a re-apply, plan and reconcile --dry-run agree that nothing changed', async () => {
     const namespace = await createNamespace(uniqueNamespace('proto-key'));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'proto-key-'));
-    await writeFile(path.join(dir, 'cm.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: ${namespace}}\ndata:\n  __proto__: planted\n  constructor: also-data\n`);
-    const cli = (...args: string[]) => runCli(...args, '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test');
+    await writeFile(
+      path.join(dir, 'cm.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: ${namespace}}\ndata:\n  __proto__: planted\n  constructor: also-data\n`,
+    );
+    const cli = (...args: string[]) =>
+      runCli(...args, '--kubeconfig', cluster.adminKubeconfig, '-n', namespace, '-e', 'test');
 
     const plan = await cli('plan', '--dir', dir);
     expect(plan.code, plan.stderr).toBe(0);
@@ -38,7 +42,12 @@ describe('a `__proto__` key is data', () => {
     expect((JSON.parse(again.stdout) as { writes: number }).writes).toBe(0);
     const replan = await cli('plan', '--dir', dir, '--json');
     expect(replan.code, replan.stderr).toBe(0);
-    expect((JSON.parse(replan.stdout) as { diff: { counts: unknown } }).diff.counts).toEqual({ added: 0, removed: 0, modified: 0, unchanged: 1 });
+    expect((JSON.parse(replan.stdout) as { diff: { counts: unknown } }).diff.counts).toEqual({
+      added: 0,
+      removed: 0,
+      modified: 0,
+      unchanged: 1,
+    });
     const drift = await cli('reconcile', '--dry-run');
     expect(drift.stdout).toBe('test: no drift (1 objects match release revision 1)\n');
     expect(drift.code).toBe(0);
@@ -51,15 +60,57 @@ describe('object names: validate refuses exactly what the API server refuses', (
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace } },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 9090 }] } },
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: podSpec } } },
-    { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace }, spec: { serviceName: 's', selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: podSpec } } },
-    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { a: 'b' } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace },
+      spec: { ports: [{ name: 'http', port: 9090 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+      spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: podSpec } },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace },
+      spec: {
+        serviceName: 's',
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: podSpec },
+      },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name, namespace },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { a: 'b' } } },
+    },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules: [] },
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [] },
-    { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name, namespace }, spec: { selector: {}, endpoints: [] } },
+    {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name, namespace },
+      spec: { selector: {}, endpoints: [] },
+    },
   ];
-  const names = ['thanos-query', 'thanos.query', 'Thanos', '9-query', 'query-', 'system:thanos', 'a%b', '..', '../secrets/x', 'x'.repeat(63), 'x'.repeat(64), `${'x'.repeat(63)}.${'y'.repeat(63)}`];
+  const names = [
+    'thanos-query',
+    'thanos.query',
+    'Thanos',
+    '9-query',
+    'query-',
+    'system:thanos',
+    'a%b',
+    '..',
+    '../secrets/x',
+    'x'.repeat(63),
+    'x'.repeat(64),
+    `${'x'.repeat(63)}.${'y'.repeat(63)}`,
+  ];
 
   it('for every kind thanos-gitops renders and a set of edge-case names', async () => {
     const namespace = await createNamespace(uniqueNamespace('names'));
@@ -85,11 +136,16 @@ describe('object names: validate refuses exactly what the API server refuses', (
 
   it('a namespace name the API server refuses is refused', async () => {
     for (const namespace of ['thanos', 'Thanos', 'thanos.prod', '-thanos']) {
-      const ours = objectProblem({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace } }) === undefined ? 'accepted' : 'refused';
-      const server = await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { dryRun: true }).then(
-        () => 'accepted',
-        () => 'refused',
-      );
+      const ours =
+        objectProblem({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace } }) === undefined
+          ? 'accepted'
+          : 'refused';
+      const server = await admin
+        .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { dryRun: true })
+        .then(
+          () => 'accepted',
+          () => 'refused',
+        );
       expect(`${namespace}: ${ours}`).toBe(`${namespace}: ${server}`);
     }
   });

@@ -25,12 +25,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bundled example (examples/stack/thanos-stack.yaml) as a plain object, moved into `namespace`. */
 export function exampleConfig(namespace: string): Record<string, unknown> & { common: Record<string, unknown> } {
-  const config = parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as Record<string, unknown> & { common: Record<string, unknown> };
+  const config = parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as Record<
+    string,
+    unknown
+  > & { common: Record<string, unknown> };
   const from = config.common.namespace as string;
   config.common.namespace = namespace;
   // The query frontend's downstream URL names the namespace too (kube-thanos requires it spelled out).
   const frontend = config['queryFrontend'] as { downstreamURL?: string } | undefined;
-  if (frontend?.downstreamURL) frontend.downstreamURL = frontend.downstreamURL.replace(`.${from}.svc`, `.${namespace}.svc`);
+  if (frontend?.downstreamURL)
+    frontend.downstreamURL = frontend.downstreamURL.replace(`.${from}.svc`, `.${namespace}.svc`);
   // One ingestor StatefulSet per zone needs a multiple of 3 ingestors; these suites resize the ring one pod at a time
   // and count kube-thanos's five workloads, so they run the example's profile without the zone split.
   delete (config['production'] as Record<string, unknown> | undefined)?.['ingestorZones'];
@@ -47,9 +51,16 @@ export function exampleConfig(namespace: string): Record<string, unknown> & { co
 }
 
 /** Runs the shipped CLI (dist/cli) as a process. */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -101,38 +112,63 @@ export async function startStack(
     writeFileSync(configFile, stringify(config));
     set = renderStack(parseStackConfig(readFileSync(configFile, 'utf8'), configFile));
     // Ordered ring steps read the pods' /metrics at their (loopback) IPs: the apiserver refuses to proxy to those.
-    const applied = await cli(['apply', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--policy', EXAMPLE_POLICY, '--observe', 'direct']);
+    const applied = await cli([
+      'apply',
+      '--config',
+      configFile,
+      '--kubeconfig',
+      cluster.adminKubeconfig,
+      '--policy',
+      EXAMPLE_POLICY,
+      '--observe',
+      'direct',
+    ]);
     if (applied.code !== 0) throw new Error(`thanos-gitops apply exited ${applied.code}:\n${applied.stderr}`);
     return set;
   };
   const config = makeConfig(namespace);
   if (options.objects) {
-    for (const object of options.objects(namespace)) await client.apply(object, { fieldManager: 'thanos-gitops', force: true });
+    for (const object of options.objects(namespace))
+      await client.apply(object, { fieldManager: 'thanos-gitops', force: true });
   } else {
     await applyConfig(config);
   }
   if (config.tls) {
-    const bootstrap = await cli(['rotate', '--config', configFile, '--kubeconfig', cluster.adminKubeconfig, '--rollout-timeout', '3m']);
+    const bootstrap = await cli([
+      'rotate',
+      '--config',
+      configFile,
+      '--kubeconfig',
+      cluster.adminKubeconfig,
+      '--rollout-timeout',
+      '3m',
+    ]);
     if (bootstrap.code !== 0) throw new Error(`rotate (bootstrap) exited ${bootstrap.code}:\n${bootstrap.stderr}`);
   }
 
   const storage = (config.objectStorage ?? {}) as { bucket?: string; region?: string };
   let s3: S3StandIn | undefined;
-  const runner = await PodRunner.start({ client, namespace, thanosBinary: thanos, ...(options.log ? { log: options.log } : {}) }, async (pods) => {
-    s3 = await startS3StandIn({
-      ip: pods.allocateAddress('s3-stand-in'),
-      dir: join(dir, 's3'),
-      bucket: storage.bucket ?? 'example-thanos-metrics',
-      region: storage.region ?? 'eu-west-1',
-      spawnInCluster: (command, args) => pods.spawnInCluster(command, args),
-      addHosts: (hosts) => pods.addHosts(hosts),
-    });
-    pods.setEnv({ SSL_CERT_FILE: s3.caFile });
-  });
+  const runner = await PodRunner.start(
+    { client, namespace, thanosBinary: thanos, ...(options.log ? { log: options.log } : {}) },
+    async (pods) => {
+      s3 = await startS3StandIn({
+        ip: pods.allocateAddress('s3-stand-in'),
+        dir: join(dir, 's3'),
+        bucket: storage.bucket ?? 'example-thanos-metrics',
+        region: storage.region ?? 'eu-west-1',
+        spawnInCluster: (command, args) => pods.spawnInCluster(command, args),
+        addHosts: (hosts) => pods.addHosts(hosts),
+      });
+      pods.setEnv({ SSL_CERT_FILE: s3.caFile });
+    },
+  );
   const waitFor = options.waitFor;
   try {
     if (waitFor) {
-      const workloads = [...(await client.list('apps/v1', 'Deployment', namespace)), ...(await client.list('apps/v1', 'StatefulSet', namespace))]
+      const workloads = [
+        ...(await client.list('apps/v1', 'Deployment', namespace)),
+        ...(await client.list('apps/v1', 'StatefulSet', namespace)),
+      ]
         .map((w) => `${w.kind}/${w.metadata.name}`)
         .filter(waitFor);
       await runner.waitReady(workloads, 180_000);
@@ -208,7 +244,16 @@ export class RemoteWriter {
   /** `series`: series per write (one request each interval, as a Prometheus shard batches them). */
   async start(stack: ThanosStack, interval = '50ms', series = 1): Promise<void> {
     const binary = await buildTool('remote-write');
-    const child = stack.runner.spawnInCluster(binary, ['--config', this.configFile, '--writer', this.tenant, '--interval', interval, '--series', String(series)]);
+    const child = stack.runner.spawnInCluster(binary, [
+      '--config',
+      this.configFile,
+      '--writer',
+      this.tenant,
+      '--interval',
+      interval,
+      '--series',
+      String(series),
+    ]);
     this.child = child;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
@@ -226,8 +271,12 @@ export class RemoteWriter {
     const target = this.results.filter((r) => r.accepted).length + n;
     const deadline = Date.now() + timeoutMs;
     while (this.results.filter((r) => r.accepted).length < target) {
-      if (Date.now() > deadline) throw new Error(`remote-write ${this.tenant}: fewer than ${n} writes accepted in ${timeoutMs / 1000}s; last: ${JSON.stringify(this.results.at(-1))}; stderr: ${this.stderr.slice(-2000)}`);
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) throw new Error(`remote-write ${this.tenant} exited ${this.child.exitCode}: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `remote-write ${this.tenant}: fewer than ${n} writes accepted in ${timeoutMs / 1000}s; last: ${JSON.stringify(this.results.at(-1))}; stderr: ${this.stderr.slice(-2000)}`,
+        );
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined)
+        throw new Error(`remote-write ${this.tenant} exited ${this.child.exitCode}: ${this.stderr}`);
       await sleep(50);
     }
   }
@@ -240,7 +289,11 @@ export class RemoteWriter {
 }
 
 /** Counts of writes whose outcome was decided in [from, to). */
-export function tally(results: WriteResult[], from: number, to: number): { sent: number; accepted: number; failed: number; retried: number } {
+export function tally(
+  results: WriteResult[],
+  from: number,
+  to: number,
+): { sent: number; accepted: number; failed: number; retried: number } {
   const window = results.filter((r) => r.ts >= from && r.ts < to);
   return {
     sent: window.length,
@@ -285,7 +338,11 @@ export function writeFigures(writers: readonly { results: WriteResult[] }[], fro
 }
 
 /** GET on the query API of a querier pod; returns `data.result`. */
-export async function query(address: string, promql: string, params: Record<string, string> = {}): Promise<{ metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[]> {
+export async function query(
+  address: string,
+  promql: string,
+  params: Record<string, string> = {},
+): Promise<{ metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[]> {
   const url = `http://${address}/api/v1/query?${new URLSearchParams({ query: promql, ...params })}`;
   const response = await fetch(url);
   const body = (await response.json()) as { status: string; data?: { result: never[] }; error?: string };
@@ -305,5 +362,7 @@ export async function eventually<T>(what: string, check: () => Promise<T>, timeo
     }
     await sleep(500);
   }
-  throw new Error(`${what} did not happen within ${timeoutMs / 1000}s: ${last instanceof Error ? last.message : String(last)}`);
+  throw new Error(
+    `${what} did not happen within ${timeoutMs / 1000}s: ${last instanceof Error ? last.message : String(last)}`,
+  );
 }

@@ -10,7 +10,19 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTool } from '../helpers/thanos-tools.js';
-import { CLI, eventually, EXAMPLE_POLICY, exampleConfig, query, RemoteWriter, ROOT, startStack, writeFigures, type ThanosStack, type WriteFigures } from './thanos-fixture.js';
+import {
+  CLI,
+  eventually,
+  EXAMPLE_POLICY,
+  exampleConfig,
+  query,
+  RemoteWriter,
+  ROOT,
+  startStack,
+  writeFigures,
+  type ThanosStack,
+  type WriteFigures,
+} from './thanos-fixture.js';
 
 let stack: ThanosStack;
 const writers: RemoteWriter[] = [];
@@ -47,28 +59,71 @@ let ingestorFlag: 'ketama' | 'hashmod' = 'ketama';
  */
 const INGESTOR_ONLY = { hashringConfigMapName: '', hashringsAlgorithm: null, hashringsFileRefreshInterval: null };
 /** Router-ingestors (kube-thanos's default): the ingestors read the ring too, and flush on its changes under hashmod. */
-const ROUTER_INGESTOR_HASHMOD = { hashringConfigMapName: 'hashring-config', hashringsAlgorithm: null, hashringsFileRefreshInterval: '5s' };
+const ROUTER_INGESTOR_HASHMOD = {
+  hashringConfigMapName: 'hashring-config',
+  hashringsAlgorithm: null,
+  hashringsFileRefreshInterval: '5s',
+};
 
 function config(namespace: string, ingestors = 3): Record<string, unknown> {
-  const base = exampleConfig(namespace) as unknown as Record<string, unknown> & { receiveIngestor: Record<string, unknown>; receiveRouter: Record<string, unknown> };
+  const base = exampleConfig(namespace) as unknown as Record<string, unknown> & {
+    receiveIngestor: Record<string, unknown>;
+    receiveRouter: Record<string, unknown>;
+  };
   // exampleConfig sets hashringsFileRefreshInterval 5s; the ordered steps wait for the load whatever the interval.
   return {
     ...base,
-    receiveIngestor: { ...base.receiveIngestor, replicas: ingestors, ...(ingestorFlag === 'hashmod' ? ROUTER_INGESTOR_HASHMOD : INGESTOR_ONLY) },
-    tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] } },
+    receiveIngestor: {
+      ...base.receiveIngestor,
+      replicas: ingestors,
+      ...(ingestorFlag === 'hashmod' ? ROUTER_INGESTOR_HASHMOD : INGESTOR_ONLY),
+    },
+    tls: {
+      remoteWrite: { tenantCertificateField: 'organization' },
+      certificates: { tenants: [{ id: 'team-a' }, { id: 'team-b' }] },
+    },
   };
 }
 
 /** `thanos-gitops apply` of the config with `ingestors` replicas, as a process; `killWhen` SIGKILLs it on a stderr line. */
-function apply(ingestors: number, extra: string[], killWhen?: (line: string) => boolean): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; stepStarts: Array<{ at: number; step: string }> }> {
+function apply(
+  ingestors: number,
+  extra: string[],
+  killWhen?: (line: string) => boolean,
+): Promise<{
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stepStarts: Array<{ at: number; step: string }>;
+}> {
   const stepStarts: Array<{ at: number; step: string }> = [];
   writeFileSync(stack.configFile, JSON.stringify(config(stack.namespace, ingestors)));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'apply', '--config', stack.configFile, '--kubeconfig', stack.kubeconfig, '--policy', EXAMPLE_POLICY, '--observe', 'direct', '--step-timeout', '3m', '--json', ...extra], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'apply',
+        '--config',
+        stack.configFile,
+        '--kubeconfig',
+        stack.kubeconfig,
+        '--policy',
+        EXAMPLE_POLICY,
+        '--observe',
+        'direct',
+        '--step-timeout',
+        '3m',
+        '--json',
+        ...extra,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KUBECONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let buffered = '';
@@ -97,16 +152,44 @@ async function measured(mode: Resize['mode'], transition: string, ingestors: num
   // it), and a few writes after that, before the window closes.
   await stack.runner.waitReady(undefined, 180_000);
   for (const router of stack.runner.podsOf('thanos-receive-router')) {
-    await eventually(`${router.name} on the ${ingestors}-endpoint ring`, async () => {
-      expect(await stack.runner.metrics(router.name)).toMatch(new RegExp(`^thanos_receive_hashring_nodes\\{name="default"\\} ${ingestors}$`, 'm'));
-    }, 120_000);
+    await eventually(
+      `${router.name} on the ${ingestors}-endpoint ring`,
+      async () => {
+        expect(await stack.runner.metrics(router.name)).toMatch(
+          new RegExp(`^thanos_receive_hashring_nodes\\{name="default"\\} ${ingestors}$`, 'm'),
+        );
+      },
+      120_000,
+    );
   }
   await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
   const to = Date.now();
   // Which step each failed first attempt fell in (the CLI prints "step N/M kind: ..." as a step starts).
-  const stepAt = (ts: number) => result.stepStarts.filter((s) => s.at <= ts).at(-1)?.step ?? (mode === 'ordered' ? 'before the first step' : 'the one-shot apply');
-  const firstErrors = [...new Set(writers.flatMap((w) => w.results.filter((r) => r.ts >= from && r.ts < to && (r.attempts > 1 || !r.accepted)).map((r) => `${w.tenant} (during ${stepAt(r.ts)}, ${r.attempts} attempts): ${(r.firstError ?? '?').slice(0, 1500)}`)))];
-  const resize: Resize = { mode, transition, from, to, ms: to - from, figures: writeFigures(writers, from, to), steps: (JSON.parse(result.stdout) as { steps?: Array<{ kind: string; ms: number }> }).steps ?? [], firstErrors };
+  const stepAt = (ts: number) =>
+    result.stepStarts.filter((s) => s.at <= ts).at(-1)?.step ??
+    (mode === 'ordered' ? 'before the first step' : 'the one-shot apply');
+  const firstErrors = [
+    ...new Set(
+      writers.flatMap((w) =>
+        w.results
+          .filter((r) => r.ts >= from && r.ts < to && (r.attempts > 1 || !r.accepted))
+          .map(
+            (r) =>
+              `${w.tenant} (during ${stepAt(r.ts)}, ${r.attempts} attempts): ${(r.firstError ?? '?').slice(0, 1500)}`,
+          ),
+      ),
+    ),
+  ];
+  const resize: Resize = {
+    mode,
+    transition,
+    from,
+    to,
+    ms: to - from,
+    figures: writeFigures(writers, from, to),
+    steps: (JSON.parse(result.stdout) as { steps?: Array<{ kind: string; ms: number }> }).steps ?? [],
+    firstErrors,
+  };
   resizes.push(resize);
   return resize;
 }
@@ -133,7 +216,11 @@ async function countCopies(windows: Resize[]): Promise<void> {
       const last = accepted.at(-1)!.ts;
       // (last - range, last] in whole milliseconds covers exactly the window's accepted samples.
       const rangeMs = last - first + 1;
-      const result = await query(querier, `sum(count_over_time(thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${rangeMs}ms]))`, { dedup: 'false', time: (last / 1000).toFixed(3) });
+      const result = await query(
+        querier,
+        `sum(count_over_time(thanos_gitops_e2e_write{tenant_id="${writer.tenant}"}[${rangeMs}ms]))`,
+        { dedup: 'false', time: (last / 1000).toFixed(3) },
+      );
       stored += Number(result[0]?.value?.[1] ?? 0);
       expected += accepted.length * SERIES * RF;
     }
@@ -145,17 +232,23 @@ function table(): string {
   const cell = (r: Resize | undefined) => {
     if (!r) return '-';
     const f = r.figures;
-    const statuses = Object.entries(f.firstStatuses).map(([s, n]) => `${n}x ${s}`).join(', ');
-    return `${(r.ms / 1000).toFixed(1)}s; sent ${f.sent}, first attempt failed ${f.firstAttemptFailed}${statuses ? ` (${statuses})` : ''}, accepted on retry ${f.acceptedOnRetry}, lost ${f.failed}, slowest write ${(f.maxLatencyMs / 1000).toFixed(2)}s` +
-      (r.copies ? `, copies ${r.copies.stored}/${r.copies.expected}` : '');
+    const statuses = Object.entries(f.firstStatuses)
+      .map(([s, n]) => `${n}x ${s}`)
+      .join(', ');
+    return (
+      `${(r.ms / 1000).toFixed(1)}s; sent ${f.sent}, first attempt failed ${f.firstAttemptFailed}${statuses ? ` (${statuses})` : ''}, accepted on retry ${f.acceptedOnRetry}, lost ${f.failed}, slowest write ${(f.maxLatencyMs / 1000).toFixed(2)}s` +
+      (r.copies ? `, copies ${r.copies.stored}/${r.copies.expected}` : '')
+    );
   };
   const lines: string[] = [];
   for (const transition of [...new Set(resizes.map((r) => r.transition))]) {
     const ordered = resizes.find((r) => r.transition === transition && r.mode === 'ordered');
     const oneShot = resizes.find((r) => r.transition === transition && r.mode === '--no-order');
     lines.push(`${transition}\n  ordered     ${cell(ordered)}\n  --no-order  ${cell(oneShot)}`);
-    if (ordered?.steps.length) lines.push(`  ordered steps: ${ordered.steps.map((s) => `${s.kind} ${(s.ms / 1000).toFixed(1)}s`).join(', ')}`);
-    for (const r of [ordered, oneShot]) for (const e of r?.firstErrors.slice(0, 4) ?? []) lines.push(`  ${r!.mode} first attempt failed: ${e}`);
+    if (ordered?.steps.length)
+      lines.push(`  ordered steps: ${ordered.steps.map((s) => `${s.kind} ${(s.ms / 1000).toFixed(1)}s`).join(', ')}`);
+    for (const r of [ordered, oneShot])
+      for (const e of r?.firstErrors.slice(0, 4) ?? []) lines.push(`  ${r!.mode} first attempt failed: ${e}`);
   }
   return lines.join('\n');
 }
@@ -172,7 +265,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const writer of writers) await writer.stop();
-  if (resizes.length || rows.length) console.log(`\nring resize on real Thanos (two tenants, one write of ${SERIES} series every 50 ms each, RF ${RF}, ketama router, ingestors without the hashrings file):\n${table()}\n${rows.join('\n')}\n`);
+  if (resizes.length || rows.length)
+    console.log(
+      `\nring resize on real Thanos (two tenants, one write of ${SERIES} series every 50 ms each, RF ${RF}, ketama router, ingestors without the hashrings file):\n${table()}\n${rows.join('\n')}\n`,
+    );
   await stack?.stop();
 });
 
@@ -190,13 +286,23 @@ function window(writer: RemoteWriter): { selector: string; time: string; want: n
 /** Values of each series (by its `series` label) in a query result. */
 function valuesBySeries(result: Awaited<ReturnType<typeof query>>): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (const series of result) out.set(series.metric.series ?? '', [...(out.get(series.metric.series ?? '') ?? []), ...(series.values ?? []).map((v) => Number(v[1]))]);
+  for (const series of result)
+    out.set(series.metric.series ?? '', [
+      ...(out.get(series.metric.series ?? '') ?? []),
+      ...(series.values ?? []).map((v) => Number(v[1])),
+    ]);
   return out;
 }
 
 describe('ordered ring resize on real Thanos', () => {
-  it('3 -> 4 -> 2 -> 3 ingestors through apply: 0 failed writes, every accepted sample stored and deduplicated once', { timeout: 1_200_000 }, async () => {
-    for (const [transition, size] of [['3 -> 4', 4], ['4 -> 2', 2], ['2 -> 3', 3]] as const) {
+  it('3 -> 4 -> 2 -> 3 ingestors through apply: 0 failed writes, every accepted sample stored and deduplicated once', {
+    timeout: 1_200_000,
+  }, async () => {
+    for (const [transition, size] of [
+      ['3 -> 4', 4],
+      ['4 -> 2', 2],
+      ['2 -> 3', 3],
+    ] as const) {
       const resize = await measured('ordered', transition, size);
       expect(resize.figures.failed, transition).toBe(0);
     }
@@ -211,19 +317,27 @@ describe('ordered ring resize on real Thanos', () => {
       // Evaluated at a fixed time over a range from the first write: a retried check sees the same window.
       const { selector, time, want } = window(writer);
       // Ingestors that left uploaded their heads on exit; the store gateway serves them once it synced the bucket.
-      const shown = await eventually(`every accepted sample of ${writer.tenant}, once, after deduplication`, async () => {
-        const deduplicated = valuesBySeries(await query(querier, selector, { dedup: 'true', time }));
-        const raw = valuesBySeries(await query(querier, selector, { dedup: 'false', time }));
-        expect(raw.size).toBe(SERIES);
-        for (const values of raw.values()) {
-          const stored = new Set(values);
-          expect(want.filter((seq) => !stored.has(seq))).toEqual([]);
-        }
-        expect(deduplicated.size).toBe(SERIES);
-        for (const values of deduplicated.values()) expect(values.length).toBe(new Set(values).size);
-        return Math.min(...[...deduplicated.values()].map((values) => want.filter((seq) => values.includes(seq)).length));
-      }, 300_000);
-      rows.push(`${writer.tenant}: ${want.length} accepted writes of ${SERIES} series, all stored; the penalty-deduplicated query (the querier's default) shows at least ${shown} of them once in every series`);
+      const shown = await eventually(
+        `every accepted sample of ${writer.tenant}, once, after deduplication`,
+        async () => {
+          const deduplicated = valuesBySeries(await query(querier, selector, { dedup: 'true', time }));
+          const raw = valuesBySeries(await query(querier, selector, { dedup: 'false', time }));
+          expect(raw.size).toBe(SERIES);
+          for (const values of raw.values()) {
+            const stored = new Set(values);
+            expect(want.filter((seq) => !stored.has(seq))).toEqual([]);
+          }
+          expect(deduplicated.size).toBe(SERIES);
+          for (const values of deduplicated.values()) expect(values.length).toBe(new Set(values).size);
+          return Math.min(
+            ...[...deduplicated.values()].map((values) => want.filter((seq) => values.includes(seq)).length),
+          );
+        },
+        300_000,
+      );
+      rows.push(
+        `${writer.tenant}: ${want.length} accepted writes of ${SERIES} series, all stored; the penalty-deduplicated query (the querier's default) shows at least ${shown} of them once in every series`,
+      );
     }
     await countCopies(resizes.filter((r) => r.mode === 'ordered'));
 
@@ -233,28 +347,41 @@ describe('ordered ring resize on real Thanos', () => {
     const querierPod = stack.runner.podsOf('thanos-query')[0]!;
     const ip = stack.runner.allocateAddress('chain-query');
     const args = querierPod.args.filter((arg) => !/^--(http|grpc)-address=/.test(arg));
-    const chain = stack.runner.spawnInCluster(await buildTool('thanos'), [...args, `--http-address=${ip}:10902`, `--grpc-address=${ip}:10901`, '--deduplication.func=chain']);
+    const chain = stack.runner.spawnInCluster(await buildTool('thanos'), [
+      ...args,
+      `--http-address=${ip}:10902`,
+      `--grpc-address=${ip}:10901`,
+      '--deduplication.func=chain',
+    ]);
     chain.stdout!.resume();
     chain.stderr!.resume();
     try {
       for (const writer of writers) {
         const { selector, time, want } = window(writer);
-        await eventually(`chain-deduplicated query returns each accepted sample of ${writer.tenant} once`, async () => {
-          const deduplicated = valuesBySeries(await query(`${ip}:10902`, selector, { dedup: 'true', time }));
-          expect(deduplicated.size).toBe(SERIES);
-          for (const values of deduplicated.values()) {
-            expect(values.length).toBe(new Set(values).size);
-            expect(want.filter((seq) => !values.includes(seq))).toEqual([]);
-          }
-        }, 120_000);
-        rows.push(`${writer.tenant}: chain-deduplicated query returns all ${want.length} accepted samples of each of the ${SERIES} series, each once`);
+        await eventually(
+          `chain-deduplicated query returns each accepted sample of ${writer.tenant} once`,
+          async () => {
+            const deduplicated = valuesBySeries(await query(`${ip}:10902`, selector, { dedup: 'true', time }));
+            expect(deduplicated.size).toBe(SERIES);
+            for (const values of deduplicated.values()) {
+              expect(values.length).toBe(new Set(values).size);
+              expect(want.filter((seq) => !values.includes(seq))).toEqual([]);
+            }
+          },
+          120_000,
+        );
+        rows.push(
+          `${writer.tenant}: chain-deduplicated query returns all ${want.length} accepted samples of each of the ${SERIES} series, each once`,
+        );
       }
     } finally {
       chain.kill('SIGTERM');
     }
   });
 
-  it('a SIGKILL of apply after each step resumes at the next step and converges (3 -> 4, then 4 -> 3)', { timeout: 1_200_000 }, async () => {
+  it('a SIGKILL of apply after each step resumes at the next step and converges (3 -> 4, then 4 -> 3)', {
+    timeout: 1_200_000,
+  }, async () => {
     for (const size of [4, 3]) {
       const started = Date.now();
       const killed: string[] = [];
@@ -265,35 +392,65 @@ describe('ordered ring resize on real Thanos', () => {
         if (result.signal === 'SIGKILL') {
           killed.push(/step (\d+\/\d+ \S+) done in/.exec(result.stderr)?.[1] ?? '?');
           // A SIGKILLed run leaves its Lease behind for 30 s; the operator who saw it die removes it.
-          await stack.client.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: stack.namespace, name: 'thanos-gitops-lock' });
+          await stack.client.delete({
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            namespace: stack.namespace,
+            name: 'thanos-gitops-lock',
+          });
           continue;
         }
         expect(result.code, result.stderr).toBe(0);
         if (run > 0) expect(result.stderr).toMatch(/resuming the ordered apply of release revision \d+ after step/);
         break;
       }
-      const sts = await stack.client.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: stack.namespace, name: 'thanos-receive-ingestor-default' });
+      const sts = await stack.client.get({
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        namespace: stack.namespace,
+        name: 'thanos-receive-ingestor-default',
+      });
       expect((sts?.['spec'] as { replicas: number }).replicas).toBe(size);
-      const ring = await stack.client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: stack.namespace, name: 'hashring-config' });
-      expect((JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>)[0]!.endpoints).toHaveLength(size);
+      const ring = await stack.client.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: stack.namespace,
+        name: 'hashring-config',
+      });
+      expect(
+        (
+          JSON.parse((ring?.['data'] as Record<string, string>)['hashrings.json']!) as Array<{ endpoints: string[] }>
+        )[0]!.endpoints,
+      ).toHaveLength(size);
       const releases = await stack.client.list('v1', 'Secret', stack.namespace, 'owner=thanos-gitops');
       expect(releases.filter((r) => r.metadata.labels?.status === 'pending')).toEqual([]);
       await stack.runner.waitReady(undefined, 180_000);
       await Promise.all(writers.map((w) => w.awaitAccepted(4, 90_000)));
       const figures = writeFigures(writers, started, Date.now());
-      rows.push(`killed runs -> ${size}: killed after ${killed.join(', ')}; sent ${figures.sent}, first attempt failed ${figures.firstAttemptFailed}, accepted on retry ${figures.acceptedOnRetry}, lost ${figures.failed}`);
+      rows.push(
+        `killed runs -> ${size}: killed after ${killed.join(', ')}; sent ${figures.sent}, first attempt failed ${figures.firstAttemptFailed}, accepted on retry ${figures.acceptedOnRetry}, lost ${figures.failed}`,
+      );
       expect(killed.length).toBeGreaterThanOrEqual(4);
       expect(figures.failed).toBe(0);
     }
   });
 
-  it('the same resize with --no-order (figures reported side by side with the ordered run, not asserted)', { timeout: 900_000 }, async () => {
-    for (const [transition, size] of [['3 -> 4', 4], ['4 -> 2', 2], ['2 -> 3', 3]] as const) await measured('--no-order', transition, size);
+  it('the same resize with --no-order (figures reported side by side with the ordered run, not asserted)', {
+    timeout: 900_000,
+  }, async () => {
+    for (const [transition, size] of [
+      ['3 -> 4', 4],
+      ['4 -> 2', 2],
+      ['2 -> 3', 3],
+    ] as const)
+      await measured('--no-order', transition, size);
     await syncStoreGateway();
     await countCopies(resizes.filter((r) => r.mode === '--no-order'));
   });
 
-  it('hashmod ingestors: 3 -> 2 waits until the departing ingestor finished the flush and upload the ring change started, then shrinks', { timeout: 900_000 }, async () => {
+  it('hashmod ingestors: 3 -> 2 waits until the departing ingestor finished the flush and upload the ring change started, then shrinks', {
+    timeout: 900_000,
+  }, async () => {
     // The flag change alone first (a rolling restart of the ingestors, no ring change: one apply).
     ingestorFlag = 'hashmod';
     const restarted = await apply(3, []);
@@ -304,8 +461,18 @@ describe('ordered ring resize on real Thanos', () => {
     const before = await stack.runner.metrics(departing);
     expect(before).toMatch(/^thanos_receive_multi_db_updates_attempted_total 1$/m); // the flush of the first ring load
     const resize = await measured('ordered', '3 -> 2 (hashmod ingestors)', 2);
-    expect(resize.steps.map((s) => s.kind)).toEqual(['apply-pinned', 'publish-ring', 'await-ring-loaded', 'await-heads-uploaded', 'scale-down', 'await-scaled-down', 'apply-final']);
+    expect(resize.steps.map((s) => s.kind)).toEqual([
+      'apply-pinned',
+      'publish-ring',
+      'await-ring-loaded',
+      'await-heads-uploaded',
+      'scale-down',
+      'await-scaled-down',
+      'apply-final',
+    ]);
     expect(resize.figures.failed).toBe(0);
-    rows.push(`hashmod 3 -> 2: ${departing} flushed and uploaded on the ring change before the shrink (await-heads-uploaded ${((resize.steps.find((s) => s.kind === 'await-heads-uploaded')?.ms ?? 0) / 1000).toFixed(1)}s)`);
+    rows.push(
+      `hashmod 3 -> 2: ${departing} flushed and uploaded on the ring change before the shrink (await-heads-uploaded ${((resize.steps.find((s) => s.kind === 'await-heads-uploaded')?.ms ?? 0) / 1000).toFixed(1)}s)`,
+    );
   });
 });

@@ -6,7 +6,17 @@
 // not return its sample at the end.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, eventually, exampleConfig, query, RemoteWriter, ROOT, startStack, tally, type ThanosStack } from './thanos-fixture.js';
+import {
+  CLI,
+  eventually,
+  exampleConfig,
+  query,
+  RemoteWriter,
+  ROOT,
+  startStack,
+  tally,
+  type ThanosStack,
+} from './thanos-fixture.js';
 import { STATE_ANNOTATION } from '../../src/rotation/pki/index.js';
 
 let stack: ThanosStack;
@@ -27,13 +37,32 @@ function config(namespace: string): Record<string, unknown> {
 }
 
 /** Runs `rotate` as a process; `killWhen` SIGKILLs it at the first stderr line it accepts (a crash). */
-function rotate(args: string[], killWhen?: (line: string) => boolean): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function rotate(
+  args: string[],
+  killWhen?: (line: string) => boolean,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'rotate', '--config', stack.configFile, '--kubeconfig', stack.kubeconfig, '--rollout-timeout', '4m', '--propagation-delay', '3s', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'rotate',
+        '--config',
+        stack.configFile,
+        '--kubeconfig',
+        stack.kubeconfig,
+        '--rollout-timeout',
+        '4m',
+        '--propagation-delay',
+        '3s',
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, KUBECONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let buffered = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -57,19 +86,36 @@ async function measured<T>(step: string, run: () => Promise<T>): Promise<T> {
   const result = await run();
   // Writes sent while the step ran, decided by the clients (retries included) before the next step starts.
   await Promise.all(writers.map((w) => w.awaitAccepted(2, 90_000)));
-  const counts = writers.map((w) => tally(w.results, started, Date.now())).reduce((a, b) => ({ sent: a.sent + b.sent, accepted: a.accepted + b.accepted, failed: a.failed + b.failed, retried: a.retried + b.retried }));
+  const counts = writers
+    .map((w) => tally(w.results, started, Date.now()))
+    .reduce((a, b) => ({
+      sent: a.sent + b.sent,
+      accepted: a.accepted + b.accepted,
+      failed: a.failed + b.failed,
+      retried: a.retried + b.retried,
+    }));
   rows.push({ step, ...counts, ms: Date.now() - started });
   return result;
 }
 
 async function caState(): Promise<string> {
-  const secret = await stack.client.get({ apiVersion: 'v1', kind: 'Secret', namespace: stack.namespace, name: 'thanos-gitops-ca' });
+  const secret = await stack.client.get({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    namespace: stack.namespace,
+    name: 'thanos-gitops-ca',
+  });
   return secret?.metadata.annotations?.[STATE_ANNOTATION] ?? 'missing';
 }
 
 /** A SIGKILLed run leaves its Lease behind for 30 s; the operator who saw it die removes it. */
 async function breakLease(): Promise<void> {
-  await stack.client.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: stack.namespace, name: 'thanos-gitops-lock' });
+  await stack.client.delete({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    namespace: stack.namespace,
+    name: 'thanos-gitops-lock',
+  });
 }
 
 beforeAll(async () => {
@@ -86,7 +132,12 @@ afterAll(async () => {
   for (const writer of writers) await writer.stop();
   process.stdout.write(
     `\nrotation on real Thanos (two tenants, one write every 50 ms each):\n` +
-      rows.map((r) => `  ${r.step.padEnd(34)} sent ${String(r.sent).padStart(5)}  accepted ${String(r.accepted).padStart(5)}  failed ${r.failed}  retried ${r.retried}  (${(r.ms / 1000).toFixed(1)} s)`).join('\n') +
+      rows
+        .map(
+          (r) =>
+            `  ${r.step.padEnd(34)} sent ${String(r.sent).padStart(5)}  accepted ${String(r.accepted).padStart(5)}  failed ${r.failed}  retried ${r.retried}  (${(r.ms / 1000).toFixed(1)} s)`,
+        )
+        .join('\n') +
       '\n' +
       dedupGaps.map((line) => `  ${line}\n`).join(''),
   );
@@ -105,7 +156,9 @@ describe('rotation on real Thanos under continuous remote-write', () => {
     expect(rows.at(-1)!.failed).toBe(0);
   });
 
-  it('rotates the CA (two rolling restarts of every bundle reader) without losing a write', { timeout: 600_000 }, async () => {
+  it('rotates the CA (two rolling restarts of every bundle reader) without losing a write', {
+    timeout: 600_000,
+  }, async () => {
     const result = await measured('CA rotation (--force-ca-rotation)', () => rotate(['--force-ca-rotation']));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/CA rotation complete/);
@@ -114,14 +167,18 @@ describe('rotation on real Thanos under continuous remote-write', () => {
     expect(rows.at(-1)!.failed).toBe(0);
   });
 
-  it('rotates the CA again with a crash after every step; each run resumes and no write is lost', { timeout: 900_000 }, async () => {
+  it('rotates the CA again with a crash after every step; each run resumes and no write is lost', {
+    timeout: 900_000,
+  }, async () => {
     let first = true;
     for (let run = 1; run <= 30; run++) {
       const before = await caState();
       // Every run is killed at its first line reporting work done (after "generated new CA" for the first), so
       // each step of the state machine is interrupted once.
       const result = await measured(`crash run ${run} (state ${before})`, () =>
-        rotate(first ? ['--force-ca-rotation'] : [], (line) => (first ? /^generated new CA/.test(line) : !/^CA rotation:/.test(line))),
+        rotate(first ? ['--force-ca-rotation'] : [], (line) =>
+          first ? /^generated new CA/.test(line) : !/^CA rotation:/.test(line),
+        ),
       );
       first = false;
       if (result.code === 0) break;
@@ -136,7 +193,9 @@ describe('rotation on real Thanos under continuous remote-write', () => {
     for (const row of rows) expect(row.failed, row.step).toBe(0);
   });
 
-  it('stores every accepted sample of both tenants on an ingestor (0 lost writes), deduplicated to one series per tenant', { timeout: 180_000 }, async () => {
+  it('stores every accepted sample of both tenants on an ingestor (0 lost writes), deduplicated to one series per tenant', {
+    timeout: 180_000,
+  }, async () => {
     for (const writer of writers) await writer.stop();
     const querier = stack.runner.podsOf('thanos-query')[0]!.httpAddress;
     for (const writer of writers) {
@@ -159,7 +218,9 @@ describe('rotation on real Thanos under continuous remote-write', () => {
       const deduplicated = await query(querier, selector, { dedup: 'true' });
       expect(deduplicated).toHaveLength(1);
       const shown = new Set((deduplicated[0]!.values ?? []).map((v) => Number(v[1])));
-      dedupGaps.push(`${writer.tenant}: ${want.length} accepted, all stored; the penalty-deduplicated query shows ${want.filter((seq) => shown.has(seq)).length}`);
+      dedupGaps.push(
+        `${writer.tenant}: ${want.length} accepted, all stored; the penalty-deduplicated query shows ${want.filter((seq) => shown.has(seq)).length}`,
+      );
     }
   });
 });

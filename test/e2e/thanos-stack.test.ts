@@ -26,7 +26,9 @@ function withTls(namespace: string): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  stack = await startStack('thanos-stack', withTls, { log: (line) => events.push(`${new Date().toISOString()} ${line}`) });
+  stack = await startStack('thanos-stack', withTls, {
+    log: (line) => events.push(`${new Date().toISOString()} ${line}`),
+  });
 }, 1_800_000);
 
 afterAll(async () => {
@@ -50,7 +52,9 @@ describe('the example with tls: on real Thanos', () => {
     expect(stack.runner.list()).toHaveLength(2 + 2 + 1 + 3 + 2 + 1);
   });
 
-  it('takes remote-write over mTLS from tenant-config output and answers once per tenant, deduplicated', { timeout: 180_000 }, async () => {
+  it('takes remote-write over mTLS from tenant-config output and answers once per tenant, deduplicated', {
+    timeout: 180_000,
+  }, async () => {
     for (const tenant of ['team-a', 'team-b']) {
       const writer = await RemoteWriter.forTenant(stack, tenant);
       writers.push(writer);
@@ -77,19 +81,37 @@ describe('the example with tls: on real Thanos', () => {
     expect(new Set(raw.map((s) => s.metric.replica)).size).toBeGreaterThanOrEqual(2);
   });
 
-  it("takes the tenant from the client certificate, not from a THANOS-TENANT header naming another tenant", { timeout: 120_000 }, async () => {
+  it('takes the tenant from the client certificate, not from a THANOS-TENANT header naming another tenant', {
+    timeout: 120_000,
+  }, async () => {
     // team-a's tenant-config block, plus the header an attacker holding team-a's certificate would add.
-    const block = parse(readFileSync(join(stack.dir, 'remote-write-team-a.yaml'), 'utf8')) as { remote_write: Record<string, unknown>[] };
+    const block = parse(readFileSync(join(stack.dir, 'remote-write-team-a.yaml'), 'utf8')) as {
+      remote_write: Record<string, unknown>[];
+    };
     block.remote_write[0]!.headers = { 'THANOS-TENANT': 'team-b' };
     const file = join(stack.dir, 'remote-write-spoof.yaml');
     writeFileSync(file, stringify(block));
-    const spoof = stack.runner.spawnInCluster(await buildTool('remote-write'), ['--config', file, '--writer', 'spoof', '--interval', '50ms', '--count', '5']);
+    const spoof = stack.runner.spawnInCluster(await buildTool('remote-write'), [
+      '--config',
+      file,
+      '--writer',
+      'spoof',
+      '--interval',
+      '50ms',
+      '--count',
+      '5',
+    ]);
     // stdin stays open: EOF would stop the client before its five writes.
     let output = '';
     spoof.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     await new Promise((resolve) => spoof.once('close', resolve));
     spoof.stdin?.destroy();
-    expect(output.trim().split('\n').map((line) => (JSON.parse(line) as { accepted: boolean }).accepted)).toEqual([true, true, true, true, true]);
+    expect(
+      output
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { accepted: boolean }).accepted),
+    ).toEqual([true, true, true, true, true]);
     const querier = stack.runner.podsOf('thanos-query')[0]!.httpAddress;
     const series = await eventually('the spoofing writer queryable', async () => {
       const result = await query(querier, 'thanos_gitops_e2e_write{writer="spoof"}', { dedup: 'true' });
@@ -104,9 +126,12 @@ describe('the example with tls: on real Thanos', () => {
     const [host, port] = router.remoteWriteAddress!.split(':');
     const ca = readFileSync(join(stack.dir, 'prometheus', 'team-a', 'ca.crt'), 'utf8');
     const answer = await new Promise<string>((resolve) => {
-      const socket = tls.connect({ host, port: Number(port), ca, servername: `thanos-receive-router.${stack.namespace}.svc` }, () => {
-        socket.write('POST /api/v1/receive HTTP/1.1\r\nHost: router\r\nContent-Length: 0\r\n\r\n');
-      });
+      const socket = tls.connect(
+        { host, port: Number(port), ca, servername: `thanos-receive-router.${stack.namespace}.svc` },
+        () => {
+          socket.write('POST /api/v1/receive HTTP/1.1\r\nHost: router\r\nContent-Length: 0\r\n\r\n');
+        },
+      );
       let text = '';
       socket.on('data', (c: Buffer) => (text += c.toString()));
       socket.on('error', (error) => resolve(`error: ${error.message}`));
@@ -116,13 +141,21 @@ describe('the example with tls: on real Thanos', () => {
     expect(answer).toMatch(/^error: .*certificate required/);
   });
 
-  it('takes a hashring ConfigMap change (a fourth ingestor) without restarting the router', { timeout: 240_000 }, async () => {
+  it('takes a hashring ConfigMap change (a fourth ingestor) without restarting the router', {
+    timeout: 240_000,
+  }, async () => {
     const routers = stack.runner.podsOf('thanos-receive-router');
-    const changesBefore = await Promise.all(routers.map(async (r) => metric(await stack.runner.metrics(r.name), 'thanos_receive_hashrings_file_changes_total')));
+    const changesBefore = await Promise.all(
+      routers.map(async (r) =>
+        metric(await stack.runner.metrics(r.name), 'thanos_receive_hashrings_file_changes_total'),
+      ),
+    );
     const config = withTls(stack.namespace) as { receiveIngestor: { replicas: number } };
     config.receiveIngestor.replicas = 4;
     const set = await stack.applyConfig(config);
-    const hashring = set.find((m) => m.object.kind === 'ConfigMap' && JSON.stringify(m.object).includes('hashrings.json'))!.object;
+    const hashring = set.find(
+      (m) => m.object.kind === 'ConfigMap' && JSON.stringify(m.object).includes('hashrings.json'),
+    )!.object;
     expect(JSON.stringify(hashring)).toContain('thanos-receive-ingestor-default-3');
     await stack.runner.waitReady(undefined, 180_000);
     for (const [index, router] of routers.entries()) {
@@ -137,9 +170,15 @@ describe('the example with tls: on real Thanos', () => {
     for (const writer of writers) await writer.awaitAccepted(20, 60_000);
   });
 
-  it('uploads blocks on ingestor shutdown with IRSA credentials from STS, and the store gateway serves them', { timeout: 300_000 }, async () => {
-    const objstore = stack.set.find((m) => m.object.kind === 'Secret' && m.object.metadata.name === 'thanos-objectstorage')!.object;
-    const objstoreYaml = Buffer.from((objstore.data as Record<string, string>)['thanos.yaml']!, 'base64').toString('utf8');
+  it('uploads blocks on ingestor shutdown with IRSA credentials from STS, and the store gateway serves them', {
+    timeout: 300_000,
+  }, async () => {
+    const objstore = stack.set.find(
+      (m) => m.object.kind === 'Secret' && m.object.metadata.name === 'thanos-objectstorage',
+    )!.object;
+    const objstoreYaml = Buffer.from((objstore.data as Record<string, string>)['thanos.yaml']!, 'base64').toString(
+      'utf8',
+    );
     expect(objstoreYaml).not.toMatch(/access_key|secret_key/);
     const ingestor = stack.runner.podsOf('thanos-receive-ingestor-default')[0]!;
     // What the EKS pod identity webhook injects; no static key anywhere.
@@ -149,11 +188,15 @@ describe('the example with tls: on real Thanos', () => {
 
     // SIGTERM: the ingestor cuts its head into a block and uploads it before exiting; the runner then restarts it.
     await stack.runner.deletePod(ingestor.name);
-    const keys = await eventually('a block in the bucket', async () => {
-      const listed = await stack.s3.listKeys('example-thanos-metrics');
-      expect(listed.some((k) => k.endsWith('/meta.json'))).toBe(true);
-      return listed;
-    }, 60_000);
+    const keys = await eventually(
+      'a block in the bucket',
+      async () => {
+        const listed = await stack.s3.listKeys('example-thanos-metrics');
+        expect(listed.some((k) => k.endsWith('/meta.json'))).toBe(true);
+        return listed;
+      },
+      60_000,
+    );
     const blocks = new Set(keys.filter((k) => k.endsWith('/meta.json')).map((k) => k.split('/')[0]));
     expect(blocks.size).toBeGreaterThanOrEqual(1);
     expect(stack.runner.logTail(ingestor.name, 400)).toMatch(/upload/i);
@@ -164,14 +207,30 @@ describe('the example with tls: on real Thanos', () => {
     for (const store of stack.runner.podsOf('thanos-store')) await stack.runner.deletePod(store.name);
     await stack.runner.waitReady(undefined, 180_000);
     const querier = stack.runner.podsOf('thanos-query')[0]!.httpAddress;
-    await eventually('the store gateway to load the uploaded block and answer from it', async () => {
-      const loaded = await Promise.all(stack.runner.podsOf('thanos-store').map(async (s) => metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_blocks_loaded')));
-      expect(loaded.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
-      const result = await query(querier, 'count_over_time(thanos_gitops_e2e_write{writer=~"team-.*"}[30m])', { dedup: 'true' });
-      expect(result.length).toBe(2);
-      const queried = await Promise.all(stack.runner.podsOf('thanos-store').map(async (s) => metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_series_blocks_queried_count')));
-      expect(queried.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    }, 120_000);
+    await eventually(
+      'the store gateway to load the uploaded block and answer from it',
+      async () => {
+        const loaded = await Promise.all(
+          stack.runner
+            .podsOf('thanos-store')
+            .map(async (s) => metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_blocks_loaded')),
+        );
+        expect(loaded.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+        const result = await query(querier, 'count_over_time(thanos_gitops_e2e_write{writer=~"team-.*"}[30m])', {
+          dedup: 'true',
+        });
+        expect(result.length).toBe(2);
+        const queried = await Promise.all(
+          stack.runner
+            .podsOf('thanos-store')
+            .map(async (s) =>
+              metric(await stack.runner.metrics(s.name), 'thanos_bucket_store_series_blocks_queried_count'),
+            ),
+        );
+        expect(queried.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      },
+      120_000,
+    );
   });
 });
 
@@ -185,5 +244,7 @@ function metric(text: string, series: string): number {
     const line = lines.find((l) => l.startsWith(`${series} `));
     return line ? Number(line.slice(series.length + 1)) : 0;
   }
-  return lines.filter((l) => l.startsWith(`${series} `) || l.startsWith(`${series}{`)).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return lines
+    .filter((l) => l.startsWith(`${series} `) || l.startsWith(`${series}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }

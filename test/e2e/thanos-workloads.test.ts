@@ -22,18 +22,24 @@ function objstoreYaml(bucket: string): string {
 function allSet(namespace: string, memcached = '127.0.0.1:11211'): KubeObject[] {
   const objects = goldenIn('all', namespace).map((m) => m.object);
   for (const object of objects) {
-    const containers = (object.spec as { template?: { spec?: { containers?: { args?: string[] }[] } } } | undefined)?.template?.spec?.containers ?? [];
+    const containers =
+      (object.spec as { template?: { spec?: { containers?: { args?: string[] }[] } } } | undefined)?.template?.spec
+        ?.containers ?? [];
     for (const container of containers) {
       // kube-thanos renders `all` for namespace thanos: follow the move. Its memcached address is a placeholder
       // (`<MEMCACHED_SERVICE>`) that a user replaces; here it is an address where no memcached runs (cache
       // operations fail and are logged; startup needs only an address).
       container.args = container.args?.map((arg) =>
-        arg.replace(/\.thanos(?=$|:|\n|")/g, `.${namespace}`).replaceAll(`dnssrv+_client._tcp.<MEMCACHED_SERVICE>.${namespace}`, memcached),
+        arg
+          .replace(/\.thanos(?=$|:|\n|")/g, `.${namespace}`)
+          .replaceAll(`dnssrv+_client._tcp.<MEMCACHED_SERVICE>.${namespace}`, memcached),
       );
     }
   }
   const endpoints = (name: string, replicas: number) =>
-    Array.from({ length: replicas }, (_, i) => ({ address: `${name}-${i}.${name}.${namespace}.svc.cluster.local:10901` }));
+    Array.from({ length: replicas }, (_, i) => ({
+      address: `${name}-${i}.${name}.${namespace}.svc.cluster.local:10901`,
+    }));
   const hashrings = [
     { hashring: 'default', tenants: [], endpoints: endpoints('thanos-receive-default', 3) },
     { hashring: 'region-1', tenants: ['region-1'], endpoints: endpoints('thanos-receive-region-1', 3) },
@@ -44,7 +50,12 @@ function allSet(namespace: string, memcached = '127.0.0.1:11211'): KubeObject[] 
     metadata: { name, namespace },
     data: { [key]: Buffer.from(value).toString('base64') },
   });
-  const configMap = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+  const configMap = (name: string, data: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace },
+    data,
+  });
   return [
     secret('thanos-objectstorage', 'thanos.yaml', objstoreYaml('thanos-all')),
     secret('thanos-objectstorage-to', 'thanos.yaml', objstoreYaml('thanos-all')),
@@ -68,10 +79,14 @@ describe('every workload starts and becomes ready on real Thanos', () => {
   });
 
   it("kube-thanos's all set", { timeout: 600_000 }, async () => {
-    const stack = await startStack('thanos-all', () => ({ objectStorage: { bucket: 'thanos-all', region: 'eu-west-1' } }), {
-      objects: (namespace) => allSet(namespace),
-      waitFor: (workload) => workload !== 'StatefulSet/thanos-rule',
-    });
+    const stack = await startStack(
+      'thanos-all',
+      () => ({ objectStorage: { bucket: 'thanos-all', region: 'eu-west-1' } }),
+      {
+        objects: (namespace) => allSet(namespace),
+        waitFor: (workload) => workload !== 'StatefulSet/thanos-rule',
+      },
+    );
     stacks.push(stack);
     const pods = stack.runner.list();
     const workloads = new Set(pods.map((p) => p.workload));
@@ -83,6 +98,8 @@ describe('every workload starts and becomes ready on real Thanos', () => {
     expect(pods.filter((p) => !p.ready).map((p) => p.name)).toEqual(['thanos-rule-0']);
     // kube-thanos's all.jsonnet sets alertmanagersURLs and an alertmanagers config file; Thanos v0.42.4 refuses
     // the pair at start (cmd/thanos/rule.go).
-    expect(stack.runner.logTail('thanos-rule-0', 5)).toContain('--alertmanagers.url and --alertmanagers.config* parameters cannot be defined at the same time');
+    expect(stack.runner.logTail('thanos-rule-0', 5)).toContain(
+      '--alertmanagers.url and --alertmanagers.config* parameters cannot be defined at the same time',
+    );
   });
 });

@@ -52,7 +52,10 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     child.once('error', reject);
     child.once('close', (code, signal) => {
       done = true;
-      for (const watcher of watchers.splice(0)) watcher.reject(new Error(`the CLI exited (${code ?? signal}) before stderr matched ${watcher.pattern}:\n${stderr}`));
+      for (const watcher of watchers.splice(0))
+        watcher.reject(
+          new Error(`the CLI exited (${code ?? signal}) before stderr matched ${watcher.pattern}:\n${stderr}`),
+        );
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
@@ -77,6 +80,9 @@ export function startCli(args: string[], options: { env?: Record<string, string>
 }
 
 /** Runs the CLI to completion. */
-export function runCliProcess(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliExit> {
+export function runCliProcess(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliExit> {
   return startCli(args, options).exited;
 }

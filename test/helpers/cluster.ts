@@ -7,7 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { rbacManifests } from '../../src/kube/rbac.js';
-import { e2eNamespaceLabel, issueIdentity, kubeRequest, KubeRequestError, serverSideApply, waitFor, type ClusterAccess, type ClusterDetails } from './control-plane.js';
+import {
+  e2eNamespaceLabel,
+  issueIdentity,
+  kubeRequest,
+  KubeRequestError,
+  serverSideApply,
+  waitFor,
+  type ClusterAccess,
+  type ClusterDetails,
+} from './control-plane.js';
 
 export type { ClusterDetails } from './control-plane.js';
 
@@ -109,7 +118,8 @@ const RBAC_PATHS: Record<string, (name: string, namespace?: string) => string> =
   Role: (name, namespace) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles/${name}`,
   RoleBinding: (name, namespace) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings/${name}`,
   ValidatingAdmissionPolicy: (name) => `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${name}`,
-  ValidatingAdmissionPolicyBinding: (name) => `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${name}`,
+  ValidatingAdmissionPolicyBinding: (name) =>
+    `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${name}`,
 };
 
 /**
@@ -117,10 +127,19 @@ const RBAC_PATHS: Record<string, (name: string, namespace?: string) => string> =
  * what `thanos-gitops rbac --mode plan` prints (Role, RoleBinding and the dry-run-only admission policy, named after the
  * namespace so test files sharing the server do not collide). Returns once the server enforces the admission policy.
  */
-export async function bindPlanIdentity(namespace: string, environment: string): Promise<{ username: string; token: string; access: ClusterAccess }> {
+export async function bindPlanIdentity(
+  namespace: string,
+  environment: string,
+): Promise<{ username: string; token: string; access: ClusterAccess }> {
   const admin = adminAccess();
   const username = `system:serviceaccount:${namespace}:planner`;
-  for (const { object } of rbacManifests({ namespaces: [namespace], mode: 'plan', users: [username], environments: [environment], name: `plan-${namespace}`.slice(0, 200) })) {
+  for (const { object } of rbacManifests({
+    namespaces: [namespace],
+    mode: 'plan',
+    users: [username],
+    environments: [environment],
+    name: `plan-${namespace}`.slice(0, 200),
+  })) {
     const path = RBAC_PATHS[object.kind];
     if (!path) throw new Error(`bindPlanIdentity: no API path for ${object.kind}`);
     await serverSideApply(admin, path(object.metadata.name, object.metadata.namespace), object);
@@ -128,14 +147,22 @@ export async function bindPlanIdentity(namespace: string, environment: string): 
   const identity = await issueIdentity(admin, namespace, 'planner');
   const access = { ...admin, token: identity.token };
   // Until the server has loaded the policy a probe write gets through; it is removed again.
-  await waitFor(`the dry-run-only admission policy for ${username}`, async () => {
-    try {
-      await kubeRequest(access, 'POST', `/api/v1/namespaces/${namespace}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'admission-probe', namespace } });
-      await kubeRequest(admin, 'DELETE', `/api/v1/namespaces/${namespace}/configmaps/admission-probe`);
-      return false;
-    } catch (error) {
-      return error instanceof KubeRequestError && error.status === 403 && /may only dry-run/.test(error.message);
-    }
-  }, 60_000);
+  await waitFor(
+    `the dry-run-only admission policy for ${username}`,
+    async () => {
+      try {
+        await kubeRequest(access, 'POST', `/api/v1/namespaces/${namespace}/configmaps`, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'admission-probe', namespace },
+        });
+        await kubeRequest(admin, 'DELETE', `/api/v1/namespaces/${namespace}/configmaps/admission-probe`);
+        return false;
+      } catch (error) {
+        return error instanceof KubeRequestError && error.status === 403 && /may only dry-run/.test(error.message);
+      }
+    },
+    60_000,
+  );
   return { ...identity, access };
 }

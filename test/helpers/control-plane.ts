@@ -111,7 +111,9 @@ let binaryPromise: Promise<string> | undefined;
  * caches the result, so this is instant after the first build). Never returns a missing binary.
  */
 export async function locateBinary(explicit?: string): Promise<string> {
-  const [override, source] = explicit ? [explicit, 'The kube-apiserver binary '] : [process.env.KUBE_APISERVER_BIN, 'KUBE_APISERVER_BIN='];
+  const [override, source] = explicit
+    ? [explicit, 'The kube-apiserver binary ']
+    : [process.env.KUBE_APISERVER_BIN, 'KUBE_APISERVER_BIN='];
   if (override) {
     try {
       await access(override, constants.X_OK);
@@ -171,11 +173,24 @@ interface RunningServer {
   ready: ReadyLine;
 }
 
-async function launch(binary: string, dataDir: string, port: number, readyTimeoutMs: number, extraArgs: string[]): Promise<RunningServer> {
+async function launch(
+  binary: string,
+  dataDir: string,
+  port: number,
+  readyTimeoutMs: number,
+  extraArgs: string[],
+): Promise<RunningServer> {
   const log: WriteStream = createWriteStream(path.join(dataDir, 'apiserver.log'), { flags: 'a' });
   // The log is for people debugging a failure; losing it must not crash the test run.
   log.on('error', () => {});
-  const args = ['--data-dir', dataDir, '--port', String(port), '--exit-on-stdin-eof', ...(extraArgs.length > 0 ? ['--', ...extraArgs] : [])];
+  const args = [
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(port),
+    '--exit-on-stdin-eof',
+    ...(extraArgs.length > 0 ? ['--', ...extraArgs] : []),
+  ];
   const child = spawn(binary, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -365,7 +380,9 @@ export async function kubeRequest(
         headers: {
           authorization: `Bearer ${access.token}`,
           accept: 'application/json',
-          ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) }),
         },
         timeout: 30_000,
       },
@@ -385,7 +402,10 @@ export async function kubeRequest(
             resolve(parsed);
             return;
           }
-          const kubeStatus = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { reason?: string; message?: string };
+          const kubeStatus = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+            reason?: string;
+            message?: string;
+          };
           reject(
             new KubeRequestError(
               status,
@@ -404,7 +424,12 @@ export async function kubeRequest(
 }
 
 /** Server-side apply of one object as the given field manager (force: setup owns what it writes). */
-export async function serverSideApply(access: ClusterAccess, objectPath: string, object: unknown, fieldManager = 'thanos-gitops-test-setup'): Promise<unknown> {
+export async function serverSideApply(
+  access: ClusterAccess,
+  objectPath: string,
+  object: unknown,
+  fieldManager = 'thanos-gitops-test-setup',
+): Promise<unknown> {
   return await kubeRequest(
     access,
     'PATCH',
@@ -419,8 +444,17 @@ export async function serverSideApply(access: ClusterAccess, objectPath: string,
  * server's TokenRequest API, as `kubectl create token` issues. Works on the local control plane (its
  * --service-account-signing-key-file) and on external clusters alike. The user name RBAC sees is returned.
  */
-export async function issueIdentity(admin: ClusterAccess, namespace: string, name: string, expirationSeconds = 3600): Promise<{ username: string; token: string }> {
-  await serverSideApply(admin, `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
+export async function issueIdentity(
+  admin: ClusterAccess,
+  namespace: string,
+  name: string,
+  expirationSeconds = 3600,
+): Promise<{ username: string; token: string }> {
+  await serverSideApply(admin, `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name, namespace },
+  });
   const review = (await kubeRequest(admin, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',
@@ -443,7 +477,9 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new ControlPlaneError(`Timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+      throw new ControlPlaneError(
+        `Timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -464,7 +500,9 @@ export async function installServiceMonitorCrd(access: ClusterAccess): Promise<v
   });
   // Established means the handler is installed; discovery (what kubectl and clients map kinds with) follows shortly.
   await waitFor('monitoring.coreos.com/v1 to be served', async () => {
-    const resources = (await kubeRequest(access, 'GET', '/apis/monitoring.coreos.com/v1')) as { resources?: { name: string }[] };
+    const resources = (await kubeRequest(access, 'GET', '/apis/monitoring.coreos.com/v1')) as {
+      resources?: { name: string }[];
+    };
     return resources.resources?.some((r) => r.name === 'servicemonitors') ?? false;
   });
 }
@@ -482,10 +520,17 @@ export async function runKubectl(args: string[], input?: string): Promise<string
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.once('error', (error) => reject(new ControlPlaneError(`cannot run ${kubectlBinary}: ${error.message} (set KUBECTL to its path)`)));
+    child.once('error', (error) =>
+      reject(new ControlPlaneError(`cannot run ${kubectlBinary}: ${error.message} (set KUBECTL to its path)`)),
+    );
     child.once('close', (code) => {
       if (code === 0) resolve(Buffer.concat(stdout).toString('utf8'));
-      else reject(new ControlPlaneError(`${kubectlBinary} ${args.filter((a, i) => a !== '--kubeconfig' && args[i - 1] !== '--kubeconfig').join(' ')} failed (exit ${code}): ${Buffer.concat(stderr).toString('utf8').trim()}`));
+      else
+        reject(
+          new ControlPlaneError(
+            `${kubectlBinary} ${args.filter((a, i) => a !== '--kubeconfig' && args[i - 1] !== '--kubeconfig').join(' ')} failed (exit ${code}): ${Buffer.concat(stderr).toString('utf8').trim()}`,
+          ),
+        );
     });
     child.stdin.end(input ?? '');
   });
@@ -502,19 +547,26 @@ export interface ExternalCluster {
 }
 
 interface MinifiedKubeconfig {
-  clusters?: { cluster?: { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string } }[];
+  clusters?: {
+    cluster?: { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string };
+  }[];
 }
 
 export async function connectExternalCluster(kubeconfig: string): Promise<ExternalCluster> {
   const kc = ['--kubeconfig', kubeconfig];
   let view: MinifiedKubeconfig;
   try {
-    view = JSON.parse(await runKubectl([...kc, 'config', 'view', '--minify', '--raw', '-o', 'json'])) as MinifiedKubeconfig;
+    view = JSON.parse(
+      await runKubectl([...kc, 'config', 'view', '--minify', '--raw', '-o', 'json']),
+    ) as MinifiedKubeconfig;
   } catch (error) {
-    throw new ControlPlaneError(`TEST_KUBECONFIG=${kubeconfig}: cannot read its current context (${(error as Error).message}). Point it at a kubeconfig whose current context is the test cluster, or unset it to use the local test kube-apiserver.`);
+    throw new ControlPlaneError(
+      `TEST_KUBECONFIG=${kubeconfig}: cannot read its current context (${(error as Error).message}). Point it at a kubeconfig whose current context is the test cluster, or unset it to use the local test kube-apiserver.`,
+    );
   }
   const cluster = view.clusters?.[0]?.cluster;
-  if (!cluster?.server) throw new ControlPlaneError(`TEST_KUBECONFIG=${kubeconfig}: the current context's cluster has no server.`);
+  if (!cluster?.server)
+    throw new ControlPlaneError(`TEST_KUBECONFIG=${kubeconfig}: the current context's cluster has no server.`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'thanos-gitops-external-'));
   let caFile = cluster['certificate-authority'] ?? '';
   if (cluster['certificate-authority-data']) {
@@ -534,7 +586,10 @@ export async function connectExternalCluster(kubeconfig: string): Promise<Extern
       subjects: [{ kind: 'ServiceAccount', name: 'admin', namespace: identityNamespace }],
     },
   ];
-  await runKubectl([...kc, 'apply', '--server-side', '--field-manager=thanos-gitops-test-setup', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: identities }));
+  await runKubectl(
+    [...kc, 'apply', '--server-side', '--field-manager=thanos-gitops-test-setup', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: identities }),
+  );
   const token = async (serviceAccount: string) =>
     (await runKubectl([...kc, 'create', 'token', serviceAccount, '-n', identityNamespace, '--duration=6h'])).trim();
   const adminToken = await token('admin');
@@ -543,11 +598,17 @@ export async function connectExternalCluster(kubeconfig: string): Promise<Extern
   const deployerKubeconfig = path.join(dir, 'deployer.kubeconfig');
   const caData = caFile ? (await readFile(caFile)).toString('base64') : '';
   await writeFile(adminKubeconfig, tokenKubeconfig(cluster.server, caData, 'admin', adminToken), { mode: 0o600 });
-  await writeFile(deployerKubeconfig, tokenKubeconfig(cluster.server, caData, 'deployer', deployerToken), { mode: 0o600 });
+  await writeFile(deployerKubeconfig, tokenKubeconfig(cluster.server, caData, 'deployer', deployerToken), {
+    mode: 0o600,
+  });
 
   const access: ClusterAccess = { server: cluster.server, caFile, token: adminToken };
   const version = ((await kubeRequest(access, 'GET', '/version')) as { gitVersion?: string }).gitVersion ?? 'unknown';
-  const crdExists = await kubeRequest(access, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicemonitors.monitoring.coreos.com').then(
+  const crdExists = await kubeRequest(
+    access,
+    'GET',
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/servicemonitors.monitoring.coreos.com',
+  ).then(
     () => true,
     (error: unknown) => {
       if (error instanceof KubeRequestError && error.status === 404) return false;
@@ -567,10 +628,23 @@ export async function connectExternalCluster(kubeconfig: string): Promise<Extern
       deployerKubeconfig,
       adminToken,
       deployerToken,
-      deployer: { kind: 'ServiceAccount', name: 'deployer', namespace: identityNamespace, username: `system:serviceaccount:${identityNamespace}:deployer` },
+      deployer: {
+        kind: 'ServiceAccount',
+        name: 'deployer',
+        namespace: identityNamespace,
+        username: `system:serviceaccount:${identityNamespace}:deployer`,
+      },
     },
     async disconnect() {
-      await runKubectl([...kc, 'delete', 'namespace', '-l', `${e2eNamespaceLabel}=true`, '--wait=false', '--ignore-not-found']);
+      await runKubectl([
+        ...kc,
+        'delete',
+        'namespace',
+        '-l',
+        `${e2eNamespaceLabel}=true`,
+        '--wait=false',
+        '--ignore-not-found',
+      ]);
       await runKubectl([...kc, 'delete', 'clusterrolebinding', `${identityNamespace}-admin`, '--ignore-not-found']);
       await runKubectl([...kc, 'delete', 'namespace', identityNamespace, '--wait=false', '--ignore-not-found']);
       await rm(dir, { recursive: true, force: true });

@@ -29,7 +29,9 @@ export async function evaluateJsonnet(program: string): Promise<unknown> {
     child.stdout?.on('data', (chunk: string) => (stdout += chunk));
     child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`jsonnet exited ${String(code)}: ${stderr.slice(0, 2000)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`jsonnet exited ${String(code)}: ${stderr.slice(0, 2000)}`)),
+    );
   });
   child.stdin?.end(program);
   return JSON.parse(await output) as unknown;
@@ -40,7 +42,10 @@ export async function renderKubeThanosBatch(stacks: GeneratedStack[]): Promise<M
   const result = new Map<number, Rendered>();
   for (const stack of stacks) {
     const files = output[String(stack.seed)] ?? {};
-    result.set(stack.seed, new Map(Object.entries(files).map(([stem, object]) => [`${stem}.yaml`, toKubeYaml(object)])));
+    result.set(
+      stack.seed,
+      new Map(Object.entries(files).map(([stem, object]) => [`${stem}.yaml`, toKubeYaml(object)])),
+    );
   }
   return result;
 }
@@ -56,7 +61,8 @@ export function differences(ours: Rendered, kubeThanos: Rendered): Difference[] 
   for (const file of [...new Set([...ours.keys(), ...kubeThanos.keys()])].sort()) {
     const a = ours.get(file);
     const b = kubeThanos.get(file);
-    if (a !== b) out.push({ file, ...(a !== undefined ? { ours: a } : {}), ...(b !== undefined ? { kubeThanos: b } : {}) });
+    if (a !== b)
+      out.push({ file, ...(a !== undefined ? { ours: a } : {}), ...(b !== undefined ? { kubeThanos: b } : {}) });
   }
   return out;
 }
@@ -86,7 +92,11 @@ export async function shrink(stack: GeneratedStack): Promise<GeneratedStack> {
   const first = await check(stack);
   // A refusal must stay the same refusal (positions and the file name aside); a mismatch just has to stay one.
   const kind = (result: { error?: string; differences: Difference[] }) =>
-    result.error ? firstLine(result.error.replace(/seed-\d+\.yaml:\d+:\d+: /g, '')) : result.differences.length > 0 ? 'differ' : 'same';
+    result.error
+      ? firstLine(result.error.replace(/seed-\d+\.yaml:\d+:\d+: /g, ''))
+      : result.differences.length > 0
+        ? 'differ'
+        : 'same';
   const failure = kind(first);
   let current = stack;
   const stillFails = async (candidate: GeneratedStack) => kind(await check(candidate)) === failure;
@@ -120,7 +130,10 @@ export function coverage(stacks: GeneratedStack[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const stack of stacks) {
     const resolved = resolveStack(parseStackConfig(stackYaml(stack), 'coverage.yaml'));
-    for (const [key, component] of Object.entries(resolved) as [ComponentKey, NonNullable<(typeof resolved)[ComponentKey]>][]) {
+    for (const [key, component] of Object.entries(resolved) as [
+      ComponentKey,
+      NonNullable<(typeof resolved)[ComponentKey]>,
+    ][]) {
       for (const [option, source] of Object.entries(component.source)) {
         if (source !== 'component' && source !== 'common') continue;
         const value = component.config[option as keyof typeof component.config];
@@ -184,7 +197,8 @@ export async function runDifferential(firstSeed: number, count: number, batch = 
     const b = theirs.get(stack.seed);
     if (a === undefined) continue;
     if (a instanceof Error) failures.push({ stack, error: `thanos-gitops refused it: ${a.message}`, differences: [] });
-    else if (b instanceof Error || b === undefined) failures.push({ stack, error: `kube-thanos refused it: ${String(b?.message)}`, differences: [] });
+    else if (b instanceof Error || b === undefined)
+      failures.push({ stack, error: `kube-thanos refused it: ${String(b?.message)}`, differences: [] });
     else {
       const found = differences(a, b);
       if (found.length > 0) failures.push({ stack, differences: found });
@@ -197,7 +211,11 @@ export async function runDifferential(firstSeed: number, count: number, batch = 
 export async function describeFailure(failure: RunResult['failures'][number]): Promise<string> {
   const minimal = await shrink(failure.stack);
   const result = await check(minimal);
-  const lines = [`seed ${failure.stack.seed} (reproduce: npx tsx scripts/differential.ts --seed ${failure.stack.seed} --count 1)`, 'minimal config:', stackYaml(minimal)];
+  const lines = [
+    `seed ${failure.stack.seed} (reproduce: npx tsx scripts/differential.ts --seed ${failure.stack.seed} --count 1)`,
+    'minimal config:',
+    stackYaml(minimal),
+  ];
   if (result.error) lines.push(result.error);
   const difference = result.differences[0];
   if (difference) {

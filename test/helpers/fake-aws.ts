@@ -64,7 +64,10 @@ export interface FakeAwsOptions {
   /** Long-term keys the fake knows (e.g. the Lambda's execution role session). */
   keys?: Record<string, KnownKey>;
   clusters?: Record<string, FakeCluster>;
-  functions?: Record<string, { handler: FakeFunction; /** ARN prefixes allowed to invoke, like the roles' IAM policy. */ invokers?: string[] }>;
+  functions?: Record<
+    string,
+    { handler: FakeFunction /** ARN prefixes allowed to invoke, like the roles' IAM policy. */; invokers?: string[] }
+  >;
   /** Checks a web identity token (GitHub OIDC JWT) and returns its claims; throw to refuse. */
   verifyWebIdentity?: (token: string, roleArn: string) => Promise<Record<string, unknown>>;
   /** Roles AssumeRole may enter, and which caller ARN prefixes may assume each (the trust policy). */
@@ -89,7 +92,12 @@ function stsError(code: string, message: string, type = 'Sender'): string {
   return `<ErrorResponse xmlns="${STS_NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${code}</Code>\n    <Message>${xmlEscape(message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
 }
 
-function credentialsXml(key: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date }): string {
+function credentialsXml(key: {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}): string {
   return `    <Credentials>\n      <AccessKeyId>${key.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xmlEscape(key.secretAccessKey)}</SecretAccessKey>\n      <SessionToken>${xmlEscape(key.sessionToken)}</SessionToken>\n      <Expiration>${key.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z')}</Expiration>\n    </Credentials>\n`;
 }
 
@@ -112,9 +120,19 @@ interface ParsedAuth {
 }
 
 function parseAuthorization(header: string | undefined): ParsedAuth | undefined {
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(header ?? '');
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      header ?? '',
+    );
   if (!match) return undefined;
-  return { accessKeyId: match[1]!, date: match[2]!, region: match[3]!, service: match[4]!, signedHeaders: match[5]!.split(';'), signature: match[6]! };
+  return {
+    accessKeyId: match[1]!,
+    date: match[2]!,
+    region: match[3]!,
+    service: match[4]!,
+    signedHeaders: match[5]!.split(';'),
+    signature: match[6]!,
+  };
 }
 
 function amzDate(value: string): Date {
@@ -123,12 +141,20 @@ function amzDate(value: string): Date {
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
-function signer(service: string, region: string, key: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined }): SignatureV4 {
+function signer(
+  service: string,
+  region: string,
+  key: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined },
+): SignatureV4 {
   return new SignatureV4({
     service,
     region,
     sha256: Hash.bind(null, 'sha256'),
-    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, ...(key.sessionToken ? { sessionToken: key.sessionToken } : {}) },
+    credentials: {
+      accessKeyId: key.accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+      ...(key.sessionToken ? { sessionToken: key.sessionToken } : {}),
+    },
     // S3 is the only service that does not double-encode the path; none of ours is S3.
     uriEscapePath: true,
   });
@@ -147,24 +173,46 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const calls: RecordedCall[] = [];
   const lookup = (id: string) => keys.get(id) ?? issued.get(id);
 
-  function issue(roleArn: string, sessionName: string): { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date; assumedArn: string; assumedId: string } {
+  function issue(
+    roleArn: string,
+    sessionName: string,
+  ): {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken: string;
+    expiration: Date;
+    assumedArn: string;
+    assumedId: string;
+  } {
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
     const sessionToken = `IQoJb3JpZ2luX2Vj${randomBytes(48).toString('base64')}`;
     const roleName = roleArn.split('/').pop() ?? 'role';
     const assumedArn = `arn:aws:sts::${roleArn.split(':')[4] || accountId}:assumed-role/${roleName}/${sessionName}`;
     issued.set(accessKeyId, { secretAccessKey, sessionToken, arn: assumedArn });
-    return { accessKeyId, secretAccessKey, sessionToken, expiration: new Date(Date.now() + 3600_000), assumedArn, assumedId: `AROA${randomBytes(8).toString('hex').toUpperCase()}:${sessionName}` };
+    return {
+      accessKeyId,
+      secretAccessKey,
+      sessionToken,
+      expiration: new Date(Date.now() + 3600_000),
+      assumedArn,
+      assumedId: `AROA${randomBytes(8).toString('hex').toUpperCase()}:${sessionName}`,
+    };
   }
 
   /** Verifies a header-signed request; returns the signer's key id or an error text. */
-  async function verifyHeaderSignature(req: http.IncomingMessage, url: URL, body: Buffer): Promise<{ auth: ParsedAuth; key: KnownKey } | string> {
+  async function verifyHeaderSignature(
+    req: http.IncomingMessage,
+    url: URL,
+    body: Buffer,
+  ): Promise<{ auth: ParsedAuth; key: KnownKey } | string> {
     const auth = parseAuthorization(req.headers.authorization);
     if (!auth) return 'missing or malformed Authorization header';
     const key = lookup(auth.accessKeyId);
     if (!key) return `The security token included in the request is invalid (unknown access key ${auth.accessKeyId})`;
     const token = req.headers['x-amz-security-token'];
-    if ((key.sessionToken ?? '') !== (typeof token === 'string' ? token : '')) return 'The security token included in the request is invalid';
+    if ((key.sessionToken ?? '') !== (typeof token === 'string' ? token : ''))
+      return 'The security token included in the request is invalid';
     const dateHeader = req.headers['x-amz-date'];
     if (typeof dateHeader !== 'string') return 'missing X-Amz-Date';
     const headers: Record<string, string> = {};
@@ -173,13 +221,26 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (value === undefined) return `signed header ${name} is missing`;
       headers[name] = Array.isArray(value) ? value.join(',') : value;
     }
-    const request = new HttpRequest({ method: req.method ?? 'GET', protocol: 'http:', hostname: '127.0.0.1', path: url.pathname, query: queryOf(url), headers, body });
-    const signed = await signer(auth.service, auth.region, { accessKeyId: auth.accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken }).sign(request, {
+    const request = new HttpRequest({
+      method: req.method ?? 'GET',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      path: url.pathname,
+      query: queryOf(url),
+      headers,
+      body,
+    });
+    const signed = await signer(auth.service, auth.region, {
+      accessKeyId: auth.accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+      sessionToken: key.sessionToken,
+    }).sign(request, {
       signingDate: amzDate(dateHeader),
       signableHeaders: new Set(auth.signedHeaders),
     });
     const expected = parseAuthorization(signed.headers.authorization ?? signed.headers.Authorization);
-    if (expected?.signature !== auth.signature) return 'The request signature we calculated does not match the signature you provided';
+    if (expected?.signature !== auth.signature)
+      return 'The request signature we calculated does not match the signature you provided';
     return { auth, key };
   }
 
@@ -191,7 +252,8 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     const [accessKeyId, , region, service] = credential as [string, string, string, string, string];
     const key = lookup(accessKeyId);
     if (!key) return `The security token included in the request is invalid (unknown access key ${accessKeyId})`;
-    if ((key.sessionToken ?? '') !== (q['X-Amz-Security-Token'] ?? '')) return 'The security token included in the request is invalid';
+    if ((key.sessionToken ?? '') !== (q['X-Amz-Security-Token'] ?? ''))
+      return 'The security token included in the request is invalid';
     const date = amzDate(q['X-Amz-Date'] ?? '');
     const expires = Number(q['X-Amz-Expires']);
     if (!(expires >= 0 && expires <= 900)) return 'X-Amz-Expires must be between 0 and 900';
@@ -203,14 +265,40 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       headers[name] = value;
     }
     const { 'X-Amz-Signature': signature, ...unsigned } = q;
-    for (const k of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token']) delete unsigned[k];
-    const request = new HttpRequest({ method: 'GET', protocol: 'https:', hostname: headers.host ?? '', path: url.pathname, query: unsigned, headers });
-    const presigned = await signer(service, region, { accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken }).presign(request, { signingDate: date, expiresIn: expires });
-    if (presigned.query?.['X-Amz-Signature'] !== signature) return 'The request signature we calculated does not match the signature you provided';
+    for (const k of [
+      'X-Amz-Algorithm',
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Security-Token',
+    ])
+      delete unsigned[k];
+    const request = new HttpRequest({
+      method: 'GET',
+      protocol: 'https:',
+      hostname: headers.host ?? '',
+      path: url.pathname,
+      query: unsigned,
+      headers,
+    });
+    const presigned = await signer(service, region, {
+      accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+      sessionToken: key.sessionToken,
+    }).presign(request, { signingDate: date, expiresIn: expires });
+    if (presigned.query?.['X-Amz-Signature'] !== signature)
+      return 'The request signature we calculated does not match the signature you provided';
     return key;
   }
 
-  async function handleSts(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, record: RecordedCall): Promise<void> {
+  async function handleSts(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: Buffer,
+    record: RecordedCall,
+  ): Promise<void> {
     const xml = (status: number, text: string) => {
       record.status = status;
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() }).end(text);
@@ -226,11 +314,19 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       if (String(req.headers.accept ?? '').includes('application/json')) {
         record.status = 200;
         res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ GetCallerIdentityResponse: { GetCallerIdentityResult: { Account: verified.arn.split(':')[4], Arn: verified.arn, UserId: userId }, ResponseMetadata: { RequestId: randomUUID() } } }),
+          JSON.stringify({
+            GetCallerIdentityResponse: {
+              GetCallerIdentityResult: { Account: verified.arn.split(':')[4], Arn: verified.arn, UserId: userId },
+              ResponseMetadata: { RequestId: randomUUID() },
+            },
+          }),
         );
         return;
       }
-      return xml(200, `<GetCallerIdentityResponse xmlns="${STS_NS}">\n  <GetCallerIdentityResult>\n    <Arn>${xmlEscape(verified.arn)}</Arn>\n    <UserId>${userId}</UserId>\n    <Account>${verified.arn.split(':')[4]}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`);
+      return xml(
+        200,
+        `<GetCallerIdentityResponse xmlns="${STS_NS}">\n  <GetCallerIdentityResult>\n    <Arn>${xmlEscape(verified.arn)}</Arn>\n    <UserId>${userId}</UserId>\n    <Account>${verified.arn.split(':')[4]}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n`,
+      );
     }
     const form = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
     record.params = form;
@@ -243,7 +339,13 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         if (!options.verifyWebIdentity) throw new Error('no web identity provider configured');
         claims = await options.verifyWebIdentity(form.WebIdentityToken ?? '', roleArn);
       } catch (error) {
-        return xml(403, stsError('AccessDenied', `Not authorized to perform sts:AssumeRoleWithWebIdentity: ${(error as Error).message}`));
+        return xml(
+          403,
+          stsError(
+            'AccessDenied',
+            `Not authorized to perform sts:AssumeRoleWithWebIdentity: ${(error as Error).message}`,
+          ),
+        );
       }
       const session = issue(roleArn, form.RoleSessionName ?? 'web-identity');
       record.caller = session.assumedArn;
@@ -260,10 +362,22 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       const roleArn = form.RoleArn ?? '';
       const role = options.roles?.[roleArn];
       if (!role?.trusted.some((prefix) => verified.key.arn.startsWith(prefix))) {
-        return xml(403, stsError('AccessDenied', `User: ${verified.key.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`));
+        return xml(
+          403,
+          stsError(
+            'AccessDenied',
+            `User: ${verified.key.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+          ),
+        );
       }
       if (role.externalId !== undefined && role.externalId !== form.ExternalId) {
-        return xml(403, stsError('AccessDenied', `User: ${verified.key.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`));
+        return xml(
+          403,
+          stsError(
+            'AccessDenied',
+            `User: ${verified.key.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+          ),
+        );
       }
       const session = issue(roleArn, form.RoleSessionName ?? 'session');
       return xml(
@@ -274,17 +388,30 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     return xml(400, stsError('InvalidAction', `Could not find operation ${form.Action ?? ''} for version 2011-06-15`));
   }
 
-  async function handleEks(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, record: RecordedCall): Promise<void> {
+  async function handleEks(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: Buffer,
+    record: RecordedCall,
+  ): Promise<void> {
     const json = (status: number, value: unknown, errorType?: string) => {
       record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) }).end(JSON.stringify(value));
+      res
+        .writeHead(status, {
+          'content-type': 'application/json',
+          'x-amzn-requestid': randomUUID(),
+          ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+        })
+        .end(JSON.stringify(value));
     };
     const verified = await verifyHeaderSignature(req, url, body);
     if (typeof verified === 'string') return json(403, { message: verified }, 'InvalidSignatureException');
     record.accessKeyId = verified.auth.accessKeyId;
     record.caller = verified.key.arn;
     const match = /^\/clusters\/([^/]+)$/.exec(url.pathname);
-    if (req.method !== 'GET' || !match) return json(404, { message: `no route ${req.method} ${url.pathname}` }, 'ResourceNotFoundException');
+    if (req.method !== 'GET' || !match)
+      return json(404, { message: `no route ${req.method} ${url.pathname}` }, 'ResourceNotFoundException');
     record.operation = 'DescribeCluster';
     const name = decodeURIComponent(match[1]!);
     record.params = { name };
@@ -299,9 +426,21 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
         version: '1.34',
         endpoint: cluster.endpoint,
         roleArn: `arn:aws:iam::${accountId}:role/eks-cluster-role`,
-        resourcesVpcConfig: { subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: [], clusterSecurityGroupId: 'sg-0a1b2c3d', vpcId: 'vpc-0a1b2c3d', endpointPublicAccess: false, endpointPrivateAccess: true, publicAccessCidrs: [] },
+        resourcesVpcConfig: {
+          subnetIds: ['subnet-0a1b2c3d'],
+          securityGroupIds: [],
+          clusterSecurityGroupId: 'sg-0a1b2c3d',
+          vpcId: 'vpc-0a1b2c3d',
+          endpointPublicAccess: false,
+          endpointPrivateAccess: true,
+          publicAccessCidrs: [],
+        },
         kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
-        logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'], enabled: false }] },
+        logging: {
+          clusterLogging: [
+            { types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'], enabled: false },
+          ],
+        },
         identity: { oidc: { issuer: `https://oidc.eks.${region}.amazonaws.com/id/EXAMPLE0123456789` } },
         status: cluster.status ?? 'ACTIVE',
         certificateAuthority: { data: cluster.caData },
@@ -312,38 +451,78 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     });
   }
 
-  async function handleLambda(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, record: RecordedCall): Promise<void> {
+  async function handleLambda(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: Buffer,
+    record: RecordedCall,
+  ): Promise<void> {
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...headers }).end(typeof value === 'string' ? value : JSON.stringify(value));
+      res
+        .writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), ...headers })
+        .end(typeof value === 'string' ? value : JSON.stringify(value));
     };
     const verified = await verifyHeaderSignature(req, url, body);
-    if (typeof verified === 'string') return json(403, { message: verified }, { 'x-amzn-errortype': 'InvalidSignatureException' });
+    if (typeof verified === 'string')
+      return json(403, { message: verified }, { 'x-amzn-errortype': 'InvalidSignatureException' });
     record.accessKeyId = verified.auth.accessKeyId;
     record.caller = verified.key.arn;
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
-    if (req.method !== 'POST' || !match) return json(404, { message: `no route ${req.method} ${url.pathname}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+    if (req.method !== 'POST' || !match)
+      return json(
+        404,
+        { message: `no route ${req.method} ${url.pathname}` },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
     record.operation = 'Invoke';
     const name = decodeURIComponent(match[1]!).split(':').pop() ?? '';
-    const fn = options.functions?.[name] ?? Object.entries(options.functions ?? {}).find(([n]) => decodeURIComponent(match[1]!).endsWith(`:function:${n}`))?.[1];
+    const fn =
+      options.functions?.[name] ??
+      Object.entries(options.functions ?? {}).find(([n]) =>
+        decodeURIComponent(match[1]!).endsWith(`:function:${n}`),
+      )?.[1];
     record.params = { FunctionName: decodeURIComponent(match[1]!) };
-    if (!fn) return json(404, { Type: 'User', message: `Function not found: arn:aws:lambda:${verified.auth.region}:${accountId}:function:${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+    if (!fn)
+      return json(
+        404,
+        {
+          Type: 'User',
+          message: `Function not found: arn:aws:lambda:${verified.auth.region}:${accountId}:function:${name}`,
+        },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
     if (fn.invokers && !fn.invokers.some((prefix) => verified.key.arn.startsWith(prefix))) {
-      return json(403, { Message: `User: ${verified.key.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${name} because no identity-based policy allows the lambda:InvokeFunction action` }, { 'x-amzn-errortype': 'AccessDeniedException' });
+      return json(
+        403,
+        {
+          Message: `User: ${verified.key.arn} is not authorized to perform: lambda:InvokeFunction on resource: ${name} because no identity-based policy allows the lambda:InvokeFunction action`,
+        },
+        { 'x-amzn-errortype': 'AccessDeniedException' },
+      );
     }
     const invocationType = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     let payload: unknown;
     try {
       payload = body.length ? JSON.parse(body.toString('utf8')) : {};
     } catch {
-      return json(400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+      return json(
+        400,
+        { Type: 'User', message: 'Could not parse request body into json' },
+        { 'x-amzn-errortype': 'InvalidRequestContentException' },
+      );
     }
     try {
       const result = await fn.handler(payload, { caller: verified.key.arn, invocationType });
       return json(200, result === undefined ? 'null' : JSON.stringify(result), { 'x-amz-executed-version': '$LATEST' });
     } catch (error) {
       const failure = error as Error;
-      return json(200, { errorType: failure.name || 'Error', errorMessage: failure.message, trace: [] }, { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
+      return json(
+        200,
+        { errorType: failure.name || 'Error', errorMessage: failure.message, trace: [] },
+        { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
+      );
     }
   }
 
@@ -352,10 +531,22 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const body = await readBody(req);
       const auth = parseAuthorization(req.headers.authorization);
-      const record: RecordedCall = { service: 'unknown', operation: 'unknown', accessKeyId: auth?.accessKeyId ?? '', caller: '', status: 0, params: {}, body: body.toString('utf8'), headers: req.headers };
+      const record: RecordedCall = {
+        service: 'unknown',
+        operation: 'unknown',
+        accessKeyId: auth?.accessKeyId ?? '',
+        caller: '',
+        status: 0,
+        params: {},
+        body: body.toString('utf8'),
+        headers: req.headers,
+      };
       calls.push(record);
       try {
-        const isSts = auth?.service === 'sts' || url.searchParams.get('Action') === 'GetCallerIdentity' || /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(record.body);
+        const isSts =
+          auth?.service === 'sts' ||
+          url.searchParams.get('Action') === 'GetCallerIdentity' ||
+          /(^|&)Action=AssumeRoleWithWebIdentity(&|$)/.test(record.body);
         if (isSts) {
           record.service = 'sts';
           await handleSts(req, res, url, body, record);
@@ -394,7 +585,29 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
 export function selfSignedCertificate(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-aws-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=eks-auth-proxy', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=eks-auth-proxy',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -431,10 +644,23 @@ export interface EksAuthProxy {
   close(): Promise<void>;
 }
 
-const ALLOWED_QUERY = new Set(['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-SignedHeaders']);
+const ALLOWED_QUERY = new Set([
+  'Action',
+  'Version',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-Security-Token',
+  'X-Amz-Signature',
+  'X-Amz-SignedHeaders',
+]);
 
 /** aws-iam-authenticator's token checks, then the STS replay; returns the caller ARN or why the token fails. */
-async function validateToken(token: string, options: EksAuthProxyOptions): Promise<{ arn?: string; reason?: string; url: string }> {
+async function validateToken(
+  token: string,
+  options: EksAuthProxyOptions,
+): Promise<{ arn?: string; reason?: string; url: string }> {
   const prefix = 'k8s-aws-v1.';
   if (!token.startsWith(prefix)) return { reason: 'token is missing expected "k8s-aws-v1." prefix', url: '' };
   const text = Buffer.from(token.slice(prefix.length), 'base64url').toString('utf8');
@@ -447,26 +673,40 @@ async function validateToken(token: string, options: EksAuthProxyOptions): Promi
   if (url.protocol !== 'https:' || url.hostname !== `sts.${options.region}.amazonaws.com` || url.pathname !== '/') {
     return { reason: `unexpected STS endpoint ${url.origin}${url.pathname}`, url: text };
   }
-  for (const key of url.searchParams.keys()) if (!ALLOWED_QUERY.has(key)) return { reason: `non-whitelisted query parameter ${key}`, url: text };
-  if (url.searchParams.get('Action') !== 'GetCallerIdentity') return { reason: 'unexpected action parameter', url: text };
+  for (const key of url.searchParams.keys())
+    if (!ALLOWED_QUERY.has(key)) return { reason: `non-whitelisted query parameter ${key}`, url: text };
+  if (url.searchParams.get('Action') !== 'GetCallerIdentity')
+    return { reason: 'unexpected action parameter', url: text };
   const signed = (url.searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
-  if (!signed.includes('x-k8s-aws-id')) return { reason: 'client did not sign the x-k8s-aws-id header in the pre-signed URL', url: text };
+  if (!signed.includes('x-k8s-aws-id'))
+    return { reason: 'client did not sign the x-k8s-aws-id header in the pre-signed URL', url: text };
   const expires = Number(url.searchParams.get('X-Amz-Expires'));
   if (!(expires >= 0 && expires <= 900)) return { reason: `X-Amz-Expires ${expires} out of range`, url: text };
   const date = amzDate(url.searchParams.get('X-Amz-Date') ?? '');
-  if (Date.now() - date.getTime() > 15 * 60_000) return { reason: 'X-Amz-Date parameter is expired (15 minute expiration)', url: text };
+  if (Date.now() - date.getTime() > 15 * 60_000)
+    return { reason: 'X-Amz-Date parameter is expired (15 minute expiration)', url: text };
   const replay = new URL(`${options.stsUrl}/${url.search}`);
   const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request(replay, { method: 'GET', headers: { host: url.hostname, 'x-k8s-aws-id': options.clusterName, accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      replay,
+      {
+        method: 'GET',
+        headers: { host: url.hostname, 'x-k8s-aws-id': options.clusterName, accept: 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
-  if (response.status !== 200) return { reason: `sts getCallerIdentity failed: ${response.status} ${response.body.slice(0, 200)}`, url: text };
-  const parsed = JSON.parse(response.body) as { GetCallerIdentityResponse: { GetCallerIdentityResult: { Arn: string } } };
+  if (response.status !== 200)
+    return { reason: `sts getCallerIdentity failed: ${response.status} ${response.body.slice(0, 200)}`, url: text };
+  const parsed = JSON.parse(response.body) as {
+    GetCallerIdentityResponse: { GetCallerIdentityResult: { Arn: string } };
+  };
   return { arn: parsed.GetCallerIdentityResponse.GetCallerIdentityResult.Arn, url: text };
 }
 
@@ -477,11 +717,23 @@ export async function startEksAuthProxy(options: EksAuthProxyOptions): Promise<E
   const upstream = new URL(options.upstream.server);
   const agent = new https.Agent({ ca: options.upstream.ca, keepAlive: true });
   const unauthorized = (res: http.ServerResponse) =>
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+    res.writeHead(401, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      }),
+    );
   const server = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
     void (async () => {
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-      const result = await validateToken(token, options).catch((error: Error) => ({ reason: error.message, url: '' }) as { arn?: string; reason?: string; url: string });
+      const result = await validateToken(token, options).catch(
+        (error: Error) => ({ reason: error.message, url: '' }) as { arn?: string; reason?: string; url: string },
+      );
       const check: TokenCheck = { token, url: result.url, ok: !!result.arn };
       if (result.reason) check.reason = result.reason;
       if (result.arn) check.arn = result.arn;
@@ -493,10 +745,21 @@ export async function startEksAuthProxy(options: EksAuthProxyOptions): Promise<E
       }
       forwarded.push({ method: req.method ?? 'GET', path: req.url ?? '/', arn: result.arn });
       const headers = { ...req.headers, host: upstream.host, authorization: `Bearer ${identity.token}` };
-      const upstreamReq = https.request({ protocol: 'https:', hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent }, (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      });
+      const upstreamReq = https.request(
+        {
+          protocol: 'https:',
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent,
+        },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
       upstreamReq.on('error', (error) => {
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`eks-auth-proxy: ${error.message}`);
@@ -590,9 +853,18 @@ export interface WarmInvocation extends Omit<LambdaInvocation, 'logs'> {
   heapUsed: number;
 }
 
-function runRuntime(bundle: string, events: unknown[], env: Record<string, string>, options: LambdaRunOptions, nodeFlags: string[]): Promise<{ outcomes: WarmInvocation[]; logs: string }> {
+function runRuntime(
+  bundle: string,
+  events: unknown[],
+  env: Record<string, string>,
+  options: LambdaRunOptions,
+  nodeFlags: string[],
+): Promise<{ outcomes: WarmInvocation[]; logs: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', RUNTIME], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', RUNTIME], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
     let logs = '';
     let result = '';
     child.stdout?.on('data', (c: Buffer) => (logs += c.toString('utf8')));
@@ -603,18 +875,30 @@ function runRuntime(bundle: string, events: unknown[], env: Record<string, strin
       if (!result) return reject(new Error(`the Lambda runtime process exited ${code} without a result:\n${logs}`));
       resolve({ outcomes: JSON.parse(result) as WarmInvocation[], logs });
     });
-    child.stdin?.end(JSON.stringify({ bundle: pathToFileURL(bundle).href, events, timeoutMs: options.timeoutMs ?? 900_000 }));
+    child.stdin?.end(
+      JSON.stringify({ bundle: pathToFileURL(bundle).href, events, timeoutMs: options.timeoutMs ?? 900_000 }),
+    );
   });
 }
 
 /** Invokes the bundled handler once per event in ONE process, as a warm container does, measuring the heap after each. */
-export async function runLambdaBundleWarm(bundle: string, events: unknown[], env: Record<string, string>, options: LambdaRunOptions = {}): Promise<{ invocations: WarmInvocation[]; logs: string }> {
+export async function runLambdaBundleWarm(
+  bundle: string,
+  events: unknown[],
+  env: Record<string, string>,
+  options: LambdaRunOptions = {},
+): Promise<{ invocations: WarmInvocation[]; logs: string }> {
   const { outcomes, logs } = await runRuntime(bundle, events, env, options, ['--expose-gc']);
   return { invocations: outcomes, logs };
 }
 
 /** Invokes the bundled handler in a fresh Node process, the way the Lambda Node.js runtime loads it. */
-export async function runLambdaBundle(bundle: string, event: unknown, env: Record<string, string>, options: LambdaRunOptions = {}): Promise<LambdaInvocation> {
+export async function runLambdaBundle(
+  bundle: string,
+  event: unknown,
+  env: Record<string, string>,
+  options: LambdaRunOptions = {},
+): Promise<LambdaInvocation> {
   const { outcomes, logs } = await runRuntime(bundle, [event], env, options, []);
   const { ms: _ms, heapUsed: _heapUsed, ...outcome } = outcomes[0] as WarmInvocation;
   return { ...outcome, logs };

@@ -57,8 +57,17 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-function send(response: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): number {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-api-version-selected': '2022-11-28', ...headers });
+function send(
+  response: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): number {
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-github-api-version-selected': '2022-11-28',
+    ...headers,
+  });
   response.end(JSON.stringify(payload));
   return status;
 }
@@ -102,7 +111,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const url = new URL(request.url ?? '/', base);
     const authorization = request.headers.authorization;
     const accepted = authorization === `token ${options.token}` || authorization === `Bearer ${options.token}`;
-    if (!accepted) return send(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    if (!accepted)
+      return send(response, 401, {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      });
     const method = request.method ?? 'GET';
     const path = url.pathname;
 
@@ -134,14 +148,32 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const links = [];
         if (page < pages) links.push(link(page + 1, 'next'), link(pages, 'last'));
         if (page > 1) links.push(link(1, 'first'), link(page - 1, 'prev'));
-        return send(response, 200, all.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {});
+        return send(
+          response,
+          200,
+          all.slice((page - 1) * perPage, page * perPage),
+          links.length ? { link: links.join(', ') } : {},
+        );
       }
       if (method === 'POST') {
         const body = requestBody as { body?: unknown } | undefined;
-        if (options.readOnly) return send(response, 403, { message: 'Resource not accessible by integration', status: '403' });
-        if (typeof body?.body !== 'string') return send(response, 422, { message: 'Invalid request.\n\n"body" wasn\'t supplied.', status: '422' });
+        if (options.readOnly)
+          return send(response, 403, { message: 'Resource not accessible by integration', status: '403' });
+        if (typeof body?.body !== 'string')
+          return send(response, 422, { message: 'Invalid request.\n\n"body" wasn\'t supplied.', status: '422' });
         if (body.body.length > BODY_LIMIT) {
-          return send(response, 422, { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: `body is too long (maximum is ${BODY_LIMIT} characters)` }], status: '422' });
+          return send(response, 422, {
+            message: 'Validation Failed',
+            errors: [
+              {
+                resource: 'IssueComment',
+                code: 'custom',
+                field: 'body',
+                message: `body is too long (maximum is ${BODY_LIMIT} characters)`,
+              },
+            ],
+            status: '422',
+          });
         }
         return send(response, 201, makeComment(issue, body.body, author));
       }
@@ -162,7 +194,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       comment.updated_at = new Date(Date.UTC(2026, 10, 26, 1)).toISOString().replace('.000', '');
       return send(response, 200, comment);
     }
-    return send(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
+    return send(response, 404, {
+      message: 'Not Found',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '404',
+    });
   };
 
   const server = createServer((request, response) => {
@@ -182,8 +218,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         return handle(request, body, response);
       })
       .then(
-        (status) => { call.status = status; },
-        (error: unknown) => { call.status = send(response, 500, { message: String(error) }); },
+        (status) => {
+          call.status = status;
+        },
+        (error: unknown) => {
+          call.status = send(response, 500, { message: String(error) });
+        },
       );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

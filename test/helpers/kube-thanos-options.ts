@@ -19,7 +19,10 @@ const COMPOSITION: Record<ComponentKey, { defaults: string[]; readers: string[] 
   query: { defaults: ['kube-thanos-query'], readers: ['kube-thanos-query'] },
   queryFrontend: { defaults: ['kube-thanos-query-frontend'], readers: ['kube-thanos-query-frontend'] },
   store: { defaults: ['kube-thanos-store-default-params'], readers: ['kube-thanos-store'] },
-  storeShards: { defaults: ['kube-thanos-store-default-params', 'kube-thanos-store-shards'], readers: ['kube-thanos-store-shards', 'kube-thanos-store'] },
+  storeShards: {
+    defaults: ['kube-thanos-store-default-params', 'kube-thanos-store-shards'],
+    readers: ['kube-thanos-store-shards', 'kube-thanos-store'],
+  },
   compact: { defaults: ['kube-thanos-compact-default-params'], readers: ['kube-thanos-compact'] },
   compactShards: {
     defaults: ['kube-thanos-compact-default-params', 'kube-thanos-compact-shards'],
@@ -34,7 +37,10 @@ const COMPOSITION: Record<ComponentKey, { defaults: string[]; readers: string[] 
     defaults: ['kube-thanos-receive-default-params', 'kube-thanos-receive-ingestor'],
     readers: ['kube-thanos-receive-ingestor', 'kube-thanos-receive-hashrings', 'kube-thanos-receive'],
   },
-  receiveRouter: { defaults: ['kube-thanos-receive-default-params', 'kube-thanos-receive-router'], readers: ['kube-thanos-receive-router'] },
+  receiveRouter: {
+    defaults: ['kube-thanos-receive-default-params', 'kube-thanos-receive-router'],
+    readers: ['kube-thanos-receive-router'],
+  },
   rule: { defaults: ['kube-thanos-rule'], readers: ['kube-thanos-rule'] },
   bucket: { defaults: ['kube-thanos-bucket'], readers: ['kube-thanos-bucket'] },
   bucketReplicate: { defaults: ['kube-thanos-bucket-replicate'], readers: ['kube-thanos-bucket-replicate'] },
@@ -78,7 +84,12 @@ function defaultFields(file: string): DefaultField[] {
   const fields: DefaultField[] = [];
   for (const line of defaultsBlock(file)) {
     const match = /^ {2}([A-Za-z][A-Za-z0-9]*)\+?:{1,3}\s*(.*)$/.exec(line);
-    if (match) fields.push({ name: match[1] as string, value: (match[2] as string).replace(/,$/, ''), required: /^error /.test(match[2] as string) });
+    if (match)
+      fields.push({
+        name: match[1] as string,
+        value: (match[2] as string).replace(/,$/, ''),
+        required: /^error /.test(match[2] as string),
+      });
   }
   return fields;
 }
@@ -89,7 +100,8 @@ function defaultFields(file: string): DefaultField[] {
  */
 function selfReads(file: string): Set<string> {
   const reads = new Set<string>();
-  for (const line of defaultsBlock(file)) for (const match of line.matchAll(/\bdefaults\.([A-Za-z][A-Za-z0-9]*)/g)) reads.add(match[1] as string);
+  for (const line of defaultsBlock(file))
+    for (const match of line.matchAll(/\bdefaults\.([A-Za-z][A-Za-z0-9]*)/g)) reads.add(match[1] as string);
   return reads;
 }
 
@@ -100,12 +112,16 @@ function configReads(file: string): Set<string> {
     .join('\n');
   const reads = new Set<string>();
   for (const match of text.matchAll(/\bconfig\.([A-Za-z][A-Za-z0-9]*)/g)) reads.add(match[1] as string);
-  for (const match of text.matchAll(/std\.objectHas\(\s*(?:\w+\.)?config,\s*'([A-Za-z0-9]+)'\)/g)) reads.add(match[1] as string);
+  for (const match of text.matchAll(/std\.objectHas\(\s*(?:\w+\.)?config,\s*'([A-Za-z0-9]+)'\)/g))
+    reads.add(match[1] as string);
   return reads;
 }
 
 function internalOnly(file: string, field: string): boolean {
-  const outside = source(file).split('\n').filter((line) => !defaultsBlock(file).includes(line)).join('\n');
+  const outside = source(file)
+    .split('\n')
+    .filter((line) => !defaultsBlock(file).includes(line))
+    .join('\n');
   return new RegExp(`\\bdefaults\\.${field}\\b`).test(outside);
 }
 
@@ -117,7 +133,8 @@ export function kubeThanosOptions(component: ComponentKey): KubeThanosComponentO
   for (const file of readers) for (const read of configReads(file)) used.add(read);
   for (const file of defaultFiles) for (const read of selfReads(file)) used.add(read);
   for (const name of [...defaults.keys()]) {
-    if (!used.has(name) && [...defaultFiles, ...readers].some((file) => internalOnly(file, name))) defaults.delete(name);
+    if (!used.has(name) && [...defaultFiles, ...readers].some((file) => internalOnly(file, name)))
+      defaults.delete(name);
   }
   const options = [...new Set([...defaults.keys(), ...used])].sort();
   return {
@@ -157,5 +174,12 @@ export function defaultValuesProgram(fields: Record<ComponentKey, string[]>): st
     const body = names.map((name) => `${JSON.stringify(name)}: c.config[${JSON.stringify(name)}]`).join(', ');
     return `  ${JSON.stringify(component)}: local c = t.${component}(params); { ${body} },`;
   });
-  return [`local t = import 'kube-thanos/thanos.libsonnet';`, `local params = ${JSON.stringify(MINIMAL_PARAMS)};`, '{', ...entries, '}', ''].join('\n');
+  return [
+    `local t = import 'kube-thanos/thanos.libsonnet';`,
+    `local params = ${JSON.stringify(MINIMAL_PARAMS)};`,
+    '{',
+    ...entries,
+    '}',
+    '',
+  ].join('\n');
 }

@@ -35,7 +35,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -43,7 +54,16 @@ import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/model/objects.js';
 
-const THANOS_SUBCOMMANDS = new Set(['receive', 'query', 'store', 'rule', 'compact', 'tools', 'query-frontend', 'sidecar']);
+const THANOS_SUBCOMMANDS = new Set([
+  'receive',
+  'query',
+  'store',
+  'rule',
+  'compact',
+  'tools',
+  'query-frontend',
+  'sidecar',
+]);
 const GRPC_SERVERS = new Set(['receive', 'query', 'store', 'rule', 'sidecar']);
 const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
@@ -79,11 +99,22 @@ interface Volume {
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: Container[]; volumes?: Volume[]; serviceAccountName?: string; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown> };
+  spec: {
+    containers: Container[];
+    volumes?: Volume[];
+    serviceAccountName?: string;
+    terminationGracePeriodSeconds?: number;
+    securityContext?: Record<string, unknown>;
+  };
 }
 
 interface Workload extends KubeObject {
-  spec: { replicas?: number; serviceName?: string; template: PodTemplate; volumeClaimTemplates?: { metadata: { name: string } }[] };
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    template: PodTemplate;
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+  };
 }
 
 /** What a test sees of one pod. */
@@ -158,11 +189,15 @@ function decoded(object: KubeObject | undefined, kind: 'Secret' | 'ConfigMap'): 
   if (!object) return undefined;
   const out: Record<string, Buffer> = {};
   if (kind === 'Secret') {
-    for (const [k, v] of Object.entries((object.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64');
-    for (const [k, v] of Object.entries((object.stringData as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v);
+    for (const [k, v] of Object.entries((object.data as Record<string, string> | undefined) ?? {}))
+      out[k] = Buffer.from(v, 'base64');
+    for (const [k, v] of Object.entries((object.stringData as Record<string, string> | undefined) ?? {}))
+      out[k] = Buffer.from(v);
   } else {
-    for (const [k, v] of Object.entries((object.data as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v);
-    for (const [k, v] of Object.entries((object.binaryData as Record<string, string> | undefined) ?? {})) out[k] = Buffer.from(v, 'base64');
+    for (const [k, v] of Object.entries((object.data as Record<string, string> | undefined) ?? {}))
+      out[k] = Buffer.from(v);
+    for (const [k, v] of Object.entries((object.binaryData as Record<string, string> | undefined) ?? {}))
+      out[k] = Buffer.from(v, 'base64');
   }
   return out;
 }
@@ -203,8 +238,6 @@ export function writeAtomicDir(dir: string, files: Record<string, Buffer>, mode 
   if (previous && previous !== target) rmSync(previous, { recursive: true, force: true });
   return true;
 }
-
-
 
 function probe(url: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -323,7 +356,8 @@ export class PodRunner {
     // A pass already under way may have listed before the push: wait for it, then for one that sees the mount.
     await this.reconcile();
     await this.reconcile();
-    if (!existsSync(path.join(dir, '..data'))) throw new Error(`pod runner: Secret ${this.options.namespace}/${name} does not exist, cannot mount it at ${dir}`);
+    if (!existsSync(path.join(dir, '..data')))
+      throw new Error(`pod runner: Secret ${this.options.namespace}/${name} does not exist, cannot mount it at ${dir}`);
   }
 
   private readonly secretMounts: { name: string; dir: string }[] = [];
@@ -352,15 +386,22 @@ export class PodRunner {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.reconcile();
-      const pods = [...this.pods.values()].filter((p) => !workloads || workloads.some((w) => p.workloadKey === w || p.workloadKey.endsWith(`/${w}`)));
+      const pods = [...this.pods.values()].filter(
+        (p) => !workloads || workloads.some((w) => p.workloadKey === w || p.workloadKey.endsWith(`/${w}`)),
+      );
       const expected = this.expectedPodCount(workloads);
       const notReady = pods.filter((p) => !p.info.ready || p.info.templateHash !== p.wantedHash || !p.process);
       if (pods.length >= expected && expected > 0 && notReady.length === 0) return pods.map((p) => ({ ...p.info }));
       if (Date.now() > deadline) {
         const detail = (notReady.length > 0 ? notReady : pods)
-          .map((p) => `${p.info.name} (${p.info.pending ?? (p.info.ready ? 'old template' : 'not ready')}):\n${this.logTail(p.info.name, 15)}`)
+          .map(
+            (p) =>
+              `${p.info.name} (${p.info.pending ?? (p.info.ready ? 'old template' : 'not ready')}):\n${this.logTail(p.info.name, 15)}`,
+          )
           .join('\n\n');
-        throw new Error(`pod runner: ${notReady.length} of ${expected} pods not ready after ${timeoutMs / 1000}s; loop errors: ${this.errors.slice(-3).join('; ') || 'none'}\n${detail}`);
+        throw new Error(
+          `pod runner: ${notReady.length} of ${expected} pods not ready after ${timeoutMs / 1000}s; loop errors: ${this.errors.slice(-3).join('; ') || 'none'}\n${detail}`,
+        );
       }
       await sleep(200);
     }
@@ -368,7 +409,10 @@ export class PodRunner {
 
   private expectedPodCount(workloads?: string[]): number {
     return this.thanosWorkloads()
-      .filter((w) => !workloads || workloads.some((name) => `${w.kind}/${w.metadata.name}` === name || w.metadata.name === name))
+      .filter(
+        (w) =>
+          !workloads || workloads.some((name) => `${w.kind}/${w.metadata.name}` === name || w.metadata.name === name),
+      )
       .reduce((sum, w) => sum + (w.spec.replicas ?? 1), 0);
   }
 
@@ -376,12 +420,31 @@ export class PodRunner {
    * Starts `command` inside a mount namespace that sees this runner's hosts file as /etc/hosts, so it resolves the
    * rendered names (a remote-write client dialling the router's Service name, for example).
    */
-  spawnInCluster(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): ChildProcess {
-    return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec setpriv --pdeathsig KILL -- "$@"', this.hostsFile, command, ...args], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd ?? this.workDir,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  spawnInCluster(
+    command: string,
+    args: string[],
+    options: { env?: Record<string, string>; cwd?: string } = {},
+  ): ChildProcess {
+    return spawn(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$0" /etc/hosts && exec setpriv --pdeathsig KILL -- "$@"',
+        this.hostsFile,
+        command,
+        ...args,
+      ],
+      {
+        env: { ...process.env, ...options.env },
+        cwd: options.cwd ?? this.workDir,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -464,7 +527,18 @@ export class PodRunner {
             wantedHash: hash,
             dir,
             graceMs: (workload.spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000,
-            info: { name, workload: key, ip, httpAddress: '', ready: false, starts: 0, templateHash: '', logFile: path.join(dir, 'log'), args: [], env: {} },
+            info: {
+              name,
+              workload: key,
+              ip,
+              httpAddress: '',
+              ready: false,
+              starts: 0,
+              templateHash: '',
+              logFile: path.join(dir, 'log'),
+              args: [],
+              env: {},
+            },
           };
           this.pods.set(name, pod);
         }
@@ -484,14 +558,17 @@ export class PodRunner {
       const key = `${workload.kind}/${workload.metadata.name}`;
       const pods = [...this.pods.values()].filter((p) => p.workloadKey === key).sort((a, b) => b.ordinal - a.ordinal);
       // Volumes of running pods stay in sync (kubelet's periodic sync); a missing object leaves the old files.
-      for (const pod of pods) if (pod.process && pod.info.templateHash === pod.wantedHash) this.syncVolumes(pod, workload, world, false);
+      for (const pod of pods)
+        if (pod.process && pod.info.templateHash === pod.wantedHash) this.syncVolumes(pod, workload, world, false);
       // Never-started pods start at once (pods of a new StatefulSet/Deployment come up together here).
       for (const pod of pods) if (!pod.process && !pod.stopping) await this.startPod(pod, workload, world);
       // Rolling replacement: one outdated pod at a time, only when every pod is ready.
       if (pods.every((p) => p.info.ready && p.process)) {
         const outdated = pods.find((p) => p.info.templateHash !== p.wantedHash);
         if (outdated) {
-          this.options.log?.(`rolling ${outdated.info.name}: template ${outdated.info.templateHash} -> ${outdated.wantedHash}`);
+          this.options.log?.(
+            `rolling ${outdated.info.name}: template ${outdated.info.templateHash} -> ${outdated.wantedHash}`,
+          );
           await this.stopPod(outdated, 'template changed');
           await this.startPod(outdated, workload, world);
         }
@@ -525,11 +602,17 @@ export class PodRunner {
           object = await client.create({
             apiVersion: 'v1',
             kind: 'Pod',
-            metadata: { name: pod.info.name, namespace, labels: { ...(workload.spec.template.metadata?.labels ?? {}) } },
+            metadata: {
+              name: pod.info.name,
+              namespace,
+              labels: { ...(workload.spec.template.metadata?.labels ?? {}) },
+            },
             // The template's security contexts, so that a namespace enforcing the restricted Pod Security level
             // admits the Pod as it admits the workload's; its ports, so that observers find the named http port.
             spec: {
-              ...(workload.spec.template.spec.securityContext ? { securityContext: workload.spec.template.spec.securityContext } : {}),
+              ...(workload.spec.template.spec.securityContext
+                ? { securityContext: workload.spec.template.spec.securityContext }
+                : {}),
               containers: workload.spec.template.spec.containers.map((c) => ({
                 name: c.name,
                 image: (c as { image?: string }).image ?? 'thanos',
@@ -542,7 +625,12 @@ export class PodRunner {
         const now = new Date().toISOString();
         await client.replaceStatus({
           ...object,
-          status: { phase: 'Running', podIP: pod.info.ip, podIPs: [{ ip: pod.info.ip }], conditions: [{ type: 'Ready', status: pod.info.ready ? 'True' : 'False', lastTransitionTime: now }] },
+          status: {
+            phase: 'Running',
+            podIP: pod.info.ip,
+            podIPs: [{ ip: pod.info.ip }],
+            conditions: [{ type: 'Ready', status: pod.info.ready ? 'True' : 'False', lastTransitionTime: now }],
+          },
         });
         this.mirrored.set(pod.info.name, fingerprint);
       } catch (error) {
@@ -559,18 +647,31 @@ export class PodRunner {
   private writeHosts(): void {
     const lines = ['127.0.0.1 localhost'];
     const { namespace } = this.options;
-    const serviceNames = (svc: string) => [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`];
+    const serviceNames = (svc: string) => [
+      svc,
+      `${svc}.${namespace}`,
+      `${svc}.${namespace}.svc`,
+      `${svc}.${namespace}.svc.cluster.local`,
+    ];
     for (const workload of this.thanosWorkloads()) {
       const labels = workload.spec.template.metadata?.labels ?? {};
-      const pods = [...this.pods.values()].filter((p) => p.workloadKey === `${workload.kind}/${workload.metadata.name}`);
+      const pods = [...this.pods.values()].filter(
+        (p) => p.workloadKey === `${workload.kind}/${workload.metadata.name}`,
+      );
       for (const pod of pods) {
         const names = [pod.info.name];
-        if (workload.kind === 'StatefulSet' && workload.spec.serviceName) names.push(...serviceNames(`${pod.info.name}.${workload.spec.serviceName}`));
+        if (workload.kind === 'StatefulSet' && workload.spec.serviceName)
+          names.push(...serviceNames(`${pod.info.name}.${workload.spec.serviceName}`));
         lines.push(`${pod.info.ip} ${names.join(' ')}`);
       }
       for (const service of this.servicesCache) {
         const selector = (service.spec as { selector?: Record<string, string> } | undefined)?.selector;
-        if (!selector || Object.keys(selector).length === 0 || !Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+        if (
+          !selector ||
+          Object.keys(selector).length === 0 ||
+          !Object.entries(selector).every(([k, v]) => labels[k] === v)
+        )
+          continue;
         for (const pod of pods) lines.push(`${pod.info.ip} ${serviceNames(service.metadata.name).join(' ')}`);
       }
     }
@@ -657,7 +758,11 @@ export class PodRunner {
     mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
     const localPath = (text: string) => {
       let out = text;
-      for (const m of mounts) out = out.replace(new RegExp(`${m.mountPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|[^\\w.-])`, 'g'), m.local);
+      for (const m of mounts)
+        out = out.replace(
+          new RegExp(`${m.mountPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|[^\\w.-])`, 'g'),
+          m.local,
+        );
       return out;
     };
 
@@ -696,7 +801,8 @@ export class PodRunner {
     // Listen addresses on the pod's own address; defaults that would bind 0.0.0.0 are pinned too.
     const pin = (flag: string, defaultPort: number) => {
       const current = flagValue(args, flag);
-      if (current !== undefined) args = args.map((a) => (a === `${flag}=${current}` ? `${flag}=${pinHost(current, ip)}` : a));
+      if (current !== undefined)
+        args = args.map((a) => (a === `${flag}=${current}` ? `${flag}=${pinHost(current, ip)}` : a));
       else args.push(`${flag}=${ip}:${defaultPort}`);
     };
     pin('--http-address', 10902);
@@ -710,16 +816,22 @@ export class PodRunner {
     let switched = false;
     args = args.map((arg) => {
       // The rendered form is dnssrv+_<port name>._tcp.<service>[.<domain>][:<port>]; SRV would give the port.
-      const match = /^(--(?:endpoint|store|endpoint-strict|endpoint-group|query))=dnssrv\+_([a-z0-9-]+)\._tcp\.([^.:]+)((?:\.[^:]+)?)(?::\d+)?$/.exec(arg);
+      const match =
+        /^(--(?:endpoint|store|endpoint-strict|endpoint-group|query))=dnssrv\+_([a-z0-9-]+)\._tcp\.([^.:]+)((?:\.[^:]+)?)(?::\d+)?$/.exec(
+          arg,
+        );
       if (!match) return arg;
       const [, flag, portName, service, domain] = match;
       const svc = services.find((s) => s.metadata.name === service);
-      const port = ((svc?.spec as { ports?: { name?: string; port: number }[] } | undefined)?.ports ?? []).find((p) => p.name === portName)?.port;
+      const port = ((svc?.spec as { ports?: { name?: string; port: number }[] } | undefined)?.ports ?? []).find(
+        (p) => p.name === portName,
+      )?.port;
       if (port === undefined) return arg;
       switched = true;
       return `${flag}=dns+${service}${domain}:${port}`;
     });
-    if (switched && subcommand === 'query' && !args.some((a) => a.startsWith('--store.sd-dns-resolver'))) args.push('--store.sd-dns-resolver=golang');
+    if (switched && subcommand === 'query' && !args.some((a) => a.startsWith('--store.sd-dns-resolver')))
+      args.push('--store.sd-dns-resolver=golang');
 
     const http = flagValue(args, '--http-address')!;
     pod.info.httpAddress = http;
@@ -744,8 +856,23 @@ export class PodRunner {
     log.on('error', () => undefined);
     const child = spawn(
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec setpriv --pdeathsig KILL -- "$@"', this.hostsFile, this.options.thanosBinary, ...built.args],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: pod.dir, ...built.env }, cwd: pod.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$0" /etc/hosts && exec setpriv --pdeathsig KILL -- "$@"',
+        this.hostsFile,
+        this.options.thanosBinary,
+        ...built.args,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: pod.dir, ...built.env },
+        cwd: pod.dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
@@ -831,10 +958,16 @@ export class PodRunner {
       if (workload.kind === 'StatefulSet') {
         status.currentReplicas = updated.length;
         status.updateRevision = `${workload.metadata.name}-${hash}`;
-        status.currentRevision = updated.length === replicas ? status.updateRevision : `${workload.metadata.name}-previous`;
+        status.currentRevision =
+          updated.length === replicas ? status.updateRevision : `${workload.metadata.name}-previous`;
       }
       const fingerprint = JSON.stringify(status);
-      if (this.lastStatus.get(key) === fingerprint && (workload.status as { observedGeneration?: number } | undefined)?.observedGeneration === workload.metadata.generation) continue;
+      if (
+        this.lastStatus.get(key) === fingerprint &&
+        (workload.status as { observedGeneration?: number } | undefined)?.observedGeneration ===
+          workload.metadata.generation
+      )
+        continue;
       try {
         await this.options.client.replaceStatus({ ...workload, status });
         this.lastStatus.set(key, fingerprint);

@@ -23,7 +23,10 @@ export function set(...objects: KubeObject[]): ManifestSet {
   return objects.map((object) => ({ file: `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`, object }));
 }
 
-function secret(name: string, values: { data?: Record<string, string>; stringData?: Record<string, string> }): KubeObject {
+function secret(
+  name: string,
+  values: { data?: Record<string, string>; stringData?: Record<string, string> },
+): KubeObject {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'monitoring' }, type: 'Opaque', ...values };
 }
 
@@ -31,19 +34,50 @@ const base64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** The cases, registered with `it` in the caller's describe block; `driver` is called when a case runs. */
 export function releaseStoreContract(driver: () => StoreUnderTest): void {
-  const history = async (environment: string, keep?: number) => new ReleaseHistory(await driver().store(environment), keep);
+  const history = async (environment: string, keep?: number) =>
+    new ReleaseHistory(await driver().store(environment), keep);
 
   it('numbers revisions from 1, lists them oldest first and reads each back whole', async () => {
     const releases = await history('numbering');
     expect(await releases.list()).toEqual([]);
     expect(await releases.deployed()).toBeUndefined();
-    const first = await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })), sourceCommit: 'c1', time: '2026-01-01T00:00:00.000Z' });
-    const second = await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '2' }), configMap('b')), description: 'two objects' });
+    const first = await releases.record({
+      status: 'deployed',
+      manifests: set(configMap('a', { v: '1' })),
+      sourceCommit: 'c1',
+      time: '2026-01-01T00:00:00.000Z',
+    });
+    const second = await releases.record({
+      status: 'deployed',
+      manifests: set(configMap('a', { v: '2' }), configMap('b')),
+      description: 'two objects',
+    });
     expect([first.revision, second.revision]).toEqual([1, 2]);
-    expect(first).toEqual({ environment: 'numbering', revision: 1, time: '2026-01-01T00:00:00.000Z', status: 'deployed', manifests: set(configMap('a', { v: '1' })), sourceCommit: 'c1' });
+    expect(first).toEqual({
+      environment: 'numbering',
+      revision: 1,
+      time: '2026-01-01T00:00:00.000Z',
+      status: 'deployed',
+      manifests: set(configMap('a', { v: '1' })),
+      sourceCommit: 'c1',
+    });
     expect(await releases.list()).toEqual([
-      { environment: 'numbering', revision: 1, time: '2026-01-01T00:00:00.000Z', status: 'superseded', objects: 1, sourceCommit: 'c1' },
-      { environment: 'numbering', revision: 2, time: second.time, status: 'deployed', objects: 2, description: 'two objects' },
+      {
+        environment: 'numbering',
+        revision: 1,
+        time: '2026-01-01T00:00:00.000Z',
+        status: 'superseded',
+        objects: 1,
+        sourceCommit: 'c1',
+      },
+      {
+        environment: 'numbering',
+        revision: 2,
+        time: second.time,
+        status: 'deployed',
+        objects: 2,
+        description: 'two objects',
+      },
     ]);
     expect(await releases.get(2)).toEqual(second);
     // Status is the store's current one, not the one the record was created with.
@@ -56,7 +90,8 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
 
   it('supersedes the deployed revision when a new one is deployed: one deployed revision, the newest', async () => {
     const releases = await history('superseding');
-    for (const v of ['1', '2', '3']) await releases.record({ status: 'deployed', manifests: set(configMap('a', { v })) });
+    for (const v of ['1', '2', '3'])
+      await releases.record({ status: 'deployed', manifests: set(configMap('a', { v })) });
     expect((await releases.list()).map((r) => [r.revision, r.status])).toEqual([
       [1, 'superseded'],
       [2, 'superseded'],
@@ -69,7 +104,11 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
   it('records failed revisions without superseding the deployed one, which stays what deployed() returns', async () => {
     const releases = await history('failures');
     await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })) });
-    const failed = await releases.record({ status: 'failed', manifests: set(configMap('a', { v: '2' })), description: 'apply (phase config): ConfigMap monitoring/a: denied' });
+    const failed = await releases.record({
+      status: 'failed',
+      manifests: set(configMap('a', { v: '2' })),
+      description: 'apply (phase config): ConfigMap monitoring/a: denied',
+    });
     expect((await releases.list()).map((r) => [r.revision, r.status, r.description])).toEqual([
       [1, 'deployed', undefined],
       [2, 'failed', 'apply (phase config): ConfigMap monitoring/a: denied'],
@@ -85,7 +124,11 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
   it('marks a deployed revision failed (rollout timeout): its listing shows the reason, its record keeps its own description', async () => {
     const releases = await history('marked-failed');
     await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })) });
-    await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '2' })), description: 'rollback to 1' });
+    await releases.record({
+      status: 'deployed',
+      manifests: set(configMap('a', { v: '2' })),
+      description: 'rollback to 1',
+    });
     await releases.setStatus(2, 'failed', 'rollout not finished after 2s');
     expect((await releases.list()).map((r) => [r.revision, r.status, r.description])).toEqual([
       [1, 'superseded', undefined],
@@ -96,12 +139,16 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     expect(await releases.deployed()).toBeUndefined();
     // A status without a description leaves the listed description as it was.
     await releases.setStatus(2, 'superseded');
-    expect((await releases.list()).at(-1)).toMatchObject({ status: 'superseded', description: 'rollout not finished after 2s' });
+    expect((await releases.list()).at(-1)).toMatchObject({
+      status: 'superseded',
+      description: 'rollout not finished after 2s',
+    });
   });
 
   it('trims history to the limit, oldest first, never deleting the deployed revision', async () => {
     const releases = await history('trimming', 3);
-    for (const v of ['1', '2', '3', '4', '5']) await releases.record({ status: 'deployed', manifests: set(configMap('a', { v })) });
+    for (const v of ['1', '2', '3', '4', '5'])
+      await releases.record({ status: 'deployed', manifests: set(configMap('a', { v })) });
     expect((await releases.list()).map((r) => [r.revision, r.status])).toEqual([
       [3, 'superseded'],
       [4, 'superseded'],
@@ -109,7 +156,8 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     ]);
     expect(await releases.get(2)).toBeUndefined();
     // The deployed revision is kept however old it is; failed ones after it make room.
-    for (const v of ['6', '7', '8', '9']) await releases.record({ status: 'failed', manifests: set(configMap('a', { v })) });
+    for (const v of ['6', '7', '8', '9'])
+      await releases.record({ status: 'failed', manifests: set(configMap('a', { v })) });
     expect((await releases.list()).map((r) => [r.revision, r.status])).toEqual([
       [5, 'deployed'],
       [8, 'failed'],
@@ -128,14 +176,34 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
   it('gives back any kept revision as a rollback target, whatever its status, and none once it is trimmed', async () => {
     const releases = await history('rollback-target', 4);
     await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })), sourceCommit: 'c1' });
-    await releases.record({ status: 'failed', manifests: set(configMap('a', { v: '2' })), sourceCommit: 'c2', description: 'denied' });
+    await releases.record({
+      status: 'failed',
+      manifests: set(configMap('a', { v: '2' })),
+      sourceCommit: 'c2',
+      description: 'denied',
+    });
     await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '3' })), sourceCommit: 'c3' });
     const superseded = await releases.get(1);
     const failed = await releases.get(2);
-    expect(superseded).toMatchObject({ revision: 1, status: 'superseded', sourceCommit: 'c1', manifests: set(configMap('a', { v: '1' })) });
-    expect(failed).toMatchObject({ revision: 2, status: 'failed', sourceCommit: 'c2', manifests: set(configMap('a', { v: '2' })) });
+    expect(superseded).toMatchObject({
+      revision: 1,
+      status: 'superseded',
+      sourceCommit: 'c1',
+      manifests: set(configMap('a', { v: '1' })),
+    });
+    expect(failed).toMatchObject({
+      revision: 2,
+      status: 'failed',
+      sourceCommit: 'c2',
+      manifests: set(configMap('a', { v: '2' })),
+    });
     // A rollback records the target's set as a new deployed revision, under the target's commit.
-    const back = await releases.record({ status: 'deployed', manifests: superseded!.manifests, sourceCommit: superseded!.sourceCommit!, description: 'rollback to 1' });
+    const back = await releases.record({
+      status: 'deployed',
+      manifests: superseded!.manifests,
+      sourceCommit: superseded!.sourceCommit!,
+      description: 'rollback to 1',
+    });
     expect(back).toMatchObject({ revision: 4, status: 'deployed', sourceCommit: 'c1', description: 'rollback to 1' });
     expect((await releases.list()).map((r) => [r.revision, r.status, r.sourceCommit])).toEqual([
       [1, 'superseded', 'c1'],
@@ -158,21 +226,32 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     );
     await releases.record({ status: 'deployed', manifests, description: 'with Secrets' });
     await releases.record({ status: 'failed', manifests, description: 'again' });
-    const everything = [await driver().stored(store), JSON.stringify(await releases.list()), JSON.stringify(await releases.get(1)), JSON.stringify(await releases.get(2))].join('\n');
+    const everything = [
+      await driver().stored(store),
+      JSON.stringify(await releases.list()),
+      JSON.stringify(await releases.get(1)),
+      JSON.stringify(await releases.get(2)),
+    ].join('\n');
     for (const planted of [PLANTED_DATA, PLANTED_STRING_DATA]) {
       expect(everything).not.toContain(planted);
       expect(everything).not.toContain(base64(planted));
     }
     const recorded = (await releases.get(1)) as Release;
     const [objstoreId, tlsId] = [manifests[1]!.object, manifests[2]!.object].map(objectId) as [string, string];
-    expect(recorded.manifests.map((m) => m.object.kind === 'Secret' && ('data' in m.object || 'stringData' in m.object))).toEqual([false, false, false]);
+    expect(
+      recorded.manifests.map((m) => m.object.kind === 'Secret' && ('data' in m.object || 'stringData' in m.object)),
+    ).toEqual([false, false, false]);
     expect(recorded.secretValues?.[objstoreId]).toMatchObject({ keys: ['thanos.yaml'] });
     expect(recorded.secretValues?.[tlsId]).toMatchObject({ keys: ['tls.key'], stringDataKeys: ['tls.key'] });
     expect(recorded.secretValues?.[tlsId]?.digest).toMatch(/^[0-9a-f]{64}$/);
     // Each record has its own salt: the same values do not show as the same digest in two records.
     expect((await releases.get(2))?.secretValues?.[tlsId]?.digest).not.toBe(recorded.secretValues?.[tlsId]?.digest);
     expect(recordsManifests(recorded, manifests)).toBe(true);
-    const changed = set(configMap('settings', { mode: 'plain' }), secret('objstore', { data: { 'thanos.yaml': base64(`${PLANTED_DATA}!`) } }), secret('tls', { stringData: { 'tls.key': PLANTED_STRING_DATA } }));
+    const changed = set(
+      configMap('settings', { mode: 'plain' }),
+      secret('objstore', { data: { 'thanos.yaml': base64(`${PLANTED_DATA}!`) } }),
+      secret('tls', { stringData: { 'tls.key': PLANTED_STRING_DATA } }),
+    );
     expect(recordsManifests(recorded, changed)).toBe(false);
   });
 
@@ -186,7 +265,13 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
 
   it('refuses a second record under a revision that exists: two writers racing for a revision never overwrite each other', async () => {
     const store = await driver().store('concurrent');
-    const record = (v: string): Release => ({ environment: 'concurrent', revision: 1, time: '2026-01-01T00:00:00.000Z', status: 'deployed', manifests: set(configMap('a', { v })) });
+    const record = (v: string): Release => ({
+      environment: 'concurrent',
+      revision: 1,
+      time: '2026-01-01T00:00:00.000Z',
+      status: 'deployed',
+      manifests: set(configMap('a', { v })),
+    });
     const outcomes = await Promise.allSettled([store.create(record('a')), store.create(record('b'))]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -197,8 +282,13 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     // Two histories recording at once: whichever lost the race for a revision fails; what is stored is whole and
     // consistent (distinct revisions, one deployed).
     const releases = [new ReleaseHistory(store), new ReleaseHistory(store)];
-    const recorded = await Promise.allSettled(releases.map((history, index) => history.record({ status: 'deployed', manifests: set(configMap('a', { v: `writer-${index}` })) })));
-    for (const outcome of recorded) if (outcome.status === 'rejected') expect(String(outcome.reason)).toMatch(/already exists/);
+    const recorded = await Promise.allSettled(
+      releases.map((history, index) =>
+        history.record({ status: 'deployed', manifests: set(configMap('a', { v: `writer-${index}` })) }),
+      ),
+    );
+    for (const outcome of recorded)
+      if (outcome.status === 'rejected') expect(String(outcome.reason)).toMatch(/already exists/);
     const listed = await releases[0]!.list();
     expect(new Set(listed.map((r) => r.revision)).size).toBe(listed.length);
     expect(listed.filter((r) => r.status === 'deployed')).toHaveLength(1);
@@ -220,7 +310,10 @@ export function releaseStoreContract(driver: () => StoreUnderTest): void {
     await releases.record({ status: 'deployed', manifests: set(configMap('a', { v: '1' })) });
     const pending = await releases.record({ status: 'pending', manifests: set(configMap('a', { v: '2' })) });
     expect((await releases.deployed())?.revision).toBe(1);
-    await releases.mergeState(pending.revision, { 'thanos-gitops.io/order-steps': '["a","b"]', 'thanos-gitops.io/order-done': '-1' });
+    await releases.mergeState(pending.revision, {
+      'thanos-gitops.io/order-steps': '["a","b"]',
+      'thanos-gitops.io/order-done': '-1',
+    });
     await releases.mergeState(pending.revision, { 'thanos-gitops.io/order-done': '0' });
     const state = await releases.state(pending.revision);
     expect(state['thanos-gitops.io/order-steps']).toBe('["a","b"]');

@@ -84,24 +84,50 @@ const WORKLOAD_VALUES: Record<string, (d: Dice, key: ComponentKey) => Json> = {
     ]),
   securityContext: (d) =>
     d.pick<JsonObject>([
-      { fsGroup: 2000, runAsUser: 1000, runAsGroup: 3000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-      { runAsUser: 10001, runAsGroup: 10001, runAsNonRoot: true, seccompProfile: { type: 'Localhost', localhostProfile: 'thanos.json' } },
+      {
+        fsGroup: 2000,
+        runAsUser: 1000,
+        runAsGroup: 3000,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      {
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        runAsNonRoot: true,
+        seccompProfile: { type: 'Localhost', localhostProfile: 'thanos.json' },
+      },
     ]),
   securityContextContainer: (d) =>
     d.pick<JsonObject>([
-      { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+      {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+      },
       { readOnlyRootFilesystem: false },
     ]),
   serviceAccountAnnotations: (d) =>
-    d.pick<JsonObject>([{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/thanos' }, { team: 'observability', 'a.b/c': 'd' }]),
+    d.pick<JsonObject>([
+      { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/thanos' },
+      { team: 'observability', 'a.b/c': 'd' },
+    ]),
   serviceMonitor: () => true,
   commonLabels: (d, key) => {
-    const labels: JsonObject = { 'app.kubernetes.io/name': `custom-${key.toLowerCase()}`, 'app.kubernetes.io/instance': d.pick(['one', 'two']) };
+    const labels: JsonObject = {
+      'app.kubernetes.io/name': `custom-${key.toLowerCase()}`,
+      'app.kubernetes.io/instance': d.pick(['one', 'two']),
+    };
     if (d.chance(0.5)) labels['app.kubernetes.io/version'] = 'v9';
     if (d.chance(0.5)) labels.team = 'observability';
     return labels;
   },
-  podLabelSelector: (d, key) => d.pick<JsonObject>([{ 'app.kubernetes.io/name': `sel-${key.toLowerCase()}` }, { team: 'observability', tier: 'backend' }]),
+  podLabelSelector: (d, key) =>
+    d.pick<JsonObject>([
+      { 'app.kubernetes.io/name': `sel-${key.toLowerCase()}` },
+      { team: 'observability', tier: 'backend' },
+    ]),
   objectStorageConfig: (d) =>
     d.pick<JsonObject>([
       { name: 'objstore-alt', key: 'bucket.yaml' },
@@ -122,7 +148,8 @@ function ports(base: Record<string, number>): (d: Dice) => Json {
   return (d) => {
     const out: JsonObject = {};
     const moved = d.pick(Object.keys(base));
-    for (const [name, number] of Object.entries(base)) out[name] = name === moved || d.chance(0.5) ? number + d.int(1, 50) : number;
+    for (const [name, number] of Object.entries(base))
+      out[name] = name === moved || d.chance(0.5) ? number + d.int(1, 50) : number;
     // A port whose name sorts first moves which port kube-thanos's query and rule read as `ports[1]`.
     if (d.chance(0.3)) out[d.pick(['admin', 'metrics', 'zz-extra'])] = 8000 + d.int(0, 99);
     return out;
@@ -144,7 +171,12 @@ const RECEIVE_VALUES: Record<string, (d: Dice, key: ComponentKey) => Json> = {
   tenantLabelName: (d) => d.pick(['tenant', 'tenant_id']),
   tenantHeader: (d) => d.pick(['X-Tenant', 'THANOS-TENANT']),
   receiveLimitsConfigFile: () => ({ name: 'receive-limits', key: 'limits.yaml' }),
-  storeLimits: (d) => d.pick<JsonObject>([{ requestSamples: 1000000 }, { requestSeries: 5000 }, { requestSamples: 0, requestSeries: 100 }]),
+  storeLimits: (d) =>
+    d.pick<JsonObject>([
+      { requestSamples: 1000000 },
+      { requestSeries: 5000 },
+      { requestSamples: 0, requestSeries: 100 },
+    ]),
   hashrings: (d) =>
     d.pick<Json[]>([
       [{ hashring: 'default', tenants: [], algorithm: 'ketama' }],
@@ -186,20 +218,50 @@ const OPTIONS: Record<ComponentKey, Record<string, (d: Dice, key: ComponentKey) 
     logQueriesLongerThan: () => '10s',
     queryUrl: () => 'https://thanos.example.com',
     queryRangeCache: (d) =>
-      d.pick<JsonObject>([memcached(), memcached({ timeout: '1s', max_item_size: '2MiB' }), { type: 'IN-MEMORY', config: { max_size: '1GB' } }, { type: 'in-memory' }, { type: 'REDIS', config: { addr: 'redis:6379' } }]),
-    labelsCache: (d) => d.pick<JsonObject>([memcached(), { type: 'in-memory', config: { validity: '1h' } }, { type: 'redis', config: { addr: 'redis:6379' } }]),
+      d.pick<JsonObject>([
+        memcached(),
+        memcached({ timeout: '1s', max_item_size: '2MiB' }),
+        { type: 'IN-MEMORY', config: { max_size: '1GB' } },
+        { type: 'in-memory' },
+        { type: 'REDIS', config: { addr: 'redis:6379' } },
+      ]),
+    labelsCache: (d) =>
+      d.pick<JsonObject>([
+        memcached(),
+        { type: 'in-memory', config: { validity: '1h' } },
+        { type: 'redis', config: { addr: 'redis:6379' } },
+      ]),
   },
   store: {
     ...WORKLOAD_VALUES,
     replicas: (d) => d.pick([0, 2, 3]),
     ports: ports({ grpc: 10901, http: 10902 }),
     ignoreDeletionMarksDelay: () => '48h',
-    indexCache: (d) => d.pick<JsonObject>([memcached(), memcached({ max_item_size: '4MiB' }), { type: 'IN-MEMORY', config: { max_size: '250MB' } }, { type: 'REDIS', config: { addr: 'redis:6379' } }]),
-    bucketCache: (d) => d.pick<JsonObject>([memcached(), { ...memcached(), chunk_subrange_size: 32000, metafile_max_size: '2MiB' }, { type: 'IN-MEMORY', config: { max_size: '1GB' } }]),
+    indexCache: (d) =>
+      d.pick<JsonObject>([
+        memcached(),
+        memcached({ max_item_size: '4MiB' }),
+        { type: 'IN-MEMORY', config: { max_size: '250MB' } },
+        { type: 'REDIS', config: { addr: 'redis:6379' } },
+      ]),
+    bucketCache: (d) =>
+      d.pick<JsonObject>([
+        memcached(),
+        { ...memcached(), chunk_subrange_size: 32000, metafile_max_size: '2MiB' },
+        { type: 'IN-MEMORY', config: { max_size: '1GB' } },
+      ]),
     minTime: () => '-6w',
     maxTime: () => '-2h',
-    livenessProbe: (d) => ({ failureThreshold: d.int(2, 10), periodSeconds: d.int(5, 60), timeoutSeconds: d.int(1, 5) }),
-    limits: (d) => ({ seriesTouched: d.pick([0, 100000]), seriesSample: d.pick([0, 5000000]), downloadedBytes: d.pick([0, 1073741824]) }),
+    livenessProbe: (d) => ({
+      failureThreshold: d.int(2, 10),
+      periodSeconds: d.int(5, 60),
+      timeoutSeconds: d.int(1, 5),
+    }),
+    limits: (d) => ({
+      seriesTouched: d.pick([0, 100000]),
+      seriesSample: d.pick([0, 5000000]),
+      downloadedBytes: d.pick([0, 1073741824]),
+    }),
   },
   storeShards: {},
   compact: {
@@ -218,7 +280,10 @@ const OPTIONS: Record<ComponentKey, Record<string, (d: Dice, key: ComponentKey) 
   receive: {
     ...WORKLOAD_VALUES,
     ...RECEIVE_VALUES,
-    objectStorageConfig: (d) => (d.chance(0.3) ? null : (WORKLOAD_VALUES.objectStorageConfig as (d: Dice, key: ComponentKey) => Json)(d, 'receive')),
+    objectStorageConfig: (d) =>
+      d.chance(0.3)
+        ? null
+        : (WORKLOAD_VALUES.objectStorageConfig as (d: Dice, key: ComponentKey) => Json)(d, 'receive'),
     replicas: (d) => d.pick([0, 2, 3]),
     ports: ports({ grpc: 10901, http: 10902, 'remote-write': 19291 }),
     hashringConfigMapName: () => 'receive-hashrings',
@@ -233,7 +298,14 @@ const OPTIONS: Record<ComponentKey, Record<string, (d: Dice, key: ComponentKey) 
     reloaderImage: () => 'ghcr.io/jimmidyson/configmap-reload:v0.14.0',
     reloaderImagePullPolicy: () => 'Always',
     ruleFiles: () => ['/etc/thanos/extra/a.yaml'],
-    rulesConfig: (d) => d.pick<Json[]>([[{ name: 'rules-a', key: 'a.yaml' }], [{ name: 'rules-a', key: 'a.yaml' }, { name: 'rules-b', key: 'b.yaml' }]]),
+    rulesConfig: (d) =>
+      d.pick<Json[]>([
+        [{ name: 'rules-a', key: 'a.yaml' }],
+        [
+          { name: 'rules-a', key: 'a.yaml' },
+          { name: 'rules-b', key: 'b.yaml' },
+        ],
+      ]),
     alertmanagersURLs: () => ['http://alertmanager:9093'],
     alertmanagerConfigFile: () => ({ name: 'am-config', key: 'am.yaml' }),
     remoteWriteConfigFile: () => ({ name: 'rw-config', key: 'rw.yaml' }),
@@ -264,15 +336,25 @@ const OPTIONS: Record<ComponentKey, Record<string, (d: Dice, key: ComponentKey) 
     serviceMonitor: () => true,
     ports: ports({ grpc: 10901, http: 10902 }),
     commonLabels: WORKLOAD_VALUES.commonLabels as (d: Dice, key: ComponentKey) => Json,
-    podLabelSelector: (d) => d.pick<JsonObject>([{ app: 'prometheus' }, { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' }]),
+    podLabelSelector: (d) =>
+      d.pick<JsonObject>([{ app: 'prometheus' }, { 'app.kubernetes.io/name': 'prometheus', prometheus: 'k8s' }]),
     serviceLabelSelector: () => ({ 'app.kubernetes.io/name': 'thanos-sidecar', team: 'observability' }),
   },
 };
 OPTIONS.storeShards = { ...OPTIONS.store, shards: (d) => d.int(2, 3) };
-OPTIONS.compactShards = { ...OPTIONS.compact, shards: (d) => d.int(2, 3), sourceLabels: (d) => d.pick<Json[]>([['cluster'], ['cluster', 'region']]) };
+OPTIONS.compactShards = {
+  ...OPTIONS.compact,
+  shards: (d) => d.int(2, 3),
+  sourceLabels: (d) => d.pick<Json[]>([['cluster'], ['cluster', 'region']]),
+};
 OPTIONS.receiveHashrings = { ...OPTIONS.receive };
 OPTIONS.receiveIngestor = { ...OPTIONS.receive };
-const { podLabelSelector: _routerSelector, storeLimits: _routerLimits, debug: _routerDebug, ...routerBase } = OPTIONS.receive;
+const {
+  podLabelSelector: _routerSelector,
+  storeLimits: _routerLimits,
+  debug: _routerDebug,
+  ...routerBase
+} = OPTIONS.receive;
 OPTIONS.receiveRouter = {
   ...routerBase,
   securityContextContainer: WORKLOAD_VALUES.securityContextContainer as (d: Dice, key: ComponentKey) => Json,
@@ -283,7 +365,8 @@ delete OPTIONS.receive.hashrings;
 delete OPTIONS.receive.debug;
 // Only what the component accepts: options kube-thanos ignores are refused (test/unit/option-parity.test.ts).
 for (const [key, options] of Object.entries(OPTIONS) as [ComponentKey, Record<string, unknown>][]) {
-  for (const option of Object.keys(options)) if (!(componentOptions[key] as readonly string[]).includes(option)) delete options[option];
+  for (const option of Object.keys(options))
+    if (!(componentOptions[key] as readonly string[]).includes(option)) delete options[option];
 }
 
 /** The options the generator varies, per component (the differential coverage report counts these). */
@@ -343,22 +426,40 @@ export function generateStack(seed: number): GeneratedStack {
   if (routerWithoutIngestor) {
     const router = components.receiveRouter as JsonObject;
     const rings = (router.hashrings as { hashring: string }[] | undefined) ?? [{ hashring: 'default' }];
-    router.endpoints = Object.fromEntries(rings.map((ring, i) => [ring.hashring, [`ingestor-${i}.thanos.svc:10901`, `ingestor-${i + 1}.thanos.svc:10901`]]));
+    router.endpoints = Object.fromEntries(
+      rings.map((ring, i) => [ring.hashring, [`ingestor-${i}.thanos.svc:10901`, `ingestor-${i + 1}.thanos.svc:10901`]]),
+    );
   }
   if (components.receiveRouter && components.receiveIngestor) delete (components.receiveRouter as JsonObject).hashrings;
   if (components.receiveRouter && components.receiveIngestor && d.chance(0.3)) {
     // The router may also name the ingestors itself.
     (components.receiveRouter as JsonObject).endpoints = { default: ['a:10901'], 'tenant-a': ['b:10901'] };
-    (components.receiveRouter as JsonObject).hashrings = [{ hashring: 'default', tenants: [] }, { hashring: 'tenant-a', tenants: ['a'] }];
+    (components.receiveRouter as JsonObject).hashrings = [
+      { hashring: 'default', tenants: [] },
+      { hashring: 'tenant-a', tenants: ['a'] },
+    ];
   }
   // Ingestors without the hashrings file (kube-thanos renders neither the flag nor the mount): ingestor-only receivers.
-  if (components.receiveIngestor && d.chance(components.receiveRouter ? 0.7 : 0.3)) (components.receiveIngestor as JsonObject).hashringConfigMapName = '';
+  if (components.receiveIngestor && d.chance(components.receiveRouter ? 0.7 : 0.3))
+    (components.receiveIngestor as JsonObject).hashringConfigMapName = '';
   return { seed, common, components };
 }
 
 /** Options a section must have for kube-thanos to render (its error fields and asserts). */
 function requiredFor(key: ComponentKey, params: JsonObject, d: Dice): void {
-  if (['query', 'queryFrontend', 'store', 'storeShards', 'receive', 'receiveHashrings', 'receiveIngestor', 'rule'].includes(key)) params.replicas = d.int(1, 3);
+  if (
+    [
+      'query',
+      'queryFrontend',
+      'store',
+      'storeShards',
+      'receive',
+      'receiveHashrings',
+      'receiveIngestor',
+      'rule',
+    ].includes(key)
+  )
+    params.replicas = d.int(1, 3);
   if (['compact', 'compactShards', 'bucket', 'bucketReplicate'].includes(key)) params.replicas = 1;
   if (key === 'query') params.replicaLabels = ['prometheus_replica'];
   if (key.startsWith('receive')) params.replicationFactor = 1;
@@ -379,17 +480,35 @@ function needsNoLabelReadBack(key: ComponentKey): boolean {
 /** Options that would break another component if shared through common (kube-thanos asserts or reads them). */
 function safeInCommon(option: string, common: JsonObject): boolean {
   if (option in common && !(option in COMMON_BASE)) return false;
-  return !['replicas', 'ports', 'name', 'commonLabels', 'podLabelSelector', 'hashrings', 'endpoints', 'objectStorageConfig', 'stores', 'minTime', 'maxTime'].includes(option);
+  return ![
+    'replicas',
+    'ports',
+    'name',
+    'commonLabels',
+    'podLabelSelector',
+    'hashrings',
+    'endpoints',
+    'objectStorageConfig',
+    'stores',
+    'minTime',
+    'maxTime',
+  ].includes(option);
 }
 
 /** The ruler needs the reloader image and port once a ConfigMap is mounted. */
 function completeRule(params: JsonObject, common: JsonObject): void {
-  const mounts = ['rulesConfig', 'alertmanagerConfigFile', 'remoteWriteConfigFile', 'extraVolumeMounts'].some((option) => option in params || option in common);
-  if (mounts && !('reloaderImage' in params) && !('reloaderImage' in common)) params.reloaderImage = 'jimmidyson/configmap-reload:v0.5.0';
+  const mounts = ['rulesConfig', 'alertmanagerConfigFile', 'remoteWriteConfigFile', 'extraVolumeMounts'].some(
+    (option) => option in params || option in common,
+  );
+  if (mounts && !('reloaderImage' in params) && !('reloaderImage' in common))
+    params.reloaderImage = 'jimmidyson/configmap-reload:v0.5.0';
 }
 
 export function stackYaml(stack: GeneratedStack): string {
-  return stringify({ apiVersion: 'thanos-gitops/v1alpha1', kind: 'ThanosStack', common: stack.common, ...stack.components }, { lineWidth: 0 });
+  return stringify(
+    { apiVersion: 'thanos-gitops/v1alpha1', kind: 'ThanosStack', common: stack.common, ...stack.components },
+    { lineWidth: 0 },
+  );
 }
 
 /**
@@ -397,8 +516,15 @@ export function stackYaml(stack: GeneratedStack): string {
  * defaults, which all.jsonnet writes as `config+:`; everything else is plain JSON (a shallow replace).
  */
 function jsonnetValue(option: string, value: Json): string {
-  if (['indexCache', 'bucketCache', 'queryRangeCache', 'labelsCache', 'tracing'].includes(option) && value && typeof value === 'object' && !Array.isArray(value)) {
-    const fields = Object.entries(value).map(([field, inner]) => `${JSON.stringify(field)}${field === 'config' ? '+' : ''}: ${JSON.stringify(inner)}`);
+  if (
+    ['indexCache', 'bucketCache', 'queryRangeCache', 'labelsCache', 'tracing'].includes(option) &&
+    value &&
+    typeof value === 'object' &&
+    !Array.isArray(value)
+  ) {
+    const fields = Object.entries(value).map(
+      ([field, inner]) => `${JSON.stringify(field)}${field === 'config' ? '+' : ''}: ${JSON.stringify(inner)}`,
+    );
     return `{ ${fields.join(', ')} }`;
   }
   return JSON.stringify(value);
@@ -423,8 +549,20 @@ export function stackJsonnet(stack: GeneratedStack): string {
     lines.push(`local ${variable} = t.${key}(common + ${jsonnetObject(components[key] as JsonObject)}${extra});`);
 
   const variables: Partial<Record<ComponentKey, string>> = {
-    query: 'q', queryFrontend: 'qf', store: 's', storeShards: 'ss', compact: 'c', compactShards: 'cs', receive: 're',
-    receiveHashrings: 'rh', receiveIngestor: 'ri', receiveRouter: 'rr', rule: 'ru', bucket: 'b', bucketReplicate: 'br', sidecar: 'sc',
+    query: 'q',
+    queryFrontend: 'qf',
+    store: 's',
+    storeShards: 'ss',
+    compact: 'c',
+    compactShards: 'cs',
+    receive: 're',
+    receiveHashrings: 'rh',
+    receiveIngestor: 'ri',
+    receiveRouter: 'rr',
+    rule: 'ru',
+    bucket: 'b',
+    bucketReplicate: 'br',
+    sidecar: 'sc',
   };
   for (const key of Object.keys(variables) as ComponentKey[]) {
     if (!has(key) || key === 'query' || key === 'receiveRouter') continue;
@@ -444,10 +582,13 @@ export function stackJsonnet(stack: GeneratedStack): string {
         `'dnssrv+_grpc._tcp.%s.%s:%d' % [${component}.service.metadata.name, ${component}.service.metadata.namespace, ${config}.config.ports.grpc]`;
       const stores: string[] = [];
       if (has('store')) stores.push(`[${grpc('s', 's')}]`);
-      if (has('storeShards')) stores.push(`[${grpc("ss.shards['shard%d' % i]", 'ss')} for i in std.range(0, ss.config.shards - 1)]`);
-      if (has('receiveIngestor')) stores.push(`[${grpc('ri.ingestors[h.hashring]', 'ri')} for h in ri.config.hashrings]`);
+      if (has('storeShards'))
+        stores.push(`[${grpc("ss.shards['shard%d' % i]", 'ss')} for i in std.range(0, ss.config.shards - 1)]`);
+      if (has('receiveIngestor'))
+        stores.push(`[${grpc('ri.ingestors[h.hashring]', 'ri')} for h in ri.config.hashrings]`);
       if (has('receive')) stores.push(`[${grpc('re', 're')}]`);
-      if (has('receiveHashrings')) stores.push(`[${grpc('rh.hashrings[h.hashring]', 'rh')} for h in rh.config.hashrings]`);
+      if (has('receiveHashrings'))
+        stores.push(`[${grpc('rh.hashrings[h.hashring]', 'rh')} for h in rh.config.hashrings]`);
       if (has('rule')) stores.push(`[${grpc('ru', 'ru')}]`);
       if (has('sidecar')) stores.push(`[${grpc('sc', 'sc')}]`);
       make('query', 'q', stores.length > 0 ? ` + { stores: ${stores.join(' + ')} }` : '');
@@ -455,13 +596,18 @@ export function stackJsonnet(stack: GeneratedStack): string {
   }
 
   const parts: string[] = [];
-  const plain = (variable: string, prefix: string) => parts.push(`{ ['${prefix}-' + n]: ${variable}[n] for n in std.objectFields(${variable}) if ${variable}[n] != null }`);
+  const plain = (variable: string, prefix: string) =>
+    parts.push(
+      `{ ['${prefix}-' + n]: ${variable}[n] for n in std.objectFields(${variable}) if ${variable}[n] != null }`,
+    );
   const nested = (variable: string, field: string, prefix: string, key: string) =>
     parts.push(
       `{ ['${prefix}-' + ${key} + '-' + n]: ${variable}.${field}[k][n] for k in std.objectFields(${variable}.${field}) for n in std.objectFields(${variable}.${field}[k]) if ${variable}.${field}[k][n] != null }`,
     );
   const shared = (variable: string, field: string, prefix: string) =>
-    parts.push(`{ ['${prefix}-' + n]: ${variable}[n] for n in std.objectFields(${variable}) if n != '${field}' && ${variable}[n] != null }`);
+    parts.push(
+      `{ ['${prefix}-' + n]: ${variable}[n] for n in std.objectFields(${variable}) if n != '${field}' && ${variable}[n] != null }`,
+    );
   if (has('query')) plain('q', 'thanos-query');
   if (has('queryFrontend')) plain('qf', 'thanos-query-frontend');
   if (has('store')) plain('s', 'thanos-store');
@@ -496,7 +642,9 @@ export function batchJsonnet(stacks: GeneratedStack[]): string {
   return [
     "local t = import 'kube-thanos/thanos.libsonnet';",
     '{',
-    ...stacks.map((stack) => `  ${JSON.stringify(String(stack.seed))}: ${stackJsonnet(stack).split('\n').join('\n  ')},`),
+    ...stacks.map(
+      (stack) => `  ${JSON.stringify(String(stack.seed))}: ${stackJsonnet(stack).split('\n').join('\n  ')},`,
+    ),
     '}',
     '',
   ].join('\n');

@@ -18,14 +18,23 @@ export function buildTool(target: 'thanos' | 'remote-write' | 'moto'): Promise<s
   let promise = built.get(target);
   if (!promise) {
     promise = new Promise<string>((resolve, reject) => {
-      const child = execFile('bash', [thanosBuildScript, target], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const result = stdout.trim().split('\n').pop() ?? '';
-        if (error || !result) {
-          reject(new Error(`bash ${thanosBuildScript} ${target} failed (${error?.message ?? 'no path printed'}):\n${stderr.trim().split('\n').slice(-25).join('\n')}\nRun it by hand to see everything; it needs Go and the Go module proxy (thanos, remote-write) or python3-venv and PyPI (moto).`));
-          return;
-        }
-        resolve(result);
-      });
+      const child = execFile(
+        'bash',
+        [thanosBuildScript, target],
+        { maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const result = stdout.trim().split('\n').pop() ?? '';
+          if (error || !result) {
+            reject(
+              new Error(
+                `bash ${thanosBuildScript} ${target} failed (${error?.message ?? 'no path printed'}):\n${stderr.trim().split('\n').slice(-25).join('\n')}\nRun it by hand to see everything; it needs Go and the Go module proxy (thanos, remote-write) or python3-venv and PyPI (moto).`,
+              ),
+            );
+            return;
+          }
+          resolve(result);
+        },
+      );
       child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     });
     built.set(target, promise);
@@ -79,15 +88,37 @@ export async function startS3StandIn(options: {
     `sts.${region}.amazonaws.com`,
   ];
   const ca = await createCa({ commonName: 'pod-runner S3 stand-in CA', validityMs: 86_400_000 });
-  const leaf = await issueLeaf(ca, { subject: { commonName: names[0]! }, dnsNames: names, usages: ['serverAuth'], validityMs: 86_400_000 });
+  const leaf = await issueLeaf(ca, {
+    subject: { commonName: names[0]! },
+    dnsNames: names,
+    usages: ['serverAuth'],
+    validityMs: 86_400_000,
+  });
   const caFile = path.join(dir, 'ca.crt');
   writeFileSync(caFile, ca.certificate);
   writeFileSync(path.join(dir, 'tls.crt'), leaf.certificate);
   writeFileSync(path.join(dir, 'tls.key'), leaf.privateKey, { mode: 0o600 });
   const logFile = path.join(dir, 'moto.log');
-  const child: ChildProcess = spawn('sh', ['-c', `exec setpriv --pdeathsig KILL -- "$@" >>"${logFile}" 2>&1`, 'sh', moto, '-H', ip, '-p', '443', '-c', path.join(dir, 'tls.crt'), '-k', path.join(dir, 'tls.key')], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'sh',
+    [
+      '-c',
+      `exec setpriv --pdeathsig KILL -- "$@" >>"${logFile}" 2>&1`,
+      'sh',
+      moto,
+      '-H',
+      ip,
+      '-p',
+      '443',
+      '-c',
+      path.join(dir, 'tls.crt'),
+      '-k',
+      path.join(dir, 'tls.key'),
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const hosts = Object.fromEntries(names.map((n) => [n, ip]));
   options.addHosts(hosts);
@@ -104,7 +135,15 @@ export async function startS3StandIn(options: {
       let stderr = '';
       run.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
       run.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-      run.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`boto3 against the stand-in failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`))));
+      run.once('close', (code) =>
+        code === 0
+          ? resolve(stdout)
+          : reject(
+              new Error(
+                `boto3 against the stand-in failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+              ),
+            ),
+      );
     });
   for (let attempt = 0; ; attempt++) {
     try {
@@ -114,7 +153,9 @@ export async function startS3StandIn(options: {
     } catch (error) {
       if (attempt > 60) {
         child.kill('SIGKILL');
-        throw new Error(`the S3 stand-in (moto on ${ip}:443) did not come up: ${(error as Error).message}; log: ${logFile}`);
+        throw new Error(
+          `the S3 stand-in (moto on ${ip}:443) did not come up: ${(error as Error).message}; log: ${logFile}`,
+        );
       }
       await sleep(500);
     }
@@ -125,7 +166,9 @@ export async function startS3StandIn(options: {
     logFile,
     hosts,
     async listKeys(name: string) {
-      const out = await boto(`r=s3.list_objects_v2(Bucket='${name}')\nprint(json.dumps([o['Key'] for o in r.get('Contents',[])]))`);
+      const out = await boto(
+        `r=s3.list_objects_v2(Bucket='${name}')\nprint(json.dumps([o['Key'] for o in r.get('Contents',[])]))`,
+      );
       return JSON.parse(out.trim()) as string[];
     },
     async stop() {

@@ -40,11 +40,23 @@ interface Recorded {
 
 /** An in-memory @actions/core: inputs from a map (the action.yml defaults below, as the runner passes them). */
 function memoryCore(inputs: Record<string, string>): { core: ActionCore; recorded: Recorded } {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
   const values: Record<string, string> = {};
-  for (const [name, input] of Object.entries(action.inputs)) values[name] = input.default === '${{ github.token }}' ? TOKEN : (input.default ?? '');
+  for (const [name, input] of Object.entries(action.inputs))
+    values[name] = input.default === '${{ github.token }}' ? TOKEN : (input.default ?? '');
   Object.assign(values, inputs);
-  const recorded: Recorded = { outputs: {}, summary: '', failed: [], info: [], warnings: [], errors: [], secrets: [], idTokenAudiences: [] };
+  const recorded: Recorded = {
+    outputs: {},
+    summary: '',
+    failed: [],
+    info: [],
+    warnings: [],
+    errors: [],
+    secrets: [],
+    idTokenAudiences: [],
+  };
   const text = (message: string | Error) => (message instanceof Error ? message.message : message);
   const core: ActionCore = {
     getInput: (name) => values[name] ?? '',
@@ -71,7 +83,13 @@ function memoryCore(inputs: Record<string, string>): { core: ActionCore; recorde
 }
 
 function objstoreSecret(value: string): string {
-  return stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: 'thanos' }, type: 'Opaque', stringData: { 'thanos.yaml': value } });
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'thanos-objectstorage', namespace: 'thanos' },
+    type: 'Opaque',
+    stringData: { 'thanos.yaml': value },
+  });
 }
 
 let scratch: string;
@@ -85,7 +103,10 @@ beforeAll(() => {
   mkdirSync(join(repo, 'deploy'), { recursive: true });
   git(repo, 'init', '-q', '-b', 'main');
   for (const file of readdirSync(GOLDEN)) copyFileSync(join(GOLDEN, file), join(repo, 'deploy', file));
-  writeFileSync(join(repo, 'deploy/thanos-objectstorage-secret.yaml'), objstoreSecret('type: S3\nconfig:\n  bucket: old\n'));
+  writeFileSync(
+    join(repo, 'deploy/thanos-objectstorage-secret.yaml'),
+    objstoreSecret('type: S3\nconfig:\n  bucket: old\n'),
+  );
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'base');
   baseSha = git(repo, 'rev-parse', 'HEAD');
@@ -113,14 +134,23 @@ function pullRequest(): ActionContext {
   const payload = {
     action: 'synchronize',
     number: PR,
-    pull_request: { number: PR, base: { ref: 'main', sha: baseSha, repo: { full_name: REPOSITORY } }, head: { ref: 'feature', sha: headSha, repo: { full_name: REPOSITORY } } },
+    pull_request: {
+      number: PR,
+      base: { ref: 'main', sha: baseSha, repo: { full_name: REPOSITORY } },
+      head: { ref: 'feature', sha: headSha, repo: { full_name: REPOSITORY } },
+    },
     repository,
   };
   return context('pull_request', payload, `refs/pull/${PR}/merge`, headSha);
 }
 
 function pushTo(branch: string): ActionContext {
-  return context('push', { ref: `refs/heads/${branch}`, before: baseSha, after: headSha, repository }, `refs/heads/${branch}`, headSha);
+  return context(
+    'push',
+    { ref: `refs/heads/${branch}`, before: baseSha, after: headSha, repository },
+    `refs/heads/${branch}`,
+    headSha,
+  );
 }
 
 interface Fakes {
@@ -149,13 +179,22 @@ describe('run(deps), mode diff', () => {
   it('diffs base against head, sets the outputs, writes the reports and one sticky comment', async () => {
     const fake = await startFakeGitHub({ token: TOKEN });
     github = fake;
-    const { core, recorded } = memoryCore({ source: 'manifests', 'manifests-dir': 'deploy', environment: 'production' });
+    const { core, recorded } = memoryCore({
+      source: 'manifests',
+      'manifests-dir': 'deploy',
+      environment: 'production',
+    });
     await run(deps(core, pullRequest(), { github: fake }));
     expect(recorded.failed).toEqual([]);
     expect(recorded.outputs).toMatchObject({ changed: 'true', added: '0', removed: '0', modified: '1' });
     expect(recorded.outputs['report-path']).toBe(join(scratch, 'runner-temp/thanos-gitops/production-report.md'));
-    expect(readFileSync(recorded.outputs['report-path']!, 'utf8')).toContain('StatefulSet thanos/thanos-receive-ingestor-default');
-    expect(JSON.parse(readFileSync(recorded.outputs['json-report-path']!, 'utf8'))).toMatchObject({ environment: 'production', counts: { modified: 1 } });
+    expect(readFileSync(recorded.outputs['report-path']!, 'utf8')).toContain(
+      'StatefulSet thanos/thanos-receive-ingestor-default',
+    );
+    expect(JSON.parse(readFileSync(recorded.outputs['json-report-path']!, 'utf8'))).toMatchObject({
+      environment: 'production',
+      counts: { modified: 1 },
+    });
     expect(recorded.summary).toContain('**1 object changes**');
     const comments = fake.comments.get(`${REPOSITORY}#${PR}`) ?? [];
     expect(comments).toHaveLength(1);
@@ -174,16 +213,29 @@ describe('run(deps), mode diff', () => {
   it('fails the step with the reason on an event it does not run on, before reading the checkout', async () => {
     const { core, recorded } = memoryCore({ source: 'manifests', 'manifests-dir': 'missing-dir' });
     await run(deps(core, context('issues', { repository }, 'refs/heads/main', headSha), {}));
-    expect(recorded.failed).toEqual([expect.stringContaining("mode 'diff' runs on pull_request and push events, not 'issues'")]);
+    expect(recorded.failed).toEqual([
+      expect.stringContaining("mode 'diff' runs on pull_request and push events, not 'issues'"),
+    ]);
     expect(recorded.outputs).toEqual({});
   });
 
   it('refuses a pull_request_target whose code comes from a fork, naming the input that allows it', async () => {
     const { core, recorded } = memoryCore({ source: 'manifests', 'manifests-dir': 'deploy' });
     const event = pullRequest();
-    const payload = { ...event.payload, pull_request: { number: PR, base: { sha: baseSha }, head: { sha: headSha, repo: { full_name: 'mallory/observability' } } } };
+    const payload = {
+      ...event.payload,
+      pull_request: {
+        number: PR,
+        base: { sha: baseSha },
+        head: { sha: headSha, repo: { full_name: 'mallory/observability' } },
+      },
+    };
     await run(deps(core, { ...event, eventName: 'pull_request_target', payload }, {}));
-    expect(recorded.failed).toEqual([expect.stringContaining('refusing to run on a pull_request_target event whose code comes from the fork mallory/observability')]);
+    expect(recorded.failed).toEqual([
+      expect.stringContaining(
+        'refusing to run on a pull_request_target event whose code comes from the fork mallory/observability',
+      ),
+    ]);
     expect(recorded.failed[0]).toContain('allow-untrusted-checkout: true');
   });
 
@@ -199,10 +251,12 @@ describe('run(deps), mode diff', () => {
 describe('run(deps) with the reconciler functions', () => {
   let aws: FakeAws;
   const events: Array<{ name: string; event: ReconcilerEvent; caller: string }> = [];
-  const answer = (name: string, reply: (event: ReconcilerEvent) => ReconcilerResult): FakeFunction => async (payload, invoke) => {
-    events.push({ name, event: payload as ReconcilerEvent, caller: invoke.caller });
-    return reply(payload as ReconcilerEvent);
-  };
+  const answer =
+    (name: string, reply: (event: ReconcilerEvent) => ReconcilerResult): FakeFunction =>
+    async (payload, invoke) => {
+      events.push({ name, event: payload as ReconcilerEvent, caller: invoke.caller });
+      return reply(payload as ReconcilerEvent);
+    };
   const result = (event: ReconcilerEvent, extra: Partial<ReconcilerResult>): ReconcilerResult => ({
     action: event.action,
     mode: 'apply',
@@ -231,11 +285,23 @@ describe('run(deps) with the reconciler functions', () => {
           handler: answer('thanos-gitops-apply', (event) => {
             if (event.action !== 'apply') throw new Error('apply only');
             if (event.release.environment === 'refused') {
-              const refusal = new Error('release is for environment \'refused\' but this function serves \'production\'');
+              const refusal = new Error("release is for environment 'refused' but this function serves 'production'");
               refusal.name = 'RefusedError';
               throw refusal;
             }
-            return result(event, { revision: 4, commit: event.release.commit, applied: 2, unchanged: 30, writes: 3, objects: { applied: ['StatefulSet thanos/thanos-receive-ingestor-default', 'Secret thanos/thanos-objectstorage'], pruned: [], drifted: [] }, warnings: ['rollout of StatefulSet thanos/thanos-receive-ingestor-default took 2 attempts'] });
+            return result(event, {
+              revision: 4,
+              commit: event.release.commit,
+              applied: 2,
+              unchanged: 30,
+              writes: 3,
+              objects: {
+                applied: ['StatefulSet thanos/thanos-receive-ingestor-default', 'Secret thanos/thanos-objectstorage'],
+                pruned: [],
+                drifted: [],
+              },
+              warnings: ['rollout of StatefulSet thanos/thanos-receive-ingestor-default took 2 attempts'],
+            });
           }),
         },
         'thanos-gitops-plan': {
@@ -243,7 +309,12 @@ describe('run(deps) with the reconciler functions', () => {
           handler: answer('thanos-gitops-plan', (event) =>
             result(event, {
               mode: 'plan',
-              diff: { entries: [], counts: { added: 0, removed: 0, modified: 0, unchanged: 31 }, risks: [], issues: [] } as never,
+              diff: {
+                entries: [],
+                counts: { added: 0, removed: 0, modified: 0, unchanged: 31 },
+                risks: [],
+                issues: [],
+              } as never,
               warnings: ['StatefulSet thanos/x: field .spec.replicas is owned by field manager "hpa"'],
             }),
           ),
@@ -256,7 +327,16 @@ describe('run(deps) with the reconciler functions', () => {
     await aws?.close();
   });
 
-  const deployInputs = { mode: 'deploy', source: 'manifests', 'manifests-dir': 'deploy', environment: 'production', 'aws-region': 'eu-west-1', 'role-to-assume': APPLY_ROLE, 'apply-function': 'thanos-gitops-apply', 'plan-function': 'thanos-gitops-plan' };
+  const deployInputs = {
+    mode: 'deploy',
+    source: 'manifests',
+    'manifests-dir': 'deploy',
+    environment: 'production',
+    'aws-region': 'eu-west-1',
+    'role-to-assume': APPLY_ROLE,
+    'apply-function': 'thanos-gitops-apply',
+    'plan-function': 'thanos-gitops-plan',
+  };
 
   it('deploy: assumes the role with the OIDC token, invokes the apply function with the release, reports what it did', async () => {
     events.length = 0;
@@ -265,7 +345,11 @@ describe('run(deps) with the reconciler functions', () => {
     expect(recorded.failed).toEqual([]);
     expect(recorded.idTokenAudiences).toEqual(['sts.amazonaws.com']);
     const assume = aws.calls.find((call) => call.operation === 'AssumeRoleWithWebIdentity');
-    expect(assume?.params).toMatchObject({ RoleArn: APPLY_ROLE, RoleSessionName: 'thanos-gitops-99', WebIdentityToken: ID_TOKEN });
+    expect(assume?.params).toMatchObject({
+      RoleArn: APPLY_ROLE,
+      RoleSessionName: 'thanos-gitops-99',
+      WebIdentityToken: ID_TOKEN,
+    });
     // The session's secret and token are masked in the job log.
     const issued = [...aws.issued.values()].at(-1)!;
     expect(recorded.secrets).toEqual([issued.secretAccessKey, issued.sessionToken]);
@@ -274,20 +358,29 @@ describe('run(deps) with the reconciler functions', () => {
     expect(caller).toBe(issued.arn);
     expect(event.action).toBe('apply');
     if (event.action !== 'apply') return;
-    expect(event.release).toMatchObject({ repository: REPOSITORY, commit: headSha, actor: 'octocat', environment: 'production' });
+    expect(event.release).toMatchObject({
+      repository: REPOSITORY,
+      commit: headSha,
+      actor: 'octocat',
+      environment: 'production',
+    });
     expect(event.release.manifests).toHaveLength(readdirSync(join(repo, 'deploy')).length);
     expect(event.release.settings).toBeUndefined();
     expect(recorded.outputs).toEqual({ revision: '4', applied: '2', pruned: '0' });
-    expect(recorded.warnings).toEqual(['rollout of StatefulSet thanos/thanos-receive-ingestor-default took 2 attempts']);
+    expect(recorded.warnings).toEqual([
+      'rollout of StatefulSet thanos/thanos-receive-ingestor-default took 2 attempts',
+    ]);
     expect(recorded.summary).toContain('## thanos-gitops deploy to `production`');
     expect(recorded.summary).toContain(`Release **revision 4** from \`${REPOSITORY}@${headSha.slice(0, 12)}\`.`);
     expect(recorded.summary).toContain('| 2 | 0 | 30 | 3 |');
   });
 
-  it('deploy: a function error fails the step with the function\'s reason', async () => {
+  it("deploy: a function error fails the step with the function's reason", async () => {
     const { core, recorded } = memoryCore({ ...deployInputs, environment: 'refused' });
     await run(deps(core, pushTo('main'), { aws }));
-    expect(recorded.failed).toEqual(["function thanos-gitops-apply failed (Unhandled): RefusedError: release is for environment 'refused' but this function serves 'production'"]);
+    expect(recorded.failed).toEqual([
+      "function thanos-gitops-apply failed (Unhandled): RefusedError: release is for environment 'refused' but this function serves 'production'",
+    ]);
     expect(recorded.outputs).toEqual({});
   });
 
@@ -295,23 +388,33 @@ describe('run(deps) with the reconciler functions', () => {
     const calls = aws.calls.length;
     const { core, recorded } = memoryCore(deployInputs);
     await run(deps(core, pushTo('feature'), { aws }));
-    expect(recorded.failed).toEqual([expect.stringContaining("mode 'deploy' applies pushes to the default branch (main); this push is to refs/heads/feature")]);
+    expect(recorded.failed).toEqual([
+      expect.stringContaining(
+        "mode 'deploy' applies pushes to the default branch (main); this push is to refs/heads/feature",
+      ),
+    ]);
     expect(aws.calls.length).toBe(calls);
   });
 
   it('deploy: a missing apply-function names the input', async () => {
     const { core, recorded } = memoryCore({ ...deployInputs, 'apply-function': '' });
     await run(deps(core, pushTo('main'), { aws }));
-    expect(recorded.failed).toEqual(["input 'apply-function' is empty; set the name or ARN of the apply function (an output of the infra stack)"]);
+    expect(recorded.failed).toEqual([
+      "input 'apply-function' is empty; set the name or ARN of the apply function (an output of the infra stack)",
+    ]);
   });
 
   it('live-diff: a missing plan-function or region names the input', async () => {
     const noFunction = memoryCore({ ...deployInputs, mode: 'diff', 'live-diff': 'true', 'plan-function': ' ' });
     await run(deps(noFunction.core, pullRequest(), { aws }));
-    expect(noFunction.recorded.failed).toEqual(["input 'plan-function' is empty; live-diff needs the name or ARN of the plan function (an output of the infra stack)"]);
+    expect(noFunction.recorded.failed).toEqual([
+      "input 'plan-function' is empty; live-diff needs the name or ARN of the plan function (an output of the infra stack)",
+    ]);
     const noRegion = memoryCore({ ...deployInputs, mode: 'diff', 'live-diff': 'true', 'aws-region': '' });
     await run(deps(noRegion.core, pullRequest(), { aws }));
-    expect(noRegion.recorded.failed).toEqual(["input 'aws-region' is empty; live-diff needs the region of the plan function"]);
+    expect(noRegion.recorded.failed).toEqual([
+      "input 'aws-region' is empty; live-diff needs the region of the plan function",
+    ]);
   });
 
   it('live-diff: plans the head through the plan function and reports its diff', async () => {

@@ -43,8 +43,12 @@ describe('caBundleProblem', () => {
     expect(caBundleProblem('')).toBe('it is empty');
     expect(caBundleProblem('  \n')).toBe('it is empty');
     expect(caBundleProblem('type: S3\nconfig: {}\n')).toBe('it holds no PEM block');
-    expect(caBundleProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toBe('PEM block 1 is not a parseable X.509 certificate');
-    expect(caBundleProblem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')).toBe('PEM block 1 is a PRIVATE KEY, not a CERTIFICATE');
+    expect(caBundleProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toBe(
+      'PEM block 1 is not a parseable X.509 certificate',
+    );
+    expect(caBundleProblem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n')).toBe(
+      'PEM block 1 is a PRIVATE KEY, not a CERTIFICATE',
+    );
     expect(caBundleProblem(`garbage\n${ca}`)).toMatch(/^it has text outside its PEM blocks/);
   });
 });
@@ -54,7 +58,10 @@ describe('validate refuses a config or set that would publish an unusable CA bun
     // The rendered objstore Secret is then mounted as the router's client CA: YAML, not PEM.
     const file = example({
       tls: { remoteWrite: { tenantCertificateField: 'organization' }, certificates: { tenants: [{ id: 'team-a' }] } },
-      common: { ...(parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as { common: object }).common, objectStorageConfig: { name: 'thanos-gitops-ca-bundle', key: 'ca.crt' } },
+      common: {
+        ...(parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as { common: object }).common,
+        objectStorageConfig: { name: 'thanos-gitops-ca-bundle', key: 'ca.crt' },
+      },
       objectStorage: { type: 'S3', bucket: 'b', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1' },
     });
     const run = cli(['validate', '--config', file]);
@@ -68,12 +75,28 @@ describe('validate refuses a config or set that would publish an unusable CA bun
     const rendered = join(dir, 'rendered');
     const file = example({ tls: { certificates: { tenants: [{ id: 'team-a' }] } } });
     expect(cli(['render', '--config', file, '--out', rendered]).code).toBe(0);
-    writeFileSync(join(rendered, 'bundle-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-gitops-ca-bundle', namespace: 'thanos' }, data: { 'ca.crt': '' } }));
+    writeFileSync(
+      join(rendered, 'bundle-secret.yaml'),
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'thanos-gitops-ca-bundle', namespace: 'thanos' },
+        data: { 'ca.crt': '' },
+      }),
+    );
     const run = cli(['validate', '--dir', rendered]);
     expect(run.stderr).toContain('Secret thanos/thanos-gitops-ca-bundle key ca.crt: it is empty');
     expect(run.code).toBe(1);
     // The same set with a real bundle validates.
-    writeFileSync(join(rendered, 'bundle-secret.yaml'), stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-gitops-ca-bundle', namespace: 'thanos' }, data: { 'ca.crt': Buffer.from(ca).toString('base64') } }));
+    writeFileSync(
+      join(rendered, 'bundle-secret.yaml'),
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'thanos-gitops-ca-bundle', namespace: 'thanos' },
+        data: { 'ca.crt': Buffer.from(ca).toString('base64') },
+      }),
+    );
     expect(cli(['validate', '--dir', rendered]).code).toBe(0);
   });
 
@@ -88,22 +111,54 @@ describe('validate refuses a config or set that would publish an unusable CA bun
           spec: {
             template: {
               spec: {
-                containers: [{ name: 'thanos', args: ['receive', '--grpc-server-tls-client-ca=/ca/bundle.pem'], volumeMounts: [{ name: 'ca', mountPath: '/ca' }] }],
+                containers: [
+                  {
+                    name: 'thanos',
+                    args: ['receive', '--grpc-server-tls-client-ca=/ca/bundle.pem'],
+                    volumeMounts: [{ name: 'ca', mountPath: '/ca' }],
+                  },
+                ],
                 volumes: [{ name: 'ca', configMap: { name: 'cas', items: [{ key: 'root', path: 'bundle.pem' }] } }],
               },
             },
           },
         },
       },
-      { file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cas', namespace: 'n' }, data: { root: 'not pem' } } },
+      {
+        file: 'c.yaml',
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'cas', namespace: 'n' },
+          data: { root: 'not pem' },
+        },
+      },
     ];
-    expect(caBundleRefusals(set)).toEqual([{ object: 'ConfigMap n/cas', key: 'root', reader: 'Deployment n/r', flag: '--grpc-server-tls-client-ca', problem: 'it holds no PEM block' }]);
+    expect(caBundleRefusals(set)).toEqual([
+      {
+        object: 'ConfigMap n/cas',
+        key: 'root',
+        reader: 'Deployment n/r',
+        flag: '--grpc-server-tls-client-ca',
+        problem: 'it holds no PEM block',
+      },
+    ]);
   });
 
   it('refuses a clientCASecretName shared with a Secret rotation writes other keys to', () => {
-    for (const clash of [{ certificates: { caSecretName: 'shared' } }, { remoteWrite: { secretName: 'shared' } }, { grpc: { enabled: true, secretName: 'shared' } }]) {
-      const tls = { ...clash, remoteWrite: { ...(clash as { remoteWrite?: object }).remoteWrite, clientCASecretName: 'shared' } };
-      const text = stringify({ ...(parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as object), tls });
+    for (const clash of [
+      { certificates: { caSecretName: 'shared' } },
+      { remoteWrite: { secretName: 'shared' } },
+      { grpc: { enabled: true, secretName: 'shared' } },
+    ]) {
+      const tls = {
+        ...clash,
+        remoteWrite: { ...(clash as { remoteWrite?: object }).remoteWrite, clientCASecretName: 'shared' },
+      };
+      const text = stringify({
+        ...(parse(readFileSync(join(ROOT, 'examples/stack/thanos-stack.yaml'), 'utf8')) as object),
+        tls,
+      });
       expect(() => parseStackConfig(text, 'stack.yaml'), JSON.stringify(clash)).toThrow(ConfigError);
       expect(() => parseStackConfig(text, 'stack.yaml')).toThrow(/clientCASecretName 'shared' is also/);
     }

@@ -34,7 +34,9 @@ describe('examples/stack', () => {
     const images = new Set(set.flatMap((m) => JSON.stringify(m.object).match(/quay\.io\/thanos\/thanos:[^"]+/g) ?? []));
     expect([...images]).toEqual(['quay.io/thanos/thanos:v0.42.4']);
     // Every namespaced object is in thanos; the production profile also renders the (cluster-scoped) Namespace itself.
-    expect(new Set(set.filter((m) => m.object.kind !== 'Namespace').map((m) => m.object.metadata.namespace ?? ''))).toEqual(new Set(['thanos']));
+    expect(
+      new Set(set.filter((m) => m.object.kind !== 'Namespace').map((m) => m.object.metadata.namespace ?? '')),
+    ).toEqual(new Set(['thanos']));
     expect(set.filter((m) => m.object.kind === 'Namespace').map((m) => m.object.metadata.name)).toEqual(['thanos']);
     const roles = set
       .filter((m) => m.object.kind === 'ServiceAccount')
@@ -47,7 +49,14 @@ describe('examples/stack', () => {
       ]),
     );
     const kinds = new Set(set.map((m) => `${m.object.kind}/${m.object.metadata.name}`));
-    for (const expected of ['Deployment/thanos-receive-router', 'StatefulSet/thanos-receive-ingestor-default-eu-west-1a', 'StatefulSet/thanos-store', 'StatefulSet/thanos-compact', 'Deployment/thanos-query', 'ConfigMap/hashring-config']) {
+    for (const expected of [
+      'Deployment/thanos-receive-router',
+      'StatefulSet/thanos-receive-ingestor-default-eu-west-1a',
+      'StatefulSet/thanos-store',
+      'StatefulSet/thanos-compact',
+      'Deployment/thanos-query',
+      'ConfigMap/hashring-config',
+    ]) {
       expect(kinds).toContain(expected);
     }
 

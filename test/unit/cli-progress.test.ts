@@ -76,7 +76,11 @@ describe('progress in logs (stderr is not a terminal)', () => {
   });
 
   it('prints nothing without a progress mode (the CLI run in-process) or with THANOS_GITOPS_PROGRESS=off', () => {
-    for (const [mode, setting] of [[undefined, undefined], ['json', 'off'], ['tty', 'off']] as const) {
+    for (const [mode, setting] of [
+      [undefined, undefined],
+      ['json', 'off'],
+      ['tty', 'off'],
+    ] as const) {
       const io = fakeIo(mode);
       if (setting) process.env.THANOS_GITOPS_PROGRESS = setting;
       const reporter = progressReporter(io, now);

@@ -19,7 +19,11 @@ const cli = runCli;
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name !== RENDER_RECORD) out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    if (entry.isFile() && entry.name !== RENDER_RECORD)
+      out[join(entry.parentPath, entry.name).slice(dir.length + 1)] = await readFile(
+        join(entry.parentPath, entry.name),
+        'utf8',
+      );
   }
   return out;
 }
@@ -39,7 +43,9 @@ describe('thanos-gitops render', () => {
       expect(result.stderr).toMatch(/^(warning: .*\n)*Rendered \d+ objects from stack config .* into .*\n$/);
       expect(result.code).toBe(0);
       expect(await snapshot(out)).toEqual(await snapshot(join(goldens, name)));
-      const recorded = (await readFile(join(out, RENDER_RECORD), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
+      const recorded = (await readFile(join(out, RENDER_RECORD), 'utf8'))
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'));
       expect(recorded.sort()).toEqual(Object.keys(await snapshot(join(goldens, name))).sort());
     });
   }
@@ -59,7 +65,10 @@ describe('thanos-gitops render', () => {
     expect((await cli('render', '--config', join(goldens, 'example.yaml'), '--out', out)).code).toBe(0);
     const before = await snapshot(out);
     const broken = join(work, 'broken.yaml');
-    const text = (await readFile(join(goldens, 'example.yaml'), 'utf8')).replace('store:\n  replicas: 1', 'store:\n  replicas: "one"');
+    const text = (await readFile(join(goldens, 'example.yaml'), 'utf8')).replace(
+      'store:\n  replicas: 1',
+      'store:\n  replicas: "one"',
+    );
     await writeFile(broken, text);
     const result = await cli('render', '--config', broken, '--out', out);
     expect(result.code).toBe(1);
@@ -74,7 +83,9 @@ describe('thanos-gitops render', () => {
     const missing = join(work, 'missing.yaml');
     const plain = await cli('render', '--config', missing);
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toBe(`error: stack config ${missing} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)\n`);
+    expect(plain.stderr).toBe(
+      `error: stack config ${missing} does not exist; pass one with --config (examples/stack/thanos-stack.yaml is a starting point)\n`,
+    );
     process.env.THANOS_GITOPS_DEBUG = '1';
     try {
       const debug = await cli('render', '--config', missing);
@@ -87,10 +98,28 @@ describe('thanos-gitops render', () => {
 
   it('renders the manifests and jsonnet sources', async () => {
     await mkdir(join(work, 'deploy'));
-    await writeFile(join(work, 'deploy', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {on: "yes"}\n');
-    await writeFile(join(work, 'main.jsonnet'), "{ 'a-configmap': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { on: 'yes' } } }");
+    await writeFile(
+      join(work, 'deploy', 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {on: "yes"}\n',
+    );
+    await writeFile(
+      join(work, 'main.jsonnet'),
+      "{ 'a-configmap': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { on: 'yes' } } }",
+    );
     expect((await cli('render', '--dir', join(work, 'deploy'), '--out', join(work, 'out1'))).code).toBe(0);
-    expect((await cli('render', '--source', 'jsonnet', '--entrypoint', join(work, 'main.jsonnet'), '--out', join(work, 'out2'))).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'render',
+          '--source',
+          'jsonnet',
+          '--entrypoint',
+          join(work, 'main.jsonnet'),
+          '--out',
+          join(work, 'out2'),
+        )
+      ).code,
+    ).toBe(0);
     const expected = 'apiVersion: v1\ndata:\n  "on": "yes"\nkind: ConfigMap\nmetadata:\n  name: a\n';
     expect(await snapshot(join(work, 'out1'))).toEqual({ 'cm.yaml': expected });
     expect(await snapshot(join(work, 'out2'))).toEqual({ 'a-configmap.yaml': expected });
@@ -111,7 +140,9 @@ describe('thanos-gitops render', () => {
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.stderr).toMatch(new RegExp(`^error: .+\\nRun 'thanos-gitops ${argv[0]} --help' for usage\\.\\n$`));
     }
-    expect((await cli('render', '--config', 'a.yaml', '--dir', 'deploy')).stderr).toContain('--config does not apply to the manifests source');
+    expect((await cli('render', '--config', 'a.yaml', '--dir', 'deploy')).stderr).toContain(
+      '--config does not apply to the manifests source',
+    );
   });
 });
 
@@ -119,15 +150,24 @@ describe('thanos-gitops validate', () => {
   it('prints one OK line with the object count', async () => {
     const config = join(goldens, 'example.yaml');
     const result = await cli('validate', '--config', config);
-    expect(result).toEqual({ code: 0, stdout: `OK: stack config ${config} renders 16 objects of 6 kinds\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `OK: stack config ${config} renders 16 objects of 6 kinds\n`,
+      stderr: '',
+    });
   });
 
   it('fails with the first problem and its location', async () => {
     await mkdir(join(work, 'deploy'));
-    await writeFile(join(work, 'deploy', 'x.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {}}\n');
+    await writeFile(
+      join(work, 'deploy', 'x.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {}}\n',
+    );
     const result = await cli('validate', '--dir', join(work, 'deploy'));
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`error: ${join(work, 'deploy', 'x.yaml')}:5:1: document 2: missing metadata.name: every object needs apiVersion, kind and metadata.name\n`);
+    expect(result.stderr).toBe(
+      `error: ${join(work, 'deploy', 'x.yaml')}:5:1: document 2: missing metadata.name: every object needs apiVersion, kind and metadata.name\n`,
+    );
   });
 
   it('warns about objects defined twice with different content (kube-thanos all.jsonnet does this)', async () => {
@@ -143,11 +183,20 @@ describe('thanos-gitops validate', () => {
     // Stack validation then warns about what kube-thanos's kitchen-sink stack would do on real Thanos: its querier
     // does not deduplicate the RF 2 receivers' `replica` label, and compact and compactShards share one bucket.
     expect(lines.slice(3)).toEqual([
-      expect.stringMatching(/^warning: .*all\.yaml -> thanos-query-deployment\.yaml: query\.replicaLabels: Deployment thanos\/thanos-query: .*thanos-receive-default marks each pod with `replica`/),
-      expect.stringMatching(/^warning: .*query\.replicaLabels: .*thanos-receive-region-1 marks each pod with `replica`/),
-      expect.stringMatching(/^warning: .*thanos-compact-statefulSet\.yaml: compact \/ compactShards: .*compact the same bucket/),
+      expect.stringMatching(
+        /^warning: .*all\.yaml -> thanos-query-deployment\.yaml: query\.replicaLabels: Deployment thanos\/thanos-query: .*thanos-receive-default marks each pod with `replica`/,
+      ),
+      expect.stringMatching(
+        /^warning: .*query\.replicaLabels: .*thanos-receive-region-1 marks each pod with `replica`/,
+      ),
+      expect.stringMatching(
+        /^warning: .*thanos-compact-statefulSet\.yaml: compact \/ compactShards: .*compact the same bucket/,
+      ),
     ]);
-    for (const line of lines.slice(3)) expect(line).toMatch(/Fix: .*\(Thanos v0\.42\.4, docs\/components\/(query|compact)\.md, https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//);
+    for (const line of lines.slice(3))
+      expect(line).toMatch(
+        /Fix: .*\(Thanos v0\.42\.4, docs\/components\/(query|compact)\.md, https:\/\/github\.com\/thanos-io\/thanos\/blob\/v0\.42\.4\//,
+      );
   });
 });
 
@@ -155,18 +204,38 @@ describe('thanos-gitops diff --base-config', () => {
   it('reports changes, exits 3 with --exit-code, and writes --output', async () => {
     const base = join(goldens, 'example.yaml');
     const head = join(work, 'next.yaml');
-    await writeFile(head, (await readFile(base, 'utf8')).replace('query:                        # stores', 'query:\n  replicas: 3 # was').replace('\n  replicas: 1\n  replicaLabels: [prometheus_replica, rule_replica]', '\n  replicaLabels: [prometheus_replica, rule_replica]'));
+    await writeFile(
+      head,
+      (await readFile(base, 'utf8'))
+        .replace('query:                        # stores', 'query:\n  replicas: 3 # was')
+        .replace(
+          '\n  replicas: 1\n  replicaLabels: [prometheus_replica, rule_replica]',
+          '\n  replicaLabels: [prometheus_replica, rule_replica]',
+        ),
+    );
     const result = await cli('diff', '--base-config', base, '--config', head, '--environment', 'staging');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('<!-- thanos-gitops:staging -->');
     expect(result.stdout).toContain('Deployment thanos/thanos-query');
     expect(result.stdout).toMatch(/-\s+replicas: 1\n\+\s+replicas: 3/);
 
-    expect((await cli('diff', '--base-config', base, '--config', head, '--exit-code')).code).toBe(DIFF_CHANGES_EXIT_CODE);
+    expect((await cli('diff', '--base-config', base, '--config', head, '--exit-code')).code).toBe(
+      DIFF_CHANGES_EXIT_CODE,
+    );
     expect((await cli('diff', '--base-config', base, '--config', base, '--exit-code')).code).toBe(0);
 
     const report = join(work, 'report.md');
-    const written = await cli('diff', '--base-config', base, '--config', head, '--output', report, '--max-length', '2000');
+    const written = await cli(
+      'diff',
+      '--base-config',
+      base,
+      '--config',
+      head,
+      '--output',
+      report,
+      '--max-length',
+      '2000',
+    );
     expect(written.code).toBe(0);
     expect(written.stdout).toBe(`Changes: 0 added, 0 removed, 1 modified, 15 unchanged; report written to ${report}\n`);
     const text = await readFile(report, 'utf8');

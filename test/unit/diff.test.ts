@@ -2,14 +2,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { diffManifestSets, fingerprint, normalizeObject, redactSecret, toDiffYaml, withFingerprintKey } from '../../src/diff/index.js';
+import {
+  diffManifestSets,
+  fingerprint,
+  normalizeObject,
+  redactSecret,
+  toDiffYaml,
+  withFingerprintKey,
+} from '../../src/diff/index.js';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
 const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 
 function loadGolden(name: 'example' | 'all'): ManifestSet {
   const dir = join(GOLDENS, name);
-  return readdirSync(dir).filter((file) => file.endsWith('.yaml')).sort()
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
     .map((file) => ({ file, object: parse(readFileSync(join(dir, file), 'utf8')) as KubeObject }));
 }
 
@@ -26,8 +35,13 @@ function asLive(object: KubeObject, extra: Record<string, unknown> = {}): KubeOb
   live.metadata.resourceVersion = '48213';
   live.metadata.generation = 3;
   live.metadata.creationTimestamp = '2026-11-01T10:00:00Z';
-  live.metadata.managedFields = [{ manager: 'thanos-gitops', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
-  live.metadata.annotations = { ...live.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(object) };
+  live.metadata.managedFields = [
+    { manager: 'thanos-gitops', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } },
+  ];
+  live.metadata.annotations = {
+    ...live.metadata.annotations,
+    'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(object),
+  };
   live.status = { replicas: 1, readyReplicas: 1, observedGeneration: 3 };
   return { ...live, ...extra } as KubeObject;
 }
@@ -75,7 +89,12 @@ describe('normalizeObject', () => {
   });
 
   it('leaves strings that merely start with a brace alone', () => {
-    const object: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { template: '{{ .Values }}' } };
+    const object: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x' },
+      data: { template: '{{ .Values }}' },
+    };
     expect((normalizeObject(object)['data'] as Record<string, string>)['template']).toBe('{{ .Values }}');
   });
 
@@ -91,15 +110,16 @@ describe('redactSecret', () => {
   const planted = 'AKIAPLANTEDSECRET-s3cr3t-value';
   const plantedBase64 = Buffer.from(planted).toString('base64');
 
-  it('replaces every value by a fingerprint of the decoded bytes that does not tell its length', () => withFingerprintKey(() => {
-    const redacted = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
-    const value = (redacted['data'] as Record<string, string>)['thanos.yaml'];
-    expect(value).toBe(fingerprint(Buffer.from(planted)));
-    expect(value).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
-    expect(fingerprint(Buffer.from('a'))).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
-    expect(JSON.stringify(redacted)).not.toContain(planted);
-    expect(JSON.stringify(redacted)).not.toContain(plantedBase64);
-  }));
+  it('replaces every value by a fingerprint of the decoded bytes that does not tell its length', () =>
+    withFingerprintKey(() => {
+      const redacted = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
+      const value = (redacted['data'] as Record<string, string>)['thanos.yaml'];
+      expect(value).toBe(fingerprint(Buffer.from(planted)));
+      expect(value).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
+      expect(fingerprint(Buffer.from('a'))).toMatch(/^hmac-sha256:[0-9a-f]{10}$/);
+      expect(JSON.stringify(redacted)).not.toContain(planted);
+      expect(JSON.stringify(redacted)).not.toContain(plantedBase64);
+    }));
 
   it('keys fingerprints per report run, so a short secret cannot be guessed from a public comment nor compared across runs', async () => {
     const { createHash } = await import('node:crypto');
@@ -122,21 +142,25 @@ describe('redactSecret', () => {
     expect(mask()).not.toBe(mask());
   });
 
-  it('folds stringData into data first, so both spellings of one value get the same fingerprint', () => withFingerprintKey(() => {
-    const fromStringData = redactSecret(secret({}, { 'thanos.yaml': planted }));
-    const fromData = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
-    expect(fromStringData['stringData']).toBeUndefined();
-    expect(fromStringData['data']).toEqual(fromData['data']);
-  }));
+  it('folds stringData into data first, so both spellings of one value get the same fingerprint', () =>
+    withFingerprintKey(() => {
+      const fromStringData = redactSecret(secret({}, { 'thanos.yaml': planted }));
+      const fromData = redactSecret(secret({ 'thanos.yaml': plantedBase64 }));
+      expect(fromStringData['stringData']).toBeUndefined();
+      expect(fromStringData['data']).toEqual(fromData['data']);
+    }));
 
-  it('lets stringData win over data for the same key, as the API server does', () => withFingerprintKey(() => {
-    const redacted = redactSecret(secret({ key: Buffer.from('old').toString('base64') }, { key: 'new' }));
-    expect((redacted['data'] as Record<string, string>)['key']).toBe(fingerprint(Buffer.from('new')));
-  }));
+  it('lets stringData win over data for the same key, as the API server does', () =>
+    withFingerprintKey(() => {
+      const redacted = redactSecret(secret({ key: Buffer.from('old').toString('base64') }, { key: 'new' }));
+      expect((redacted['data'] as Record<string, string>)['key']).toBe(fingerprint(Buffer.from('new')));
+    }));
 
   it('masks the last-applied annotation of a Secret and is idempotent', () => {
     const object = secret({ key: plantedBase64 });
-    object.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { key: planted } }) };
+    object.metadata.annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { key: planted } }),
+    };
     const once = redactSecret(object);
     expect(JSON.stringify(once)).not.toContain(planted);
     expect(once.metadata.annotations!['kubectl.kubernetes.io/last-applied-configuration']).toMatch(/^hmac-sha256:/);
@@ -144,7 +168,12 @@ describe('redactSecret', () => {
   });
 
   it('leaves other kinds alone', () => {
-    const configMap: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { key: plantedBase64 } };
+    const configMap: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x' },
+      data: { key: plantedBase64 },
+    };
     expect(redactSecret(configMap)).toEqual(configMap);
   });
 });
@@ -160,16 +189,31 @@ describe('diffManifestSets', () => {
   it('matches by group, kind, namespace and name and classifies each object', () => {
     const base = loadGolden('example');
     const head = loadGolden('example').filter((manifest) => manifest.file !== 'thanos-store-serviceMonitor.yaml');
-    head.push({ file: 'extra-configmap.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extra', namespace: 'thanos' }, data: { a: 'b' } } });
+    head.push({
+      file: 'extra-configmap.yaml',
+      object: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'extra', namespace: 'thanos' },
+        data: { a: 'b' },
+      },
+    });
     find(head, 'thanos-query-deployment.yaml').spec.template.spec.containers[0].args.push('--query.timeout=5m');
     const diff = diffManifestSets(base, head);
     expect(diff.counts).toEqual({ added: 1, removed: 1, modified: 1, unchanged: base.length - 2 });
-    const byChange = (change: string) => diff.entries.filter((entry) => entry.change === change).map((entry) => entry.id);
+    const byChange = (change: string) =>
+      diff.entries.filter((entry) => entry.change === change).map((entry) => entry.id);
     expect(byChange('added')).toEqual(['/ConfigMap/thanos/extra']);
     expect(byChange('removed')).toEqual(['monitoring.coreos.com/ServiceMonitor/thanos/thanos-store']);
     expect(byChange('modified')).toEqual(['apps/Deployment/thanos/thanos-query']);
     const modified = diff.entries.find((entry) => entry.change === 'modified')!;
-    expect(modified).toMatchObject({ kind: 'Deployment', namespace: 'thanos', name: 'thanos-query', additions: 1, deletions: 0 });
+    expect(modified).toMatchObject({
+      kind: 'Deployment',
+      namespace: 'thanos',
+      name: 'thanos-query',
+      additions: 1,
+      deletions: 0,
+    });
     expect(modified.patch).toContain('--- a/thanos-query-deployment.yaml');
     expect(modified.patch).toContain('+            - --query.timeout=5m');
     const added = diff.entries.find((entry) => entry.change === 'added')!;
@@ -195,50 +239,75 @@ describe('diffManifestSets', () => {
     expect(diff.counts.modified).toBe(0);
   });
 
-  it('shows a changed Secret value as a changed fingerprint only, plain or masked on either side', () => withFingerprintKey(() => {
-    const planted = 'planted-objstore-secret-key-1234';
-    const base: ManifestSet = [{ file: 's.yaml', object: secret({}, { 'thanos.yaml': 'old-value' }) }];
-    const head: ManifestSet = [{ file: 's.yaml', object: secret({ 'thanos.yaml': Buffer.from(planted).toString('base64') }) }];
-    const diff = diffManifestSets(base, head);
-    expect(diff.counts.modified).toBe(1);
-    const text = JSON.stringify(diff);
-    expect(text).not.toContain(planted);
-    expect(text).not.toContain(Buffer.from(planted).toString('base64'));
-    expect(text).not.toContain('old-value');
-    expect(diff.entries[0]!.patch).toContain(`+  thanos.yaml: ${fingerprint(Buffer.from(planted))}`);
-    // Already-masked input (the plan path masks server dry-run output) compares equal to the unmasked one.
-    const masked: ManifestSet = [{ file: 's.yaml', object: redactSecret(head[0]!.object) }];
-    expect(diffManifestSets(masked, head).counts.unchanged).toBe(1);
-  }));
+  it('shows a changed Secret value as a changed fingerprint only, plain or masked on either side', () =>
+    withFingerprintKey(() => {
+      const planted = 'planted-objstore-secret-key-1234';
+      const base: ManifestSet = [{ file: 's.yaml', object: secret({}, { 'thanos.yaml': 'old-value' }) }];
+      const head: ManifestSet = [
+        { file: 's.yaml', object: secret({ 'thanos.yaml': Buffer.from(planted).toString('base64') }) },
+      ];
+      const diff = diffManifestSets(base, head);
+      expect(diff.counts.modified).toBe(1);
+      const text = JSON.stringify(diff);
+      expect(text).not.toContain(planted);
+      expect(text).not.toContain(Buffer.from(planted).toString('base64'));
+      expect(text).not.toContain('old-value');
+      expect(diff.entries[0]!.patch).toContain(`+  thanos.yaml: ${fingerprint(Buffer.from(planted))}`);
+      // Already-masked input (the plan path masks server dry-run output) compares equal to the unmasked one.
+      const masked: ManifestSet = [{ file: 's.yaml', object: redactSecret(head[0]!.object) }];
+      expect(diffManifestSets(masked, head).counts.unchanged).toBe(1);
+    }));
 
   it('compares the later definition when kube-thanos writes an object into two files, as applying the directory would', () => {
     const diff = diffManifestSets([], loadGolden('all'));
-    const monitors = diff.entries.filter((entry) => entry.id === 'monitoring.coreos.com/ServiceMonitor/thanos/thanos-compact');
+    const monitors = diff.entries.filter(
+      (entry) => entry.id === 'monitoring.coreos.com/ServiceMonitor/thanos/thanos-compact',
+    );
     expect(monitors).toHaveLength(1);
     expect(monitors[0]!.patch).toContain('+++ b/thanos-compact-shards-serviceMonitor.yaml');
   });
 
   it('rejects an object without a name, naming the file', () => {
-    const bad: ManifestSet = [{ file: 'broken.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } as KubeObject }];
+    const bad: ManifestSet = [
+      { file: 'broken.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} } as KubeObject },
+    ];
     expect(() => diffManifestSets(bad, [])).toThrow(/base manifest broken\.yaml.*metadata\.name/);
   });
 });
 
 describe('credential-shaped values outside Secrets', () => {
-  const masked = (text: string) => withFingerprintKey(() => {
-    const object = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'thanos' }, data: { v: text } });
-    return (object['data'] as Record<string, string>)['v']!;
-  });
+  const masked = (text: string) =>
+    withFingerprintKey(() => {
+      const object = normalizeObject({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'c', namespace: 'thanos' },
+        data: { v: text },
+      });
+      return (object['data'] as Record<string, string>)['v']!;
+    });
 
   it.each([
-    ['an objstore secret_key and access key id', 'type: S3\nconfig:\n  access_key: AKIAPLANTED000000001\n  secret_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01\n', ['AKIAPLANTED000000001', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01']],
+    [
+      'an objstore secret_key and access key id',
+      'type: S3\nconfig:\n  access_key: AKIAPLANTED000000001\n  secret_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01\n',
+      ['AKIAPLANTED000000001', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01'],
+    ],
     ['a JSON password', '{"user": "bob", "password": "hunter2-planted"}', ['hunter2-planted']],
     ['a bearer header', 'Authorization: Bearer planted.Token1234', ['planted.Token1234']],
-    ['a basic header as actions/checkout writes it', 'extraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==', ['eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==']],
+    [
+      'a basic header as actions/checkout writes it',
+      'extraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA==',
+      ['eC1hY2Nlc3MtdG9rZW46cGxhbnRlZA=='],
+    ],
     ['a URL password', 'remote: https://thanos:planted-pw@metrics.example/api', ['planted-pw']],
     ['a GitHub token', `token ${'ghp_'}${'P'.repeat(36)}`, [`ghp_${'P'.repeat(36)}`]],
     ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwbGFudGVkIn0.c2lnbmF0dXJlLXBsYW50ZWQ', ['eyJzdWIiOiJwbGFudGVkIn0']],
-    ['a PEM private key', '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPLANTEDkeyMaterial\n-----END EC PRIVATE KEY-----\n', ['PLANTEDkeyMaterial', 'PRIVATE KEY']],
+    [
+      'a PEM private key',
+      '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPLANTEDkeyMaterial\n-----END EC PRIVATE KEY-----\n',
+      ['PLANTEDkeyMaterial', 'PRIVATE KEY'],
+    ],
   ])('masks %s with a fingerprint', (_name, text, planted) => {
     const value = masked(text);
     for (const part of planted) expect(value).not.toContain(part);
@@ -248,14 +317,28 @@ describe('credential-shaped values outside Secrets', () => {
   it('leaves ordinary configuration alone', () => {
     for (const text of [
       '--endpoint=thanos-receive-ingestor-default-0.thanos-receive-ingestor-default.thanos.svc.cluster.local:10901',
-      'token_file: /var/run/secrets/kubernetes.io/serviceaccount/token', 'secret_key: $(OBJSTORE_SECRET_KEY)',
-      '# Basic configuration of the bucket', 'sha 0123456789abcdef0123456789abcdef01234567', 'secretName: thanos-objectstorage',
+      'token_file: /var/run/secrets/kubernetes.io/serviceaccount/token',
+      'secret_key: $(OBJSTORE_SECRET_KEY)',
+      '# Basic configuration of the bucket',
+      'sha 0123456789abcdef0123456789abcdef01234567',
+      'secretName: thanos-objectstorage',
       '-----BEGIN CERTIFICATE-----\nMIIBplanted\n-----END CERTIFICATE-----',
-    ]) expect(masked(text)).toBe(text);
+    ])
+      expect(masked(text)).toBe(text);
   });
 
   it('masks equal values equally within a run, so an unchanged credential is not a change', () => {
-    const config = (key: string) => [{ file: 'c.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { 'objstore.yaml': `secret_key: ${key}\nbucket: b\n` } } as KubeObject }];
+    const config = (key: string) => [
+      {
+        file: 'c.yaml',
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'c' },
+          data: { 'objstore.yaml': `secret_key: ${key}\nbucket: b\n` },
+        } as KubeObject,
+      },
+    ];
     expect(diffManifestSets(config('same-planted-1'), config('same-planted-1')).counts.unchanged).toBe(1);
     const changed = diffManifestSets(config('old-planted-1'), config('new-planted-2'));
     expect(changed.counts.modified).toBe(1);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { COMPONENT_KEYS, componentOptions, EXTENSION_OPTIONS } from '../../src/config/schema.js';
-import { check, coverage, describeFailure, renderOurs, runDifferential, type RunResult } from '../helpers/differential.js';
+import {
+  check,
+  coverage,
+  describeFailure,
+  renderOurs,
+  runDifferential,
+  type RunResult,
+} from '../helpers/differential.js';
 import { generateStack, stackJsonnet, stackYaml, type GeneratedStack } from '../helpers/stack-generator.js';
 
 // 300 generated stacks against real kube-thanos (../shared/kube-thanos/src, /usr/bin/jsonnet) on every run; more with
@@ -11,7 +18,8 @@ const MIN_NON_DEFAULT = 20;
 
 /** Accepted options the generator leaves alone, and why. */
 const NOT_VARIED: Record<string, string> = {
-  'receiveRouter.replicas': 'accepted only when equal to routerReplicas (kube-thanos sizes the router with routerReplicas)',
+  'receiveRouter.replicas':
+    'accepted only when equal to routerReplicas (kube-thanos sizes the router with routerReplicas)',
 };
 
 let result: RunResult | undefined;
@@ -30,7 +38,9 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
         `(jsonnet ${(run.jsonnetMs / 1000).toFixed(1)} s, thanos-gitops ${(run.oursMs / 1000).toFixed(1)} s)\n`,
     );
     const first = run.failures[0];
-    const report = first ? `${run.failures.length} of ${COUNT} stacks differ; the first:\n${await describeFailure(first)}` : '';
+    const report = first
+      ? `${run.failures.length} of ${COUNT} stacks differ; the first:\n${await describeFailure(first)}`
+      : '';
     expect(report).toBe('');
   }, 900_000);
 
@@ -50,13 +60,17 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
       }
     }
     const values = [...counts.values()];
-    process.stdout.write(`differential coverage: ${rows.length} component options, min ${Math.min(...values)}, median ${values.sort((a, b) => a - b)[Math.floor(values.length / 2)]}\n${rows.join(' ')}\n`);
+    process.stdout.write(
+      `differential coverage: ${rows.length} component options, min ${Math.min(...values)}, median ${values.sort((a, b) => a - b)[Math.floor(values.length / 2)]}\n${rows.join(' ')}\n`,
+    );
     expect(low).toEqual([]);
   }, 900_000);
 
-  it('ingestors without the hashrings ConfigMap (hashringConfigMapName \'\') are among the compared stacks, with a router', async () => {
+  it("ingestors without the hashrings ConfigMap (hashringConfigMapName '') are among the compared stacks, with a router", async () => {
     const run = await differential();
-    const ingestorOnly = run.stacks.filter((stack) => stack.components.receiveIngestor?.['hashringConfigMapName'] === '');
+    const ingestorOnly = run.stacks.filter(
+      (stack) => stack.components.receiveIngestor?.['hashringConfigMapName'] === '',
+    );
     const withRouter = ingestorOnly.filter((stack) => stack.components.receiveRouter !== undefined);
     expect(ingestorOnly.length).toBeGreaterThanOrEqual(MIN_NON_DEFAULT);
     expect(withRouter.length).toBeGreaterThanOrEqual(5);
@@ -66,9 +80,20 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
   it('router + ingestors without the hashrings ConfigMap: byte for byte kube-thanos, no hashrings flag or mount on the ingestors', async () => {
     const stack: GeneratedStack = {
       seed: 11,
-      common: { namespace: 'thanos', version: 'v0.42.4', image: 'quay.io/thanos/thanos:v0.42.4', objectStorageConfig: { name: 'o', key: 'k' }, hashringConfigMapName: 'hashring-config' },
+      common: {
+        namespace: 'thanos',
+        version: 'v0.42.4',
+        image: 'quay.io/thanos/thanos:v0.42.4',
+        objectStorageConfig: { name: 'o', key: 'k' },
+        hashringConfigMapName: 'hashring-config',
+      },
       components: {
-        receiveIngestor: { replicas: 3, replicationFactor: 2, replicaLabels: ['receive_replica'], hashringConfigMapName: '' },
+        receiveIngestor: {
+          replicas: 3,
+          replicationFactor: 2,
+          replicaLabels: ['receive_replica'],
+          hashringConfigMapName: '',
+        },
         receiveRouter: { replicationFactor: 2, replicaLabels: ['receive_replica'] },
       },
     };
@@ -78,7 +103,9 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
     expect(ingestor).toContain('--receive.local-endpoint=');
     expect(ingestor).not.toContain('--receive.hashrings-file');
     expect(ingestor).not.toContain('hashring-config');
-    expect(files.get('thanos-receive-router-deployment.yaml')).toContain('--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json');
+    expect(files.get('thanos-receive-router-deployment.yaml')).toContain(
+      '--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json',
+    );
     expect(files.get('thanos-receive-router-configmap.yaml')).toContain('name: hashring-config');
   }, 120_000);
 
@@ -92,14 +119,21 @@ describe('differential: generated stacks render exactly as kube-thanos renders t
     // A stack both renderers refuse: thanos-gitops says why, and the shrinker keeps only what that refusal needs.
     const stack: GeneratedStack = {
       seed: 7,
-      common: { namespace: 'thanos', version: 'v0.42.4', image: 'quay.io/thanos/thanos:v0.42.4', objectStorageConfig: { name: 'o', key: 'k' } },
+      common: {
+        namespace: 'thanos',
+        version: 'v0.42.4',
+        image: 'quay.io/thanos/thanos:v0.42.4',
+        objectStorageConfig: { name: 'o', key: 'k' },
+      },
       components: {
         query: { replicas: 1, replicaLabels: ['r'] },
         store: { replicas: 2, securityContext: { runAsUser: 1000 }, minTime: '-1w' },
         compact: { replicas: 1, deleteDelay: '1h' },
       },
     };
-    expect((await check(stack)).error).toMatch(/store\.securityContext: kube-thanos derives the container securityContext/);
+    expect((await check(stack)).error).toMatch(
+      /store\.securityContext: kube-thanos derives the container securityContext/,
+    );
     const report = await describeFailure({ stack, differences: [] });
     expect(report).toMatch(/^seed 7 \(reproduce: npx tsx scripts\/differential\.ts --seed 7 --count 1\)/);
     expect(report).toContain('store:\n  replicas: 2\n  securityContext:\n    runAsUser: 1000\n');

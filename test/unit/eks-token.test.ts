@@ -32,13 +32,25 @@ const baseEnv = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
-function awsGetToken(args: string[], credentials: Record<string, string>, extraEnv: Record<string, string> = {}): string {
-  const run = spawnSync(FAKETIME, ['-f', INSTANT, AWS, 'eks', 'get-token', ...args], { env: { ...baseEnv, ...credentials, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
+function awsGetToken(
+  args: string[],
+  credentials: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): string {
+  const run = spawnSync(FAKETIME, ['-f', INSTANT, AWS, 'eks', 'get-token', ...args], {
+    env: { ...baseEnv, ...credentials, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (run.status !== 0) throw new Error(`aws eks get-token failed: ${run.stderr}`);
   return run.stdout;
 }
 
-function ourGetToken(args: string[], credentials: Record<string, string>, extraEnv: Record<string, string> = {}): string {
+function ourGetToken(
+  args: string[],
+  credentials: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): string {
   const run = spawnSync(NODE, ['--import', 'tsx', 'src/cli/main.ts', 'eks-token', ...args], {
     env: { ...baseEnv, ...credentials, ...extraEnv, THANOS_GITOPS_NOW: INSTANT_ISO },
     encoding: 'utf8',
@@ -48,20 +60,33 @@ function ourGetToken(args: string[], credentials: Record<string, string>, extraE
   return run.stdout;
 }
 
-const STATIC = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-const SESSION = { AWS_ACCESS_KEY_ID: 'ASIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY', AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJGMEQCIA+/ex=ample' };
+const STATIC = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
+const SESSION = {
+  AWS_ACCESS_KEY_ID: 'ASIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
+  AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJGMEQCIA+/ex=ample',
+};
 
 describe('EKS token: byte-for-byte equal to aws eks get-token', () => {
   beforeAll(() => {
     if (!existsSync(AWS) || !existsSync(FAKETIME)) {
-      throw new Error('this test needs Debian awscli and faketime: flock /tmp/apt.lock apt-get install -y awscli faketime');
+      throw new Error(
+        'this test needs Debian awscli and faketime: flock /tmp/apt.lock apt-get install -y awscli faketime',
+      );
     }
   });
 
   it.each([
     ['static keys, eu-west-1', STATIC, ['--cluster-name', 'prod-thanos', '--region', 'eu-west-1']],
     ['session token, us-east-1', SESSION, ['--cluster-name', 'demo', '--region', 'us-east-1']],
-    ['session token, ap-southeast-2, long cluster name', SESSION, ['--cluster-name', 'thanos-observability-platform-2', '--region', 'ap-southeast-2']],
+    [
+      'session token, ap-southeast-2, long cluster name',
+      SESSION,
+      ['--cluster-name', 'thanos-observability-platform-2', '--region', 'ap-southeast-2'],
+    ],
   ])('%s', (_name, credentials, args) => {
     const expected = awsGetToken(args, credentials);
     const actual = ourGetToken(args, credentials);
@@ -71,14 +96,21 @@ describe('EKS token: byte-for-byte equal to aws eks get-token', () => {
     const url = decodeEksToken(parsed.status.token);
     expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
-    expect(url.searchParams.get('X-Amz-Security-Token')).toBe(credentials === SESSION ? SESSION.AWS_SESSION_TOKEN : null);
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe(
+      credentials === SESSION ? SESSION.AWS_SESSION_TOKEN : null,
+    );
     expect(parsed.status.token).not.toMatch(/=/);
   });
 
   it('same apiVersion choice from KUBERNETES_EXEC_INFO', () => {
     const args = ['--cluster-name', 'demo', '--region', 'eu-central-1'];
-    for (const info of ['{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}', '{"apiVersion":"client.authentication.k8s.io/v1beta1"}']) {
-      expect(ourGetToken(args, STATIC, { KUBERNETES_EXEC_INFO: info })).toBe(awsGetToken(args, STATIC, { KUBERNETES_EXEC_INFO: info }));
+    for (const info of [
+      '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}',
+      '{"apiVersion":"client.authentication.k8s.io/v1beta1"}',
+    ]) {
+      expect(ourGetToken(args, STATIC, { KUBERNETES_EXEC_INFO: info })).toBe(
+        awsGetToken(args, STATIC, { KUBERNETES_EXEC_INFO: info }),
+      );
     }
     expect(execCredentialApiVersion(undefined)).toBe('client.authentication.k8s.io/v1beta1');
     expect(execCredentialApiVersion('not json')).toBe('client.authentication.k8s.io/v1beta1');
@@ -86,10 +118,16 @@ describe('EKS token: byte-for-byte equal to aws eks get-token', () => {
 
   it('expirationTimestamp has whole seconds and the JSON has Python separators, like aws-cli', () => {
     const credential = formatExecCredential(
-      { token: 'k8s-aws-v1.abc', issuedAt: new Date('2026-01-02T03:04:05Z'), expiresAt: new Date('2026-01-02T03:18:05.123Z') },
+      {
+        token: 'k8s-aws-v1.abc',
+        issuedAt: new Date('2026-01-02T03:04:05Z'),
+        expiresAt: new Date('2026-01-02T03:18:05.123Z'),
+      },
       'client.authentication.k8s.io/v1beta1',
     );
-    expect(credential).toBe('{"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1", "spec": {}, "status": {"expirationTimestamp": "2026-01-02T03:18:05Z", "token": "k8s-aws-v1.abc"}}\n');
+    expect(credential).toBe(
+      '{"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1", "spec": {}, "status": {"expirationTimestamp": "2026-01-02T03:18:05Z", "token": "k8s-aws-v1.abc"}}\n',
+    );
   });
 
   it('CLI usage errors', async () => {
@@ -103,11 +141,19 @@ describe('EKS token: byte-for-byte equal to aws eks get-token', () => {
 });
 
 describe('EKS token provider', () => {
-  const credentials: AwsCredentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+  const credentials: AwsCredentials = {
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  };
 
   it('reuses a token for under 10 minutes and mints a new one after', async () => {
     let now = new Date('2026-03-01T10:00:00Z');
-    const provider = new EksTokenProvider({ clusterName: 'c', region: 'eu-west-1', credentials: async () => credentials, clock: () => now });
+    const provider = new EksTokenProvider({
+      clusterName: 'c',
+      region: 'eu-west-1',
+      credentials: async () => credentials,
+      clock: () => now,
+    });
     const first = await provider.token();
     now = new Date('2026-03-01T10:09:59Z');
     expect(await provider.token()).toBe(first);
@@ -126,17 +172,43 @@ describe('EKS token provider', () => {
   });
 
   it('concurrent callers share one mint', async () => {
-    const provider = new EksTokenProvider({ clusterName: 'c', region: 'eu-west-1', credentials: async () => credentials });
+    const provider = new EksTokenProvider({
+      clusterName: 'c',
+      region: 'eu-west-1',
+      credentials: async () => credentials,
+    });
     const tokens = await Promise.all(Array.from({ length: 20 }, () => provider.token()));
     expect(new Set(tokens).size).toBe(1);
     expect(provider.minted).toBe(1);
   });
 
   it('the presigned URL carries only the query keys EKS accepts, in aws-cli order', async () => {
-    const url = await presignGetCallerIdentity({ clusterName: 'c', region: 'eu-north-1', credentials: { ...credentials, sessionToken: 'tok' }, now: new Date('2026-01-01T00:00:00Z') });
-    expect([...new URL(url).searchParams.keys()]).toEqual(['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token', 'X-Amz-Signature']);
-    expect(url.startsWith('https://sts.eu-north-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&')).toBe(true);
-    const token = await createEksToken({ clusterName: 'c', region: 'eu-north-1', credentials, now: new Date('2026-01-01T00:00:00Z') });
+    const url = await presignGetCallerIdentity({
+      clusterName: 'c',
+      region: 'eu-north-1',
+      credentials: { ...credentials, sessionToken: 'tok' },
+      now: new Date('2026-01-01T00:00:00Z'),
+    });
+    expect([...new URL(url).searchParams.keys()]).toEqual([
+      'Action',
+      'Version',
+      'X-Amz-Algorithm',
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Security-Token',
+      'X-Amz-Signature',
+    ]);
+    expect(url.startsWith('https://sts.eu-north-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&')).toBe(
+      true,
+    );
+    const token = await createEksToken({
+      clusterName: 'c',
+      region: 'eu-north-1',
+      credentials,
+      now: new Date('2026-01-01T00:00:00Z'),
+    });
     expect(token.expiresAt.toISOString()).toBe('2026-01-01T00:14:00.000Z');
   });
 });
@@ -149,9 +221,19 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
 
   beforeAll(async () => {
     aws = await startFakeAws({
-      keys: { [base.AWS_ACCESS_KEY_ID]: { secretAccessKey: base.AWS_SECRET_ACCESS_KEY, arn: 'arn:aws:iam::111122223333:user/ci' } },
+      keys: {
+        [base.AWS_ACCESS_KEY_ID]: {
+          secretAccessKey: base.AWS_SECRET_ACCESS_KEY,
+          arn: 'arn:aws:iam::111122223333:user/ci',
+        },
+      },
       roles: { [roleArn]: { trusted: ['arn:aws:iam::111122223333:user/ci'], externalId: 'thanos-ext-1' } },
-      clusters: { prod: { endpoint: 'https://10.0.0.1', caData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') } },
+      clusters: {
+        prod: {
+          endpoint: 'https://10.0.0.1',
+          caData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64'),
+        },
+      },
     });
     Object.assign(process.env, base, { AWS_ENDPOINT_URL: aws.url, AWS_REGION: 'eu-west-1' });
   });
@@ -161,13 +243,23 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
   });
 
   it('assumes the cluster-access role with session name and external id, and signs with the role session', async () => {
-    const credentials = eksCredentials({ region: 'eu-west-1', roleArn, sessionName: 'reconciler', externalId: 'thanos-ext-1' });
+    const credentials = eksCredentials({
+      region: 'eu-west-1',
+      roleArn,
+      sessionName: 'reconciler',
+      externalId: 'thanos-ext-1',
+    });
     const session = await credentials();
     expect(session.accessKeyId).toMatch(/^ASIA/);
     expect(session.sessionToken).toBeTruthy();
     expect(await credentials()).toBe(session); // cached until near expiry
     const call = aws.calls.find((c) => c.operation === 'AssumeRole');
-    expect(call?.params).toMatchObject({ RoleArn: roleArn, RoleSessionName: 'reconciler', ExternalId: 'thanos-ext-1', Version: '2011-06-15' });
+    expect(call?.params).toMatchObject({
+      RoleArn: roleArn,
+      RoleSessionName: 'reconciler',
+      ExternalId: 'thanos-ext-1',
+      Version: '2011-06-15',
+    });
     expect(call?.accessKeyId).toBe(base.AWS_ACCESS_KEY_ID);
     const token = await createEksToken({ clusterName: 'prod', region: 'eu-west-1', credentials: session });
     expect(decodeEksToken(token.token).searchParams.get('X-Amz-Security-Token')).toBe(session.sessionToken);
@@ -175,9 +267,26 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
 
   it('eks-token --role-arn signs with the assumed role session (default session name EKSGetTokenAuth, as aws-cli)', async () => {
     // Asynchronous: the AWS stand-in answers from this process's event loop.
-    const child = spawn(NODE, ['--import', 'tsx', 'src/cli/main.ts', 'eks-token', '--cluster-name', 'prod', '--region', 'eu-west-1', '--role-arn', roleArn, '--external-id', 'thanos-ext-1'], {
-      env: { ...baseEnv, ...base, AWS_ENDPOINT_URL: aws.url },
-    });
+    const child = spawn(
+      NODE,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'eks-token',
+        '--cluster-name',
+        'prod',
+        '--region',
+        'eu-west-1',
+        '--role-arn',
+        roleArn,
+        '--external-id',
+        'thanos-ext-1',
+      ],
+      {
+        env: { ...baseEnv, ...base, AWS_ENDPOINT_URL: aws.url },
+      },
+    );
     const run = { stdout: '', stderr: '', status: 0 as number | null };
     child.stdout.on('data', (c: Buffer) => (run.stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString()));
@@ -194,7 +303,9 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
 
   it('a wrong external id fails with the reason and what to check', async () => {
     const credentials = eksCredentials({ region: 'eu-west-1', roleArn, externalId: 'wrong' });
-    await expect(credentials()).rejects.toThrow(/sts:AssumeRole into arn:aws:iam::444455556666:role\/thanos-gitops-cluster-access failed: .*not authorized.*trust policy/s);
+    await expect(credentials()).rejects.toThrow(
+      /sts:AssumeRole into arn:aws:iam::444455556666:role\/thanos-gitops-cluster-access failed: .*not authorized.*trust policy/s,
+    );
   });
 
   it('DescribeCluster gives endpoint and CA for an in-memory kubeconfig', async () => {
@@ -205,6 +316,8 @@ describe('AssumeRole and DescribeCluster through the SDK against the local stand
     const kc = eksKubeConfig(cluster);
     expect(kc.getCurrentCluster()?.server).toBe('https://10.0.0.1');
     expect(kc.getCurrentUser()?.token).toBeUndefined();
-    await expect(describeEksCluster({ clusterName: 'nope', region: 'eu-west-1', credentials })).rejects.toThrow(/eks:DescribeCluster nope in eu-west-1 failed: No cluster found for name: nope/);
+    await expect(describeEksCluster({ clusterName: 'nope', region: 'eu-west-1', credentials })).rejects.toThrow(
+      /eks:DescribeCluster nope in eu-west-1 failed: No cluster found for name: nope/,
+    );
   });
 });

@@ -64,14 +64,33 @@ describe('npx cdk synth (offline, example context)', () => {
 
   it('the example app trusts the apply role only for the GitHub environment, the plan role only for pull requests', () => {
     const template = JSON.parse(readFileSync(join(outdir, 'ThanosGitops-production.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string; Properties: { AssumeRolePolicyDocument?: { Statement: Array<{ Condition?: { StringEquals?: Record<string, unknown> } }> } } }>;
+      Resources: Record<
+        string,
+        {
+          Type: string;
+          Properties: {
+            AssumeRolePolicyDocument?: { Statement: Array<{ Condition?: { StringEquals?: Record<string, unknown> } }> };
+          };
+        }
+      >;
     };
     const subjects = (prefix: string) => {
-      const [role] = Object.entries(template.Resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith(prefix));
-      return role![1].Properties.AssumeRolePolicyDocument!.Statement.map((s) => s.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub']);
+      const [role] = Object.entries(template.Resources).filter(
+        ([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith(prefix),
+      );
+      return role![1].Properties.AssumeRolePolicyDocument!.Statement.map(
+        (s) => s.Condition?.StringEquals?.['token.actions.githubusercontent.com:sub'],
+      );
     };
-    expect(subjects('GitHubApplyRole')).toEqual([['repo:example-org/thanos-config:environment:production', 'repo:example-org@1234567/thanos-config@890123456:environment:production']]);
-    expect(subjects('GitHubPlanRole')).toEqual([['repo:example-org/thanos-config:pull_request', 'repo:example-org@1234567/thanos-config@890123456:pull_request']]);
+    expect(subjects('GitHubApplyRole')).toEqual([
+      [
+        'repo:example-org/thanos-config:environment:production',
+        'repo:example-org@1234567/thanos-config@890123456:environment:production',
+      ],
+    ]);
+    expect(subjects('GitHubPlanRole')).toEqual([
+      ['repo:example-org/thanos-config:pull_request', 'repo:example-org@1234567/thanos-config@890123456:pull_request'],
+    ]);
     // No warning about branch trust: the example configures an environment.
     expect(result.stderr).not.toContain('apply role trusts every workflow');
   });
@@ -80,20 +99,34 @@ describe('npx cdk synth (offline, example context)', () => {
     let cli = '';
     for (const mode of ['apply', 'plan']) {
       // The plan Role may read only the ApplySet parent of the stack's environment.
-      const code = await main(['rbac', '--namespace', 'thanos', '--mode', mode, ...(mode === 'plan' ? ['--environment', 'production'] : [])], { stdout: (t) => (cli += t), stderr: () => {} });
+      const code = await main(
+        ['rbac', '--namespace', 'thanos', '--mode', mode, ...(mode === 'plan' ? ['--environment', 'production'] : [])],
+        { stdout: (t) => (cli += t), stderr: () => {} },
+      );
       expect(code).toBe(0);
     }
     const shipped = readFileSync(join(outdir, 'ThanosGitops-production.rbac.yaml'), 'utf8');
     expect(shipped).toBe(cli);
-    expect(parseAllDocuments(shipped).map((d) => d.get('kind'))).toEqual(['Role', 'RoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+    expect(parseAllDocuments(shipped).map((d) => d.get('kind'))).toEqual([
+      'Role',
+      'RoleBinding',
+      'Role',
+      'RoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
   });
 
   it('a bad context value fails synth naming the key and the fix', async () => {
-    const failed = await run(join(root, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '--quiet', '--output', join(outdir, 'bad'), '-c', 'rotationMode=accessKeys'], {
-      cwd: infra,
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-      timeout: 180_000,
-    }).then(
+    const failed = await run(
+      join(root, 'node_modules/.bin/cdk'),
+      ['synth', '--no-notices', '--quiet', '--output', join(outdir, 'bad'), '-c', 'rotationMode=accessKeys'],
+      {
+        cwd: infra,
+        env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+        timeout: 180_000,
+      },
+    ).then(
       () => undefined,
       (error: { stderr: string }) => error,
     );

@@ -10,7 +10,11 @@ import { loadConfig } from '../../lambda/config.js';
 import { DEFAULT_APPLY_POLICY } from '../../src/policy/index.js';
 import { driftMetricRecord } from '../../src/reconciler/metric.js';
 import { ThanosGitopsStack } from '../../infra/lib/thanos-gitops-stack.js';
-import { functionEnvironmentSchema, parseFunctionEnvironment, RUNTIME_VARIABLES } from '../../src/reconciler/function-environment.js';
+import {
+  functionEnvironmentSchema,
+  parseFunctionEnvironment,
+  RUNTIME_VARIABLES,
+} from '../../src/reconciler/function-environment.js';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -110,14 +114,22 @@ function collect(node: unknown, keys: string[], out: unknown[] = []): unknown[] 
 function allows(statements: Statement[], action: string, resource: unknown): boolean {
   const matches = (pattern: unknown, value: unknown) => {
     if (typeof pattern === 'string' && typeof value === 'string') {
-      return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, '\\$&')).join('.*')}$`, 'i').test(value);
+      return new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+          .join('.*')}$`,
+        'i',
+      ).test(value);
     }
     return pattern === '*' || JSON.stringify(pattern) === JSON.stringify(value);
   };
   return statements.some((s) => {
     const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
     const resourcesOf = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
-    return s.Effect === 'Allow' && actions.some((a) => matches(a, action)) && resourcesOf.some((r) => matches(r, resource));
+    return (
+      s.Effect === 'Allow' && actions.some((a) => matches(a, action)) && resourcesOf.some((r) => matches(r, resource))
+    );
   });
 }
 
@@ -133,29 +145,54 @@ afterAll(() => rmSync(assetDir, { recursive: true, force: true }));
 describe('functions', () => {
   it('runs plan and apply from the same bundle on Node.js 24, arm64, JSON logs, sized per mode', () => {
     const fns = resources(same.json, 'AWS::Lambda::Function');
-    expect(Object.keys(fns).sort()).toEqual([onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction'), onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction')].sort());
-    const props = Object.fromEntries(Object.entries(fns).map(([id, r]) => [id.startsWith('Plan') ? 'plan' : 'apply', r.Properties as Json]));
+    expect(Object.keys(fns).sort()).toEqual(
+      [
+        onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction'),
+        onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction'),
+      ].sort(),
+    );
+    const props = Object.fromEntries(
+      Object.entries(fns).map(([id, r]) => [id.startsWith('Plan') ? 'plan' : 'apply', r.Properties as Json]),
+    );
     expect(props.plan!.Code).toEqual(props.apply!.Code);
     for (const [mode, p] of Object.entries(props)) {
-      expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 1024 });
-      expect(p.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: { Ref: onlyId(same.json, 'AWS::Logs::LogGroup', mode === 'plan' ? 'Plan' : 'Apply') } });
+      expect(p).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+      });
+      expect(p.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        LogGroup: { Ref: onlyId(same.json, 'AWS::Logs::LogGroup', mode === 'plan' ? 'Plan' : 'Apply') },
+      });
     }
     expect(props.apply!.Timeout).toBe(900);
     expect(props.plan!.Timeout).toBe(300);
   });
 
   it('gives each function its mode and the reconciler settings, and nothing secret', () => {
-    const env = (id: string) => ((resources(same.json, 'AWS::Lambda::Function')[id]!.Properties as Json).Environment as Json).Variables;
+    const env = (id: string) =>
+      ((resources(same.json, 'AWS::Lambda::Function')[id]!.Properties as Json).Environment as Json).Variables;
     const common = {
       CLUSTER_NAME: 'observability',
       TARGET_NAMESPACES: 'thanos',
-      ALLOWED_KINDS: 'ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com',
+      ALLOWED_KINDS:
+        'ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com',
       ALLOW_CLUSTER_SCOPED: 'false',
       ENVIRONMENT: 'production',
     };
-    expect(env(onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction'))).toEqual({ THANOS_GITOPS_MODE: 'plan', ...common });
-    expect(env(onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction'))).toEqual({ THANOS_GITOPS_MODE: 'apply', ...common, ROTATION_MODE: 'irsa' });
-    const crossEnv = (id: string) => ((resources(cross.json, 'AWS::Lambda::Function')[id]!.Properties as Json).Environment as Json).Variables;
+    expect(env(onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction'))).toEqual({
+      THANOS_GITOPS_MODE: 'plan',
+      ...common,
+    });
+    expect(env(onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction'))).toEqual({
+      THANOS_GITOPS_MODE: 'apply',
+      ...common,
+      ROTATION_MODE: 'irsa',
+    });
+    const crossEnv = (id: string) =>
+      ((resources(cross.json, 'AWS::Lambda::Function')[id]!.Properties as Json).Environment as Json).Variables;
     expect(crossEnv(onlyId(cross.json, 'AWS::Lambda::Function', 'ApplyFunction'))).toEqual({
       THANOS_GITOPS_MODE: 'apply',
       CLUSTER_NAME: 'observability',
@@ -167,22 +204,41 @@ describe('functions', () => {
       ROTATION_MODE: 'accessKeys',
       IAM_USER_NAME: 'thanos-objstore',
     });
-    expect(crossEnv(onlyId(cross.json, 'AWS::Lambda::Function', 'PlanFunction'))).toMatchObject({ THANOS_GITOPS_MODE: 'plan', CLUSTER_ROLE_ARN: crossAccount.clusterAccessRoleArn });
+    expect(crossEnv(onlyId(cross.json, 'AWS::Lambda::Function', 'PlanFunction'))).toMatchObject({
+      THANOS_GITOPS_MODE: 'plan',
+      CLUSTER_ROLE_ARN: crossAccount.clusterAccessRoleArn,
+    });
   });
 
   it('passes a configured apply policy to both functions, which load exactly that policy', () => {
-    const policy = { ...DEFAULT_APPLY_POLICY, serviceTypes: ['ClusterIP', 'LoadBalancer'] as ('ClusterIP' | 'LoadBalancer')[] };
+    const policy = {
+      ...DEFAULT_APPLY_POLICY,
+      serviceTypes: ['ClusterIP', 'LoadBalancer'] as ('ClusterIP' | 'LoadBalancer')[],
+    };
     const custom = synth({ ...sameAccount, applyPolicy: policy });
     for (const mode of ['PlanFunction', 'ApplyFunction']) {
-      const variables = ((resources(custom.json, 'AWS::Lambda::Function')[onlyId(custom.json, 'AWS::Lambda::Function', mode)]!.Properties as Json).Environment as Json).Variables as Record<string, string>;
+      const variables = (
+        (
+          resources(custom.json, 'AWS::Lambda::Function')[onlyId(custom.json, 'AWS::Lambda::Function', mode)]!
+            .Properties as Json
+        ).Environment as Json
+      ).Variables as Record<string, string>;
       const loaded = loadConfig({ ...variables, AWS_REGION: 'eu-west-1' });
       expect(loaded.policy.apply).toEqual(policy);
       expect(loaded.policy.allowedKinds).toEqual(policy.kinds);
       expect(loaded.policy.applySource).toBe('APPLY_POLICY');
     }
-    expect(() => parseInfraConfig({ ...sameAccount, applyPolicy: { ...policy, serviceTypes: ['Ingress'] } })).toThrow(/applyPolicy\.serviceTypes\.0/);
-    expect(configFromContext((key) => (key === 'applyPolicy' ? JSON.stringify(policy) : (sameAccount as Record<string, unknown>)[key])).applyPolicy).toEqual(policy);
-    expect(() => configFromContext((key) => (key === 'applyPolicy' ? '{not json' : (sameAccount as Record<string, unknown>)[key]))).toThrow(/context applyPolicy: not JSON/);
+    expect(() => parseInfraConfig({ ...sameAccount, applyPolicy: { ...policy, serviceTypes: ['Ingress'] } })).toThrow(
+      /applyPolicy\.serviceTypes\.0/,
+    );
+    expect(
+      configFromContext((key) =>
+        key === 'applyPolicy' ? JSON.stringify(policy) : (sameAccount as Record<string, unknown>)[key],
+      ).applyPolicy,
+    ).toEqual(policy);
+    expect(() =>
+      configFromContext((key) => (key === 'applyPolicy' ? '{not json' : (sameAccount as Record<string, unknown>)[key])),
+    ).toThrow(/context applyPolicy: not JSON/);
   });
 
   it('sets exactly the variables the function environment schema names (one table for both sides)', () => {
@@ -190,7 +246,8 @@ describe('functions', () => {
     const synthesized = new Set<string>();
     for (const { json } of [same, cross, withPolicy]) {
       for (const fn of Object.values(resources(json, 'AWS::Lambda::Function'))) {
-        for (const name of Object.keys(((fn.Properties as Json).Environment as Json).Variables as Json)) synthesized.add(name);
+        for (const name of Object.keys(((fn.Properties as Json).Environment as Json).Variables as Json))
+          synthesized.add(name);
       }
     }
     // The schema reads those and the variables only the runtime or an operator sets, nothing else.
@@ -231,15 +288,20 @@ describe('functions', () => {
       MaximumEventAgeInSeconds: 3600,
       DestinationConfig: { OnFailure: { Destination: getAtt(dlq) } },
     });
-    same.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    same.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
   });
 });
 
 describe('IAM: every statement of every role, pinned', () => {
   it('has exactly five roles', () => {
-    expect(Object.keys(resources(same.json, 'AWS::IAM::Role')).map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['ApplyFunctionRole', 'GitHubApplyRole', 'GitHubPlanRole', 'PlanFunctionRole', 'SchedulerRole'].sort(),
-    );
+    expect(
+      Object.keys(resources(same.json, 'AWS::IAM::Role'))
+        .map((id) => id.replace(/[0-9A-F]{8}$/, ''))
+        .sort(),
+    ).toEqual(['ApplyFunctionRole', 'GitHubApplyRole', 'GitHubPlanRole', 'PlanFunctionRole', 'SchedulerRole'].sort());
   });
 
   it('same account: each function writes its own log group and describes the one cluster', () => {
@@ -251,18 +313,36 @@ describe('IAM: every statement of every role, pinned', () => {
       Resource: getAtt(onlyId(same.json, 'AWS::Logs::LogGroup', mode)),
     });
     const describe = { Sid: 'DescribeCluster', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: cluster };
-    expect(roleStatements(same.json, onlyId(same.json, 'AWS::IAM::Role', 'PlanFunctionRole'))).toEqual([logs('Plan'), describe]);
+    expect(roleStatements(same.json, onlyId(same.json, 'AWS::IAM::Role', 'PlanFunctionRole'))).toEqual([
+      logs('Plan'),
+      describe,
+    ]);
     expect(roleStatements(same.json, onlyId(same.json, 'AWS::IAM::Role', 'ApplyFunctionRole'))).toEqual([
       logs('Apply'),
       describe,
-      { Sid: 'SendFailedRunsToDeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(onlyId(same.json, 'AWS::SQS::Queue', 'DeadLetterQueue')) },
+      {
+        Sid: 'SendFailedRunsToDeadLetterQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: getAtt(onlyId(same.json, 'AWS::SQS::Queue', 'DeadLetterQueue')),
+      },
     ]);
   });
 
   it('cross account: only sts:AssumeRole on the cluster-access role (no DescribeCluster here); access keys of the one user', () => {
     const j = cross.json;
-    const logs = (mode: string) => ({ Sid: 'WriteOwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(onlyId(j, 'AWS::Logs::LogGroup', mode)) });
-    const assume = { Sid: 'AssumeClusterAccessRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: crossAccount.clusterAccessRoleArn };
+    const logs = (mode: string) => ({
+      Sid: 'WriteOwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: getAtt(onlyId(j, 'AWS::Logs::LogGroup', mode)),
+    });
+    const assume = {
+      Sid: 'AssumeClusterAccessRole',
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Resource: crossAccount.clusterAccessRoleArn,
+    };
     expect(roleStatements(j, onlyId(j, 'AWS::IAM::Role', 'PlanFunctionRole'))).toEqual([logs('Plan'), assume]);
     expect(roleStatements(j, onlyId(j, 'AWS::IAM::Role', 'ApplyFunctionRole'))).toEqual([
       logs('Apply'),
@@ -273,7 +353,12 @@ describe('IAM: every statement of every role, pinned', () => {
         Action: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
         Resource: arn(':iam::111122223333:user/thanos-objstore'),
       },
-      { Sid: 'SendFailedRunsToDeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(onlyId(j, 'AWS::SQS::Queue', 'DeadLetterQueue')) },
+      {
+        Sid: 'SendFailedRunsToDeadLetterQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: getAtt(onlyId(j, 'AWS::SQS::Queue', 'DeadLetterQueue')),
+      },
     ]);
   });
 
@@ -288,7 +373,12 @@ describe('IAM: every statement of every role, pinned', () => {
       ]);
       expect(roleStatements(json, onlyId(json, 'AWS::IAM::Role', 'SchedulerRole'))).toEqual([
         { Sid: 'InvokeApplyFunction', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: fn('ApplyFunction') },
-        { Sid: 'SendToDeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(onlyId(json, 'AWS::SQS::Queue', 'DeadLetterQueue')) },
+        {
+          Sid: 'SendToDeadLetterQueue',
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: getAtt(onlyId(json, 'AWS::SQS::Queue', 'DeadLetterQueue')),
+        },
       ]);
     }
   });
@@ -305,7 +395,12 @@ describe('IAM: every statement of every role, pinned', () => {
     expect(allows(apply, 'lambda:InvokeFunction', planFn)).toBe(false);
     // Nor may either change the functions, their configuration or their permissions.
     for (const statements of [plan, apply]) {
-      for (const action of ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:AddPermission', 'lambda:InvokeAsync']) {
+      for (const action of [
+        'lambda:UpdateFunctionCode',
+        'lambda:UpdateFunctionConfiguration',
+        'lambda:AddPermission',
+        'lambda:InvokeAsync',
+      ]) {
         expect(allows(statements, action, applyFn)).toBe(false);
       }
     }
@@ -321,12 +416,18 @@ describe('IAM: every statement of every role, pinned', () => {
         expect(typeof action, JSON.stringify(action)).toBe('string');
         expect(action as string).not.toContain('*');
       }
-      const literal = collect(json.Resources, ['Resource', 'NotResource']).filter((r) => JSON.stringify(r).includes('*'));
+      const literal = collect(json.Resources, ['Resource', 'NotResource']).filter((r) =>
+        JSON.stringify(r).includes('*'),
+      );
       // Justified: none. (The only pattern is the log group's own GetAtt Arn, "...:log-group:<name>:*", which CloudFormation
       // resolves to that group's log streams; no literal "*" resource is written.)
       expect(literal).toEqual([]);
       const logResources = collect(json.Resources, ['Resource']).filter((r) => JSON.stringify(r).includes('LogGroup'));
-      expect(logResources.every((r) => JSON.stringify(r).startsWith('{"Fn::GetAtt":["') && JSON.stringify(r).endsWith('","Arn"]}'))).toBe(true);
+      expect(
+        logResources.every(
+          (r) => JSON.stringify(r).startsWith('{"Fn::GetAtt":["') && JSON.stringify(r).endsWith('","Arn"]}'),
+        ),
+      ).toBe(true);
       expect(collect(json.Resources, ['ManagedPolicyArns'])).toEqual([]);
     }
   });
@@ -337,9 +438,14 @@ describe('GitHub OIDC trust', () => {
 
   it('creates the provider for the sts.amazonaws.com audience, or imports the given one', () => {
     same.template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
-    same.template.hasResourceProperties('AWS::IAM::OIDCProvider', { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] });
+    same.template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
     cross.template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
-    expect(trust(cross.json, onlyId(cross.json, 'AWS::IAM::Role', 'GitHubPlanRole'))[0]!.Principal).toEqual({ Federated: crossAccount.existingOidcProviderArn });
+    expect(trust(cross.json, onlyId(cross.json, 'AWS::IAM::Role', 'GitHubPlanRole'))[0]!.Principal).toEqual({
+      Federated: crossAccount.existingOidcProviderArn,
+    });
   });
 
   it('plan trusts only pull_request, apply only the default branch; both name and immutable subject forms', () => {
@@ -352,7 +458,10 @@ describe('GitHub OIDC trust', () => {
         Condition: {
           StringEquals: {
             ...aud,
-            'token.actions.githubusercontent.com:sub': ['repo:example-org/thanos-config:pull_request', 'repo:example-org@1234567/thanos-config@890123456:pull_request'],
+            'token.actions.githubusercontent.com:sub': [
+              'repo:example-org/thanos-config:pull_request',
+              'repo:example-org@1234567/thanos-config@890123456:pull_request',
+            ],
           },
         },
       },
@@ -365,7 +474,10 @@ describe('GitHub OIDC trust', () => {
         Condition: {
           StringEquals: {
             ...aud,
-            'token.actions.githubusercontent.com:sub': ['repo:example-org/thanos-config:ref:refs/heads/main', 'repo:example-org@1234567/thanos-config@890123456:ref:refs/heads/main'],
+            'token.actions.githubusercontent.com:sub': [
+              'repo:example-org/thanos-config:ref:refs/heads/main',
+              'repo:example-org@1234567/thanos-config@890123456:ref:refs/heads/main',
+            ],
           },
         },
       },
@@ -375,31 +487,58 @@ describe('GitHub OIDC trust', () => {
   it('without ids uses the name form; with a GitHub environment apply trusts that environment, not the branch', () => {
     const provider = { Federated: crossAccount.existingOidcProviderArn };
     expect(trust(cross.json, onlyId(cross.json, 'AWS::IAM::Role', 'GitHubPlanRole'))).toEqual([
-      { Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Principal: provider, Condition: { StringEquals: { ...aud, 'token.actions.githubusercontent.com:sub': 'repo:example-org/thanos-config:pull_request' } } },
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Principal: provider,
+        Condition: {
+          StringEquals: {
+            ...aud,
+            'token.actions.githubusercontent.com:sub': 'repo:example-org/thanos-config:pull_request',
+          },
+        },
+      },
     ]);
     expect(trust(cross.json, onlyId(cross.json, 'AWS::IAM::Role', 'GitHubApplyRole'))).toEqual([
-      { Effect: 'Allow', Action: 'sts:AssumeRoleWithWebIdentity', Principal: provider, Condition: { StringEquals: { ...aud, 'token.actions.githubusercontent.com:sub': 'repo:example-org/thanos-config:environment:staging' } } },
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Principal: provider,
+        Condition: {
+          StringEquals: {
+            ...aud,
+            'token.actions.githubusercontent.com:sub': 'repo:example-org/thanos-config:environment:staging',
+          },
+        },
+      },
     ]);
   });
 
   it('warns at synth when the apply role trusts the default branch instead of a GitHub environment', () => {
-    const warnings = (stack: ThanosGitopsStack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('apply role trusts every workflow on main'));
+    const warnings = (stack: ThanosGitopsStack) =>
+      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('apply role trusts every workflow on main'));
     expect(warnings(same.stack)).toHaveLength(1);
     expect(warnings(cross.stack)).toHaveLength(0);
   });
 
-  it('warns at synth when, cross-account, the plan function would share the apply function\'s cluster role', () => {
-    const shared = (stack: ThanosGitopsStack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('set planClusterAccessRoleArn'));
+  it("warns at synth when, cross-account, the plan function would share the apply function's cluster role", () => {
+    const shared = (stack: ThanosGitopsStack) =>
+      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('set planClusterAccessRoleArn'));
     expect(shared(cross.stack)).toHaveLength(1);
-    const withPlanRole = synth({ ...crossAccount, planClusterAccessRoleArn: 'arn:aws:iam::444455556666:role/thanos-gitops-plan-access' });
+    const withPlanRole = synth({
+      ...crossAccount,
+      planClusterAccessRoleArn: 'arn:aws:iam::444455556666:role/thanos-gitops-plan-access',
+    });
     expect(shared(withPlanRole.stack)).toHaveLength(0);
     expect(shared(same.stack)).toHaveLength(0);
   });
 
-  it('function and scheduler roles trust only their service (the scheduler only this account\'s schedules)', () => {
+  it("function and scheduler roles trust only their service (the scheduler only this account's schedules)", () => {
     const j = same.json;
     for (const mode of ['PlanFunctionRole', 'ApplyFunctionRole']) {
-      expect(trust(j, onlyId(j, 'AWS::IAM::Role', mode))).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }]);
+      expect(trust(j, onlyId(j, 'AWS::IAM::Role', mode))).toEqual([
+        { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
     }
     expect(trust(j, onlyId(j, 'AWS::IAM::Role', 'SchedulerRole'))).toEqual([
       {
@@ -440,7 +579,9 @@ describe('EKS access entries', () => {
   });
 
   it('ships the Role/RoleBinding for every namespace and both modes', () => {
-    expect(cross.stack.rbac.map((m) => `${m.object.kind} ${m.object.metadata.namespace}/${m.object.metadata.name}`)).toEqual([
+    expect(
+      cross.stack.rbac.map((m) => `${m.object.kind} ${m.object.metadata.namespace}/${m.object.metadata.name}`),
+    ).toEqual([
       'Role thanos/thanos-gitops-apply',
       'RoleBinding thanos/thanos-gitops-apply',
       'Role thanos-extra/thanos-gitops-apply',
@@ -482,7 +623,9 @@ describe('schedules', () => {
         Target: target('{"action":"rotate"}', { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 }),
       });
       // The scheduler's policy exists before a schedule can fire.
-      expect(schedules.ReconcileSchedule!.DependsOn).toContain(onlyId(json, 'AWS::IAM::Policy', 'SchedulerRoleDefaultPolicy'));
+      expect(schedules.ReconcileSchedule!.DependsOn).toContain(
+        onlyId(json, 'AWS::IAM::Policy', 'SchedulerRoleDefaultPolicy'),
+      );
     }
   });
 });
@@ -492,14 +635,21 @@ describe('alarms', () => {
     const alarms = resources(same.json, 'AWS::CloudWatch::Alarm');
     const byId = (prefix: string) => alarms[onlyId(same.json, 'AWS::CloudWatch::Alarm', prefix)]!.Properties as Json;
     expect(Object.keys(alarms)).toHaveLength(3);
-    const threshold = { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' };
+    const threshold = {
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    };
     expect(byId('ApplyErrorsAlarm')).toMatchObject({
       ...threshold,
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Statistic: 'Sum',
       Period: 300,
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction') } }],
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction') } },
+      ],
     });
     expect(byId('DriftAlarm')).toMatchObject({
       ...threshold,
@@ -513,7 +663,12 @@ describe('alarms', () => {
       ...threshold,
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [onlyId(same.json, 'AWS::SQS::Queue', 'DeadLetterQueue'), 'QueueName'] } }],
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [onlyId(same.json, 'AWS::SQS::Queue', 'DeadLetterQueue'), 'QueueName'] },
+        },
+      ],
     });
     for (const alarm of Object.values(alarms)) expect((alarm.Properties as Json).AlarmActions).toBeUndefined();
     for (const alarm of Object.values(resources(cross.json, 'AWS::CloudWatch::Alarm'))) {
@@ -524,7 +679,16 @@ describe('alarms', () => {
   it('the drift metric record is EMF that matches the alarm (namespace, metric, dimension)', () => {
     const record = JSON.parse(driftMetricRecord('production', 3, 1_700_000_000_000)) as Json;
     expect(record).toEqual({
-      _aws: { Timestamp: 1_700_000_000_000, CloudWatchMetrics: [{ Namespace: 'ThanosGitops', Dimensions: [['Environment']], Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }] }] },
+      _aws: {
+        Timestamp: 1_700_000_000_000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'ThanosGitops',
+            Dimensions: [['Environment']],
+            Metrics: [{ Name: 'DriftedObjects', Unit: 'Count' }],
+          },
+        ],
+      },
       Environment: 'production',
       DriftedObjects: 3,
     });
@@ -535,12 +699,27 @@ describe('outputs and the permission table', () => {
   it('outputs what the Action needs', () => {
     const outputs = same.json.Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['ApplyFunctionName', 'ApplyFunctionRoleArn', 'ApplyRoleArn', 'ClusterName', 'DeadLetterQueueUrl', 'PlanFunctionName', 'PlanFunctionRoleArn', 'PlanRoleArn', 'RbacCommand', 'Region'].sort(),
+      [
+        'ApplyFunctionName',
+        'ApplyFunctionRoleArn',
+        'ApplyRoleArn',
+        'ClusterName',
+        'DeadLetterQueueUrl',
+        'PlanFunctionName',
+        'PlanFunctionRoleArn',
+        'PlanRoleArn',
+        'RbacCommand',
+        'Region',
+      ].sort(),
     );
     expect(outputs.PlanRoleArn!.Value).toEqual(getAtt(onlyId(same.json, 'AWS::IAM::Role', 'GitHubPlanRole')));
     expect(outputs.ApplyRoleArn!.Value).toEqual(getAtt(onlyId(same.json, 'AWS::IAM::Role', 'GitHubApplyRole')));
-    expect(outputs.PlanFunctionName!.Value).toEqual({ Ref: onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction') });
-    expect(outputs.ApplyFunctionName!.Value).toEqual({ Ref: onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction') });
+    expect(outputs.PlanFunctionName!.Value).toEqual({
+      Ref: onlyId(same.json, 'AWS::Lambda::Function', 'PlanFunction'),
+    });
+    expect(outputs.ApplyFunctionName!.Value).toEqual({
+      Ref: onlyId(same.json, 'AWS::Lambda::Function', 'ApplyFunction'),
+    });
     expect(outputs.Region!.Value).toBe('eu-west-1');
     expect(outputs.RbacCommand!.Value).toBe(
       'thanos-gitops rbac --namespace thanos --mode apply | kubectl apply -f - && thanos-gitops rbac --namespace thanos --mode plan | kubectl apply -f -',
@@ -551,7 +730,9 @@ describe('outputs and the permission table', () => {
     const readme = readFileSync(new URL('../../infra/README.md', import.meta.url), 'utf8');
     for (const grant of [...same.stack.permissions, ...cross.stack.permissions]) {
       for (const action of grant.actions) {
-        const row = readme.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${action}\``) && line.includes(grant.principal));
+        const row = readme
+          .split('\n')
+          .find((line) => line.startsWith('|') && line.includes(`\`${action}\``) && line.includes(grant.principal));
         expect(row, `README row for ${grant.principal} ${action}`).toBeDefined();
       }
     }

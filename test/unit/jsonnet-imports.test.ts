@@ -12,15 +12,31 @@ const paths = (source: string) => importReferences(source).map((reference) => `$
 
 describe('importReferences', () => {
   it.each([
-    ['plain forms', "import 'a.libsonnet' + importstr \"b.txt\" + importbin @'c.bin'", ['import a.libsonnet', 'importstr b.txt', 'importbin c.bin']],
-    ['escapes as jsonnet decodes them', String.raw`importstr '\u002egit/config' + importstr "x\/y" + importstr @"q""r"`, ['importstr .git/config', 'importstr x/y', 'importstr q"r']],
+    [
+      'plain forms',
+      "import 'a.libsonnet' + importstr \"b.txt\" + importbin @'c.bin'",
+      ['import a.libsonnet', 'importstr b.txt', 'importbin c.bin'],
+    ],
+    [
+      'escapes as jsonnet decodes them',
+      String.raw`importstr '\u002egit/config' + importstr "x\/y" + importstr @"q""r"`,
+      ['importstr .git/config', 'importstr x/y', 'importstr q"r'],
+    ],
     ['a text block path', 'importstr |||\n  .git/config\n|||', ['importstr .git/config\n']],
-    ['an import after a text block on its closing line', "local s = |||\n  import 'no'\n  x\n|||; importstr '/etc/passwd'", ['importstr /etc/passwd']],
+    [
+      'an import after a text block on its closing line',
+      "local s = |||\n  import 'no'\n  x\n|||; importstr '/etc/passwd'",
+      ['importstr /etc/passwd'],
+    ],
     ['an import after a chomped text block', "local s = |||-\n  a\n||| + importstr 'p'", ['importstr p']],
-    ['comments are skipped', "// importstr '/a'\n# importstr '/b'\n/* importstr '/c' */ importstr 'd'", ['importstr d']],
+    [
+      'comments are skipped',
+      "// importstr '/a'\n# importstr '/b'\n/* importstr '/c' */ importstr 'd'",
+      ['importstr d'],
+    ],
     ['strings are skipped', String.raw`{ a: "importstr '/a'", b: 'x\' importstr "/b"', c: @'importstr ''/c''' }`, []],
     ['an operator run does not hide a comment start', "1 +// importstr '/a'\n importstr 'b'", ['importstr b']],
-    ['identifiers that only contain the word', "{ importstrx: 1, ximport: 2, import_: 3 }", []],
+    ['identifiers that only contain the word', '{ importstrx: 1, ximport: 2, import_: 3 }', []],
     ['a number directly before the keyword', "[1import 'x']", ['import x']],
   ])('%s', (_name, source, expected) => {
     expect(paths(source)).toEqual(expected);

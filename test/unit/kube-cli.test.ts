@@ -20,7 +20,10 @@ describe('cluster command flags', () => {
   });
 
   it('infers the namespace from a set that uses exactly one, and asks otherwise', () => {
-    const object = (namespace?: string) => ({ file: 'x.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', ...(namespace ? { namespace } : {}) } } });
+    const object = (namespace?: string) => ({
+      file: 'x.yaml',
+      object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', ...(namespace ? { namespace } : {}) } },
+    });
     expect(namespaceFor({}, [object('thanos'), object('thanos'), object()])).toBe('thanos');
     expect(namespaceFor({ namespace: 'other' }, [object('thanos')])).toBe('other');
     expect(() => namespaceFor({}, [object('a'), object('b')])).toThrow('--namespace is required: the set spans a, b');
@@ -57,13 +60,29 @@ describe('output formats', () => {
       warnings: ['skipped 1 PodMonitor'],
       writes: 5,
     });
-    expect(text).toBe('warning: skipped 1 PodMonitor\nprod: 1 created, 1 configured, 0 recreated, 1 unchanged, 1 pruned; 5 write requests; release revision 4\n');
+    expect(text).toBe(
+      'warning: skipped 1 PodMonitor\nprod: 1 created, 1 configured, 0 recreated, 1 unchanged, 1 pruned; 5 write requests; release revision 4\n',
+    );
   });
 
   it('prints history as an aligned table', () => {
     const text = formatHistory([
-      { environment: 'p', revision: 1, time: '2026-01-01T00:00:00Z', status: 'superseded', sourceCommit: '0123456789abcdef', objects: 16 },
-      { environment: 'p', revision: 2, time: '2026-01-02T00:00:00Z', status: 'deployed', objects: 16, description: 'rollback to 1' },
+      {
+        environment: 'p',
+        revision: 1,
+        time: '2026-01-01T00:00:00Z',
+        status: 'superseded',
+        sourceCommit: '0123456789abcdef',
+        objects: 16,
+      },
+      {
+        environment: 'p',
+        revision: 2,
+        time: '2026-01-02T00:00:00Z',
+        status: 'deployed',
+        objects: 16,
+        description: 'rollback to 1',
+      },
     ]);
     expect(text.split('\n')).toEqual([
       'REVISION  UPDATED               STATUS      COMMIT        OBJECTS  DESCRIPTION',

@@ -44,7 +44,12 @@ async function fakeApiserver(handler: Handler): Promise<{ url: string; seen: See
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       seen.push(entry);
       res.setHeader('Content-Type', 'application/json');
       if (entry.url === '/api/v1') return void res.end(JSON.stringify(CORE_V1));
@@ -83,11 +88,17 @@ describe('KubeClient', () => {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'thanos-store', namespace: 'thanos' },
-      spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' }, minReadySeconds: 5, futureFieldNoModelKnows: { nested: [1, 2] } },
+      spec: {
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' },
+        minReadySeconds: 5,
+        futureFieldNoModelKnows: { nested: [1, 2] },
+      },
     };
     const result = await client.apply(object, { fieldManager: 'thanos-gitops', force: true });
     const patch = seen.find((s) => s.method === 'PATCH');
-    expect(patch?.url).toBe('/apis/apps/v1/namespaces/thanos/statefulsets/thanos-store?fieldManager=thanos-gitops&force=true');
+    expect(patch?.url).toBe(
+      '/apis/apps/v1/namespaces/thanos/statefulsets/thanos-store?fieldManager=thanos-gitops&force=true',
+    );
     expect(patch?.headers['content-type']).toBe('application/apply-patch+yaml');
     expect(patch?.headers.authorization).toBe('Bearer static-token');
     expect(JSON.parse(patch?.body ?? '')).toEqual(object);
@@ -99,14 +110,19 @@ describe('KubeClient', () => {
   it('marks dry-runs and does not count them as writes', async () => {
     const { url, seen } = await fakeApiserver((req, res) => res.end(req.body));
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
-    await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } }, { fieldManager: 'x', dryRun: true });
+    await client.apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } },
+      { fieldManager: 'x', dryRun: true },
+    );
     expect(seen.at(-1)?.url).toContain('dryRun=All');
     expect(client.writeCount).toBe(0);
     client.close();
   });
 
   it('asks the token provider on every request, so a refreshed token is used', async () => {
-    const { url, seen } = await fakeApiserver((_req, res) => res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } })));
+    const { url, seen } = await fakeApiserver((_req, res) =>
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } })),
+    );
     let n = 0;
     const client = KubeClient.fromKubeConfig(kubeConfig(url), { tokenProvider: async () => `token-${++n}` });
     await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'a' });
@@ -137,11 +153,16 @@ describe('KubeClient', () => {
   it('returns undefined for 404 on get and names the object in other errors', async () => {
     const { url } = await fakeApiserver((req, res) => {
       if (req.method === 'GET') return status(res, 404, { reason: 'NotFound', message: 'not found' });
-      status(res, 403, { reason: 'Forbidden', message: 'configmaps "a" is forbidden: User "deployer" cannot patch resource "configmaps"' });
+      status(res, 403, {
+        reason: 'Forbidden',
+        message: 'configmaps "a" is forbidden: User "deployer" cannot patch resource "configmaps"',
+      });
     });
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
     expect(await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'a' })).toBeUndefined();
-    const error = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } }, { fieldManager: 'x' }).catch((e: unknown) => e);
+    const error = await client
+      .apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'n' } }, { fieldManager: 'x' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeApiError);
     expect((error as KubeApiError).status).toBe(403);
     expect((error as KubeApiError).object).toBe('ConfigMap n/a');
@@ -154,12 +175,27 @@ describe('KubeClient', () => {
       status(res, 409, {
         reason: 'Conflict',
         message: 'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas',
-        details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using apps/v1', field: '.spec.replicas' }] },
+        details: {
+          causes: [
+            {
+              reason: 'FieldManagerConflict',
+              message: 'conflict with "kubectl-edit" using apps/v1',
+              field: '.spec.replicas',
+            },
+          ],
+        },
       }),
     );
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
-    const error = (await client.apply({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's', namespace: 'n' } }, { fieldManager: 'x' }).catch((e: unknown) => e)) as KubeApiError;
-    expect(error.conflicts).toEqual([{ field: '.spec.replicas', manager: 'kubectl-edit', message: 'conflict with "kubectl-edit" using apps/v1' }]);
+    const error = (await client
+      .apply(
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's', namespace: 'n' } },
+        { fieldManager: 'x' },
+      )
+      .catch((e: unknown) => e)) as KubeApiError;
+    expect(error.conflicts).toEqual([
+      { field: '.spec.replicas', manager: 'kubectl-edit', message: 'conflict with "kubectl-edit" using apps/v1' },
+    ]);
     client.close();
   });
 
@@ -167,22 +203,37 @@ describe('KubeClient', () => {
     let calls = 0;
     const { url } = await fakeApiserver((_req, res) => {
       calls++;
-      if (calls === 1) return status(res, 429, { reason: 'TooManyRequests', message: 'slow down' }, { 'Retry-After': '0' });
+      if (calls === 1)
+        return status(res, 429, { reason: 'TooManyRequests', message: 'slow down' }, { 'Retry-After': '0' });
       if (calls === 2) return status(res, 503, { reason: 'ServiceUnavailable', message: 'etcd down' });
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }));
     });
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), { retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-    expect((await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'a' }))?.metadata.name).toBe('a');
+    expect((await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'a' }))?.metadata.name).toBe(
+      'a',
+    );
     expect(calls).toBe(3);
     client.close();
   });
 
   it('gives up on a dead server with an error naming the object', async () => {
     const { url } = await fakeApiserver(() => undefined);
-    const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), { retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+    const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), {
+      retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
     await client.resource('v1', 'ConfigMap');
-    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => { s.closeAllConnections(); s.close(resolve); })));
-    const error = await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'gone' }).catch((e: unknown) => e);
+    await Promise.all(
+      servers.splice(0).map(
+        (s) =>
+          new Promise((resolve) => {
+            s.closeAllConnections();
+            s.close(resolve);
+          }),
+      ),
+    );
+    const error = await client
+      .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'n', name: 'gone' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeConnectionError);
     expect((error as Error).message).toMatch(/^ConfigMap n\/gone: cannot reach the Kubernetes API \(ECONNREFUSED\)/);
     expect(client.requests.filter((r) => r.status === 0)).toHaveLength(3);
@@ -191,8 +242,16 @@ describe('KubeClient', () => {
 
   it('retries a request the server never answers only once, then names the object', async () => {
     const { url, seen } = await fakeApiserver(() => undefined);
-    const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), { timeoutMs: 100, retry: { retries: 5, baseDelayMs: 1, maxDelayMs: 2 } });
-    const error = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stuck', namespace: 'n' } }, { fieldManager: 'x' }).catch((e: unknown) => e);
+    const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'), {
+      timeoutMs: 100,
+      retry: { retries: 5, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const error = await client
+      .apply(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stuck', namespace: 'n' } },
+        { fieldManager: 'x' },
+      )
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeConnectionError);
     expect((error as Error).message).toMatch(/^ConfigMap n\/stuck: cannot reach the Kubernetes API \(ETIMEDOUT\)/);
     expect(seen.filter((s) => s.method === 'PATCH')).toHaveLength(2);
@@ -205,11 +264,17 @@ describe('KubeClient', () => {
       status(res, 422, {
         reason: 'Invalid',
         message: `Secret "s" is invalid: metadata.annotations: Invalid value: "${planted}": bad`,
-        details: { causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: "${planted}": bad`, field: 'metadata.annotations' }] },
+        details: {
+          causes: [
+            { reason: 'FieldValueInvalid', message: `Invalid value: "${planted}": bad`, field: 'metadata.annotations' },
+          ],
+        },
       }),
     );
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
-    const error = (await client.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' } }, { fieldManager: 'x' }).catch((e: unknown) => e)) as KubeApiError;
+    const error = (await client
+      .apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' } }, { fieldManager: 'x' })
+      .catch((e: unknown) => e)) as KubeApiError;
     expect(error.message).toContain('Invalid value: <redacted>');
     expect(JSON.stringify({ message: error.message, causes: error.causes })).not.toContain(planted);
     client.close();
@@ -219,18 +284,26 @@ describe('KubeClient', () => {
     const { url, seen } = await fakeApiserver((req, res) => {
       const continueToken = new URL(req.url, 'http://x').searchParams.get('continue');
       if (req.url.startsWith('/apis/')) return status(res, 404, { reason: 'NotFound', message: 'not found' });
-      if (!continueToken) return void res.end(JSON.stringify({ items: [{ metadata: { name: 'a' } }], metadata: { continue: 'next' } }));
+      if (!continueToken)
+        return void res.end(JSON.stringify({ items: [{ metadata: { name: 'a' } }], metadata: { continue: 'next' } }));
       res.end(JSON.stringify({ items: [{ metadata: { name: 'b' } }], metadata: {} }));
     });
     const client = KubeClient.fromKubeConfig(kubeConfig(url, 't'));
-    expect(await client.resource('apps/v1', 'StatefulSet')).toEqual({ plural: 'statefulsets', namespaced: true, verbs: ['get', 'patch'], subresources: ['status'] });
+    expect(await client.resource('apps/v1', 'StatefulSet')).toEqual({
+      plural: 'statefulsets',
+      namespaced: true,
+      verbs: ['get', 'patch'],
+      subresources: ['status'],
+    });
     expect(await client.isServed('monitoring.coreos.com/v1', 'ServiceMonitor')).toBe(false);
     const items = await client.list('v1', 'ConfigMap', 'n', 'applyset.kubernetes.io/part-of=x');
     expect(items.map((i) => [i.kind, i.apiVersion, i.metadata.name])).toEqual([
       ['ConfigMap', 'v1', 'a'],
       ['ConfigMap', 'v1', 'b'],
     ]);
-    expect(seen.filter((s) => s.url.startsWith('/api/v1/namespaces/n/configmaps'))[0]?.url).toBe('/api/v1/namespaces/n/configmaps?limit=500&labelSelector=applyset.kubernetes.io%2Fpart-of%3Dx');
+    expect(seen.filter((s) => s.url.startsWith('/api/v1/namespaces/n/configmaps'))[0]?.url).toBe(
+      '/api/v1/namespaces/n/configmaps?limit=500&labelSelector=applyset.kubernetes.io%2Fpart-of%3Dx',
+    );
     client.close();
   });
 });

@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { applySetId, decodeRelease, encodeRelease, phaseOf, releaseSecretName, rolloutState } from '../../src/kube/index.js';
+import {
+  applySetId,
+  decodeRelease,
+  encodeRelease,
+  phaseOf,
+  releaseSecretName,
+  rolloutState,
+} from '../../src/kube/index.js';
 import { mapLimit, sameObject } from '../../src/kube/util.js';
 import type { KubeObject } from '../../src/model/objects.js';
 
-const obj = (apiVersion: string, kind: string, extra: Record<string, unknown> = {}): KubeObject => ({ apiVersion, kind, metadata: { name: 'x', namespace: 'n' }, ...extra });
+const obj = (apiVersion: string, kind: string, extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: { name: 'x', namespace: 'n' },
+  ...extra,
+});
 
 describe('ApplySet id', () => {
   it('is applyset-<base64url(sha256(name.namespace.Kind.group))>-v1 as kubectl computes it', () => {
@@ -30,13 +42,28 @@ describe('phases', () => {
       ['example.com/v1', 'Service'],
     ];
     const phases = kinds.map(([v, k]) => phaseOf(obj(v, k)));
-    expect(phases).toEqual(['monitors', 'disruption-budgets', 'workloads', 'services', 'config', 'service-accounts', 'namespaces', 'others']);
+    expect(phases).toEqual([
+      'monitors',
+      'disruption-budgets',
+      'workloads',
+      'services',
+      'config',
+      'service-accounts',
+      'namespaces',
+      'others',
+    ]);
   });
 });
 
 describe('release records', () => {
   it('store base64(gzip(JSON)) like Helm, under the Helm-style name', () => {
-    const release = { environment: 'prod', revision: 3, time: '2026-01-01T00:00:00Z', status: 'deployed' as const, manifests: [{ file: 'a.yaml', object: obj('v1', 'ConfigMap') }] };
+    const release = {
+      environment: 'prod',
+      revision: 3,
+      time: '2026-01-01T00:00:00Z',
+      status: 'deployed' as const,
+      manifests: [{ file: 'a.yaml', object: obj('v1', 'ConfigMap') }],
+    };
     const wire = encodeRelease(release);
     const helmBytes = Buffer.from(wire, 'base64').toString('utf8');
     expect(JSON.parse(gunzipSync(Buffer.from(helmBytes, 'base64')).toString('utf8'))).toEqual(release);
@@ -46,25 +73,63 @@ describe('release records', () => {
 });
 
 describe('rollout state', () => {
-  const sts = (status: Record<string, unknown>, generation = 2) => ({ ...obj('apps/v1', 'StatefulSet', { spec: { replicas: 3 }, status }), metadata: { name: 's', namespace: 'n', generation } });
+  const sts = (status: Record<string, unknown>, generation = 2) => ({
+    ...obj('apps/v1', 'StatefulSet', { spec: { replicas: 3 }, status }),
+    metadata: { name: 's', namespace: 'n', generation },
+  });
   it('waits for the controller to observe the generation, then for updated and ready replicas', () => {
     expect(rolloutState(sts({ observedGeneration: 1 })).reason).toMatch(/has not observed generation 2/);
-    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 1, readyReplicas: 3 })).reason).toBe('1 of 3 replicas updated');
-    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 2 })).reason).toBe('2 of 3 replicas ready');
-    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 3, currentRevision: 'a', updateRevision: 'b' })).ready).toBe(false);
-    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 3, currentRevision: 'b', updateRevision: 'b' })).ready).toBe(true);
+    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 1, readyReplicas: 3 })).reason).toBe(
+      '1 of 3 replicas updated',
+    );
+    expect(rolloutState(sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 2 })).reason).toBe(
+      '2 of 3 replicas ready',
+    );
+    expect(
+      rolloutState(
+        sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 3, currentRevision: 'a', updateRevision: 'b' }),
+      ).ready,
+    ).toBe(false);
+    expect(
+      rolloutState(
+        sts({ observedGeneration: 2, updatedReplicas: 3, readyReplicas: 3, currentRevision: 'b', updateRevision: 'b' }),
+      ).ready,
+    ).toBe(true);
   });
   it('requires Deployments to have no old replicas and all updated replicas available', () => {
-    const deploy = (status: Record<string, unknown>) => ({ ...obj('apps/v1', 'Deployment', { spec: { replicas: 2 }, status }), metadata: { name: 'd', namespace: 'n', generation: 1 } });
-    expect(rolloutState(deploy({ observedGeneration: 1, replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 })).reason).toBe('1 old replicas pending termination');
-    expect(rolloutState(deploy({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 1 })).reason).toBe('1 of 2 updated replicas available');
-    expect(rolloutState(deploy({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 })).ready).toBe(true);
+    const deploy = (status: Record<string, unknown>) => ({
+      ...obj('apps/v1', 'Deployment', { spec: { replicas: 2 }, status }),
+      metadata: { name: 'd', namespace: 'n', generation: 1 },
+    });
+    expect(
+      rolloutState(
+        deploy({ observedGeneration: 1, replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }),
+      ).reason,
+    ).toBe('1 old replicas pending termination');
+    expect(
+      rolloutState(
+        deploy({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 1 }),
+      ).reason,
+    ).toBe('1 of 2 updated replicas available');
+    expect(
+      rolloutState(
+        deploy({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }),
+      ).ready,
+    ).toBe(true);
   });
 });
 
 describe('no-op detection', () => {
   it('ignores managedFields timestamps but not ownership or values', () => {
-    const live = { ...obj('v1', 'ConfigMap', { data: { a: '1' } }), metadata: { name: 'x', managedFields: [{ manager: 'thanos-gitops', operation: 'Apply', time: '2026-01-01T00:00:00Z', fieldsV1: { f: 1 } }] } };
+    const live = {
+      ...obj('v1', 'ConfigMap', { data: { a: '1' } }),
+      metadata: {
+        name: 'x',
+        managedFields: [
+          { manager: 'thanos-gitops', operation: 'Apply', time: '2026-01-01T00:00:00Z', fieldsV1: { f: 1 } },
+        ],
+      },
+    };
     const same = structuredClone(live);
     same.metadata.managedFields[0]!.time = '2026-02-02T00:00:00Z';
     expect(sameObject(live, same)).toBe(true);
@@ -75,12 +140,31 @@ describe('no-op detection', () => {
   });
 
   it('ignores the order of managedFields entries: a dry-run moves our refreshed entry behind a later manager', () => {
-    const rotation = { manager: 'thanos-gitops-rotation', operation: 'Apply', time: '2026-01-02T00:00:00Z', fieldsV1: { f: 'checksum' } };
-    const ours = { manager: 'thanos-gitops', operation: 'Apply', time: '2026-01-01T00:00:00Z', fieldsV1: { f: 'spec' } };
-    const live = { ...obj('apps/v1', 'Deployment', { spec: { replicas: 1 } }), metadata: { name: 'router', managedFields: [ours, rotation] } };
-    const dryRun = { ...live, metadata: { name: 'router', managedFields: [rotation, { ...ours, time: '2026-01-03T00:00:00Z' }] } };
+    const rotation = {
+      manager: 'thanos-gitops-rotation',
+      operation: 'Apply',
+      time: '2026-01-02T00:00:00Z',
+      fieldsV1: { f: 'checksum' },
+    };
+    const ours = {
+      manager: 'thanos-gitops',
+      operation: 'Apply',
+      time: '2026-01-01T00:00:00Z',
+      fieldsV1: { f: 'spec' },
+    };
+    const live = {
+      ...obj('apps/v1', 'Deployment', { spec: { replicas: 1 } }),
+      metadata: { name: 'router', managedFields: [ours, rotation] },
+    };
+    const dryRun = {
+      ...live,
+      metadata: { name: 'router', managedFields: [rotation, { ...ours, time: '2026-01-03T00:00:00Z' }] },
+    };
     expect(sameObject(live, dryRun)).toBe(true);
-    const taken = { ...live, metadata: { name: 'router', managedFields: [{ ...rotation, fieldsV1: { f: 'spec' } }, ours] } };
+    const taken = {
+      ...live,
+      metadata: { name: 'router', managedFields: [{ ...rotation, fieldsV1: { f: 'spec' } }, ours] },
+    };
     expect(sameObject(live, taken)).toBe(false);
   });
 });

@@ -27,7 +27,8 @@ async function commit(files: Record<string, string>, message: string): Promise<s
   return sha;
 }
 
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: thanos\ndata:\n  value: "${value}"\n`;
+const cm = (name: string, value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: thanos\ndata:\n  value: "${value}"\n`;
 const manifests: SourceSpec = { type: 'manifests', dir: 'deploy' };
 
 beforeAll(async () => {
@@ -56,9 +57,16 @@ describe('loadManifestSetAtRef', () => {
     const before = git(repo, 'status', '--porcelain');
     try {
       const set = await loadManifestSetAtRef(manifests, 'HEAD~1', repo, { cwd: repo });
-      expect(set.map((m) => `${m.file}=${String((m.object.data as { value: string }).value)}`)).toEqual(['a.yaml=1', 'b.yaml=1']);
+      expect(set.map((m) => `${m.file}=${String((m.object.data as { value: string }).value)}`)).toEqual([
+        'a.yaml=1',
+        'b.yaml=1',
+      ]);
       const head = await loadManifestSetAtRef(manifests, 'main', repo, { cwd: repo });
-      expect(head.map((m) => `${m.file}=${String((m.object.data as { value: string }).value)}`)).toEqual(['a.yaml=2', 'b.yaml=1', 'c.yaml=1']);
+      expect(head.map((m) => `${m.file}=${String((m.object.data as { value: string }).value)}`)).toEqual([
+        'a.yaml=2',
+        'b.yaml=1',
+        'c.yaml=1',
+      ]);
     } finally {
       if (savedTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = savedTmp;
@@ -74,7 +82,9 @@ describe('loadManifestSetAtRef', () => {
 
   it('resolves paths relative to a working directory inside the repository', async () => {
     await mkdir(join(repo, 'deploy'), { recursive: true });
-    const set = await loadManifestSetAtRef({ type: 'manifests', dir: '.' }, shas[1]!, repo, { cwd: join(repo, 'deploy') });
+    const set = await loadManifestSetAtRef({ type: 'manifests', dir: '.' }, shas[1]!, repo, {
+      cwd: join(repo, 'deploy'),
+    });
     expect(set.map((m) => m.file)).toEqual(['a.yaml', 'b.yaml']);
   });
 
@@ -89,7 +99,9 @@ describe('loadManifestSetAtRef', () => {
   });
 
   it('rejects an unknown ref and an option-looking ref clearly', async () => {
-    expect((await failure(resolveRef('no-such-branch', repo))).message).toContain("cannot resolve git ref 'no-such-branch'");
+    expect((await failure(resolveRef('no-such-branch', repo))).message).toContain(
+      "cannot resolve git ref 'no-such-branch'",
+    );
     expect((await failure(resolveRef('--output=/tmp/x', repo))).message).toContain('is not a git ref');
   });
 
@@ -108,12 +120,27 @@ describe('loadManifestSetAtRef', () => {
 
   it('renders a jsonnet base whose git-ignored vendor/ exists only in the work tree', async () => {
     await commit(
-      { '.gitignore': 'vendor/\n', 'jsonnet/main.jsonnet': "(import 'lib.libsonnet') { cm+: { data: { v: 'base' } } }\n" },
+      {
+        '.gitignore': 'vendor/\n',
+        'jsonnet/main.jsonnet': "(import 'lib.libsonnet') { cm+: { data: { v: 'base' } } }\n",
+      },
       'jsonnet source',
     );
-    await put(repo, { 'vendor/lib.libsonnet': "{ cm: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' } } }\n" });
-    const set = await loadManifestSetAtRef({ type: 'jsonnet', entrypoint: 'jsonnet/main.jsonnet', jpath: ['vendor'] }, 'HEAD', repo, { cwd: repo });
-    expect(set).toEqual([{ file: 'cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' }, data: { v: 'base' } } }]);
+    await put(repo, {
+      'vendor/lib.libsonnet': "{ cm: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' } } }\n",
+    });
+    const set = await loadManifestSetAtRef(
+      { type: 'jsonnet', entrypoint: 'jsonnet/main.jsonnet', jpath: ['vendor'] },
+      'HEAD',
+      repo,
+      { cwd: repo },
+    );
+    expect(set).toEqual([
+      {
+        file: 'cm.yaml',
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' }, data: { v: 'base' } },
+      },
+    ]);
   });
 });
 

@@ -60,7 +60,9 @@ describe('jsonnet source', () => {
     await put({ 'vendor/kube-thanos/query.libsonnet': queryLibsonnet, 'example.jsonnet': entrypoint });
     const set = await loadJsonnet('example.jsonnet', ['vendor'], { cwd: work });
     expect(set.map((m) => m.file)).toEqual(['thanos-query-deployment.yaml', 'thanos-query-service.yaml']);
-    const deployment = set[0]!.object as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
+    const deployment = set[0]!.object as unknown as {
+      spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } };
+    };
     expect(set[0]!.object.metadata).toEqual({ name: 'thanos-query', namespace: 'thanos' });
     expect(deployment.spec.replicas).toBe(2);
     // jsonnet's own manifestYamlDoc text (quoted keys and strings, unindented list) arrives untouched.
@@ -69,7 +71,7 @@ describe('jsonnet source', () => {
     );
   });
 
-  it('reports a syntax error with jsonnet\'s own file:line:column and the fix', async () => {
+  it("reports a syntax error with jsonnet's own file:line:column and the fix", async () => {
     await put({ 'broken.jsonnet': '{\n  a: 1,\n  b: ,\n}\n' });
     const error = await failure(loadJsonnet('broken.jsonnet', [], { cwd: work }));
     expect(error).toBeInstanceOf(ManifestSourceError);
@@ -97,7 +99,9 @@ describe('jsonnet source', () => {
 
   it('rejects a missing entrypoint and a missing library directory before running jsonnet', async () => {
     const missing = await failure(loadJsonnet('nope.jsonnet', [], { cwd: work }));
-    expect(missing.message).toBe('jsonnet entrypoint nope.jsonnet does not exist; pass an existing .jsonnet file with --entrypoint');
+    expect(missing.message).toBe(
+      'jsonnet entrypoint nope.jsonnet does not exist; pass an existing .jsonnet file with --entrypoint',
+    );
     await put({ 'example.jsonnet': entrypoint });
     const noVendor = await failure(loadJsonnet('example.jsonnet', ['vendor'], { cwd: work }));
     expect(noVendor.message).toContain('jsonnet library path vendor (--jpath) is not a directory');
@@ -106,7 +110,9 @@ describe('jsonnet source', () => {
 
   it('says how to install jsonnet when the binary is missing', async () => {
     await put({ 'example.jsonnet': '{}' });
-    const error = await failure(loadJsonnet('example.jsonnet', [], { cwd: work, binary: join(work, 'no-such-jsonnet') }));
+    const error = await failure(
+      loadJsonnet('example.jsonnet', [], { cwd: work, binary: join(work, 'no-such-jsonnet') }),
+    );
     expect(error.message).toContain('was not found');
     expect(error.message).toContain('apt-get install jsonnet');
   });
@@ -124,21 +130,26 @@ describe('jsonnet source', () => {
   });
 
   it('names the output field that is not a Kubernetes object', async () => {
-    await put({ 'fields.jsonnet': "{ good: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, bad: { kind: 'ConfigMap' }, num: 3 }" });
+    await put({
+      'fields.jsonnet':
+        "{ good: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, bad: { kind: 'ConfigMap' }, num: 3 }",
+    });
     const error = await failure(loadJsonnet('fields.jsonnet', [], { cwd: work }));
     expect(error.message).toContain("output field 'bad': missing apiVersion, metadata.name");
   });
 
   it('flattens a List field into numbered files', async () => {
     await put({
-      'list.jsonnet': "{ rbac: { apiVersion: 'v1', kind: 'List', items: [ { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'a' } }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'b' } } ] } }",
+      'list.jsonnet':
+        "{ rbac: { apiVersion: 'v1', kind: 'List', items: [ { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'a' } }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'b' } } ] } }",
     });
     const set = await loadJsonnet('list.jsonnet', [], { cwd: work });
     expect(set.map((m) => `${m.file} ${m.object.metadata.name}`)).toEqual(['rbac-1.yaml a', 'rbac-2.yaml b']);
   });
 });
 
-const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: thanos\n${extra}`;
+const cm = (name: string, extra = '') =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: thanos\n${extra}`;
 
 describe('manifests directory source', () => {
   it('loads .yaml/.yml/.json recursively, multi-document files, Lists, and skips empty documents and dot entries', async () => {
@@ -162,18 +173,27 @@ describe('manifests directory source', () => {
       'nested/list-2.yml ServiceAccount/sa2',
       'nested/svc.yaml Service/s',
     ]);
-    expect(set[0]!.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'thanos' }, data: { k: 'v' } });
+    expect(set[0]!.object).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'thanos' },
+      data: { k: 'v' },
+    });
   });
 
   it('names file and line for invalid YAML', async () => {
     await put({ 'deploy/bad.yaml': `${cm('ok')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a: b\n` });
     const error = await failure(loadManifestDirectory('deploy', work));
     expect(error).toBeInstanceOf(ManifestSourceError);
-    expect(error.message).toMatch(/^deploy\/bad\.yaml:10:9: invalid YAML in document 2: .+; fix the syntax at that line$/);
+    expect(error.message).toMatch(
+      /^deploy\/bad\.yaml:10:9: invalid YAML in document 2: .+; fix the syntax at that line$/,
+    );
   });
 
   it('names file, line and document number for an object without apiVersion/kind/metadata.name', async () => {
-    await put({ 'deploy/objs.yaml': `${cm('ok')}---\n${cm('ok2')}---\napiVersion: v1\nkind: Secret\nmetadata:\n  namespace: thanos\n` });
+    await put({
+      'deploy/objs.yaml': `${cm('ok')}---\n${cm('ok2')}---\napiVersion: v1\nkind: Secret\nmetadata:\n  namespace: thanos\n`,
+    });
     const error = await failure(loadManifestDirectory('deploy', work));
     expect(error.message).toBe(
       'deploy/objs.yaml:13:1: document 3: missing metadata.name: every object needs apiVersion, kind and metadata.name',
@@ -181,7 +201,10 @@ describe('manifests directory source', () => {
   });
 
   it('names the List item that is not an object', async () => {
-    await put({ 'deploy/list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: a}\n- kind: ServiceAccount\n' });
+    await put({
+      'deploy/list.yaml':
+        'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata: {name: a}\n- kind: ServiceAccount\n',
+    });
     const error = await failure(loadManifestDirectory('deploy', work));
     expect(error.message).toBe(
       'deploy/list.yaml:7:3: document 1, items[1] of the List: missing apiVersion, metadata.name: every object needs apiVersion, kind and metadata.name',
@@ -190,7 +213,9 @@ describe('manifests directory source', () => {
 
   it('rejects duplicate keys, a scalar document and a missing directory clearly', async () => {
     await put({ 'dup/x.yaml': 'apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: a}\n' });
-    expect((await failure(loadManifestDirectory('dup', work))).message).toMatch(/^dup\/x\.yaml:3:1: invalid YAML in document 1: Map keys must be unique/);
+    expect((await failure(loadManifestDirectory('dup', work))).message).toMatch(
+      /^dup\/x\.yaml:3:1: invalid YAML in document 1: Map keys must be unique/,
+    );
     await put({ 'scalar/x.yaml': 'just a string\n' });
     expect((await failure(loadManifestDirectory('scalar', work))).message).toBe(
       'scalar/x.yaml:1:1: document 1: expected a Kubernetes object (a mapping), got a string',
@@ -202,7 +227,9 @@ describe('manifests directory source', () => {
 
   it('keeps source text (a Secret value) out of YAML error messages', async () => {
     const value = 'planted-Secret-V4lue';
-    await put({ 'secret/s.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: "${value}\n  other: x: y\n` });
+    await put({
+      'secret/s.yaml': `apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n  password: "${value}\n  other: x: y\n`,
+    });
     const error = await failure(loadManifestDirectory('secret', work));
     expect(error.message).toMatch(/^secret\/s\.yaml:\d+:\d+: invalid YAML in document 1: /);
     expect(error.message).not.toContain(value);
@@ -219,15 +246,25 @@ describe('manifests directory source', () => {
 describe('source spec from options', () => {
   it('infers the source from the options given and defaults to thanos-stack.yaml', () => {
     expect(sourceSpecFrom({})).toEqual({ type: 'config', config: 'thanos-stack.yaml' });
-    expect(sourceSpecFrom({ entrypoint: 'e.jsonnet', jpath: ['vendor', ''] })).toEqual({ type: 'jsonnet', entrypoint: 'e.jsonnet', jpath: ['vendor'] });
+    expect(sourceSpecFrom({ entrypoint: 'e.jsonnet', jpath: ['vendor', ''] })).toEqual({
+      type: 'jsonnet',
+      entrypoint: 'e.jsonnet',
+      jpath: ['vendor'],
+    });
     expect(sourceSpecFrom({ dir: 'deploy', source: '' })).toEqual({ type: 'manifests', dir: 'deploy' });
   });
 
   it('rejects unknown sources, missing required options and options of another source', () => {
-    expect(() => sourceSpecFrom({ source: 'helm' })).toThrow(new SourceSpecError("unknown source 'helm': use one of config, jsonnet, manifests"));
+    expect(() => sourceSpecFrom({ source: 'helm' })).toThrow(
+      new SourceSpecError("unknown source 'helm': use one of config, jsonnet, manifests"),
+    );
     expect(() => sourceSpecFrom({ source: 'jsonnet' })).toThrow(/needs an entrypoint/);
     expect(() => sourceSpecFrom({ source: 'manifests' })).toThrow(/needs a directory/);
-    expect(() => sourceSpecFrom({ config: 'a.yaml', dir: 'deploy' })).toThrow("'config' does not apply to the manifests source");
-    expect(() => sourceSpecFrom({ source: 'config', jpath: ['v'], dir: 'd' })).toThrow("'jpath' and 'dir' do not apply to the config source");
+    expect(() => sourceSpecFrom({ config: 'a.yaml', dir: 'deploy' })).toThrow(
+      "'config' does not apply to the manifests source",
+    );
+    expect(() => sourceSpecFrom({ source: 'config', jpath: ['v'], dir: 'd' })).toThrow(
+      "'jpath' and 'dir' do not apply to the config source",
+    );
   });
 });

@@ -19,8 +19,14 @@ const object = (kind: string, name: string, extra: Record<string, unknown> = {})
 });
 
 const set: ManifestSet = [
-  { file: 'thanos-query-service.yaml', object: object('Service', 'thanos-query', { spec: { ports: [{ name: 'http', port: 9090 }] } }) },
-  { file: 'nested/hashrings-configmap.yaml', object: object('ConfigMap', 'hashring-config', { data: { 'hashrings.json': '[\n  {"hashring": "default"}\n]' } }) },
+  {
+    file: 'thanos-query-service.yaml',
+    object: object('Service', 'thanos-query', { spec: { ports: [{ name: 'http', port: 9090 }] } }),
+  },
+  {
+    file: 'nested/hashrings-configmap.yaml',
+    object: object('ConfigMap', 'hashring-config', { data: { 'hashrings.json': '[\n  {"hashring": "default"}\n]' } }),
+  },
 ];
 
 /** Every file under dir as relative path -> content; the render record only when asked for. */
@@ -51,16 +57,25 @@ describe('writeManifestSet', () => {
       'nested/hashrings-configmap.yaml': toKubeYaml(set[1]!.object),
       [RENDER_RECORD]: expect.stringMatching(/^# Written by thanos-gitops render\./),
     });
-    expect(written[RENDER_RECORD]!.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['thanos-query-service.yaml', 'nested/hashrings-configmap.yaml']);
+    expect(written[RENDER_RECORD]!.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([
+      'thanos-query-service.yaml',
+      'nested/hashrings-configmap.yaml',
+    ]);
     // Nothing but the output directory is left beside it.
     expect(await readdir(join(work, 'deep'))).toEqual(['out']);
   });
 
   it('makes the directory equal the set: stale files from an earlier render are removed', async () => {
     const out = join(work, 'out');
-    await writeManifestSet([...set, { file: 'thanos-store-service.yaml', object: object('Service', 'thanos-store') }], out);
+    await writeManifestSet(
+      [...set, { file: 'thanos-store-service.yaml', object: object('Service', 'thanos-store') }],
+      out,
+    );
     await writeManifestSet(set, out);
-    expect(Object.keys(await snapshot(out)).sort()).toEqual(['nested/hashrings-configmap.yaml', 'thanos-query-service.yaml']);
+    expect(Object.keys(await snapshot(out)).sort()).toEqual([
+      'nested/hashrings-configmap.yaml',
+      'thanos-query-service.yaml',
+    ]);
   });
 
   it('leaves the output untouched when writing fails half way', async () => {
@@ -83,19 +98,28 @@ describe('writeManifestSet', () => {
     await mkdir(join(repoLike, 'src'), { recursive: true });
     await writeFile(join(repoLike, 'README.md'), '# keep me');
     await writeFile(join(repoLike, 'src', 'main.ts'), 'export {};');
-    await writeFile(join(repoLike, 'hand-written.yaml'), '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n');
+    await writeFile(
+      join(repoLike, 'hand-written.yaml'),
+      '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n',
+    );
     const error = await failure(writeManifestSet(set, repoLike));
     expect(error.message).toBe(
       `refusing to write into ${repoLike}: it holds files that thanos-gitops render did not write (README.md, hand-written.yaml, src/main.ts) and no ${RENDER_RECORD} record; choose an empty or new directory, or move those files away (if they are an earlier render's output, delete them and render again)`,
     );
-    expect(await snapshot(repoLike)).toEqual({ 'README.md': '# keep me', 'src/main.ts': 'export {};', 'hand-written.yaml': '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n' });
+    expect(await snapshot(repoLike)).toEqual({
+      'README.md': '# keep me',
+      'src/main.ts': 'export {};',
+      'hand-written.yaml': '# mine\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n',
+    });
     // An empty directory is fine.
     await mkdir(join(work, 'empty'));
     await writeManifestSet(set, join(work, 'empty'));
 
     const file = join(work, 'file.yaml');
     await writeFile(file, 'x: 1\n');
-    expect((await failure(writeManifestSet(set, file))).message).toBe(`output path ${file} exists and is not a directory; choose a directory for --out`);
+    expect((await failure(writeManifestSet(set, file))).message).toBe(
+      `output path ${file} exists and is not a directory; choose a directory for --out`,
+    );
   });
 
   it('keeps files a render did not write, removes the ones it wrote and no longer renders, and never overwrites a kept one', async () => {
@@ -121,7 +145,9 @@ describe('writeManifestSet', () => {
     expect((await failure(writeManifestSet(clash, out))).message).toBe(
       `refusing to write into ${out}: kustomization.yaml would overwrite file(s) that thanos-gitops render did not write; move them away or choose another --out`,
     );
-    expect((await failure(writeManifestSet([{ file: 'README.md/x.yaml', object: object('ConfigMap', 'x') }], out))).message).toContain('README.md/x.yaml would overwrite');
+    expect(
+      (await failure(writeManifestSet([{ file: 'README.md/x.yaml', object: object('ConfigMap', 'x') }], out))).message,
+    ).toContain('README.md/x.yaml would overwrite');
     expect(await snapshot(out, true)).toEqual(before);
     expect(await readdir(work)).toEqual(['out']);
   });
@@ -130,19 +156,28 @@ describe('writeManifestSet', () => {
     const source = join(work, 'manifests');
     await mkdir(join(source, 'sub'), { recursive: true });
     await writeFile(join(source, 'a.yaml'), '# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
-    for (const [out, relation] of [[source, 'is'], [join(source, 'sub'), 'is inside'], [work, 'contains']] as const) {
+    for (const [out, relation] of [
+      [source, 'is'],
+      [join(source, 'sub'), 'is inside'],
+      [work, 'contains'],
+    ] as const) {
       expect((await failure(writeManifestSet(set, out, { sourceDirs: [source] }))).message).toBe(
         `refusing to write ${out}: it ${relation} the source directory ${source}, whose files it would rewrite; choose an --out outside it`,
       );
     }
-    expect(await snapshot(source)).toEqual({ 'a.yaml': '# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' });
+    expect(await snapshot(source)).toEqual({
+      'a.yaml': '# comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n',
+    });
   });
 
   it('stops on abort: no staging directory is left and the output is as it was', async () => {
     const out = join(work, 'out');
     await writeManifestSet(set, out);
     const before = await snapshot(out, true);
-    const many: ManifestSet = Array.from({ length: 400 }, (_, i) => ({ file: `cm-${i}.yaml`, object: object('ConfigMap', `cm-${i}`) }));
+    const many: ManifestSet = Array.from({ length: 400 }, (_, i) => ({
+      file: `cm-${i}.yaml`,
+      object: object('ConfigMap', `cm-${i}`),
+    }));
     const stop = new AbortController();
     const writing = writeManifestSet(many, out, { signal: stop.signal });
     // Abort once the staging directory has files in it.
@@ -167,20 +202,32 @@ describe('writeManifestSet', () => {
 
   it('rejects clashing and unsafe file names before writing anything', async () => {
     const out = join(work, 'out');
-    expect((await failure(writeManifestSet([set[0]!, { file: 'thanos-query-service.yaml', object: object('Service', 'other') }], out))).message).toBe(
+    expect(
+      (
+        await failure(
+          writeManifestSet([set[0]!, { file: 'thanos-query-service.yaml', object: object('Service', 'other') }], out),
+        )
+      ).message,
+    ).toBe(
       'two objects map to the same file thanos-query-service.yaml: Service thanos/thanos-query and Service thanos/other; rename one of them',
     );
-    expect((await failure(writeManifestSet([{ file: '../escape.yaml', object: object('Service', 'x') }], out))).message).toContain(
-      "manifest file name '../escape.yaml' (Service thanos/x) is not a plain relative path",
-    );
-    expect((await failure(writeManifestSet([{ file: '/etc/x.yaml', object: object('Service', 'x') }], out))).message).toContain('is absolute');
+    expect(
+      (await failure(writeManifestSet([{ file: '../escape.yaml', object: object('Service', 'x') }], out))).message,
+    ).toContain("manifest file name '../escape.yaml' (Service thanos/x) is not a plain relative path");
+    expect(
+      (await failure(writeManifestSet([{ file: '/etc/x.yaml', object: object('Service', 'x') }], out))).message,
+    ).toContain('is absolute');
     expect(await readdir(work)).toEqual([]);
   });
 });
 
 describe('conflictingDuplicates', () => {
   it('reports objects defined twice with different content, not identical repeats', () => {
-    const monitor = (extra: Record<string, unknown>) => ({ ...object('ServiceMonitor', 'thanos-store'), apiVersion: 'monitoring.coreos.com/v1', spec: extra });
+    const monitor = (extra: Record<string, unknown>) => ({
+      ...object('ServiceMonitor', 'thanos-store'),
+      apiVersion: 'monitoring.coreos.com/v1',
+      spec: extra,
+    });
     const duplicated: ManifestSet = [
       { file: 'sa.yaml', object: object('ServiceAccount', 'thanos-store') },
       { file: 'shards-sa.yaml', object: object('ServiceAccount', 'thanos-store') },
@@ -188,7 +235,9 @@ describe('conflictingDuplicates', () => {
       { file: 'shards-sm.yaml', object: monitor({ a: 2 }) },
     ];
     expect(() => assertWritableSet(duplicated)).not.toThrow();
-    expect(conflictingDuplicates(duplicated)).toEqual([{ object: 'ServiceMonitor thanos/thanos-store', files: ['sm.yaml', 'shards-sm.yaml'] }]);
+    expect(conflictingDuplicates(duplicated)).toEqual([
+      { object: 'ServiceMonitor thanos/thanos-store', files: ['sm.yaml', 'shards-sm.yaml'] },
+    ]);
     expect(duplicateWarnings(duplicated)).toEqual([
       'ServiceMonitor thanos/thanos-store is defined 2 times with different content (sm.yaml, shards-sm.yaml); the last one wins when applied',
     ]);

@@ -14,7 +14,12 @@ import { parseSettingDuration } from '../../src/config/tls-objstore-schema.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { applySetParentName, SecretReleaseStore, type KubeClient } from '../../src/kube/index.js';
 import { durationPattern, parseDuration } from '../../src/model/duration.js';
-import { checkEnvironmentName, EnvironmentNameError, environmentNameProblem, isEnvironmentName } from '../../src/model/environment.js';
+import {
+  checkEnvironmentName,
+  EnvironmentNameError,
+  environmentNameProblem,
+  isEnvironmentName,
+} from '../../src/model/environment.js';
 import { ThanosGitopsError } from '../../src/model/errors.js';
 import { InvalidUtf8Error } from '../../src/model/text.js';
 import { TOOL_VERSION } from '../../src/model/version.js';
@@ -40,7 +45,9 @@ describe('the environment name', () => {
     expect(environmentNameProblem('Production', "input 'environment'")).toBe(
       "input 'environment' 'Production' is not an environment name: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit; write 'production'",
     );
-    expect(environmentNameProblem('prod_eu', '--environment')).toMatch(/^--environment 'prod_eu' is not an environment name: use at most 63 lowercase letters.*letter or digit$/);
+    expect(environmentNameProblem('prod_eu', '--environment')).toMatch(
+      /^--environment 'prod_eu' is not an environment name: use at most 63 lowercase letters.*letter or digit$/,
+    );
     expect(() => checkEnvironmentName('Prod')).toThrow(EnvironmentNameError);
     expect(checkEnvironmentName('prod')).toBe('prod');
   });
@@ -48,12 +55,40 @@ describe('the environment name', () => {
   describe('every place that takes one applies the same rule', () => {
     afterEach(() => vi.unstubAllEnvs());
 
-    const actionInputs = (environment: string) => readInputs({ getInput: (name) => (name === 'environment' ? environment : '') }, { GITHUB_WORKSPACE: '/work' });
-    const lambdaConfig = (environment: string) => loadConfig({ THANOS_GITOPS_MODE: 'plan', CLUSTER_NAME: 'c', AWS_REGION: 'eu-west-1', TARGET_NAMESPACES: 'thanos', ENVIRONMENT: environment });
+    const actionInputs = (environment: string) =>
+      readInputs({ getInput: (name) => (name === 'environment' ? environment : '') }, { GITHUB_WORKSPACE: '/work' });
+    const lambdaConfig = (environment: string) =>
+      loadConfig({
+        THANOS_GITOPS_MODE: 'plan',
+        CLUSTER_NAME: 'c',
+        AWS_REGION: 'eu-west-1',
+        TARGET_NAMESPACES: 'thanos',
+        ENVIRONMENT: environment,
+      });
     const releaseEvent = (environment: string) =>
-      parseEvent({ action: 'plan', release: { repository: 'acme/observability', commit: 'a'.repeat(40), actor: 'octocat', environment, manifests: [] } });
+      parseEvent({
+        action: 'plan',
+        release: {
+          repository: 'acme/observability',
+          commit: 'a'.repeat(40),
+          actor: 'octocat',
+          environment,
+          manifests: [],
+        },
+      });
     const infraConfig = (environment: string) =>
-      parseInfraConfig({ account: '111122223333', region: 'eu-west-1', clusterName: 'c', githubOwner: 'o', githubRepo: 'r', namespace: 'thanos', environment }, 'context');
+      parseInfraConfig(
+        {
+          account: '111122223333',
+          region: 'eu-west-1',
+          clusterName: 'c',
+          githubOwner: 'o',
+          githubRepo: 'r',
+          namespace: 'thanos',
+          environment,
+        },
+        'context',
+      );
     const client = {} as KubeClient;
 
     it('accepts every name of the rule, 63 characters included (the CLI stopped at 40, infra at 32)', () => {
@@ -70,12 +105,22 @@ describe('the environment name', () => {
 
     it('refuses what the Action and the release schema accepted before (mixed case, _ and .), naming the input and the rule', () => {
       for (const name of ['Production', 'prod_eu', 'prod.eu', 'a'.repeat(64)]) {
-        expect(() => environmentFromFlags({ environment: name })).toThrow(new UsageError(environmentNameProblem(name, '--environment')));
+        expect(() => environmentFromFlags({ environment: name })).toThrow(
+          new UsageError(environmentNameProblem(name, '--environment')),
+        );
         expect(() => actionInputs(name)).toThrow(new InputError(environmentNameProblem(name, "input 'environment'")));
-        expect(() => lambdaConfig(name)).toThrow(new RefusedError(`function misconfigured: ${environmentNameProblem(name, 'ENVIRONMENT')}`));
-        expect(() => releaseEvent(name)).toThrow(new RefusedError(`invalid event: release.environment: ${environmentNameProblem(name)}`));
-        expect(() => infraConfig(name)).toThrow(`context environment: ${environmentNameProblem(name)}, such as "production"`);
-        expect(() => new SecretReleaseStore(client, 'thanos', name)).toThrow(new EnvironmentNameError(environmentNameProblem(name)));
+        expect(() => lambdaConfig(name)).toThrow(
+          new RefusedError(`function misconfigured: ${environmentNameProblem(name, 'ENVIRONMENT')}`),
+        );
+        expect(() => releaseEvent(name)).toThrow(
+          new RefusedError(`invalid event: release.environment: ${environmentNameProblem(name)}`),
+        );
+        expect(() => infraConfig(name)).toThrow(
+          `context environment: ${environmentNameProblem(name)}, such as "production"`,
+        );
+        expect(() => new SecretReleaseStore(client, 'thanos', name)).toThrow(
+          new EnvironmentNameError(environmentNameProblem(name)),
+        );
         expect(() => applySetParentName(name)).toThrow(EnvironmentNameError);
       }
     });
@@ -99,7 +144,8 @@ describe('the duration grammar', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('2w')).toBe(14 * 86_400_000);
     expect(parseDuration('1y')).toBe(365 * 86_400_000);
-    for (const text of ['', '0', '1', '1.5h', '-1h', 'h', '1x', ' 1h', '1h ', '1H']) expect(parseDuration(text), text).toBeUndefined();
+    for (const text of ['', '0', '1', '1.5h', '-1h', 'h', '1x', ' 1h', '1h ', '1H'])
+      expect(parseDuration(text), text).toBeUndefined();
   });
 
   it('narrows to the units a use allows, as a parser and as a schema pattern', () => {
@@ -120,7 +166,9 @@ describe('the duration grammar', () => {
     expect(parseDurationFlag('2d', '--timeout')).toBe(parseDuration('2d'));
     // A plain number on the command line counts seconds.
     expect(parseDurationFlag('45', '--timeout')).toBe(45_000);
-    expect(() => parseDurationFlag('1.5m', '--timeout')).toThrow("--timeout '1.5m' is not a duration; use e.g. 300s, 5m or 1h30m");
+    expect(() => parseDurationFlag('1.5m', '--timeout')).toThrow(
+      "--timeout '1.5m' is not a duration; use e.g. 300s, 5m or 1h30m",
+    );
   });
 });
 
@@ -161,7 +209,9 @@ describe('the error base class', () => {
 
 describe('the tool version', () => {
   it('is package.json version, with no copy of it in the code', async () => {
-    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(TOOL_VERSION).toBe(version);
   });
 });
@@ -169,7 +219,12 @@ describe('the tool version', () => {
 describe('workload inspection', () => {
   const container = { name: 'thanos', args: ['receive', '--log.level=info'] };
   const template = { metadata: { labels: { app: 'x' } }, spec: { containers: [container] } };
-  const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'apps/v1', kind, metadata: { name: 'x' }, spec });
+  const object = (kind: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: { name: 'x' },
+    spec,
+  });
 
   it('finds the pod template and pod spec of every kind that runs pods, and nothing else', () => {
     for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']) {
@@ -196,7 +251,9 @@ describe('workload inspection', () => {
   it('the render overlay and the Thanos analysis see the same Thanos workloads of the example', () => {
     const file = new URL('../../examples/stack/thanos-stack.yaml', import.meta.url).pathname;
     const set = renderStack(parseStackConfig(readFileSync(file, 'utf8'), file));
-    const analysed = set.map((m) => m.object).filter((o) => podTemplate(o) !== undefined && thanosComponent(o) !== undefined);
+    const analysed = set
+      .map((m) => m.object)
+      .filter((o) => podTemplate(o) !== undefined && thanosComponent(o) !== undefined);
     expect(analysed.length).toBeGreaterThan(3);
     expect(workloads(set).map((info) => info.manifest.object)).toEqual(analysed);
   });

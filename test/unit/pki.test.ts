@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleChecksum, createCa, inspectCertificate, isIssuedBy, issueLeaf, splitPemBundle, type CertificateAndKey } from '../../src/rotation/pki/x509.js';
+import {
+  bundleChecksum,
+  createCa,
+  inspectCertificate,
+  isIssuedBy,
+  issueLeaf,
+  splitPemBundle,
+  type CertificateAndKey,
+} from '../../src/rotation/pki/x509.js';
 import { leafProblem } from '../../src/rotation/pki/index.js';
 import type { LeafRequest } from '../../src/rotation/security-plan.js';
 import type { LiveSecret } from '../../src/rotation/secrets.js';
@@ -28,7 +36,11 @@ function file(name: string, content: string): string {
 /** Debian's openssl is the independent judge of every chain. */
 function opensslVerify(caPem: string, leafPem: string, purpose?: 'sslserver' | 'sslclient'): string {
   const purposeArgs = purpose ? ['-purpose', purpose] : [];
-  return execFileSync('openssl', ['verify', '-x509_strict', ...purposeArgs, '-CAfile', file('ca.pem', caPem), file('leaf.pem', leafPem)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(
+    'openssl',
+    ['verify', '-x509_strict', ...purposeArgs, '-CAfile', file('ca.pem', caPem), file('leaf.pem', leafPem)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 function opensslText(pem: string): string {
@@ -58,7 +70,12 @@ describe('CA', () => {
 
 describe('leaves', () => {
   it('server certificate: exact SANs, serverAuth only, verified by openssl against the CA', async () => {
-    const leaf = await issueLeaf(ca, { subject: { commonName: router.commonName }, dnsNames: router.dnsNames, usages: ['serverAuth'], validityMs: 90 * 24 * HOUR });
+    const leaf = await issueLeaf(ca, {
+      subject: { commonName: router.commonName },
+      dnsNames: router.dnsNames,
+      usages: ['serverAuth'],
+      validityMs: 90 * 24 * HOUR,
+    });
     expect(opensslVerify(ca.certificate, leaf.certificate, 'sslserver')).toMatch(/: OK/);
     expect(() => opensslVerify(ca.certificate, leaf.certificate, 'sslclient')).toThrow();
     const text = opensslText(leaf.certificate);
@@ -73,15 +90,32 @@ describe('leaves', () => {
   });
 
   it('wildcard SANs cover the short <pod>.<svc>.<ns> names', async () => {
-    const leaf = await issueLeaf(ca, { subject: { commonName: 'grpc' }, dnsNames: ['*.thanos-receive-ingestor-default.thanos'], usages: ['serverAuth', 'clientAuth'], validityMs: HOUR });
-    expect(new X509Certificate(leaf.certificate).checkHost('thanos-receive-ingestor-default-7.thanos-receive-ingestor-default.thanos')).toBeDefined();
+    const leaf = await issueLeaf(ca, {
+      subject: { commonName: 'grpc' },
+      dnsNames: ['*.thanos-receive-ingestor-default.thanos'],
+      usages: ['serverAuth', 'clientAuth'],
+      validityMs: HOUR,
+    });
+    expect(
+      new X509Certificate(leaf.certificate).checkHost(
+        'thanos-receive-ingestor-default-7.thanos-receive-ingestor-default.thanos',
+      ),
+    ).toBeDefined();
     expect(opensslVerify(ca.certificate, leaf.certificate, 'sslserver')).toMatch(/OK/);
     expect(opensslVerify(ca.certificate, leaf.certificate, 'sslclient')).toMatch(/OK/);
   });
 
   it.each([
-    ['organization', { commonName: 'thanos-tenant-team-a', organization: 'team-a' }, /Subject: O = team-a, CN = thanos-tenant-team-a/],
-    ['organizationalUnit', { commonName: 'thanos-tenant-team-a', organizationalUnit: 'team-a' }, /Subject: OU = team-a, CN = thanos-tenant-team-a/],
+    [
+      'organization',
+      { commonName: 'thanos-tenant-team-a', organization: 'team-a' },
+      /Subject: O = team-a, CN = thanos-tenant-team-a/,
+    ],
+    [
+      'organizationalUnit',
+      { commonName: 'thanos-tenant-team-a', organizationalUnit: 'team-a' },
+      /Subject: OU = team-a, CN = thanos-tenant-team-a/,
+    ],
     ['commonName', { commonName: 'team-a' }, /Subject: CN = team-a\n/],
   ] as const)('tenant certificate carries the tenant in %s, clientAuth only', async (_field, subject, pattern) => {
     const leaf = await issueLeaf(ca, { subject, dnsNames: [], usages: ['clientAuth'], validityMs: HOUR });
@@ -94,17 +128,39 @@ describe('leaves', () => {
   });
 
   it('every issuance has a fresh key and serial, and never outlives its CA', async () => {
-    const a = await issueLeaf(ca, { subject: { commonName: 'x' }, dnsNames: [], usages: ['clientAuth'], validityMs: HOUR });
-    const b = await issueLeaf(ca, { subject: { commonName: 'x' }, dnsNames: [], usages: ['clientAuth'], validityMs: HOUR });
+    const a = await issueLeaf(ca, {
+      subject: { commonName: 'x' },
+      dnsNames: [],
+      usages: ['clientAuth'],
+      validityMs: HOUR,
+    });
+    const b = await issueLeaf(ca, {
+      subject: { commonName: 'x' },
+      dnsNames: [],
+      usages: ['clientAuth'],
+      validityMs: HOUR,
+    });
     expect(a.privateKey).not.toBe(b.privateKey);
     expect(inspectCertificate(a.certificate).serialNumber).not.toBe(inspectCertificate(b.certificate).serialNumber);
-    const long = await issueLeaf(ca, { subject: { commonName: 'x' }, dnsNames: [], usages: ['clientAuth'], validityMs: 10 * 365 * 24 * HOUR });
-    expect(inspectCertificate(long.certificate).notAfter.getTime()).toBeLessThanOrEqual(inspectCertificate(ca.certificate).notAfter.getTime());
+    const long = await issueLeaf(ca, {
+      subject: { commonName: 'x' },
+      dnsNames: [],
+      usages: ['clientAuth'],
+      validityMs: 10 * 365 * 24 * HOUR,
+    });
+    expect(inspectCertificate(long.certificate).notAfter.getTime()).toBeLessThanOrEqual(
+      inspectCertificate(ca.certificate).notAfter.getTime(),
+    );
   });
 
   it('a leaf of another CA is not trusted (by us or by openssl)', async () => {
     const other = await createCa({ commonName: 'other', validityMs: HOUR });
-    const leaf = await issueLeaf(other, { subject: { commonName: 'x' }, dnsNames: ['x'], usages: ['serverAuth'], validityMs: HOUR });
+    const leaf = await issueLeaf(other, {
+      subject: { commonName: 'x' },
+      dnsNames: ['x'],
+      usages: ['serverAuth'],
+      validityMs: HOUR,
+    });
     expect(isIssuedBy(leaf.certificate, ca.certificate)).toBe(false);
     expect(isIssuedBy(leaf.certificate, other.certificate)).toBe(true);
     expect(() => opensslVerify(ca.certificate, leaf.certificate, 'sslserver')).toThrow();
@@ -115,8 +171,18 @@ describe('leaves', () => {
 
 describe('renewal decisions', () => {
   async function secretFor(leaf: LeafRequest, issuer = ca, validityMs = 90 * 24 * HOUR): Promise<LiveSecret> {
-    const issued = await issueLeaf(issuer, { subject: { commonName: leaf.commonName }, dnsNames: leaf.dnsNames, usages: leaf.usages, validityMs });
-    return { type: 'kubernetes.io/tls', data: { 'tls.crt': issued.certificate, 'tls.key': issued.privateKey, 'ca.crt': issuer.certificate }, annotations: {}, labels: {} };
+    const issued = await issueLeaf(issuer, {
+      subject: { commonName: leaf.commonName },
+      dnsNames: leaf.dnsNames,
+      usages: leaf.usages,
+      validityMs,
+    });
+    return {
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': issued.certificate, 'tls.key': issued.privateKey, 'ca.crt': issuer.certificate },
+      annotations: {},
+      labels: {},
+    };
   }
   const renewBefore = 30 * 24 * HOUR;
 
@@ -125,17 +191,39 @@ describe('renewal decisions', () => {
   });
   it('renews when less than renewBefore remains (default a third of the lifetime)', async () => {
     const secret = await secretFor(router);
-    expect(leafProblem(secret, router, ca.certificate, renewBefore, new Date(Date.now() + 61 * 24 * HOUR))).toMatch(/^expires /);
-    expect(leafProblem(secret, router, ca.certificate, renewBefore, new Date(Date.now() + 59 * 24 * HOUR))).toBeUndefined();
+    expect(leafProblem(secret, router, ca.certificate, renewBefore, new Date(Date.now() + 61 * 24 * HOUR))).toMatch(
+      /^expires /,
+    );
+    expect(
+      leafProblem(secret, router, ca.certificate, renewBefore, new Date(Date.now() + 59 * 24 * HOUR)),
+    ).toBeUndefined();
   });
   it('re-issues when missing, from another CA, with a mismatched key, or with changed names', async () => {
     expect(leafProblem(undefined, router, ca.certificate, renewBefore, new Date())).toBe('missing');
     const other = await createCa({ commonName: 'other', validityMs: 365 * 24 * HOUR });
-    expect(leafProblem(await secretFor(router, other), router, ca.certificate, renewBefore, new Date())).toBe('issued by another CA');
+    expect(leafProblem(await secretFor(router, other), router, ca.certificate, renewBefore, new Date())).toBe(
+      'issued by another CA',
+    );
     const a = await secretFor(router);
     const b = await secretFor(router);
-    expect(leafProblem({ ...a, data: { ...a.data, 'tls.key': b.data['tls.key']! } }, router, ca.certificate, renewBefore, new Date())).toBe('key does not match certificate');
-    expect(leafProblem(a, { ...router, dnsNames: [...router.dnsNames, 'metrics.example.com'] }, ca.certificate, renewBefore, new Date())).toBe('DNS names changed');
+    expect(
+      leafProblem(
+        { ...a, data: { ...a.data, 'tls.key': b.data['tls.key']! } },
+        router,
+        ca.certificate,
+        renewBefore,
+        new Date(),
+      ),
+    ).toBe('key does not match certificate');
+    expect(
+      leafProblem(
+        a,
+        { ...router, dnsNames: [...router.dnsNames, 'metrics.example.com'] },
+        ca.certificate,
+        renewBefore,
+        new Date(),
+      ),
+    ).toBe('DNS names changed');
   });
 });
 

@@ -31,7 +31,9 @@ describe('writeAtomicDir (kubelet AtomicWriter layout)', () => {
 describe('expand ($(VAR) as kubelet expands container args)', () => {
   it('replaces defined variables, keeps unknown ones and unescapes $$', () => {
     const env = { NAME: 'thanos-receive-0', NAMESPACE: 'thanos' };
-    expect(expand('--receive.local-endpoint=$(NAME).thanos-receive.$(NAMESPACE):10901', env)).toBe('--receive.local-endpoint=thanos-receive-0.thanos-receive.thanos:10901');
+    expect(expand('--receive.local-endpoint=$(NAME).thanos-receive.$(NAMESPACE):10901', env)).toBe(
+      '--receive.local-endpoint=thanos-receive-0.thanos-receive.thanos:10901',
+    );
     expect(expand('--label=x="$(UNKNOWN)"', env)).toBe('--label=x="$(UNKNOWN)"');
     expect(expand('$$(NAME)', env)).toBe('$(NAME)');
   });

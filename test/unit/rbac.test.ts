@@ -15,7 +15,7 @@ const read = ['get', 'list', 'watch'];
 const cli = (...argv: string[]) => runCli('rbac', ...argv);
 
 describe('rbac rules', () => {
-  it('apply: full verbs on the managed kinds, read-only pods and status, pods/proxy get (ring steps read receivers\' /metrics), the lock Lease by name', () => {
+  it("apply: full verbs on the managed kinds, read-only pods and status, pods/proxy get (ring steps read receivers' /metrics), the lock Lease by name", () => {
     expect(rbacRules('apply')).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts'], verbs: all },
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: all },
@@ -25,7 +25,12 @@ describe('rbac rules', () => {
       { apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: ['thanos-gitops-lock'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'update'],
+        resourceNames: ['thanos-gitops-lock'],
+      },
     ]);
   });
 
@@ -34,12 +39,22 @@ describe('rbac rules', () => {
     expect(rbacRules('plan', ['prod', 'staging'])).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'services', 'serviceaccounts'], verbs: dryRun },
       // Secrets: only the ApplySet parents (labels and annotations), by name; no list, no watch, no dry-run writes.
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['thanos-gitops-prod', 'thanos-gitops-staging'] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        verbs: ['get'],
+        resourceNames: ['thanos-gitops-prod', 'thanos-gitops-staging'],
+      },
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: dryRun },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: dryRun },
       { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: dryRun },
       { apiGroups: ['apps'], resources: ['deployments/status', 'statefulsets/status'], verbs: ['get'] },
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'], resourceNames: ['thanos-gitops-lock'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get'],
+        resourceNames: ['thanos-gitops-lock'],
+      },
     ]);
     expect(rbacRules('plan')[1]?.resourceNames).toEqual(['thanos-gitops-default']);
   });
@@ -54,22 +69,54 @@ describe('rbac rules', () => {
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
-          namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['thanos', 'thanos-b'] }] },
-          resourceRules: [{ apiGroups: ['*'], apiVersions: ['*'], resources: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] }],
+          namespaceSelector: {
+            matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['thanos', 'thanos-b'] }],
+          },
+          resourceRules: [
+            {
+              apiGroups: ['*'],
+              apiVersions: ['*'],
+              resources: ['*'],
+              operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+            },
+          ],
         },
-        matchConditions: [{ name: 'plan-identity', expression: "'thanos-gitops-plan' in request.userInfo.groups || request.userInfo.username in ['it\\'s-me']" }],
+        matchConditions: [
+          {
+            name: 'plan-identity',
+            expression: "'thanos-gitops-plan' in request.userInfo.groups || request.userInfo.username in ['it\\'s-me']",
+          },
+        ],
         validations: [{ expression: 'request.dryRun == true', reason: 'Forbidden' }],
       },
     });
-    expect(binding).toMatchObject({ kind: 'ValidatingAdmissionPolicyBinding', spec: { policyName: 'thanos-gitops-plan-dry-run-only', validationActions: ['Deny'] } });
-    expect(rbacManifests({ namespaces: ['thanos'], mode: 'apply' }).map((m) => m.object.kind)).toEqual(['Role', 'RoleBinding']);
+    expect(binding).toMatchObject({
+      kind: 'ValidatingAdmissionPolicyBinding',
+      spec: { policyName: 'thanos-gitops-plan-dry-run-only', validationActions: ['Deny'] },
+    });
+    expect(rbacManifests({ namespaces: ['thanos'], mode: 'apply' }).map((m) => m.object.kind)).toEqual([
+      'Role',
+      'RoleBinding',
+    ]);
   });
 
   it('never grants wildcards, RBAC objects, exec, logs or deletecollection', () => {
     for (const mode of ['apply', 'plan'] as const) {
       const text = JSON.stringify(rbacRules(mode));
       expect(text).not.toContain('*');
-      for (const forbidden of ['rbac.authorization.k8s.io', 'roles', 'rolebindings', 'pods/exec', 'pods/log', 'deletecollection', 'escalate', 'bind', 'impersonate', 'nodes', 'namespaces']) {
+      for (const forbidden of [
+        'rbac.authorization.k8s.io',
+        'roles',
+        'rolebindings',
+        'pods/exec',
+        'pods/log',
+        'deletecollection',
+        'escalate',
+        'bind',
+        'impersonate',
+        'nodes',
+        'namespaces',
+      ]) {
         expect(text).not.toContain(`"${forbidden}"`);
       }
     }
@@ -94,8 +141,18 @@ describe('rbac rules', () => {
         seen.add(object.kind);
       }
     }
-    expect([...seen].sort()).toEqual(['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor', 'StatefulSet']);
-    expect(allowedKindsValue()).toBe('ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com');
+    expect([...seen].sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
+    expect(allowedKindsValue()).toBe(
+      'ConfigMap,Secret,Service,ServiceAccount,Deployment.apps,StatefulSet.apps,PodDisruptionBudget.policy,ServiceMonitor.monitoring.coreos.com',
+    );
   });
 });
 
@@ -111,15 +168,29 @@ describe('rbacManifests', () => {
     expect(set[1]!.object).toEqual({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
-      metadata: { name: 'thanos-gitops-apply', namespace: 'thanos', labels: { 'app.kubernetes.io/managed-by': 'thanos-gitops', 'app.kubernetes.io/component': 'rbac-apply' } },
+      metadata: {
+        name: 'thanos-gitops-apply',
+        namespace: 'thanos',
+        labels: { 'app.kubernetes.io/managed-by': 'thanos-gitops', 'app.kubernetes.io/component': 'rbac-apply' },
+      },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'thanos-gitops-apply' },
       subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'thanos-gitops-apply' }],
     });
-    expect(set[2]!.object).toMatchObject({ kind: 'Role', metadata: { name: 'thanos-gitops-apply', namespace: 'thanos-b' }, rules: rbacRules('apply') });
+    expect(set[2]!.object).toMatchObject({
+      kind: 'Role',
+      metadata: { name: 'thanos-gitops-apply', namespace: 'thanos-b' },
+      rules: rbacRules('apply'),
+    });
   });
 
   it('binds a custom group and extra users, under a custom name', () => {
-    const [role, binding] = rbacManifests({ namespaces: ['ns'], mode: 'plan', group: 'platform-plan', users: ['deployer'], name: 'tg-plan' });
+    const [role, binding] = rbacManifests({
+      namespaces: ['ns'],
+      mode: 'plan',
+      group: 'platform-plan',
+      users: ['deployer'],
+      name: 'tg-plan',
+    });
     expect(role!.object.metadata.name).toBe('tg-plan');
     expect(binding!.object.subjects).toEqual([
       { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'platform-plan' },
@@ -157,7 +228,9 @@ describe('thanos-gitops rbac', () => {
       'Role b/thanos-gitops-apply',
       'RoleBinding b/thanos-gitops-apply',
     ]);
-    expect(docs[1]!.subjects).toEqual([{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'thanos-gitops-apply' }]);
+    expect(docs[1]!.subjects).toEqual([
+      { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'thanos-gitops-apply' },
+    ]);
   });
 
   it.each([

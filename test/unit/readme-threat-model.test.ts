@@ -16,17 +16,23 @@ function threatModel(): string {
 describe('README threat model', () => {
   it('names a pull-request author, a default-branch workflow and an IAM principal', () => {
     const text = threatModel();
-    for (const who of ['Pull-request author', 'A workflow on the default branch', 'An IAM principal']) expect(text).toContain(`| ${who}`);
+    for (const who of ['Pull-request author', 'A workflow on the default branch', 'An IAM principal'])
+      expect(text).toContain(`| ${who}`);
   });
 
   it('backs every statement with a test that exists: each cited file exists and holds each cited test name', () => {
     const text = threatModel();
-    const rows = text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Who') && !line.startsWith('|---'));
+    const rows = text
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| Who') && !line.startsWith('|---'));
     expect(rows.length).toBeGreaterThan(5);
     let cited = 0;
     for (const row of rows) {
       // (`unit/x.test.ts` "name …", "other name") groups; a cell without any citation is an empty "Can" or "Cannot".
-      for (const cell of row.split(' | ').map((c) => c.replace(/^\| |\|$/g, '').trim()).slice(1)) {
+      for (const cell of row
+        .split(' | ')
+        .map((c) => c.replace(/^\| |\|$/g, '').trim())
+        .slice(1)) {
         if (!cell) continue;
         expect(cell, `a statement without a test: ${cell}`).toMatch(/`(unit|e2e)\/[\w.-]+\.test\.ts`/);
       }
@@ -35,7 +41,10 @@ describe('README threat model', () => {
         expect(existsSync(file), `${group[1]} exists`).toBe(true);
         const source = readFileSync(file, 'utf8');
         for (const name of (group[2] ?? '').matchAll(/"([^"]+)"/g)) {
-          const prefix = (name[1] as string).replace(/^…\s*/, '').replace(/…$/, '').replace(/[\s,]+$/, '');
+          const prefix = (name[1] as string)
+            .replace(/^…\s*/, '')
+            .replace(/…$/, '')
+            .replace(/[\s,]+$/, '');
           expect(source, `${group[1]} has a test named "${prefix}…"`).toContain(prefix);
           cited++;
         }

@@ -12,7 +12,17 @@ describe('jsonLogger', () => {
   });
 
   it('a log line merged with the drift metric fields is the EMF record plus the log fields', () => {
-    const line = JSON.parse(jsonLogger(() => undefined).format({ ...driftMetricFields('prod', 2, 1_700_000_000_000), level: 'info', action: 'reconcile' })) as Record<string, unknown>;
-    expect(line).toEqual({ ...JSON.parse(driftMetricRecord('prod', 2, 1_700_000_000_000)), level: 'info', action: 'reconcile' });
+    const line = JSON.parse(
+      jsonLogger(() => undefined).format({
+        ...driftMetricFields('prod', 2, 1_700_000_000_000),
+        level: 'info',
+        action: 'reconcile',
+      }),
+    ) as Record<string, unknown>;
+    expect(line).toEqual({
+      ...JSON.parse(driftMetricRecord('prod', 2, 1_700_000_000_000)),
+      level: 'info',
+      action: 'reconcile',
+    });
   });
 });

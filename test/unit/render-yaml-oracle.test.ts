@@ -69,8 +69,14 @@ async function buildOracle(): Promise<string> {
   mkdirSync(cache, { recursive: true });
   const tmp = `${binary}.tmp.${process.pid}`;
   await new Promise<void>((resolve, reject) => {
-    execFile('go', ['build', '-o', tmp, '.'], { cwd: dir, env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' } }, (error, _stdout, stderr) =>
-      error ? reject(new Error(`building the gojsontoyaml oracle failed (needs go and the Go module proxy): ${stderr}`)) : resolve(),
+    execFile(
+      'go',
+      ['build', '-o', tmp, '.'],
+      { cwd: dir, env: { ...process.env, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' } },
+      (error, _stdout, stderr) =>
+        error
+          ? reject(new Error(`building the gojsontoyaml oracle failed (needs go and the Go module proxy): ${stderr}`))
+          : resolve(),
     );
   });
   renameSync(tmp, binary);
@@ -98,18 +104,152 @@ function jsonnetJson(value: unknown): string {
 }
 
 const STRINGS = [
-  'on', 'off', 'y', 'n', 'yes', 'No', 'TRUE', 'null', 'Null', '~', '', '0.1', '1e3', '10', '017', '08', '0x1F', '0o17',
-  '0b101', '-0b1', '1_000', '+1', '.5', '.inf', '-.inf', '.nan', '1:20', '190:20:30', '1:60', '2001-12-14', '2001-02-30',
-  '2001-12-14t21:59:43.10-05:00', '2002-12-14 21:59:43.10', '1e999', '9223372036854775808', '<<', 'v0.31.0', 'a:b',
-  'a: b', 'a:', ':', ':a', 'a #b', 'a#b', '#a', '*a', '&a', '!a', '|a', '>a', '%a', '@a', '`a', "'a", '"a', '[a', 'a]',
-  '{a', 'a,b', ',a', '-', '- a', '-a', '?', '?a', '? a', '---', '--- a', '...', ' a', 'a ', '  ', 'a\tb', '\ta', 'a\n',
-  'a\nb', 'a\nb\n', 'a\n\n', '\na', '\n', 'a \nb', 'a\n b', ' lead\nx', 'line1\nline2\n\n\n', 'a\r\nb', 'é', '😀',
-  '\u0085', 'x\u2028y', '\u00a0', '\ufeff', '\u007f', '\u0001', 'a"b', 'a\\b', "it's", 'x'.repeat(129),
-  '--tracing.config="config":\n  "type": "JAEGER"', 'dnssrv+_grpc._tcp.thanos-store.thanos:10901', '$(OBJSTORE_CONFIG)',
-  'replica="$(NAME)"', 'shard\\-(\\d+)', '[{"hashring": "default", "tenants": [ ]}]',
+  'on',
+  'off',
+  'y',
+  'n',
+  'yes',
+  'No',
+  'TRUE',
+  'null',
+  'Null',
+  '~',
+  '',
+  '0.1',
+  '1e3',
+  '10',
+  '017',
+  '08',
+  '0x1F',
+  '0o17',
+  '0b101',
+  '-0b1',
+  '1_000',
+  '+1',
+  '.5',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '1:20',
+  '190:20:30',
+  '1:60',
+  '2001-12-14',
+  '2001-02-30',
+  '2001-12-14t21:59:43.10-05:00',
+  '2002-12-14 21:59:43.10',
+  '1e999',
+  '9223372036854775808',
+  '<<',
+  'v0.31.0',
+  'a:b',
+  'a: b',
+  'a:',
+  ':',
+  ':a',
+  'a #b',
+  'a#b',
+  '#a',
+  '*a',
+  '&a',
+  '!a',
+  '|a',
+  '>a',
+  '%a',
+  '@a',
+  '`a',
+  "'a",
+  '"a',
+  '[a',
+  'a]',
+  '{a',
+  'a,b',
+  ',a',
+  '-',
+  '- a',
+  '-a',
+  '?',
+  '?a',
+  '? a',
+  '---',
+  '--- a',
+  '...',
+  ' a',
+  'a ',
+  '  ',
+  'a\tb',
+  '\ta',
+  'a\n',
+  'a\nb',
+  'a\nb\n',
+  'a\n\n',
+  '\na',
+  '\n',
+  'a \nb',
+  'a\n b',
+  ' lead\nx',
+  'line1\nline2\n\n\n',
+  'a\r\nb',
+  'é',
+  '😀',
+  '\u0085',
+  'x\u2028y',
+  '\u00a0',
+  '\ufeff',
+  '\u007f',
+  '\u0001',
+  'a"b',
+  'a\\b',
+  "it's",
+  'x'.repeat(129),
+  '--tracing.config="config":\n  "type": "JAEGER"',
+  'dnssrv+_grpc._tcp.thanos-store.thanos:10901',
+  '$(OBJSTORE_CONFIG)',
+  'replica="$(NAME)"',
+  'shard\\-(\\d+)',
+  '[{"hashring": "default", "tenants": [ ]}]',
 ];
-const NUMBERS = [0, 1, -1, 0.42, 0.123, 0.1 + 0.2, 1e-4, 1e-5, 123456.5, 1234567.5, 1e21, 1.5e300, 5e-324, 2 ** 53, 2 ** 63, 2 ** 64, 65534, 10902];
-const KEYS = ['a', 'b', 'B', 'Z', 'a1', 'a2', 'a10', 'a01', 'x0y', 'x00y', '_z', '-a', '1', '2', '10', 'shard9', 'shard10', 'é', 'app.kubernetes.io/name', 'remote-write'];
+const NUMBERS = [
+  0,
+  1,
+  -1,
+  0.42,
+  0.123,
+  0.1 + 0.2,
+  1e-4,
+  1e-5,
+  123456.5,
+  1234567.5,
+  1e21,
+  1.5e300,
+  5e-324,
+  2 ** 53,
+  2 ** 63,
+  2 ** 64,
+  65534,
+  10902,
+];
+const KEYS = [
+  'a',
+  'b',
+  'B',
+  'Z',
+  'a1',
+  'a2',
+  'a10',
+  'a01',
+  'x0y',
+  'x00y',
+  '_z',
+  '-a',
+  '1',
+  '2',
+  '10',
+  'shard9',
+  'shard10',
+  'é',
+  'app.kubernetes.io/name',
+  'remote-write',
+];
 
 function generator(seed: number) {
   let state = seed;
@@ -150,7 +290,9 @@ describe('toKubeYaml matches gojsontoyaml (ghodss/yaml + yaml.v2 v2.3.0)', () =>
     const value = generator(seed);
     const cases = Array.from({ length: 1500 }, () => value(0));
     const input = `${cases.map(jsonnetJson).join('\n')}\n`;
-    const outputs = execFileSync(oracle, { input, maxBuffer: 1 << 28 }).toString('utf8').split('\0');
+    const outputs = execFileSync(oracle, { input, maxBuffer: 1 << 28 })
+      .toString('utf8')
+      .split('\0');
     const mismatches = cases.flatMap((item, index) => {
       const expected = outputs[index] ?? '';
       const actual = toKubeYaml(item);
@@ -162,7 +304,9 @@ describe('toKubeYaml matches gojsontoyaml (ghodss/yaml + yaml.v2 v2.3.0)', () =>
   it('every edge-case string on its own, as value and as key', () => {
     const cases: unknown[] = STRINGS.flatMap((text) => [{ value: text }, { [text]: 1 }, [text]]);
     const input = `${cases.map(jsonnetJson).join('\n')}\n`;
-    const outputs = execFileSync(oracle, { input, maxBuffer: 1 << 26 }).toString('utf8').split('\0');
+    const outputs = execFileSync(oracle, { input, maxBuffer: 1 << 26 })
+      .toString('utf8')
+      .split('\0');
     cases.forEach((item, index) => expect(toKubeYaml(item), jsonnetJson(item)).toBe(outputs[index]));
   });
 });

@@ -2,7 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { codeText, commentMarker, escapeMarkdown, renderFullReport, renderReport, type ManifestDiff, type ReportContext } from '../../src/diff/index.js';
+import {
+  codeText,
+  commentMarker,
+  escapeMarkdown,
+  renderFullReport,
+  renderReport,
+  type ManifestDiff,
+  type ReportContext,
+} from '../../src/diff/index.js';
 import { analyzeManifestSets as diffManifestSets } from '../../src/thanos/index.js';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
 
@@ -10,7 +18,9 @@ const GOLDENS = join(import.meta.dirname, '../../../shared/kube-thanos');
 
 function loadGolden(name: 'example' | 'all'): ManifestSet {
   const dir = join(GOLDENS, name);
-  return readdirSync(dir).filter((file) => file.endsWith('.yaml')).sort()
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
     .map((file) => ({ file, object: parse(readFileSync(join(dir, file), 'utf8')) as KubeObject }));
 }
 
@@ -53,9 +63,14 @@ function bigChange(): { base: ManifestSet; head: ManifestSet; diff: ManifestDiff
     mutable.metadata.labels = { ...mutable.metadata.labels, 'example.com/change': `c${position}` };
     for (const container of containers(mutable)) {
       container.image = container.image?.replace(/v0\.30\.2$/, 'v0.32.0');
-      if (position % 7 === 0) container.args = [...(container.args ?? []), ...Array.from({ length: 400 }, (_, i) => `--extra.flag-${i}=value-${i}`)];
+      if (position % 7 === 0)
+        container.args = [
+          ...(container.args ?? []),
+          ...Array.from({ length: 400 }, (_, i) => `--extra.flag-${i}=value-${i}`),
+        ];
     }
-    if (object.kind === 'StatefulSet' && position % 3 === 0) mutable.spec.serviceName = `${mutable.spec.serviceName}-v2`;
+    if (object.kind === 'StatefulSet' && position % 3 === 0)
+      mutable.spec.serviceName = `${mutable.spec.serviceName}-v2`;
   });
   const diff = diffManifestSets(base, head);
   return { base, head, diff };
@@ -82,10 +97,20 @@ describe('renderReport', () => {
     containers(store)[0]!.image = 'quay.io/thanos/thanos:v0.32.0';
     const report = renderReport(diffManifestSets(base, head), context);
     expect(report.startsWith(`${commentMarker('production')}\n### thanos-gitops diff for \`production\``)).toBe(true);
-    const order = ['**1 object changes**: 0 added, 0 removed, 1 modified, 15 unchanged; **2 risks** (1 high, 1 low).', '> [!CAUTION]',
-      'immutable-field', '> [!WARNING]', '| Kind | Name | Change | Lines |', '| StatefulSet | thanos/thanos-store | modified | +2 / -2 |',
-      '<details><summary><code>StatefulSet thanos/thanos-store</code> modified (+2 / -2)</summary>', '```diff', '-            storage: 10Gi',
-      '+            storage: 100Gi', '</details>', 'base `0123456789ab` (main) → head `fedcba987654` (bump-thanos)'];
+    const order = [
+      '**1 object changes**: 0 added, 0 removed, 1 modified, 15 unchanged; **2 risks** (1 high, 1 low).',
+      '> [!CAUTION]',
+      'immutable-field',
+      '> [!WARNING]',
+      '| Kind | Name | Change | Lines |',
+      '| StatefulSet | thanos/thanos-store | modified | +2 / -2 |',
+      '<details><summary><code>StatefulSet thanos/thanos-store</code> modified (+2 / -2)</summary>',
+      '```diff',
+      '-            storage: 10Gi',
+      '+            storage: 100Gi',
+      '</details>',
+      'base `0123456789ab` (main) → head `fedcba987654` (bump-thanos)',
+    ];
     let position = 0;
     for (const part of order) {
       const found = report.indexOf(part, position);
@@ -144,7 +169,9 @@ describe('renderReport', () => {
     const base = loadGolden('example');
     const head = structuredClone(base);
     const query = head.find((item) => item.file === 'thanos-query-deployment.yaml')!.object as Mutable;
-    containers(query)[0]!.args.push(...Array.from({ length: 2_000 }, (_, i) => `--endpoint=store-${i}.thanos.svc:10901`));
+    containers(query)[0]!.args.push(
+      ...Array.from({ length: 2_000 }, (_, i) => `--endpoint=store-${i}.thanos.svc:10901`),
+    );
     const store = head.find((item) => item.file === 'thanos-store-statefulSet.yaml')!.object as Mutable;
     store.spec.replicas = 2;
     const diff = diffManifestSets(base, head);
@@ -158,7 +185,17 @@ describe('renderReport', () => {
   });
 
   it('keeps fences balanced when a diff itself contains backticks', () => {
-    const base: ManifestSet = [{ file: 'cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'notes', namespace: 'thanos' }, data: { readme: 'x' } } }];
+    const base: ManifestSet = [
+      {
+        file: 'cm.yaml',
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'notes', namespace: 'thanos' },
+          data: { readme: 'x' },
+        },
+      },
+    ];
     const head = structuredClone(base);
     (head[0]!.object as Mutable).data.readme = '```\ncode\n````\n';
     const report = renderReport(diffManifestSets(base, head), context);
@@ -186,23 +223,52 @@ describe('Secrets never reach a report', () => {
   const planted = 'planted-S3-secret-Zx81_qq';
   const plantedBase64 = Buffer.from(planted).toString('base64');
   const secret = (extra: Record<string, unknown>): KubeObject => ({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'thanos-objectstorage', namespace: 'thanos' }, type: 'Opaque', ...extra,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'thanos-objectstorage', namespace: 'thanos' },
+    type: 'Opaque',
+    ...extra,
   });
 
   it.each([
-    ['stringData added', secret({ data: { 'thanos.yaml': Buffer.from('old').toString('base64') } }), secret({ stringData: { 'thanos.yaml': planted } })],
-    ['data changed', secret({ data: { 'thanos.yaml': plantedBase64 } }), secret({ data: { 'thanos.yaml': Buffer.from('new').toString('base64') } })],
+    [
+      'stringData added',
+      secret({ data: { 'thanos.yaml': Buffer.from('old').toString('base64') } }),
+      secret({ stringData: { 'thanos.yaml': planted } }),
+    ],
+    [
+      'data changed',
+      secret({ data: { 'thanos.yaml': plantedBase64 } }),
+      secret({ data: { 'thanos.yaml': Buffer.from('new').toString('base64') } }),
+    ],
     ['Secret removed', secret({ data: { 'thanos.yaml': plantedBase64 } }), undefined],
-    ['Secret added, value in last-applied', undefined, {
-      ...secret({ data: { 'thanos.yaml': plantedBase64 } }),
-      metadata: { name: 'thanos-objectstorage', namespace: 'thanos', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { 'thanos.yaml': planted } }) } },
-    }],
+    [
+      'Secret added, value in last-applied',
+      undefined,
+      {
+        ...secret({ data: { 'thanos.yaml': plantedBase64 } }),
+        metadata: {
+          name: 'thanos-objectstorage',
+          namespace: 'thanos',
+          annotations: {
+            'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+              stringData: { 'thanos.yaml': planted },
+            }),
+          },
+        },
+      },
+    ],
   ])('%s', (_name, before, after) => {
     const base: ManifestSet = before ? [{ file: 'secret.yaml', object: before as KubeObject }] : [];
     const head: ManifestSet = after ? [{ file: 'secret.yaml', object: after as KubeObject }] : [];
     const diff = diffManifestSets(base, head);
     expect(diff.entries[0]!.change).not.toBe('unchanged');
-    for (const text of [renderReport(diff, context), renderFullReport(diff, context), renderReport(diff, context, { maxLength: 1_500 }), JSON.stringify(diff)]) {
+    for (const text of [
+      renderReport(diff, context),
+      renderFullReport(diff, context),
+      renderReport(diff, context, { maxLength: 1_500 }),
+      JSON.stringify(diff),
+    ]) {
       expect(text).not.toContain(planted);
       expect(text).not.toContain(plantedBase64);
       expect(text).toMatch(/hmac-sha256:[0-9a-f]{10}(?! \()/);

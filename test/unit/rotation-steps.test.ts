@@ -7,11 +7,32 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/model/objects.js';
 import { objectStorageSchema } from '../../src/config/tls-objstore-schema.js';
 import { liveSecretOf, secretObject } from '../../src/rotation/secrets.js';
-import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type StepMachine } from '../../src/rotation/steps.js';
-import { CA_RECORDED_AFTER, CA_STEPS, STATE_ANNOTATION, caRecordOf, caSecretContent } from '../../src/rotation/pki/index.js';
-import { KEY_RECORDED_AFTER, KEY_STATE_ANNOTATION, KEY_STEPS, keyRecordOf, objstoreSecretContent } from '../../src/rotation/objstore/index.js';
+import {
+  describeResume,
+  IDLE,
+  pendingSteps,
+  runSteps,
+  stepsInOrder,
+  type StepMachine,
+} from '../../src/rotation/steps.js';
+import {
+  CA_RECORDED_AFTER,
+  CA_STEPS,
+  STATE_ANNOTATION,
+  caRecordOf,
+  caSecretContent,
+} from '../../src/rotation/pki/index.js';
+import {
+  KEY_RECORDED_AFTER,
+  KEY_STATE_ANNOTATION,
+  KEY_STEPS,
+  keyRecordOf,
+  objstoreSecretContent,
+} from '../../src/rotation/objstore/index.js';
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/rotation-recorded-state.json', import.meta.url), 'utf8')) as {
+const fixtures = JSON.parse(
+  readFileSync(new URL('./fixtures/rotation-recorded-state.json', import.meta.url), 'utf8'),
+) as {
   ca: Record<string, KubeObject>;
   objstore: Record<string, KubeObject>;
 };
@@ -50,15 +71,27 @@ describe('rotation state recorded by the previous code', () => {
       expect(record.state, step).toBe(written.metadata.annotations![STATE_ANNOTATION]);
       expect(record.state, step).toBe(CA_RECORDED_AFTER[step]);
       expect(record.previous !== undefined, step).toBe(index < CA_STEPS.indexOf('ca:drop-old'));
-      expect(pendingSteps(machine, record.state).map((s) => s.name), step).toEqual(record.state === IDLE ? [] : CA_STEPS.slice(index + 1));
-      const rewritten = secretObject(caSecretContent(written.metadata.namespace!, written.metadata.name, record, record.state));
+      expect(
+        pendingSteps(machine, record.state).map((s) => s.name),
+        step,
+      ).toEqual(record.state === IDLE ? [] : CA_STEPS.slice(index + 1));
+      const rewritten = secretObject(
+        caSecretContent(written.metadata.namespace!, written.metadata.name, record, record.state),
+      );
       expect(JSON.stringify(rewritten), step).toBe(JSON.stringify(written));
     }
   });
 
   it('every access key state decodes, resumes at the next step and is written back unchanged', () => {
     const store = {
-      ...objectStorageSchema.parse({ type: 'S3', bucket: 'metrics', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1', mode: 'accessKeys', iamUserName: 'thanos' }),
+      ...objectStorageSchema.parse({
+        type: 'S3',
+        bucket: 'metrics',
+        endpoint: 's3.eu-west-1.amazonaws.com',
+        region: 'eu-west-1',
+        mode: 'accessKeys',
+        iamUserName: 'thanos',
+      }),
       secretName: 'thanos-objectstorage',
       key: 'thanos.yaml',
     };
@@ -67,9 +100,16 @@ describe('rotation state recorded by the previous code', () => {
       const written = fixtures.objstore[step]!;
       const record = keyRecordOf(liveSecretOf(written), store.key);
       expect(record.state, step).toBe(KEY_RECORDED_AFTER[step]);
-      expect(record.credentials?.accessKeyId, step).toBe(written.metadata.annotations!['rotation.thanos-gitops.io/access-key-id']);
-      expect(pendingSteps(machine, record.state).map((s) => s.name), step).toEqual(record.state === IDLE ? [] : KEY_STEPS.slice(index + 1));
-      const rewritten = secretObject(objstoreSecretContent(written.metadata.namespace!, store, record.credentials, record.annotations));
+      expect(record.credentials?.accessKeyId, step).toBe(
+        written.metadata.annotations!['rotation.thanos-gitops.io/access-key-id'],
+      );
+      expect(
+        pendingSteps(machine, record.state).map((s) => s.name),
+        step,
+      ).toEqual(record.state === IDLE ? [] : KEY_STEPS.slice(index + 1));
+      const rewritten = secretObject(
+        objstoreSecretContent(written.metadata.namespace!, store, record.credentials, record.annotations),
+      );
       expect(JSON.stringify(rewritten), step).toBe(JSON.stringify(written));
     }
     // A creation that died at CreateAccessKey: idle, with the marker that lets the next run clean up after it.
@@ -84,7 +124,9 @@ describe('runSteps', () => {
     const ran: string[] = [];
     const { machine, committed } = machineOf({ a: 'a-done', b: 'b-done', c: IDLE }, 'test/state', ran);
     const after: string[] = [];
-    const result = await runSteps(machine, pendingSteps(machine, 'a-done'), 'start', { afterStep: (step) => void after.push(`${step}@${committed.length}`) });
+    const result = await runSteps(machine, pendingSteps(machine, 'a-done'), 'start', {
+      afterStep: (step) => void after.push(`${step}@${committed.length}`),
+    });
     expect(ran).toEqual(['b', 'c']);
     expect(committed).toEqual([
       ['start+b', 'b-done'],
@@ -127,7 +169,13 @@ describe('runSteps', () => {
 
   it('stops at a failing step without recording it, so the next run repeats it', async () => {
     const { machine, committed } = machineOf({ a: 'a-done', b: IDLE }, 'test/state');
-    await expect(runSteps(machine, machine.steps, 'start', { afterStep: (step) => { if (step === 'a') throw new Error('crash after a'); } })).rejects.toThrow('crash after a');
+    await expect(
+      runSteps(machine, machine.steps, 'start', {
+        afterStep: (step) => {
+          if (step === 'a') throw new Error('crash after a');
+        },
+      }),
+    ).rejects.toThrow('crash after a');
     expect(committed).toEqual([['start+a', 'a-done']]);
     expect(pendingSteps(machine, 'a-done').map((s) => s.name)).toEqual(['b']);
   });
@@ -137,6 +185,8 @@ describe('runSteps', () => {
     expect(() => pendingSteps(machine, 'half-done')).toThrow(
       `Secret ns/state has unknown ${STATE_ANNOTATION} 'half-done': set it to one of generated, bundle-published, trust-rolled, leaves-reissued, leaves-in-use, old-dropped, idle`,
     );
-    expect(describeResume(machine, 'leaves-in-use')).toBe(`would resume the test rotation after 'leaves-in-use': ca:drop-old, ca:roll-final`);
+    expect(describeResume(machine, 'leaves-in-use')).toBe(
+      `would resume the test rotation after 'leaves-in-use': ca:drop-old, ca:roll-final`,
+    );
   });
 });

@@ -33,12 +33,17 @@ const TLS = `tls:
 
 describe('stack config sections through the real config parser and renderer', () => {
   it('renders the TLS wiring and the objstore Secret from a stack config', () => {
-    const config = parseStackConfig(`${EXAMPLE}\n${TLS}\nobjectStorage: {type: S3, bucket: b, endpoint: s3.eu-west-1.amazonaws.com, region: eu-west-1, irsaRoleArn: 'arn:aws:iam::123456789012:role/t'}\n`, 'stack.yaml');
+    const config = parseStackConfig(
+      `${EXAMPLE}\n${TLS}\nobjectStorage: {type: S3, bucket: b, endpoint: s3.eu-west-1.amazonaws.com, region: eu-west-1, irsaRoleArn: 'arn:aws:iam::123456789012:role/t'}\n`,
+      'stack.yaml',
+    );
     const set = renderStack(config);
     const router = set.find((m) => m.file === 'thanos-receive-router-deployment.yaml')!.object;
     expect(JSON.stringify(router)).toContain('--receive.tenant-certificate-field=organization');
     expect(set.map((m) => m.file)).toContain('thanos-objectstorage-secret.yaml');
-    expect(set.find((m) => m.file === 'thanos-store-serviceAccount.yaml')!.object.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/t' });
+    expect(set.find((m) => m.file === 'thanos-store-serviceAccount.yaml')!.object.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/t',
+    });
   });
 
   it('names file, line and path when Thanos is too old for the tenant certificate field', () => {
@@ -50,8 +55,15 @@ describe('stack config sections through the real config parser and renderer', ()
   });
 
   it('names the path of a schema error in the tls section', () => {
-    expect(() => parseStackConfig(`${EXAMPLE}\ntls:\n  certificates:\n    duration: 90 days\n`, 'stack.yaml')).toThrow(/stack\.yaml:\d+:\d+.*tls\.certificates\.duration/s);
-    expect(() => parseStackConfig(`${EXAMPLE}\nobjectStorage: {type: S3, bucket: b, endpoint: e, region: r, mode: accessKeys}\n`, 'stack.yaml')).toThrow(/objectStorage\.iamUserName.*needs iamUserName/s);
+    expect(() => parseStackConfig(`${EXAMPLE}\ntls:\n  certificates:\n    duration: 90 days\n`, 'stack.yaml')).toThrow(
+      /stack\.yaml:\d+:\d+.*tls\.certificates\.duration/s,
+    );
+    expect(() =>
+      parseStackConfig(
+        `${EXAMPLE}\nobjectStorage: {type: S3, bucket: b, endpoint: e, region: r, mode: accessKeys}\n`,
+        'stack.yaml',
+      ),
+    ).toThrow(/objectStorage\.iamUserName.*needs iamUserName/s);
   });
 });
 
@@ -60,7 +72,9 @@ describe('thanos-gitops tenant-config', () => {
     const result = await cli(['tenant-config', 'team-a', '--config', stack(TLS)]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^# Tenant team-a: the router reads the tenant from the client certificate's organization\.\n# Mount Secret monitoring\/thanos-remote-write-team-a/);
+    expect(result.stdout).toMatch(
+      /^# Tenant team-a: the router reads the tenant from the client certificate's organization\.\n# Mount Secret monitoring\/thanos-remote-write-team-a/,
+    );
     expect(parse(result.stdout)).toEqual({
       remote_write: [
         {
@@ -77,7 +91,16 @@ describe('thanos-gitops tenant-config', () => {
 
   it('uses the tenant namespace override, --url and --cert-dir, and the tenant header without a certificate field', async () => {
     const tls = `tls:\n  certificates:\n    tenants: [{id: team-b, namespace: team-b}]`;
-    const result = await cli(['tenant-config', 'team-b', '--config', stack(tls), '--url', 'https://metrics.example.com/api/v1/receive', '--cert-dir', '/certs/']);
+    const result = await cli([
+      'tenant-config',
+      'team-b',
+      '--config',
+      stack(tls),
+      '--url',
+      'https://metrics.example.com/api/v1/receive',
+      '--cert-dir',
+      '/certs/',
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/# Mount Secret team-b\/thanos-remote-write-team-b/);
     expect(parse(result.stdout).remote_write[0]).toEqual({

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
-import { objectStorageSchema, parseSettingDuration as parseDuration, tlsSchema } from '../../src/config/tls-objstore-schema.js';
+import {
+  objectStorageSchema,
+  parseSettingDuration as parseDuration,
+  tlsSchema,
+} from '../../src/config/tls-objstore-schema.js';
 import { applySecurity, IRSA_ANNOTATION, SecurityConfigError } from '../../src/render/tls-objstore-overlay.js';
 import { securityPlan } from '../../src/rotation/security-plan.js';
 
@@ -27,7 +31,10 @@ interface TestContainer {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   image: string;
 }
-function pod(object: KubeObject): { containers: TestContainer[]; volumes?: { name: string; secret?: { secretName: string; defaultMode?: number } }[] } {
+function pod(object: KubeObject): {
+  containers: TestContainer[];
+  volumes?: { name: string; secret?: { secretName: string; defaultMode?: number } }[];
+} {
   return (object.spec as { template: { spec: ReturnType<typeof pod> } }).template.spec;
 }
 const args = (object: KubeObject) => pod(object).containers[0]!.args;
@@ -49,7 +56,10 @@ describe('remote-write mTLS', () => {
   it('wires the router with server TLS flags, a client CA and mounted Secret volumes; ingestors untouched', () => {
     const set = golden('example');
     const before = JSON.stringify(set);
-    const out = applySecurity(set, { namespace: 'thanos', tls: { remoteWrite: { tenantCertificateField: 'organization', minVersion: '1.3' } } });
+    const out = applySecurity(set, {
+      namespace: 'thanos',
+      tls: { remoteWrite: { tenantCertificateField: 'organization', minVersion: '1.3' } },
+    });
     expect(JSON.stringify(set)).toBe(before); // input not mutated
     const router = find(out, 'thanos-receive-router-deployment.yaml');
     expect(args(router).slice(-5)).toEqual([
@@ -69,7 +79,11 @@ describe('remote-write mTLS', () => {
       { mountPath: '/etc/thanos/tls/ca', name: 'tls-ca-bundle', readOnly: true },
       { mountPath: '/etc/thanos/tls/remote-write', name: 'remote-write-tls', readOnly: true },
     ]);
-    for (const file of ['thanos-receive-ingestor-default-statefulSet.yaml', 'thanos-store-statefulSet.yaml', 'thanos-query-deployment.yaml']) {
+    for (const file of [
+      'thanos-receive-ingestor-default-statefulSet.yaml',
+      'thanos-store-statefulSet.yaml',
+      'thanos-query-deployment.yaml',
+    ]) {
       expect(find(out, file)).toBe(find(set, file));
     }
     expect(out).toHaveLength(set.length);
@@ -87,13 +101,19 @@ describe('remote-write mTLS', () => {
     const router = find(set, 'thanos-receive-router-deployment.yaml');
     router.metadata.labels!['app.kubernetes.io/version'] = 'v0.26.0';
     pod(router).containers[0]!.image = 'quay.io/thanos/thanos:v0.26.0';
-    const attempt = () => applySecurity(set, { namespace: 'thanos', tls: { remoteWrite: { tenantCertificateField: 'commonName' } } });
+    const attempt = () =>
+      applySecurity(set, { namespace: 'thanos', tls: { remoteWrite: { tenantCertificateField: 'commonName' } } });
     expect(attempt).toThrow(SecurityConfigError);
-    expect(attempt).toThrow(/tls\.remoteWrite\.tenantCertificateField: .*v0\.27\.0 or later.*Deployment thanos\/thanos-receive-router runs 'v0\.26\.0'/);
+    expect(attempt).toThrow(
+      /tls\.remoteWrite\.tenantCertificateField: .*v0\.27\.0 or later.*Deployment thanos\/thanos-receive-router runs 'v0\.26\.0'/,
+    );
   });
 
   it('issues a router certificate for the names clients dial', () => {
-    const plan = securityPlan(golden('example'), { namespace: 'thanos', tls: { remoteWrite: { dnsNames: ['metrics.example.com'] } } });
+    const plan = securityPlan(golden('example'), {
+      namespace: 'thanos',
+      tls: { remoteWrite: { dnsNames: ['metrics.example.com'] } },
+    });
     const leaf = plan.leaves.find((l) => l.id === 'remote-write')!;
     expect(leaf.dnsNames).toEqual([
       'thanos-receive-router',
@@ -131,7 +151,9 @@ describe('gRPC mTLS', () => {
         '--grpc-server-tls-key=/etc/thanos/tls/grpc/tls.key',
         '--grpc-server-tls-client-ca=/etc/thanos/tls/ca/ca.crt',
       ]);
-      expect(pod(find(out, file)).volumes!.map((v) => v.name)).toEqual(expect.arrayContaining(['grpc-tls', 'tls-ca-bundle']));
+      expect(pod(find(out, file)).volumes!.map((v) => v.name)).toEqual(
+        expect.arrayContaining(['grpc-tls', 'tls-ca-bundle']),
+      );
     }
     expect(args(find(out, 'thanos-query-deployment.yaml')).slice(-5)).toEqual([
       '--grpc-client-tls-secure',
@@ -158,14 +180,18 @@ describe('gRPC mTLS', () => {
     }
     expect(leaf.usages).toEqual(['serverAuth', 'clientAuth']);
     const readers = plan.caReaders.map((o) => o.metadata.name);
-    expect(readers).toEqual(expect.arrayContaining(['thanos-query', 'thanos-store', 'thanos-rule', 'thanos-receive-default']));
+    expect(readers).toEqual(
+      expect.arrayContaining(['thanos-query', 'thanos-store', 'thanos-rule', 'thanos-receive-default']),
+    );
     expect(readers).not.toContain('thanos-compact');
   });
 
   it('refuses capnproto replication with gRPC TLS', () => {
     const set = golden('example');
     args(find(set, 'thanos-receive-router-deployment.yaml')).push('--receive.replication-protocol=capnproto');
-    expect(() => applySecurity(set, { namespace: 'thanos', tls: { grpc: { enabled: true } } })).toThrow(/tls\.grpc\.enabled: .*capnproto.*protobuf/);
+    expect(() => applySecurity(set, { namespace: 'thanos', tls: { grpc: { enabled: true } } })).toThrow(
+      /tls\.grpc\.enabled: .*capnproto.*protobuf/,
+    );
   });
 });
 
@@ -181,8 +207,18 @@ describe('tenant certificates', () => {
     });
     const tenants = plan.leaves.filter((l) => l.tenant);
     expect(tenants.map((t) => [t.secretName, t.subject, t.usages, t.tenant?.deliverTo])).toEqual([
-      ['thanos-tenant-team-a', { commonName: 'thanos-tenant-team-a', organizationalUnit: 'team-a' }, ['clientAuth'], { namespace: 'monitoring', secretName: 'thanos-remote-write-team-a' }],
-      ['thanos-tenant-team-b', { commonName: 'thanos-tenant-team-b', organizationalUnit: 'team-b' }, ['clientAuth'], { namespace: 'team-b', secretName: 'thanos-remote-write-team-b' }],
+      [
+        'thanos-tenant-team-a',
+        { commonName: 'thanos-tenant-team-a', organizationalUnit: 'team-a' },
+        ['clientAuth'],
+        { namespace: 'monitoring', secretName: 'thanos-remote-write-team-a' },
+      ],
+      [
+        'thanos-tenant-team-b',
+        { commonName: 'thanos-tenant-team-b', organizationalUnit: 'team-b' },
+        ['clientAuth'],
+        { namespace: 'team-b', secretName: 'thanos-remote-write-team-b' },
+      ],
     ]);
   });
 });
@@ -190,7 +226,10 @@ describe('tenant certificates', () => {
 describe('object storage', () => {
   it('annotates exactly the ServiceAccounts of components that read object storage and renders the Secret (IRSA, no keys)', () => {
     const set = golden('all');
-    const out = applySecurity(set, { namespace: 'thanos', objectStorage: { ...S3, prefix: 'prod', irsaRoleArn: ROLE } });
+    const out = applySecurity(set, {
+      namespace: 'thanos',
+      objectStorage: { ...S3, prefix: 'prod', irsaRoleArn: ROLE },
+    });
     const annotated = out
       .filter((m) => m.object.kind === 'ServiceAccount' && m.object.metadata.annotations?.[IRSA_ANNOTATION] === ROLE)
       .map((m) => m.file)
@@ -208,52 +247,85 @@ describe('object storage', () => {
       'thanos-store-shards-serviceAccount.yaml',
     ]);
     for (const name of ['thanos-query', 'thanos-query-frontend']) {
-      expect(out.find((m) => m.object.kind === 'ServiceAccount' && m.object.metadata.name === name)!.object.metadata.annotations).toEqual({});
+      expect(
+        out.find((m) => m.object.kind === 'ServiceAccount' && m.object.metadata.name === name)!.object.metadata
+          .annotations,
+      ).toEqual({});
     }
     const secret = out.at(-1)!;
     expect(secret.file).toBe('thanos-objectstorage-secret.yaml');
-    expect(secret.object).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'thanos-objectstorage', namespace: 'thanos' } });
+    expect(secret.object).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'thanos-objectstorage', namespace: 'thanos' },
+    });
     const text = Buffer.from((secret.object.data as Record<string, string>)['thanos.yaml']!, 'base64').toString();
-    expect(parse(text)).toEqual({ type: 'S3', config: { bucket: 'metrics', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1' }, prefix: 'prod' });
+    expect(parse(text)).toEqual({
+      type: 'S3',
+      config: { bucket: 'metrics', endpoint: 's3.eu-west-1.amazonaws.com', region: 'eu-west-1' },
+      prefix: 'prod',
+    });
     expect(text).not.toMatch(/access_key|secret_key/);
     expect(out).toHaveLength(set.length + 1);
   });
 
   it('does not annotate the router or query in the example, and ingestors only when they ship blocks', () => {
     const out = applySecurity(golden('example'), { namespace: 'thanos', objectStorage: { ...S3, irsaRoleArn: ROLE } });
-    const annotated = out.filter((m) => m.object.kind === 'ServiceAccount' && m.object.metadata.annotations?.[IRSA_ANNOTATION]);
+    const annotated = out.filter(
+      (m) => m.object.kind === 'ServiceAccount' && m.object.metadata.annotations?.[IRSA_ANNOTATION],
+    );
     expect(annotated.map((m) => m.object.metadata.name)).toEqual(['thanos-store']);
   });
 
   it('leaves the Secret to `rotate` in accessKeys mode (credentials never rendered)', () => {
     const set = golden('example');
-    const out = applySecurity(set, { namespace: 'thanos', objectStorage: { ...S3, mode: 'accessKeys', iamUserName: 'thanos' } });
+    const out = applySecurity(set, {
+      namespace: 'thanos',
+      objectStorage: { ...S3, mode: 'accessKeys', iamUserName: 'thanos' },
+    });
     expect(out).toHaveLength(set.length);
     expect(out.every((m, i) => m.object === set[i]!.object)).toBe(true);
   });
 
   it('names a Secret mismatch between the workloads and objectStorage', () => {
-    expect(() => applySecurity(golden('example'), { namespace: 'thanos', objectStorage: { ...S3, secretName: 'other' } })).toThrow(
+    expect(() =>
+      applySecurity(golden('example'), { namespace: 'thanos', objectStorage: { ...S3, secretName: 'other' } }),
+    ).toThrow(
       /objectStorage\.secretName: StatefulSet thanos\/thanos-store reads objstore Secret 'thanos-objectstorage' key 'thanos\.yaml'/,
     );
   });
 
   it('refuses a conflicting role ARN from serviceAccountAnnotations', () => {
     const set = golden('example');
-    find(set, 'thanos-store-serviceAccount.yaml').metadata.annotations = { [IRSA_ANNOTATION]: 'arn:aws:iam::123456789012:role/other' };
-    expect(() => applySecurity(set, { namespace: 'thanos', objectStorage: { ...S3, irsaRoleArn: ROLE } })).toThrow(/objectStorage\.irsaRoleArn: ServiceAccount thanos\/thanos-store already has/);
+    find(set, 'thanos-store-serviceAccount.yaml').metadata.annotations = {
+      [IRSA_ANNOTATION]: 'arn:aws:iam::123456789012:role/other',
+    };
+    expect(() => applySecurity(set, { namespace: 'thanos', objectStorage: { ...S3, irsaRoleArn: ROLE } })).toThrow(
+      /objectStorage\.irsaRoleArn: ServiceAccount thanos\/thanos-store already has/,
+    );
   });
 });
 
 describe('schemas', () => {
   it('rejects unknown keys and inconsistent modes with the path and the fix', () => {
-    expect(tlsSchema.safeParse({ remoteWrite: { secretname: 'x' } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['remoteWrite'] });
+    expect(tlsSchema.safeParse({ remoteWrite: { secretname: 'x' } }).error?.issues[0]).toMatchObject({
+      code: 'unrecognized_keys',
+      path: ['remoteWrite'],
+    });
     const keys = objectStorageSchema.safeParse({ ...S3, mode: 'accessKeys' });
-    expect(keys.error?.issues[0]).toMatchObject({ path: ['iamUserName'], message: expect.stringContaining('mode accessKeys needs iamUserName') });
+    expect(keys.error?.issues[0]).toMatchObject({
+      path: ['iamUserName'],
+      message: expect.stringContaining('mode accessKeys needs iamUserName'),
+    });
     const arn = objectStorageSchema.safeParse({ ...S3, irsaRoleArn: 'role/x' });
     expect(arn.error?.issues[0]?.message).toMatch(/IAM role ARN/);
-    expect(tlsSchema.safeParse({ certificates: { duration: '90 days' } }).error?.issues[0]?.message).toMatch(/2160h, 90d or 1h30m/);
-    expect(tlsSchema.safeParse({ certificates: { tenants: [{ id: 'a' }, { id: 'a' }] } }).error?.issues[0]?.path).toEqual(['certificates', 'tenants', 1, 'id']);
+    expect(tlsSchema.safeParse({ certificates: { duration: '90 days' } }).error?.issues[0]?.message).toMatch(
+      /2160h, 90d or 1h30m/,
+    );
+    expect(
+      tlsSchema.safeParse({ certificates: { tenants: [{ id: 'a' }, { id: 'a' }] } }).error?.issues[0]?.path,
+    ).toEqual(['certificates', 'tenants', 1, 'id']);
   });
 
   it('parses durations', () => {

@@ -24,7 +24,12 @@ export function formatApplyResult(result: ApplyResult): string {
   const count = (action: string) => result.objects.filter((o) => o.action === action).length;
   const lines: string[] = [];
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
-  const summary = [`${count('created')} created`, `${count('configured')} configured`, `${count('recreated')} recreated`, `${count('unchanged')} unchanged`];
+  const summary = [
+    `${count('created')} created`,
+    `${count('configured')} configured`,
+    `${count('recreated')} recreated`,
+    `${count('unchanged')} unchanged`,
+  ];
   if (count('skipped')) summary.push(`${count('skipped')} skipped`);
   summary.push(`${result.pruned.length} pruned`);
   lines.push(
@@ -86,45 +91,57 @@ Example:
     const spec = sourceSpecFromFlags(values);
     // Flag mistakes are reported before the (possibly slow) source is rendered; the namespace may come from the set.
     const options = applyOptionsFromFlags(values, values.namespace ?? '', io);
-    return withDebugStack(io, () => withProgress(io, async (progress, lineIo) => {
-      const { policy, source } = await applyPolicyFromFlags(values);
-      const set = await loadManifestSet(spec, { progress });
-      const errors = reportStackIssues(set, spec, lineIo).filter((issue) => issue.severity === 'error').length;
-      if (errors > 0 && !values['ignore-validation']) {
-        throw new Error(`stack validation found ${errors} error${errors === 1 ? '' : 's'} (above); fix them, or pass --ignore-validation to apply anyway`);
-      }
-      options.namespace = namespaceFor(values, set);
-      // Before any cluster call: a refused set never reaches the API server.
-      if (policy) {
-        const violations = checkApplyPolicy(set, policy, { defaultNamespace: options.namespace });
-        if (violations.length) throw new PolicyViolationError(violations, source);
-      } else {
-        lineIo.stderr('warning: --no-policy: the set is applied without the apply policy (privileged pods, host access and any kind pass)\n');
-      }
-      options.progress = progress;
-      options.log = (line) => lineIo.stderr(`${line}\n`);
-      const client = await clientFromFlags(values, io.signal);
-      try {
-        if (values.observe !== undefined && !['proxy', 'direct'].includes(values.observe)) throw new UsageError(`--observe '${values.observe}' must be proxy or direct`);
-        if (values['no-order']) {
-          const result = await applyManifestSet(client, set, options);
-          io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+    return withDebugStack(io, () =>
+      withProgress(io, async (progress, lineIo) => {
+        const { policy, source } = await applyPolicyFromFlags(values);
+        const set = await loadManifestSet(spec, { progress });
+        const errors = reportStackIssues(set, spec, lineIo).filter((issue) => issue.severity === 'error').length;
+        if (errors > 0 && !values['ignore-validation']) {
+          throw new Error(
+            `stack validation found ${errors} error${errors === 1 ? '' : 's'} (above); fix them, or pass --ignore-validation to apply anyway`,
+          );
+        }
+        options.namespace = namespaceFor(values, set);
+        // Before any cluster call: a refused set never reaches the API server.
+        if (policy) {
+          const violations = checkApplyPolicy(set, policy, { defaultNamespace: options.namespace });
+          if (violations.length) throw new PolicyViolationError(violations, source);
+        } else {
+          lineIo.stderr(
+            'warning: --no-policy: the set is applied without the apply policy (privileged pods, host access and any kind pass)\n',
+          );
+        }
+        options.progress = progress;
+        options.log = (line) => lineIo.stderr(`${line}\n`);
+        const client = await clientFromFlags(values, io.signal);
+        try {
+          if (values.observe !== undefined && !['proxy', 'direct'].includes(values.observe))
+            throw new UsageError(`--observe '${values.observe}' must be proxy or direct`);
+          if (values['no-order']) {
+            const result = await applyManifestSet(client, set, options);
+            io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatApplyResult(result));
+            return 0;
+          }
+          const ordered = await applyInOrder(client, set, {
+            ...options,
+            observer: values.observe === 'direct' ? directPodObserver(client) : podProxyObserver(client),
+            ...(values['step-timeout'] !== undefined
+              ? { stepTimeoutMs: parseDuration(values['step-timeout'], '--step-timeout') }
+              : {}),
+          });
+          if (values.json)
+            io.stdout(
+              `${JSON.stringify({ ...ordered.apply, steps: ordered.steps, ...(ordered.resumedFrom !== undefined ? { resumedFrom: ordered.resumedFrom + 1 } : {}) }, null, 2)}\n`,
+            );
+          else {
+            io.stdout(formatApplyResult(ordered.apply));
+            for (const step of ordered.steps) io.stdout(`  step ${step.kind}: ${(step.ms / 1000).toFixed(1)}s\n`);
+          }
           return 0;
+        } finally {
+          client.close();
         }
-        const ordered = await applyInOrder(client, set, {
-          ...options,
-          observer: values.observe === 'direct' ? directPodObserver(client) : podProxyObserver(client),
-          ...(values['step-timeout'] !== undefined ? { stepTimeoutMs: parseDuration(values['step-timeout'], '--step-timeout') } : {}),
-        });
-        if (values.json) io.stdout(`${JSON.stringify({ ...ordered.apply, steps: ordered.steps, ...(ordered.resumedFrom !== undefined ? { resumedFrom: ordered.resumedFrom + 1 } : {}) }, null, 2)}\n`);
-        else {
-          io.stdout(formatApplyResult(ordered.apply));
-          for (const step of ordered.steps) io.stdout(`  step ${step.kind}: ${(step.ms / 1000).toFixed(1)}s\n`);
-        }
-        return 0;
-      } finally {
-        client.close();
-      }
-    }));
+      }),
+    );
   },
 };

@@ -1,6 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError, withDebugStack, type Command } from '../command.js';
-import { renderFullReport, renderJsonReport, renderReport, renderUnifiedReport, type ReportContext } from '../../diff/index.js';
+import {
+  renderFullReport,
+  renderJsonReport,
+  renderReport,
+  renderUnifiedReport,
+  type ReportContext,
+} from '../../diff/index.js';
 import { analyzeManifestSets } from '../../thanos/index.js';
 import { applyOrderFor } from '../../ring/ring-steps.js';
 import { reportStackIssues } from './stack-checks.js';
@@ -77,66 +83,78 @@ Examples:
       }
     }
     const format = values.json ? 'json' : (values.format ?? 'markdown');
-    if (!['markdown', 'json', 'unified'].includes(format) || (values.json && values.format !== undefined && values.format !== 'json')) {
-      throw new UsageError(`--format must be markdown, json or unified (and --json means --format json), got '${values.format ?? ''}'`);
+    if (
+      !['markdown', 'json', 'unified'].includes(format) ||
+      (values.json && values.format !== undefined && values.format !== 'json')
+    ) {
+      throw new UsageError(
+        `--format must be markdown, json or unified (and --json means --format json), got '${values.format ?? ''}'`,
+      );
     }
-    if (maxLength !== undefined && format !== 'markdown') throw new UsageError('--max-length shortens the Markdown report; it does not apply to --format json or unified');
+    if (maxLength !== undefined && format !== 'markdown')
+      throw new UsageError('--max-length shortens the Markdown report; it does not apply to --format json or unified');
     const spec = sourceSpecFromFlags(values);
     if (baseConfig !== undefined && spec.type !== 'config') {
-      throw new UsageError('--base-config compares two stack configs; use --config for the head (or --base <ref> for other sources)');
+      throw new UsageError(
+        '--base-config compares two stack configs; use --config for the head (or --base <ref> for other sources)',
+      );
     }
 
-    return withDebugStack(io, () => withProgress(io, async (progress) => {
-      const context: ReportContext = { environment };
-      let baseSet: ManifestSet;
-      if ('ref' in base) {
-        context.baseRef = base.ref;
-        context.baseSha = await resolveRef(base.ref);
-        baseSet = await loadManifestSetAtRef(spec, context.baseSha, process.cwd(), { progress });
-      } else {
-        context.baseRef = base.config;
-        baseSet = await loadManifestSet({ type: 'config', config: base.config }, { progress });
-      }
-      let headSet: ManifestSet;
-      if (values.head !== undefined) {
-        context.headRef = values.head;
-        context.headSha = await resolveRef(values.head);
-        headSet = await loadManifestSetAtRef(spec, context.headSha, process.cwd(), { progress });
-      } else {
-        // Against a git base the head is the checkout as it stands; against --base-config it is the other file.
-        context.headRef = 'config' in base && spec.type === 'config' ? spec.config : 'working tree';
-        headSet = await loadManifestSet(spec, { progress });
-      }
+    return withDebugStack(io, () =>
+      withProgress(io, async (progress) => {
+        const context: ReportContext = { environment };
+        let baseSet: ManifestSet;
+        if ('ref' in base) {
+          context.baseRef = base.ref;
+          context.baseSha = await resolveRef(base.ref);
+          baseSet = await loadManifestSetAtRef(spec, context.baseSha, process.cwd(), { progress });
+        } else {
+          context.baseRef = base.config;
+          baseSet = await loadManifestSet({ type: 'config', config: base.config }, { progress });
+        }
+        let headSet: ManifestSet;
+        if (values.head !== undefined) {
+          context.headRef = values.head;
+          context.headSha = await resolveRef(values.head);
+          headSet = await loadManifestSetAtRef(spec, context.headSha, process.cwd(), { progress });
+        } else {
+          // Against a git base the head is the checkout as it stands; against --base-config it is the other file.
+          context.headRef = 'config' in base && spec.type === 'config' ? spec.config : 'working tree';
+          headSet = await loadManifestSet(spec, { progress });
+        }
 
-      reportStackIssues(headSet, spec, io);
-      const diff = analyzeManifestSets(baseSet, headSet, { progress });
-      const namespaces = [...new Set(headSet.map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns))];
-      const order = applyOrderFor(baseSet, headSet, namespaces.length === 1 ? namespaces[0]! : 'default');
-      if (order) diff.order = order;
-      let report: string;
-      if (format === 'json') {
-        report = renderJsonReport(diff, context);
-      } else if (format === 'unified') {
-        report = renderUnifiedReport(diff, context);
-      } else if (maxLength === undefined) {
-        report = renderFullReport(diff, context);
-      } else {
-        context.fullReportHint = 'the output of `thanos-gitops diff` run without --max-length';
-        report = renderReport(diff, context, { maxLength });
-      }
-      const { added, removed, modified, unchanged } = diff.counts;
-      const changed = added + removed + modified > 0;
-      if (values.output !== undefined) {
-        await writeFile(values.output, report.endsWith('\n') ? report : `${report}\n`);
-        const risks = diff.risks.length;
-        io.stdout(
-          `${changed ? 'Changes' : 'No changes'}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged` +
-            `${risks > 0 ? `; ${risks} risk${risks === 1 ? '' : 's'}` : ''}; report written to ${values.output}\n`,
-        );
-      } else {
-        io.stdout(report.endsWith('\n') ? report : `${report}\n`);
-      }
-      return changed && values['exit-code'] ? DIFF_CHANGES_EXIT_CODE : 0;
-    }));
+        reportStackIssues(headSet, spec, io);
+        const diff = analyzeManifestSets(baseSet, headSet, { progress });
+        const namespaces = [
+          ...new Set(headSet.map((m) => m.object.metadata?.namespace).filter((ns): ns is string => !!ns)),
+        ];
+        const order = applyOrderFor(baseSet, headSet, namespaces.length === 1 ? namespaces[0]! : 'default');
+        if (order) diff.order = order;
+        let report: string;
+        if (format === 'json') {
+          report = renderJsonReport(diff, context);
+        } else if (format === 'unified') {
+          report = renderUnifiedReport(diff, context);
+        } else if (maxLength === undefined) {
+          report = renderFullReport(diff, context);
+        } else {
+          context.fullReportHint = 'the output of `thanos-gitops diff` run without --max-length';
+          report = renderReport(diff, context, { maxLength });
+        }
+        const { added, removed, modified, unchanged } = diff.counts;
+        const changed = added + removed + modified > 0;
+        if (values.output !== undefined) {
+          await writeFile(values.output, report.endsWith('\n') ? report : `${report}\n`);
+          const risks = diff.risks.length;
+          io.stdout(
+            `${changed ? 'Changes' : 'No changes'}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged` +
+              `${risks > 0 ? `; ${risks} risk${risks === 1 ? '' : 's'}` : ''}; report written to ${values.output}\n`,
+          );
+        } else {
+          io.stdout(report.endsWith('\n') ? report : `${report}\n`);
+        }
+        return changed && values['exit-code'] ? DIFF_CHANGES_EXIT_CODE : 0;
+      }),
+    );
   },
 };

@@ -1,6 +1,14 @@
 import type { Command } from '../command.js';
 import { ReleaseHistory, SecretReleaseStore, type ReleaseInfo } from '../../kube/index.js';
-import { clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, environmentFromFlags, historyNamespace, parseFlags, rejectPositionals } from '../flags.js';
+import {
+  clientFromFlags,
+  clusterFlagOptions,
+  clusterFlagsUsageForHistory,
+  environmentFromFlags,
+  historyNamespace,
+  parseFlags,
+  rejectPositionals,
+} from '../flags.js';
 
 export function formatHistory(releases: ReleaseInfo[]): string {
   const rows = [['REVISION', 'UPDATED', 'STATUS', 'COMMIT', 'OBJECTS', 'DESCRIPTION']];
@@ -11,7 +19,14 @@ export function formatHistory(releases: ReleaseInfo[]): string {
     for (const line of rest) rows.push(['', '', '', '', '', line]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return `${rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export const historyCommand: Command = {
@@ -36,7 +51,8 @@ Options:
     try {
       const releases = await new ReleaseHistory(new SecretReleaseStore(client, namespace, environment)).list();
       if (values.json) io.stdout(`${JSON.stringify(releases, null, 2)}\n`);
-      else if (releases.length === 0) io.stdout(`no releases recorded for environment ${environment} in namespace ${namespace}\n`);
+      else if (releases.length === 0)
+        io.stdout(`no releases recorded for environment ${environment} in namespace ${namespace}\n`);
       else io.stdout(formatHistory(releases));
       return 0;
     } finally {

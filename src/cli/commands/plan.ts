@@ -20,18 +20,37 @@ import {
 } from '../flags.js';
 
 export function formatPlan(plan: PlanResult, environment: string, source?: string): string {
-  const context = { environment, title: `Plan for ${environment} (server-side dry-run against the live cluster)`, baseRef: 'live cluster', ...(source ? { headRef: source } : {}) };
+  const context = {
+    environment,
+    title: `Plan for ${environment} (server-side dry-run against the live cluster)`,
+    baseRef: 'live cluster',
+    ...(source ? { headRef: source } : {}),
+  };
   const sections: string[] = [renderFullReport(plan.diff, context)];
   const list = (title: string, items: string[]) => {
     if (items.length) sections.push(`${title}\n${items.map((item) => `  ${item}`).join('\n')}`);
   };
-  if (plan.diff.order?.refused) sections.push(`Order of the apply: REFUSED\n  ${plan.diff.order.refused.replace(/\n/g, '\n  ')}`);
-  else list('Order of the apply (the ingestor ring changes; apply --no-order applies everything at once):', plan.diff.order?.steps ?? []);
+  if (plan.diff.order?.refused)
+    sections.push(`Order of the apply: REFUSED\n  ${plan.diff.order.refused.replace(/\n/g, '\n  ')}`);
+  else
+    list(
+      'Order of the apply (the ingestor ring changes; apply --no-order applies everything at once):',
+      plan.diff.order?.steps ?? [],
+    );
   list('Order warnings:', plan.diff.order?.warnings ?? []);
   list('Would prune (members of earlier applies no longer in the set):', plan.prune);
-  list('Conflicts (apply needs --force-conflicts):', plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`));
-  list('Immutable fields (apply needs --recreate):', plan.immutable.map((i) => `${i.object}: ${i.message}`));
-  list('Refused by the server:', plan.errors.map((e) => `${e.object}: ${e.message}`));
+  list(
+    'Conflicts (apply needs --force-conflicts):',
+    plan.conflicts.map((c) => `${c.object}: ${c.field} is owned by "${c.manager}"`),
+  );
+  list(
+    'Immutable fields (apply needs --recreate):',
+    plan.immutable.map((i) => `${i.object}: ${i.message}`),
+  );
+  list(
+    'Refused by the server:',
+    plan.errors.map((e) => `${e.object}: ${e.message}`),
+  );
   list(
     'Not dry-run (their CustomResourceDefinition is in this set and not served yet; apply creates it first, then checks them):',
     plan.deferred.map((d) => `${d.object}: will be created after CustomResourceDefinition ${d.crd}`),
@@ -72,35 +91,41 @@ Options:
     });
     rejectPositionals(positionals);
     const spec = sourceSpecFromFlags(values);
-    return withDebugStack(io, () => withProgress(io, async (progress) => {
-      const set = await loadManifestSet(spec, { progress });
-      reportStackIssues(set, spec, io);
-      const environment = environmentFromFlags(values);
-      const client = await clientFromFlags(values);
-      try {
-        const namespace = namespaceFor(values, set);
-        const plan = analyzePlan(await planManifestSet(client, set, {
-          progress,
-          environment,
-          namespace,
-          force: !!values['force-conflicts'],
-          prune: !values['no-prune'],
-          missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
-          secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
-          checks: [caBundleCheck],
-        }));
-        const order = applyOrderFor(plan.live, set, namespace);
-        if (order) plan.diff.order = order;
-        if (values.json) {
-          const { live: _live, merged: _merged, ...rest } = plan;
-          io.stdout(`${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, order: plan.diff.order ?? null, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`);
-        } else {
-          io.stdout(formatPlan(plan, environment, describeSource(spec)));
+    return withDebugStack(io, () =>
+      withProgress(io, async (progress) => {
+        const set = await loadManifestSet(spec, { progress });
+        reportStackIssues(set, spec, io);
+        const environment = environmentFromFlags(values);
+        const client = await clientFromFlags(values);
+        try {
+          const namespace = namespaceFor(values, set);
+          const plan = analyzePlan(
+            await planManifestSet(client, set, {
+              progress,
+              environment,
+              namespace,
+              force: !!values['force-conflicts'],
+              prune: !values['no-prune'],
+              missingKinds: values['skip-missing-kinds'] ? 'skip' : 'fail',
+              secrets: values['write-only-secrets'] ? 'write-only' : 'compare',
+              checks: [caBundleCheck],
+            }),
+          );
+          const order = applyOrderFor(plan.live, set, namespace);
+          if (order) plan.diff.order = order;
+          if (values.json) {
+            const { live: _live, merged: _merged, ...rest } = plan;
+            io.stdout(
+              `${JSON.stringify({ ...rest, diff: { counts: plan.diff.counts, risks: plan.diff.risks, forecast: plan.diff.forecast, capacity: plan.diff.capacity, issues: plan.diff.issues, order: plan.diff.order ?? null, entries: plan.diff.entries.filter((e) => e.change !== 'unchanged').map(({ before: _b, after: _a, ...entry }) => entry) } }, null, 2)}\n`,
+            );
+          } else {
+            io.stdout(formatPlan(plan, environment, describeSource(spec)));
+          }
+          return plan.errors.length ? 1 : 0;
+        } finally {
+          client.close();
         }
-        return plan.errors.length ? 1 : 0;
-      } finally {
-        client.close();
-      }
-    }));
+      }),
+    );
   },
 };

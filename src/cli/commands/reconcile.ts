@@ -18,10 +18,15 @@ import { caBundleCheck } from '../../thanos/ca-bundle.js';
 
 export function formatDrift(drift: DriftResult, environment: string): string {
   if (drift.revision === undefined) return `${environment}: no deployed release recorded; nothing to compare\n`;
-  if (drift.drifted.length === 0) return `${environment}: no drift (${drift.checked} objects match release revision ${drift.revision})\n`;
-  const lines = [`${environment}: ${drift.drifted.length} of ${drift.checked} objects drifted from release revision ${drift.revision}:`];
+  if (drift.drifted.length === 0)
+    return `${environment}: no drift (${drift.checked} objects match release revision ${drift.revision})\n`;
+  const lines = [
+    `${environment}: ${drift.drifted.length} of ${drift.checked} objects drifted from release revision ${drift.revision}:`,
+  ];
   for (const d of drift.drifted) {
-    lines.push(`  ${d.object}: ${d.change === 'missing' ? 'deleted out of band' : `modified${d.managers.length ? ` (other field managers: ${d.managers.join(', ')})` : ''}`}`);
+    lines.push(
+      `  ${d.object}: ${d.change === 'missing' ? 'deleted out of band' : `modified${d.managers.length ? ` (other field managers: ${d.managers.join(', ')})` : ''}`}`,
+    );
     if (d.patch) lines.push(d.patch.replace(/^/gm, '    '));
   }
   return `${lines.join('\n')}\n`;

@@ -53,7 +53,10 @@ Examples:
         return () => process.off(name, handler);
       });
       try {
-        await writeManifestSet(set, values.out, { signal: stop.signal, sourceDirs: spec.type === 'manifests' ? [spec.dir] : [] });
+        await writeManifestSet(set, values.out, {
+          signal: stop.signal,
+          sourceDirs: spec.type === 'manifests' ? [spec.dir] : [],
+        });
       } catch (error) {
         if (error instanceof WriteAbortedError && stoppedBy) {
           io.stderr(`${stoppedBy}: stopped; ${values.out} was left as it was and the staging directory removed\n`);
@@ -63,7 +66,9 @@ Examples:
       } finally {
         for (const remove of handlers) remove();
       }
-      io.stderr(`Rendered ${set.length} object${set.length === 1 ? '' : 's'} from ${describeSource(spec)} into ${values.out}\n`);
+      io.stderr(
+        `Rendered ${set.length} object${set.length === 1 ? '' : 's'} from ${describeSource(spec)} into ${values.out}\n`,
+      );
       return 0;
     });
   },

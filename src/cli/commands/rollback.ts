@@ -1,6 +1,15 @@
 import { UsageError, type Command } from '../command.js';
 import { rollback } from '../../kube/index.js';
-import { applyOptionsFromFlags, clientFromFlags, clusterFlagOptions, clusterFlagsUsageForHistory, historyNamespace, leaseFlagsUsage, leaseFlagOptions, parseFlags } from '../flags.js';
+import {
+  applyOptionsFromFlags,
+  clientFromFlags,
+  clusterFlagOptions,
+  clusterFlagsUsageForHistory,
+  historyNamespace,
+  leaseFlagsUsage,
+  leaseFlagOptions,
+  parseFlags,
+} from '../flags.js';
 import { formatApplyResult } from './apply.js';
 
 export const rollbackCommand: Command = {
@@ -31,9 +40,11 @@ ${leaseFlagsUsage}
       timeout: { type: 'string' },
       ...leaseFlagOptions,
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one revision number, e.g. thanos-gitops rollback 3');
+    if (positionals.length !== 1)
+      throw new UsageError('give exactly one revision number, e.g. thanos-gitops rollback 3');
     const revision = Number(positionals[0]);
-    if (!Number.isInteger(revision) || revision < 1) throw new UsageError(`revision '${positionals[0]}' is not a positive integer`);
+    if (!Number.isInteger(revision) || revision < 1)
+      throw new UsageError(`revision '${positionals[0]}' is not a positive integer`);
     const options = applyOptionsFromFlags(values, historyNamespace(values), io);
     const client = await clientFromFlags(values, io.signal);
     try {

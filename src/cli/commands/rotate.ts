@@ -1,6 +1,14 @@
 import { UsageError, type Command, type Io } from '../command.js';
 import { loadStackConfig } from '../../config/index.js';
-import { clientFromFlags, kubeconfigFlagOptions, leaseDurationUsage, leaseOptionsFromFlags, parseDuration, parseFlags, rejectPositionals } from '../flags.js';
+import {
+  clientFromFlags,
+  kubeconfigFlagOptions,
+  leaseDurationUsage,
+  leaseOptionsFromFlags,
+  parseDuration,
+  parseFlags,
+  rejectPositionals,
+} from '../flags.js';
 import { formatRotateReport, rotateTarget, rotationTargetFor, type RotateOptions } from '../../rotation/rotate.js';
 import { awsAccessKeyApi } from '../../rotation/objstore/access-keys.js';
 
@@ -52,11 +60,15 @@ export const rotateCommand: Command = {
     if (!values.config) throw new UsageError('--config <stack.yaml> is required');
     const config = await loadStackConfig(values.config);
     if (!config.tls && !config.objectStorage) {
-      throw new Error(`${values.config}: has neither a tls: nor an objectStorage: section, so there is nothing to rotate`);
+      throw new Error(
+        `${values.config}: has neither a tls: nor an objectStorage: section, so there is nothing to rotate`,
+      );
     }
     const target = rotationTargetFor(config);
     if (values.namespace && values.namespace !== target.namespace) {
-      throw new UsageError(`--namespace ${values.namespace} does not match the config, which renders into namespace ${target.namespace}`);
+      throw new UsageError(
+        `--namespace ${values.namespace} does not match the config, which renders into namespace ${target.namespace}`,
+      );
     }
     const options: RotateOptions = {
       // A dry run is quick and its report (stdout) lists every line: logging them as they happen too printed each
@@ -66,9 +78,15 @@ export const rotateCommand: Command = {
       ...(values['force-key-rotation'] ? { forceKeyRotation: true } : {}),
       ...(values['renew-leaves'] ? { forceLeafRenewal: true } : {}),
       ...(values['dry-run'] ? { dryRun: true } : {}),
-      rolloutTimeoutMs: values['rollout-timeout'] ? parseDuration(values['rollout-timeout'], '--rollout-timeout') : 600_000,
-      ...(values['propagation-delay'] ? { propagationDelayMs: parseDuration(values['propagation-delay'], '--propagation-delay') } : {}),
-      ...(config.objectStorage?.mode === 'accessKeys' ? { accessKeys: awsAccessKeyApi({ region: config.objectStorage.region }) } : {}),
+      rolloutTimeoutMs: values['rollout-timeout']
+        ? parseDuration(values['rollout-timeout'], '--rollout-timeout')
+        : 600_000,
+      ...(values['propagation-delay']
+        ? { propagationDelayMs: parseDuration(values['propagation-delay'], '--propagation-delay') }
+        : {}),
+      ...(config.objectStorage?.mode === 'accessKeys'
+        ? { accessKeys: awsAccessKeyApi({ region: config.objectStorage.region }) }
+        : {}),
     };
     const lease = leaseOptionsFromFlags(values);
     if (lease) options.lease = lease;

@@ -25,28 +25,42 @@ export const tenantConfigCommand: Command = {
   name: 'tenant-config',
   usage,
   async run(argv: string[], io: Io): Promise<number> {
-    const { values, positionals } = parseFlags(argv, { config: { type: 'string' }, url: { type: 'string' }, 'cert-dir': { type: 'string' } });
+    const { values, positionals } = parseFlags(argv, {
+      config: { type: 'string' },
+      url: { type: 'string' },
+      'cert-dir': { type: 'string' },
+    });
     const [tenantId, extra] = positionals;
     if (!tenantId) throw new UsageError('name the tenant: thanos-gitops tenant-config <tenant> --config <stack.yaml>');
     if (extra) throw new UsageError(`unexpected argument '${extra}'`);
     if (!values.config) throw new UsageError('--config <stack.yaml> is required');
     const config = await loadStackConfig(values.config);
-    if (!config.tls) throw new Error(`${values.config}: has no tls: section, so remote-write is not mTLS and tenants have no certificates; add tls: {certificates: {tenants: [{id: ${tenantId}}]}}`);
+    if (!config.tls)
+      throw new Error(
+        `${values.config}: has no tls: section, so remote-write is not mTLS and tenants have no certificates; add tls: {certificates: {tenants: [{id: ${tenantId}}]}}`,
+      );
     const target = rotationTargetFor(config);
     const plan = securityPlan(target.set, { namespace: target.namespace, tls: config.tls });
     const leaf = plan.leaves.find((l) => l.tenant?.id === tenantId);
     if (!leaf?.tenant) {
       const known = plan.leaves.filter((l) => l.tenant).map((l) => l.tenant!.id);
-      throw new Error(`${values.config}: tls.certificates.tenants has no tenant '${tenantId}'${known.length ? ` (tenants: ${known.join(', ')})` : ''}; add {id: ${tenantId}} there and run thanos-gitops rotate`);
+      throw new Error(
+        `${values.config}: tls.certificates.tenants has no tenant '${tenantId}'${known.length ? ` (tenants: ${known.join(', ')})` : ''}; add {id: ${tenantId}} there and run thanos-gitops rotate`,
+      );
     }
-    if (!plan.tls!.remoteWrite.enabled) throw new Error(`${values.config}: tls.remoteWrite.enabled is false: remote-write is not served over TLS`);
+    if (!plan.tls!.remoteWrite.enabled)
+      throw new Error(`${values.config}: tls.remoteWrite.enabled is false: remote-write is not served over TLS`);
 
     let url = values.url;
     if (!url) {
       const router = plan.leaves.find((l) => l.id === 'remote-write')!;
       const serviceName = router.commonName;
-      const service = target.set.find((m) => m.object.kind === 'Service' && m.object.metadata.name === serviceName)?.object;
-      const port = ((service?.spec as { ports?: ServicePort[] } | undefined)?.ports ?? []).find((p) => p.name === 'remote-write')?.port ?? 19291;
+      const service = target.set.find(
+        (m) => m.object.kind === 'Service' && m.object.metadata.name === serviceName,
+      )?.object;
+      const port =
+        ((service?.spec as { ports?: ServicePort[] } | undefined)?.ports ?? []).find((p) => p.name === 'remote-write')
+          ?.port ?? 19291;
       url = `https://${serviceName}.${target.namespace}.svc:${port}/api/v1/receive`;
     }
     const secret = leaf.tenant.deliverTo ?? { namespace: leaf.namespace, secretName: leaf.secretName };

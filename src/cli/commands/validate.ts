@@ -37,15 +37,20 @@ ${sourceFlagsUsage}
       });
       for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
       const refusals = caBundleRefusals(set);
-      if (refusals.length > 0) throw new Error(`${describeSource(spec)}: ${refusals.map(formatCaBundleRefusal).join('\n')}`);
+      if (refusals.length > 0)
+        throw new Error(`${describeSource(spec)}: ${refusals.map(formatCaBundleRefusal).join('\n')}`);
       const issues = reportStackIssues(set, spec, io);
       const errors = issues.filter((issue) => issue.severity === 'error').length;
       if (errors > 0) {
-        io.stderr(`${describeSource(spec)}: ${errors} error${errors === 1 ? '' : 's'}; Thanos would refuse or lose writes with this stack\n`);
+        io.stderr(
+          `${describeSource(spec)}: ${errors} error${errors === 1 ? '' : 's'}; Thanos would refuse or lose writes with this stack\n`,
+        );
         return 1;
       }
       const kinds = new Set(set.map((manifest) => manifest.object.kind)).size;
-      io.stdout(`OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`);
+      io.stdout(
+        `OK: ${describeSource(spec)} renders ${set.length} object${set.length === 1 ? '' : 's'} of ${kinds} kind${kinds === 1 ? '' : 's'}\n`,
+      );
       return 0;
     });
   },

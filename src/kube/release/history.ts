@@ -36,7 +36,13 @@ export class ReleaseHistory {
     const existing = await this.list();
     const revision = (existing.at(-1)?.revision ?? 0) + 1;
     const { manifests, secretValues } = withoutSecretValues(entry.manifests);
-    const release: Release = { environment: this.store.environment, revision, time: entry.time ?? new Date().toISOString(), ...entry, manifests } as Release;
+    const release: Release = {
+      environment: this.store.environment,
+      revision,
+      time: entry.time ?? new Date().toISOString(),
+      ...entry,
+      manifests,
+    } as Release;
     if (Object.keys(secretValues).length > 0) release.secretValues = secretValues;
     await this.store.create(release);
     if (release.status === 'deployed') {

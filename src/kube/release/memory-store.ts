@@ -22,8 +22,15 @@ export class MemoryReleaseStore implements ReleaseStore {
   }
 
   async create(release: Release): Promise<void> {
-    if (this.records.has(release.revision)) throw new Error(`release revision ${release.revision} of environment ${this.environment} already exists`);
-    const summary: ReleaseInfo = { environment: this.environment, revision: release.revision, time: release.time, status: release.status, objects: release.manifests.length };
+    if (this.records.has(release.revision))
+      throw new Error(`release revision ${release.revision} of environment ${this.environment} already exists`);
+    const summary: ReleaseInfo = {
+      environment: this.environment,
+      revision: release.revision,
+      time: release.time,
+      status: release.status,
+      objects: release.manifests.length,
+    };
     if (release.sourceCommit) summary.sourceCommit = release.sourceCommit;
     if (release.description) summary.description = release.description.slice(0, SUMMARY_DESCRIPTION_CHARS);
     this.records.set(release.revision, { summary, record: JSON.stringify(release), state: {} });

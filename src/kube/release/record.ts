@@ -42,8 +42,12 @@ function isSecretObject(object: KubeObject): boolean {
 /** A Secret's values as the API server stores them: `stringData` folded into `data` (stringData wins), as bytes. */
 function secretBytes(object: KubeObject): Map<string, Buffer> {
   const values = new Map<string, Buffer>();
-  if (isRecord(object['data'])) for (const [key, value] of Object.entries(object['data'])) values.set(key, Buffer.from(String(value ?? ''), 'base64'));
-  if (isRecord(object['stringData'])) for (const [key, value] of Object.entries(object['stringData'])) values.set(key, Buffer.from(String(value ?? ''), 'utf8'));
+  if (isRecord(object['data']))
+    for (const [key, value] of Object.entries(object['data']))
+      values.set(key, Buffer.from(String(value ?? ''), 'base64'));
+  if (isRecord(object['stringData']))
+    for (const [key, value] of Object.entries(object['stringData']))
+      values.set(key, Buffer.from(String(value ?? ''), 'utf8'));
   return values;
 }
 
@@ -65,14 +69,21 @@ function matchesDigest(object: KubeObject, entry: SecretValueDigest): boolean {
 }
 
 /** The set as a release record keeps it: every Secret without its values, plus their key names and salted digests. */
-export function withoutSecretValues(manifests: ManifestSet): { manifests: ManifestSet; secretValues: Record<string, SecretValueDigest> } {
+export function withoutSecretValues(manifests: ManifestSet): {
+  manifests: ManifestSet;
+  secretValues: Record<string, SecretValueDigest>;
+} {
   const secretValues: Record<string, SecretValueDigest> = {};
   const stripped = manifests.map((manifest) => {
     const object = manifest.object;
     if (!isSecretObject(object)) return manifest;
     const values = secretBytes(object);
     const salt = randomBytes(16);
-    const digest: SecretValueDigest = { keys: [...values.keys()].sort(), salt: salt.toString('base64'), digest: digestOf(values, salt) };
+    const digest: SecretValueDigest = {
+      keys: [...values.keys()].sort(),
+      salt: salt.toString('base64'),
+      digest: digestOf(values, salt),
+    };
     if (isRecord(object['stringData'])) digest.stringDataKeys = Object.keys(object['stringData']).sort();
     secretValues[objectId(object)] = digest;
     const copy = structuredClone(object);
@@ -110,7 +121,12 @@ export interface RestoredRelease {
  * (or the Secret is gone) the recorded values are lost, `mode: 'exact'` throws and `mode: 'live'` keeps the live
  * values (a missing Secret is left out) and names the Secret in `changedSecrets`.
  */
-export async function restoreSecretValues(client: KubeClient, release: Release, namespace: string, mode: 'exact' | 'live'): Promise<RestoredRelease> {
+export async function restoreSecretValues(
+  client: KubeClient,
+  release: Release,
+  namespace: string,
+  mode: 'exact' | 'live',
+): Promise<RestoredRelease> {
   const recorded = release.secretValues ?? {};
   const changedSecrets: RestoredRelease['changedSecrets'] = [];
   const manifests: ManifestSet = [];
@@ -121,7 +137,12 @@ export async function restoreSecretValues(client: KubeClient, release: Release, 
       manifests.push(manifest);
       continue;
     }
-    const live = await client.get({ apiVersion: 'v1', kind: 'Secret', namespace: object.metadata.namespace ?? namespace, name: object.metadata.name });
+    const live = await client.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: object.metadata.namespace ?? namespace,
+      name: object.metadata.name,
+    });
     if (!live || !matchesDigest(live, entry)) {
       const name = describeObject(object);
       if (mode === 'exact') {

@@ -40,11 +40,21 @@ export class SecretReleaseStore implements ReleaseStore {
   }
 
   private key(revision: number) {
-    return { apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: releaseSecretName(this.environment, revision) };
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: this.namespace,
+      name: releaseSecretName(this.environment, revision),
+    };
   }
 
   async list(): Promise<ReleaseInfo[]> {
-    const items = await this.client.list('v1', 'Secret', this.namespace, `owner=${RELEASE_OWNER},name=${this.environment}`);
+    const items = await this.client.list(
+      'v1',
+      'Secret',
+      this.namespace,
+      `owner=${RELEASE_OWNER},name=${this.environment}`,
+    );
     return items.filter((item) => item.type === RELEASE_TYPE).map(summaryOf);
   }
 
@@ -61,20 +71,41 @@ export class SecretReleaseStore implements ReleaseStore {
     const wire = encodeRelease(release);
     const name = releaseSecretName(this.environment, release.revision);
     if (wire.length > MAX_SECRET_BYTES) {
-      throw new Error(`release ${name} is ${wire.length} bytes compressed, over the 1 MiB Secret limit; split the environment into smaller sets`);
+      throw new Error(
+        `release ${name} is ${wire.length} bytes compressed, over the 1 MiB Secret limit; split the environment into smaller sets`,
+      );
     }
-    const annotations: Record<string, string> = { 'thanos-gitops.io/time': release.time, 'thanos-gitops.io/objects': String(release.manifests.length) };
+    const annotations: Record<string, string> = {
+      'thanos-gitops.io/time': release.time,
+      'thanos-gitops.io/objects': String(release.manifests.length),
+    };
     if (release.sourceCommit) annotations['thanos-gitops.io/source-commit'] = release.sourceCommit;
-    if (release.description) annotations['thanos-gitops.io/description'] = release.description.slice(0, SUMMARY_DESCRIPTION_CHARS);
-    const labels = { name: this.environment, owner: RELEASE_OWNER, status: release.status, version: String(release.revision) };
+    if (release.description)
+      annotations['thanos-gitops.io/description'] = release.description.slice(0, SUMMARY_DESCRIPTION_CHARS);
+    const labels = {
+      name: this.environment,
+      owner: RELEASE_OWNER,
+      status: release.status,
+      version: String(release.revision),
+    };
     // A create, never an update: the API server refuses a name that exists (409 AlreadyExists).
-    await this.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.namespace, labels, annotations }, type: RELEASE_TYPE, data: { release: wire } });
+    await this.client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: this.namespace, labels, annotations },
+      type: RELEASE_TYPE,
+      data: { release: wire },
+    });
   }
 
   async update(revision: number, change: { status: ReleaseStatus; description?: string | undefined }): Promise<void> {
-    const annotations = change.description ? { annotations: { 'thanos-gitops.io/description': change.description.slice(0, SUMMARY_DESCRIPTION_CHARS) } } : {};
+    const annotations = change.description
+      ? { annotations: { 'thanos-gitops.io/description': change.description.slice(0, SUMMARY_DESCRIPTION_CHARS) } }
+      : {};
     // A merge patch without a resourceVersion: the last status written wins, as for any label; a 404 when it is gone.
-    await this.client.patchMerge(this.key(revision), { metadata: { labels: { status: change.status }, ...annotations } });
+    await this.client.patchMerge(this.key(revision), {
+      metadata: { labels: { status: change.status }, ...annotations },
+    });
   }
 
   /** Kept as annotations of the revision's Secret, beside the listing's own. */

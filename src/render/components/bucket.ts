@@ -31,7 +31,13 @@ function bucketDeployment(
   volumes: JsonObject[],
   where: string,
 ) {
-  const pod = podSpec({ config, serviceAccountName: name, containers: [container], volumes, terminationGracePeriodSeconds: 120 });
+  const pod = podSpec({
+    config,
+    serviceAccountName: name,
+    containers: [container],
+    volumes,
+    terminationGracePeriodSeconds: 120,
+  });
   // kube-thanos asserts replicas >= 0 but always runs one bucket pod.
   need(config, 'replicas', where);
   return deployment(name, namespace, labels, selectorOf(config, labels), 1, pod);

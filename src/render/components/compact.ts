@@ -33,7 +33,10 @@ interface CompactOptions {
 }
 
 /** kube-thanos-compact.libsonnet (kube-thanos runs exactly one compactor: replicas is always 1). */
-export function renderCompact(config: ComponentParams, options: CompactOptions = { where: 'compact' }): ComponentObjects {
+export function renderCompact(
+  config: ComponentParams,
+  options: CompactOptions = { where: 'compact' },
+): ComponentObjects {
   const { where } = options;
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
@@ -122,7 +125,13 @@ export function renderCompactShards(config: ComponentParams): ShardedObjects {
     shared: {
       serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
       serviceMonitor: config.serviceMonitor
-        ? shardsServiceMonitor(name, namespace, labels, selector, '__meta_kubernetes_service_label_compact_thanos_io_shard')
+        ? shardsServiceMonitor(
+            name,
+            namespace,
+            labels,
+            selector,
+            '__meta_kubernetes_service_label_compact_thanos_io_shard',
+          )
         : null,
     },
   };

@@ -72,7 +72,9 @@ export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
     `--query-range.max-retries-per-request=${maxRetries}`,
     `--labels.max-retries-per-request=${maxRetries}`,
     `--query-frontend.log-queries-longer-than=${need(config, 'logQueriesLongerThan', WHERE)}`,
-    ...(Object.keys(queryRangeCache).length > 0 ? [`--query-range.response-cache-config=${manifestYamlDoc(queryRangeCache)}`] : []),
+    ...(Object.keys(queryRangeCache).length > 0
+      ? [`--query-range.response-cache-config=${manifestYamlDoc(queryRangeCache)}`]
+      : []),
     ...(Object.keys(labelsCache).length > 0 ? [`--labels.response-cache-config=${manifestYamlDoc(labelsCache)}`] : []),
     ...tracingArgs(config, 'thanos-query-frontend'),
     ...(config.queryUrl ? [`--alert.query-url=${config.queryUrl}`] : []),
@@ -102,7 +104,11 @@ export function renderQueryFrontend(config: ComponentParams): ComponentObjects {
         serviceAccountName: name,
         containers: [container],
         terminationGracePeriodSeconds: 120,
-        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]], ['kubernetes.io/hostname']),
+        affinity: antiAffinity(
+          namespace,
+          [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]],
+          ['kubernetes.io/hostname'],
+        ),
       }),
     ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,

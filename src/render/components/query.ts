@@ -79,7 +79,11 @@ export function renderQuery(config: ComponentParams): ComponentObjects {
         serviceAccountName: name,
         containers: [container],
         terminationGracePeriodSeconds: 120,
-        affinity: antiAffinity(namespace, [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]], ['kubernetes.io/hostname']),
+        affinity: antiAffinity(
+          namespace,
+          [['app.kubernetes.io/name', labelValue(labels, 'app.kubernetes.io/name', WHERE)]],
+          ['kubernetes.io/hostname'],
+        ),
       }),
     ),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,

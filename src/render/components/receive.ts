@@ -45,7 +45,9 @@ function hashringsAlgorithmArgs(config: ComponentParams): string[] {
     ...(config.hashringsAlgorithm != null ? [`--receive.hashrings-algorithm=${config.hashringsAlgorithm}`] : []),
     // Also an extension: after the first ConfigMap update Thanos v0.42.4 sees the file only at this interval
     // (pkg/receive/config.go: the fsnotify watch is not re-added once kubelet's symlink swap removed its target).
-    ...(config.hashringsFileRefreshInterval != null ? [`--receive.hashrings-file-refresh-interval=${config.hashringsFileRefreshInterval}`] : []),
+    ...(config.hashringsFileRefreshInterval != null
+      ? [`--receive.hashrings-file-refresh-interval=${config.hashringsFileRefreshInterval}`]
+      : []),
   ];
 }
 
@@ -66,7 +68,10 @@ function configMapMount(name: string): { volumeMount: JsonObject; volume: JsonOb
 }
 
 /** kube-thanos-receive.libsonnet: a receive StatefulSet (router and ingestor in one, or one hashring). */
-export function renderReceive(config: ComponentParams, options: ReceiveOptions = { where: 'receive' }): ComponentObjects {
+export function renderReceive(
+  config: ComponentParams,
+  options: ReceiveOptions = { where: 'receive' },
+): ComponentObjects {
   const { where } = options;
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
@@ -96,11 +101,17 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
     ...(config.tenantHeader != null ? [`--receive.tenant-header=${config.tenantHeader}`] : []),
     ...(hashringConfigMap !== '' ? ['--receive.hashrings-file=/var/lib/thanos-receive/hashrings.json'] : []),
     ...hashringsAlgorithmArgs(config),
-    ...(storeLimits.requestSamples !== undefined ? [`--store.limits.request-samples=${jsonnetToString(storeLimits.requestSamples)}`] : []),
-    ...(storeLimits.requestSeries !== undefined ? [`--store.limits.request-series=${jsonnetToString(storeLimits.requestSeries)}`] : []),
+    ...(storeLimits.requestSamples !== undefined
+      ? [`--store.limits.request-samples=${jsonnetToString(storeLimits.requestSamples)}`]
+      : []),
+    ...(storeLimits.requestSeries !== undefined
+      ? [`--store.limits.request-series=${jsonnetToString(storeLimits.requestSeries)}`]
+      : []),
     ...tracingArgs(config, 'thanos-receive'),
     ...(config.receiveLimitsConfigFile
-      ? [`--receive.limits-config-file=/etc/thanos/config/${config.receiveLimitsConfigFile.name}/${config.receiveLimitsConfigFile.key}`]
+      ? [
+          `--receive.limits-config-file=/etc/thanos/config/${config.receiveLimitsConfigFile.name}/${config.receiveLimitsConfigFile.key}`,
+        ]
       : []),
   ];
 
@@ -151,7 +162,10 @@ export function renderReceive(config: ComponentParams, options: ReceiveOptions =
           ...(limits ? [limits.volume] : []),
         ],
         terminationGracePeriodSeconds: 900,
-        affinity: instanceAntiAffinity(namespace, labels, where, ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']),
+        affinity: instanceAntiAffinity(namespace, labels, where, [
+          'kubernetes.io/hostname',
+          'topology.kubernetes.io/zone',
+        ]),
       }),
     }),
     serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, selector) : null,
@@ -209,7 +223,10 @@ export function renderReceiveHashrings(config: ComponentParams, where = 'receive
 
 /** kube-thanos-receive-ingestor.libsonnet: the hashrings under `<name>-ingestor`. */
 export function renderReceiveIngestor(config: ComponentParams): HashringObjects {
-  return renderReceiveHashrings({ ...config, name: `${need(config, 'name', 'receiveIngestor')}-ingestor` }, 'receiveIngestor');
+  return renderReceiveHashrings(
+    { ...config, name: `${need(config, 'name', 'receiveIngestor')}-ingestor` },
+    'receiveIngestor',
+  );
 }
 
 /** kube-thanos-receive-router.libsonnet: the routing Deployment and the hashrings.json ConfigMap it reads. */
@@ -218,12 +235,17 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
   const name = need(config, 'name', where);
   const namespace = need(config, 'namespace', where);
   const routerName = `${name}-router`;
-  const labels = { ...labelsOf(config, 'thanos-receive', 'database-write-hashring', where), 'app.kubernetes.io/component': routerName };
+  const labels = {
+    ...labelsOf(config, 'thanos-receive', 'database-write-hashring', where),
+    'app.kubernetes.io/component': routerName,
+  };
   const selector = withoutVersion(labels);
   const http = port(config, 'http', where);
   const endpoints = need(config, 'endpoints', where);
   const configMapName = need(config, 'hashringConfigMapName', where);
-  const hashringsJson = jsonnetToString(need(config, 'hashrings', where).map((ring: Hashring) => ({ ...ring, endpoints: endpoints[ring.hashring] ?? [] })));
+  const hashringsJson = jsonnetToString(
+    need(config, 'hashrings', where).map((ring: Hashring) => ({ ...ring, endpoints: endpoints[ring.hashring] ?? [] })),
+  );
 
   const args = [
     'receive',
@@ -245,7 +267,12 @@ export function renderReceiveRouter(config: ComponentParams): ComponentObjects {
     config,
     where,
     args,
-    env: [fieldEnv('NAME', 'metadata.name'), fieldEnv('NAMESPACE', 'metadata.namespace'), HOST_IP_ENV, ...extraEnv(config)],
+    env: [
+      fieldEnv('NAME', 'metadata.name'),
+      fieldEnv('NAMESPACE', 'metadata.namespace'),
+      HOST_IP_ENV,
+      ...extraEnv(config),
+    ],
     http,
     liveness: RECEIVE_LIVENESS,
     securityContext: true,

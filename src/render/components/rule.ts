@@ -65,13 +65,20 @@ export function renderRule(config: ComponentParams): ComponentObjects {
   ];
 
   // kube-thanos orders each list differently; every list below follows kube-thanos-rule.libsonnet line for line.
-  const ruleMounts: JsonObject[] = rulesConfig.map((ruleConfig) => ({ name: ruleConfig.name, mountPath: rulesDir(ruleConfig) }));
+  const ruleMounts: JsonObject[] = rulesConfig.map((ruleConfig) => ({
+    name: ruleConfig.name,
+    mountPath: rulesDir(ruleConfig),
+  }));
   const amFile = config.alertmanagerConfigFile;
   const rwFile = config.remoteWriteConfigFile;
-  const extraMounts: JsonObject[] = (config.extraVolumeMounts ?? []).map((mount) => ({ name: mount.name, mountPath: mount.mountPath }));
+  const extraMounts: JsonObject[] = (config.extraVolumeMounts ?? []).map((mount) => ({
+    name: mount.name,
+    mountPath: mount.mountPath,
+  }));
   const configMount = (file: { name: string } | undefined, readOnly: boolean): JsonObject[] =>
     file ? [{ name: file.name, mountPath: configDir(file), ...(readOnly ? { readOnly: true } : {}) }] : [];
-  const configVolume = (file: { name: string } | undefined): JsonObject[] => (file ? [{ name: file.name, configMap: { name: file.name } }] : []);
+  const configVolume = (file: { name: string } | undefined): JsonObject[] =>
+    file ? [{ name: file.name, configMap: { name: file.name } }] : [];
   const servicePortList = servicePorts(config);
 
   const container = thanosContainer({
@@ -137,7 +144,14 @@ export function renderRule(config: ComponentParams): ComponentObjects {
       }),
     }),
     serviceMonitor: config.serviceMonitor
-      ? serviceMonitor(name, namespace, labels, selector, [INSTANCE_RELABELING], config.ports?.reloader !== undefined ? [{ port: 'reloader' }] : [])
+      ? serviceMonitor(
+          name,
+          namespace,
+          labels,
+          selector,
+          [INSTANCE_RELABELING],
+          config.ports?.reloader !== undefined ? [{ port: 'reloader' }] : [],
+        )
       : null,
   };
 }

@@ -1,5 +1,13 @@
 import type { ComponentParams } from '../../config/schema.js';
-import { labelsOf, need, service, serviceMonitor, servicePorts, withoutVersion, type ComponentObjects } from '../common.js';
+import {
+  labelsOf,
+  need,
+  service,
+  serviceMonitor,
+  servicePorts,
+  withoutVersion,
+  type ComponentObjects,
+} from '../common.js';
 
 /**
  * kube-thanos-sidecar.libsonnet: the sidecar runs inside the Prometheus pods (the Prometheus Operator injects it), so
@@ -12,6 +20,8 @@ export function renderSidecar(config: ComponentParams): ComponentObjects {
   const labels = labelsOf(config, 'thanos-sidecar', 'prometheus-sidecar', where);
   return {
     service: service(name, namespace, labels, need(config, 'podLabelSelector', where), servicePorts(config), true),
-    serviceMonitor: config.serviceMonitor ? serviceMonitor(name, namespace, labels, config.serviceLabelSelector ?? withoutVersion(labels)) : null,
+    serviceMonitor: config.serviceMonitor
+      ? serviceMonitor(name, namespace, labels, config.serviceLabelSelector ?? withoutVersion(labels))
+      : null,
   };
 }

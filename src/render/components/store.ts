@@ -73,7 +73,11 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     ? mergeMemcached(config.indexCache as Record<string, unknown>, {}, MEMCACHED_CONFIG_DEFAULTS)
     : ((config.indexCache ?? {}) as Record<string, unknown>);
   const bucketCache = isType(config.bucketCache, 'MEMCACHED')
-    ? mergeMemcached(config.bucketCache as Record<string, unknown>, BUCKET_CACHE_MEMCACHED_DEFAULTS, MEMCACHED_CONFIG_DEFAULTS)
+    ? mergeMemcached(
+        config.bucketCache as Record<string, unknown>,
+        BUCKET_CACHE_MEMCACHED_DEFAULTS,
+        MEMCACHED_CONFIG_DEFAULTS,
+      )
     : ((config.bucketCache ?? {}) as Record<string, unknown>);
 
   const args = [
@@ -90,7 +94,9 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
     ...(config.minTime ? [`--min-time=${config.minTime}`] : []),
     ...(limits.seriesTouched > 0 ? [`--store.grpc.touched-series-limit=${jsonnetToString(limits.seriesTouched)}`] : []),
     ...(limits.seriesSample > 0 ? [`--store.grpc.series-sample-limit=${jsonnetToString(limits.seriesSample)}`] : []),
-    ...(limits.downloadedBytes > 0 ? [`--store.grpc.downloaded-bytes-limit=${jsonnetToString(limits.downloadedBytes)}`] : []),
+    ...(limits.downloadedBytes > 0
+      ? [`--store.grpc.downloaded-bytes-limit=${jsonnetToString(limits.downloadedBytes)}`]
+      : []),
     ...(config.maxTime ? [`--max-time=${config.maxTime}`] : []),
     ...tracingArgs(config, 'thanos-store'),
     ...(options.extraArgs ?? []),
@@ -131,8 +137,16 @@ export function renderStore(config: ComponentParams, options: StoreOptions = { w
   };
 }
 
-function livenessTimings(probe: { failureThreshold: number; periodSeconds: number; timeoutSeconds: number }): JsonObject {
-  return { failureThreshold: probe.failureThreshold, periodSeconds: probe.periodSeconds, timeoutSeconds: probe.timeoutSeconds };
+function livenessTimings(probe: {
+  failureThreshold: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+}): JsonObject {
+  return {
+    failureThreshold: probe.failureThreshold,
+    periodSeconds: probe.periodSeconds,
+    timeoutSeconds: probe.timeoutSeconds,
+  };
 }
 
 /** The `--selector.relabel-config` text kube-thanos's shard variants append (a `|||` block, so it ends with \n). */
@@ -180,7 +194,13 @@ export function renderStoreShards(config: ComponentParams): ShardedObjects {
     shared: {
       serviceAccount: serviceAccount(name, namespace, labels, config.serviceAccountAnnotations ?? {}),
       serviceMonitor: config.serviceMonitor
-        ? shardsServiceMonitor(name, namespace, labels, selector, '__meta_kubernetes_service_label_store_thanos_io_shard')
+        ? shardsServiceMonitor(
+            name,
+            namespace,
+            labels,
+            selector,
+            '__meta_kubernetes_service_label_store_thanos_io_shard',
+          )
         : null,
     },
   };

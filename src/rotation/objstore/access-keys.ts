@@ -1,4 +1,10 @@
-import { CreateAccessKeyCommand, DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 
 export interface AccessKeyInfo {
@@ -44,9 +50,16 @@ export function awsAccessKeyApi(options: AwsAccessKeyApiOptions): AccessKeyApi {
       const keys: AccessKeyInfo[] = [];
       let marker: string | undefined;
       do {
-        const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+        const page = await iam.send(
+          new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
+        );
         for (const key of page.AccessKeyMetadata ?? []) {
-          if (key.AccessKeyId) keys.push({ accessKeyId: key.AccessKeyId, status: key.Status ?? 'Active', createDate: key.CreateDate ?? new Date(0) });
+          if (key.AccessKeyId)
+            keys.push({
+              accessKeyId: key.AccessKeyId,
+              status: key.Status ?? 'Active',
+              createDate: key.CreateDate ?? new Date(0),
+            });
         }
         marker = page.IsTruncated ? page.Marker : undefined;
       } while (marker);
@@ -55,8 +68,13 @@ export function awsAccessKeyApi(options: AwsAccessKeyApiOptions): AccessKeyApi {
     async create(userName) {
       const result = await iam.send(new CreateAccessKeyCommand({ UserName: userName }));
       const key = result.AccessKey;
-      if (!key?.AccessKeyId || !key.SecretAccessKey) throw new Error(`IAM CreateAccessKey for user ${userName} returned no key`);
-      return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey, createDate: key.CreateDate ?? new Date() };
+      if (!key?.AccessKeyId || !key.SecretAccessKey)
+        throw new Error(`IAM CreateAccessKey for user ${userName} returned no key`);
+      return {
+        accessKeyId: key.AccessKeyId,
+        secretAccessKey: key.SecretAccessKey,
+        createDate: key.CreateDate ?? new Date(),
+      };
     },
     async delete(userName, accessKeyId) {
       try {
@@ -77,13 +95,16 @@ export function awsAccessKeyApi(options: AwsAccessKeyApiOptions): AccessKeyApi {
           return;
         } catch (error) {
           last = error;
-          if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, (options.verifyDelayMs ?? 2000) * attempt));
+          if (attempt < attempts)
+            await new Promise((resolve) => setTimeout(resolve, (options.verifyDelayMs ?? 2000) * attempt));
         } finally {
           sts.destroy();
         }
       }
       const reason = last instanceof Error ? `${last.name}: ${last.message}` : String(last);
-      throw new Error(`the new access key ${maskKeyId(credentials.accessKeyId)} does not authenticate (STS GetCallerIdentity: ${reason}); run rotate again (it resumes here)`);
+      throw new Error(
+        `the new access key ${maskKeyId(credentials.accessKeyId)} does not authenticate (STS GetCallerIdentity: ${reason}); run rotate again (it resumes here)`,
+      );
     },
   };
 }

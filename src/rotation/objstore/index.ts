@@ -1,4 +1,11 @@
-export { awsAccessKeyApi, maskKeyId, type AccessKeyApi, type AccessKeyCredentials, type AccessKeyInfo, type AwsAccessKeyApiOptions } from './access-keys.js';
+export {
+  awsAccessKeyApi,
+  maskKeyId,
+  type AccessKeyApi,
+  type AccessKeyCredentials,
+  type AccessKeyInfo,
+  type AwsAccessKeyApiOptions,
+} from './access-keys.js';
 export {
   reconcileObjectStorage,
   keyRecordOf,

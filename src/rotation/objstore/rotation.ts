@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { KubeClient } from '../../kube/client.js';
 import { parseSettingDuration } from '../../config/tls-objstore-schema.js';
-import { OBJSTORE_CHECKSUM_ANNOTATION, objstoreConfigYaml, type ObjectStorageTarget } from '../../render/tls-objstore-overlay.js';
+import {
+  OBJSTORE_CHECKSUM_ANNOTATION,
+  objstoreConfigYaml,
+  type ObjectStorageTarget,
+} from '../../render/tls-objstore-overlay.js';
 import type { SecurityPlan } from '../security-plan.js';
 import { readSecret, writeSecret, type LiveSecret, type SecretContent } from '../secrets.js';
 import { describeResume, IDLE, pendingSteps, runSteps, stepsInOrder, type Step, type StepMachine } from '../steps.js';
@@ -15,7 +19,12 @@ import { maskKeyId, type AccessKeyApi, type AccessKeyCredentials } from './acces
  * active. The steps in order, each with the state it records (what clusters store); the next run starts with the
  * step after the recorded one.
  */
-export const KEY_RECORDED_AFTER = { 'keys:create': 'written', 'keys:roll': 'rolled', 'keys:verify': 'verified', 'keys:delete-old': IDLE } as const;
+export const KEY_RECORDED_AFTER = {
+  'keys:create': 'written',
+  'keys:roll': 'rolled',
+  'keys:verify': 'verified',
+  'keys:delete-old': IDLE,
+} as const;
 export type KeyStep = keyof typeof KEY_RECORDED_AFTER;
 export const KEY_STEPS = Object.keys(KEY_RECORDED_AFTER) as KeyStep[];
 export const KEY_STATE_ANNOTATION = 'rotation.thanos-gitops.io/key-state';
@@ -55,7 +64,12 @@ function credentialsIn(secret: LiveSecret | undefined, key: string): AccessKeyCr
   if (!text) return undefined;
   try {
     const config = (parse(text) as { config?: { access_key?: unknown; secret_key?: unknown } } | null)?.config;
-    if (typeof config?.access_key === 'string' && typeof config.secret_key === 'string' && config.access_key && config.secret_key) {
+    if (
+      typeof config?.access_key === 'string' &&
+      typeof config.secret_key === 'string' &&
+      config.access_key &&
+      config.secret_key
+    ) {
       return { accessKeyId: config.access_key, secretAccessKey: config.secret_key };
     }
   } catch {
@@ -66,22 +80,43 @@ function credentialsIn(secret: LiveSecret | undefined, key: string): AccessKeyCr
 
 /** Pod-template checksum of the objstore Secret: the config and the key id, never secret material. */
 function consumerChecksum(config: string, accessKeyId: string | undefined): string {
-  return createHash('sha256').update(`${config}\n${accessKeyId ?? ''}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${config}\n${accessKeyId ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Reads a key record from the objstore Secret's decoded fields (or from no Secret at all). */
 export function keyRecordOf(secret: LiveSecret | undefined, key: string): KeyRecord {
   const credentials = credentialsIn(secret, key);
   const annotations: Record<string, string> = {};
-  for (const [name, value] of Object.entries(secret?.annotations ?? {})) if (name.startsWith(ROTATION_ANNOTATION_PREFIX)) annotations[name] = value;
-  return { ...(secret ? { secret } : {}), ...(credentials ? { credentials } : {}), state: secret?.annotations[KEY_STATE_ANNOTATION] ?? IDLE, annotations };
+  for (const [name, value] of Object.entries(secret?.annotations ?? {}))
+    if (name.startsWith(ROTATION_ANNOTATION_PREFIX)) annotations[name] = value;
+  return {
+    ...(secret ? { secret } : {}),
+    ...(credentials ? { credentials } : {}),
+    state: secret?.annotations[KEY_STATE_ANNOTATION] ?? IDLE,
+    annotations,
+  };
 }
 
 /** The whole objstore Secret: the config file (with the key when there is one) and the rotation annotations. */
-export function objstoreSecretContent(namespace: string, store: ObjectStorageTarget, credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): SecretContent {
+export function objstoreSecretContent(
+  namespace: string,
+  store: ObjectStorageTarget,
+  credentials: AccessKeyCredentials | undefined,
+  annotations: Record<string, string>,
+): SecretContent {
   const data: Record<string, string> = {};
   if (credentials) data[store.key] = objstoreConfigYaml(store, credentials);
-  return { namespace, name: store.secretName, type: 'Opaque', data, labels: { 'thanos-gitops.io/role': 'objstore' }, annotations };
+  return {
+    namespace,
+    name: store.secretName,
+    type: 'Opaque',
+    data,
+    labels: { 'thanos-gitops.io/role': 'objstore' },
+    annotations,
+  };
 }
 
 class ObjstoreRotation {
@@ -111,12 +146,16 @@ class ObjstoreRotation {
     return keyRecordOf(await readSecret(this.client, this.plan.namespace, this.store.secretName), this.store.key);
   }
 
-  private async write(credentials: AccessKeyCredentials | undefined, annotations: Record<string, string>): Promise<void> {
+  private async write(
+    credentials: AccessKeyCredentials | undefined,
+    annotations: Record<string, string>,
+  ): Promise<void> {
     await writeSecret(this.client, objstoreSecretContent(this.plan.namespace, this.store, credentials, annotations));
   }
 
   private api(): AccessKeyApi {
-    if (!this.options.accessKeys) throw new Error('objectStorage.mode accessKeys needs AWS access to IAM to rotate keys');
+    if (!this.options.accessKeys)
+      throw new Error('objectStorage.mode accessKeys needs AWS access to IAM to rotate keys');
     return this.options.accessKeys;
   }
 
@@ -149,10 +188,12 @@ class ObjstoreRotation {
     const current = live.credentials && keys.find((k) => k.accessKeyId === live.credentials!.accessKeyId);
     let reason: string | undefined;
     if (this.options.forceKeyRotation) reason = 'forced';
-    else if (!live.credentials) reason = live.secret ? `Secret ${this.secretRef} holds no access key` : `Secret ${this.secretRef} does not exist`;
+    else if (!live.credentials)
+      reason = live.secret ? `Secret ${this.secretRef} holds no access key` : `Secret ${this.secretRef} does not exist`;
     else if (!current) reason = `key ${maskKeyId(live.credentials.accessKeyId)} is not a key of IAM user ${user}`;
     else if (current.status !== 'Active') reason = `key ${maskKeyId(current.accessKeyId)} is ${current.status}`;
-    else if (now.getTime() - current.createDate.getTime() > parseSettingDuration(this.store.keyMaxAge)) reason = `key ${maskKeyId(current.accessKeyId)} is older than ${this.store.keyMaxAge}`;
+    else if (now.getTime() - current.createDate.getTime() > parseSettingDuration(this.store.keyMaxAge))
+      reason = `key ${maskKeyId(current.accessKeyId)} is older than ${this.store.keyMaxAge}`;
 
     if (reason) {
       if (this.options.dryRun) {
@@ -181,7 +222,13 @@ class ObjstoreRotation {
 
   private async roll(accessKeyId: string | undefined): Promise<void> {
     const checksum = consumerChecksum(objstoreConfigYaml(this.store), accessKeyId);
-    const rolled = await rollWorkloads(this.client, this.plan.objstoreConsumers, OBJSTORE_CHECKSUM_ANNOTATION, checksum, { ...this.options, log: (line) => this.log(line) });
+    const rolled = await rollWorkloads(
+      this.client,
+      this.plan.objstoreConsumers,
+      OBJSTORE_CHECKSUM_ANNOTATION,
+      checksum,
+      { ...this.options, log: (line) => this.log(line) },
+    );
     this.report.rolled.push(...rolled);
   }
 
@@ -231,10 +278,16 @@ class ObjstoreRotation {
             if (live.credentials) next[PREVIOUS_KEY_ANNOTATION] = live.credentials.accessKeyId;
             else delete next[PREVIOUS_KEY_ANNOTATION];
             // The new key and the state in one write: a key that reached IAM but not the Secret is an orphan (see above).
-            return { ...live, credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey }, annotations: next };
+            return {
+              ...live,
+              credentials: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey },
+              annotations: next,
+            };
           },
           recorded: (live) => {
-            this.log(`created access key ${maskKeyId(live.credentials!.accessKeyId)} and wrote it to Secret ${this.secretRef}`);
+            this.log(
+              `created access key ${maskKeyId(live.credentials!.accessKeyId)} and wrote it to Secret ${this.secretRef}`,
+            );
             this.report.rotated = true;
           },
         },
@@ -243,7 +296,10 @@ class ObjstoreRotation {
           return live;
         },
         'keys:verify': async (live) => {
-          if (!live.credentials) throw new Error(`Secret ${this.secretRef} lost its access key mid-rotation: set ${KEY_STATE_ANNOTATION} to idle and run rotate again`);
+          if (!live.credentials)
+            throw new Error(
+              `Secret ${this.secretRef} lost its access key mid-rotation: set ${KEY_STATE_ANNOTATION} to idle and run rotate again`,
+            );
           await this.api().verify(live.credentials);
           this.log(`verified access key ${maskKeyId(live.credentials.accessKeyId)}`);
           return live;
@@ -253,7 +309,11 @@ class ObjstoreRotation {
             const previous = live.annotations[PREVIOUS_KEY_ANNOTATION];
             if (previous && previous !== live.credentials?.accessKeyId) {
               const deleted = await this.api().delete(this.store.iamUserName!, previous);
-              this.log(deleted ? `deleted old access key ${maskKeyId(previous)}` : `old access key ${maskKeyId(previous)} was already deleted`);
+              this.log(
+                deleted
+                  ? `deleted old access key ${maskKeyId(previous)}`
+                  : `old access key ${maskKeyId(previous)} was already deleted`,
+              );
             }
             const { [PREVIOUS_KEY_ANNOTATION]: _previous, ...annotations } = live.annotations;
             return { ...live, annotations };
@@ -269,13 +329,20 @@ class ObjstoreRotation {
     const wanted = objstoreConfigYaml(this.store);
     // In irsa mode the Secret is part of the rendered set: apply/reconcile own it, rotate only reports.
     if (!live) this.log(`object storage: Secret ${this.secretRef} is missing: run thanos-gitops apply`);
-    else if (live.data[this.store.key] !== wanted) this.log(`object storage: Secret ${this.secretRef} differs from objectStorage: run thanos-gitops apply (or reconcile)`);
+    else if (live.data[this.store.key] !== wanted)
+      this.log(
+        `object storage: Secret ${this.secretRef} differs from objectStorage: run thanos-gitops apply (or reconcile)`,
+      );
     else this.log(`object storage: Secret ${this.secretRef} is up to date (IRSA, no keys)`);
     return this.report;
   }
 }
 
-export async function reconcileObjectStorage(client: KubeClient, plan: SecurityPlan, options: ObjstoreOptions = {}): Promise<ObjstoreReport> {
+export async function reconcileObjectStorage(
+  client: KubeClient,
+  plan: SecurityPlan,
+  options: ObjstoreOptions = {},
+): Promise<ObjstoreReport> {
   if (!plan.objectStorage) return { actions: [], rotated: false, rolled: [] };
   return new ObjstoreRotation(client, plan, options).run();
 }

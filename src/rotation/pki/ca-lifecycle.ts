@@ -1,5 +1,13 @@
 import { IDLE, stepsInOrder, type StepMachine } from '../steps.js';
-import { caSecretRef, COMPLETED_ANNOTATION, LEAVES_WRITTEN_ANNOTATION, STARTED_ANNOTATION, STATE_ANNOTATION, recordCa, type CaRecord } from './ca-secret.js';
+import {
+  caSecretRef,
+  COMPLETED_ANNOTATION,
+  LEAVES_WRITTEN_ANNOTATION,
+  STARTED_ANNOTATION,
+  STATE_ANNOTATION,
+  recordCa,
+  type CaRecord,
+} from './ca-secret.js';
 import type { PkiContext } from './context.js';
 import { deliverLeaf, issueLeafSecret, leafProblem, leavesNotIssuedBy, setLeafBundle } from './leaves.js';
 import { publishBundle, rollBundleReaders } from './trust-bundle.js';
@@ -28,7 +36,10 @@ const DEFAULT_PROPAGATION_MS = 120_000;
 
 function caCommonName(namespace: string, now: Date): string {
   // Distinct subjects keep old and new CA apart in logs and in chain building while both are trusted.
-  return `thanos-gitops CA ${namespace} ${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `thanos-gitops CA ${namespace} ${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 function bothCas(ca: CaRecord): string {
@@ -37,9 +48,14 @@ function bothCas(ca: CaRecord): string {
 
 /** Creates the first CA of a namespace. */
 export async function createFirstCa(context: PkiContext, now: Date): Promise<CaRecord> {
-  const created = await createCa({ commonName: caCommonName(context.plan.namespace, now), validityMs: context.lifetimes.ca });
+  const created = await createCa({
+    commonName: caCommonName(context.plan.namespace, now),
+    validityMs: context.lifetimes.ca,
+  });
   const record = await recordCa(context, { current: created, state: IDLE, annotations: {} }, IDLE);
-  context.log(`created CA in Secret ${caSecretRef(context)} (valid until ${inspectCertificate(created.certificate).notAfter.toISOString()})`);
+  context.log(
+    `created CA in Secret ${caSecretRef(context)} (valid until ${inspectCertificate(created.certificate).notAfter.toISOString()})`,
+  );
   return record;
 }
 
@@ -47,7 +63,8 @@ export async function createFirstCa(context: PkiContext, now: Date): Promise<CaR
 export function caDue(context: PkiContext, ca: CaRecord, now: Date): string | undefined {
   if (context.options.forceCaRotation) return 'forced';
   const info = inspectCertificate(ca.current.certificate);
-  if (info.notAfter.getTime() - now.getTime() < context.lifetimes.caRenewBefore) return `CA expires ${info.notAfter.toISOString()}`;
+  if (info.notAfter.getTime() - now.getTime() < context.lifetimes.caRenewBefore)
+    return `CA expires ${info.notAfter.toISOString()}`;
   return undefined;
 }
 
@@ -56,7 +73,9 @@ async function awaitLeaves(context: PkiContext, ca: CaRecord): Promise<void> {
   for (const leaf of context.plan.leaves) await deliverLeaf(context, leaf);
   const stale = await leavesNotIssuedBy(context, ca.current.certificate);
   if (stale.length > 0) {
-    throw new Error(`CA rotation: Secrets ${stale.join(', ')} do not hold a certificate from the new CA yet; run rotate again (it resumes here)`);
+    throw new Error(
+      `CA rotation: Secrets ${stale.join(', ')} do not hold a certificate from the new CA yet; run rotate again (it resumes here)`,
+    );
   }
   const written = Date.parse(ca.annotations[LEAVES_WRITTEN_ANNOTATION] ?? '') || 0;
   const wait = written + (context.options.propagationDelayMs ?? DEFAULT_PROPAGATION_MS) - Date.now();
@@ -78,11 +97,22 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
     steps: stepsInOrder<CaStep, CaRecord>(CA_RECORDED_AFTER, {
       'ca:generate': {
         run: async (ca) => {
-          const next = await createCa({ commonName: caCommonName(context.plan.namespace, context.now()), validityMs: context.lifetimes.ca });
+          const next = await createCa({
+            commonName: caCommonName(context.plan.namespace, context.now()),
+            validityMs: context.lifetimes.ca,
+          });
           // New key, old certificate kept as previous.crt, and the state: one write, so a crash cannot split them.
-          return { ...ca, current: next, previous: ca.current.certificate, annotations: { ...ca.annotations, [STARTED_ANNOTATION]: new Date().toISOString() } };
+          return {
+            ...ca,
+            current: next,
+            previous: ca.current.certificate,
+            annotations: { ...ca.annotations, [STARTED_ANNOTATION]: new Date().toISOString() },
+          };
         },
-        recorded: (ca) => context.log(`generated new CA (valid until ${inspectCertificate(ca.current.certificate).notAfter.toISOString()})`),
+        recorded: (ca) =>
+          context.log(
+            `generated new CA (valid until ${inspectCertificate(ca.current.certificate).notAfter.toISOString()})`,
+          ),
       },
       'ca:publish-bundle': async (ca) => {
         await publishBundle(context, bothCas(ca));
@@ -97,7 +127,13 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
         for (const leaf of leaves) {
           const secret = await readSecret(context.client, leaf.namespace, leaf.secretName);
           // Resumable: leaves already re-issued from the new CA before a crash are kept.
-          const problem = leafProblem(secret, leaf, ca.current.certificate, context.lifetimes.leafRenewBefore, context.now());
+          const problem = leafProblem(
+            secret,
+            leaf,
+            ca.current.certificate,
+            context.lifetimes.leafRenewBefore,
+            context.now(),
+          );
           if (problem) await issueLeafSecret(context, leaf, ca.current, bothCas(ca), `CA rotation: ${problem}`);
         }
         return { ...ca, annotations: { ...ca.annotations, [LEAVES_WRITTEN_ANNOTATION]: new Date().toISOString() } };
@@ -118,7 +154,11 @@ export function caRotation(context: PkiContext): StepMachine<CaRecord> {
       'ca:roll-final': {
         run: async (ca) => {
           await rollBundleReaders(context, ca.current.certificate);
-          const { [STARTED_ANNOTATION]: _started, [LEAVES_WRITTEN_ANNOTATION]: _written, ...annotations } = ca.annotations;
+          const {
+            [STARTED_ANNOTATION]: _started,
+            [LEAVES_WRITTEN_ANNOTATION]: _written,
+            ...annotations
+          } = ca.annotations;
           return { ...ca, annotations: { ...annotations, [COMPLETED_ANNOTATION]: new Date().toISOString() } };
         },
         recorded: () => {

@@ -37,13 +37,18 @@ export function caRecordOf(secret: LiveSecret): CaRecord | undefined {
 /** The whole CA Secret for a record in a state: certificate, key, previous certificate and state in one object. */
 export function caSecretContent(namespace: string, name: string, record: CaRecord, state: string): SecretContent {
   const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record.annotations)) if (key.startsWith(ROTATION_ANNOTATION_PREFIX)) annotations[key] = value;
+  for (const [key, value] of Object.entries(record.annotations))
+    if (key.startsWith(ROTATION_ANNOTATION_PREFIX)) annotations[key] = value;
   annotations[STATE_ANNOTATION] = state;
   return {
     namespace,
     name,
     type: 'kubernetes.io/tls',
-    data: { 'tls.crt': record.current.certificate, 'tls.key': record.current.privateKey, ...(record.previous ? { [PREVIOUS_CA_KEY]: record.previous } : {}) },
+    data: {
+      'tls.crt': record.current.certificate,
+      'tls.key': record.current.privateKey,
+      ...(record.previous ? { [PREVIOUS_CA_KEY]: record.previous } : {}),
+    },
     labels: { 'thanos-gitops.io/role': 'ca' },
     annotations,
   };
@@ -59,7 +64,9 @@ export async function readCa(context: PkiContext): Promise<CaRecord | undefined>
   if (!secret) return undefined;
   const record = caRecordOf(secret);
   if (!record) {
-    throw new Error(`Secret ${caSecretRef(context)} has no tls.crt/tls.key: it is not a thanos-gitops CA; delete it or set tls.certificates.caSecretName to another name`);
+    throw new Error(
+      `Secret ${caSecretRef(context)} has no tls.crt/tls.key: it is not a thanos-gitops CA; delete it or set tls.certificates.caSecretName to another name`,
+    );
   }
   return record;
 }

@@ -5,7 +5,14 @@ import { caDue, caRotation, createFirstCa, CA_STEPS } from './ca-lifecycle.js';
 import { caSecretRef, readCa, type CaRecord } from './ca-secret.js';
 import { parseSettingDuration, type TlsConfig } from '../../config/tls-objstore-schema.js';
 import type { Lifetimes, PkiContext, PkiOptions, PkiReport } from './context.js';
-import { deliverLeaf, describeStaleTenants, issueLeafSecret, leafDue, removeStaleTenants, setLeafBundle } from './leaves.js';
+import {
+  deliverLeaf,
+  describeStaleTenants,
+  issueLeafSecret,
+  leafDue,
+  removeStaleTenants,
+  setLeafBundle,
+} from './leaves.js';
 import { publishBundle, readBundle, rollBundleReaders } from './trust-bundle.js';
 
 function lifetimesOf(certificates: TlsConfig['certificates']): Lifetimes {
@@ -13,8 +20,12 @@ function lifetimesOf(certificates: TlsConfig['certificates']): Lifetimes {
   const leafRenewBefore = certificates.renewBefore ? parseSettingDuration(certificates.renewBefore) : leaf / 3;
   const ca = parseSettingDuration(certificates.caDuration);
   const caRenewBefore = certificates.caRenewBefore ? parseSettingDuration(certificates.caRenewBefore) : ca / 3;
-  if (leafRenewBefore >= leaf) throw new Error(`tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`);
-  if (caRenewBefore >= ca) throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
+  if (leafRenewBefore >= leaf)
+    throw new Error(
+      `tls.certificates.renewBefore (${certificates.renewBefore}) must be shorter than tls.certificates.duration (${certificates.duration})`,
+    );
+  if (caRenewBefore >= ca)
+    throw new Error(`tls.certificates.caRenewBefore must be shorter than tls.certificates.caDuration`);
   return { leaf, leafRenewBefore, ca, caRenewBefore };
 }
 
@@ -77,9 +88,16 @@ async function reconcile(context: PkiContext): Promise<PkiReport> {
   return context.report;
 }
 
-async function dryRun(context: PkiContext, machine: StepMachine<CaRecord>, ca: CaRecord | undefined, now: Date): Promise<PkiReport> {
+async function dryRun(
+  context: PkiContext,
+  machine: StepMachine<CaRecord>,
+  ca: CaRecord | undefined,
+  now: Date,
+): Promise<PkiReport> {
   if (!ca) {
-    context.log(`would create a CA in Secret ${caSecretRef(context)} and issue ${context.plan.leaves.map((l) => l.id).join(', ') || 'no leaves'}`);
+    context.log(
+      `would create a CA in Secret ${caSecretRef(context)} and issue ${context.plan.leaves.map((l) => l.id).join(', ') || 'no leaves'}`,
+    );
     return context.report;
   }
   if (ca.state !== IDLE) {
@@ -101,7 +119,11 @@ async function dryRun(context: PkiContext, machine: StepMachine<CaRecord>, ca: C
 }
 
 /** Issues, renews and rotates the certificates a security plan needs. Call under the namespace Lease (see rotate). */
-export async function reconcileCertificates(client: KubeClient, plan: SecurityPlan, options: PkiOptions = {}): Promise<PkiReport> {
+export async function reconcileCertificates(
+  client: KubeClient,
+  plan: SecurityPlan,
+  options: PkiOptions = {},
+): Promise<PkiReport> {
   if (!plan.tls) return { actions: [], issued: [], delivered: [], rolled: [] };
   return reconcile(pkiContext(client, plan, plan.tls, options));
 }

@@ -12,7 +12,11 @@ const DELIVERED_ANNOTATION = 'thanos-gitops.io/delivered-to';
 
 function expectedSubject(leaf: LeafRequest): string {
   const subject = { commonName: leaf.commonName, ...leaf.subject };
-  return [subject.organization && `O=${subject.organization}`, subject.organizationalUnit && `OU=${subject.organizationalUnit}`, `CN=${subject.commonName}`]
+  return [
+    subject.organization && `O=${subject.organization}`,
+    subject.organizationalUnit && `OU=${subject.organizationalUnit}`,
+    `CN=${subject.commonName}`,
+  ]
     .filter(Boolean)
     .join('\n');
 }
@@ -28,7 +32,13 @@ function keyMatches(certificate: string, privateKey: string): boolean {
 }
 
 /** Why a leaf Secret must be re-issued, or undefined when it is fine. */
-export function leafProblem(secret: LiveSecret | undefined, leaf: LeafRequest, caCertificate: string, renewBeforeMs: number, now: Date): string | undefined {
+export function leafProblem(
+  secret: LiveSecret | undefined,
+  leaf: LeafRequest,
+  caCertificate: string,
+  renewBeforeMs: number,
+  now: Date,
+): string | undefined {
   const certificate = secret?.data['tls.crt'];
   const key = secret?.data['tls.key'];
   if (!certificate || !key) return 'missing';
@@ -48,12 +58,28 @@ export function leafProblem(secret: LiveSecret | undefined, leaf: LeafRequest, c
 }
 
 /** Why the leaf's Secret must be re-issued from the CA now (forced renewal included), or undefined. */
-export async function leafDue(context: PkiContext, leaf: LeafRequest, caCertificate: string, now: Date): Promise<{ secret: LiveSecret | undefined; problem: string | undefined }> {
+export async function leafDue(
+  context: PkiContext,
+  leaf: LeafRequest,
+  caCertificate: string,
+  now: Date,
+): Promise<{ secret: LiveSecret | undefined; problem: string | undefined }> {
   const secret = await readSecret(context.client, leaf.namespace, leaf.secretName);
-  return { secret, problem: context.options.forceLeafRenewal ? 'forced' : leafProblem(secret, leaf, caCertificate, context.lifetimes.leafRenewBefore, now) };
+  return {
+    secret,
+    problem: context.options.forceLeafRenewal
+      ? 'forced'
+      : leafProblem(secret, leaf, caCertificate, context.lifetimes.leafRenewBefore, now),
+  };
 }
 
-function leafSecretContent(leaf: LeafRequest, issued: CertificateAndKey, bundle: string, namespace = leaf.namespace, name = leaf.secretName): SecretContent {
+function leafSecretContent(
+  leaf: LeafRequest,
+  issued: CertificateAndKey,
+  bundle: string,
+  namespace = leaf.namespace,
+  name = leaf.secretName,
+): SecretContent {
   return {
     namespace,
     name,
@@ -63,7 +89,9 @@ function leafSecretContent(leaf: LeafRequest, issued: CertificateAndKey, bundle:
     annotations: {
       [CERTIFICATE_ANNOTATION]: leaf.id,
       // Where the copy went, so removing the tenant from the config can remove the copy too.
-      ...(leaf.tenant?.deliverTo ? { [DELIVERED_ANNOTATION]: `${leaf.tenant.deliverTo.namespace}/${leaf.tenant.deliverTo.secretName}` } : {}),
+      ...(leaf.tenant?.deliverTo
+        ? { [DELIVERED_ANNOTATION]: `${leaf.tenant.deliverTo.namespace}/${leaf.tenant.deliverTo.secretName}` }
+        : {}),
     },
   };
 }
@@ -75,7 +103,13 @@ function leafPlaces(leaf: LeafRequest): [string, string][] {
   return places;
 }
 
-export async function issueLeafSecret(context: PkiContext, leaf: LeafRequest, ca: CertificateAndKey, bundle: string, reason: string): Promise<void> {
+export async function issueLeafSecret(
+  context: PkiContext,
+  leaf: LeafRequest,
+  ca: CertificateAndKey,
+  bundle: string,
+  reason: string,
+): Promise<void> {
   assertBundle(context, bundle, `ca.crt of ${leaf.namespace}/${leaf.secretName}`);
   const issued = await issueLeaf(ca, {
     subject: { commonName: leaf.commonName, ...leaf.subject },
@@ -87,7 +121,9 @@ export async function issueLeafSecret(context: PkiContext, leaf: LeafRequest, ca
   await writeSecret(context.client, leafSecretContent(leaf, issued, bundle));
   const info = inspectCertificate(issued.certificate);
   context.report.issued.push(leaf.id);
-  context.log(`issued ${leaf.id} into Secret ${leaf.namespace}/${leaf.secretName} (${reason}; serial ${info.serialNumber}, valid until ${info.notAfter.toISOString()})`);
+  context.log(
+    `issued ${leaf.id} into Secret ${leaf.namespace}/${leaf.secretName} (${reason}; serial ${info.serialNumber}, valid until ${info.notAfter.toISOString()})`,
+  );
 }
 
 /** Rewrites ca.crt of an existing leaf Secret (and its delivered copy), keeping its certificate and key. */
@@ -110,11 +146,21 @@ export async function deliverLeaf(context: PkiContext, leaf: LeafRequest): Promi
   const source = await readSecret(context.client, leaf.namespace, leaf.secretName);
   const certificate = source?.data['tls.crt'];
   const privateKey = source?.data['tls.key'];
-  if (!certificate || !privateKey) throw new Error(`Secret ${leaf.namespace}/${leaf.secretName} vanished before delivery: run rotate again`);
+  if (!certificate || !privateKey)
+    throw new Error(`Secret ${leaf.namespace}/${leaf.secretName} vanished before delivery: run rotate again`);
   const bundle = source.data['ca.crt'] ?? '';
   const copy = await readSecret(context.client, target.namespace, target.secretName);
-  if (copy && copy.data['tls.crt'] === certificate && copy.data['tls.key'] === privateKey && copy.data['ca.crt'] === bundle) return false;
-  await writeSecret(context.client, leafSecretContent(leaf, { certificate, privateKey }, bundle, target.namespace, target.secretName));
+  if (
+    copy &&
+    copy.data['tls.crt'] === certificate &&
+    copy.data['tls.key'] === privateKey &&
+    copy.data['ca.crt'] === bundle
+  )
+    return false;
+  await writeSecret(
+    context.client,
+    leafSecretContent(leaf, { certificate, privateKey }, bundle, target.namespace, target.secretName),
+  );
   context.report.delivered.push(leaf.id);
   context.log(`delivered ${leaf.id} to Secret ${target.namespace}/${target.secretName}`);
   return true;
@@ -150,11 +196,18 @@ export async function removeStaleTenants(context: PkiContext, caCertificate: str
     const delivered = secret.metadata.annotations?.[DELIVERED_ANNOTATION];
     if (delivered) {
       const [copyNamespace, copyName] = delivered.split('/');
-      if (copyNamespace && copyName) await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: copyNamespace, name: copyName });
+      if (copyNamespace && copyName)
+        await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: copyNamespace, name: copyName });
     }
     await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace, name: secret.metadata.name });
-    const certificate = Buffer.from((secret.data as Record<string, string> | undefined)?.['tls.crt'] ?? '', 'base64').toString('utf8');
-    const until = certificate && isIssuedBy(certificate, caCertificate) ? inspectCertificate(certificate).notAfter.toISOString() : undefined;
+    const certificate = Buffer.from(
+      (secret.data as Record<string, string> | undefined)?.['tls.crt'] ?? '',
+      'base64',
+    ).toString('utf8');
+    const until =
+      certificate && isIssuedBy(certificate, caCertificate)
+        ? inspectCertificate(certificate).notAfter.toISOString()
+        : undefined;
     context.log(
       `removed ${id} (no longer in tls.certificates.tenants): deleted Secret ${namespace}/${secret.metadata.name}${delivered ? ` and ${delivered}` : ''}` +
         (until ? `; its certificate stays valid until ${until}: run rotate --force-ca-rotation to revoke it now` : ''),
@@ -165,6 +218,8 @@ export async function removeStaleTenants(context: PkiContext, caCertificate: str
 /** Dry run of removeStaleTenants. */
 export async function describeStaleTenants(context: PkiContext): Promise<void> {
   for (const { id, secret } of await staleTenantSecrets(context)) {
-    context.log(`would remove ${id} (no longer in tls.certificates.tenants): Secret ${context.plan.namespace}/${secret.metadata.name}`);
+    context.log(
+      `would remove ${id} (no longer in tls.certificates.tenants): Secret ${context.plan.namespace}/${secret.metadata.name}`,
+    );
   }
 }

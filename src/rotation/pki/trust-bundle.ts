@@ -18,7 +18,9 @@ export function assertBundle(context: PkiContext, bundle: string, where: string)
 }
 
 export async function readBundle(context: PkiContext): Promise<string | undefined> {
-  return (await readSecret(context.client, context.plan.namespace, context.tls.remoteWrite.clientCASecretName))?.data['ca.crt'];
+  return (await readSecret(context.client, context.plan.namespace, context.tls.remoteWrite.clientCASecretName))?.data[
+    'ca.crt'
+  ];
 }
 
 export async function publishBundle(context: PkiContext, bundle: string): Promise<void> {
@@ -39,6 +41,12 @@ export async function publishBundle(context: PkiContext, bundle: string): Promis
 
 /** Restarts the workloads that read the bundle file (the plan's caReaders) when it differs from what they run with. */
 export async function rollBundleReaders(context: PkiContext, bundle: string): Promise<void> {
-  const rolled = await rollWorkloads(context.client, context.plan.caReaders, CA_CHECKSUM_ANNOTATION, bundleChecksum(bundle), { ...context.options, log: context.log });
+  const rolled = await rollWorkloads(
+    context.client,
+    context.plan.caReaders,
+    CA_CHECKSUM_ANNOTATION,
+    bundleChecksum(bundle),
+    { ...context.options, log: context.log },
+  );
   context.report.rolled.push(...rolled);
 }

@@ -63,7 +63,9 @@ async function importSigningKey(pem: string): Promise<CryptoKey> {
   try {
     der = x509.PemConverter.decodeFirst(pem);
   } catch {
-    throw new Error('the CA private key is not PEM: re-create the CA Secret (thanos-gitops rotate --force-ca-rotation)');
+    throw new Error(
+      'the CA private key is not PEM: re-create the CA Secret (thanos-gitops rotate --force-ca-rotation)',
+    );
   }
   return (await webcrypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign'])) as CryptoKey;
 }
@@ -73,7 +75,11 @@ function pem(certificate: x509.X509Certificate): string {
 }
 
 /** A self-signed ECDSA P-256 CA (path length 0: it signs leaves only). */
-export async function createCa(options: { commonName: string; validityMs: number; now?: Date }): Promise<CertificateAndKey> {
+export async function createCa(options: {
+  commonName: string;
+  validityMs: number;
+  now?: Date;
+}): Promise<CertificateAndKey> {
   const now = options.now ?? new Date();
   const keys = await generateKeys();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -109,7 +115,9 @@ export async function issueLeaf(ca: CertificateAndKey, options: LeafOptions): Pr
     await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
   ];
   if (options.dnsNames.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: 'dns' as const, value }))));
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: 'dns' as const, value }))),
+    );
   }
   const notAfter = Math.min(now.getTime() + options.validityMs, caCertificate.notAfter.getTime());
   const certificate = await x509.X509CertificateGenerator.create({

@@ -11,18 +11,31 @@ export const autoscalerReplicas: RiskRule = {
   id: 'autoscaler-replicas',
   severity: 'medium',
   versions: ALL_VERSIONS,
-  source: kubernetesSource('Horizontal Pod Autoscaling: migrating Deployments and StatefulSets to horizontal autoscaling', 'https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling'),
+  source: kubernetesSource(
+    'Horizontal Pod Autoscaling: migrating Deployments and StatefulSets to horizontal autoscaling',
+    'https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling',
+  ),
   summary: 'spec.replicas set on a workload an autoscaler scales',
   check(change) {
-    const byTarget = new Map(change.changes.filter((item) => item.after && WORKLOAD_KINDS.has(item.after.kind))
-      .map((item) => [`${item.after!.kind}/${item.after!.metadata.namespace ?? ''}/${item.after!.metadata.name}`, item]));
+    const byTarget = new Map(
+      change.changes
+        .filter((item) => item.after && WORKLOAD_KINDS.has(item.after.kind))
+        .map((item) => [
+          `${item.after!.kind}/${item.after!.metadata.namespace ?? ''}/${item.after!.metadata.name}`,
+          item,
+        ]),
+    );
     const findings: RiskFinding[] = [];
     for (const item of change.changes) {
       const hpa = item.after;
       if (hpa?.kind !== 'HorizontalPodAutoscaler') continue;
-      const target = byTarget.get(`${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${hpa.metadata.namespace ?? ''}/${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'name'))}`);
+      const target = byTarget.get(
+        `${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${hpa.metadata.namespace ?? ''}/${String(valueAt(hpa, 'spec', 'scaleTargetRef', 'name'))}`,
+      );
       if (!target?.after || typeof valueAt(target.after, 'spec', 'replicas') !== 'number') continue;
-      const replicasChanged = target.change === 'added' || !isDeepStrictEqual(valueAt(target.before, 'spec', 'replicas'), valueAt(target.after, 'spec', 'replicas'));
+      const replicasChanged =
+        target.change === 'added' ||
+        !isDeepStrictEqual(valueAt(target.before, 'spec', 'replicas'), valueAt(target.after, 'spec', 'replicas'));
       if (item.change !== 'added' && !replicasChanged) continue;
       findings.push({
         object: describeObject(target.after),

@@ -14,10 +14,24 @@ export const deletionDelay: RiskRule = {
   source: SOURCES.storeDeletionDelay,
   summary: "a store's --ignore-deletion-marks-delay not below the compactor's --delete-delay",
   check(change) {
-    const relevant = change.changes.filter((item) => item.after && change.head.workloads.some((workload) => workload.object === item.after && (workload.component === 'compact' || workload.component === 'store')));
-    const touched = relevant.some((item) => item.change === 'added' || (item.change === 'modified' && (
-      !isDeepStrictEqual(flagValues(item.before, '--delete-delay'), flagValues(item.after, '--delete-delay')) ||
-      !isDeepStrictEqual(flagValues(item.before, '--ignore-deletion-marks-delay'), flagValues(item.after, '--ignore-deletion-marks-delay')))));
+    const relevant = change.changes.filter(
+      (item) =>
+        item.after &&
+        change.head.workloads.some(
+          (workload) =>
+            workload.object === item.after && (workload.component === 'compact' || workload.component === 'store'),
+        ),
+    );
+    const touched = relevant.some(
+      (item) =>
+        item.change === 'added' ||
+        (item.change === 'modified' &&
+          (!isDeepStrictEqual(flagValues(item.before, '--delete-delay'), flagValues(item.after, '--delete-delay')) ||
+            !isDeepStrictEqual(
+              flagValues(item.before, '--ignore-deletion-marks-delay'),
+              flagValues(item.after, '--ignore-deletion-marks-delay'),
+            ))),
+    );
     if (!touched) return [];
     const findings: RiskFinding[] = [];
     for (const compactor of change.head.byComponent('compact')) {

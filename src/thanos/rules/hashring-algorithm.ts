@@ -15,18 +15,23 @@ export const hashringAlgorithm: RiskRule = {
       const headFiles = hashringsOf(after);
       const flagBefore = algorithmFlag(change.base.routers()[0]?.object ?? change.base.routingIngestors()[0]?.object);
       const flagAfter = algorithmFlag(change.head.routers()[0]?.object ?? change.head.routingIngestors()[0]?.object);
-      return [...hashringsOf(before)].flatMap(([key, rings]) => rings.flatMap((ring) => {
-        const next = headFiles.get(key)?.find((item) => item.name === ring.name);
-        if (!next) return [];
-        const was = ring.algorithm ?? flagBefore;
-        const now = next.algorithm ?? flagAfter;
-        if (was === now) return [];
-        return [{
-          object: name,
-          message: `${key}: hashring \`${ring.name}\` switches ${was} -> ${now}: every series is reshuffled across ingestors`,
-          action: 'introduce the new algorithm as a new hashring (new ingestor pool) and move tenants over instead of switching in place',
-        }];
-      }));
+      return [...hashringsOf(before)].flatMap(([key, rings]) =>
+        rings.flatMap((ring) => {
+          const next = headFiles.get(key)?.find((item) => item.name === ring.name);
+          if (!next) return [];
+          const was = ring.algorithm ?? flagBefore;
+          const now = next.algorithm ?? flagAfter;
+          if (was === now) return [];
+          return [
+            {
+              object: name,
+              message: `${key}: hashring \`${ring.name}\` switches ${was} -> ${now}: every series is reshuffled across ingestors`,
+              action:
+                'introduce the new algorithm as a new hashring (new ingestor pool) and move tenants over instead of switching in place',
+            },
+          ];
+        }),
+      );
     });
     // The flag decides for rings whose file names no algorithm; the routers' flag places series.
     for (const { before, after, name } of change.modified()) {
@@ -39,7 +44,8 @@ export const hashringAlgorithm: RiskRule = {
       findings.push({
         object: name,
         message: `changes --receive.hashrings-algorithm from ${was} to ${now} while hashring ${rings.map((ring) => `\`${ring.name}\``).join(', ')} names no algorithm: every series is reshuffled across ingestors`,
-        action: 'set the algorithm on a new hashring (new ingestor pool) and move tenants over, or write the current algorithm into the hashring file first',
+        action:
+          'set the algorithm on a new hashring (new ingestor pool) and move tenants over, or write the current algorithm into the hashring file first',
         source: SOURCES.algorithmFlag,
       });
     }

@@ -16,16 +16,25 @@ export function hashringsOf(object: KubeObject | undefined): Map<string, Hashrin
 
 /** ConfigMaps on either side that hold a hashrings file. */
 export function hashringChanges(changes: ObjectChange[]): ObjectChange[] {
-  return changes.filter((item) => item.change !== 'unchanged' && (hashringsOf(item.before).size > 0 || hashringsOf(item.after).size > 0));
+  return changes.filter(
+    (item) => item.change !== 'unchanged' && (hashringsOf(item.before).size > 0 || hashringsOf(item.after).size > 0),
+  );
 }
 
 /** Ingestors that read `configMap` and the --receive.hashrings-algorithm each runs with. */
-export function ingestorsReading(view: StackView, configMap: KubeObject): Array<{ name: string; pods: number; algorithm: string }> {
-  return view.ingestors()
+export function ingestorsReading(
+  view: StackView,
+  configMap: KubeObject,
+): Array<{ name: string; pods: number; algorithm: string }> {
+  return view
+    .ingestors()
     .filter((workload) => view.hashringFileOf(workload.object)?.configMap.metadata.name === configMap.metadata.name)
     .map((workload) => ({
       name: workload.name,
-      pods: typeof (workload.object['spec'] as { replicas?: unknown } | undefined)?.replicas === 'number' ? (workload.object['spec'] as { replicas: number }).replicas : 1,
+      pods:
+        typeof (workload.object['spec'] as { replicas?: unknown } | undefined)?.replicas === 'number'
+          ? (workload.object['spec'] as { replicas: number }).replicas
+          : 1,
       algorithm: algorithmFlag(workload.object),
     }));
 }

@@ -21,13 +21,17 @@ export const hashringMembership: RiskRule = {
       const flushing = ingestors.filter((ingestor) => ingestor.algorithm !== 'ketama');
       const flushPods = flushing.reduce((sum, ingestor) => sum + ingestor.pods, 0);
       const routerFlag = algorithmFlag(change.head.routers()[0]?.object ?? change.head.routingIngestors()[0]?.object);
-      const flushText = flushing.length > 0
-        ? `${flushPods} ingestor pod${flushPods === 1 ? '' : 's'} (${flushing.map((item) => `${item.name} with --receive.hashrings-algorithm=${item.algorithm}`).join(', ')}) flush their head, upload it and are not ready until done`
-        : ingestors.length > 0 ? `the ingestors run --receive.hashrings-algorithm=ketama, so they keep their heads` : 'no ingestor of this stack reads the file, so none flushes';
+      const flushText =
+        flushing.length > 0
+          ? `${flushPods} ingestor pod${flushPods === 1 ? '' : 's'} (${flushing.map((item) => `${item.name} with --receive.hashrings-algorithm=${item.algorithm}`).join(', ')}) flush their head, upload it and are not ready until done`
+          : ingestors.length > 0
+            ? `the ingestors run --receive.hashrings-algorithm=ketama, so they keep their heads`
+            : 'no ingestor of this stack reads the file, so none flushes';
       // Ingestors without the file run IngestorOnly and never see a ring change (determineMode, cmd/thanos/receive.go).
-      const flushAction = flushing.length > 0
-        ? "; set `hashringConfigMapName: ''` on receiveIngestor (ingestors without the file only write what the router forwards) or `hashringsAlgorithm: ketama` (--receive.hashrings-algorithm=ketama) so ring changes stop flushing heads"
-        : '';
+      const flushAction =
+        flushing.length > 0
+          ? "; set `hashringConfigMapName: ''` on receiveIngestor (ingestors without the file only write what the router forwards) or `hashringsAlgorithm: ketama` (--receive.hashrings-algorithm=ketama) so ring changes stop flushing heads"
+          : '';
       const baseFiles = hashringsOf(before);
       const findings: RiskFinding[] = [];
       for (const [key, headRings] of hashringsOf(after)) {
@@ -48,18 +52,25 @@ export const hashringMembership: RiskRule = {
           const added = next.endpoints.filter((endpoint) => !ring.endpoints.includes(endpoint));
           const removed = ring.endpoints.filter((endpoint) => !next.endpoints.includes(endpoint));
           if (added.length === 0 && removed.length === 0) continue;
-          const moves = [added.length ? `adds ${listed(added)}` : '', removed.length ? `removes ${listed(removed)}` : ''].filter(Boolean).join('; ');
+          const moves = [
+            added.length ? `adds ${listed(added)}` : '',
+            removed.length ? `removes ${listed(removed)}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ');
           const placement = next.algorithm ?? routerFlag;
-          const placementText = placement === 'ketama'
-            ? `ketama moves only the series of the ${added.length + removed.length} changed endpoint${added.length + removed.length === 1 ? '' : 's'} (ring of ${ring.endpoints.length} -> ${next.endpoints.length})`
-            : `hashmod moves almost every series to another ingestor (ring of ${ring.endpoints.length} -> ${next.endpoints.length})`;
+          const placementText =
+            placement === 'ketama'
+              ? `ketama moves only the series of the ${added.length + removed.length} changed endpoint${added.length + removed.length === 1 ? '' : 's'} (ring of ${ring.endpoints.length} -> ${next.endpoints.length})`
+              : `hashmod moves almost every series to another ingestor (ring of ${ring.endpoints.length} -> ${next.endpoints.length})`;
           findings.push({
             object: name,
             severity: flushing.length > 0 || placement !== 'ketama' ? 'high' : 'medium',
             message: `${key}: hashring \`${ring.name}\` ${moves}: ${placementText}; ${flushText}`,
-            action: (removed.length > 0
-              ? 'remove departing endpoints from the ring before scaling their pods down, and let them flush and upload'
-              : 'add endpoints only once their pods are ready') + flushAction,
+            action:
+              (removed.length > 0
+                ? 'remove departing endpoints from the ring before scaling their pods down, and let them flush and upload'
+                : 'add endpoints only once their pods are ready') + flushAction,
             source: flushing.length > 0 ? SOURCES.flushOnRingChange : SOURCES.fileAlgorithmWins,
           });
         }

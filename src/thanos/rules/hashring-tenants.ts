@@ -30,7 +30,8 @@ export const hashringTenants: RiskRule = {
         const moved: string[] = [];
         for (const [tenant, owner] of nowOwners) {
           const previous = wasOwners.get(tenant) ?? wasOwners.get('*');
-          if (tenant !== '*' && previous !== undefined && previous !== owner) moved.push(`${tenant} (${previous} -> ${owner})`);
+          if (tenant !== '*' && previous !== undefined && previous !== owner)
+            moved.push(`${tenant} (${previous} -> ${owner})`);
         }
         for (const [tenant, owner] of wasOwners) {
           if (tenant === '*' || nowOwners.has(tenant)) continue;
@@ -38,11 +39,14 @@ export const hashringTenants: RiskRule = {
           if (next !== owner) moved.push(`${tenant} (${owner} -> ${next ?? 'no hashring'})`);
         }
         if (moved.length === 0) return [];
-        return [{
-          object: name,
-          message: `${key}: tenants move between hashrings: ${listed(moved)}; new samples go to the other hashring's ingestors, the old ingestors keep serving what they already hold until they upload it; no sample is written twice`,
-          action: 'keep the old hashring\'s ingestors running until they have uploaded the moved tenants\' blocks; a tenant moved to "no hashring" has every write rejected ("no matching hashring to handle tenant")',
-        }];
+        return [
+          {
+            object: name,
+            message: `${key}: tenants move between hashrings: ${listed(moved)}; new samples go to the other hashring's ingestors, the old ingestors keep serving what they already hold until they upload it; no sample is written twice`,
+            action:
+              'keep the old hashring\'s ingestors running until they have uploaded the moved tenants\' blocks; a tenant moved to "no hashring" has every write rejected ("no matching hashring to handle tenant")',
+          },
+        ];
       });
     });
   },

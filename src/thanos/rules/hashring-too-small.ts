@@ -22,14 +22,26 @@ export const hashringTooSmall: RiskRule = {
   source: SOURCES.ketamaMinEndpoints,
   summary: 'a hashring with fewer endpoints than the replication factor',
   check(change) {
-    const before = new Set(smallRings(change.base).map((use) => `${use.file.configMap.metadata.name}/${use.ring.name}/${use.ring.endpoints.length}/${use.replicationFactor}`));
+    const before = new Set(
+      smallRings(change.base).map(
+        (use) =>
+          `${use.file.configMap.metadata.name}/${use.ring.name}/${use.ring.endpoints.length}/${use.replicationFactor}`,
+      ),
+    );
     return smallRings(change.head)
-      .filter((use) => !before.has(`${use.file.configMap.metadata.name}/${use.ring.name}/${use.ring.endpoints.length}/${use.replicationFactor}`))
-      .map((use): RiskFinding => ({
-        object: `ConfigMap ${use.file.configMap.metadata.namespace ? `${use.file.configMap.metadata.namespace}/` : ''}${use.file.configMap.metadata.name}`,
-        message: `${use.file.key}: hashring \`${use.ring.name}\` has ${use.ring.endpoints.length} endpoint${use.ring.endpoints.length === 1 ? '' : 's'}, fewer than the replication factor ${use.replicationFactor} of ${use.readers.map((reader) => reader.name).join(', ')}: ${smallRingConsequence(use)}`,
-        action: `keep at least ${use.replicationFactor} endpoints in every hashring (more ingestor replicas), or lower the replication factor on routers and ingestors together`,
-        source: use.algorithm === 'ketama' ? SOURCES.ketamaMinEndpoints : SOURCES.hashmodGetN,
-      }));
+      .filter(
+        (use) =>
+          !before.has(
+            `${use.file.configMap.metadata.name}/${use.ring.name}/${use.ring.endpoints.length}/${use.replicationFactor}`,
+          ),
+      )
+      .map(
+        (use): RiskFinding => ({
+          object: `ConfigMap ${use.file.configMap.metadata.namespace ? `${use.file.configMap.metadata.namespace}/` : ''}${use.file.configMap.metadata.name}`,
+          message: `${use.file.key}: hashring \`${use.ring.name}\` has ${use.ring.endpoints.length} endpoint${use.ring.endpoints.length === 1 ? '' : 's'}, fewer than the replication factor ${use.replicationFactor} of ${use.readers.map((reader) => reader.name).join(', ')}: ${smallRingConsequence(use)}`,
+          action: `keep at least ${use.replicationFactor} endpoints in every hashring (more ingestor replicas), or lower the replication factor on routers and ingestors together`,
+          source: use.algorithm === 'ketama' ? SOURCES.ketamaMinEndpoints : SOURCES.hashmodGetN,
+        }),
+      );
   },
 };

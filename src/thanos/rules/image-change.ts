@@ -18,11 +18,13 @@ export const imageChange: RiskRule = {
         const was = imageVersion(container.image);
         const next = imageVersion(now);
         if (was && next && compareVersions(next, was) < 0) return [];
-        return [{
-          object: name,
-          message: `container ${container.name} image \`${container.image}\` -> \`${now}\`: every pod restarts on the new version`,
-          action: `read CHANGELOG.md${was && next ? ` from ${formatVersion(was)} to ${formatVersion(next)}` : ''} for flag and storage-format changes; roll receivers and stores one at a time`,
-        }];
+        return [
+          {
+            object: name,
+            message: `container ${container.name} image \`${container.image}\` -> \`${now}\`: every pod restarts on the new version`,
+            action: `read CHANGELOG.md${was && next ? ` from ${formatVersion(was)} to ${formatVersion(next)}` : ''} for flag and storage-format changes; roll receivers and stores one at a time`,
+          },
+        ];
       });
     });
   },

@@ -16,11 +16,13 @@ export const imageDowngrade: RiskRule = {
         const was = imageVersion(container.image);
         const next = imageVersion(afterImages.get(container.name));
         if (!was || !next || compareVersions(next, was) >= 0) return [];
-        return [{
-          object: name,
-          message: `container ${container.name} goes back from ${formatVersion(was)} to ${formatVersion(next)}: if its args use a flag added after ${formatVersion(next)} the old binary refuses to start (unknown flag), and Thanos does not promise that an older release reads what a newer one wrote`,
-          action: `read CHANGELOG.md between ${formatVersion(next)} and ${formatVersion(was)} for flags and formats; roll one receiver or store at a time and watch it become ready`,
-        }];
+        return [
+          {
+            object: name,
+            message: `container ${container.name} goes back from ${formatVersion(was)} to ${formatVersion(next)}: if its args use a flag added after ${formatVersion(next)} the old binary refuses to start (unknown flag), and Thanos does not promise that an older release reads what a newer one wrote`,
+            action: `read CHANGELOG.md between ${formatVersion(next)} and ${formatVersion(was)} for flags and formats; roll one receiver or store at a time and watch it become ready`,
+          },
+        ];
       });
     });
   },

@@ -14,13 +14,17 @@ export const objstoreSecret: RiskRule = {
       const was = StackView.objstoreRef(before);
       const now = StackView.objstoreRef(after);
       if (was === undefined || was === now || was.startsWith('inline:')) return [];
-      return [{
-        object: name,
-        message: now === undefined
-          ? `no longer reads OBJSTORE_CONFIG from Secret key \`${was}\`: it stops reading or uploading blocks`
-          : `reads OBJSTORE_CONFIG from Secret key \`${now}\` instead of \`${was}\`: a wrong bucket or missing key loses uploads or hides blocks`,
-        action: 'check the new Secret exists in the namespace with the same bucket (or a deliberate migration), and change every component together',
-      }];
+      return [
+        {
+          object: name,
+          message:
+            now === undefined
+              ? `no longer reads OBJSTORE_CONFIG from Secret key \`${was}\`: it stops reading or uploading blocks`
+              : `reads OBJSTORE_CONFIG from Secret key \`${now}\` instead of \`${was}\`: a wrong bucket or missing key loses uploads or hides blocks`,
+          action:
+            'check the new Secret exists in the namespace with the same bucket (or a deliberate migration), and change every component together',
+        },
+      ];
     });
   },
 };

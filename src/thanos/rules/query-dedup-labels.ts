@@ -11,7 +11,11 @@ export const queryDedupLabels: RiskRule = {
   source: SOURCES.queryDedup,
   summary: "the querier's --query.replica-label misses a receiver or ruler per-pod label",
   check(change) {
-    const known = new Set(queryDedupProblems(change.base).map((problem) => `${problem.query.name}|${problem.producer.name}|${problem.missing.join(',')}`));
+    const known = new Set(
+      queryDedupProblems(change.base).map(
+        (problem) => `${problem.query.name}|${problem.producer.name}|${problem.missing.join(',')}`,
+      ),
+    );
     return queryDedupProblems(change.head)
       .filter((problem) => !known.has(`${problem.query.name}|${problem.producer.name}|${problem.missing.join(',')}`))
       .map((problem) => ({

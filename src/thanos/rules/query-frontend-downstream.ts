@@ -15,11 +15,14 @@ export const queryFrontendDownstream: RiskRule = {
       const was = flagValues(before, '--query-frontend.downstream-url')[0] ?? '';
       const now = flagValues(after, '--query-frontend.downstream-url')[0] ?? '';
       if (was === now) return [];
-      return [{
-        object: name,
-        message: `changes --query-frontend.downstream-url from \`${was}\` to \`${now}\`: every query through the frontend (dashboards, alerts that query it) goes to the new address, and a wrong one fails them all`,
-        action: 'check the new address answers on the querier HTTP port from inside the namespace before merging (queryFrontend.downstreamURL)',
-      }];
+      return [
+        {
+          object: name,
+          message: `changes --query-frontend.downstream-url from \`${was}\` to \`${now}\`: every query through the frontend (dashboards, alerts that query it) goes to the new address, and a wrong one fails them all`,
+          action:
+            'check the new address answers on the querier HTTP port from inside the namespace before merging (queryFrontend.downstreamURL)',
+        },
+      ];
     });
   },
 };

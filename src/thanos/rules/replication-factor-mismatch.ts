@@ -31,9 +31,11 @@ export const replicationFactorMismatch: RiskRule = {
       findings.push({
         object: router.name,
         severity: 'high' as const,
-        message: `routes with --receive.replication-factor=${rf} while ${other.map((item) => `${item.name} uses ${replicationFactor(item.object)}`).join(', ')}: ${routerHigher
-          ? `an ingestor rejects a forwarded copy whose replica number is above its own RF ("bad replica"), so copies ${lowest + 1}..${rf} fail and writes miss their quorum of ${rf}`
-          : `the router decides how many copies a write gets, so the stack keeps ${rf} cop${rf === 1 ? 'y' : 'ies'} of each series, not the ${highest} the ingestors are configured for`}`,
+        message: `routes with --receive.replication-factor=${rf} while ${other.map((item) => `${item.name} uses ${replicationFactor(item.object)}`).join(', ')}: ${
+          routerHigher
+            ? `an ingestor rejects a forwarded copy whose replica number is above its own RF ("bad replica"), so copies ${lowest + 1}..${rf} fail and writes miss their quorum of ${rf}`
+            : `the router decides how many copies a write gets, so the stack keeps ${rf} cop${rf === 1 ? 'y' : 'ies'} of each series, not the ${highest} the ingestors are configured for`
+        }`,
         source: routerHigher ? SOURCES.badReplica : SOURCES.writeQuorum,
         action: 'give receiveRouter.replicationFactor and receiveIngestor.replicationFactor the same value',
       });

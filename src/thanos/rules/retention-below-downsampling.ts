@@ -14,7 +14,9 @@ export const retentionBelowDownsampling: RiskRule = {
     return change.changes.flatMap(({ change: kind, before, after, name }) => {
       if (!after || (kind !== 'added' && kind !== 'modified') || thanosComponent(after) !== 'compact') return [];
       const known = new Set(compactorRetentionProblems(before).map((problem) => problem.message));
-      return compactorRetentionProblems(after).filter((problem) => !known.has(problem.message)).map((problem) => ({ object: name, ...problem }));
+      return compactorRetentionProblems(after)
+        .filter((problem) => !known.has(problem.message))
+        .map((problem) => ({ object: name, ...problem }));
     });
   },
 };

@@ -19,11 +19,14 @@ export const retentionDecrease: RiskRule = {
         const was = flagDuration(wasText);
         const now = flagDuration(nowText);
         if (was === undefined || now === undefined || now === 0 || (was !== 0 && now >= was)) return [];
-        return [{
-          object: name,
-          message: `lowers ${flag} from ${was === 0 ? 'unlimited' : wasText} to ${nowText}: after its next compaction pass the compactor deletes ${resolution} blocks whose newest sample is older than ${nowText}, for good`,
-          action: 'confirm nobody needs the older data (or copy it to another bucket first with `thanos tools bucket replicate`); keep raw retention >= the downsampled ones you zoom into',
-        }];
+        return [
+          {
+            object: name,
+            message: `lowers ${flag} from ${was === 0 ? 'unlimited' : wasText} to ${nowText}: after its next compaction pass the compactor deletes ${resolution} blocks whose newest sample is older than ${nowText}, for good`,
+            action:
+              'confirm nobody needs the older data (or copy it to another bucket first with `thanos tools bucket replicate`); keep raw retention >= the downsampled ones you zoom into',
+          },
+        ];
       });
     });
   },

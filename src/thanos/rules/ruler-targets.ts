@@ -22,7 +22,8 @@ export const rulerTargets: RiskRule = {
         findings.push({
           object: name,
           message: `removes every querier (${QUERY_FLAGS.join(', ')}): the ruler has nothing to evaluate its rules against, so recording rules stop producing series and alerts stop firing`,
-          action: 'keep at least one --query endpoint (rule.queriers), e.g. dnssrv+_http._tcp.thanos-query.<namespace>.svc',
+          action:
+            'keep at least one --query endpoint (rule.queriers), e.g. dnssrv+_http._tcp.thanos-query.<namespace>.svc',
         });
       }
       if (has(before, ALERTMANAGER_FLAGS) && !has(after, ALERTMANAGER_FLAGS)) {

@@ -2,7 +2,14 @@ import type { RiskRule } from '../rule.js';
 import { SOURCES } from '../source.js';
 import { flagValues, listed, thanosComponent } from '../stack.js';
 
-const ENDPOINT_FLAGS = ['--endpoint', '--store', '--endpoint-strict', '--store.strict', '--endpoint-group', '--endpoint-group-strict'];
+const ENDPOINT_FLAGS = [
+  '--endpoint',
+  '--store',
+  '--endpoint-strict',
+  '--store.strict',
+  '--endpoint-group',
+  '--endpoint-group-strict',
+];
 
 /** StoreAPI endpoints removed from a querier: their data disappears from queries. */
 export const storeEndpointRemoved: RiskRule = {
@@ -18,12 +25,14 @@ export const storeEndpointRemoved: RiskRule = {
       const now = endpoints(after);
       const removed = [...endpoints(before)].filter((endpoint) => !now.has(endpoint));
       if (removed.length === 0) return [];
-      return [{
-        object: name,
-        message: `removes StoreAPI endpoint${removed.length > 1 ? 's' : ''} ${listed(removed)} from the querier: the data they serve disappears from queries`,
-        action: 'make sure another endpoint serves the same data (e.g. the store gateway for uploaded blocks) before removing it',
-      }];
+      return [
+        {
+          object: name,
+          message: `removes StoreAPI endpoint${removed.length > 1 ? 's' : ''} ${listed(removed)} from the querier: the data they serve disappears from queries`,
+          action:
+            'make sure another endpoint serves the same data (e.g. the store gateway for uploaded blocks) before removing it',
+        },
+      ];
     });
   },
 };
-

@@ -15,13 +15,17 @@ export const storeSharding: RiskRule = {
   check(change) {
     return change.modified().flatMap(({ before, after, name }) => {
       if (thanosComponent(after) !== 'store') return [];
-      const changed = STORE_SHARD_FLAGS.filter((flag) => !isDeepStrictEqual(flagValues(before, flag), flagValues(after, flag)));
+      const changed = STORE_SHARD_FLAGS.filter(
+        (flag) => !isDeepStrictEqual(flagValues(before, flag), flagValues(after, flag)),
+      );
       if (changed.length === 0) return [];
-      return [{
-        object: name,
-        message: `changes ${changed.join(', ')}: blocks move between store shards, which must download their index headers before serving them, and shards whose selectors or ranges no longer cover every block leave gaps`,
-        action: 'roll one shard at a time and check that the shards together still cover every block and time range',
-      }];
+      return [
+        {
+          object: name,
+          message: `changes ${changed.join(', ')}: blocks move between store shards, which must download their index headers before serving them, and shards whose selectors or ranges no longer cover every block leave gaps`,
+          action: 'roll one shard at a time and check that the shards together still cover every block and time range',
+        },
+      ];
     });
   },
 };

@@ -15,11 +15,14 @@ export const tenantLabel: RiskRule = {
       const was = flagValues(before, '--receive.tenant-label-name')[0] ?? 'tenant_id';
       const now = flagValues(after, '--receive.tenant-label-name')[0] ?? 'tenant_id';
       if (was === now) return [];
-      return [{
-        object: name,
-        message: `changes --receive.tenant-label-name from ${was} to ${now}: new blocks carry the tenant as external label \`${now}\`, so they form new streams, and queries, tenancy enforcement and compactor sharding that select \`${was}\` stop matching new data`,
-        action: 'change it on every receiver at once and update queries, query-frontend/proxy tenancy settings and compactor selectors that name the tenant label',
-      }];
+      return [
+        {
+          object: name,
+          message: `changes --receive.tenant-label-name from ${was} to ${now}: new blocks carry the tenant as external label \`${now}\`, so they form new streams, and queries, tenancy enforcement and compactor sharding that select \`${was}\` stop matching new data`,
+          action:
+            'change it on every receiver at once and update queries, query-frontend/proxy tenancy settings and compactor selectors that name the tenant label',
+        },
+      ];
     });
   },
 };
