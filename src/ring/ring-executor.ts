@@ -27,11 +27,11 @@ import {
   type RingStepKind,
 } from './ring-steps.js';
 
-// Carries out the ordered ring steps. The state machine is the rotations' (src/pki/rotation.ts,
-// src/objstore/rotation.ts): a fixed list of steps, each idempotent, the state advanced only after the step's
-// writes and observations, persisted in annotations, so a run that dies anywhere resumes at the step it was in.
-// Here the state lives on a `pending` release revision: its manifests are the release, its annotations the steps,
-// the values the first step pinned (StatefulSet replicas and ring files as they were live) and how far they got.
+// Carries out the ordered ring steps, resumable as the rotations' steps are (src/rotation/steps.ts): each step
+// idempotent, the state advanced only after the step's writes and observations, so a run that dies anywhere resumes
+// at the step it was in. Unlike a rotation's fixed machine, the steps are planned per release, so they are recorded
+// with it: the state lives on a `pending` release revision (its store state holds the steps, the values the first
+// step pinned (StatefulSet replicas and ring files as they were live) and how far they got).
 
 export const ORDER_DIGEST_ANNOTATION = 'thanos-gitops.io/ordered-digest';
 export const ORDER_STEPS_ANNOTATION = 'thanos-gitops.io/ordered-steps';
