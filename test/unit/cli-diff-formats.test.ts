@@ -11,10 +11,15 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bundledExample = join(repoRoot, 'examples', 'stack', 'thanos-stack.yaml');
 const bundledNext = join(repoRoot, 'examples', 'stack', 'thanos-stack.next.yaml');
 // The Thanos analysis is pinned on the examples without their production profile (one ingestor StatefulSet, a
-// ring of 3 growing to 4), so the numbers below stay those of kube-thanos's own layout.
+// ring of 3 growing to 4), so the numbers below stay those of kube-thanos's own layout, and with its ingestors as
+// router-ingestors with the ketama flag (kube-thanos's default: they read the ring file), where the membership and
+// algorithm rules have something to say.
 let example: string;
 let next: string;
-const withoutProfile = (text: string) => text.slice(0, text.indexOf('\n# Production profile') + 1);
+const withoutProfile = (text: string) =>
+  text
+    .slice(0, text.indexOf('\n# Production profile') + 1)
+    .replace(/^ {2}hashringConfigMapName: ''\n/m, '  hashringsAlgorithm: ketama\n');
 let work: string;
 
 beforeAll(async () => {
