@@ -40,6 +40,15 @@ const clientNodeUnbundled = {
   },
 };
 
+// The CLI's node:http without Node's ESM facade: see node-http.mjs.
+const nodeHttpWithoutFacade = {
+  name: 'node-http-without-facade',
+  setup(build) {
+    const shim = fileURLToPath(new URL('./node-http.mjs', import.meta.url));
+    build.onResolve({ filter: /^(node:)?http$/ }, () => ({ path: shim }));
+  },
+};
+
 /** The GitHub Action (the runner loads dist/action/index.js), the Lambda handler (dist/lambda/index.mjs), the CLI. */
 export const bundles = {
   action: { ...commonOptions, entryPoints: ['src/action/main.ts'], outfile: 'dist/action/index.js' },
@@ -58,6 +67,6 @@ export const bundles = {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     banner: { js: `#!/usr/bin/env node\n${banner.js}` },
-    plugins: [clientNodeUnbundled],
+    plugins: [clientNodeUnbundled, nodeHttpWithoutFacade],
   },
 };

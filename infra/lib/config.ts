@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { applyPolicySchema } from '../../src/policy/policy.js';
+import { applyPolicySchema } from '../../src/policy/policy-file.js';
 import { ThanosGitopsError } from '../../src/model/errors.js';
 import { environmentNameProblem, isEnvironmentName } from '../../src/model/environment.js';
 

@@ -10,7 +10,7 @@ import { SourceSpecError, sourceSpecFrom, type SourceSpec } from '../sources/ind
 import type { ManifestSet } from '../model/objects.js';
 import { DEFAULT_ENVIRONMENT, environmentNameProblem } from '../model/environment.js';
 import { parseDuration as durationMs } from '../model/duration.js';
-import { DEFAULT_APPLY_POLICY, parseApplyPolicy, type ApplyPolicy } from '../policy/index.js';
+import { DEFAULT_APPLY_POLICY, type ApplyPolicy } from '../policy/index.js';
 import { UsageError, type Io } from './command.js';
 import { caBundleCheck } from '../thanos/ca-bundle.js';
 
@@ -208,6 +208,8 @@ export async function applyPolicyFromFlags(values: {
       `--policy ${values.policy}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); fix: pass the path of a policy YAML file`,
     );
   }
+  // Loaded here only: the schema library is not needed by a run without a policy file.
+  const { parseApplyPolicy } = await import('../policy/policy-file.js');
   return { policy: parseApplyPolicy(text, values.policy), source: values.policy };
 }
 

@@ -9,7 +9,7 @@ import { LEASE_NAME, uniqueHolder, withLease, type HeldLease, type LeaseOptions 
 import { entryOf, pruneCandidates, ResourceManager, type ResourceManagerOptions } from './manager.js';
 import { deferredObjects, isCrd, type Prepared, type PreparedObject, type SetCheck } from './prepare.js';
 import { ReleaseHistory } from './release/history.js';
-import { recordsManifests } from './release/record.js';
+import { recordsManifests, type ReleaseInfo } from './release/record.js';
 import { SecretReleaseStore } from './release/secret-store.js';
 import type { ReleaseStore } from './release/store.js';
 import { RolloutTimeoutError } from './rollout.js';
@@ -66,6 +66,11 @@ interface Survey {
   prepared: Prepared;
   inspected: Inspected[];
   prune: { candidates: KubeObject[]; unlisted: string[] };
+  /**
+   * The release history, listed with the dry-runs (undefined without a release). Read before any write: a list after
+   * them waits for the API server's cache to catch up with every write, and under the Lease nobody else records.
+   */
+  releases: ReleaseInfo[] | undefined;
 }
 
 /**
@@ -76,12 +81,13 @@ async function inspect(
   manager: ResourceManager,
   objects: readonly PreparedObject[],
   options: ApplySetOptions,
+  live?: ReadonlyMap<string, KubeObject | undefined>,
 ): Promise<Inspected[]> {
   const conflicts: Conflict[] = [];
   const immutable: Array<{ object: string; message: string }> = [];
   const failures: Array<{ object: string; error: Error }> = [];
   const inspected: Inspected[] = [];
-  for (const result of await manager.planAll(objects, { force: !!options.force })) {
+  for (const result of await manager.planAll(objects, { force: !!options.force, live })) {
     const { prepared, live } = result;
     switch (result.verdict) {
       case 'created':
@@ -122,15 +128,29 @@ function sameSpan(applySet: ApplySet, groupKinds: Set<string>, namespaces: Set<s
 }
 
 /**
+ * What a caller already holding the Lease has read for a set: the prepared set, its live objects (see readLive) and
+ * the release history.
+ */
+export interface ReadSet {
+  prepared: Prepared;
+  live: ReadonlyMap<string, KubeObject | undefined>;
+  releases: ReleaseInfo[];
+}
+
+/**
  * Server-side applies a manifest set as one ApplySet: checks everything with dry-runs first (nothing is written when a
  * kind is missing, an immutable field would change or another manager owns a field), then applies only the objects
- * that would change, phase by phase, prunes what left the set, and records a release revision.
+ * that would change, phase by phase, prunes what left the set, and records a release revision. `read` (only with
+ * `lease: false`: the caller holds the Lease, so nothing changed since it read) spares reading the set again.
  */
 export async function applyManifestSet(
   client: KubeClient,
   set: ManifestSet,
   options: ApplySetOptions,
+  read?: ReadSet,
 ): Promise<ApplyResult> {
+  if (read && options.lease !== false)
+    throw new Error('applyManifestSet: a set read beforehand needs lease: false (its reader holds the Lease)');
   const manager = new ResourceManager(client, options);
   const kube = manager.client;
   const log = options.log ?? (() => undefined);
@@ -148,29 +168,33 @@ export async function applyManifestSet(
           namespace: options.namespace,
           name: leaseName,
         }),
-    manager.prepare(set, options),
+    read?.prepared ?? manager.prepare(set, options),
   ]);
 
-  const survey = async (prepared: Prepared): Promise<Survey> => {
+  const survey = async (prepared: Prepared, known?: ReadSet): Promise<Survey> => {
     // The parent is read while the objects are dry-run; a run that stops settles every request it started first.
     const loaded = prepared.applySet.load();
-    const [parent, inspected, prune] = await Promise.allSettled([
+    const [parent, inspected, prune, releases] = await Promise.allSettled([
       loaded,
-      inspect(manager, prepared.objects, options),
+      inspect(manager, prepared.objects, options, known?.live),
       loaded.then(() =>
         options.prune === false
           ? { candidates: [], unlisted: [] }
           : pruneCandidates(prepared.applySet, prepared.objects),
       ),
+      options.release === false
+        ? undefined
+        : (known?.releases ?? releaseHistory(kube, options, options.release).list()),
     ]);
     if (parent.status === 'rejected') throw parent.reason;
     if (inspected.status === 'rejected') throw inspected.reason;
     if (prune.status === 'rejected') throw prune.reason;
-    return { prepared, inspected: inspected.value, prune: prune.value };
+    if (releases.status === 'rejected') throw releases.reason;
+    return { prepared, inspected: inspected.value, prune: prune.value, releases: releases.value };
   };
   const resurvey = async () => survey(await manager.prepare(set, options));
 
-  let state = await survey(firstPrepared);
+  let state = await survey(firstPrepared, read);
   if (state.prepared.objects.length === 0 && state.prune.candidates.length > 0 && !options.allowEmpty) {
     throw new Error(
       `the manifest set is empty: applying it would prune all ${state.prune.candidates.length} members of ${state.prepared.applySet.description}; ` +
@@ -182,7 +206,7 @@ export async function applyManifestSet(
   if (
     changes() === 0 &&
     (options.prune === false || sameSpan(state.prepared.applySet, groupKinds, namespaces)) &&
-    (await recordedAsDeployed(kube, state.prepared, options))
+    (await recordedAsDeployed(kube, state, options))
   ) {
     log(`no changes: ${state.inspected.length} object(s) already match`);
     const result: ApplyResult = {
@@ -269,10 +293,11 @@ function recordedManifests(prepared: Prepared): ManifestSet {
  * recorded the revision (SIGKILL, a deadline) leaves the cluster matching the set and the history behind it: the
  * next apply writes no object but records the revision, so reconcile and rollback work from what is live.
  */
-async function recordedAsDeployed(client: KubeClient, prepared: Prepared, options: ApplySetOptions): Promise<boolean> {
+async function recordedAsDeployed(client: KubeClient, state: Survey, options: ApplySetOptions): Promise<boolean> {
   if (options.release === false) return true;
-  const deployed = await releaseHistory(client, options, options.release).deployed();
-  return deployed !== undefined && recordsManifests(deployed, recordedManifests(prepared));
+  const latest = state.releases?.filter((r) => r.status === 'deployed').at(-1);
+  const deployed = latest && (await releaseHistory(client, options, options.release).get(latest.revision));
+  return deployed !== undefined && recordsManifests(deployed, recordedManifests(state.prepared));
 }
 
 function outcomes(inspected: readonly Inspected[], skipped: readonly PreparedObject[]): ChangeSetEntry[] {
@@ -312,7 +337,7 @@ async function write(
     if (!history) return;
     try {
       const failed = await uninterruptible(() =>
-        history.record({ status: 'failed', manifests, description: error.message, ...provenance }),
+        history.record({ status: 'failed', manifests, description: error.message, ...provenance }, state.releases),
       );
       result.revision = failed.revision;
     } catch (recordError) {
@@ -354,12 +379,15 @@ async function write(
   if (history) {
     // Every object is written: the revision is recorded (and earlier ones superseded) even if a stop request arrives now.
     const deployed = await uninterruptible(() =>
-      history.record({
-        status: 'deployed',
-        manifests,
-        ...provenance,
-        ...(release?.description ? { description: release.description } : {}),
-      }),
+      history.record(
+        {
+          status: 'deployed',
+          manifests,
+          ...provenance,
+          ...(release?.description ? { description: release.description } : {}),
+        },
+        state.releases,
+      ),
     );
     result.revision = deployed.revision;
   }

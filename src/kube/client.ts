@@ -179,6 +179,18 @@ function scrubMessage(kind: string, message: string): string {
  * we hand it: @kubernetes/client-node 2.x re-serializes built-in kinds through its models and drops fields they do not
  * know (fact sheet section 3), which would silently lose manifest fields on server-side apply.
  */
+const OBJECT_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/**
+ * What this tool's own bookkeeping reads and writes: the Lease lock, and the Secrets that hold release records and
+ * ApplySet parents. Every conformant API server serves them at these paths, so taking the Lease does not wait for
+ * discovery of the set's kinds.
+ */
+const BUILT_IN_RESOURCES: Readonly<Record<string, ResourceInfo>> = {
+  'coordination.k8s.io/v1 Lease': { plural: 'leases', namespaced: true, verbs: OBJECT_VERBS, subresources: [] },
+  'v1 Secret': { plural: 'secrets', namespaced: true, verbs: OBJECT_VERBS, subresources: [] },
+};
+
 export class KubeClient {
   readonly server: string;
   /** Requests of this client (or of this view: see forRun), so a long-lived process does not accumulate them. */
@@ -443,6 +455,8 @@ export class KubeClient {
   }
 
   private async findResource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const builtIn = BUILT_IN_RESOURCES[`${apiVersion} ${kind}`];
+    if (builtIn) return builtIn;
     const pick = (list: ApiResourceList | undefined) => {
       const entry = list?.resources?.find((r) => r.kind === kind && !r.name.includes('/'));
       if (!entry || !list) return undefined;

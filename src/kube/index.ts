@@ -39,7 +39,7 @@ export {
   type ApplyResult,
   type Conflict,
 } from './errors.js';
-export { applyManifestSet, releaseHistory, type ApplySetOptions, type ReleaseOptions } from './apply.js';
+export { applyManifestSet, releaseHistory, type ApplySetOptions, type ReadSet, type ReleaseOptions } from './apply.js';
 export { planManifestSet, type PlanOptions, type PlanResult } from './plan.js';
 export { detectDrift, type DriftOptions, type DriftResult, type DriftedObject } from './drift.js';
 export { reconcile, type ReconcileResult } from './reconcile.js';

@@ -135,7 +135,7 @@ export async function withLease<T>(
     clearInterval(timer);
     await renewing;
     // Released even when the run was interrupted: the next run must not wait out the duration.
-    if (!lost) await uninterruptible(() => release(client, key, holder)).catch(() => undefined);
+    if (!lost) await uninterruptible(() => release(client, key, holder, current)).catch(() => undefined);
   }
 }
 
@@ -192,17 +192,29 @@ async function tryAcquire(
   }
 }
 
-/** Releases by shortening the duration to 1s and clearing the holder, as client-go's ReleaseOnCancel does. */
+/**
+ * Releases by shortening the duration to 1s and clearing the holder, as client-go's ReleaseOnCancel does. The PUT
+ * carries the resourceVersion of our last write, so it fails if anyone wrote the Lease since; then it is read again
+ * and released only if it is still ours.
+ */
 async function release(
   client: KubeClient,
   key: { apiVersion: string; kind: string; namespace: string; name: string },
   holder: string,
+  last: LeaseObject,
 ): Promise<void> {
+  const released = (lease: LeaseObject) =>
+    client.replace({
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
+    });
+  try {
+    await released(last);
+    return;
+  } catch (error) {
+    if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+  }
   const existing = (await client.get(key)) as LeaseObject | undefined;
   if (!existing || existing.spec?.holderIdentity !== holder) return;
-  const now = microTime(new Date());
-  await client.replace({
-    ...existing,
-    spec: { ...existing.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now },
-  });
+  await released(existing);
 }

@@ -162,14 +162,18 @@ export class ResourceManager {
    */
   async planAll(
     objects: readonly PreparedObject[],
-    options: DryRunOptions & { skipMissing?: boolean },
+    options: DryRunOptions & {
+      skipMissing?: boolean;
+      /** The live objects, when the caller has read them already (see readLive). */
+      live?: ReadonlyMap<string, KubeObject | undefined> | undefined;
+    },
   ): Promise<DryRunResult[]> {
     const newNamespaces = new Set(
       objects
         .filter((p) => p.object.kind === 'Namespace' && p.object.apiVersion === 'v1')
         .map((p) => p.object.metadata.name),
     );
-    const live = await this.readLive(objects);
+    const live = options.live ?? (await this.readLive(objects));
     const tick = progressCounter(this.progress, 'dry-run', objects.length);
     const outcomes = await settleLimit(
       objects,
@@ -205,7 +209,7 @@ export class ResourceManager {
     options: { force: boolean; reportProgress?: boolean },
   ): Promise<ChangeSetEntry[]> {
     const changes: ChangeSetEntry[] = [];
-    for (const { phase, items } of byPhase(entries.map((entry) => ({ ...entry, object: entry.prepared.object })))) {
+    for (const { phases, items } of byPhase(entries.map((entry) => ({ ...entry, object: entry.prepared.object })))) {
       const tick = progressCounter(options.reportProgress === false ? undefined : this.progress, 'apply', items.length);
       const results = await settleLimit(
         items,
@@ -235,9 +239,9 @@ export class ResourceManager {
               },
             ],
       );
-      if (failures.length) throw new ApplyError(failures, `apply (phase ${phase})`);
+      if (failures.length) throw new ApplyError(failures, `apply (phase ${phases.join(' and ')})`);
       for (const item of items) changes.push(entryOf(item.prepared, item.action));
-      if (phase === 'namespaces') await this.waitForDefinedKinds(items.map((item) => item.object));
+      if (phases.includes('namespaces')) await this.waitForDefinedKinds(items.map((item) => item.object));
     }
     return changes;
   }

@@ -55,8 +55,26 @@ export function phaseOf(object: KubeObject): Phase {
   return expected.includes(group) ? phase : 'others';
 }
 
-export function byPhase<T extends { object: KubeObject }>(items: readonly T[]): Array<{ phase: Phase; items: T[] }> {
-  return PHASES.map((phase) => ({ phase, items: items.filter((item) => phaseOf(item.object) === phase) })).filter(
-    (group) => group.items.length > 0,
-  );
+/**
+ * The phases written together, in order: each step is one more round trip for the whole set. Config and Services
+ * need neither each other nor anything after them, so they share a step; service accounts keep theirs, as a
+ * service-account-token Secret needs its ServiceAccount to exist first.
+ */
+const STEPS: ReadonlyArray<readonly Phase[]> = [
+  ['namespaces'],
+  ['service-accounts'],
+  ['config', 'services'],
+  ['workloads'],
+  ['disruption-budgets'],
+  ['monitors'],
+  ['others'],
+];
+
+export function byPhase<T extends { object: KubeObject }>(
+  items: readonly T[],
+): Array<{ phases: readonly Phase[]; items: T[] }> {
+  return STEPS.map((phases) => ({
+    phases,
+    items: items.filter((item) => phases.includes(phaseOf(item.object))),
+  })).filter((group) => group.items.length > 0);
 }

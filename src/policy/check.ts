@@ -1,8 +1,9 @@
 // The apply policy as a judgement over a whole manifest set: it needs the set (which ServiceAccounts exist) as well as
 // each object, and runs before anything talks to a cluster.
 import { apiGroup, describeObject, isRecord, type KubeObject, type ManifestSet } from '../model/objects.js';
-import { podSecurityFindings } from './pod-security.js';
-import { BASELINE_CHECKS, formatKind, qualifiedKind, type ApplyPolicy } from './policy.js';
+import { BASELINE_CHECKS, podSecurityFindings } from './pod-security.js';
+import { formatKind, qualifiedKind } from './policy.js';
+import type { ApplyPolicy } from './policy-file.js';
 import { ThanosGitopsError } from '../model/errors.js';
 import { valueAt } from '../model/json.js';
 

@@ -1,15 +1,7 @@
-export {
-  applyPolicySchema,
-  parseApplyPolicy,
-  qualifiedKind,
-  formatKind,
-  DEFAULT_APPLY_POLICY,
-  BASELINE_CHECKS,
-  RESTRICTED_CHECKS,
-  type ApplyPolicy,
-  type BaselineCheck,
-  type RestrictedCheck,
-} from './policy.js';
+// The policy file's schema and reader (policy-file.ts) are not exported here: they load zod, which a run without a
+// policy file never needs. Import them from './policy-file.js' where a file is read.
+export { qualifiedKind, formatKind, DEFAULT_APPLY_POLICY } from './policy.js';
+export type { ApplyPolicy } from './policy-file.js';
 export {
   checkApplyPolicy,
   formatViolations,
@@ -18,4 +10,11 @@ export {
   type PolicyViolation,
   type PolicyCheckOptions,
 } from './check.js';
-export { podSecurityFindings, type PodFinding } from './pod-security.js';
+export {
+  podSecurityFindings,
+  BASELINE_CHECKS,
+  RESTRICTED_CHECKS,
+  type BaselineCheck,
+  type PodFinding,
+  type RestrictedCheck,
+} from './pod-security.js';

@@ -1,7 +1,34 @@
 // The Kubernetes Pod Security Standards (kubernetes.io/docs/concepts/security/pod-security-standards, the baseline and
 // restricted profiles) as checks over one pod spec. Each finding carries the field path and the fix.
 import { isRecord } from '../model/objects.js';
-import type { BaselineCheck, RestrictedCheck } from './policy.js';
+
+/** The Pod Security Standards checks of the `restricted` profile, by name, so a policy can skip single ones. */
+export const RESTRICTED_CHECKS = [
+  'volumeTypes',
+  'allowPrivilegeEscalation',
+  'runAsNonRoot',
+  'runAsUser',
+  'seccompProfile',
+  'capabilitiesDropAll',
+  'capabilitiesAdd',
+] as const;
+export type RestrictedCheck = (typeof RESTRICTED_CHECKS)[number];
+
+/** The Pod Security Standards checks of the `baseline` profile, by name. */
+export const BASELINE_CHECKS = [
+  'privileged',
+  'hostNamespaces',
+  'hostPath',
+  'hostPorts',
+  'capabilitiesBaseline',
+  'procMount',
+  'seccompUnconfined',
+  'seLinux',
+  'appArmor',
+  'sysctls',
+  'hostProcess',
+] as const;
+export type BaselineCheck = (typeof BASELINE_CHECKS)[number];
 
 export interface PodFinding {
   check: BaselineCheck | RestrictedCheck;

@@ -1,7 +1,8 @@
 // The reconciler functions' settings, carried in their environment. The infra stack writes the variables this schema
 // reads, typed by its keys (StackVariables), so a name cannot differ between the two sides.
 import * as z from 'zod';
-import { parseApplyPolicy, type ApplyPolicy } from '../policy/index.js';
+import type { ApplyPolicy } from '../policy/index.js';
+import { parseApplyPolicy } from '../policy/policy-file.js';
 import { RefusedError } from './event.js';
 import { DEFAULT_ENVIRONMENT, environmentNameProblem, isEnvironmentName } from '../model/environment.js';
 

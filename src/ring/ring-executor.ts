@@ -12,7 +12,7 @@ import {
 import { applyManifestSet, releaseHistory, type ApplySetOptions } from '../kube/apply.js';
 import type { ApplyResult } from '../kube/errors.js';
 import { ResourceManager } from '../kube/manager.js';
-import { prepareSet } from '../kube/prepare.js';
+import type { Prepared } from '../kube/prepare.js';
 import { InterruptedError, uninterruptible, type KubeClient } from '../kube/client.js';
 import { uniqueHolder, withLease } from '../kube/lease.js';
 import type { ReleaseHistory } from '../kube/index.js';
@@ -227,7 +227,12 @@ export async function applyInOrder(
   set: ManifestSet,
   options: OrderedApplyOptions,
 ): Promise<OrderedApplyResult> {
-  const run = async (): Promise<OrderedApplyResult> => executeOrdered(client, set, options);
+  // Preparing the set reads discovery only, never an object, so it runs while the Lease is taken; a set it refuses
+  // fails the run inside the Lease, where it is awaited.
+  const manager = new ResourceManager(client, options);
+  const preparing = manager.prepare(set, options);
+  preparing.catch(() => undefined);
+  const run = async (): Promise<OrderedApplyResult> => executeOrdered(client, set, options, manager, preparing);
   if (options.lease === false) return run();
   const holder = options.lease?.holder ?? uniqueHolder(`thanos-gitops-${options.environment}`);
   return withLease(client, options.namespace, holder, run, { waitTimeoutMs: 60_000, ...options.lease });
@@ -237,6 +242,8 @@ async function executeOrdered(
   client: KubeClient,
   set: ManifestSet,
   options: OrderedApplyOptions,
+  manager: ResourceManager,
+  preparing: Promise<Prepared>,
 ): Promise<OrderedApplyResult> {
   const log = options.log ?? (() => undefined);
   const inner: ApplySetOptions = { ...options, lease: false };
@@ -248,7 +255,10 @@ async function executeOrdered(
   let pinned: ManifestSet = [];
   let done = -1;
   let revision: number | undefined;
-  const pending = (await history.list()).filter((r) => r.status === 'pending').at(-1);
+  const prepared = await preparing;
+  // The live objects are read with the history: a release without ring changes (the usual one) applies from them.
+  let [releases, live] = await Promise.all([history.list(), manager.readLive(prepared.objects)]);
+  const pending = releases.filter((r) => r.status === 'pending').at(-1);
   if (pending) {
     const annotations = await history.state(pending.revision);
     const release = await history.get(pending.revision);
@@ -263,7 +273,6 @@ async function executeOrdered(
         replicaChanges: ReplicaChange[];
         ringChanges: RingFileChange[];
       };
-      const prepared = await prepareSet(client, set, options);
       pinned = pinnedSet(
         prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object })),
         pins.replicaChanges,
@@ -279,6 +288,7 @@ async function executeOrdered(
         'failed',
         'ordered apply abandoned: a different set was applied before it finished',
       );
+      releases = releases.map((r) => (r.revision === pending.revision ? { ...r, status: 'failed' } : r));
       log(
         `release revision ${pending.revision} was an unfinished ordered apply of another set: marked failed, planning from the live state`,
       );
@@ -286,15 +296,14 @@ async function executeOrdered(
   }
 
   if (!steps) {
-    const prepared = await prepareSet(client, set, options);
     const head: ManifestSet = prepared.objects.map((p) => ({ file: p.manifest.file, object: p.object }));
-    const liveObjects = await new ResourceManager(client, options).readLive(prepared.objects);
-    const base: ManifestSet = [...liveObjects.values()]
+    const base: ManifestSet = [...live.values()]
       .filter((o): o is KubeObject => o !== undefined)
       .map((object) => ({ file: '(live)', object }));
     const plan = planRingSteps(base, head, options.namespace);
     for (const warning of plan.warnings) log(`warning: ${warning}`);
-    if (plan.steps.length === 0) return { apply: await applyManifestSet(client, set, inner), steps: [] };
+    if (plan.steps.length === 0)
+      return { apply: await applyManifestSet(client, set, inner, { prepared, live, releases }), steps: [] };
     steps = plan.steps;
     pinned = plan.pinned;
     const record = await history.record({

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { toKubeYaml } from '../render/index.js';
+// The YAML printer only: the renderer's index would also load the stack config schema for every source.
+import { toKubeYaml } from '../render/yaml.js';
 import { assertWritableSet } from './check.js';
 import { ManifestSourceError } from './errors.js';
 import type { ManifestSet } from '../model/objects.js';

@@ -361,6 +361,29 @@ describe('CLI rough edges', () => {
       expect(await readFile(join(chunks, file), 'utf8'), file).not.toMatch(/CoreV1Event|llhttp/);
   });
 
+  it('apply loads neither the schema library nor undici: a run without a policy file or stack config needs neither', async () => {
+    // Records every module the process loads: the bundle's chunks, and Node's own internals (undici among them).
+    const recorder = `data:text/javascript,${encodeURIComponent(`
+      import { registerHooks } from 'node:module';
+      const urls = [];
+      registerHooks({ load(url, context, next) { urls.push(url); return next(url, context); } });
+      process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify({ urls, internals: process.moduleLoadList }) + '\\n'));
+    `)}`;
+    const child = spawn(process.execPath, ['--import', recorder, bundle, 'apply', '--dir', 'missing', '-n', 'thanos'], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toContain('manifests directory missing does not exist');
+    const loaded = JSON.parse(stderr.slice(stderr.indexOf('LOADED ') + 7)) as { urls: string[]; internals: string[] };
+    const chunks = loaded.urls.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url));
+    expect(chunks.some((file) => file.includes(`${join('dist', 'cli', 'chunks')}/apply-`))).toBe(true);
+    for (const file of chunks) expect(await readFile(file, 'utf8'), file).not.toContain('_zod');
+    expect(loaded.internals.filter((name) => name.includes('undici'))).toEqual([]);
+  });
+
   it('without a kubeconfig says how to provide one', async () => {
     await writeFile(
       join(work, 'stack.yaml'),

@@ -10,6 +10,7 @@ import {
   rolloutState,
 } from '../../src/kube/index.js';
 import { mapLimit, sameObject } from '../../src/kube/util.js';
+import { byPhase } from '../../src/kube/phases.js';
 import type { KubeObject } from '../../src/model/objects.js';
 
 const obj = (apiVersion: string, kind: string, extra: Record<string, unknown> = {}): KubeObject => ({
@@ -51,6 +52,27 @@ describe('phases', () => {
       'service-accounts',
       'namespaces',
       'others',
+    ]);
+  });
+});
+
+describe('apply steps', () => {
+  it('writes config and Services in one step, after service accounts and before workloads', () => {
+    const objects = [
+      obj('apps/v1', 'StatefulSet'),
+      obj('v1', 'Service'),
+      obj('v1', 'ConfigMap'),
+      obj('v1', 'ServiceAccount'),
+      obj('monitoring.coreos.com/v1', 'ServiceMonitor'),
+    ].map((object) => ({ object }));
+    expect(byPhase(objects).map((step) => [step.phases, step.items.map((item) => item.object.kind)])).toEqual([
+      [['service-accounts'], ['ServiceAccount']],
+      [
+        ['config', 'services'],
+        ['Service', 'ConfigMap'],
+      ],
+      [['workloads'], ['StatefulSet']],
+      [['monitors'], ['ServiceMonitor']],
     ]);
   });
 });

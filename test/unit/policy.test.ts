@@ -7,13 +7,8 @@ import { checkRelease, kindAllowed } from '../../src/reconciler/release-policy.j
 import type { ReleasePayload } from '../../src/reconciler/release.js';
 import { MANAGED_KINDS } from '../../src/kube/rbac.js';
 import type { KubeObject, ManifestSet } from '../../src/model/objects.js';
-import {
-  checkApplyPolicy,
-  DEFAULT_APPLY_POLICY,
-  parseApplyPolicy,
-  qualifiedKind,
-  type ApplyPolicy,
-} from '../../src/policy/index.js';
+import { checkApplyPolicy, DEFAULT_APPLY_POLICY, qualifiedKind, type ApplyPolicy } from '../../src/policy/index.js';
+import { parseApplyPolicy } from '../../src/policy/policy-file.js';
 
 const GOLDEN = join(import.meta.dirname, '../../../shared/kube-thanos/example');
 

@@ -30,10 +30,14 @@ export class ReleaseHistory {
   /**
    * Records a new revision after the newest one. When it is deployed, earlier deployed revisions become superseded;
    * then history is trimmed to `keep` entries, never deleting the deployed one. A writer that lost the race for the
-   * revision fails (the store refuses to overwrite a record); the Lease keeps writers apart.
+   * revision fails (the store refuses to overwrite a record); the Lease keeps writers apart. `listed` is the history
+   * as this run listed it under the Lease it still holds (read again when not given).
    */
-  async record(entry: Omit<Release, 'revision' | 'environment' | 'time'> & { time?: string }): Promise<Release> {
-    const existing = await this.list();
+  async record(
+    entry: Omit<Release, 'revision' | 'environment' | 'time'> & { time?: string },
+    listed?: readonly ReleaseInfo[],
+  ): Promise<Release> {
+    const existing = listed ? [...listed].sort((a, b) => a.revision - b.revision) : await this.list();
     const revision = (existing.at(-1)?.revision ?? 0) + 1;
     const { manifests, secretValues } = withoutSecretValues(entry.manifests);
     const release: Release = {
@@ -45,14 +49,13 @@ export class ReleaseHistory {
     } as Release;
     if (Object.keys(secretValues).length > 0) release.secretValues = secretValues;
     await this.store.create(release);
-    if (release.status === 'deployed') {
-      await mapLimit(
-        existing.filter((r) => r.status === 'deployed'),
-        4,
-        (r) => this.setStatus(r.revision, 'superseded'),
-      );
-    }
-    await this.trim();
+    const superseded = release.status === 'deployed' ? existing.filter((r) => r.status === 'deployed') : [];
+    await mapLimit(superseded, 4, (r) => this.setStatus(r.revision, 'superseded'));
+    // The history as it now stands, without reading it again: the Lease keeps other writers out meanwhile.
+    await this.trim([
+      ...existing.map((r) => ({ revision: r.revision, status: superseded.includes(r) ? 'superseded' : r.status })),
+      { revision, status: release.status },
+    ]);
     return release;
   }
 
@@ -68,8 +71,7 @@ export class ReleaseHistory {
     return this.store.state(revision);
   }
 
-  private async trim(): Promise<void> {
-    const all = await this.list();
+  private async trim(all: ReadonlyArray<{ revision: number; status: ReleaseStatus }>): Promise<void> {
     const deployed = all.filter((r) => r.status === 'deployed').at(-1)?.revision;
     const excess = all.length - this.keep;
     if (excess <= 0) return;
