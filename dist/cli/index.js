@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
-var s=[22,15],[o=0,r=0]=process.versions.node.split(".").map(Number);if(o<s[0]||o===s[0]&&r<s[1])process.stderr.write(`thanos-gitops requires Node >= ${s.join(".")}; this is Node ${process.versions.node} (${process.execPath}). Install Node 22.15 or later (or 24), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'.
-`),process.exitCode=1;else{let{runProcess:e}=await import("./main.js");await e()}
+var s=[22,15],[i=0,p=0]=process.versions.node.split(".").map(Number);if(i<s[0]||i===s[0]&&p<s[1])process.stderr.write(`thanos-gitops requires Node >= ${s.join(".")}; this is Node ${process.versions.node} (${process.execPath}). Install Node 22.15 or later (or 24), or run it with 'npx thanos-gitops' in a checkout after 'npm ci'.
+`),process.exitCode=1;else{h();let{runProcess:o}=await import("./main.js");await o()}function h(){let o=process.getBuiltinModule,{join:t}=o("node:path"),{mkdirSync:a}=o("node:fs");try{let n=o("node:os").homedir(),r=process.env.XDG_CACHE_HOME||(n?t(n,".cache"):"");if(!r)return;let e="";for(let c of[r,"thanos-gitops","node-compile-cache"]){e=e?t(e,c):c;try{a(e,{mode:448})}catch(d){if(d.code!=="EEXIST")return}}o("node:module").enableCompileCache(e)}catch{}}

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
-import{a,b}from"./chunk-Y25WYYTQ.js";import"./chunk-NJILX3UP.js";import"./chunk-IC4MUU6S.js";import"./chunk-4Y6CO733.js";import"./chunk-5EMWADV5.js";import"./chunk-7UOLAHSX.js";import"./chunk-SZLLNCM4.js";import"./chunk-BKNG42GK.js";import"./chunk-KMVZHH77.js";import"./chunk-ORRYQJYA.js";import"./chunk-IUJX3QMY.js";import"./chunk-3MFOQOS3.js";import"./chunk-NQLX26MP.js";import"./chunk-2OIESLNC.js";import"./chunk-4NRCPALZ.js";import"./chunk-3XMINBVP.js";import"./chunk-KXLZP5AY.js";import"./chunk-UYBQ5NVI.js";import"./chunk-5BYZYU6P.js";export{b as applyCommand,a as formatApplyResult};
