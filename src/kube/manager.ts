@@ -87,8 +87,9 @@ export class ResourceManager {
   }
 
   /**
-   * Reads the live objects: one LIST per kind and namespace where there are several objects of that kind (Secrets
-   * excepted: a namespace's Secrets can be many and large), a GET for the rest. Missing objects map to undefined.
+   * Reads the live objects: one LIST per kind and namespace where there are five or more objects of that kind
+   * (Secrets excepted: a namespace's Secrets can be many and large), a GET for the rest, all in one wave. Missing
+   * objects map to undefined.
    */
   async readLive(objects: readonly PreparedObject[]): Promise<Map<string, KubeObject | undefined>> {
     const live = new Map<string, KubeObject | undefined>();
@@ -98,20 +99,20 @@ export class ResourceManager {
       const group = `${p.object.apiVersion}|${p.object.kind}|${p.object.metadata.namespace ?? ''}`;
       groups.set(group, [...(groups.get(group) ?? []), p]);
     }
-    const singles: PreparedObject[] = [];
-    const lists: PreparedObject[][] = [];
+    const reads: PreparedObject[][] = [];
     for (const members of groups.values()) {
-      if (members.length >= 5 && members[0]?.object.kind !== 'Secret') lists.push(members);
-      else singles.push(...members);
+      if (members.length >= 5 && members[0]?.object.kind !== 'Secret') reads.push(members);
+      else reads.push(...members.map((p) => [p]));
     }
-    await mapLimit(lists, this.concurrency, async (members) => {
+    await mapLimit(reads, this.concurrency, async (members) => {
       const first = members[0] as PreparedObject;
+      if (members.length === 1) {
+        live.set(first.id, await this.client.get(keyOf(first.object)));
+        return;
+      }
       const items = await this.client.list(first.object.apiVersion, first.object.kind, first.object.metadata.namespace);
       const byName = new Map(items.map((item) => [item.metadata.name, item]));
       for (const p of members) live.set(p.id, byName.get(p.object.metadata.name));
-    });
-    await mapLimit(singles, this.concurrency, async (p) => {
-      live.set(p.id, await this.client.get(keyOf(p.object)));
     });
     return live;
   }
