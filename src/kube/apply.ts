@@ -295,8 +295,7 @@ function recordedManifests(prepared: Prepared): ManifestSet {
  */
 async function recordedAsDeployed(client: KubeClient, state: Survey, options: ApplySetOptions): Promise<boolean> {
   if (options.release === false) return true;
-  const latest = state.releases?.filter((r) => r.status === 'deployed').at(-1);
-  const deployed = latest && (await releaseHistory(client, options, options.release).get(latest.revision));
+  const deployed = await releaseHistory(client, options, options.release).deployed(state.releases);
   return deployed !== undefined && recordsManifests(deployed, recordedManifests(state.prepared));
 }
 

@@ -14,16 +14,24 @@ export class ReleaseHistory {
 
   /** Every recorded revision, oldest first, from the summaries only. */
   async list(): Promise<ReleaseInfo[]> {
-    return (await this.store.list()).sort((a, b) => a.revision - b.revision);
+    return byRevision(await this.store.list());
+  }
+
+  /** The history as the caller listed it under the Lease it holds, oldest first; listed now when not given. */
+  private async listedOrList(listed: readonly ReleaseInfo[] | undefined): Promise<ReleaseInfo[]> {
+    return listed ? byRevision([...listed]) : this.list();
   }
 
   get(revision: number): Promise<Release | undefined> {
     return this.store.get(revision);
   }
 
-  /** The newest revision whose status is deployed: the one reconcile, drift and rotation start from. */
-  async deployed(): Promise<Release | undefined> {
-    const latest = (await this.list()).filter((r) => r.status === 'deployed').at(-1);
+  /**
+   * The newest revision whose status is deployed: the one reconcile, drift and rotation start from. `listed` is the
+   * history as this run listed it under the Lease it holds (read again when not given).
+   */
+  async deployed(listed?: readonly ReleaseInfo[]): Promise<Release | undefined> {
+    const latest = (await this.listedOrList(listed)).filter((r) => r.status === 'deployed').at(-1);
     return latest ? this.get(latest.revision) : undefined;
   }
 
@@ -37,7 +45,7 @@ export class ReleaseHistory {
     entry: Omit<Release, 'revision' | 'environment' | 'time'> & { time?: string },
     listed?: readonly ReleaseInfo[],
   ): Promise<Release> {
-    const existing = listed ? [...listed].sort((a, b) => a.revision - b.revision) : await this.list();
+    const existing = await this.listedOrList(listed);
     const revision = (existing.at(-1)?.revision ?? 0) + 1;
     const { manifests, secretValues } = withoutSecretValues(entry.manifests);
     const release: Release = {
@@ -78,4 +86,8 @@ export class ReleaseHistory {
     const victims = all.filter((r) => r.revision !== deployed).slice(0, excess);
     for (const victim of victims) await this.store.delete(victim.revision);
   }
+}
+
+function byRevision(releases: ReleaseInfo[]): ReleaseInfo[] {
+  return releases.sort((a, b) => a.revision - b.revision);
 }
