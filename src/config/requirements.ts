@@ -45,6 +45,8 @@ const RECEIVE_FAMILY: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveI
 // The router is a Deployment of its own (kube-thanos-receive-router.libsonnet) that never reads objectStorageConfig.
 const RECEIVE_STATEFULSETS: ComponentKey[] = ['receive', 'receiveHashrings', 'receiveIngestor'];
 const WITH_PVC: ComponentKey[] = ['store', 'storeShards', 'compact', 'compactShards', 'rule', ...RECEIVE_FAMILY];
+/** Components whose pods may reach object storage: the ones that need its config, and receive's StatefulSets. */
+export const OBJSTORE_COMPONENTS: readonly ComponentKey[] = [...NEEDS_OBJSTORE, ...RECEIVE_STATEFULSETS];
 
 const PORTS: Partial<Record<ComponentKey, string[]>> = {
   query: ['grpc', 'http'],

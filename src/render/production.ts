@@ -1,7 +1,7 @@
 import type { Production, ComponentProduction } from '../config/production.js';
 import type { ComponentKey, ComponentParams } from '../config/schema.js';
 import type { KubeObject, ManifestSet } from '../model/objects.js';
-import type { RequirementIssue } from '../config/requirements.js';
+import { OBJSTORE_COMPONENTS, type RequirementIssue } from '../config/requirements.js';
 import type { ResolvedStack } from '../config/resolve.js';
 import type { Json, JsonObject, Labels } from './common.js';
 import { jsonnetToString } from './yaml.js';
@@ -27,18 +27,7 @@ export interface ProductionContext {
 const ZONE = 'topology.kubernetes.io/zone';
 /** Thanos v0.35.0 made --enable-auto-gomemlimit a global flag (cmd/thanos/main.go, cmd/thanos/config.go goMemLimitConfig). */
 const AUTO_GOMEMLIMIT_SINCE: [number, number, number] = [0, 35, 0];
-const OBJSTORE_COMPONENTS = new Set<ComponentKey>([
-  'store',
-  'storeShards',
-  'compact',
-  'compactShards',
-  'rule',
-  'bucket',
-  'bucketReplicate',
-  'receive',
-  'receiveHashrings',
-  'receiveIngestor',
-]);
+const OBJSTORE_READERS = new Set<ComponentKey>(OBJSTORE_COMPONENTS);
 const STARTUP_PROBED = new Set<ComponentKey>([
   'store',
   'storeShards',
@@ -529,7 +518,7 @@ function networkPolicies(
       ingress.push({ from, ports: [{ protocol: 'TCP', port: remoteWrite.port }] });
     }
     const spec: JsonObject = { podSelector: { matchLabels: selector }, policyTypes: ['Ingress'], ingress };
-    if (OBJSTORE_COMPONENTS.has(manifest.component)) {
+    if (OBJSTORE_READERS.has(manifest.component)) {
       spec.policyTypes = ['Ingress', 'Egress'];
       spec.egress = [
         { to: policy.objectStoreCIDRs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 443 }] },
