@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { createRequire as __tgCreateRequire } from 'node:module'; const require = __tgCreateRequire(import.meta.url);
+import"./chunk-ZUQJO23N.js";import{a,b,i as c,j as d,k as e,l as f,m as g,n as h,o as i,p as j,q as k}from"./chunk-ZCTPQ47C.js";import"./chunk-AJ4ZEDYG.js";import"./chunk-V5SYZP2B.js";import"./chunk-UYBQ5NVI.js";import"./chunk-HVOHA2BE.js";import"./chunk-5BYZYU6P.js";export{e as API_VERSION,d as COMPONENT_KEYS,b as ConfigError,f as KIND,c as componentOptions,i as configSource,a as formatIssue,k as loadStackConfig,j as parseStackConfig,h as resolveStack,g as stackConfigSchema};
